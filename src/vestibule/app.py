@@ -1,0 +1,99 @@
+"""The ASGI application: pages, static files, error pages, lifespan."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .runtime import Runtime, master_key_hex
+from .services.captcha import CaptchaService, random_text
+from .services.mail import DevMailbox
+from .web import account_pages, console_pages, signin_pages
+from .web.rendering import CsrfFailure, Web, render, translator
+from .web.security import BodyTooLarge, BrowserMiddleware
+
+log = logging.getLogger("vestibule")
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+async def _csrf_failure(request: Request, exc: Exception) -> Response:
+    return render(request, "flow_error.html", 403, error=translator(request)("csrf.failed"))
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("Request body too large.", status_code=413)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return render(request, "not_found.html", 404)
+    return PlainTextResponse(exc.detail or "", status_code=exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return render(request, "flow_error.html", 500, error=translator(request)("error.generic"))
+
+
+async def _health(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: Callable[[], str] = random_text,
+               close_runtime: bool = True) -> Starlette:
+    deps = runtime.deps
+    dev_mailbox = isinstance(deps.mailer, DevMailbox) and loopback and deps.settings.dev_mailbox
+    csrf_key = hmac.new(bytes.fromhex(master_key_hex(deps.settings)), b"vestibule csrf", hashlib.sha256).digest()
+    web = Web.build(deps, CaptchaService(deps, captcha_text_source), csrf_key, dev_mailbox)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if close_runtime:
+            await runtime.close()
+
+    routes = [
+        Route("/_health", _health),
+        Mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"),
+        *signin_pages.routes[:4],
+        *console_pages.routes,
+        *account_pages.routes,
+        *signin_pages.routes[4:],
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            CsrfFailure: _csrf_failure,
+            BodyTooLarge: _too_large,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
+    app.state.web = web
+    app.state.runtime = runtime
+    app.add_middleware(BrowserMiddleware, settings=deps.settings)
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for uvicorn (`vestibule serve`): settings from the environment, schema already migrated."""
+    import os
+
+    from .runtime import assemble
+    from .settings import load_settings
+
+    settings = load_settings()
+    return create_app(assemble(settings), loopback=os.environ.get("VESTIBULE_SERVE_LOOPBACK", "1") == "1")

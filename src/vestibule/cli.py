@@ -1,0 +1,278 @@
+"""The `vestibule` command: serve, migrate, config, account, iam-user, events."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from typing import Any, Awaitable, Callable, NoReturn
+
+from .core import passwords as rules
+from .errors import VestibuleError
+from .runtime import Runtime, build
+from .settings import Settings, SettingsError, load_settings
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"vestibule: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="vestibule", description="Vestibule: a self-hostable sign-in service.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = sub.add_parser("serve", help="serve the web pages (creates and migrates the database)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    sub.add_parser("config", help="print the effective settings, secrets masked")
+
+    account = sub.add_parser("account", help="accounts and their root users")
+    acc = account.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    create = acc.add_parser("create", help="create an account; prints JSON")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--alias")
+    create.add_argument("--name")
+    alias = acc.add_parser("set-alias", help="set or remove (--alias '') the account alias")
+    alias.add_argument("--account", required=True)
+    alias.add_argument("--alias", required=True)
+    policy = acc.add_parser("password-policy", help="show or change the IAM password policy")
+    policy.add_argument("--account", required=True)
+    policy.add_argument("--minimum-length", type=int)
+    for flag in ("uppercase", "lowercase", "numbers", "symbols"):
+        policy.add_argument(f"--require-{flag}", action=argparse.BooleanOptionalAction, default=None)
+    policy.add_argument("--allow-users-to-change-password", action=argparse.BooleanOptionalAction, default=None)
+    policy.add_argument("--max-password-age", type=int, help="days (1-1095); 0 turns expiry off")
+    policy.add_argument("--password-reuse-prevention", type=int, help="1-24; 0 turns it off")
+    policy.add_argument("--hard-expiry", action=argparse.BooleanOptionalAction, default=None)
+    policy.add_argument("--delete", action="store_true", help="remove the policy (back to defaults)")
+
+    user = sub.add_parser("iam-user", help="IAM users")
+    us = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    ucreate = us.add_parser("create", help="create an IAM user; prints JSON")
+    ucreate.add_argument("--account", required=True)
+    ucreate.add_argument("--name", required=True)
+    ucreate.add_argument("--password")
+    ucreate.add_argument("--password-reset-required", action="store_true")
+    upw = us.add_parser("set-password", help="set a user's console password")
+    upw.add_argument("--account", required=True)
+    upw.add_argument("--name", required=True)
+    upw.add_argument("--password", required=True)
+    upw.add_argument("--password-reset-required", action="store_true")
+    umfa = us.add_parser("deactivate-mfa", help="remove MFA devices of a user (or of the root user with --root)")
+    umfa.add_argument("--account", required=True)
+    who = umfa.add_mutually_exclusive_group(required=True)
+    who.add_argument("--name")
+    who.add_argument("--root", action="store_true")
+    umfa.add_argument("--serial-number", help="only this device (its ARN); default: all")
+    ulist = us.add_parser("list", help="list IAM users; prints JSON")
+    ulist.add_argument("--account", required=True)
+
+    events = sub.add_parser("events", help="audit events of an account")
+    events.add_argument("--account", required=True)
+    events.add_argument("--json", action="store_true", help="one JSON object per line")
+    events.add_argument("--limit", type=int, default=1000)
+    return p
+
+
+def _emit(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[int]]) -> int:
+    runtime = await build(settings)
+    try:
+        return await work(runtime)
+    finally:
+        await runtime.close()
+
+
+async def _account_command(args: argparse.Namespace, rt: Runtime) -> int:
+    from .services import accounts
+
+    deps = rt.deps
+    if args.action == "create":
+        async with deps.store.unit() as uow:
+            created = await accounts.create_account(deps, uow, email=args.email, password=args.password,
+                                                    name=args.name, alias=args.alias)
+        _emit(created.as_json())
+        return 0
+    async with deps.store.unit() as uow:
+        account = await accounts.require(uow, args.account)
+        if args.action == "set-alias":
+            await accounts.set_alias(deps, uow, account, args.alias or None)
+            _emit({"AccountId": account.id, "Alias": account.alias})
+            return 0
+        current = rules.PasswordPolicy.from_dict(account.password_policy)
+        if args.delete:
+            await accounts.set_password_policy(deps, uow, account, None)
+            _emit({"PasswordPolicy": None})
+            return 0
+        changes: dict[str, Any] = {}
+        for arg, name in (("minimum_length", "minimum_length"), ("require_uppercase", "require_uppercase"),
+                          ("require_lowercase", "require_lowercase"), ("require_numbers", "require_numbers"),
+                          ("require_symbols", "require_symbols"), ("hard_expiry", "hard_expiry"),
+                          ("allow_users_to_change_password", "allow_users_to_change")):
+            if getattr(args, arg) is not None:
+                changes[name] = getattr(args, arg)
+        if args.max_password_age is not None:
+            changes["max_age_days"] = args.max_password_age or None
+        if args.password_reuse_prevention is not None:
+            changes["reuse_prevention"] = args.password_reuse_prevention or None
+        if changes:
+            try:
+                new_policy = rules.PasswordPolicy(**{**current.to_dict(), **changes})
+            except rules.PolicyError as exc:
+                raise UsageError(str(exc)) from None
+            await accounts.set_password_policy(deps, uow, account, new_policy)
+            current = new_policy
+        _emit({"AccountId": account.id, "PasswordPolicy": _policy_json(current)})
+        return 0
+
+
+def _policy_json(policy: rules.PasswordPolicy) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "MinimumPasswordLength": policy.minimum_length,
+        "RequireSymbols": policy.require_symbols,
+        "RequireNumbers": policy.require_numbers,
+        "RequireUppercaseCharacters": policy.require_uppercase,
+        "RequireLowercaseCharacters": policy.require_lowercase,
+        "AllowUsersToChangePassword": policy.allow_users_to_change,
+        "ExpirePasswords": policy.max_age_days is not None,
+        "HardExpiry": policy.hard_expiry,
+    }
+    if policy.max_age_days is not None:
+        out["MaxPasswordAge"] = policy.max_age_days
+    if policy.reuse_prevention is not None:
+        out["PasswordReusePrevention"] = policy.reuse_prevention
+    return out
+
+
+async def _iam_user_command(args: argparse.Namespace, rt: Runtime) -> int:
+    from .core.identifiers import user_arn
+    from .services import accounts, iam_users
+
+    deps = rt.deps
+    async with deps.store.unit() as uow:
+        account = await accounts.require(uow, args.account)
+        if args.action == "create":
+            user = await iam_users.create_user(deps, uow, account, args.name, password=args.password,
+                                               password_reset_required=args.password_reset_required)
+            _emit({"UserName": user.name, "UserId": user.id, "Arn": user_arn(account.id, user.name, user.path),
+                   "AccountId": account.id, "LoginProfile": user.password_hash is not None,
+                   "PasswordResetRequired": user.password_reset_required,
+                   "SignInUrl": f"{deps.settings.public_origin}/{account.alias or account.id}/console"})
+            return 0
+        if args.action == "list":
+            _emit({"Users": [{"UserName": u.name, "UserId": u.id, "Arn": user_arn(account.id, u.name, u.path)}
+                             for u in await uow.users.list(account.id)]})
+            return 0
+        if args.action == "set-password":
+            user = await iam_users.require_user(uow, account, args.name)
+            await iam_users.set_password(deps, uow, account, user, args.password, args.password_reset_required)
+            _emit({"UserName": user.name, "PasswordResetRequired": args.password_reset_required})
+            return 0
+        target = None if args.root else await iam_users.require_user(uow, account, args.name)
+        removed = await iam_users.deactivate_mfa(deps, uow, account, target, args.serial_number)
+        _emit({"Removed": removed})
+        return 0
+
+
+async def _events_command(args: argparse.Namespace, rt: Runtime) -> int:
+    from .services import accounts, audit
+
+    async with rt.deps.store.unit() as uow:
+        account = await accounts.require(uow, args.account)
+        rows = await uow.audit.for_account(account.id, args.limit)
+    for ev in rows:
+        if args.json:
+            print(audit.as_json_line(ev))
+        else:
+            d = audit.as_dict(ev)
+            print(f"{d['time']}  {d['event']:<26} {d['result']:<8} {d['principal']}  {d['method']}  "
+                  f"{d['client_ip']}{'  mfa' if d['mfa_used'] else ''}")
+    return 0
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    import os
+
+    import uvicorn
+
+    from .app import LOOPBACK
+
+    async def _prepare() -> None:
+        runtime = await build(settings)
+        await runtime.close()
+
+    if not os.environ.get("VESTIBULE_PUBLIC_URL"):
+        shown = f"[{host}]" if ":" in host else host
+        settings = settings.with_overrides(public_url=f"http://{shown}:{port}")
+        os.environ["VESTIBULE_PUBLIC_URL"] = settings.public_url
+    asyncio.run(_prepare())
+    os.environ["VESTIBULE_SERVE_LOOPBACK"] = "1" if host in LOOPBACK else "0"
+    if host in LOOPBACK and not settings.smtp_host:
+        mail_note = f"  No SMTP configured: mail goes to {settings.public_origin}/_dev/mail"
+    else:
+        mail_note = f"  Mail goes to {settings.smtp_host or '(no SMTP configured: mail is only logged)'}"
+    print(
+        f"Vestibule is listening on http://{host}:{port}  (public URL {settings.public_origin})\n"
+        f"  Database: {settings.masked()['effective_database_url']}\n{mail_note}\n"
+        f"  Create a first account at {settings.public_origin}/signup or with:\n"
+        f"    vestibule account create --email you@example.com --password '<a long password>' --alias my-team\n",
+        flush=True,
+    )
+
+    config = uvicorn.Config("vestibule.app:app_from_environment", factory=True, host=host, port=port, workers=workers if workers > 1 else None,
+                            log_level=settings.log_level, proxy_headers=False, server_header=False)
+    uvicorn.Server(config).run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        if args.command == "serve":
+            return _serve(settings, args.host, args.port, args.workers)
+        if args.command == "config":
+            _emit(settings.masked())
+            return 0
+        if args.command == "migrate":
+            async def _migrate(rt: Runtime) -> int:
+                print("database is at the newest schema")
+                return 0
+            return asyncio.run(_with_runtime(settings, _migrate))
+        handlers = {"account": _account_command, "iam-user": _iam_user_command, "events": _events_command}
+        handler = handlers[args.command]
+        return asyncio.run(_with_runtime(settings, lambda rt: handler(args, rt)))
+    except UsageError as exc:
+        print(f"vestibule: error: {exc}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"vestibule: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except VestibuleError as exc:
+        print(f"vestibule: error: {getattr(exc, 'message', None) or exc.detail or exc.code}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"vestibule: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

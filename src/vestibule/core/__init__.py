@@ -1,0 +1,1 @@
+"""Pure rules: no web framework, no database."""

@@ -1,0 +1,95 @@
+"""Domain errors. Each carries a message key (`code`) that pages translate, and its data."""
+
+from __future__ import annotations
+
+
+class VestibuleError(Exception):
+    code = "error.generic"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail
+
+
+class InvalidCredentials(VestibuleError):
+    """Unknown account, alias, user or email, wrong password, disabled user: one answer for all."""
+
+    code = "signin.invalid_credentials"
+
+
+class InvalidCode(VestibuleError):
+    code = "signin.invalid_code"
+
+
+class CodeExpired(VestibuleError):
+    code = "signin.code_expired"
+
+
+class CaptchaRequired(VestibuleError):
+    code = "captcha.required"
+
+
+class CaptchaInvalid(VestibuleError):
+    code = "captcha.invalid"
+
+
+class TooManyAttempts(VestibuleError):
+    code = "throttle.wait"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class PasswordRejected(VestibuleError):
+    """The new password breaks the policy; `problems` lists message keys."""
+
+    code = "password.rejected"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = problems
+
+
+class PasswordsDiffer(VestibuleError):
+    code = "password.mismatch"
+
+
+class PasswordChangeNotAllowed(VestibuleError):
+    code = "password.change_not_allowed"
+
+
+class PasswordExpired(VestibuleError):
+    """Hard expiry: only an administrator can set a new password."""
+
+    code = "password.hard_expired"
+
+
+class InvalidInput(VestibuleError):
+    code = "input.invalid"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class AlreadyExists(VestibuleError):
+    code = "input.exists"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotFound(VestibuleError):
+    code = "input.not_found"
+
+
+class LimitExceeded(VestibuleError):
+    code = "limit.exceeded"
+
+
+class SignupDisabled(VestibuleError):
+    code = "signup.disabled"

@@ -1,0 +1,1 @@
+"""Use cases: load, decide with the pure core, save. No web framework here."""

@@ -1,0 +1,156 @@
+"""Security credentials of the signed-in principal: password change and virtual MFA devices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core import identifiers as ids
+from ..core import totp
+from ..core.flows import Flow, FlowKind, FlowState
+from ..errors import (
+    AlreadyExists,
+    InvalidCode,
+    InvalidCredentials,
+    InvalidInput,
+    LimitExceeded,
+    NotFound,
+    PasswordChangeNotAllowed,
+)
+from ..store.models import MfaDevice
+from ..store.repositories import Conflict
+from . import audit, flows
+from .context import Client, Deps
+from .passwords import (
+    check_new_password,
+    policy_of,
+    store_root_password,
+    store_user_password,
+    verify_password,
+)
+from .principals import Principal
+from .principals import load as load_principal
+
+MAX_DEVICES = 8
+_DEVICE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    serial: str
+    name: str
+    enabled_at: float
+
+
+async def list_devices(deps: Deps, principal: Principal) -> list[DeviceView]:
+    async with deps.store.unit() as uow:
+        rows = await uow.mfa.enabled_for(principal.key)
+    return [DeviceView(d.serial, d.name, d.enabled_at or 0.0) for d in rows]
+
+
+async def change_password(deps: Deps, client: Client, principal: Principal, session_hash: str,
+                          current: str, new_password: str, confirm: str) -> None:
+    async with deps.store.unit() as uow:
+        loaded = await load_principal(uow, principal.key)
+        if loaded is None:
+            raise InvalidCredentials()
+        _, account, user = loaded
+        stored = account.root_password_hash if user is None else user.password_hash
+        if user is not None and not policy_of(account).allow_users_to_change:
+            raise PasswordChangeNotAllowed()
+    if not await verify_password(deps, stored, current):
+        async with deps.store.unit() as uow:
+            await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Failure", client=client,
+                               account_id=principal.account_id, principal=principal.arn, method="console",
+                               reason="wrong current password")
+        raise InvalidCredentials()
+    async with deps.store.unit() as uow:
+        loaded = await load_principal(uow, principal.key)
+        assert loaded is not None
+        _, account, user = loaded
+        policy = policy_of(account) if user is not None else policy_of(account).__class__()
+        new_hash = await check_new_password(deps, uow, policy, principal.key, new_password, confirm, stored)
+        if user is None:
+            await store_root_password(deps, uow, account, new_hash)
+        else:
+            await store_user_password(deps, uow, user, new_hash)
+        ended = await uow.sessions.revoke_all(principal.key, deps.clock(), keep=session_hash)
+        await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Success", client=client,
+                           account_id=principal.account_id, principal=principal.arn, method="console",
+                           other_sessions_ended=ended)
+
+
+async def begin_enrolment(deps: Deps, client: Client, principal: Principal) -> Flow:
+    async with deps.store.unit() as uow:
+        if len(await uow.mfa.enabled_for(principal.key)) >= MAX_DEVICES:
+            raise LimitExceeded("A user can have at most 8 MFA devices.")
+        secret = totp.new_secret()
+        return await flows.create(uow, FlowKind.MFA_ENROL, client.browser_hash, deps.clock(), {
+            "principal_key": principal.key,
+            "secret_sealed": deps.box.seal(secret.encode(), f"enrol:{principal.key}"),
+        })
+
+
+async def enrolment_secret(deps: Deps, client: Client, principal: Principal, flow_id: str) -> tuple[Flow, str]:
+    async with deps.store.unit() as uow:
+        flow = await flows.load(uow, flow_id, FlowKind.MFA_ENROL)
+    flow.check(client.browser_hash, deps.clock(), FlowState.ENROL)
+    if flow.data.get("principal_key") != principal.key:
+        raise InvalidCredentials()
+    return flow, deps.box.open(str(flow.data["secret_sealed"]), f"enrol:{principal.key}").decode()
+
+
+def _checked_device_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 64 or not set(name) <= _DEVICE_NAME_CHARS:
+        raise InvalidInput("device_name", "A device name is 1 to 64 letters, digits and + = , . @ _ -")
+    return name
+
+
+async def complete_enrolment(deps: Deps, client: Client, principal: Principal, flow_id: str,
+                             device_name: str, code1: str, code2: str) -> DeviceView:
+    flow, secret = await enrolment_secret(deps, client, principal, flow_id)
+    name = _checked_device_name(device_name)
+    now = deps.clock()
+    step = totp.verify_consecutive(secret, code1, code2, now)
+    if step is None:
+        raise InvalidCode()
+    serial = ids.mfa_arn(principal.account_id, name if principal.kind == "root" else name)
+    async with deps.store.unit() as uow:
+        if len(await uow.mfa.enabled_for(principal.key)) >= MAX_DEVICES:
+            raise LimitExceeded("A user can have at most 8 MFA devices.")
+        if await uow.mfa.by_serial(serial) is not None:
+            raise AlreadyExists("device_name", "An MFA device with that name already exists in this account.")
+        device = MfaDevice(account_id=principal.account_id, principal_key=principal.key, name=name, serial=serial,
+                           secret_sealed=deps.box.seal(secret.encode(), f"mfa:{serial}"), enabled_at=now,
+                           last_used_step=step, created_at=now)
+        try:
+            await uow.mfa.add(device)
+        except Conflict:
+            raise AlreadyExists("device_name", "An MFA device with that name already exists in this account.") from None
+        flow.advance(FlowState.DONE)
+        await flows.save(uow, flow)
+        await audit.record(uow, at=now, event="EnableMFADevice", result="Success", client=client,
+                           account_id=principal.account_id, principal=principal.arn, method="console", serial=serial)
+    return DeviceView(serial, name, now)
+
+
+async def remove_device(deps: Deps, client: Client, principal: Principal, serial: str, password: str) -> None:
+    async with deps.store.unit() as uow:
+        loaded = await load_principal(uow, principal.key)
+        if loaded is None:
+            raise InvalidCredentials()
+        _, account, user = loaded
+        stored = account.root_password_hash if user is None else user.password_hash
+    if not await verify_password(deps, stored, password):
+        async with deps.store.unit() as uow:
+            await audit.record(uow, at=deps.clock(), event="DeactivateMFADevice", result="Failure", client=client,
+                               account_id=principal.account_id, principal=principal.arn, method="console",
+                               reason="wrong password", serial=serial)
+        raise InvalidCredentials()
+    async with deps.store.unit() as uow:
+        device = await uow.mfa.by_serial(serial)
+        if device is None or device.principal_key != principal.key:
+            raise NotFound("No such MFA device.")
+        await uow.mfa.delete(device)
+        await audit.record(uow, at=deps.clock(), event="DeactivateMFADevice", result="Success", client=client,
+                           account_id=principal.account_id, principal=principal.arn, method="console", serial=serial)

@@ -1,0 +1,92 @@
+"""Forgotten root password: a single-use emailed link (1 hour), newest link only."""
+
+from __future__ import annotations
+
+from ..core import identifiers as ids
+from ..core import passwords as rules
+from ..core.tokens import hash_token, new_token
+from ..errors import CaptchaInvalid, CodeExpired, InvalidInput
+from ..store.models import RecoveryToken
+from . import audit
+from .captcha import CaptchaService
+from .context import Client, Deps
+from .mail import Mail
+from .passwords import check_new_password, store_root_password
+
+LINK_LIFETIME = 3600
+
+
+async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, email: str, captcha_answer: str) -> None:
+    """Same outcome whether or not the address belongs to an account (no enumeration)."""
+    try:
+        normalized = ids.normalize_email(email)
+    except ids.InvalidIdentifier as exc:
+        raise InvalidInput("email", str(exc)) from None
+    if not await captcha.check(client.browser_hash, captcha_answer):
+        raise CaptchaInvalid()
+    now = deps.clock()
+    mail: Mail | None = None
+    async with deps.store.unit() as uow:
+        account = await uow.accounts.by_email(normalized)
+        if account is not None and account.status == "active":
+            await uow.recovery.supersede(account.id, now)
+            token = new_token()
+            await uow.recovery.add(RecoveryToken(token_hash=hash_token(token), account_id=account.id,
+                                                 created_at=now, expires_at=now + LINK_LIFETIME, used_at=None))
+            link = f"{deps.settings.public_origin}/recovery/reset?token={token}"
+            mail = Mail(
+                to=account.root_email,
+                subject="Reset your Vestibule root user password",
+                body=(
+                    "Someone asked to reset the root user password of the Vestibule account "
+                    f"{ids.format_account_id(account.id)}.\n\n"
+                    f"To choose a new password, open this link within one hour:\n{link}\n\n"
+                    "The link works once; asking again makes older links stop working.\n"
+                    "If you did not ask for this, ignore this mail: your password stays as it is.\n"
+                ),
+            )
+        await audit.record(uow, at=now, event="PasswordRecoveryRequested", result="Success" if account else "Unknown",
+                           client=client, account_id=account.id if account else None,
+                           principal=ids.root_arn(account.id) if account else "", method="email_link")
+    if mail is not None:
+        await deps.mailer.send(mail)
+
+
+async def check_link(deps: Deps, token: str) -> bool:
+    """Whether a link is still usable; reading it changes nothing."""
+    async with deps.store.unit() as uow:
+        row = await uow.recovery.get(hash_token(token)) if token else None
+    return row is not None and row.used_at is None and row.expires_at > deps.clock()
+
+
+async def reset_password(deps: Deps, client: Client, token: str, new_password: str, confirm: str) -> str:
+    """Set the new root password, end every session of the root user, notify; returns the account ID."""
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        row = await uow.recovery.get(hash_token(token)) if token else None
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            raise CodeExpired()
+        account = await uow.accounts.get(row.account_id)
+        if account is None or account.status != "active":
+            raise CodeExpired()
+        new_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, f"root:{account.id}",
+                                            new_password, confirm, None)
+        if not await uow.recovery.consume(row.token_hash, now):
+            raise CodeExpired()
+        await store_root_password(deps, uow, account, new_hash)
+        ended = await uow.sessions.revoke_all(f"root:{account.id}", now)
+        await audit.record(uow, at=now, event="PasswordRecovered", result="Success", client=client,
+                           account_id=account.id, principal=ids.root_arn(account.id), method="email_link",
+                           sessions_ended=ended)
+        to, account_id = account.root_email, account.id
+    await deps.mailer.send(Mail(
+        to=to,
+        subject="Your Vestibule root user password was changed",
+        body=(
+            f"The root user password of Vestibule account {ids.format_account_id(account_id)} was just reset "
+            "with a recovery link, and every signed-in session of the root user was ended.\n\n"
+            f"If this was not you, reset the password again at {deps.settings.public_origin}/recovery "
+            "and review the account's MFA devices.\n"
+        ),
+    ))
+    return account_id

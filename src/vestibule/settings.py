@@ -1,0 +1,127 @@
+"""Configuration, read once from `VESTIBULE_*` environment variables at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the variable."""
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be on or off, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(".vestibule")
+    database_url: str = ""
+    redis_url: str = ""
+    public_url: str = "http://127.0.0.1:8080"
+    signup_enabled: bool = True
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "no-reply@vestibule.localhost"
+    master_key: str = field(default="", repr=False)
+    session_absolute_seconds: int = 12 * 3600
+    session_idle_seconds: int = 3600
+    root_session_idle_seconds: int = 15 * 60
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    dev_mailbox: bool = True
+    log_level: str = "info"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'vestibule.db').resolve()}"
+
+    @property
+    def public_is_https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def public_origin(self) -> str:
+        return self.public_url.rstrip("/")
+
+    def masked(self) -> dict[str, object]:
+        """Effective settings with secrets masked, for `vestibule config`."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in {"smtp_password", "master_key"} and value:
+                value = "********"
+            if f.name in {"database_url", "redis_url"} and value and "@" in str(value):
+                scheme, _, rest = str(value).partition("://")
+                value = f"{scheme}://********@{rest.split('@', 1)[1]}"
+            out[f.name] = str(value) if isinstance(value, Path) else value
+        out["effective_database_url"] = self.effective_database_url
+        return out
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    public_url = env.get("VESTIBULE_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
+    if not public_url.startswith(("http://", "https://")):
+        raise SettingsError("VESTIBULE_PUBLIC_URL must start with http:// or https://")
+    signup = env.get("VESTIBULE_SIGNUP", "on")
+    return Settings(
+        data_dir=Path(env.get("VESTIBULE_DATA_DIR", ".vestibule")),
+        database_url=env.get("VESTIBULE_DATABASE_URL", ""),
+        redis_url=env.get("VESTIBULE_REDIS_URL", ""),
+        public_url=public_url,
+        signup_enabled=_bool({"VESTIBULE_SIGNUP": signup}, "VESTIBULE_SIGNUP", True),
+        smtp_host=env.get("VESTIBULE_SMTP_HOST", ""),
+        smtp_port=_int(env, "VESTIBULE_SMTP_PORT", 25, 1, 65535),
+        smtp_user=env.get("VESTIBULE_SMTP_USER", ""),
+        smtp_password=env.get("VESTIBULE_SMTP_PASSWORD", ""),
+        smtp_starttls=_bool(env, "VESTIBULE_SMTP_STARTTLS", False),
+        mail_from=env.get("VESTIBULE_MAIL_FROM", "no-reply@vestibule.localhost"),
+        master_key=env.get("VESTIBULE_MASTER_KEY", ""),
+        session_absolute_seconds=_int(env, "VESTIBULE_SESSION_ABSOLUTE_SECONDS", 12 * 3600, 300, 30 * 86400),
+        session_idle_seconds=_int(env, "VESTIBULE_SESSION_IDLE_SECONDS", 3600, 60, 30 * 86400),
+        root_session_idle_seconds=_int(env, "VESTIBULE_ROOT_SESSION_IDLE_SECONDS", 900, 60, 86400),
+        argon2_memory_kib=_int(env, "VESTIBULE_ARGON2_MEMORY_KIB", 19456, 1024, 4 * 1024 * 1024),
+        argon2_time_cost=_int(env, "VESTIBULE_ARGON2_TIME_COST", 2, 1, 100),
+        argon2_parallelism=_int(env, "VESTIBULE_ARGON2_PARALLELISM", 1, 1, 64),
+        dev_mailbox=_bool(env, "VESTIBULE_DEV_MAILBOX", True),
+        log_level=env.get("VESTIBULE_LOG_LEVEL", "info"),
+    )
+
+
+def new_master_key() -> str:
+    return secrets.token_hex(32)

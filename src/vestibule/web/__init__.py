@@ -1,0 +1,1 @@
+"""Web pages: thin routes per flow, Jinja templates, English and Traditional Chinese."""

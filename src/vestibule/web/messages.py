@@ -1,0 +1,40 @@
+"""Turning domain errors into translated form messages and HTTP statuses."""
+
+from __future__ import annotations
+
+from ..core.flows import FlowError, FlowExpired, FlowNotFound
+from ..errors import (
+    AlreadyExists,
+    InvalidInput,
+    PasswordRejected,
+    TooManyAttempts,
+    VestibuleError,
+)
+from .i18n import Translator
+
+
+def message_for(exc: Exception, t: Translator) -> str:
+    if isinstance(exc, TooManyAttempts):
+        return t("throttle.wait", seconds=exc.retry_after)
+    if isinstance(exc, PasswordRejected):
+        return " ".join(t(problem) for problem in exc.problems)
+    if isinstance(exc, (InvalidInput, AlreadyExists)):
+        translated = t(f"{exc.code}.{exc.field}")
+        return translated if translated != f"{exc.code}.{exc.field}" else exc.message
+    if isinstance(exc, (VestibuleError, FlowError)):
+        return t(exc.code)
+    return t("error.generic")
+
+
+def status_for(exc: Exception) -> int:
+    if isinstance(exc, TooManyAttempts):
+        return 429
+    if isinstance(exc, FlowNotFound):
+        return 404
+    if isinstance(exc, FlowExpired):
+        return 410
+    if isinstance(exc, FlowError):
+        return 400
+    if isinstance(exc, (InvalidInput, AlreadyExists, PasswordRejected)):
+        return 400
+    return 200

@@ -1,0 +1,131 @@
+"""What every page route needs: templates, CSRF, the signed-in principal, redirects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from ..core.identifiers import format_account_id
+from ..services import sessions
+from ..services.captcha import CaptchaService
+from ..services.context import Client, Deps
+from ..services.principals import Principal
+from ..services.principals import load as load_principal
+from ..store.models import Account, IamUser, Session
+from . import i18n
+from .security import CookieNames, browser_hash, cookie_header, csrf_ok, csrf_token
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+class CsrfFailure(Exception):
+    pass
+
+
+@dataclass
+class Web:
+    deps: Deps
+    captcha: CaptchaService
+    csrf_key: bytes
+    names: CookieNames
+    env: Environment
+    dev_mailbox_enabled: bool
+
+    @classmethod
+    def build(cls, deps: Deps, captcha: CaptchaService, csrf_key: bytes, dev_mailbox_enabled: bool) -> "Web":
+        env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
+                          trim_blocks=True, lstrip_blocks=True)
+        env.globals["format_account_id"] = format_account_id
+        env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return cls(deps, captcha, csrf_key, CookieNames(deps.settings), env, dev_mailbox_enabled)
+
+
+def web_of(request: Request) -> Web:
+    web: Web = request.app.state.web
+    return web
+
+
+def client_of(request: Request) -> Client:
+    return Client(
+        ip=request.client.host if request.client else "",
+        user_agent=request.headers.get("user-agent", "")[:512],
+        browser_hash=browser_hash(request.state.browser_id),
+    )
+
+
+def translator(request: Request) -> i18n.Translator:
+    return i18n.Translator(request.state.lang)
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    web = web_of(request)
+    t = translator(request)
+    path = request.url.path
+    params = {k: v for k, v in request.query_params.items() if k not in {"lang", "captcha"}}
+
+    def lang_url(locale: str) -> str:
+        return path + "?" + urlencode({**params, "lang": locale})
+
+    html = web.env.get_template(template).render(
+        t=t, lang=t.locale, csrf_token=csrf_token(web.csrf_key, request.state.browser_id),
+        lang_url=lang_url, request_path=path, **context,
+    )
+    return HTMLResponse(html, status_code=status, headers={"cache-control": "no-store"})
+
+
+async def form_of(request: Request) -> FormData:
+    """Parse the form and check its CSRF token; raises CsrfFailure (-> 403)."""
+    form = await request.form(max_files=0, max_fields=50, max_part_size=16 * 1024)
+    if not csrf_ok(web_of(request).csrf_key, request.state.browser_id, str(form.get("csrf_token", ""))):
+        raise CsrfFailure()
+    return form
+
+
+def field(form: FormData, name: str, limit: int = 1024) -> str:
+    value = form.get(name, "")
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def set_session_cookie(response: Response, web: Web, token: str, max_age: int) -> None:
+    response.headers.append("set-cookie", cookie_header(web.names.session, token, max_age=max_age,
+                                                        secure=web.names.secure))
+
+
+def clear_session_cookie(response: Response, web: Web) -> None:
+    response.headers.append("set-cookie", cookie_header(web.names.session, "", max_age=0, secure=web.names.secure))
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    session: Session
+    principal: Principal
+    account: Account
+    user: IamUser | None
+
+
+async def signed_in(request: Request) -> SignedIn | None:
+    web = web_of(request)
+    token = request.state.cookies.get(web.names.session)
+    if not token:
+        return None
+    async with web.deps.store.unit() as uow:
+        session = await sessions.current(web.deps, uow, token)
+        if session is None:
+            return None
+        loaded = await load_principal(uow, session.principal_key)
+    if loaded is None:
+        return None
+    principal, account, user = loaded
+    return SignedIn(session, principal, account, user)

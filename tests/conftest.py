@@ -1,0 +1,121 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL via VESTIBULE_TEST_DATABASE_URL),
+an optional Redis (VESTIBULE_TEST_REDIS_URL), the app in-process, and a live server for real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from support import (
+    CHEAP_HASH,
+    CaptchaAnswers,
+    LiveServer,
+    start_live_server,
+    stop_live_server,
+)
+
+from vestibule.app import create_app
+from vestibule.core.passwords import PasswordHasher
+from vestibule.runtime import Runtime, build
+from vestibule.services.mail import DevMailbox
+from vestibule.settings import Settings
+from vestibule.store.database import make_engine, migrate, table_names
+
+TEST_DATABASE_URL = os.environ.get("VESTIBULE_TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("VESTIBULE_TEST_REDIS_URL", "")
+ARTIFACTS = Path(os.environ.get("VESTIBULE_TEST_ARTIFACTS", "test-artifacts"))
+MASTER_KEY = "11" * 32
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = TEST_DATABASE_URL or f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+    async def _prepare() -> None:
+        engine = make_engine(url)
+        if url.startswith("postgresql"):
+            from sqlalchemy import text
+
+            async with engine.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+        await migrate(engine)
+        await engine.dispose()
+
+    asyncio.run(_prepare())
+    return url
+
+
+async def _wipe(url: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    async with engine.begin() as conn:
+        if url.startswith("postgresql"):
+            await conn.execute(text("TRUNCATE " + ", ".join(table_names()) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(table_names()):
+                await conn.execute(text(f"DELETE FROM {name}"))
+    await engine.dispose()
+    if TEST_REDIS_URL:
+        import redis.asyncio as redis
+
+        client = redis.from_url(TEST_REDIS_URL)
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> str:
+    asyncio.run(_wipe(database_url))
+    return database_url
+
+
+@pytest.fixture
+def settings(clean_database: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=clean_database,
+        redis_url=TEST_REDIS_URL,
+        public_url="http://testserver",
+        master_key=MASTER_KEY,
+        argon2_memory_kib=CHEAP_HASH.memory_kib,
+        argon2_time_cost=CHEAP_HASH.time_cost,
+        argon2_parallelism=1,
+    )
+
+
+@pytest.fixture
+def captcha() -> CaptchaAnswers:
+    return CaptchaAnswers()
+
+
+@pytest.fixture
+def mailbox() -> DevMailbox:
+    return DevMailbox()
+
+
+@pytest.fixture
+async def runtime(settings: Settings, mailbox: DevMailbox) -> AsyncIterator[Runtime]:
+    rt = await build(settings, run_migrations=False, mailer=mailbox, hasher=PasswordHasher(CHEAP_HASH))
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime, captcha: CaptchaAnswers) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime, captcha_text_source=captcha, close_runtime=False)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False) as c:
+        yield c
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    live = start_live_server(settings, DevMailbox())
+    yield live
+    stop_live_server(live)

@@ -1,0 +1,112 @@
+"""Helpers shared by the tests (importable because pytest puts tests/ on sys.path)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from vestibule.app import create_app
+from vestibule.core.passwords import HashParameters, PasswordHasher
+from vestibule.runtime import Runtime, build
+from vestibule.services.captcha import random_text
+from vestibule.services.mail import DevMailbox, Mailer
+from vestibule.settings import Settings
+
+CHEAP_HASH = HashParameters(memory_kib=1024, time_cost=1, parallelism=1)
+
+
+class CaptchaAnswers:
+    """A challenge-text source that also remembers what it issued, so tests can solve CAPTCHAs."""
+
+    def __init__(self) -> None:
+        self.issued: list[str] = []
+
+    def __call__(self) -> str:
+        text = random_text()
+        self.issued.append(text)
+        return text
+
+    @property
+    def latest(self) -> str:
+        return self.issued[-1]
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def last_code(mailbox: DevMailbox, to: str) -> str:
+    for mail in reversed(mailbox.messages):
+        if mail.to == to:
+            match = re.search(r"\b(\d{6})\b", mail.body)
+            if match:
+                return match.group(1)
+    raise AssertionError(f"no code mailed to {to}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    runtime: Runtime
+    captcha: CaptchaAnswers
+    thread: threading.Thread
+    server: uvicorn.Server
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def start_live_server(settings: Settings, mailer: Mailer | None = None, port: int | None = None) -> LiveServer:
+    """uvicorn on a real socket in a thread, with its own event loop."""
+    port = port or free_port()
+    settings = settings.with_overrides(public_url=f"http://127.0.0.1:{port}")
+    captcha = CaptchaAnswers()
+    holder: dict[str, object] = {}
+    ready = threading.Event()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        rt = loop.run_until_complete(build(settings, run_migrations=False, mailer=mailer,
+                                           hasher=PasswordHasher(CHEAP_HASH)))
+        app = create_app(rt, captcha_text_source=captcha, loopback=True)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        holder.update(runtime=rt, server=server)
+        ready.set()
+        loop.run_until_complete(server.serve())
+        loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(30)
+    server = holder["server"]
+    assert isinstance(server, uvicorn.Server)
+    deadline = time.time() + 30
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    runtime = holder["runtime"]
+    assert isinstance(runtime, Runtime)
+    return LiveServer(f"http://127.0.0.1:{port}", runtime, captcha, thread, server)
+
+
+def stop_live_server(live: LiveServer) -> None:
+    live.server.should_exit = True
+    live.thread.join(30)
+
+
