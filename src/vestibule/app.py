@@ -18,10 +18,13 @@ from starlette.staticfiles import StaticFiles
 
 from .runtime import Runtime, master_key_hex
 from .services.captcha import CaptchaService, random_text
+from .services.aws_identity import KeyDirectory
 from .services.mail import DevMailbox
 from .web import account_pages, console_pages, signin_pages
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
+from .wire.aws_query import QueryEndpoint
+from .wire.front import AwsFront
 
 log = logging.getLogger("vestibule")
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -85,6 +88,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     app.state.web = web
     app.state.runtime = runtime
     app.add_middleware(BrowserMiddleware, settings=deps.settings)
+    app.add_middleware(AwsFront, query=QueryEndpoint(deps, KeyDirectory(deps)))
     return app
 
 

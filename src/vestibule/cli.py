@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     ulist = us.add_parser("list", help="list IAM users; prints JSON")
     ulist.add_argument("--account", required=True)
 
+    key = sub.add_parser("access-key", help="access keys for the AWS CLI and SDKs")
+    ks = key.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    kcreate = ks.add_parser("create", help="create an access key; prints JSON with the secret (shown once)")
+    kcreate.add_argument("--account", required=True)
+    kcreate.add_argument("--user", help="IAM user name; without it the key belongs to the root user")
+
     events = sub.add_parser("events", help="audit events of an account")
     events.add_argument("--account", required=True)
     events.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -190,6 +196,28 @@ async def _iam_user_command(args: argparse.Namespace, rt: Runtime) -> int:
         return 0
 
 
+async def _access_key_command(args: argparse.Namespace, rt: Runtime) -> int:
+    from .services import access_keys, accounts, iam_users
+
+    deps = rt.deps
+    async with deps.store.unit() as uow:
+        account = await accounts.require(uow, args.account)
+        if args.user:
+            user = await iam_users.require_user(uow, account, args.user)
+            principal_key, owner = f"user:{user.id}", user.name
+        else:
+            print("warning: this key belongs to the root user, which can do everything in the account; "
+                  "prefer keys of an IAM user with only the permissions it needs", file=sys.stderr)
+            principal_key, owner = f"root:{account.id}", None
+        key = await access_keys.create(deps, uow, account.id, principal_key, actor=f"arn:aws:iam::{account.id}:root")
+    out: dict[str, Any] = {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key,
+                           "Status": key.status, "AccountId": account.id}
+    if owner:
+        out["UserName"] = owner
+    _emit(out)
+    return 0
+
+
 async def _events_command(args: argparse.Namespace, rt: Runtime) -> int:
     from .services import accounts, audit
 
@@ -257,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("database is at the newest schema")
                 return 0
             return asyncio.run(_with_runtime(settings, _migrate))
-        handlers = {"account": _account_command, "iam-user": _iam_user_command, "events": _events_command}
+        handlers = {"account": _account_command, "iam-user": _iam_user_command, "events": _events_command,
+                    "access-key": _access_key_command}
         handler = handlers[args.command]
         return asyncio.run(_with_runtime(settings, lambda rt: handler(args, rt)))
     except UsageError as exc:

@@ -33,20 +33,28 @@ async def check_new_password(
     new_password: str,
     confirm: str | None,
     current_hash: str | None,
+    *,
+    must_differ: bool = False,
 ) -> str:
-    """Validate a new password and return its hash; raises PasswordRejected / PasswordsDiffer."""
+    """Validate a new password and return its hash; raises PasswordRejected / PasswordsDiffer.
+
+    `must_differ`: refuse the current password even without reuse prevention (a forced change
+    that accepted the same password would change nothing)."""
     if confirm is not None and new_password != confirm:
         raise PasswordsDiffer()
     problems = rules.violations(policy, new_password)
     if problems:
         raise PasswordRejected(problems)
+    previous: list[str] = []
     if policy.reuse_prevention:
         previous = list(await uow.password_history.recent(principal_key, policy.reuse_prevention))
         if current_hash and current_hash not in previous:
             previous = [current_hash, *previous][: policy.reuse_prevention]
-        for old in previous:
-            if await verify_password(deps, old, new_password):
-                raise PasswordRejected(["password.reused"])
+    if must_differ and current_hash and current_hash not in previous:
+        previous.append(current_hash)
+    for old in previous:
+        if await verify_password(deps, old, new_password):
+            raise PasswordRejected(["password.reused"])
     return await hash_password(deps, new_password)
 
 

@@ -296,7 +296,7 @@ async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_pass
         principal, account, user = loaded
         assert user is not None
         new_hash = await check_new_password(deps, uow, policy_of(account), principal.key, new_password, confirm,
-                                            user.password_hash)
+                                            user.password_hash, must_differ=True)
         await store_user_password(deps, uow, user, new_hash, reset_required=False)
         await uow.sessions.revoke_all(principal.key, deps.clock())
         await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Success", client=client,

@@ -277,6 +277,16 @@ class UnitOfWork:
         self.captchas = Captchas(db)
         self.throttle = ThrottleCounters(db)
         self.audit = AuditEvents(db)
+        from .iam_repositories import (AccessKeys, Groups, Policies, Roles, Tags, TemporaryCredentials,
+                                       VirtualMfa)
+
+        self.access_keys = AccessKeys(db)
+        self.temp_credentials = TemporaryCredentials(db)
+        self.groups = Groups(db)
+        self.roles = Roles(db)
+        self.policies = Policies(db)
+        self.tags = Tags(db)
+        self.virtual_mfa = VirtualMfa(db)
 
     async def commit(self) -> None:
         try:

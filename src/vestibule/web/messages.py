@@ -7,6 +7,7 @@ from ..errors import (
     AlreadyExists,
     InvalidInput,
     PasswordRejected,
+    PasswordsDiffer,
     TooManyAttempts,
     VestibuleError,
 )
@@ -35,6 +36,6 @@ def status_for(exc: Exception) -> int:
         return 410
     if isinstance(exc, FlowError):
         return 400
-    if isinstance(exc, (InvalidInput, AlreadyExists, PasswordRejected)):
+    if isinstance(exc, (InvalidInput, AlreadyExists, PasswordRejected, PasswordsDiffer)):
         return 400
     return 200

@@ -1,0 +1,103 @@
+"""Deciding IAM API calls: the caller's identity policies, evaluated by the pure policy core."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ..core import policy as engine
+from ..store.repositories import UnitOfWork
+from .aws_identity import Caller
+
+Context = dict[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class BuiltinPolicy:
+    """A built-in (AWS managed) policy as the IAM API describes it."""
+
+    name: str
+    arn: str
+    path: str
+    policy_id: str
+    description: str
+    document: str
+
+
+def _builtin(name: str, managed: engine.ManagedPolicy) -> BuiltinPolicy:
+    path = managed.arn.split(":policy", 1)[1].rsplit("/", 1)[0] + "/"
+    digest = base64.b32encode(hashlib.sha256(name.encode()).digest()).decode()[:17]
+    return BuiltinPolicy(name, managed.arn, path, "ANPA" + digest, f"Built-in policy {name}", managed.document)
+
+
+BUILTIN_POLICIES: dict[str, BuiltinPolicy] = {
+    m.arn: _builtin(name, m) for name, m in engine.AWS_MANAGED_POLICIES.items()
+}
+
+
+async def documents_for(uow: UnitOfWork, caller: Caller) -> list[str]:
+    """Identity-based policy documents that apply to the caller (not the session policy)."""
+    docs: list[str] = []
+    if caller.role_id is not None:
+        targets = [("role", caller.role_id)]
+    elif caller.principal_key.startswith("user:"):
+        user_id = caller.principal_key.split(":", 1)[1]
+        targets = [("user", user_id)] + [("group", g.id) for g in await uow.groups.of_user(user_id)]
+    else:
+        return docs
+    for kind, target_id in targets:
+        for arn in await uow.policies.attached_to(kind, target_id):
+            document = await managed_document(uow, arn)
+            if document is not None:
+                docs.append(document)
+        docs.extend(row.document for row in await uow.policies.inline_of(kind, target_id))
+    return docs
+
+
+async def managed_document(uow: UnitOfWork, arn: str) -> str | None:
+    builtin = BUILTIN_POLICIES.get(arn)
+    if builtin is not None:
+        return builtin.document
+    row = await uow.policies.get(arn)
+    return row.document if row is not None else None
+
+
+def request_context(caller: Caller, *, source_ip: str, secure: bool, now: float) -> Context:
+    context: Context = {
+        "aws:PrincipalArn": caller.arn,
+        "aws:PrincipalAccount": caller.account_id,
+        "aws:userid": caller.user_id,
+        "aws:SourceIp": source_ip,
+        "aws:SecureTransport": "true" if secure else "false",
+        "aws:CurrentTime": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now)),
+        "aws:PrincipalType": {"root": "Account", "user": "User", "assumed-role": "AssumedRole",
+                              "federated-user": "FederatedUser"}[caller.kind],
+    }
+    if caller.user_name and caller.kind == "user":
+        context["aws:username"] = caller.user_name
+    if caller.temporary:
+        context["aws:MultiFactorAuthPresent"] = "true" if caller.mfa_authenticated else "false"
+        if caller.mfa_authenticated and caller.mfa_authenticated_at is not None:
+            context["aws:MultiFactorAuthAge"] = str(int(now - caller.mfa_authenticated_at))
+    return context
+
+
+def decide(documents: list[str], session_policy: str | None, caller: Caller, action: str, resource: str,
+           context: Context) -> tuple[bool, bool]:
+    """(allowed, explicitly denied)."""
+    request = engine.AuthzRequest(principal_arn=caller.arn, action=action, resource=resource, context=context)
+    parsed = [engine.parse_policy(d) for d in documents]
+    result = engine.evaluate(parsed, request)
+    if result.explicit:
+        return False, True
+    allowed = result.allowed
+    if session_policy is not None or caller.kind == "federated-user":
+        session = [engine.parse_policy(session_policy)] if session_policy else []
+        second = engine.evaluate(session, request)
+        if second.explicit:
+            return False, True
+        allowed = allowed and second.allowed
+    return allowed, False

@@ -1,0 +1,141 @@
+"""Who is calling the AWS APIs: access keys (long-term and temporary) resolved to callers."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from ..core import identifiers as ids
+from ..core.tokens import token_matches
+from ..store.repositories import UnitOfWork
+from .context import Deps
+
+CACHE_SECONDS = 5.0
+CallerKind = Literal["root", "user", "assumed-role", "federated-user"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    account_id: str
+    arn: str
+    user_id: str
+    kind: CallerKind
+    principal_key: str  # root:<acct> | user:<id> | role:<id>
+    access_key_id: str
+    temporary: bool = False
+    session_credentials: bool = False  # from GetSessionToken
+    user_name: str | None = None
+    role_id: str | None = None
+    session_policy: str | None = None
+    mfa_authenticated: bool = False
+    mfa_authenticated_at: float | None = None
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind == "root"
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """What a key ID resolves to; `token_hash` only for temporary keys."""
+
+    caller: Caller
+    secret: str
+    active: bool
+    expires_at: float | None = None
+    token_hash: str | None = None
+
+    def token_ok(self, token: str | None) -> bool:
+        if self.token_hash is None:
+            return not token
+        return bool(token) and token_matches(token or "", self.token_hash)
+
+
+class KeyDirectory:
+    """Resolves access key IDs, caching each answer for a few seconds (per process)."""
+
+    def __init__(self, deps: Deps, ttl: float = CACHE_SECONDS) -> None:
+        self._deps = deps
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
+        self._last_used: dict[str, float] = {}
+
+    def forget(self, key_id: str) -> None:
+        self._cache.pop(key_id, None)
+
+    async def lookup(self, key_id: str) -> KeyRecord | None:
+        now = time.monotonic()
+        hit = self._cache.get(key_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self._deps.store.unit() as uow:
+            record = await _load(self._deps, uow, key_id)
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        self._cache[key_id] = (now + self._ttl, record)
+        return record
+
+    async def note_use(self, key_id: str, service: str, region: str) -> None:
+        """Record last use at most once a minute per key, so signed calls rarely write."""
+        now = self._deps.clock()
+        if now - self._last_used.get(key_id, 0.0) < 60:
+            return
+        self._last_used[key_id] = now
+        if not key_id.startswith("AKIA"):
+            return
+        async with self._deps.store.unit() as uow:
+            key = await uow.access_keys.get(key_id)
+            if key is not None:
+                key.last_used_at, key.last_used_service, key.last_used_region = now, service, region
+
+
+async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
+    if key_id.startswith("AKIA"):
+        key = await uow.access_keys.get(key_id)
+        if key is None:
+            return None
+        caller = await caller_for_principal(uow, key.principal_key, key_id)
+        if caller is None:
+            return None
+        secret = deps.box.open(key.secret_sealed, f"access-key:{key.id}").decode()
+        return KeyRecord(caller, secret, key.status == "Active")
+    if key_id.startswith("ASIA"):
+        cred = await uow.temp_credentials.get(key_id)
+        if cred is None:
+            return None
+        secret = deps.box.open(cred.secret_sealed, f"temp-key:{cred.id}").decode()
+        kind: CallerKind = "assumed-role" if cred.kind == "assumed-role" else (
+            "federated-user" if cred.kind == "federated-user" else "user")
+        source = await caller_for_principal(uow, cred.source_principal_key, key_id)
+        if source is None and cred.kind == "session":
+            return None
+        if cred.kind == "session" and source is not None:
+            caller = replace(source, temporary=True, session_credentials=True,
+                             mfa_authenticated=cred.mfa_authenticated,
+                             mfa_authenticated_at=cred.mfa_authenticated_at)
+        else:
+            user_name = source.user_name if source is not None else None
+            caller = Caller(account_id=cred.account_id, arn=cred.arn, user_id=cred.user_id, kind=kind,
+                            principal_key=(f"role:{cred.role_id}" if cred.role_id else cred.source_principal_key),
+                            access_key_id=key_id, temporary=True, user_name=user_name, role_id=cred.role_id,
+                            session_policy=cred.session_policy, mfa_authenticated=cred.mfa_authenticated,
+                            mfa_authenticated_at=cred.mfa_authenticated_at)
+        return KeyRecord(caller, secret, True, cred.expires_at, cred.token_hash)
+    return None
+
+
+async def caller_for_principal(uow: UnitOfWork, principal_key: str, key_id: str) -> Caller | None:
+    kind, _, ident = principal_key.partition(":")
+    if kind == "root":
+        account = await uow.accounts.get(ident)
+        if account is None or account.status != "active":
+            return None
+        return Caller(account.id, ids.root_arn(account.id), account.id, "root", principal_key, key_id)
+    if kind == "user":
+        user = await uow.users.get(ident)
+        if user is None:
+            return None
+        return Caller(user.account_id, ids.user_arn(user.account_id, user.name, user.path), user.id, "user",
+                      principal_key, key_id, user_name=user.name)
+    return None

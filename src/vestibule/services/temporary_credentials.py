@@ -1,0 +1,39 @@
+"""Issuing STS temporary credentials (ASIA... key, secret, session token)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from ..core.tokens import hash_token
+from ..store.models import TemporaryCredential
+from ..store.repositories import UnitOfWork
+from .access_keys import new_key_id, new_secret
+from .context import Deps
+
+
+@dataclass(frozen=True)
+class Issued:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expires_at: float
+
+
+async def issue(deps: Deps, uow: UnitOfWork, *, account_id: str, kind: str, source_principal_key: str, arn: str,
+                user_id: str, duration: int, role_id: str | None = None, session_name: str | None = None,
+                session_policy: str | None = None, mfa_authenticated: bool = False,
+                mfa_authenticated_at: float | None = None) -> Issued:
+    now = deps.clock()
+    key_id = new_key_id("ASIA")
+    secret = new_secret()
+    token = "Vst" + secrets.token_urlsafe(96)
+    expires = now + duration
+    await uow.temp_credentials.add(TemporaryCredential(
+        id=key_id, account_id=account_id, secret_sealed=deps.box.seal(secret.encode(), f"temp-key:{key_id}"),
+        token_hash=hash_token(token), kind=kind, source_principal_key=source_principal_key, arn=arn,
+        user_id=user_id, role_id=role_id, session_name=session_name, session_policy=session_policy,
+        mfa_authenticated=mfa_authenticated, mfa_authenticated_at=mfa_authenticated_at, created_at=now,
+        expires_at=expires,
+    ))
+    return Issued(key_id, secret, token, expires)

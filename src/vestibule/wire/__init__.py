@@ -1,0 +1,1 @@
+"""Wire adapters named after the protocol they speak (AWS query: STS and IAM)."""

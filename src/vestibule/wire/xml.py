@@ -1,0 +1,66 @@
+"""XML for the AWS query protocol, in the shapes botocore's query parser reads."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+from xml.sax.saxutils import escape
+
+STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
+IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """Unix seconds rendered as ISO 8601 UTC."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class XmlMap:
+    """A map member: <entry><key/><value/></entry> items."""
+
+    items: Mapping[str, Any]
+
+
+def iso8601(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Timestamp):
+        return iso8601(value.seconds)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return escape(str(value))
+
+
+def element(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return f"<{name}>{''.join(element(k, v) for k, v in value.items())}</{name}>"
+    if isinstance(value, XmlMap):
+        entries = "".join(f"<entry><key>{escape(str(k))}</key>{element('value', v)}</entry>"
+                          for k, v in value.items.items())
+        return f"<{name}>{entries}</{name}>"
+    if isinstance(value, (list, tuple)):
+        return f"<{name}>{''.join(element('member', v) for v in value)}</{name}>"
+    return f"<{name}>{_value(value)}</{name}>"
+
+
+def response(action: str, namespace: str, result: Mapping[str, Any] | None, request_id: str) -> str:
+    body = element(f"{action}Result", result) if result is not None else ""
+    return (f'<{action}Response xmlns="{namespace}">{body}'
+            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>")
+
+
+def error(code: str, message: str, request_id: str, namespace: str, sender: bool = True) -> str:
+    return (f'<ErrorResponse xmlns="{namespace}"><Error><Type>{"Sender" if sender else "Receiver"}</Type>'
+            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>")
