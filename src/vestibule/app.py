@@ -20,7 +20,7 @@ from .runtime import Runtime, master_key_hex
 from .services.captcha import CaptchaService, random_text
 from .services.aws_identity import KeyDirectory
 from .services.mail import DevMailbox
-from .web import account_pages, console_pages, signin_pages
+from .web import access_key_pages, account_pages, console_pages, signin_pages
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
 from .wire.aws_query import QueryEndpoint
@@ -59,7 +59,8 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     deps = runtime.deps
     dev_mailbox = isinstance(deps.mailer, DevMailbox) and loopback and deps.settings.dev_mailbox
     csrf_key = hmac.new(bytes.fromhex(master_key_hex(deps.settings)), b"vestibule csrf", hashlib.sha256).digest()
-    web = Web.build(deps, CaptchaService(deps, captcha_text_source), csrf_key, dev_mailbox)
+    keys = KeyDirectory(deps)
+    web = Web.build(deps, CaptchaService(deps, captcha_text_source), csrf_key, dev_mailbox, keys)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -72,6 +73,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"),
         *signin_pages.routes[:4],
         *console_pages.routes,
+        *access_key_pages.routes,
         *account_pages.routes,
         *signin_pages.routes[4:],
     ]
@@ -88,7 +90,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     app.state.web = web
     app.state.runtime = runtime
     app.add_middleware(BrowserMiddleware, settings=deps.settings)
-    app.add_middleware(AwsFront, query=QueryEndpoint(deps, KeyDirectory(deps)))
+    app.add_middleware(AwsFront, query=QueryEndpoint(deps, keys))
     return app
 
 

@@ -51,3 +51,26 @@ async def require(uow: UnitOfWork, key_id: str, principal_key: str) -> AccessKey
     if key is None or key.principal_key != principal_key:
         raise NotFound(f"The Access Key with id {key_id} cannot be found.")
     return key
+
+
+async def list_for(deps: Deps, principal_key: str) -> list[AccessKey]:
+    async with deps.store.unit() as uow:
+        return list(await uow.access_keys.for_principal(principal_key))
+
+
+async def set_status(deps: Deps, uow: UnitOfWork, key_id: str, principal_key: str, status: str, *,
+                     client: Client = Client(), actor: str = "", via: str = "console") -> None:
+    if status not in {"Active", "Inactive"}:
+        raise NotFound("Status must be Active or Inactive.")
+    key = await require(uow, key_id, principal_key)
+    key.status = status
+    await audit.record(uow, at=deps.clock(), event="UpdateAccessKey", result="Success", client=client,
+                       account_id=key.account_id, principal=actor, method=via, access_key_id=key_id, status=status)
+
+
+async def delete(deps: Deps, uow: UnitOfWork, key_id: str, principal_key: str, *, client: Client = Client(),
+                 actor: str = "", via: str = "console") -> None:
+    key = await require(uow, key_id, principal_key)
+    await uow.access_keys.delete(key)
+    await audit.record(uow, at=deps.clock(), event="DeleteAccessKey", result="Success", client=client,
+                       account_id=key.account_id, principal=actor, method=via, access_key_id=key_id)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from ..core import totp
 from ..core.flows import FlowError
 from ..errors import VestibuleError
-from ..services import audit, credentials, sessions
+from ..services import access_keys, audit, credentials, sessions
 from ..services.principals import load as load_principal
 from .messages import message_for, status_for
 from .rendering import (
@@ -54,10 +54,11 @@ async def security_page(request: Request, error: str = "", notice: str = "", sta
         return who
     devices = await credentials.list_devices(web_of(request).deps, who.principal)
     key = request.query_params.get("notice", "")
-    if not notice and key in {"mfa.added", "mfa.removed", "password.changed"}:
+    if not notice and key in {"mfa.added", "mfa.removed", "password.changed", "keys.updated"}:
         notice = translator(request)(f"notice.{key}")
+    keys = await access_keys.list_for(web_of(request).deps, who.principal.key)
     return render(request, "security.html", status, who=who, devices=devices, error=error, notice=notice,
-                  max_devices=credentials.MAX_DEVICES)
+                  max_devices=credentials.MAX_DEVICES, access_keys=keys)
 
 
 async def change_password(request: Request) -> Response:

@@ -22,7 +22,7 @@ def normalize(tag: str | None) -> str | None:
     if not tag:
         return None
     low = tag.strip().lower().replace("_", "-")
-    if low in {"zh-tw", "zh-hant", "zh-hant-tw", "zh-hk", "zh-mo"}:
+    if low in {"zh-tw", "zh-hk", "zh-mo"} or low == "zh-hant" or low.startswith("zh-hant-"):
         return "zh-TW"
     if low.startswith("en"):
         return "en"
@@ -53,4 +53,9 @@ class Translator:
 
     def __call__(self, key: str, **params: Any) -> str:
         text = self._messages.get(key) or self._fallback.get(key) or key
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text

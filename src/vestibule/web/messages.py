@@ -21,7 +21,9 @@ def message_for(exc: Exception, t: Translator) -> str:
         return " ".join(t(problem) for problem in exc.problems)
     if isinstance(exc, (InvalidInput, AlreadyExists)):
         translated = t(f"{exc.code}.{exc.field}")
-        return translated if translated != f"{exc.code}.{exc.field}" else exc.message
+        if translated != f"{exc.code}.{exc.field}":
+            return translated
+        return exc.message if t.locale == "en" else t(exc.code)
     if isinstance(exc, (VestibuleError, FlowError)):
         return t(exc.code)
     return t("error.generic")

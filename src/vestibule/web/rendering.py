@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..core.identifiers import format_account_id
 from ..services import sessions
+from ..services.aws_identity import KeyDirectory
 from ..services.captcha import CaptchaService
 from ..services.context import Client, Deps
 from ..services.principals import Principal
@@ -38,14 +39,17 @@ class Web:
     names: CookieNames
     env: Environment
     dev_mailbox_enabled: bool
+    keys: KeyDirectory
 
     @classmethod
-    def build(cls, deps: Deps, captcha: CaptchaService, csrf_key: bytes, dev_mailbox_enabled: bool) -> "Web":
+    def build(cls, deps: Deps, captcha: CaptchaService, csrf_key: bytes, dev_mailbox_enabled: bool,
+              keys: KeyDirectory) -> "Web":
         env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
                           trim_blocks=True, lstrip_blocks=True)
         env.globals["format_account_id"] = format_account_id
         env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        return cls(deps, captcha, csrf_key, CookieNames(deps.settings), env, dev_mailbox_enabled)
+        env.globals["public_url"] = deps.settings.public_origin
+        return cls(deps, captcha, csrf_key, CookieNames(deps.settings), env, dev_mailbox_enabled, keys)
 
 
 def web_of(request: Request) -> Web:

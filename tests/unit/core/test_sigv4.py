@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import ModuleType
@@ -71,8 +71,12 @@ class Signer:
 def _load_signers() -> list[Signer]:
     signers = [
         Signer(
-            "botocore", botocore.auth, botocore.awsrequest, botocore.credentials,
-            botocore.session, botocore.config,
+            "botocore",
+            botocore.auth,
+            botocore.awsrequest,
+            botocore.credentials,
+            botocore.session,
+            botocore.config,
         )
     ]
     try:
@@ -98,7 +102,9 @@ def signer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> S
 
 @pytest.fixture(autouse=True)
 def _fixed_botocore_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *a, **k: SIGNED_AT)
+    monkeypatch.setattr(
+        botocore.auth, "get_current_datetime", lambda *a, **k: SIGNED_AT
+    )
 
 
 def _text(value: str | bytes) -> str:
@@ -141,9 +147,9 @@ def sign(
     if presign_expires is None:
         signer.auth.SigV4Auth(credentials, service, region).add_auth(request)
     else:
-        signer.auth.SigV4QueryAuth(credentials, service, region, expires=presign_expires).add_auth(
-            request
-        )
+        signer.auth.SigV4QueryAuth(
+            credentials, service, region, expires=presign_expires
+        ).add_auth(request)
     return received(request.prepare())
 
 
@@ -154,7 +160,11 @@ class Captured(Exception):
 
 
 def client_request(
-    signer: Signer, service: str, call: Callable[[Any], Any], *, region: str = "us-east-1"
+    signer: Signer,
+    service: str,
+    call: Callable[[Any], Any],
+    *,
+    region: str = "us-east-1",
 ) -> SignedRequest:
     """The exact request a real client of `service` sends, captured before the network."""
     client = signer.session.Session().create_client(
@@ -176,7 +186,9 @@ def client_request(
     return received(caught.value.request)
 
 
-def check(request: SignedRequest, *, secret: str = SECRET, **options: Any) -> SignatureParts:
+def check(
+    request: SignedRequest, *, secret: str = SECRET, **options: Any
+) -> SignatureParts:
     parts = parse_authorization(request)
     options.setdefault("expected_service", None)
     verify(request, parts, secret, key_cache=SigningKeyCache(), **options)
@@ -209,9 +221,11 @@ VANILLA = SignedRequest(
         ("X-Amz-Date", "20150830T123600Z"),
         (
             "Authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-            "SignedHeaders=host;x-amz-date, "
-            "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+            (
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+                "SignedHeaders=host;x-amz-date, "
+                "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+            ),
         ),
     ],
     now=datetime(2015, 8, 30, 12, 36, tzinfo=UTC).timestamp(),
@@ -224,7 +238,9 @@ def test_get_vanilla_vector() -> None:
         "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
         "host;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
-    assert string_to_sign(parts, canonical_request(VANILLA, parts)).splitlines()[:3] == [
+    assert string_to_sign(parts, canonical_request(VANILLA, parts)).splitlines()[
+        :3
+    ] == [
         ALGORITHM,
         "20150830T123600Z",
         "20150830/us-east-1/service/aws4_request",
@@ -238,7 +254,9 @@ def test_get_vanilla_vector_refuses_another_secret() -> None:
 
 def test_derived_signing_key_documented_example() -> None:
     key = derive_signing_key(SECRET, "20120215", "us-east-1", "iam")
-    assert key.hex() == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+    assert (
+        key.hex() == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+    )
 
 
 # --- real clients -------------------------------------------------------------------------
@@ -249,7 +267,11 @@ def test_sts_get_caller_identity_from_client(signer: Signer) -> None:
     assert request.method == "POST"
     assert request.path == "/"
     parts = check(request, expected_service="sts")
-    assert (parts.access_key_id, parts.region, parts.service) == (AKID, "us-east-1", "sts")
+    assert (parts.access_key_id, parts.region, parts.service) == (
+        AKID,
+        "us-east-1",
+        "sts",
+    )
     assert parts.session_token == TOKEN
     assert not parts.presigned
     assert "host" in parts.signed_headers
@@ -272,7 +294,9 @@ def test_json_protocol_with_target_from_client(signer: Signer) -> None:
         region="eu-west-1",
     )
     assert header(request, "X-Amz-Target") == "AWSIdentityStore.ListUsers"
-    parts = check(request, expected_service="identitystore", expected_region="eu-west-1")
+    parts = check(
+        request, expected_service="identitystore", expected_region="eu-west-1"
+    )
     assert "x-amz-target" in parts.signed_headers
 
 
@@ -295,11 +319,17 @@ def test_client_presigned_get_caller_identity(signer: Signer) -> None:
         aws_session_token=TOKEN,
     )
     url = urlsplit(client.generate_presigned_url("get_caller_identity", ExpiresIn=900))
+    # botocore signs the operation's own method (POST for STS), so the URL is good for POST.
     request = SignedRequest(
-        method="GET", path=url.path or "/", query=url.query,
-        headers=[("Host", url.netloc)], now=T0 + 899,
+        method="POST",
+        path=url.path or "/",
+        query=url.query,
+        headers=[("Host", url.netloc)],
+        now=T0 + 899,
     )
     parts = check(request, expected_service="sts")
+    with pytest.raises(SignatureDoesNotMatch):
+        check(replace(request, method="GET"))
     assert parts.presigned and parts.expires == 900 and parts.session_token == TOKEN
     with pytest.raises(SignatureExpired):
         check(replace(request, now=T0 + 901))
@@ -316,7 +346,6 @@ QUERIES = [
     "flag&other=1",
     "tilde=~x&reserved=%21%2A%27%28%29%3B%3A%40%26%3D%2B%24%2C%2F%3F%23%5B%5D",
     "Z=1&a=2&A=3&_=4&-=5",
-    "X-Amz-Signature=not-a-presign&x=1",
 ]
 PATHS = [
     "/",
@@ -356,7 +385,9 @@ def test_params_dict_with_spaces_and_unicode_verifies(signer: Signer) -> None:
 def test_canonical_uri_matches_botocore(path: str) -> None:
     request = botocore.awsrequest.AWSRequest(method="GET", url=f"http://h{path}")
     request.context["timestamp"] = "20261127T120000Z"
-    auth = botocore.auth.SigV4Auth(botocore.credentials.Credentials("a", "b"), "iam", "us-east-1")
+    auth = botocore.auth.SigV4Auth(
+        botocore.credentials.Credentials("a", "b"), "iam", "us-east-1"
+    )
     assert canonical_uri(path) == auth.canonical_request(request).split("\n")[1]
 
 
@@ -381,13 +412,15 @@ def test_canonical_uri_table(path: str, expected: str) -> None:
     assert canonical_uri(path) == expected
 
 
-@pytest.mark.parametrize("query", QUERIES[:-1])
+@pytest.mark.parametrize("query", QUERIES)
 def test_canonical_query_matches_botocore(query: str) -> None:
     request = botocore.awsrequest.AWSRequest(method="GET", url=f"http://h/?{query}")
     request.context["timestamp"] = "20261127T120000Z"
-    auth = botocore.auth.SigV4Auth(botocore.credentials.Credentials("a", "b"), "iam", "us-east-1")
+    auth = botocore.auth.SigV4Auth(
+        botocore.credentials.Credentials("a", "b"), "iam", "us-east-1"
+    )
     expected = auth.canonical_request(request).split("\n")[2]
-    assert canonical_query_string(query).replace("flag=", "flag=") == expected
+    assert canonical_query_string(query) == expected
 
 
 def test_canonical_query_sorts_by_encoded_name_then_value() -> None:
@@ -405,13 +438,23 @@ BODY = {"Action": "GetCallerIdentity", "Version": "2011-06-15", "Note": "a b~ü"
 @pytest.fixture
 def form_post(signer: Signer) -> SignedRequest:
     return sign(
-        signer, "POST", f"{ENDPOINT}/", data=BODY, headers={"Content-Type": FORM}, service="sts"
+        signer,
+        "POST",
+        f"{ENDPOINT}/",
+        data=BODY,
+        headers={"Content-Type": FORM},
+        service="sts",
     )
 
 
 def test_form_post_verifies(form_post: SignedRequest) -> None:
     parts = check(form_post, expected_service="sts")
-    assert parts.signed_headers == ("content-type", "host", "x-amz-date", "x-amz-security-token")
+    assert parts.signed_headers == (
+        "content-type",
+        "host",
+        "x-amz-date",
+        "x-amz-security-token",
+    )
 
 
 @pytest.mark.parametrize(
@@ -423,7 +466,9 @@ def test_form_post_verifies(form_post: SignedRequest) -> None:
         ("X-Amz-Security-Token", TOKEN + "x"),
     ],
 )
-def test_each_signed_header_change_fails(form_post: SignedRequest, name: str, value: str) -> None:
+def test_each_signed_header_change_fails(
+    form_post: SignedRequest, name: str, value: str
+) -> None:
     with pytest.raises(SignatureDoesNotMatch) as refused:
         check(with_header(form_post, name, value))
     assert refused.value.canonical_request and refused.value.string_to_sign
@@ -445,7 +490,9 @@ def test_body_appended_or_truncated_fails(form_post: SignedRequest) -> None:
 
 def test_date_to_another_day_fails(form_post: SignedRequest) -> None:
     next_day = with_header(form_post, "X-Amz-Date", "20261128T120000Z")
-    with pytest.raises(SignatureDoesNotMatch, match="Date in Credential scope does not match"):
+    with pytest.raises(
+        SignatureDoesNotMatch, match="Date in Credential scope does not match"
+    ):
         check(replace(next_day, now=T0 + 86_400))
     both = with_authorization(next_day, "/20261127/", "/20261128/")
     with pytest.raises(SignatureDoesNotMatch):
@@ -463,7 +510,10 @@ def test_service_change_fails(form_post: SignedRequest) -> None:
     changed = with_authorization(form_post, "/sts/", "/iam/")
     with pytest.raises(SignatureDoesNotMatch):
         check(changed)
-    with pytest.raises(SignatureDoesNotMatch, match="Credential should be scoped to correct service: 'iam'."):
+    with pytest.raises(
+        SignatureDoesNotMatch,
+        match="Credential should be scoped to correct service: 'iam'.",
+    ):
         check(form_post, expected_service="iam")
 
 
@@ -512,7 +562,9 @@ def test_removing_a_signed_header_fails(form_post: SignedRequest) -> None:
         check(replace(form_post, headers=without))
 
 
-def test_unsigned_headers_name_case_and_whitespace_do_not_matter(form_post: SignedRequest) -> None:
+def test_unsigned_headers_name_case_and_whitespace_do_not_matter(
+    form_post: SignedRequest,
+) -> None:
     headers = [(n.upper(), v) for n, v in form_post.headers]
     headers.append(("X-Forwarded-For", "10.0.0.1"))
     spaced = with_header(
@@ -524,20 +576,15 @@ def test_unsigned_headers_name_case_and_whitespace_do_not_matter(form_post: Sign
 
 
 def test_repeated_headers_join_with_commas_in_order(signer: Signer) -> None:
-    request = sign(signer, "GET", f"{ENDPOINT}/", headers={"X-Custom": "one"}, service="sso")
-    value = header(request, "Authorization").replace(
-        "SignedHeaders=host;", "SignedHeaders=host;x-custom;"
+    # Signed as one "a,b" value, delivered as two headers: the canonical form is the same.
+    joined = sign(
+        signer, "GET", f"{ENDPOINT}/", headers={"X-Custom": "a,b"}, service="sso"
     )
-    # botocore joins repeated values as "a,b"; sign that, then deliver them as two headers.
-    joined = sign(signer, "GET", f"{ENDPOINT}/", headers={"X-Custom": "a,b"}, service="sso")
-    split = [(n, v) for n, v in joined.headers if n.lower() != "x-custom"]
-    split += [("X-Custom", " a "), ("x-custom", "b")]
-    check(replace(joined, headers=split))
-    swapped = [(n, v) for n, v in joined.headers if n.lower() != "x-custom"]
-    swapped += [("X-Custom", "b"), ("X-Custom", "a")]
+    assert "x-custom" in parse_authorization(joined).signed_headers
+    others = [(n, v) for n, v in joined.headers if n.lower() != "x-custom"]
+    check(replace(joined, headers=[*others, ("X-Custom", " a "), ("x-custom", "b")]))
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(joined, headers=swapped))
-    assert "x-custom" in value
+        check(replace(joined, headers=[*others, ("X-Custom", "b"), ("X-Custom", "a")]))
 
 
 # --- payload hash header ------------------------------------------------------------------
@@ -547,13 +594,20 @@ def test_content_sha256_header_is_used_and_checked(signer: Signer) -> None:
     body = b'{"a": 1}'
     digest = hashlib.sha256(body).hexdigest()
     request = sign(
-        signer, "POST", f"{ENDPOINT}/", data=body, headers={"X-Amz-Content-SHA256": digest}
+        signer,
+        "POST",
+        f"{ENDPOINT}/",
+        data=body,
+        headers={"X-Amz-Content-SHA256": digest},
     )
     check(request)
     check(replace(request, body=b"", payload_hash=digest))
     with pytest.raises(XAmzContentSHA256Mismatch) as refused:
         check(replace(request, body=b'{"a": 2}'))
-    assert (refused.value.code, refused.value.status) == ("XAmzContentSHA256Mismatch", 400)
+    assert (refused.value.code, refused.value.status) == (
+        "XAmzContentSHA256Mismatch",
+        400,
+    )
 
 
 def test_unsigned_payload(signer: Signer) -> None:
@@ -623,8 +677,13 @@ def test_presigned_url_not_yet_current(presigned: SignedRequest) -> None:
 
 def test_presigned_post_form_moves_into_query(signer: Signer) -> None:
     request = sign(
-        signer, "POST", f"{ENDPOINT}/", data=BODY, headers={"Content-Type": FORM},
-        service="sts", presign_expires=300,
+        signer,
+        "POST",
+        f"{ENDPOINT}/",
+        data=BODY,
+        headers={"Content-Type": FORM},
+        service="sts",
+        presign_expires=300,
     )
     assert "Action=GetCallerIdentity" in request.query
     check(request)
@@ -641,7 +700,9 @@ def test_presigned_post_form_moves_into_query(signer: Signer) -> None:
         ("X-Amz-Date=20261127T120000Z", "X-Amz-Date=20261127T120001Z"),
     ],
 )
-def test_presigned_single_change_fails(presigned: SignedRequest, old: str, new: str) -> None:
+def test_presigned_single_change_fails(
+    presigned: SignedRequest, old: str, new: str
+) -> None:
     assert old in presigned.query
     with pytest.raises(SignatureDoesNotMatch):
         check(replace(presigned, query=presigned.query.replace(old, new)))
@@ -663,8 +724,13 @@ def test_presigned_expires_bounds(presigned: SignedRequest, expires: str) -> Non
 
 
 def test_presigned_expires_upper_bound_is_accepted(presigned: SignedRequest) -> None:
-    query = presigned.query.replace("X-Amz-Expires=60", f"X-Amz-Expires={MAX_PRESIGN_EXPIRES}")
-    assert parse_authorization(replace(presigned, query=query)).expires == MAX_PRESIGN_EXPIRES
+    query = presigned.query.replace(
+        "X-Amz-Expires=60", f"X-Amz-Expires={MAX_PRESIGN_EXPIRES}"
+    )
+    assert (
+        parse_authorization(replace(presigned, query=query)).expires
+        == MAX_PRESIGN_EXPIRES
+    )
 
 
 @pytest.mark.parametrize(
@@ -679,7 +745,9 @@ def test_presigned_expires_upper_bound_is_accepted(presigned: SignedRequest) -> 
     ],
 )
 def test_presigned_missing_parameter(presigned: SignedRequest, name: str) -> None:
-    query = "&".join(p for p in presigned.query.split("&") if not p.startswith(name + "="))
+    query = "&".join(
+        p for p in presigned.query.split("&") if not p.startswith(name + "=")
+    )
     with pytest.raises(IncompleteSignature, match=f"must include '{name}'"):
         parse_authorization(replace(presigned, query=query))
 
@@ -689,7 +757,10 @@ def test_presigned_missing_parameter(presigned: SignedRequest, name: str) -> Non
     [
         ("X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Algorithm=AWS4-HMAC-SHA1"),
         ("X-Amz-Date=20261127T120000Z", "X-Amz-Date=2026-11-27T12%3A00%3A00Z"),
-        ("X-Amz-Date=20261127T120000Z", "X-Amz-Date=Fri%2C%2027%20Nov%202026%2012%3A00%3A00%20GMT"),
+        (
+            "X-Amz-Date=20261127T120000Z",
+            "X-Amz-Date=Fri%2C%2027%20Nov%202026%2012%3A00%3A00%20GMT",
+        ),
         ("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date"),
         ("aws4_request", "aws4_requesT"),
         ("X-Amz-Expires=60", "X-Amz-Expires=60&X-Amz-Expires=60"),
@@ -699,6 +770,13 @@ def test_presigned_malformed(presigned: SignedRequest, old: str, new: str) -> No
     assert old in presigned.query
     with pytest.raises(IncompleteSignature):
         parse_authorization(replace(presigned, query=presigned.query.replace(old, new)))
+
+
+def test_signature_query_parameter_with_header_auth_is_refused(
+    form_post: SignedRequest,
+) -> None:
+    with pytest.raises(IncompleteSignature, match="Only one auth mechanism"):
+        parse_authorization(replace(form_post, query="X-Amz-Signature=" + "0" * 64))
 
 
 def test_presigned_and_header_auth_together_is_refused(
@@ -825,16 +903,32 @@ def test_missing_parts_are_all_named() -> None:
         parse_authorization(header_request("AWS4-HMAC-SHA256 Foo"))
     assert "missing equal-sign" in refused.value.message
     request = SignedRequest(
-        method="GET", path="/", query="", headers=[("Authorization", "AWS4-HMAC-SHA256 ")], now=T0
+        method="GET",
+        path="/",
+        query="",
+        headers=[("Authorization", "AWS4-HMAC-SHA256 ")],
+        now=T0,
     )
     with pytest.raises(IncompleteSignature) as refused:
         parse_authorization(request)
-    for needed in ("'Credential'", "'Signature'", "'SignedHeaders'", "'X-Amz-Date' or a 'Date'"):
+    for needed in (
+        "'Credential'",
+        "'Signature'",
+        "'SignedHeaders'",
+        "'X-Amz-Date' or a 'Date'",
+    ):
         assert needed in refused.value.message
 
 
 @pytest.mark.parametrize(
-    "date", ["2026-11-27T12:00:00Z", "20261127T120000", "20261127T250000Z", "２０２６1127T120000Z", ""]
+    "date",
+    [
+        "2026-11-27T12:00:00Z",
+        "20261127T120000",
+        "20261127T250000Z",
+        "２０２６1127T120000Z",
+        "",
+    ],
 )
 def test_bad_x_amz_date(date: str) -> None:
     request = header_request(GOOD_AUTH)
@@ -855,7 +949,9 @@ def test_http_date_header_is_accepted_when_x_amz_date_is_absent() -> None:
     headers.append(("Date", "Fri, 27 Nov 2026 12:00:00 GMT"))
     parts = parse_authorization(replace(request, headers=headers))
     assert (parts.amz_date, parts.request_time) == ("20261127T120000Z", T0)
-    x_amz_wins = with_header(replace(request, headers=headers), "X-Amz-Date", "20261127T120005Z")
+    x_amz_wins = with_header(
+        replace(request, headers=headers), "X-Amz-Date", "20261127T120005Z"
+    )
     assert parse_authorization(x_amz_wins).amz_date == "20261127T120005Z"
 
 
@@ -864,7 +960,9 @@ def test_repeated_authorization_or_date_headers() -> None:
     with pytest.raises(IncompleteSignature):
         parse_authorization(twice)
     with pytest.raises(IncompleteSignature):
-        parse_authorization(header_request(GOOD_AUTH, ("X-Amz-Date", "20261127T120000Z")))
+        parse_authorization(
+            header_request(GOOD_AUTH, ("X-Amz-Date", "20261127T120000Z"))
+        )
 
 
 def test_conflicting_session_tokens() -> None:
@@ -872,17 +970,27 @@ def test_conflicting_session_tokens() -> None:
     assert parse_authorization(request).session_token == "a"
     with pytest.raises(IncompleteSignature):
         parse_authorization(replace(request, query="X-Amz-Security-Token=b"))
-    assert parse_authorization(replace(request, query="X-Amz-Security-Token=a")).session_token == "a"
+    assert (
+        parse_authorization(
+            replace(request, query="X-Amz-Security-Token=a")
+        ).session_token
+        == "a"
+    )
     from_query = replace(header_request(GOOD_AUTH), query="X-Amz-Security-Token=q%2Bw")
     assert parse_authorization(from_query).session_token == "q+w"
 
 
 @pytest.mark.parametrize(
-    "query", ["", "Action=GetCallerIdentity&Version=2011-06-15", "X-Amz-Security-Token=abc"]
+    "query",
+    ["", "Action=GetCallerIdentity&Version=2011-06-15", "X-Amz-Security-Token=abc"],
 )
 def test_no_authentication_at_all(query: str) -> None:
     request = SignedRequest(
-        method="POST", path="/", query=query, headers=[("Host", "h"), ("X-Amz-Date", "x")], now=T0
+        method="POST",
+        path="/",
+        query=query,
+        headers=[("Host", "h"), ("X-Amz-Date", "x")],
+        now=T0,
     )
     with pytest.raises(MissingAuthenticationToken) as refused:
         parse_authorization(request)
@@ -896,16 +1004,48 @@ def test_no_authentication_at_all(query: str) -> None:
 @pytest.mark.parametrize(
     ("error", "code", "status", "message"),
     [
-        (MissingAuthenticationToken, "MissingAuthenticationToken", 403, "Request is missing"),
-        (IncompleteSignature, "IncompleteSignature", 400, "does not conform to AWS standards"),
-        (SignatureDoesNotMatch, "SignatureDoesNotMatch", 403, "Check your AWS Secret Access Key"),
-        (SignatureExpired, "SignatureDoesNotMatch", 403, "Check your AWS Secret Access Key"),
-        (InvalidClientTokenId, "InvalidClientTokenId", 403, "included in the request is invalid."),
+        (
+            MissingAuthenticationToken,
+            "MissingAuthenticationToken",
+            403,
+            "Request is missing",
+        ),
+        (
+            IncompleteSignature,
+            "IncompleteSignature",
+            400,
+            "does not conform to AWS standards",
+        ),
+        (
+            SignatureDoesNotMatch,
+            "SignatureDoesNotMatch",
+            403,
+            "Check your AWS Secret Access Key",
+        ),
+        (
+            SignatureExpired,
+            "SignatureDoesNotMatch",
+            403,
+            "Check your AWS Secret Access Key",
+        ),
+        (
+            InvalidClientTokenId,
+            "InvalidClientTokenId",
+            403,
+            "included in the request is invalid.",
+        ),
         (ExpiredToken, "ExpiredToken", 403, "included in the request is expired"),
-        (XAmzContentSHA256Mismatch, "XAmzContentSHA256Mismatch", 400, "x-amz-content-sha256"),
+        (
+            XAmzContentSHA256Mismatch,
+            "XAmzContentSHA256Mismatch",
+            400,
+            "x-amz-content-sha256",
+        ),
     ],
 )
-def test_error_wire_shapes(error: type[SigV4Error], code: str, status: int, message: str) -> None:
+def test_error_wire_shapes(
+    error: type[SigV4Error], code: str, status: int, message: str
+) -> None:
     raised = error()
     assert isinstance(raised, SigV4Error)
     assert (raised.code, raised.status) == (code, status)
@@ -915,8 +1055,14 @@ def test_error_wire_shapes(error: type[SigV4Error], code: str, status: int, mess
 
 
 def test_invalid_client_token_id_message_is_aws_wording() -> None:
-    assert InvalidClientTokenId().message == "The security token included in the request is invalid."
-    assert ExpiredToken().message == "The security token included in the request is expired"
+    assert (
+        InvalidClientTokenId().message
+        == "The security token included in the request is invalid."
+    )
+    assert (
+        ExpiredToken().message
+        == "The security token included in the request is expired"
+    )
 
 
 # --- signing-key cache --------------------------------------------------------------------
@@ -944,10 +1090,10 @@ def test_signing_key_cache_is_lru_and_keeps_no_secret() -> None:
     cache.get(SECRET, "20261127", "us-east-1", "iam")
     cache.get(SECRET, "20261128", "us-east-1", "iam")
     assert cache.cache_info().currsize == 2
-    cache.get(SECRET, "20261127", "us-east-1", "iam")
-    cache.get(SECRET, "20261127", "us-east-1", "sts")
-    assert cache.cache_info().hits == 2
-    assert cache.cache_info().misses == 3
+    cache.get(SECRET, "20261127", "us-east-1", "iam")  # hit: iam was used more recently
+    assert cache.cache_info()[:2] == (2, 3)
+    cache.get(SECRET, "20261127", "us-east-1", "sts")  # miss: sts was evicted
+    assert cache.cache_info()[:2] == (2, 4)
     for slot in cache._keys:
         assert SECRET not in repr(slot) and SECRET.encode() not in slot[0]
     with pytest.raises(ValueError):
@@ -964,7 +1110,3 @@ def test_default_cache_is_used_when_none_is_given(form_post: SignedRequest) -> N
     after = default_key_cache.cache_info()
     assert after.hits + after.misses == before.hits + before.misses + 2
     assert after.hits >= before.hits + 1
-
-
-def _unused() -> Iterator[None]:  # pragma: no cover
-    yield None
