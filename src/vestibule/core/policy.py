@@ -28,6 +28,13 @@ from vestibule.core.policy_conditions import (
 
 __all__ = [
     "AWS_MANAGED_POLICIES",
+    "GROUP_INLINE_POLICIES_MAX_SIZE",
+    "MANAGED_POLICY_MAX_SIZE",
+    "ROLE_INLINE_POLICIES_MAX_SIZE",
+    "TRUST_POLICY_MAX_SIZE",
+    "USER_INLINE_POLICIES_MAX_SIZE",
+    "VERSION_2008",
+    "VERSION_2012",
     "AuthzRequest",
     "Condition",
     "ContextValue",
@@ -37,7 +44,9 @@ __all__ = [
     "ManagedPolicy",
     "Outcome",
     "Policy",
+    "PolicyKind",
     "PolicyTooLarge",
+    "PrincipalType",
     "Statement",
     "TrustPrincipal",
     "access_denied_message",
@@ -65,24 +74,14 @@ PrincipalType = Literal["AWS", "Service", "Federated", "CanonicalUser"]
 _SYNTAX = "Syntax errors in policy."
 _TOP_LEVEL_KEYS = frozenset({"Version", "Id", "Statement"})
 _STATEMENT_KEYS = frozenset(
-    {
-        "Sid",
-        "Effect",
-        "Action",
-        "NotAction",
-        "Resource",
-        "NotResource",
-        "Principal",
-        "NotPrincipal",
-        "Condition",
-    }
+    ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal", "Condition"]
 )
 _SID = re.compile(r"[A-Za-z0-9]*")
 _ACTION = re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9_*?-]+")
 _PRINCIPAL_TYPES: frozenset[str] = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
 _AWS_PRINCIPAL_ARN = re.compile(
-    r"arn:aws[a-z-]*:(?:iam::[0-9]{12}:(?:root|user/.+|role/.+|federated-user/.+)"
+    r"arn:aws[a-z-]*:(?:iam::[0-9]{12}:(?:root|user/.+|role/.+)"
     r"|sts::[0-9]{12}:(?:assumed-role/.+/.+|federated-user/.+))",
     re.DOTALL,
 )
@@ -277,6 +276,8 @@ def _statement(index: int, raw: object, kind: PolicyKind) -> Statement:
 
 def parse_policy(document: str, kind: PolicyKind = "identity") -> Policy:
     """Parse and validate a policy document; raises MalformedPolicy. Results are cached (immutable)."""
+    if kind not in ("identity", "trust"):
+        raise ValueError(f"unknown policy kind: {kind}")
     return _parse_cached(document, kind)
 
 

@@ -9,6 +9,7 @@ the secret for `SignatureParts.access_key_id`, then calls `verify`; every failur
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
 import re
@@ -27,9 +28,7 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 DEFAULT_MAX_SKEW = 300
 MAX_PRESIGN_EXPIRES = 604_800
 
-_AMZ_DATE = re.compile(
-    r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z"
-)
+_AMZ_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
 _SCOPE_DATE = re.compile(r"[0-9]{8}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _HEADER_COMPONENTS = ("Credential", "SignedHeaders", "Signature")
@@ -119,9 +118,7 @@ class ExpiredToken(SigV4Error):
 class XAmzContentSHA256Mismatch(SigV4Error):
     code = "XAmzContentSHA256Mismatch"
     status = 400
-    default_message = (
-        "The provided 'x-amz-content-sha256' header does not match what was computed."
-    )
+    default_message = "The provided 'x-amz-content-sha256' header does not match what was computed."
 
 
 # --- inputs and parsed parts --------------------------------------------------------------
@@ -247,34 +244,24 @@ def _parse_query_auth(
     for name, value in params:
         if name in _QUERY_COMPONENTS:
             if name in found:
-                raise IncompleteSignature(
-                    f"The query-string parameter '{name}' is repeated."
-                )
+                raise IncompleteSignature(f"The query-string parameter '{name}' is repeated.")
             found[name] = value
     missing = [name for name in _QUERY_COMPONENTS if not found.get(name)]
     if missing:
-        listed = " ".join(
-            f"AWS query-string parameters must include '{name}'." for name in missing
-        )
+        listed = " ".join(f"AWS query-string parameters must include '{name}'." for name in missing)
         raise IncompleteSignature(f"{listed} Re-examine the query-string parameters.")
     if found["X-Amz-Algorithm"] != ALGORITHM:
-        raise IncompleteSignature(
-            f"Unsupported AWS 'algorithm': '{found['X-Amz-Algorithm']}'"
-        )
+        raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{found['X-Amz-Algorithm']}'")
     raw_expires = found["X-Amz-Expires"]
     if not (raw_expires.isascii() and raw_expires.isdigit()):
-        raise IncompleteSignature(
-            f"X-Amz-Expires should be a number, got '{raw_expires}'."
-        )
+        raise IncompleteSignature(f"X-Amz-Expires should be a number, got '{raw_expires}'.")
     expires = int(raw_expires)
     if not 1 <= expires <= MAX_PRESIGN_EXPIRES:
         raise IncompleteSignature(
             f"X-Amz-Expires must be between 1 and {MAX_PRESIGN_EXPIRES} seconds "
             f"(less than a week), got '{raw_expires}'."
         )
-    iso_date, request_time = _parse_request_date(
-        found["X-Amz-Date"], http_date_allowed=False
-    )
+    iso_date, request_time = _parse_request_date(found["X-Amz-Date"], http_date_allowed=False)
     return _assemble(
         presigned=True,
         credential=found["X-Amz-Credential"],
@@ -318,9 +305,7 @@ def _assemble(
         )
     names = tuple(signed_headers.split(";"))
     if not all(names):
-        raise IncompleteSignature(
-            f"SignedHeaders has an empty header name: '{signed_headers}'"
-        )
+        raise IncompleteSignature(f"SignedHeaders has an empty header name: '{signed_headers}'")
     if "host" not in (name.lower() for name in names):
         raise IncompleteSignature(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
@@ -340,15 +325,11 @@ def _assemble(
     )
 
 
-def _session_token(
-    headers: dict[str, list[str]], params: list[tuple[str, str]]
-) -> str | None:
+def _session_token(headers: dict[str, list[str]], params: list[tuple[str, str]]) -> str | None:
     from_header = _single(headers, "x-amz-security-token")
     in_query = [value for name, value in params if name == "X-Amz-Security-Token"]
     if len(in_query) > 1 or (from_header and in_query and in_query[0] != from_header):
-        raise IncompleteSignature(
-            "The request carries more than one X-Amz-Security-Token."
-        )
+        raise IncompleteSignature("The request carries more than one X-Amz-Security-Token.")
     return from_header or (in_query[0] if in_query else None) or None
 
 
@@ -374,16 +355,15 @@ def _parse_request_date(value: str, http_date_allowed: bool) -> tuple[str, float
     match = _AMZ_DATE.fullmatch(value)
     try:
         if match:
-            year, month, day, hour, minute, second = (
-                int(group) for group in match.groups()
-            )
-            moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-        elif not http_date_allowed:
+            year, month, day, hour, minute, second = (int(group) for group in match.groups())
+            datetime(year, month, day, hour, minute, second)  # range check only
+            fields = (year, month, day, hour, minute, second)
+            return value, float(calendar.timegm(fields))
+        if not http_date_allowed:
             raise ValueError(value)
-        else:
-            moment = parsedate_to_datetime(value)
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
+        moment = parsedate_to_datetime(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
     except (TypeError, ValueError):
         raise IncompleteSignature(
             f"Date must be in ISO-8601 'basic format'. Got '{value}'. "
@@ -402,10 +382,7 @@ def _headers_by_name(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]
 
 def _query_params(query: str) -> list[tuple[str, str]]:
     """Decoded (name, value) pairs; `+` means a space, as in HTML forms and on AWS."""
-    return [
-        (name.decode(*_RAW), value.decode(*_RAW))
-        for name, value in _query_pairs_bytes(query)
-    ]
+    return [(name.decode(*_RAW), value.decode(*_RAW)) for name, value in _query_pairs_bytes(query)]
 
 
 def _query_pairs_bytes(query: str) -> list[tuple[bytes, bytes]]:
@@ -458,9 +435,7 @@ def canonical_query_string(raw_query: str, *, presigned: bool = False) -> str:
     for name, value in _query_pairs_bytes(raw_query):
         if presigned and name == b"X-Amz-Signature":
             continue
-        encoded.append(
-            (quote_from_bytes(name, safe=""), quote_from_bytes(value, safe=""))
-        )
+        encoded.append((quote_from_bytes(name, safe=""), quote_from_bytes(value, safe="")))
     encoded.sort()
     return "&".join(f"{name}={value}" for name, value in encoded)
 
@@ -468,7 +443,10 @@ def canonical_query_string(raw_query: str, *, presigned: bool = False) -> str:
 def canonical_headers(request: SignedRequest, signed_headers: Sequence[str]) -> str:
     """`name:value\\n` per signed header: trimmed, inner whitespace runs collapsed to one
     space, repeated headers joined with commas in arrival order."""
-    grouped = _headers_by_name(request.headers)
+    return _canonical_headers(_headers_by_name(request.headers), signed_headers)
+
+
+def _canonical_headers(grouped: dict[str, list[str]], signed_headers: Sequence[str]) -> str:
     lines = []
     for name in signed_headers:
         values = grouped.get(name.lower(), [])
@@ -480,7 +458,11 @@ def canonical_headers(request: SignedRequest, signed_headers: Sequence[str]) -> 
 def payload_hash(request: SignedRequest) -> str:
     """The x-amz-content-sha256 header when present (checked against the body), else the
     SHA-256 of the body."""
-    claimed = _single(_headers_by_name(request.headers), "x-amz-content-sha256")
+    return _payload_hash(request, _headers_by_name(request.headers))
+
+
+def _payload_hash(request: SignedRequest, grouped: dict[str, list[str]]) -> str:
+    claimed = _single(grouped, "x-amz-content-sha256")
     if claimed == UNSIGNED_PAYLOAD:
         return claimed
     actual = request.payload_hash or hashlib.sha256(request.body).hexdigest()
@@ -500,14 +482,26 @@ def canonical_request(
     request: SignedRequest, parts: SignatureParts, payload: str | None = None
 ) -> str:
     """The six canonical-request lines; `payload` defaults to `payload_hash(request)`."""
+    grouped = _headers_by_name(request.headers)
+    if payload is None:
+        payload = _payload_hash(request, grouped)
+    return _canonical_request(request, parts, grouped, payload)
+
+
+def _canonical_request(
+    request: SignedRequest,
+    parts: SignatureParts,
+    grouped: dict[str, list[str]],
+    payload: str,
+) -> str:
     return "\n".join(
         (
             request.method,
             canonical_uri(request.path),
             canonical_query_string(request.query, presigned=parts.presigned),
-            canonical_headers(request, parts.signed_headers),
+            _canonical_headers(grouped, parts.signed_headers),
             ";".join(parts.signed_headers),
-            payload_hash(request) if payload is None else payload,
+            payload,
         )
     )
 
@@ -520,9 +514,7 @@ def string_to_sign(parts: SignatureParts, canonical: str) -> str:
 # --- signing key --------------------------------------------------------------------------
 
 
-def derive_signing_key(
-    secret_access_key: str, date: str, region: str, service: str
-) -> bytes:
+def derive_signing_key(secret_access_key: str, date: str, region: str, service: str) -> bytes:
     """kSecret -> kDate -> kRegion -> kService -> kSigning, each an HMAC-SHA256 step."""
     key = ("AWS4" + secret_access_key).encode()
     for step in (date, region, service, TERMINATOR):
@@ -553,9 +545,7 @@ class SigningKeyCache:
         self._hits = 0
         self._misses = 0
 
-    def get(
-        self, secret_access_key: str, date: str, region: str, service: str
-    ) -> bytes:
+    def get(self, secret_access_key: str, date: str, region: str, service: str) -> bytes:
         slot = (
             hashlib.sha256(secret_access_key.encode()).digest(),
             date,
@@ -620,12 +610,11 @@ def verify(
             f"Credential should be scoped to a valid region, not '{parts.region}'. "
         )
     _check_time(parts, request.now, max_skew)
-    payload = payload_hash(request)
+    grouped = _headers_by_name(request.headers)
+    payload = _payload_hash(request, grouped)
     if payload == UNSIGNED_PAYLOAD and not allow_unsigned_payload:
-        raise IncompleteSignature(
-            "This service requires a signed payload, not UNSIGNED-PAYLOAD."
-        )
-    canonical = canonical_request(request, parts, payload)
+        raise IncompleteSignature("This service requires a signed payload, not UNSIGNED-PAYLOAD.")
+    canonical = _canonical_request(request, parts, grouped, payload)
     to_sign = string_to_sign(parts, canonical)
     cache = default_key_cache if key_cache is None else key_cache
     key = cache.get(secret_access_key, parts.scope_date, parts.region, parts.service)

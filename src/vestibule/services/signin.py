@@ -67,9 +67,12 @@ async def risk(deps: Deps, keys: list[str]) -> throttle_rules.ThrottleDecision:
     return throttle_rules.decide(await deps.throttle.states(keys), deps.clock())
 
 
-async def _gate(deps: Deps, client: Client, keys: list[str], captcha: CaptchaService, answer: str) -> bool:
-    """Throttle and CAPTCHA before any password is checked; returns whether risk is raised."""
-    decision = await risk(deps, keys)
+async def _gate(deps: Deps, client: Client, keys: list[str], captcha: CaptchaService, answer: str) -> tuple[bool, bool]:
+    """Throttle and CAPTCHA before any password is checked.
+
+    Returns (risk raised, the identifier has failures on record to clear after a success)."""
+    states = await deps.throttle.states(keys)
+    decision = throttle_rules.decide(states, deps.clock())
     if decision.retry_after > 0:
         raise TooManyAttempts(decision.retry_after)
     if decision.captcha_required:
@@ -77,7 +80,7 @@ async def _gate(deps: Deps, client: Client, keys: list[str], captcha: CaptchaSer
             raise CaptchaRequired()
         if not await captcha.check(client.browser_hash, answer):
             raise CaptchaInvalid()
-    return decision.captcha_required
+    return decision.captcha_required, states[0].failures > 0
 
 
 async def _fail(deps: Deps, client: Client, keys: list[str], *, account_id: str | None, principal: str,
@@ -126,7 +129,7 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
     flow = await load_flow(deps, client, flow_id, FlowState.PASSWORD)
     email = str(flow.data["email"])
     keys = root_keys(email, client)
-    risky = await _gate(deps, client, keys, captcha, captcha_answer)
+    risky, had_failures = await _gate(deps, client, keys, captcha, captcha_answer)
     async with deps.store.unit() as uow:
         account = await uow.accounts.by_email(email)
         if account is not None and account.status != "active":
@@ -137,7 +140,8 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
                     principal=ids.root_arn(account.id) if account else "", method="password",
                     reason="wrong password" if account else "unknown email")
         raise InvalidCredentials()
-    await deps.throttle.reset(keys[:1])
+    if had_failures:
+        await deps.throttle.reset(keys[:1])
     principal = root_principal(account)
     mail: Mail | None = None
     async with deps.store.unit() as uow:
@@ -248,7 +252,7 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str) -> Out
 async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaService, account_ref: str,
                               username: str, password: str, captcha_answer: str = "") -> Outcome:
     keys = iam_keys(account_ref, username, client)
-    risky = await _gate(deps, client, keys, captcha, captcha_answer)
+    risky, had_failures = await _gate(deps, client, keys, captcha, captcha_answer)
     async with deps.store.unit() as uow:
         account = await accounts.resolve(uow, account_ref) if account_ref.strip() else None
         user = await uow.users.by_name(account.id, username) if account and username else None
@@ -259,7 +263,8 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
                     principal=ids.user_arn(account.id, username) if account and user else "",
                     method="password", reason="wrong password" if user else "unknown account or user")
         raise InvalidCredentials()
-    await deps.throttle.reset(keys[:1])
+    if had_failures:
+        await deps.throttle.reset(keys[:1])
     principal = user_principal(user)
     now = deps.clock()
     policy = policy_of(account)

@@ -78,7 +78,8 @@ class AwsFront:
         raw_path = scope.get("raw_path") or scope["path"].encode()
         client = scope.get("client") or ("", 0)
         status, text = await self.query.handle(
-            scope["method"], raw_path.decode("latin-1").split("?", 1)[0], scope.get("query_string", b"").decode("latin-1"),
+            scope["method"], raw_path.decode("utf-8", "surrogateescape").split("?", 1)[0],
+            scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]], body,
             client[0], scope.get("scheme") == "https")
         await _respond(send, status, text.encode("utf-8"), b"text/xml")

@@ -566,7 +566,16 @@ def test_parse_date(text: str, expected: datetime | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "valid"),
-    [("1", True), ("-2.5", True), ("1e3", True), ("0", True), ("", False), ("x", False), ("NaN", False), ("inf", False)],
+    [
+        ("1", True),
+        ("-2.5", True),
+        ("1e3", True),
+        ("0", True),
+        ("", False),
+        ("x", False),
+        ("NaN", False),
+        ("inf", False),
+    ],
 )
 def test_parse_number(text: str, valid: bool) -> None:
     assert (parse_number(text) is not None) is valid

@@ -102,9 +102,7 @@ def signer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> S
 
 @pytest.fixture(autouse=True)
 def _fixed_botocore_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        botocore.auth, "get_current_datetime", lambda *a, **k: SIGNED_AT
-    )
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *a, **k: SIGNED_AT)
 
 
 def _text(value: str | bytes) -> str:
@@ -147,9 +145,9 @@ def sign(
     if presign_expires is None:
         signer.auth.SigV4Auth(credentials, service, region).add_auth(request)
     else:
-        signer.auth.SigV4QueryAuth(
-            credentials, service, region, expires=presign_expires
-        ).add_auth(request)
+        signer.auth.SigV4QueryAuth(credentials, service, region, expires=presign_expires).add_auth(
+            request
+        )
     return received(request.prepare())
 
 
@@ -186,9 +184,7 @@ def client_request(
     return received(caught.value.request)
 
 
-def check(
-    request: SignedRequest, *, secret: str = SECRET, **options: Any
-) -> SignatureParts:
+def check(request: SignedRequest, *, secret: str = SECRET, **options: Any) -> SignatureParts:
     parts = parse_authorization(request)
     options.setdefault("expected_service", None)
     verify(request, parts, secret, key_cache=SigningKeyCache(), **options)
@@ -238,9 +234,7 @@ def test_get_vanilla_vector() -> None:
         "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\n"
         "host;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
-    assert string_to_sign(parts, canonical_request(VANILLA, parts)).splitlines()[
-        :3
-    ] == [
+    assert string_to_sign(parts, canonical_request(VANILLA, parts)).splitlines()[:3] == [
         ALGORITHM,
         "20150830T123600Z",
         "20150830/us-east-1/service/aws4_request",
@@ -254,9 +248,7 @@ def test_get_vanilla_vector_refuses_another_secret() -> None:
 
 def test_derived_signing_key_documented_example() -> None:
     key = derive_signing_key(SECRET, "20120215", "us-east-1", "iam")
-    assert (
-        key.hex() == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
-    )
+    assert key.hex() == "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
 
 
 # --- real clients -------------------------------------------------------------------------
@@ -294,9 +286,7 @@ def test_json_protocol_with_target_from_client(signer: Signer) -> None:
         region="eu-west-1",
     )
     assert header(request, "X-Amz-Target") == "AWSIdentityStore.ListUsers"
-    parts = check(
-        request, expected_service="identitystore", expected_region="eu-west-1"
-    )
+    parts = check(request, expected_service="identitystore", expected_region="eu-west-1")
     assert "x-amz-target" in parts.signed_headers
 
 
@@ -385,9 +375,7 @@ def test_params_dict_with_spaces_and_unicode_verifies(signer: Signer) -> None:
 def test_canonical_uri_matches_botocore(path: str) -> None:
     request = botocore.awsrequest.AWSRequest(method="GET", url=f"http://h{path}")
     request.context["timestamp"] = "20261127T120000Z"
-    auth = botocore.auth.SigV4Auth(
-        botocore.credentials.Credentials("a", "b"), "iam", "us-east-1"
-    )
+    auth = botocore.auth.SigV4Auth(botocore.credentials.Credentials("a", "b"), "iam", "us-east-1")
     assert canonical_uri(path) == auth.canonical_request(request).split("\n")[1]
 
 
@@ -416,9 +404,7 @@ def test_canonical_uri_table(path: str, expected: str) -> None:
 def test_canonical_query_matches_botocore(query: str) -> None:
     request = botocore.awsrequest.AWSRequest(method="GET", url=f"http://h/?{query}")
     request.context["timestamp"] = "20261127T120000Z"
-    auth = botocore.auth.SigV4Auth(
-        botocore.credentials.Credentials("a", "b"), "iam", "us-east-1"
-    )
+    auth = botocore.auth.SigV4Auth(botocore.credentials.Credentials("a", "b"), "iam", "us-east-1")
     expected = auth.canonical_request(request).split("\n")[2]
     assert canonical_query_string(query) == expected
 
@@ -466,9 +452,7 @@ def test_form_post_verifies(form_post: SignedRequest) -> None:
         ("X-Amz-Security-Token", TOKEN + "x"),
     ],
 )
-def test_each_signed_header_change_fails(
-    form_post: SignedRequest, name: str, value: str
-) -> None:
+def test_each_signed_header_change_fails(form_post: SignedRequest, name: str, value: str) -> None:
     with pytest.raises(SignatureDoesNotMatch) as refused:
         check(with_header(form_post, name, value))
     assert refused.value.canonical_request and refused.value.string_to_sign
@@ -490,9 +474,7 @@ def test_body_appended_or_truncated_fails(form_post: SignedRequest) -> None:
 
 def test_date_to_another_day_fails(form_post: SignedRequest) -> None:
     next_day = with_header(form_post, "X-Amz-Date", "20261128T120000Z")
-    with pytest.raises(
-        SignatureDoesNotMatch, match="Date in Credential scope does not match"
-    ):
+    with pytest.raises(SignatureDoesNotMatch, match="Date in Credential scope does not match"):
         check(replace(next_day, now=T0 + 86_400))
     both = with_authorization(next_day, "/20261127/", "/20261128/")
     with pytest.raises(SignatureDoesNotMatch):
@@ -577,9 +559,7 @@ def test_unsigned_headers_name_case_and_whitespace_do_not_matter(
 
 def test_repeated_headers_join_with_commas_in_order(signer: Signer) -> None:
     # Signed as one "a,b" value, delivered as two headers: the canonical form is the same.
-    joined = sign(
-        signer, "GET", f"{ENDPOINT}/", headers={"X-Custom": "a,b"}, service="sso"
-    )
+    joined = sign(signer, "GET", f"{ENDPOINT}/", headers={"X-Custom": "a,b"}, service="sso")
     assert "x-custom" in parse_authorization(joined).signed_headers
     others = [(n, v) for n, v in joined.headers if n.lower() != "x-custom"]
     check(replace(joined, headers=[*others, ("X-Custom", " a "), ("x-custom", "b")]))
@@ -700,9 +680,7 @@ def test_presigned_post_form_moves_into_query(signer: Signer) -> None:
         ("X-Amz-Date=20261127T120000Z", "X-Amz-Date=20261127T120001Z"),
     ],
 )
-def test_presigned_single_change_fails(
-    presigned: SignedRequest, old: str, new: str
-) -> None:
+def test_presigned_single_change_fails(presigned: SignedRequest, old: str, new: str) -> None:
     assert old in presigned.query
     with pytest.raises(SignatureDoesNotMatch):
         check(replace(presigned, query=presigned.query.replace(old, new)))
@@ -724,13 +702,8 @@ def test_presigned_expires_bounds(presigned: SignedRequest, expires: str) -> Non
 
 
 def test_presigned_expires_upper_bound_is_accepted(presigned: SignedRequest) -> None:
-    query = presigned.query.replace(
-        "X-Amz-Expires=60", f"X-Amz-Expires={MAX_PRESIGN_EXPIRES}"
-    )
-    assert (
-        parse_authorization(replace(presigned, query=query)).expires
-        == MAX_PRESIGN_EXPIRES
-    )
+    query = presigned.query.replace("X-Amz-Expires=60", f"X-Amz-Expires={MAX_PRESIGN_EXPIRES}")
+    assert parse_authorization(replace(presigned, query=query)).expires == MAX_PRESIGN_EXPIRES
 
 
 @pytest.mark.parametrize(
@@ -745,9 +718,7 @@ def test_presigned_expires_upper_bound_is_accepted(presigned: SignedRequest) -> 
     ],
 )
 def test_presigned_missing_parameter(presigned: SignedRequest, name: str) -> None:
-    query = "&".join(
-        p for p in presigned.query.split("&") if not p.startswith(name + "=")
-    )
+    query = "&".join(p for p in presigned.query.split("&") if not p.startswith(name + "="))
     with pytest.raises(IncompleteSignature, match=f"must include '{name}'"):
         parse_authorization(replace(presigned, query=query))
 
@@ -949,9 +920,7 @@ def test_http_date_header_is_accepted_when_x_amz_date_is_absent() -> None:
     headers.append(("Date", "Fri, 27 Nov 2026 12:00:00 GMT"))
     parts = parse_authorization(replace(request, headers=headers))
     assert (parts.amz_date, parts.request_time) == ("20261127T120000Z", T0)
-    x_amz_wins = with_header(
-        replace(request, headers=headers), "X-Amz-Date", "20261127T120005Z"
-    )
+    x_amz_wins = with_header(replace(request, headers=headers), "X-Amz-Date", "20261127T120005Z")
     assert parse_authorization(x_amz_wins).amz_date == "20261127T120005Z"
 
 
@@ -960,9 +929,7 @@ def test_repeated_authorization_or_date_headers() -> None:
     with pytest.raises(IncompleteSignature):
         parse_authorization(twice)
     with pytest.raises(IncompleteSignature):
-        parse_authorization(
-            header_request(GOOD_AUTH, ("X-Amz-Date", "20261127T120000Z"))
-        )
+        parse_authorization(header_request(GOOD_AUTH, ("X-Amz-Date", "20261127T120000Z")))
 
 
 def test_conflicting_session_tokens() -> None:
@@ -971,10 +938,7 @@ def test_conflicting_session_tokens() -> None:
     with pytest.raises(IncompleteSignature):
         parse_authorization(replace(request, query="X-Amz-Security-Token=b"))
     assert (
-        parse_authorization(
-            replace(request, query="X-Amz-Security-Token=a")
-        ).session_token
-        == "a"
+        parse_authorization(replace(request, query="X-Amz-Security-Token=a")).session_token == "a"
     )
     from_query = replace(header_request(GOOD_AUTH), query="X-Amz-Security-Token=q%2Bw")
     assert parse_authorization(from_query).session_token == "q+w"
@@ -1043,9 +1007,7 @@ def test_no_authentication_at_all(query: str) -> None:
         ),
     ],
 )
-def test_error_wire_shapes(
-    error: type[SigV4Error], code: str, status: int, message: str
-) -> None:
+def test_error_wire_shapes(error: type[SigV4Error], code: str, status: int, message: str) -> None:
     raised = error()
     assert isinstance(raised, SigV4Error)
     assert (raised.code, raised.status) == (code, status)
@@ -1056,13 +1018,9 @@ def test_error_wire_shapes(
 
 def test_invalid_client_token_id_message_is_aws_wording() -> None:
     assert (
-        InvalidClientTokenId().message
-        == "The security token included in the request is invalid."
+        InvalidClientTokenId().message == "The security token included in the request is invalid."
     )
-    assert (
-        ExpiredToken().message
-        == "The security token included in the request is expired"
-    )
+    assert ExpiredToken().message == "The security token included in the request is expired"
 
 
 # --- signing-key cache --------------------------------------------------------------------

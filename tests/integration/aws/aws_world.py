@@ -1,0 +1,177 @@
+"""Helpers for the real-client AWS tests: the live server with a clock the tests can move,
+accounts and root access keys made in the server's own event loop, and boto3 clients pointed at it.
+
+Every test makes its own account (unique e-mail and alias), so tests in a module share the server
+and the database without seeing each other's users, roles or keys."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, TypeVar
+
+import boto3
+import botocore.auth
+import botocore.config
+import pyotp
+import pytest
+from support import LiveServer
+
+from vestibule.services import access_keys, accounts, iam_users
+from vestibule.services.context import Deps
+
+T = TypeVar("T")
+MASTER_KEY = "11" * 32
+ROOT_PASSWORD = "root password 1"
+USER_PASSWORD = "user password 1"
+REGION = "us-east-1"
+
+
+class ShiftableClock:
+    """The server's clock: real time plus an offset the tests move (and put back)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass
+class Keys:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+    @classmethod
+    def of(cls, credentials: dict[str, Any]) -> "Keys":
+        """From an STS `Credentials` or IAM `AccessKey` shape."""
+        return cls(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials.get("SessionToken"))
+
+
+@dataclass
+class Account:
+    account_id: str
+    alias: str
+    email: str
+    root: Keys
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:root"
+
+    def user_arn(self, name: str, path: str = "/") -> str:
+        return f"arn:aws:iam::{self.account_id}:user{path}{name}"
+
+
+class AwsWorld:
+    """The live server and what the tests need around it."""
+
+    def __init__(self, live: LiveServer) -> None:
+        self.live = live
+        self.clock = ShiftableClock()
+        live.runtime.deps.clock = self.clock
+        self._session = boto3.session.Session(region_name=REGION)  # one model loader for every client
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+    @property
+    def deps(self) -> Deps:
+        return self.live.runtime.deps
+
+    def run(self, fn: Callable[[Deps], Awaitable[T]]) -> T:
+        """Run `fn(deps)` in the server's own event loop (its engine and connections live there)."""
+        loop = self.live.server.servers[0].get_loop()
+        return asyncio.run_coroutine_threadsafe(fn(self.deps), loop).result(60)
+
+    # ---- data made directly through the services ---------------------------------------------
+
+    def new_account(self, alias: str | None = None) -> Account:
+        tag = uuid.uuid4().hex[:10]
+        alias = alias or f"acct-{tag}"
+        email = f"owner-{tag}@example.com"
+
+        async def make(deps: Deps) -> Account:
+            async with deps.store.unit() as uow:
+                created = await accounts.create_account(deps, uow, email=email, password=ROOT_PASSWORD, alias=alias)
+                key = await access_keys.create(deps, uow, created.account_id, f"root:{created.account_id}")
+            return Account(created.account_id, alias, email, Keys(key.access_key_id, key.secret_access_key))
+
+        return self.run(make)
+
+    def service_user(self, account: Account, name: str, password: str | None = None) -> Keys:
+        """An IAM user made through the services (as `vestibule iam-user create` does), with one access key."""
+
+        async def make(deps: Deps) -> Keys:
+            async with deps.store.unit() as uow:
+                acct = await accounts.require(uow, account.account_id)
+                user = await iam_users.create_user(deps, uow, acct, name, password=password)
+                key = await access_keys.create(deps, uow, acct.id, f"user:{user.id}")
+            return Keys(key.access_key_id, key.secret_access_key)
+
+        return self.run(make)
+
+    # ---- clients ------------------------------------------------------------------------------
+
+    def client(self, service: str, keys: Keys, *, validate: bool = True) -> Any:
+        config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1},
+                                        parameter_validation=validate, connect_timeout=10, read_timeout=60)
+        return self._session.client(service, endpoint_url=self.url, region_name=REGION, config=config,
+                                    aws_access_key_id=keys.access_key_id,
+                                    aws_secret_access_key=keys.secret_access_key,
+                                    aws_session_token=keys.session_token)
+
+    def iam(self, keys: Keys, **kw: Any) -> Any:
+        return self.client("iam", keys, **kw)
+
+    def sts(self, keys: Keys, **kw: Any) -> Any:
+        return self.client("sts", keys, **kw)
+
+    # ---- common set-ups through the API ---------------------------------------------------------
+
+    def api_user(self, account: Account, name: str, *policies: str) -> Keys:
+        """An IAM user created with the root's keys, with the managed policies attached and one key."""
+        iam = self.iam(account.root)
+        iam.create_user(UserName=name)
+        for arn in policies:
+            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        return Keys.of(iam.create_access_key(UserName=name)["AccessKey"])
+
+    def enable_virtual_mfa(self, iam: Any, name: str, user_name: str | None = None) -> tuple[str, pyotp.TOTP]:
+        """CreateVirtualMFADevice + EnableMFADevice with codes of the two previous 30 s steps.
+
+        The device's last used step is then the previous one, so codes of the current and the
+        next step are still fresh for one use each (no waiting for the next step)."""
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+        totp = pyotp.TOTP(device["Base32StringSeed"].decode())
+        now = self.clock()
+        enable: dict[str, Any] = {"SerialNumber": device["SerialNumber"],
+                                  "AuthenticationCode1": totp.at(now - 60), "AuthenticationCode2": totp.at(now - 30)}
+        if user_name:
+            enable["UserName"] = user_name
+        iam.enable_mfa_device(**enable)
+        return device["SerialNumber"], totp
+
+    # ---- time travel ------------------------------------------------------------------------------
+
+    def shift(self, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+        """Move the server's clock and botocore's signing clock together by `seconds`.
+
+        The server checks the SigV4 request time against its own clock (5 minutes either way),
+        so a request to a server living in the future must be signed in that future too."""
+        self.clock.offset = seconds
+        def shifted(remove_tzinfo: bool = True) -> datetime:
+            moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+            return moment.replace(tzinfo=None) if remove_tzinfo else moment
+
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", shifted)
+
+
+def error_code(exc: Any) -> str:
+    return str(exc.response["Error"]["Code"])

@@ -1,0 +1,50 @@
+"""Fixtures for the real-client AWS tests: one live server per module (helpers in aws_world.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from integration.aws.aws_world import MASTER_KEY, Account, AwsWorld
+from support import CHEAP_HASH, start_live_server, stop_live_server
+
+from vestibule.services.mail import DevMailbox
+from vestibule.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def aws_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        data_dir=Path(tmp_path_factory.mktemp("aws-data")),
+        database_url=database_url,
+        redis_url=os.environ.get("VESTIBULE_TEST_REDIS_URL", ""),
+        public_url="http://testserver",
+        master_key=MASTER_KEY,
+        argon2_memory_kib=CHEAP_HASH.memory_kib,
+        argon2_time_cost=CHEAP_HASH.time_cost,
+        argon2_parallelism=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def world(aws_settings: Settings) -> Iterator[AwsWorld]:
+    live = start_live_server(aws_settings, DevMailbox())
+    try:
+        yield AwsWorld(live)
+    finally:
+        stop_live_server(live)
+
+
+@pytest.fixture(autouse=True)
+def _real_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts and ends with the server on real time."""
+    yield
+    if "world" in request.fixturenames:
+        request.getfixturevalue("world").clock.offset = 0.0
+
+
+@pytest.fixture
+def account(world: AwsWorld) -> Account:
+    return world.new_account()
