@@ -28,7 +28,7 @@ def delay_for(failures: int) -> int:
     """0 up to DELAY_AFTER failures, then 2, 4, 8 ... seconds, capped."""
     if failures < DELAY_AFTER:
         return 0
-    return min(MAX_DELAY_SECONDS, 2 ** (failures - DELAY_AFTER + 1))
+    return int(min(MAX_DELAY_SECONDS, 2 ** (failures - DELAY_AFTER + 1)))
 
 
 def decide(states: list[ThrottleState], now: float, client_captcha_after: int = CAPTCHA_AFTER) -> ThrottleDecision:

@@ -65,8 +65,12 @@ async def managed_document(uow: UnitOfWork, arn: str) -> str | None:
 
 
 def request_context(caller: Caller, *, source_ip: str, secure: bool, now: float) -> Context:
+    principal_arn = caller.arn
+    if caller.kind == "assumed-role":
+        fields = caller.arn.split(":", 5)
+        principal_arn = f"arn:aws:iam::{fields[4]}:role/{fields[5].split('/')[1]}"
     context: Context = {
-        "aws:PrincipalArn": caller.arn,
+        "aws:PrincipalArn": principal_arn,
         "aws:PrincipalAccount": caller.account_id,
         "aws:userid": caller.user_id,
         "aws:SourceIp": source_ip,

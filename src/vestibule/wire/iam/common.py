@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from ...core import identifiers as ids
 from ...core import policy as engine
@@ -69,12 +69,12 @@ async def target_user(ctx: CallContext, uow: UnitOfWork, action: str) -> IamUser
             await authorize(ctx, uow, action, ids.root_arn(caller.account_id))
             return None
         raise NoSuchEntity("Must specify a userName when calling with non-User credentials")
-    user = await uow.users.by_name(ctx.caller.account_id, name)
-    resource = ids.user_arn(ctx.caller.account_id, name, user.path if user else "/")
+    named = await uow.users.by_name(ctx.caller.account_id, name)
+    resource = ids.user_arn(ctx.caller.account_id, name, named.path if named else "/")
     await authorize(ctx, uow, action, resource)
-    if user is None:
+    if named is None:
         raise NoSuchEntity(f"The user with name {name} cannot be found.")
-    return user
+    return named
 
 
 def user_shape(user: IamUser, tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def paginate(ctx: CallContext, items: list[Any]) -> tuple[list[Any], dict[str, A
     return page, extra
 
 
-def parse_document(document: str, kind: str = "identity") -> None:
+def parse_document(document: str, kind: Literal["identity", "trust"] = "identity") -> None:
     from ..errors import MalformedPolicyDocument
 
     try:

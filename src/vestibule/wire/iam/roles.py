@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ...core import identifiers as ids
+from ...core import policy as engine
 from ...store.models import IamRole
 from ...store.repositories import Conflict, UnitOfWork
 from ..errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
@@ -14,6 +15,13 @@ from ..xml import Timestamp
 from .common import PATH, authorize, paginate, parse_document, tags_from
 
 ROLE_NAME = r"[\w+=,.@-]+"
+
+
+def _check_trust_size(document: str) -> None:
+    from ..errors import LimitExceeded
+
+    if engine.policy_size(document) > engine.TRUST_POLICY_MAX_SIZE:
+        raise LimitExceeded(f"Cannot exceed quota for ACLSizePerRole: {engine.TRUST_POLICY_MAX_SIZE}")
 
 
 def role_arn(account_id: str, name: str, path: str = "/") -> str:
@@ -55,6 +63,7 @@ async def create_role(ctx: CallContext) -> Result:
     max_duration = p.integer("MaxSessionDuration", 3600, 3600, 43200) or 3600
     tags = tags_from(ctx)
     parse_document(document, kind="trust")
+    _check_trust_size(document)
     async with ctx.deps.store.unit() as uow:
         await authorize(ctx, uow, "iam:CreateRole", role_arn(ctx.caller.account_id, name, path))
         if await uow.roles.by_name(ctx.caller.account_id, name) is not None:
@@ -115,6 +124,7 @@ async def update_role_description(ctx: CallContext) -> Result:
 async def update_assume_role_policy(ctx: CallContext) -> Result:
     document = ctx.params.text("PolicyDocument", low=1, high=131072, required=True) or ""
     parse_document(document, kind="trust")
+    _check_trust_size(document)
     async with ctx.deps.store.unit() as uow:
         role = await require_role(ctx, uow, "iam:UpdateAssumeRolePolicy")
         role.trust_policy = document
