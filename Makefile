@@ -20,10 +20,10 @@ install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  echo "installing Debian's chromium"; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+	  echo "installing Debian's chromium and fonts (Latin and CJK)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk; \
 	fi
 
 # The whole suite on SQLite, then again on PostgreSQL + Redis.

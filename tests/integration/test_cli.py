@@ -102,22 +102,26 @@ def test_account_create_domain_failures_exit_1(cli: Cli) -> None:
     cli.ok("account", "create", "--email", "a+tag@example.com", "--password", "cli password 1")
 
 
-@pytest.mark.parametrize("email", ["no-at-sign", "a@b", "two@@example.com", "a b@example.com", "@example.com",
-                                   "a@example.123", "a@-example.com", ("x" * 65) + "@example.com"])
-def test_email_rules(cli: Cli, email: str) -> None:
-    cli.fails("account", "create", "--email", email, "--password", "cli password 1")
+BAD_EMAILS = ["no-at-sign", "a@b", "two@@example.com", "a b@example.com", "@example.com", "a@example.123",
+              "a@-example.com", ("x" * 65) + "@example.com"]
+BAD_ALIASES = ["ab", "-team", "team-", "Team", "team_one", "123456", "1111-2222-3333", "x" * 64, "tëam"]
+GOOD_ALIASES = ["abc", "my-team-1", "a1b", "x" * 63, "team42"]
 
 
-@pytest.mark.parametrize("alias", ["ab", "-team", "team-", "Team", "team_one", "123456", "1111-2222-3333",
-                                   "x" * 64, "tëam"])
-def test_alias_rules(cli: Cli, alias: str) -> None:
-    cli.fails("account", "create", "--email", "a@example.com", "--password", "cli password 1", f"--alias={alias}")
+def test_email_rules(cli: Cli) -> None:
+    for email in BAD_EMAILS:
+        message = cli.fails("account", "create", f"--email={email}", "--password", "cli password 1")
+        assert "email" in message.lower(), email
 
 
-@pytest.mark.parametrize("alias", ["abc", "my-team-1", "a1b", "x" * 63, "team42"])
-def test_valid_aliases(cli: Cli, alias: str) -> None:
-    assert cli.ok("account", "create", "--email", "a@example.com", "--password", "cli password 1",
-                  "--alias", alias)["Alias"] == alias
+def test_alias_rules(cli: Cli) -> None:
+    for alias in BAD_ALIASES:
+        message = cli.fails("account", "create", "--email", "a@example.com", "--password", "cli password 1",
+                            f"--alias={alias}")
+        assert "alias" in message.lower(), alias
+    for n, alias in enumerate(GOOD_ALIASES):
+        assert cli.ok("account", "create", "--email", f"a{n}@example.com", "--password", "cli password 1",
+                      "--alias", alias)["Alias"] == alias
 
 
 def test_set_alias(cli: Cli) -> None:

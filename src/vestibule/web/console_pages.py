@@ -45,6 +45,7 @@ async def home(request: Request) -> Response:
     if isinstance(who, Response):
         return who
     return render(request, "console.html", who=who, ends_at=sessions.ends_at(who.session),
+                  welcome=request.query_params.get("welcome") == "1",
                   idle_minutes=who.session.idle_seconds // 60)
 
 
