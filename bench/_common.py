@@ -180,6 +180,13 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def system_busy_seconds() -> float:
+    """CPU seconds spent by the whole machine (all CPUs, not idle or iowait) since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Server:
     """A server started as a subprocess in its own process group; stopped by its own PID/group."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 from support import CaptchaAnswers, csrf_of, last_code
@@ -23,8 +24,8 @@ ROOT_PASSWORD = "root password 1"
 USER_PASSWORD = "user password 1"
 DEFAULT_IP = "203.0.113.7"
 
-_ERROR = re.compile(r'<p class="error" role="alert" id="error">(.*?)</p>', re.S)
-_NOTICE = re.compile(r'<p class="notice" role="status" id="notice">(.*?)</p>', re.S)
+_ERROR = re.compile(r'<p class="error" role="alert" id="error">(.*?)</p>', re.DOTALL)
+_NOTICE = re.compile(r'<p class="notice" role="status" id="notice">(.*?)</p>', re.DOTALL)
 
 
 class Clock:

@@ -17,8 +17,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .runtime import Runtime, master_key_hex
-from .services.captcha import CaptchaService, random_text
 from .services.aws_identity import KeyDirectory
+from .services.captcha import CaptchaService, random_text
 from .services.mail import DevMailbox
 from .web import access_key_pages, account_pages, console_pages, signin_pages
 from .web.rendering import CsrfFailure, Web, render, translator

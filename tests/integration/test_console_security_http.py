@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pyotp
+import pytest
 from http_steps import (
     ROOT_PASSWORD,
     USER_PASSWORD,
@@ -23,6 +24,7 @@ from http_steps import (
 )
 from support import CaptchaAnswers, csrf_of
 
+from vestibule.core import identifiers
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
 from vestibule.web.i18n import Translator
@@ -54,14 +56,9 @@ async def _add_device(client: httpx.AsyncClient, clock: Clock, name: str) -> htt
 
 
 async def test_console_shows_account_alias_and_arn(client: httpx.AsyncClient, runtime: Runtime,
-                                                   mailbox: DevMailbox) -> None:
-    async with runtime.deps.store.unit() as uow:
-        from vestibule.store.models import Account
-
-        uow.db.add(Account(id="111122223333", name="Acme", alias="acme", root_email="owner@example.com",
-                           root_password_hash=runtime.deps.hasher.hash(ROOT_PASSWORD),
-                           root_password_changed_at=runtime.deps.clock(), status="active", password_policy=None,
-                           created_at=runtime.deps.clock()))
+                                                   mailbox: DevMailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(identifiers, "new_account_id", lambda: "111122223333")
+    assert await make_account(runtime) == "111122223333"
     await make_user(runtime, "111122223333", "alice")
     await sign_in_root(client, mailbox)
     home = await client.get("/console")

@@ -116,3 +116,20 @@ async def test_cross_site_origin_cannot_sign_in(client: httpx.AsyncClient, runti
     # the flow is untouched and still at the password step
     page = await client.get(flow_url)
     assert page.status_code == 200 and 'name="password"' in page.text
+
+
+async def test_oversized_form_is_refused(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    r = await client.post("/", data={"csrf_token": csrf_of(page.text), "user_type": "root",
+                                     "email": "a" * (70 * 1024) + "@example.com"})
+    assert r.status_code == 413
+
+
+async def test_iam_start_never_redirects_off_site(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    for account in ("//evil.example", "https://evil.example/x", "/\\evil.example", "acme/../../x"):
+        r = await client.post("/", data={"csrf_token": csrf_of(page.text), "user_type": "iam", "account": account})
+        location = r.headers.get("location", "")
+        if r.status_code == 303:
+            assert location.startswith("/") and not location.startswith("//") and "\\" not in location, location
+            assert location.endswith("/console") and location.count("/") == 2, location

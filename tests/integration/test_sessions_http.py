@@ -13,10 +13,14 @@ from http_steps import (
     sign_out,
     use_clock,
 )
-from support import CaptchaAnswers, csrf_of
+from support import CHEAP_HASH, CaptchaAnswers, csrf_of
 
-from vestibule.runtime import Runtime
+from vestibule.app import create_app
+from vestibule.core.passwords import PasswordHasher
+from vestibule.runtime import Runtime, build
+from vestibule.services import accounts, iam_users
 from vestibule.services.mail import DevMailbox
+from vestibule.settings import Settings
 from vestibule.web.i18n import Translator
 
 t = Translator("en")
@@ -133,3 +137,48 @@ async def test_sign_out_without_a_session_is_harmless(client: httpx.AsyncClient)
     page = await client.get("/")
     r = await client.post("/signout", data={"csrf_token": csrf_of(page.text)})
     assert r.status_code == 303
+
+
+async def test_sign_out_is_never_a_get(client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    await make_account(runtime)
+    await sign_in_root(client, mailbox)
+    r = await client.get("/signout")
+    assert r.status_code in {404, 405}
+    assert (await client.get("/console")).status_code == 200
+
+
+async def test_administrator_setting_a_password_ends_the_users_sessions(client: httpx.AsyncClient,
+                                                                       runtime: Runtime) -> None:
+    await make_account(runtime)
+    await make_user(runtime, "acme", "alice")
+    await sign_in_iam(client)
+    async with runtime.deps.store.unit() as uow:
+        account = await accounts.require(uow, "acme")
+        user = await iam_users.require_user(uow, account, "alice")
+        await iam_users.set_password(runtime.deps, uow, account, user, "set by admin 1", False)
+    r = await client.get("/console")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+async def test_cookies_are_secure_and_host_prefixed_behind_https(settings: Settings, mailbox: DevMailbox) -> None:
+    secure = settings.with_overrides(public_url="https://vestibule.example")
+    rt = await build(secure, run_migrations=False, mailer=mailbox, hasher=PasswordHasher(CHEAP_HASH))
+    try:
+        await make_account(rt)
+        app = create_app(rt, captcha_text_source=CaptchaAnswers(), close_runtime=False)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="https://vestibule.example") as c:
+            page = await c.get("/")
+            assert "strict-transport-security" in page.headers
+            browser_cookie = next(h for h in page.headers.get_list("set-cookie") if "vestibule_browser=" in h)
+            assert browser_cookie.startswith("__Host-vestibule_browser=")
+            assert "Secure" in browser_cookie and "HttpOnly" in browser_cookie and "Path=/" in browser_cookie
+            assert "Domain" not in browser_cookie
+            r = await sign_in_root(c, mailbox)
+            session_cookie = next(h for h in r.headers.get_list("set-cookie") if "vestibule_session=" in h)
+            assert session_cookie.startswith("__Host-vestibule_session=")
+            for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/"):
+                assert flag in session_cookie, flag
+            assert (await c.get("/console")).status_code == 200
+    finally:
+        await rt.close()

@@ -15,6 +15,8 @@ from http_steps import (
     iam_password,
     make_account,
     make_user,
+    sign_in_root,
+    sign_out,
     start_root,
     use_clock,
 )
@@ -193,3 +195,44 @@ async def test_unknown_emails_are_throttled_like_known_ones(client: httpx.AsyncC
     await _fail(client, flow_url, captcha, 3)
     page = await client.get(flow_url)
     assert 'name="captcha"' in page.text
+
+
+async def test_iam_sign_in_waits_after_six_failures(client: httpx.AsyncClient, runtime: Runtime,
+                                                    captcha: CaptchaAnswers) -> None:
+    clock = use_clock(runtime)
+    await make_account(runtime)
+    await make_user(runtime, "acme", "alice")
+    for _ in range(6):
+        page = await client.get("/acme/console")
+        data = {"csrf_token": csrf_of(page.text), "username": "alice", "password": WRONG}
+        if 'name="captcha"' in page.text:
+            data["captcha"] = captcha.latest
+        r = await client.post("/acme/console", data=data)
+        assert error_of(r.text) == t("signin.invalid_credentials")
+    page = await client.get("/acme/console")
+    r = await client.post("/acme/console", data={"csrf_token": csrf_of(page.text), "username": "alice",
+                                                 "password": "user password 1", "captcha": captcha.latest})
+    assert r.status_code == 429
+    wait = _wait_seconds(r.text)
+    clock.advance(wait + 1)
+    page = await client.get("/acme/console")
+    r = await client.post("/acme/console", data={"csrf_token": csrf_of(page.text), "username": "alice",
+                                                 "password": "user password 1", "captcha": captcha.latest})
+    assert r.status_code == 303 and r.headers["location"] == "/console"
+
+
+async def test_raised_risk_asks_a_known_browser_for_the_mailed_code(client: httpx.AsyncClient, runtime: Runtime,
+                                                                    captcha: CaptchaAnswers,
+                                                                    mailbox: DevMailbox) -> None:
+    await make_account(runtime)
+    await sign_in_root(client, mailbox)  # this browser is now known
+    await sign_out(client)
+    flow_url = await start_root(client)
+    await _fail(client, flow_url, captcha, 3)
+    sent = len(mailbox.messages)
+    r = await _attempt(client, flow_url, ROOT_PASSWORD, captcha)
+    assert r.status_code == 303 and r.headers["location"] == flow_url, "not straight to the console"
+    assert len(mailbox.messages) == sent + 1
+    page = await client.get(flow_url)
+    assert 'name="verification_code"' in page.text
+    assert (await client.get("/console")).status_code == 303

@@ -32,11 +32,20 @@ def _checked_email(raw: str) -> str:
         raise InvalidInput("email", str(exc)) from None
 
 
+# First path segments the server routes itself: `/{alias}/console` must reach the IAM sign-in page
+# (for example `/static/console` would be swallowed by the static files).
+RESERVED_ALIASES = frozenset({"static", "console", "signin", "signup", "signout", "recovery", "captcha",
+                              "portal", "device", "profile", "federation", "saml"})
+
+
 def _checked_alias(raw: str) -> str:
     try:
-        return ids.validate_alias(raw)
+        alias = ids.validate_alias(raw)
     except ids.InvalidIdentifier as exc:
         raise InvalidInput("alias", str(exc)) from None
+    if alias in RESERVED_ALIASES:
+        raise InvalidInput("alias", f"The alias {alias!r} is reserved; choose another.")
+    return alias
 
 
 async def create_account(

@@ -37,6 +37,9 @@ BUILTIN_POLICIES: dict[str, BuiltinPolicy] = {
 }
 
 
+ROOT_POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+
+
 async def documents_for(uow: UnitOfWork, caller: Caller) -> list[str]:
     """Identity-based policy documents that apply to the caller (not the session policy)."""
     docs: list[str] = []
@@ -45,6 +48,10 @@ async def documents_for(uow: UnitOfWork, caller: Caller) -> list[str]:
     elif caller.principal_key.startswith("user:"):
         user_id = caller.principal_key.split(":", 1)[1]
         targets = [("user", user_id)] + [("group", g.id) for g in await uow.groups.of_user(user_id)]
+    elif caller.principal_key.startswith("root:"):
+        # Sessions of the root user (a federated user from the root's keys): the root may do everything,
+        # so only the session policy limits them.
+        return [ROOT_POLICY]
     else:
         return docs
     for kind, target_id in targets:

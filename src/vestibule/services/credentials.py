@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core import identifiers as ids
+from ..core import throttle as throttle_rules
 from ..core import totp
 from ..core.flows import Flow, FlowKind, FlowState
 from ..errors import (
@@ -15,6 +16,7 @@ from ..errors import (
     LimitExceeded,
     NotFound,
     PasswordChangeNotAllowed,
+    TooManyAttempts,
 )
 from ..store.models import MfaDevice
 from ..store.repositories import Conflict
@@ -41,6 +43,24 @@ class DeviceView:
     enabled_at: float
 
 
+async def _confirm_password(deps: Deps, client: Client, principal: Principal, stored: str | None, password: str,
+                            event: str, serial: str = "") -> None:
+    """Re-authentication on the console: throttled per principal, like sign-in, so a stolen session
+    cannot guess the password without limit."""
+    keys = [f"reauth:{principal.key}"]
+    decision = throttle_rules.decide(await deps.throttle.states(keys), deps.clock())
+    if decision.retry_after > 0:
+        raise TooManyAttempts(decision.retry_after)
+    if await verify_password(deps, stored, password):
+        return
+    await deps.throttle.fail(keys, deps.clock())
+    async with deps.store.unit() as uow:
+        await audit.record(uow, at=deps.clock(), event=event, result="Failure", client=client,
+                           account_id=principal.account_id, principal=principal.arn, method="console",
+                           reason="wrong password", serial=serial)
+    raise InvalidCredentials()
+
+
 async def list_devices(deps: Deps, principal: Principal) -> list[DeviceView]:
     async with deps.store.unit() as uow:
         rows = await uow.mfa.enabled_for(principal.key)
@@ -57,12 +77,7 @@ async def change_password(deps: Deps, client: Client, principal: Principal, sess
         stored = account.root_password_hash if user is None else user.password_hash
         if user is not None and not policy_of(account).allow_users_to_change:
             raise PasswordChangeNotAllowed()
-    if not await verify_password(deps, stored, current):
-        async with deps.store.unit() as uow:
-            await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Failure", client=client,
-                               account_id=principal.account_id, principal=principal.arn, method="console",
-                               reason="wrong current password")
-        raise InvalidCredentials()
+    await _confirm_password(deps, client, principal, stored, current, "PasswordChanged")
     async with deps.store.unit() as uow:
         loaded = await load_principal(uow, principal.key)
         assert loaded is not None
@@ -141,12 +156,7 @@ async def remove_device(deps: Deps, client: Client, principal: Principal, serial
             raise InvalidCredentials()
         _, account, user = loaded
         stored = account.root_password_hash if user is None else user.password_hash
-    if not await verify_password(deps, stored, password):
-        async with deps.store.unit() as uow:
-            await audit.record(uow, at=deps.clock(), event="DeactivateMFADevice", result="Failure", client=client,
-                               account_id=principal.account_id, principal=principal.arn, method="console",
-                               reason="wrong password", serial=serial)
-        raise InvalidCredentials()
+    await _confirm_password(deps, client, principal, stored, password, "DeactivateMFADevice", serial=serial)
     async with deps.store.unit() as uow:
         device = await uow.mfa.by_serial(serial)
         if device is None or device.principal_key != principal.key:

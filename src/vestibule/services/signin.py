@@ -193,7 +193,7 @@ async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> Flow:
             raise InvalidCredentials()
         code = new_numeric_code()
         flow.data.update(code_hash=hash_token(code), code_expires_at=deps.clock() + EMAIL_CODE_LIFETIME,
-                         attempts=0, resent=sent + 1)
+                         resent=sent + 1)
         await flows.save(uow, flow)
     await deps.mailer.send(_sign_in_code_mail(deps, account.root_email, account.id, code))
     return flow

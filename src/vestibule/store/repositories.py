@@ -277,8 +277,15 @@ class UnitOfWork:
         self.captchas = Captchas(db)
         self.throttle = ThrottleCounters(db)
         self.audit = AuditEvents(db)
-        from .iam_repositories import (AccessKeys, Groups, Policies, Roles, Tags, TemporaryCredentials,
-                                       VirtualMfa)
+        from .iam_repositories import (
+            AccessKeys,
+            Groups,
+            Policies,
+            Roles,
+            Tags,
+            TemporaryCredentials,
+            VirtualMfa,
+        )
 
         self.access_keys = AccessKeys(db)
         self.temp_credentials = TemporaryCredentials(db)

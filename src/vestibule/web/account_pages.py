@@ -16,6 +16,7 @@ from ..services import recovery, signup
 from .messages import message_for, status_for
 from .rendering import (
     client_of,
+    end_previous_session,
     field,
     form_of,
     redirect,
@@ -54,7 +55,7 @@ async def signup_submit(request: Request) -> Response:
                                   password=field(form, "password"), confirm=field(form, "confirm_password"),
                                   captcha_answer=field(form, "captcha", 32))
     except VestibuleError as exc:
-        return await _signup_form(request, message_for(exc, translator(request)), status_for(exc) or 400,
+        return await _signup_form(request, message_for(exc, translator(request)), status_for(exc, 400),
                                   email=email, account_name=name)
     return redirect(f"/signup/verify?flow={flow.id}")
 
@@ -79,6 +80,7 @@ async def verify_submit(request: Request) -> Response:
         return render(request, "flow_error.html", status_for(exc), error=message_for(exc, t))
     except VestibuleError as exc:
         return await verify_page(request, message_for(exc, t), 400)
+    await end_previous_session(request)
     response = redirect("/console?welcome=1")
     assert outcome.session is not None
     set_session_cookie(response, web, outcome.session.token, web.deps.settings.session_absolute_seconds)

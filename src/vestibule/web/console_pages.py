@@ -73,7 +73,7 @@ async def change_password(request: Request) -> Response:
                                           field(form, "password"), field(form, "new_password"),
                                           field(form, "confirm_password"))
     except VestibuleError as exc:
-        return await security_page(request, error=message_for(exc, translator(request)), status=status_for(exc) or 200)
+        return await security_page(request, error=message_for(exc, translator(request)), status=status_for(exc, 400))
     return redirect("/console/security?notice=password.changed")
 
 

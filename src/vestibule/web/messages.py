@@ -29,7 +29,8 @@ def message_for(exc: Exception, t: Translator) -> str:
     return t("error.generic")
 
 
-def status_for(exc: Exception) -> int:
+def status_for(exc: Exception, default: int = 200) -> int:
+    """The HTTP status of a page re-rendered after `exc`; `default` for errors without one of their own."""
     if isinstance(exc, TooManyAttempts):
         return 429
     if isinstance(exc, FlowNotFound):
@@ -40,4 +41,4 @@ def status_for(exc: Exception) -> int:
         return 400
     if isinstance(exc, (InvalidInput, AlreadyExists, PasswordRejected, PasswordsDiffer)):
         return 400
-    return 200
+    return default

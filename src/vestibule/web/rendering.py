@@ -133,3 +133,12 @@ async def signed_in(request: Request) -> SignedIn | None:
         return None
     principal, account, user = loaded
     return SignedIn(session, principal, account, user)
+
+
+async def end_previous_session(request: Request) -> None:
+    """A new sign-in in this browser ends the session its cookie held before (if any)."""
+    web = web_of(request)
+    token = request.state.cookies.get(web.names.session)
+    if token:
+        async with web.deps.store.unit() as uow:
+            await sessions.end(web.deps, uow, token)

@@ -16,6 +16,7 @@ from ..services.signin import Outcome
 from .messages import message_for, status_for
 from .rendering import (
     client_of,
+    end_previous_session,
     field,
     form_of,
     redirect,
@@ -35,9 +36,10 @@ _STATE_TEMPLATES = {
 }
 
 
-def _finish(request: Request, outcome: Outcome) -> Response:
+async def _finish(request: Request, outcome: Outcome) -> Response:
     web = web_of(request)
     if outcome.session is not None:
+        await end_previous_session(request)
         response = redirect("/console")
         set_session_cookie(response, web, outcome.session.token, web.deps.settings.session_absolute_seconds)
         return response
@@ -111,7 +113,7 @@ async def iam_submit(request: Request) -> Response:
     except (VestibuleError, FlowError) as exc:
         return await _iam_form(request, account, username=username, error=message_for(exc, t),
                                status=status_for(exc))
-    response = _finish(request, outcome)
+    response = await _finish(request, outcome)
     if form.get("remember") == "on":
         response.headers.append("set-cookie", cookie_header(web.names.account, account, max_age=400 * 86400,
                                                             secure=web.names.secure))
@@ -169,7 +171,7 @@ async def flow_submit(request: Request) -> Response:
         return await flow_page(request, error=message_for(exc, t), status=429)
     except VestibuleError as exc:
         return await flow_page(request, error=message_for(exc, t), status=status_for(exc))
-    return _finish(request, outcome)
+    return await _finish(request, outcome)
 
 
 routes = [

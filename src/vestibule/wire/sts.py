@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -11,7 +12,12 @@ from ..services import audit, authorization
 from ..services.context import Client
 from ..services.temporary_credentials import Issued, issue
 from ..store.repositories import UnitOfWork
-from .errors import AccessDenied, InvalidParameterValue, MalformedPolicyDocument, ValidationError
+from .errors import (
+    AccessDenied,
+    InvalidParameterValue,
+    MalformedPolicyDocument,
+    ValidationError,
+)
 from .registry import CallContext, Result, operation
 from .xml import Timestamp
 
@@ -25,29 +31,40 @@ def _credentials(issued: Issued) -> dict[str, Any]:
             "SessionToken": issued.session_token, "Expiration": Timestamp(issued.expires_at)}
 
 
-def _session_policy(ctx: CallContext) -> str | None:
+def _inline_session_policy(ctx: CallContext) -> str | None:
+    """The `Policy` parameter, checked before anything is looked up."""
     document = ctx.params.text("Policy", low=1, high=2048)
-    if document is None:
-        arns = [m.get("arn") for m in ctx.params.structs("PolicyArns")]
-        return None if not arns else _managed_union(arns)
-    try:
-        engine.parse_policy(document)
-    except engine.MalformedPolicy as exc:
-        raise MalformedPolicyDocument(str(exc)) from None
+    if document is not None:
+        try:
+            engine.parse_policy(document)
+        except engine.MalformedPolicy as exc:
+            raise MalformedPolicyDocument(str(exc)) from None
     return document
 
 
-def _managed_union(arns: list[str | None]) -> str:
-    import json
-
-    statements: list[Any] = []
+async def _session_policy(ctx: CallContext, uow: UnitOfWork, inline: str | None, account_id: str) -> str | None:
+    """`Policy` and `PolicyArns` together as one document (the union of their statements); None when
+    neither is given. Managed session policies may be built-in ones or customer policies of `account_id`."""
+    arns = [m.get("arn") or "" for m in ctx.params.structs("PolicyArns")]
+    if not arns:
+        return inline
+    if len(arns) > 10:
+        raise ValidationError("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
+                              "Member must have length less than or equal to 10")
+    documents = [inline] if inline is not None else []
     for arn in arns:
-        builtin = authorization.BUILTIN_POLICIES.get(arn or "")
-        if builtin is None:
-            raise InvalidParameterValue(f"Policy {arn} is not a built-in managed policy usable as a session policy.")
-        data = json.loads(builtin.document)
-        body = data["Statement"]
-        statements.extend(body if isinstance(body, list) else [body])
+        document = None
+        if arn.split(":")[4:5] in (["aws"], [account_id]):
+            document = await authorization.managed_document(uow, arn)
+        if document is None:
+            raise InvalidParameterValue(f"Policy {arn} does not exist or is not attachable.")
+        documents.append(document)
+    statements: list[Any] = []
+    for document in documents:
+        body = json.loads(document)["Statement"]
+        # Sids are dropped: they need only be unique within each document, not across them
+        statements.extend({k: v for k, v in statement.items() if k != "Sid"}
+                          for statement in (body if isinstance(body, list) else [body]))
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -118,9 +135,13 @@ async def assume_role(ctx: CallContext) -> Result:
         raise ValidationError(f"{role_arn} is invalid")
     if caller.is_root:
         raise AccessDenied("Roles may not be assumed by root accounts.")
-    session_policy = _session_policy(ctx)
+    if caller.kind == "federated-user":
+        # AWS: federation token credentials may call no STS operation but GetCallerIdentity
+        raise AccessDenied(engine.access_denied_message(caller.arn, "sts:AssumeRole", role_arn, explicit=False))
+    inline_policy = _inline_session_policy(ctx)
     account_id, role_name = match.group(1), match.group(2)
     async with ctx.deps.store.unit() as uow:
+        session_policy = await _session_policy(ctx, uow, inline_policy, account_id)
         role = await uow.roles.by_name(account_id, role_name)
         denied = AccessDenied(engine.access_denied_message(caller.arn, "sts:AssumeRole", role_arn, explicit=False))
         if role is None:
@@ -138,12 +159,15 @@ async def assume_role(ctx: CallContext) -> Result:
         decision = engine.evaluate_trust(trust, principal, action="sts:AssumeRole", context=context)
         if not decision.allowed:
             raise denied
-        if caller.account_id == account_id and not _names_caller(trust, caller.arn):
-            documents = await authorization.documents_for(uow, caller)
-            allowed, explicit = authorization.decide(documents, caller.session_policy, caller, "sts:AssumeRole",
-                                                     role_arn, context)
-            if not allowed:
-                raise AccessDenied(engine.access_denied_message(caller.arn, "sts:AssumeRole", role_arn, explicit))
+        # The caller's identity policies are always consulted: an explicit Deny there wins over any trust
+        # policy, and across accounts they must allow sts:AssumeRole as well. Only inside the role's own
+        # account may a trust policy naming the caller's own ARN stand in for a missing identity Allow.
+        documents = await authorization.documents_for(uow, caller)
+        allowed, explicit = authorization.decide(documents, caller.session_policy, caller, "sts:AssumeRole",
+                                                 role_arn, context)
+        trusted_by_name = caller.account_id == account_id and _names_caller(trust, caller.arn)
+        if explicit or not (allowed or trusted_by_name):
+            raise AccessDenied(engine.access_denied_message(caller.arn, "sts:AssumeRole", role_arn, explicit))
         maximum = 3600 if caller.kind == "assumed-role" else role.max_session_duration
         duration = ctx.params.integer("DurationSeconds", 3600, 900, 43200) or 3600
         if duration > maximum:
@@ -188,9 +212,20 @@ async def get_federation_token(ctx: CallContext) -> Result:
     limit = 3600 if caller.is_root else 129600
     duration = min(ctx.params.integer("DurationSeconds", 43200 if not caller.is_root else 3600, 900, 129600) or 3600,
                    limit)
-    session_policy = _session_policy(ctx)
+    inline_policy = _inline_session_policy(ctx)
     arn = f"arn:aws:sts::{caller.account_id}:federated-user/{name}"
     async with ctx.deps.store.unit() as uow:
+        if not caller.is_root:
+            # an IAM user needs sts:GetFederationToken in its own policies (GetSessionToken needs nothing)
+            context = authorization.request_context(caller, source_ip=ctx.source_ip, secure=ctx.secure_transport,
+                                                    now=ctx.deps.clock())
+            documents = await authorization.documents_for(uow, caller)
+            allowed, explicit = authorization.decide(documents, caller.session_policy, caller,
+                                                     "sts:GetFederationToken", arn, context)
+            if not allowed:
+                raise AccessDenied(engine.access_denied_message(caller.arn, "sts:GetFederationToken", arn,
+                                                                explicit))
+        session_policy = await _session_policy(ctx, uow, inline_policy, caller.account_id)
         issued = await issue(ctx.deps, uow, account_id=caller.account_id, kind="federated-user",
                              source_principal_key=caller.principal_key, arn=arn,
                              user_id=f"{caller.account_id}:{name}", duration=duration,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import boto3
 import botocore.auth
@@ -47,7 +48,7 @@ class Keys:
     session_token: str | None = None
 
     @classmethod
-    def of(cls, credentials: dict[str, Any]) -> "Keys":
+    def of(cls, credentials: dict[str, Any]) -> Keys:
         """From an STS `Credentials` or IAM `AccessKey` shape."""
         return cls(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials.get("SessionToken"))
 
@@ -121,7 +122,7 @@ class AwsWorld:
 
     def client(self, service: str, keys: Keys, *, validate: bool = True) -> Any:
         config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 1},
-                                        parameter_validation=validate, connect_timeout=10, read_timeout=60)
+                                        parameter_validation=validate, connect_timeout=10, read_timeout=20)
         return self._session.client(service, endpoint_url=self.url, region_name=REGION, config=config,
                                     aws_access_key_id=keys.access_key_id,
                                     aws_secret_access_key=keys.secret_access_key,
@@ -167,7 +168,7 @@ class AwsWorld:
         so a request to a server living in the future must be signed in that future too."""
         self.clock.offset = seconds
         def shifted(remove_tzinfo: bool = True) -> datetime:
-            moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+            moment = datetime.now(UTC) + timedelta(seconds=seconds)
             return moment.replace(tzinfo=None) if remove_tzinfo else moment
 
         monkeypatch.setattr(botocore.auth, "get_current_datetime", shifted)

@@ -4,7 +4,7 @@ reactivate, delete, last used, and the two-keys limit."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -37,7 +37,7 @@ def _eventually_fails(code: str, call: Any) -> None:
 def test_access_key_lifecycle(world: AwsWorld, account: Account) -> None:
     iam = world.iam(account.root)
     iam.create_user(UserName="alice")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     first = iam.create_access_key(UserName="alice")["AccessKey"]
     assert first["UserName"] == "alice" and first["Status"] == "Active"
     assert first["AccessKeyId"].startswith("AKIA") and len(first["AccessKeyId"]) == 20
@@ -60,7 +60,7 @@ def test_access_key_lifecycle(world: AwsWorld, account: Account) -> None:
     assert never["AccessKeyLastUsed"]["ServiceName"] == "N/A" and "LastUsedDate" not in never["AccessKeyLastUsed"]
     used = iam.get_access_key_last_used(AccessKeyId=first["AccessKeyId"])["AccessKeyLastUsed"]
     assert used["ServiceName"] == "sts" and used["Region"] == "us-east-1"
-    assert abs((used["LastUsedDate"] - datetime.now(timezone.utc)).total_seconds()) < 30
+    assert abs((used["LastUsedDate"] - datetime.now(UTC)).total_seconds()) < 30
     _fails("NoSuchEntity", iam.get_access_key_last_used, AccessKeyId="AKIA" + "Q" * 16)
 
     iam.update_access_key(UserName="alice", AccessKeyId=first["AccessKeyId"], Status="Inactive")

@@ -177,10 +177,11 @@ def test_login_profiles(world: AwsWorld, account: Account) -> None:
 def test_change_password(world: AwsWorld, account: Account) -> None:
     iam = world.iam(account.root)
     keys = world.api_user(account, "kim")
-    iam.create_login_profile(UserName="kim", Password="kim password 1")
+    iam.create_login_profile(UserName="kim", Password="kim password 1", PasswordResetRequired=True)
     kim = world.iam(keys)
     # the default policy lets users change their own password without any permission
     kim.change_password(OldPassword="kim password 1", NewPassword="kim password 2")
+    assert iam.get_login_profile(UserName="kim")["LoginProfile"]["PasswordResetRequired"] is False
     _fails("AccessDenied", kim.change_password, OldPassword="wrong password", NewPassword="kim password 3")
     iam.update_account_password_policy(MinimumPasswordLength=10, AllowUsersToChangePassword=False)
     err = _fails("AccessDenied", kim.change_password, OldPassword="kim password 2", NewPassword="kim password 3")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 from botocore.exceptions import ClientError
@@ -121,6 +121,10 @@ def test_assume_role_trusting_the_user_itself(world: AwsWorld, account: Account)
         world.iam(session).create_user(UserName="nope")
     assert error_code(err.value) == "AccessDenied"
     assert arn in err.value.response["Error"]["Message"]
+    # GetUser without a name needs user credentials
+    with pytest.raises(ClientError) as err:
+        world.iam(session).get_user()
+    assert error_code(err.value) == "ValidationError"
     # an assumed role may not ask for more than an hour (role chaining)
     iam.update_assume_role_policy(RoleName="deployer", PolicyDocument=trust(account.root_arn))
     iam.attach_role_policy(RoleName="deployer", PolicyArn=ADMIN)
@@ -211,7 +215,14 @@ def test_assume_role_duration_and_session_name_rules(world: AwsWorld, account: A
 def test_federation_token_is_limited_by_both_policies(world: AwsWorld, account: Account) -> None:
     iam = world.iam(account.root)
     user = world.api_user(account, "hank", IAM_READ)
-    iam.create_role(RoleName="visible", AssumeRolePolicyDocument=trust(account.root_arn))
+    role = iam.create_role(RoleName="visible", AssumeRolePolicyDocument=trust(account.root_arn))["Role"]
+    # an IAM user needs sts:GetFederationToken itself
+    with pytest.raises(ClientError) as err:
+        world.sts(user).get_federation_token(Name="hank-web")
+    assert error_code(err.value) == "AccessDenied"
+    assert "sts:GetFederationToken" in err.value.response["Error"]["Message"]
+    iam.put_user_policy(UserName="hank", PolicyName="federate", PolicyDocument=allow(
+        "sts:GetFederationToken", f"arn:aws:sts::{account.account_id}:federated-user/*"))
     session_policy = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["iam:GetUser", "iam:CreateUser"], "Resource": "*"}]})
     out = world.sts(user).get_federation_token(Name="hank-web", Policy=session_policy, DurationSeconds=900)
@@ -242,6 +253,14 @@ def test_federation_token_is_limited_by_both_policies(world: AwsWorld, account: 
     with pytest.raises(ClientError) as err:
         world.sts(fed).get_federation_token(Name="again")
     assert error_code(err.value) == "AccessDenied"
+    # federation credentials call no STS operation but GetCallerIdentity, even with a role trusting them
+    iam.update_assume_role_policy(RoleName="visible", PolicyDocument=trust(fed_arn))
+    with pytest.raises(ClientError) as err:
+        world.sts(fed).assume_role(RoleArn=role["Arn"], RoleSessionName="fed")
+    assert error_code(err.value) == "AccessDenied"
+    with pytest.raises(ClientError) as err:
+        world.sts(fed).get_session_token()
+    assert error_code(err.value) == "AccessDenied"
 
 
 def test_access_key_info(world: AwsWorld, account: Account) -> None:
@@ -263,6 +282,7 @@ def test_temporary_credentials_work_until_they_expire(world: AwsWorld, account: 
     still work, 901 s later the server answers ExpiredToken."""
     user = world.api_user(account, "ivy")
     iam = world.iam(account.root)
+    iam.put_user_policy(UserName="ivy", PolicyName="federate", PolicyDocument=allow("sts:GetFederationToken"))
     role = iam.create_role(RoleName="brief", AssumeRolePolicyDocument=trust(account.user_arn("ivy")))["Role"]
     session = Keys.of(world.sts(user).get_session_token(DurationSeconds=900)["Credentials"])
     assumed = Keys.of(world.sts(user).assume_role(RoleArn=role["Arn"], RoleSessionName="bs",
@@ -287,4 +307,84 @@ def test_temporary_credentials_work_until_they_expire(world: AwsWorld, account: 
     with pytest.raises(ClientError) as err:
         world.sts(Keys(session.access_key_id, session.secret_access_key, fed.session_token)).get_caller_identity()
     assert error_code(err.value) == "InvalidClientTokenId"
-    assert datetime.now(timezone.utc)  # the real clock is back for the next test
+
+
+def test_cross_account_assume_role_needs_both_sides(world: AwsWorld, account: Account) -> None:
+    """Across accounts the role's trust policy and the caller's own identity policy must both allow."""
+    owner = world.new_account()
+    role = world.iam(owner.root).create_role(RoleName="shared", AssumeRolePolicyDocument=trust(
+        account.user_arn("xuser")))["Role"]
+    keys = world.api_user(account, "xuser")
+    with pytest.raises(ClientError) as err:
+        world.sts(keys).assume_role(RoleArn=role["Arn"], RoleSessionName="x1")
+    assert error_code(err.value) == "AccessDenied"
+    world.iam(account.root).put_user_policy(UserName="xuser", PolicyName="assume", PolicyDocument=allow(
+        "sts:AssumeRole", role["Arn"]))
+    out = world.sts(keys).assume_role(RoleArn=role["Arn"], RoleSessionName="x1")
+    assert out["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{owner.account_id}:assumed-role/shared/x1"
+    me = world.sts(Keys.of(out["Credentials"])).get_caller_identity()
+    assert me["Account"] == owner.account_id
+    # another user of the same account, with permission but not trusted
+    other = world.api_user(account, "yuser")
+    world.iam(account.root).put_user_policy(UserName="yuser", PolicyName="assume", PolicyDocument=allow(
+        "sts:AssumeRole", "*"))
+    with pytest.raises(ClientError) as err:
+        world.sts(other).assume_role(RoleArn=role["Arn"], RoleSessionName="y1")
+    assert error_code(err.value) == "AccessDenied"
+
+
+def test_explicit_deny_of_assume_role_wins_over_a_trust_naming_the_user(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    keys = world.api_user(account, "denied")
+    role = iam.create_role(RoleName="named", AssumeRolePolicyDocument=trust(account.user_arn("denied")))["Role"]
+    assert world.sts(keys).assume_role(RoleArn=role["Arn"], RoleSessionName="ok1")["Credentials"]
+    iam.put_user_policy(UserName="denied", PolicyName="no-roles", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    with pytest.raises(ClientError) as err:
+        world.sts(keys).assume_role(RoleArn=role["Arn"], RoleSessionName="ok2")
+    assert error_code(err.value) == "AccessDenied"
+    assert "explicit deny" in err.value.response["Error"]["Message"]
+
+
+def test_federation_token_of_the_root_user_is_its_session_policy(world: AwsWorld, account: Account) -> None:
+    out = world.sts(account.root).get_federation_token(Name="root-fed", Policy=allow("iam:ListUsers"))
+    fed = world.iam(Keys.of(out["Credentials"]))
+    assert fed.list_users()["Users"] == []
+    with pytest.raises(ClientError) as err:
+        fed.create_user(UserName="nope")
+    assert error_code(err.value) == "AccessDenied"
+
+
+def test_managed_session_policies(world: AwsWorld, account: Account) -> None:
+    """PolicyArns (built-in or this account's policies) and Policy together: the union of their statements
+    limits the session, intersected with the caller's own permissions."""
+    iam = world.iam(account.root)
+    keys = world.api_user(account, "msp", ADMIN)
+    read_users = iam.create_policy(PolicyName="read-users", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Sid": "Same", "Effect": "Allow", "Action": "iam:ListUsers",
+                                                "Resource": "*"}]}))["Policy"]["Arn"]
+    read_groups = iam.create_policy(PolicyName="read-groups", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Sid": "Same", "Effect": "Allow", "Action": "iam:ListGroups",
+                                                "Resource": "*"}]}))["Policy"]["Arn"]
+    out = world.sts(keys).get_federation_token(Name="msp", PolicyArns=[{"arn": read_users}, {"arn": read_groups}],
+                                               Policy=allow("iam:ListRoles"))
+    fed = world.iam(Keys.of(out["Credentials"]))
+    assert fed.list_users()["Users"] and fed.list_groups()["Groups"] == [] and fed.list_roles()["Roles"] == []
+    with pytest.raises(ClientError) as err:
+        fed.list_policies()
+    assert error_code(err.value) == "AccessDenied"
+    role = iam.create_role(RoleName="msp-role", AssumeRolePolicyDocument=trust(account.user_arn("msp")))["Role"]
+    iam.attach_role_policy(RoleName="msp-role", PolicyArn=ADMIN)
+    assumed = world.sts(keys).assume_role(RoleArn=role["Arn"], RoleSessionName="msp",
+                                          PolicyArns=[{"arn": read_groups}, {"arn": IAM_READ}])
+    session = world.iam(Keys.of(assumed["Credentials"]))
+    assert session.get_role(RoleName="msp-role")["Role"]["RoleName"] == "msp-role"
+    with pytest.raises(ClientError) as err:
+        session.create_group(GroupName="nope")
+    assert error_code(err.value) == "AccessDenied"
+    other = world.new_account()
+    foreign = world.iam(other.root).create_policy(PolicyName="theirs", PolicyDocument=allow("iam:*"))["Policy"]["Arn"]
+    for arn in (foreign, f"arn:aws:iam::{account.account_id}:policy/missing"):
+        with pytest.raises(ClientError) as err:
+            world.sts(keys).get_federation_token(Name="msp2", PolicyArns=[{"arn": arn}])
+        assert error_code(err.value) == "InvalidParameterValue"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...core import passwords as rules
-from ...errors import AlreadyExists, InvalidInput as DomainInvalidInput
+from ...errors import AlreadyExists
+from ...errors import InvalidInput as DomainInvalidInput
 from ...services import accounts
 from ...services.context import Client
 from ..errors import EntityAlreadyExists, InvalidInput, NoSuchEntity, ValidationError

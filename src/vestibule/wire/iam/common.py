@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any, Literal
 
 from ...core import identifiers as ids
@@ -9,7 +11,7 @@ from ...core import policy as engine
 from ...services import authorization
 from ...store.models import Account, IamUser
 from ...store.repositories import UnitOfWork
-from ..errors import AccessDenied, NoSuchEntity
+from ..errors import AccessDenied, NoSuchEntity, ValidationError
 from ..registry import CallContext
 from ..xml import Timestamp
 
@@ -68,7 +70,7 @@ async def target_user(ctx: CallContext, uow: UnitOfWork, action: str) -> IamUser
         if caller.is_root:
             await authorize(ctx, uow, action, ids.root_arn(caller.account_id))
             return None
-        raise NoSuchEntity("Must specify a userName when calling with non-User credentials")
+        raise ValidationError("Must specify userName when calling with non-User credentials")
     named = await uow.users.by_name(ctx.caller.account_id, name)
     resource = ids.user_arn(ctx.caller.account_id, name, named.path if named else "/")
     await authorize(ctx, uow, action, resource)
@@ -114,14 +116,38 @@ def parse_document(document: str, kind: Literal["identity", "trust"] = "identity
         raise MalformedPolicyDocument(str(exc)) from None
 
 
+# Characters XML 1.0 cannot carry: a stored value holding one would make every response that
+# includes it unparseable for botocore (ResponseParserError), so such values are refused on input.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TAG_EXTRA = frozenset("_.:/=+-@")
+
+
+def xml_safe(value: str | None, field: str) -> str | None:
+    """`value` unchanged, or ValidationError (without echoing the value) when XML cannot carry it."""
+    if value is not None and _XML_ILLEGAL.search(value):
+        raise ValidationError(f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+                              "Member must not contain control characters")
+    return value
+
+
+def _tag_text_ok(text: str) -> bool:
+    """The model's tag pattern `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`."""
+    return all(unicodedata.category(c)[0] in "LZN" or c in _TAG_EXTRA for c in text)
+
+
 def tags_from(ctx: CallContext) -> list[tuple[str, str]]:
     from ..errors import InvalidInput
 
     out = []
-    for item in ctx.params.structs("Tags"):
+    for index, item in enumerate(ctx.params.structs("Tags"), start=1):
         key = item.get("Key")
         if not key or len(key) > 128 or len(item.get("Value", "")) > 256:
             raise InvalidInput("Each tag needs a Key of 1-128 characters and a Value of at most 256.")
+        for field, text in (("key", key), ("value", item.get("Value", ""))):
+            if not _tag_text_ok(text):
+                raise ValidationError(f"1 validation error detected: Value at 'tags.{index}.member.{field}' failed "
+                                      "to satisfy constraint: Member must satisfy regular expression pattern: "
+                                      "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*")
         out.append((key, item.get("Value", "")))
     if len(out) > 50:
         from ..errors import LimitExceeded

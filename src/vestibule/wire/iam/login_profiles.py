@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from ...errors import PasswordRejected, PasswordsDiffer
-from ...store.models import IamUser
-from ...store.repositories import UnitOfWork
 from ...services import audit, iam_users
 from ...services.context import Client
-from ...services.passwords import check_new_password, policy_of, store_user_password, verify_password
-from ..errors import AccessDenied, EntityAlreadyExists, InvalidInput, InvalidUserType, NoSuchEntity, PasswordPolicyViolation
+from ...services.passwords import (
+    check_new_password,
+    policy_of,
+    store_user_password,
+    verify_password,
+)
+from ...store.models import IamUser
+from ...store.repositories import UnitOfWork
+from ..errors import (
+    AccessDenied,
+    EntityAlreadyExists,
+    InvalidInput,
+    InvalidUserType,
+    NoSuchEntity,
+    PasswordPolicyViolation,
+)
 from ..registry import CallContext, Result, operation
 from ..xml import Timestamp
 from .common import account_of, authorize, target_user, user_arn

@@ -13,7 +13,13 @@ from ...services import audit
 from ...services.context import Client
 from ...store.models import IamUser, MfaDevice
 from ...store.repositories import Conflict, UnitOfWork
-from ..errors import DeleteConflict, EntityAlreadyExists, InvalidAuthenticationCode, LimitExceeded, NoSuchEntity
+from ..errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidAuthenticationCode,
+    LimitExceeded,
+    NoSuchEntity,
+)
 from ..registry import CallContext, Result, operation
 from ..xml import Timestamp
 from .common import PATH, account_of, authorize, target_user, user_shape

@@ -9,10 +9,16 @@ from ...core import identifiers as ids
 from ...services import authorization
 from ...store.models import ManagedPolicy
 from ...store.repositories import Conflict, UnitOfWork
-from ..errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
+from ..errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+)
 from ..registry import CallContext, Result, operation
 from ..xml import Timestamp
-from .common import PATH, authorize, paginate, parse_document, require_user
+from .common import PATH, authorize, paginate, parse_document, require_user, xml_safe
 from .groups import require_group
 from .roles import require_role
 
@@ -65,7 +71,7 @@ async def create_policy(ctx: CallContext) -> Result:
     name = p.text("PolicyName", pattern=POLICY_NAME, low=1, high=128, required=True) or ""
     path = p.text("Path", pattern=PATH, low=1, high=512, default="/") or "/"
     document = p.text("PolicyDocument", low=1, high=131072, required=True) or ""
-    description = p.text("Description", low=0, high=1000, default="") or ""
+    description = xml_safe(p.text("Description", low=0, high=1000, default="") or "", "description") or ""
     parse_document(document)
     _check_size(document, 6144)
     arn = policy_arn(ctx.caller.account_id, name, path)

@@ -12,7 +12,7 @@ from ...store.repositories import Conflict, UnitOfWork
 from ..errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from ..registry import CallContext, Result, operation
 from ..xml import Timestamp
-from .common import PATH, authorize, paginate, parse_document, tags_from
+from .common import PATH, authorize, paginate, parse_document, tags_from, xml_safe
 
 ROLE_NAME = r"[\w+=,.@-]+"
 
@@ -59,7 +59,7 @@ async def create_role(ctx: CallContext) -> Result:
     name = p.text("RoleName", pattern=ROLE_NAME, low=1, high=64, required=True) or ""
     path = p.text("Path", pattern=PATH, low=1, high=512, default="/") or "/"
     document = p.text("AssumeRolePolicyDocument", low=1, high=131072, required=True) or ""
-    description = p.text("Description", low=0, high=1000, default="") or ""
+    description = xml_safe(p.text("Description", low=0, high=1000, default="") or "", "description") or ""
     max_duration = p.integer("MaxSessionDuration", 3600, 3600, 43200) or 3600
     tags = tags_from(ctx)
     parse_document(document, kind="trust")
@@ -100,7 +100,7 @@ async def list_roles(ctx: CallContext) -> Result:
 
 @operation("iam", "UpdateRole")
 async def update_role(ctx: CallContext) -> Result:
-    description = ctx.params.text("Description", low=0, high=1000)
+    description = xml_safe(ctx.params.text("Description", low=0, high=1000), "description")
     max_duration = ctx.params.integer("MaxSessionDuration", None, 3600, 43200)
     async with ctx.deps.store.unit() as uow:
         role = await require_role(ctx, uow, "iam:UpdateRole")
@@ -108,12 +108,12 @@ async def update_role(ctx: CallContext) -> Result:
             role.description = description
         if max_duration is not None:
             role.max_session_duration = max_duration
-    return None
+    return {}  # the model has an (empty) UpdateRoleResult, which botocore's parser requires
 
 
 @operation("iam", "UpdateRoleDescription")
 async def update_role_description(ctx: CallContext) -> Result:
-    description = ctx.params.text("Description", low=0, high=1000, required=True) or ""
+    description = xml_safe(ctx.params.text("Description", low=0, high=1000, required=True) or "", "description") or ""
     async with ctx.deps.store.unit() as uow:
         role = await require_role(ctx, uow, "iam:UpdateRoleDescription")
         role.description = description

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from ...core import identifiers as ids
+from ...errors import AlreadyExists
+from ...errors import InvalidInput as DomainInvalidInput
 from ...services import audit, iam_users
 from ...services.context import Client
-from ...errors import AlreadyExists, InvalidInput as DomainInvalidInput
 from ..errors import DeleteConflict, EntityAlreadyExists, InvalidInput
 from ..registry import CallContext, Result, operation
-from .common import PATH, USER_NAME, account_of, authorize, paginate, require_user, tags_from, target_user, user_shape
+from .common import (
+    PATH,
+    USER_NAME,
+    account_of,
+    authorize,
+    paginate,
+    require_user,
+    tags_from,
+    target_user,
+    user_shape,
+)
 
 
 def _client(ctx: CallContext) -> Client:
