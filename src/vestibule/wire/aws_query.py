@@ -15,7 +15,7 @@ from ..core import sigv4
 from ..services.aws_identity import KeyDirectory
 from ..services.context import Deps
 from . import xml
-from .errors import AwsError, InvalidAction, MissingAction, ServiceFailure
+from .errors import AwsError, InvalidAction, MalformedQueryString, MissingAction, ServiceFailure
 from .params import QueryParams
 from .registry import HANDLERS, CallContext
 
@@ -33,7 +33,7 @@ class QueryEndpoint:
         from . import iam, sts  # noqa: F401  (registers the operations)
 
     async def handle(self, method: str, raw_path: str, query: str, headers: list[tuple[str, str]], body: bytes,
-                     client_ip: str, secure: bool) -> tuple[int, str]:
+                     client_ip: str, secure: bool) -> tuple[int, str, str]:
         request_id = str(uuid.uuid4())
         service = "iam"
         try:
@@ -42,7 +42,7 @@ class QueryEndpoint:
                 try:
                     pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
                 except UnicodeDecodeError:
-                    raise AwsError("The request body is not valid UTF-8.") from None
+                    raise MalformedQueryString("The request body is not valid UTF-8.") from None
             params = QueryParams(pairs)
             version = params.get("Version")
             action = params.get("Action")
@@ -54,27 +54,28 @@ class QueryEndpoint:
             else:
                 parts = sigv4.parse_authorization(signed)
                 service = parts.service if parts.service in HANDLERS else "iam"
-            if not action:
-                raise MissingAction("Missing Action")
             if action in UNSIGNED_LATER and service == "sts":
                 raise InvalidAction(f"{action} is not supported by this server yet; sign in through an "
                                     "identity provider is planned for a later release.")
+            caller = await self._authenticate(signed, parts, service)
+            if not action:
+                raise MissingAction("Missing Action")
             handler = HANDLERS[service].get(action)
             if handler is None:
                 raise InvalidAction(f"Could not find operation {action} for version {version or 'NO_VERSION_SPECIFIED'}")
-            caller = await self._authenticate(signed, parts, service)
             ctx = CallContext(self.deps, caller, params, request_id, client_ip, secure, service, action,
                               {"keys": self.keys})
             result = await handler(ctx)
-            return 200, xml.response(action, NAMESPACES[service], result, request_id)
+            return 200, xml.response(action, NAMESPACES[service], result, request_id), request_id
         except sigv4.SigV4Error as exc:
-            return exc.status, xml.error(exc.code, exc.message, request_id, NAMESPACES[service])
+            return exc.status, xml.error(exc.code, exc.message, request_id, NAMESPACES[service]), request_id
         except AwsError as exc:
-            return exc.status, xml.error(exc.code, exc.message, request_id, NAMESPACES[service], exc.sender_fault)
+            return (exc.status, xml.error(exc.code, exc.message, request_id, NAMESPACES[service], exc.sender_fault),
+                    request_id)
         except Exception:
             log.exception("internal error (request %s)", request_id)
             failure = ServiceFailure("An internal error occurred; the request ID identifies it in the server log.")
-            return 500, xml.error(failure.code, failure.message, request_id, NAMESPACES[service], False)
+            return 500, xml.error(failure.code, failure.message, request_id, NAMESPACES[service], False), request_id
 
     async def _authenticate(self, signed: sigv4.SignedRequest, parts: sigv4.SignatureParts | None,
                             service: str) -> Any:

@@ -29,6 +29,10 @@ class InvalidParameterValue(_Sender):
     code = "InvalidParameterValue"
 
 
+class MalformedQueryString(_Sender):
+    code = "MalformedQueryString"
+
+
 class MissingParameter(_Sender):
     code = "MissingParameter"
 

@@ -77,15 +77,17 @@ class AwsFront:
             return
         raw_path = scope.get("raw_path") or scope["path"].encode()
         client = scope.get("client") or ("", 0)
-        status, text = await self.query.handle(
+        status, text, request_id = await self.query.handle(
             scope["method"], raw_path.decode("utf-8", "surrogateescape").split("?", 1)[0],
             scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
             [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]], body,
             client[0], scope.get("scheme") == "https")
-        await _respond(send, status, text.encode("utf-8"), b"text/xml")
+        await _respond(send, status, text.encode("utf-8"), b"text/xml", request_id.encode())
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes, request_id: bytes = b"") -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+    if request_id:
+        headers.append((b"x-amzn-requestid", request_id))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

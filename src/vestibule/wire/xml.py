@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -26,6 +27,14 @@ class XmlMap:
     items: Mapping[str, Any]
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def text(value: str) -> str:
+    """Escaped character data; characters XML 1.0 cannot carry become U+FFFD."""
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
 def iso8601(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -37,7 +46,7 @@ def _value(value: Any) -> str:
         return iso8601(value.seconds)
     if isinstance(value, bytes):
         return base64.b64encode(value).decode("ascii")
-    return escape(str(value))
+    return text(str(value))
 
 
 def element(name: str, value: Any) -> str:
@@ -46,7 +55,7 @@ def element(name: str, value: Any) -> str:
     if isinstance(value, Mapping):
         return f"<{name}>{''.join(element(k, v) for k, v in value.items())}</{name}>"
     if isinstance(value, XmlMap):
-        entries = "".join(f"<entry><key>{escape(str(k))}</key>{element('value', v)}</entry>"
+        entries = "".join(f"<entry><key>{text(str(k))}</key>{element('value', v)}</entry>"
                           for k, v in value.items.items())
         return f"<{name}>{entries}</{name}>"
     if isinstance(value, (list, tuple)):
@@ -62,5 +71,5 @@ def response(action: str, namespace: str, result: Mapping[str, Any] | None, requ
 
 def error(code: str, message: str, request_id: str, namespace: str, sender: bool = True) -> str:
     return (f'<ErrorResponse xmlns="{namespace}"><Error><Type>{"Sender" if sender else "Receiver"}</Type>'
-            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+            f"<Code>{text(code)}</Code><Message>{text(message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>")

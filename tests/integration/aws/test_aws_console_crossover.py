@@ -16,6 +16,7 @@ from support import csrf_of
 
 @pytest.fixture
 def browser(world: AwsWorld) -> Iterator[httpx.Client]:
+    world.clear_signin_failures()
     with httpx.Client(base_url=world.url, follow_redirects=False, timeout=20) as client:
         yield client
 
@@ -139,3 +140,17 @@ def test_console_access_keys_are_api_access_keys(world: AwsWorld, account: Accou
     with pytest.raises(ClientError) as err:
         world.sts(keys).get_caller_identity()
     assert error_code(err.value) == "InvalidClientTokenId"
+
+
+def test_user_made_outside_the_api_is_an_api_user(world: AwsWorld, account: Account) -> None:
+    """A user made by the services (as `vestibule iam-user create` and `access-key create` do) is the
+    same IAM user the API lists, describes and authenticates."""
+    keys = world.service_user(account, "from-cli", password="from cli password 1")
+    iam = world.iam(account.root)
+    user = iam.get_user(UserName="from-cli")["User"]
+    assert user["Arn"] == account.user_arn("from-cli")
+    assert iam.get_login_profile(UserName="from-cli")["LoginProfile"]["PasswordResetRequired"] is False
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="from-cli")["AccessKeyMetadata"]] == [
+        keys.access_key_id]
+    me = world.sts(keys).get_caller_identity()
+    assert (me["Arn"], me["UserId"]) == (user["Arn"], user["UserId"])
