@@ -144,26 +144,8 @@ async def _account_command(args: argparse.Namespace, rt: Runtime) -> int:
                 raise UsageError(str(exc)) from None
             await accounts.set_password_policy(deps, uow, account, new_policy)
             current = new_policy
-        _emit({"AccountId": account.id, "PasswordPolicy": _policy_json(current)})
+        _emit({"AccountId": account.id, "PasswordPolicy": current.api_shape()})
         return 0
-
-
-def _policy_json(policy: rules.PasswordPolicy) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "MinimumPasswordLength": policy.minimum_length,
-        "RequireSymbols": policy.require_symbols,
-        "RequireNumbers": policy.require_numbers,
-        "RequireUppercaseCharacters": policy.require_uppercase,
-        "RequireLowercaseCharacters": policy.require_lowercase,
-        "AllowUsersToChangePassword": policy.allow_users_to_change,
-        "ExpirePasswords": policy.max_age_days is not None,
-        "HardExpiry": policy.hard_expiry,
-    }
-    if policy.max_age_days is not None:
-        out["MaxPasswordAge"] = policy.max_age_days
-    if policy.reuse_prevention is not None:
-        out["PasswordReusePrevention"] = policy.reuse_prevention
-    return out
 
 
 async def _iam_user_command(args: argparse.Namespace, rt: Runtime) -> int:

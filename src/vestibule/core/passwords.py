@@ -41,6 +41,24 @@ class PasswordPolicy:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def api_shape(self) -> dict[str, Any]:
+        """The policy under the IAM API's field names (GetAccountPasswordPolicy, and the CLI's JSON)."""
+        shape: dict[str, Any] = {
+            "MinimumPasswordLength": self.minimum_length,
+            "RequireSymbols": self.require_symbols,
+            "RequireNumbers": self.require_numbers,
+            "RequireUppercaseCharacters": self.require_uppercase,
+            "RequireLowercaseCharacters": self.require_lowercase,
+            "AllowUsersToChangePassword": self.allow_users_to_change,
+            "ExpirePasswords": self.max_age_days is not None,
+        }
+        if self.max_age_days is not None:
+            shape["MaxPasswordAge"] = self.max_age_days
+        if self.reuse_prevention is not None:
+            shape["PasswordReusePrevention"] = self.reuse_prevention
+        shape["HardExpiry"] = self.hard_expiry
+        return shape
+
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "PasswordPolicy":
         if not data:

@@ -15,7 +15,13 @@ from ..core import sigv4
 from ..services.aws_identity import KeyDirectory
 from ..services.context import Deps
 from . import xml
-from .errors import AwsError, InvalidAction, MalformedQueryString, MissingAction, ServiceFailure
+from .errors import (
+    AwsError,
+    InvalidAction,
+    MalformedQueryString,
+    MissingAction,
+    ServiceFailure,
+)
 from .params import QueryParams
 from .registry import HANDLERS, CallContext
 

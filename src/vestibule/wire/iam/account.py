@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...core import passwords as rules
 from ...errors import AlreadyExists
 from ...errors import InvalidInput as DomainInvalidInput
@@ -56,24 +54,6 @@ async def list_account_aliases(ctx: CallContext) -> Result:
     return {"AccountAliases": [account.alias] if account.alias else [], "IsTruncated": False}
 
 
-def _policy_shape(policy: rules.PasswordPolicy) -> dict[str, Any]:
-    shape: dict[str, Any] = {
-        "MinimumPasswordLength": policy.minimum_length,
-        "RequireSymbols": policy.require_symbols,
-        "RequireNumbers": policy.require_numbers,
-        "RequireUppercaseCharacters": policy.require_uppercase,
-        "RequireLowercaseCharacters": policy.require_lowercase,
-        "AllowUsersToChangePassword": policy.allow_users_to_change,
-        "ExpirePasswords": policy.max_age_days is not None,
-    }
-    if policy.max_age_days is not None:
-        shape["MaxPasswordAge"] = policy.max_age_days
-    if policy.reuse_prevention is not None:
-        shape["PasswordReusePrevention"] = policy.reuse_prevention
-    shape["HardExpiry"] = policy.hard_expiry
-    return shape
-
-
 @operation("iam", "GetAccountPasswordPolicy")
 async def get_account_password_policy(ctx: CallContext) -> Result:
     async with ctx.deps.store.unit() as uow:
@@ -81,7 +61,7 @@ async def get_account_password_policy(ctx: CallContext) -> Result:
         account = await account_of(ctx, uow)
     if not account.password_policy:
         raise NoSuchEntity(f"The Password Policy with domain name {account.id} cannot be found.")
-    return {"PasswordPolicy": _policy_shape(rules.PasswordPolicy.from_dict(account.password_policy))}
+    return {"PasswordPolicy": rules.PasswordPolicy.from_dict(account.password_policy).api_shape()}
 
 
 @operation("iam", "UpdateAccountPasswordPolicy")

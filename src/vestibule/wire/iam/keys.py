@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...core import identifiers as ids
 from ...errors import LimitExceeded as DomainLimit
 from ...errors import NotFound
-from ...services import access_keys, audit
+from ...services import access_keys
 from ...services.context import Client
 from ..errors import LimitExceeded, NoSuchEntity, ValidationError
 from ..registry import CallContext, Result, operation
@@ -58,37 +58,33 @@ async def update_access_key(ctx: CallContext) -> Result:
     if status not in {"Active", "Inactive"}:
         raise ValidationError(f"1 validation error detected: Value '{status}' at 'status' failed to satisfy "
                               "constraint: Member must satisfy enum value set: [Active, Inactive]")
-    async with ctx.deps.store.unit() as uow:
-        user = await target_user(ctx, uow, "iam:UpdateAccessKey")
-        principal_key, _ = _owner(ctx, user)
-        try:
-            key = await access_keys.require(uow, key_id or "", principal_key)
-        except NotFound as exc:
-            raise NoSuchEntity(exc.detail) from None
-        key.status = status
-        await audit.record(uow, at=ctx.deps.clock(), event="UpdateAccessKey", result="Success",
-                           client=Client(ip=ctx.source_ip), account_id=ctx.caller.account_id,
-                           principal=ctx.caller.arn, method="api", access_key_id=key.id, status=status)
-    _forget(ctx, key_id or "")
+    await _change(ctx, "iam:UpdateAccessKey", key_id or "", status)
     return None
 
 
 @operation("iam", "DeleteAccessKey")
 async def delete_access_key(ctx: CallContext) -> Result:
     key_id = ctx.params.text("AccessKeyId", pattern=KEY_ID, low=16, high=128, required=True)
+    await _change(ctx, "iam:DeleteAccessKey", key_id or "", None)
+    return None
+
+
+async def _change(ctx: CallContext, action: str, key_id: str, status: str | None) -> None:
+    """Set a key's status, or delete it when `status` is None; the key must belong to the target user."""
     async with ctx.deps.store.unit() as uow:
-        user = await target_user(ctx, uow, "iam:DeleteAccessKey")
+        user = await target_user(ctx, uow, action)
         principal_key, _ = _owner(ctx, user)
+        client = Client(ip=ctx.source_ip)
         try:
-            key = await access_keys.require(uow, key_id or "", principal_key)
+            if status is None:
+                await access_keys.delete(ctx.deps, uow, key_id, principal_key, client=client,
+                                         actor=ctx.caller.arn, via="api")
+            else:
+                await access_keys.set_status(ctx.deps, uow, key_id, principal_key, status, client=client,
+                                             actor=ctx.caller.arn, via="api")
         except NotFound as exc:
             raise NoSuchEntity(exc.detail) from None
-        await uow.access_keys.delete(key)
-        await audit.record(uow, at=ctx.deps.clock(), event="DeleteAccessKey", result="Success",
-                           client=Client(ip=ctx.source_ip), account_id=ctx.caller.account_id,
-                           principal=ctx.caller.arn, method="api", access_key_id=key_id)
-    _forget(ctx, key_id or "")
-    return None
+    _forget(ctx, key_id)
 
 
 def _forget(ctx: CallContext, key_id: str) -> None:
