@@ -33,9 +33,11 @@ test: install-test chromium
 	VESTIBULE_TEST_REDIS_URL=$${VESTIBULE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/python -m pytest -q
 
+# Not part of `make test`: takes about 20 minutes and wants a quiet machine (see docs/benchmarks.md).
 bench: install
-	$(BIN)/pip install -q httpx
+	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq wrk; }
 	$(BIN)/python bench/signin_throughput.py
+	$(BIN)/python bench/aws_throughput.py
 
 clean:
 	rm -rf $(VENV) .vestibule

@@ -69,7 +69,20 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "loadavg": loadavg(),
+        "code": code_state(),
     }
+
+
+def code_state() -> str:
+    """The commit measured, and whether src/ had uncommitted changes (a shared work tree)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=REPO, capture_output=True,
+                               text=True, check=True).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return head + (f" + uncommitted changes in {len(dirty)} file(s) under src/" if dirty else " (src/ clean)")
 
 
 def wait_for_quiet(max_load: float, max_wait: float, log=print) -> tuple[float, float, float]:

@@ -470,7 +470,8 @@ def render(results: dict) -> str:
         f"Command: `{results['command']}`",
         "",
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, {m['date']}, "
-        f"load average before the runs {m['loadavg'][0]:.2f} / {m['loadavg'][1]:.2f} / {m['loadavg'][2]:.2f}",
+        f"load average before the runs {m['loadavg'][0]:.2f} / {m['loadavg'][1]:.2f} / {m['loadavg'][2]:.2f}; "
+        f"code {m.get('code', '?')}",
         "",
         f"argon2id m={a['memory_kib']} KiB, t={a['time_cost']}, p={a['parallelism']}; "
         f"{launch_text(results)} on SQLite; {results['clients']} concurrent clients, "

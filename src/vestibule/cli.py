@@ -231,7 +231,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         shown = f"[{host}]" if ":" in host else host
         settings = settings.with_overrides(public_url=f"http://{shown}:{port}")
         os.environ["VESTIBULE_PUBLIC_URL"] = settings.public_url
-    asyncio.run(_prepare())
+    if workers > 1:
+        # Migrate in a child process, so the supervising process stays small.
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "vestibule.cli", "migrate"], check=True, stdout=subprocess.DEVNULL)
+    else:
+        asyncio.run(_prepare())
     os.environ["VESTIBULE_SERVE_LOOPBACK"] = "1" if host in LOOPBACK else "0"
     if host in LOOPBACK and not settings.smtp_host:
         mail_note = f"  No SMTP configured: mail goes to {settings.public_origin}/_dev/mail"
@@ -245,9 +251,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         flush=True,
     )
 
-    config = uvicorn.Config("vestibule.app:app_from_environment", factory=True, host=host, port=port, workers=workers if workers > 1 else None,
-                            log_level=settings.log_level, proxy_headers=False, server_header=False)
-    uvicorn.Server(config).run()
+    uvicorn.run("vestibule.app:app_from_environment", factory=True, host=host, port=port,
+                workers=workers if workers > 1 else None, log_level=settings.log_level, proxy_headers=False,
+                server_header=False)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -53,27 +54,60 @@ class KeyRecord:
 
 
 class KeyDirectory:
-    """Resolves access key IDs, caching each answer for a few seconds (per process)."""
+    """Resolves access key IDs, caching each answer per process.
 
-    def __init__(self, deps: Deps, ttl: float = CACHE_SECONDS) -> None:
+    A cached answer is fresh for `ttl` seconds; after that it is still served (for at most `max_stale`
+    more seconds) while one background lookup refreshes it, so a busy key never sends every in-flight
+    request to the database at once. Changes made through this process call `forget` and apply at once.
+    """
+
+    def __init__(self, deps: Deps, ttl: float = CACHE_SECONDS, max_stale: float = 30.0) -> None:
         self._deps = deps
         self._ttl = ttl
+        self._max_stale = max_stale
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
+        self._inflight: dict[str, asyncio.Future[KeyRecord | None]] = {}
         self._last_used: dict[str, float] = {}
 
     def forget(self, key_id: str) -> None:
         self._cache.pop(key_id, None)
+        self._inflight.pop(key_id, None)  # a lookup already running may have read the old row
 
     async def lookup(self, key_id: str) -> KeyRecord | None:
         now = time.monotonic()
         hit = self._cache.get(key_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        if hit is not None:
+            age = now - hit[0]
+            if age < self._ttl:
+                return hit[1]
+            if age < self._ttl + self._max_stale:
+                if key_id not in self._inflight:
+                    self._start_refresh(key_id)
+                return hit[1]
+        pending = self._inflight.get(key_id)
+        if pending is None:
+            pending = self._start_refresh(key_id)
+        return await asyncio.shield(pending)
+
+    def _start_refresh(self, key_id: str) -> asyncio.Future[KeyRecord | None]:
+        task = asyncio.ensure_future(self._load(key_id))
+        self._inflight[key_id] = task
+
+        def _done(finished: asyncio.Future[KeyRecord | None]) -> None:
+            if self._inflight.get(key_id) is finished:
+                del self._inflight[key_id]
+
+        task.add_done_callback(_done)
+        return task
+
+    async def _load(self, key_id: str) -> KeyRecord | None:
+        started = asyncio.current_task()
         async with self._deps.store.unit() as uow:
             record = await _load(self._deps, uow, key_id)
-        if len(self._cache) > 50_000:
-            self._cache.clear()
-        self._cache[key_id] = (now + self._ttl, record)
+        if self._inflight.get(key_id) is started:  # not forgotten meanwhile
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[key_id] = (time.monotonic(), record)
         return record
 
     async def note_use(self, key_id: str, service: str, region: str) -> None:

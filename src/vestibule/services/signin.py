@@ -98,7 +98,8 @@ async def _finish(deps: Deps, uow: UnitOfWork, flow: Flow | None, principal: Pri
     if flow is not None:
         flow.advance(FlowState.DONE)
         await flows.save(uow, flow)
-    await uow.browsers.remember(principal.key, client.browser_hash, now)
+    if principal.kind == "root":  # only root sign-in asks whether the browser is new
+        await uow.browsers.remember(principal.key, client.browser_hash, now)
     session = await sessions.start(deps, uow, principal, client, mfa_used)
     await audit.record(uow, at=now, event="ConsoleLogin", result="Success", client=client,
                        account_id=principal.account_id, principal=principal.arn, method=method, mfa_used=mfa_used)

@@ -52,7 +52,9 @@ def _value(value: Any) -> str:
 def element(name: str, value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, Mapping):
+    if isinstance(value, str):
+        return f"<{name}>{text(value)}</{name}>"
+    if isinstance(value, (dict, Mapping)):
         return f"<{name}>{''.join(element(k, v) for k, v in value.items())}</{name}>"
     if isinstance(value, XmlMap):
         entries = "".join(f"<entry><key>{text(str(k))}</key>{element('value', v)}</entry>"
