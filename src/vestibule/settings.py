@@ -6,7 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 
 class SettingsError(ValueError):
@@ -89,8 +89,8 @@ class Settings:
         out["effective_database_url"] = self.effective_database_url
         return out
 
-    def with_overrides(self, **changes: object) -> "Settings":
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

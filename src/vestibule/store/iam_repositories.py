@@ -19,7 +19,7 @@ from .models import (
     Tag,
     TemporaryCredential,
 )
-from .repositories import _Repo
+from .repositories import _Repo, rowcount
 
 
 class AccessKeys(_Repo):
@@ -87,7 +87,7 @@ class Groups(_Repo):
     async def remove_member(self, group_id: str, user_id: str) -> bool:
         result = await self.db.execute(delete(GroupMembership).where(
             GroupMembership.group_id == group_id, GroupMembership.user_id == user_id))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result) > 0
 
     async def remove_user_everywhere(self, user_id: str) -> None:
         await self.db.execute(delete(GroupMembership).where(GroupMembership.user_id == user_id))
@@ -140,7 +140,7 @@ class Policies(_Repo):
         result = await self.db.execute(delete(PolicyAttachment).where(
             PolicyAttachment.policy_arn == arn, PolicyAttachment.target_kind == kind,
             PolicyAttachment.target_id == target_id))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result) > 0
 
     async def attached_to(self, kind: str, target_id: str) -> Sequence[str]:
         stmt = (select(PolicyAttachment.policy_arn)

@@ -24,6 +24,11 @@ from .models import (
 )
 
 
+def rowcount(result: object) -> int:
+    """Rows an UPDATE or DELETE touched (the typed Result API does not declare it)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 class Conflict(Exception):
     """A uniqueness rule was broken by a concurrent or repeated write."""
 
@@ -111,7 +116,7 @@ class MfaDevices(_Repo):
 
     async def delete_all_for(self, principal_key: str) -> int:
         result = await self.db.execute(delete(MfaDevice).where(MfaDevice.principal_key == principal_key))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def mark_used(self, device_id: int, step: int) -> bool:
         """Record the time step atomically; False when another request used this or a later step."""
@@ -122,7 +127,7 @@ class MfaDevices(_Repo):
             .values(last_used_step=step)
         )
         result = await self.db.execute(stmt)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result) > 0
 
 
 class Sessions(_Repo):
@@ -145,7 +150,7 @@ class Sessions(_Repo):
         if keep:
             stmt = stmt.where(Session.id_hash != keep)
         result = await self.db.execute(stmt.values(revoked_at=at))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def active_for(self, principal_key: str, now: float) -> Sequence[Session]:
         stmt = (
@@ -190,7 +195,7 @@ class RecoveryTokens(_Repo):
             .where(RecoveryToken.token_hash == token_hash, RecoveryToken.used_at.is_(None), RecoveryToken.expires_at > at)
             .values(used_at=at)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result) > 0
 
 
 class Browsers(_Repo):

@@ -14,17 +14,14 @@ import pyotp
 import pytest
 from integration.aws.aws_world import Account, AwsWorld, Keys
 
-AWS = Path(sys.executable).parent / "aws"
-pytestmark = pytest.mark.skipif(not AWS.exists(), reason="the awscli package is not installed in this environment")
+AWS = Path(sys.executable).parent / "aws"  # the `awscli` package is a test dependency (pyproject.toml)
 
 
 def _service_error_rc() -> int:
     """The exit code for an error answered by the service: 255 in AWS CLI v1 (the `awscli` package,
     `clidriver.ServiceOperation` -> `ClientError` -> 255), 254 in AWS CLI v2."""
-    try:
-        import awscli
-    except ImportError:
-        return 254
+    import awscli
+
     return 255 if awscli.__version__.startswith("1.") else 254
 
 

@@ -7,6 +7,7 @@ from ...errors import LimitExceeded as DomainLimit
 from ...errors import NotFound
 from ...services import access_keys
 from ...services.context import Client
+from ...store.models import IamUser
 from ..errors import LimitExceeded, NoSuchEntity, ValidationError
 from ..registry import CallContext, Result, operation
 from ..xml import Timestamp
@@ -15,10 +16,10 @@ from .common import authorize, target_user
 KEY_ID = r"[\w]+"
 
 
-def _owner(ctx: CallContext, user: object | None) -> tuple[str, str]:
+def _owner(ctx: CallContext, user: IamUser | None) -> tuple[str, str]:
     if user is None:
         return f"root:{ctx.caller.account_id}", ""
-    return f"user:{user.id}", user.name  # type: ignore[attr-defined]
+    return f"user:{user.id}", user.name
 
 
 @operation("iam", "CreateAccessKey")
