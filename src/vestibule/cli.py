@@ -243,11 +243,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         mail_note = f"  No SMTP configured: mail goes to {settings.public_origin}/_dev/mail"
     else:
         mail_note = f"  Mail goes to {settings.smtp_host or '(no SMTP configured: mail is only logged)'}"
+    command = os.path.relpath(sys.argv[0]) if os.path.abspath(sys.argv[0]).startswith(os.getcwd()) else "vestibule"
     print(
         f"Vestibule is listening on http://{host}:{port}  (public URL {settings.public_origin})\n"
         f"  Database: {settings.masked()['effective_database_url']}\n{mail_note}\n"
         f"  Create a first account at {settings.public_origin}/signup or with:\n"
-        f"    vestibule account create --email you@example.com --password '<a long password>' --alias my-team\n",
+        f"    {command} account create --email you@example.com --password '<a long password>' --alias my-team\n",
         flush=True,
     )
 
