@@ -255,8 +255,10 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
     keys = iam_keys(account_ref, username, client)
     risky, had_failures = await _gate(deps, client, keys, captcha, captcha_answer)
     async with deps.store.unit() as uow:
-        account = await accounts.resolve(uow, account_ref) if account_ref.strip() else None
-        user = await uow.users.by_name(account.id, username) if account and username else None
+        # The same statements run whether or not the account and user exist (no timing difference).
+        account = await accounts.resolve(uow, account_ref or "-")
+        user = await uow.users.by_name(account.id if account else "", username)
+        has_mfa = bool(await uow.mfa.enabled_for(f"user:{user.id}" if user else "user:-"))
     stored = user.password_hash if user else None
     ok = await verify_password(deps, stored, password)
     if not ok or account is None or user is None:
@@ -275,13 +277,9 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
                     reason="password expired (hard expiry)")
         raise PasswordExpired()
     must_change = user.password_reset_required or expired
+    rehashed = await _rehash(deps, password) if deps.hasher.needs_rehash(stored or "") else None
     async with deps.store.unit() as uow:
-        fresh = await uow.users.get(user.id)
-        assert fresh is not None
-        fresh.password_last_used_at = now
-        if deps.hasher.needs_rehash(stored or ""):
-            fresh.password_hash = await _rehash(deps, password)
-        has_mfa = bool(await uow.mfa.enabled_for(principal.key))
+        await uow.users.note_password_use(user.id, now, rehashed)
         if not has_mfa and not must_change:
             return await _finish(deps, uow, None, principal, client, "password", False)
         flow = await flows.create(uow, FlowKind.SIGNIN, client.browser_hash, now, {

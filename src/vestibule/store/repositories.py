@@ -76,6 +76,12 @@ class Users(_Repo):
     async def add(self, user: IamUser) -> None:
         await self._add(user)
 
+    async def note_password_use(self, user_id: str, at: float, rehashed: str | None = None) -> None:
+        values: dict[str, object] = {"password_last_used_at": at}
+        if rehashed is not None:
+            values["password_hash"] = rehashed
+        await self.db.execute(update(IamUser).where(IamUser.id == user_id).values(**values))
+
     async def list(self, account_id: str) -> Sequence[IamUser]:
         stmt = select(IamUser).where(IamUser.account_id == account_id).order_by(IamUser.name_lower)
         return (await self.db.execute(stmt)).scalars().all()
