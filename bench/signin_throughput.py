@@ -38,6 +38,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,11 +47,11 @@ from _common import (  # noqa: E402
     command_line,
     cpu_seconds,
     free_port,
-    system_busy_seconds,
     machine,
     median,
     percentile,
     save_json,
+    system_busy_seconds,
     tree_memory,
     venv_bin,
     wait_for_quiet,
@@ -373,7 +374,7 @@ def main() -> int:
 
     server = Server("vestibule", vestibule_argv(args.launcher, port, args.workers), port, env=env,
                     log_path=data / "server.log", health_path="/_health")
-    results: dict[str, object] = {"command": command_line(), "loop": loop_name,
+    results: dict[str, Any] = {"command": command_line(), "loop": loop_name,
                                   "argon2": {"memory_kib": params[0], "time_cost": params[1],
                                              "parallelism": params[2]},
                                   "workers": args.workers, "launcher": args.launcher, "clients": args.clients, "users": args.users,
@@ -396,7 +397,7 @@ def main() -> int:
         print(f"machine: {results['machine']}", flush=True)
         for r in range(args.runs):
             order = ["raw", "signin"] if r % 2 == 0 else ["signin", "raw"]
-            run: dict[str, object] = {"loadavg_before": os.getloadavg()}
+            run: dict[str, Any] = {"loadavg_before": os.getloadavg()}
             for kind in order:
                 if kind == "raw":
                     m0, w0 = system_busy_seconds(), time.perf_counter()
@@ -421,9 +422,9 @@ def main() -> int:
                         "client_cpu_cores": c_cpu / (elapsed + args.warmup),
                         "other_cpu_cores": other / (elapsed + args.warmup),
                     }
-            run["ratio"] = run["signin"]["rate"] / run["raw"]["rate"]  # type: ignore[index]
-            results["runs"].append(run)  # type: ignore[union-attr]
-            s, w = run["signin"], run["raw"]  # type: ignore[assignment]
+            run["ratio"] = run["signin"]["rate"] / run["raw"]["rate"]
+            results["runs"].append(run)
+            s, w = run["signin"], run["raw"]
             print(f"run {r + 1}/{args.runs}: sign-ins {s['rate']:.1f}/s (ok {s['ok']}, failed {s['failed']}, "
                   f"p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms, server {s['server_cpu_cores']:.2f} cores, "
                   f"client {s['client_cpu_cores']:.2f} cores, other {s['other_cpu_cores']:.2f} cores); raw argon2id {w['rate']:.1f}/s "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from typing import Any
 
 import httpx
 import pyotp
@@ -45,6 +46,13 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings
 
 
+
+def first_group(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not found"
+    return match.group(1)
+
+
 class Cli:
     def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
         self.capsys = capsys
@@ -58,10 +66,11 @@ class Cli:
         out, err = self.capsys.readouterr()
         return code, out, err
 
-    def ok(self, *argv: str) -> dict:  # type: ignore[type-arg]
+    def ok(self, *argv: str) -> dict[str, Any]:
         code, out, err = self(*argv)
         assert code == 0, err
-        return json.loads(out)  # type: ignore[no-any-return]
+        parsed: dict[str, Any] = json.loads(out)
+        return parsed
 
     def fails(self, *argv: str, code: int = 1) -> str:
         got, out, err = self(*argv)
@@ -235,7 +244,7 @@ async def test_every_sign_in_attempt_and_credential_change_is_an_event(
     r = await client.post("/console/mfa/new", data={"csrf_token": csrf})
     enrol = r.headers["location"]
     page = await client.get(enrol)
-    secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text).group(1)  # type: ignore[union-attr]
+    secret = first_group(r'data-secret="([A-Z2-7]+)"', page.text)
     first = pyotp.TOTP(secret).at(clock.now)
     clock.advance(30)
     r = await client.post(enrol, data={"csrf_token": csrf, "device_name": "phone", "mfa_code": first,
@@ -301,7 +310,7 @@ async def test_events_record_mfa_sign_in_and_recovery(cli_env: Settings, capsys:
     r = await client.post("/console/mfa/new", data={"csrf_token": csrf})
     enrol = r.headers["location"]
     page = await client.get(enrol)
-    secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text).group(1)  # type: ignore[union-attr]
+    secret = first_group(r'data-secret="([A-Z2-7]+)"', page.text)
     first = pyotp.TOTP(secret).at(clock.now)
     clock.advance(30)
     await client.post(enrol, data={"csrf_token": csrf, "device_name": "phone", "mfa_code": first,
@@ -317,7 +326,7 @@ async def test_events_record_mfa_sign_in_and_recovery(cli_env: Settings, capsys:
     page = await client.get("/recovery")
     await client.post("/recovery", data={"csrf_token": csrf_of(page.text), "email": ROOT_EMAIL,
                                          "captcha": captcha.latest})
-    token = re.search(r"token=([A-Za-z0-9_-]+)", mailbox.messages[-1].body).group(1)  # type: ignore[union-attr]
+    token = first_group(r"token=([A-Za-z0-9_-]+)", mailbox.messages[-1].body)
     r = await client.post("/recovery/reset", data={"csrf_token": csrf_of(page.text), "token": token,
                                                    "new_password": "recovered pw 3",
                                                    "confirm_password": "recovered pw 3"})

@@ -207,7 +207,9 @@ async def test_iam_user_with_mfa_then_forced_change(client: httpx.AsyncClient, r
     r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text)})
     enrol = r.headers["location"]
     page = await client.get(enrol)
-    secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text).group(1)  # type: ignore[union-attr]
+    match = re.search(r'data-secret="([A-Z2-7]+)"', page.text)
+    assert match, "the enrolment page shows no secret"
+    secret = match.group(1)
     totp = pyotp.TOTP(secret)
     code1 = totp.at(clock.now)
     clock.advance(30)

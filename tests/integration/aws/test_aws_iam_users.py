@@ -3,6 +3,8 @@ account alias, password policy and the account summary."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from botocore.exceptions import ClientError
 from integration.aws.aws_world import Account, AwsWorld, error_code
@@ -10,9 +12,9 @@ from integration.aws.aws_world import Account, AwsWorld, error_code
 CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
 
 
-def _fails(code: str, call: object, **kwargs: object) -> ClientError:
+def _fails(code: str, call: Callable[..., object], **kwargs: object) -> ClientError:
     with pytest.raises(ClientError) as err:
-        call(**kwargs)  # type: ignore[operator]
+        call(**kwargs)
     assert error_code(err.value) == code, err.value.response["Error"]
     assert err.value.response["ResponseMetadata"]["RequestId"]
     return err.value
