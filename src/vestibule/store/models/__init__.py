@@ -1,0 +1,34 @@
+"""Tables, one module per aggregate; every model is importable from here."""
+
+from .accounts import Account
+from .audit import AuditEvent
+from .base import Base
+from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
+from .flows import Captcha, FlowRecord, RecoveryToken
+from .iam import GroupMembership, IamGroup, IamRole, IamUser, InlinePolicy, ManagedPolicy, PolicyAttachment, Tag
+from .sessions import KnownBrowser, Session
+from .throttle import ThrottleCounter
+
+__all__ = [
+    "AccessKey",
+    "Account",
+    "AuditEvent",
+    "Base",
+    "Captcha",
+    "FlowRecord",
+    "GroupMembership",
+    "IamGroup",
+    "IamRole",
+    "IamUser",
+    "InlinePolicy",
+    "KnownBrowser",
+    "ManagedPolicy",
+    "MfaDevice",
+    "PasswordHistory",
+    "PolicyAttachment",
+    "RecoveryToken",
+    "Session",
+    "Tag",
+    "TemporaryCredential",
+    "ThrottleCounter",
+]

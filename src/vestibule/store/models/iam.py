@@ -1,0 +1,106 @@
+"""IAM identities and what is attached to them: users, groups, roles, policies, tags."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+
+class IamUser(Base):
+    __tablename__ = "iam_users"
+    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_users_account_name"),)
+
+    id: Mapped[str] = mapped_column(String(21), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_lower: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    password_hash: Mapped[str | None] = mapped_column(Text, default=None)
+    password_reset_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[float | None] = mapped_column(Float, default=None)
+    password_last_used_at: Mapped[float | None] = mapped_column(Float, default=None)
+    login_profile_created_at: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class IamGroup(Base):
+    __tablename__ = "iam_groups"
+    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_groups_account_name"),)
+
+    id: Mapped[str] = mapped_column(String(21), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    name_lower: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class GroupMembership(Base):
+    __tablename__ = "group_memberships"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("iam_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("iam_users.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class IamRole(Base):
+    __tablename__ = "iam_roles"
+    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_roles_account_name"),)
+
+    id: Mapped[str] = mapped_column(String(21), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_lower: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    trust_policy: Mapped[str] = mapped_column(Text)
+    max_session_duration: Mapped[int] = mapped_column(Integer, default=3600)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class ManagedPolicy(Base):
+    """Customer managed policies; the built-in ones live in code, not here."""
+
+    __tablename__ = "managed_policies"
+    __table_args__ = (UniqueConstraint("account_id", "name", name="uq_managed_policies_account_name"),)
+
+    arn: Mapped[str] = mapped_column(String(600), primary_key=True)
+    id: Mapped[str] = mapped_column(String(21), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(String(512), default="/")
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    document: Mapped[str] = mapped_column(Text)
+    default_version: Mapped[str] = mapped_column(String(8), default="v1")
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class PolicyAttachment(Base):
+    __tablename__ = "policy_attachments"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    policy_arn: Mapped[str] = mapped_column(String(600), primary_key=True)
+    target_kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # user | group | role
+    target_id: Mapped[str] = mapped_column(String(21), primary_key=True, index=True)
+
+
+class InlinePolicy(Base):
+    __tablename__ = "inline_policies"
+
+    target_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(21), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    target_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256), default="")

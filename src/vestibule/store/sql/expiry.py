@@ -1,0 +1,34 @@
+"""Rows past their useful life, for the janitor: each method deletes what ended before `before`."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from ..models import Captcha, FlowRecord, RecoveryToken, Session, TemporaryCredential, ThrottleCounter
+from .base import Repository, rowcount
+
+
+class ExpiredRows(Repository):
+    async def flows(self, before: float) -> int:
+        return rowcount(await self.db.execute(delete(FlowRecord).where(FlowRecord.expires_at < before)))
+
+    async def captchas(self, before: float) -> int:
+        return rowcount(await self.db.execute(delete(Captcha).where(Captcha.expires_at < before)))
+
+    async def temporary_credentials(self, before: float) -> int:
+        stmt = delete(TemporaryCredential).where(TemporaryCredential.expires_at < before)
+        return rowcount(await self.db.execute(stmt))
+
+    async def sessions(self, before: float) -> int:
+        """Sessions past their absolute limit, or revoked, before `before`."""
+        expired = await self.db.execute(delete(Session).where(Session.expires_at < before))
+        revoked = await self.db.execute(delete(Session).where(Session.revoked_at < before))
+        return rowcount(expired) + rowcount(revoked)
+
+    async def recovery_tokens(self, before: float) -> int:
+        return rowcount(await self.db.execute(delete(RecoveryToken).where(RecoveryToken.expires_at < before)))
+
+    async def throttle_counters(self, before: float) -> int:
+        """Counters whose last failure is older than `before` (their window has closed)."""
+        stmt = delete(ThrottleCounter).where(ThrottleCounter.last_failure_at < before)
+        return rowcount(await self.db.execute(stmt))

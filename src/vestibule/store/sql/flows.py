@@ -1,0 +1,67 @@
+"""Flows, recovery tokens and CAPTCHA answers: short-lived self-service state."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+
+from ..models import Captcha, FlowRecord, RecoveryToken
+from .base import Repository, rowcount
+
+
+class Flows(Repository):
+    async def add(self, flow: FlowRecord) -> None:
+        await self._add(flow)
+
+    async def get(self, flow_id: str) -> FlowRecord | None:
+        return await self.db.get(FlowRecord, flow_id)
+
+    async def save(self, flow: FlowRecord) -> None:
+        await self.db.flush()
+
+    async def purge_expired(self, now: float) -> None:
+        await self.db.execute(delete(FlowRecord).where(FlowRecord.expires_at < now - 86400))
+
+
+class RecoveryTokens(Repository):
+    async def add(self, token: RecoveryToken) -> None:
+        await self._add(token)
+
+    async def get(self, token_hash: str) -> RecoveryToken | None:
+        return await self.db.get(RecoveryToken, token_hash)
+
+    async def supersede(self, account_id: str, at: float) -> None:
+        await self.db.execute(
+            update(RecoveryToken)
+            .where(RecoveryToken.account_id == account_id, RecoveryToken.used_at.is_(None))
+            .values(used_at=at)
+        )
+
+    async def consume(self, token_hash: str, at: float) -> bool:
+        result = await self.db.execute(
+            update(RecoveryToken)
+            .where(RecoveryToken.token_hash == token_hash, RecoveryToken.used_at.is_(None),
+                   RecoveryToken.expires_at > at)
+            .values(used_at=at)
+        )
+        return rowcount(result) > 0
+
+
+class Captchas(Repository):
+    async def put(self, browser_hash: str, answer_sealed: str, expires_at: float) -> None:
+        row = await self.db.get(Captcha, browser_hash)
+        if row is None:
+            await self._add(Captcha(browser_hash=browser_hash, answer_sealed=answer_sealed, expires_at=expires_at))
+        else:
+            row.answer_sealed = answer_sealed
+            row.expires_at = expires_at
+            await self.db.flush()
+
+    async def get(self, browser_hash: str) -> Captcha | None:
+        return await self.db.get(Captcha, browser_hash)
+
+    async def take(self, browser_hash: str) -> Captcha | None:
+        row = await self.db.get(Captcha, browser_hash)
+        if row is not None:
+            await self.db.delete(row)
+            await self.db.flush()
+        return row

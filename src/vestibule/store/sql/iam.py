@@ -1,0 +1,175 @@
+"""IAM groups, roles, policies (managed, attached, inline) and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+
+from ..models import (
+    GroupMembership,
+    IamGroup,
+    IamRole,
+    IamUser,
+    InlinePolicy,
+    ManagedPolicy,
+    PolicyAttachment,
+    Tag,
+)
+from .base import Repository, rowcount
+
+
+class Groups(Repository):
+    async def add(self, group: IamGroup) -> None:
+        await self._add(group)
+
+    async def by_name(self, account_id: str, name: str) -> IamGroup | None:
+        stmt = select(IamGroup).where(IamGroup.account_id == account_id, IamGroup.name_lower == name.lower())
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def list(self, account_id: str, path_prefix: str = "/") -> Sequence[IamGroup]:
+        stmt = (select(IamGroup).where(IamGroup.account_id == account_id, IamGroup.path.startswith(path_prefix))
+                .order_by(IamGroup.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete(self, group: IamGroup) -> None:
+        await self.db.delete(group)
+        await self.db.flush()
+
+    async def members(self, group_id: str) -> Sequence[IamUser]:
+        stmt = (select(IamUser).join(GroupMembership, GroupMembership.user_id == IamUser.id)
+                .where(GroupMembership.group_id == group_id).order_by(IamUser.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def of_user(self, user_id: str) -> Sequence[IamGroup]:
+        stmt = (select(IamGroup).join(GroupMembership, GroupMembership.group_id == IamGroup.id)
+                .where(GroupMembership.user_id == user_id).order_by(IamGroup.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def add_member(self, group_id: str, user_id: str) -> None:
+        if await self.db.get(GroupMembership, (group_id, user_id)) is None:
+            await self._add(GroupMembership(group_id=group_id, user_id=user_id))
+
+    async def remove_member(self, group_id: str, user_id: str) -> bool:
+        result = await self.db.execute(delete(GroupMembership).where(
+            GroupMembership.group_id == group_id, GroupMembership.user_id == user_id))
+        return rowcount(result) > 0
+
+    async def remove_user_everywhere(self, user_id: str) -> None:
+        await self.db.execute(delete(GroupMembership).where(GroupMembership.user_id == user_id))
+
+
+class Roles(Repository):
+    async def add(self, role: IamRole) -> None:
+        await self._add(role)
+
+    async def by_name(self, account_id: str, name: str) -> IamRole | None:
+        stmt = select(IamRole).where(IamRole.account_id == account_id, IamRole.name_lower == name.lower())
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def get(self, role_id: str) -> IamRole | None:
+        return await self.db.get(IamRole, role_id)
+
+    async def list(self, account_id: str, path_prefix: str = "/") -> Sequence[IamRole]:
+        stmt = (select(IamRole).where(IamRole.account_id == account_id, IamRole.path.startswith(path_prefix))
+                .order_by(IamRole.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete(self, role: IamRole) -> None:
+        await self.db.delete(role)
+        await self.db.flush()
+
+
+class Policies(Repository):
+    async def add(self, policy: ManagedPolicy) -> None:
+        await self._add(policy)
+
+    async def get(self, arn: str) -> ManagedPolicy | None:
+        return await self.db.get(ManagedPolicy, arn)
+
+    async def list(self, account_id: str, path_prefix: str = "/") -> Sequence[ManagedPolicy]:
+        stmt = (select(ManagedPolicy)
+                .where(ManagedPolicy.account_id == account_id, ManagedPolicy.path.startswith(path_prefix))
+                .order_by(ManagedPolicy.name))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete(self, policy: ManagedPolicy) -> None:
+        await self.db.delete(policy)
+        await self.db.flush()
+
+    async def attach(self, account_id: str, arn: str, kind: str, target_id: str) -> None:
+        if await self.db.get(PolicyAttachment, (arn, kind, target_id)) is None:
+            await self._add(PolicyAttachment(account_id=account_id, policy_arn=arn, target_kind=kind,
+                                             target_id=target_id))
+
+    async def detach(self, arn: str, kind: str, target_id: str) -> bool:
+        result = await self.db.execute(delete(PolicyAttachment).where(
+            PolicyAttachment.policy_arn == arn, PolicyAttachment.target_kind == kind,
+            PolicyAttachment.target_id == target_id))
+        return rowcount(result) > 0
+
+    async def attached_to(self, kind: str, target_id: str) -> Sequence[str]:
+        stmt = (select(PolicyAttachment.policy_arn)
+                .where(PolicyAttachment.target_kind == kind, PolicyAttachment.target_id == target_id)
+                .order_by(PolicyAttachment.policy_arn))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def attachment_count(self, arn: str, account_id: str) -> int:
+        stmt = select(func.count()).select_from(PolicyAttachment).where(
+            PolicyAttachment.policy_arn == arn, PolicyAttachment.account_id == account_id)
+        return int((await self.db.execute(stmt)).scalar_one())
+
+    async def attachments_of(self, arn: str, account_id: str) -> Sequence[PolicyAttachment]:
+        stmt = select(PolicyAttachment).where(PolicyAttachment.policy_arn == arn,
+                                              PolicyAttachment.account_id == account_id)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def detach_all_from(self, kind: str, target_id: str) -> None:
+        await self.db.execute(delete(PolicyAttachment).where(
+            PolicyAttachment.target_kind == kind, PolicyAttachment.target_id == target_id))
+
+    async def put_inline(self, account_id: str, kind: str, target_id: str, name: str, document: str) -> None:
+        row = await self.db.get(InlinePolicy, (kind, target_id, name))
+        if row is None:
+            await self._add(InlinePolicy(account_id=account_id, target_kind=kind, target_id=target_id, name=name,
+                                         document=document))
+        else:
+            row.document = document
+            await self.db.flush()
+
+    async def get_inline(self, kind: str, target_id: str, name: str) -> InlinePolicy | None:
+        return await self.db.get(InlinePolicy, (kind, target_id, name))
+
+    async def inline_of(self, kind: str, target_id: str) -> Sequence[InlinePolicy]:
+        stmt = (select(InlinePolicy).where(InlinePolicy.target_kind == kind, InlinePolicy.target_id == target_id)
+                .order_by(InlinePolicy.name))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete_inline(self, row: InlinePolicy) -> None:
+        await self.db.delete(row)
+        await self.db.flush()
+
+    async def delete_all_inline(self, kind: str, target_id: str) -> None:
+        await self.db.execute(delete(InlinePolicy).where(InlinePolicy.target_kind == kind,
+                                                         InlinePolicy.target_id == target_id))
+
+
+class Tags(Repository):
+    async def of(self, kind: str, target_id: str) -> Sequence[Tag]:
+        stmt = select(Tag).where(Tag.target_kind == kind, Tag.target_id == target_id).order_by(Tag.key)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def put(self, kind: str, target_id: str, key: str, value: str) -> None:
+        row = await self.db.get(Tag, (kind, target_id, key))
+        if row is None:
+            await self._add(Tag(target_kind=kind, target_id=target_id, key=key, value=value))
+        else:
+            row.value = value
+            await self.db.flush()
+
+    async def remove(self, kind: str, target_id: str, keys: Sequence[str]) -> None:
+        await self.db.execute(delete(Tag).where(Tag.target_kind == kind, Tag.target_id == target_id,
+                                                Tag.key.in_(list(keys))))
+
+    async def remove_all(self, kind: str, target_id: str) -> None:
+        await self.db.execute(delete(Tag).where(Tag.target_kind == kind, Tag.target_id == target_id))

@@ -1,0 +1,32 @@
+"""IAM users."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+
+from ..models import IamUser
+from .base import Repository
+
+
+class Users(Repository):
+    async def get(self, user_id: str) -> IamUser | None:
+        return await self.db.get(IamUser, user_id)
+
+    async def by_name(self, account_id: str, name: str) -> IamUser | None:
+        stmt = select(IamUser).where(IamUser.account_id == account_id, IamUser.name_lower == name.lower())
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def add(self, user: IamUser) -> None:
+        await self._add(user)
+
+    async def note_password_use(self, user_id: str, at: float, rehashed: str | None = None) -> None:
+        values: dict[str, object] = {"password_last_used_at": at}
+        if rehashed is not None:
+            values["password_hash"] = rehashed
+        await self.db.execute(update(IamUser).where(IamUser.id == user_id).values(**values))
+
+    async def list(self, account_id: str) -> Sequence[IamUser]:
+        stmt = select(IamUser).where(IamUser.account_id == account_id).order_by(IamUser.name_lower)
+        return (await self.db.execute(stmt)).scalars().all()

@@ -1,0 +1,55 @@
+"""MFA devices: the console's enrolment and IAM virtual MFA share one table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+
+from ..models import MfaDevice
+from .base import Repository, rowcount
+
+
+class MfaDevices(Repository):
+    async def add(self, device: MfaDevice) -> None:
+        await self._add(device)
+
+    async def enabled_for(self, principal_key: str) -> Sequence[MfaDevice]:
+        stmt = (
+            select(MfaDevice)
+            .where(MfaDevice.principal_key == principal_key, MfaDevice.enabled_at.is_not(None))
+            .order_by(MfaDevice.enabled_at)
+        )
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def by_serial(self, serial: str) -> MfaDevice | None:
+        return (await self.db.execute(select(MfaDevice).where(MfaDevice.serial == serial))).scalar_one_or_none()
+
+    async def delete(self, device: MfaDevice) -> None:
+        await self.db.delete(device)
+        await self.db.flush()
+
+    async def delete_all_for(self, principal_key: str) -> int:
+        result = await self.db.execute(delete(MfaDevice).where(MfaDevice.principal_key == principal_key))
+        return rowcount(result)
+
+    async def mark_used(self, device_id: int, step: int) -> bool:
+        """Record the time step atomically; False when another request used this or a later step."""
+        stmt = (
+            update(MfaDevice)
+            .where(MfaDevice.id == device_id)
+            .where((MfaDevice.last_used_step.is_(None)) | (MfaDevice.last_used_step < step))
+            .values(last_used_step=step)
+        )
+        result = await self.db.execute(stmt)
+        return rowcount(result) > 0
+
+
+class VirtualMfa(Repository):
+    async def in_account(self, account_id: str) -> Sequence[MfaDevice]:
+        stmt = select(MfaDevice).where(MfaDevice.account_id == account_id).order_by(MfaDevice.serial)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def all_for(self, principal_key: str) -> Sequence[MfaDevice]:
+        stmt = select(MfaDevice).where(MfaDevice.principal_key == principal_key).order_by(MfaDevice.serial)
+        return (await self.db.execute(stmt)).scalars().all()

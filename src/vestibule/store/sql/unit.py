@@ -1,0 +1,147 @@
+"""The unit of work (one transaction) and the store that opens units.
+
+A unit builds a repository the first time a use case asks for it and keeps it for the rest of the
+transaction, so a step that touches two aggregates pays for two repositories, not for every one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import cached_property
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .access_keys import AccessKeys, TemporaryCredentials
+from .accounts import Accounts
+from .audit import AuditEvents
+from .base import Conflict
+from .expiry import ExpiredRows
+from .flows import Captchas, Flows, RecoveryTokens
+from .iam import Groups, Policies, Roles, Tags
+from .iam_users import Users
+from .mfa import MfaDevices, VirtualMfa
+from .passwords import PasswordHistories
+from .sessions import Browsers, Sessions
+from .throttle import ThrottleCounters
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+class UnitOfWork:
+    """One transaction and the repositories that work inside it, each built on first use."""
+
+    def __init__(self, db: AsyncSession) -> None:
+        self.db = db
+        self._after_commit: list[AfterCommit] = []
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self.db)
+
+    @cached_property
+    def users(self) -> Users:
+        return Users(self.db)
+
+    @cached_property
+    def password_history(self) -> PasswordHistories:
+        return PasswordHistories(self.db)
+
+    @cached_property
+    def mfa(self) -> MfaDevices:
+        return MfaDevices(self.db)
+
+    @cached_property
+    def virtual_mfa(self) -> VirtualMfa:
+        return VirtualMfa(self.db)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        return Sessions(self.db)
+
+    @cached_property
+    def browsers(self) -> Browsers:
+        return Browsers(self.db)
+
+    @cached_property
+    def flows(self) -> Flows:
+        return Flows(self.db)
+
+    @cached_property
+    def recovery(self) -> RecoveryTokens:
+        return RecoveryTokens(self.db)
+
+    @cached_property
+    def captchas(self) -> Captchas:
+        return Captchas(self.db)
+
+    @cached_property
+    def throttle(self) -> ThrottleCounters:
+        return ThrottleCounters(self.db)
+
+    @cached_property
+    def audit(self) -> AuditEvents:
+        return AuditEvents(self.db)
+
+    @cached_property
+    def access_keys(self) -> AccessKeys:
+        return AccessKeys(self.db)
+
+    @cached_property
+    def temp_credentials(self) -> TemporaryCredentials:
+        return TemporaryCredentials(self.db)
+
+    @cached_property
+    def groups(self) -> Groups:
+        return Groups(self.db)
+
+    @cached_property
+    def roles(self) -> Roles:
+        return Roles(self.db)
+
+    @cached_property
+    def policies(self) -> Policies:
+        return Policies(self.db)
+
+    @cached_property
+    def tags(self) -> Tags:
+        return Tags(self.db)
+
+    @cached_property
+    def expired(self) -> ExpiredRows:
+        return ExpiredRows(self.db)
+
+    def after_commit(self, action: AfterCommit) -> None:
+        """Run `action` once this unit has committed (never when it rolls back): e.g. publishing an
+        invalidation, so other nodes cannot re-read the old row before the new one is visible."""
+        self._after_commit.append(action)
+
+    async def commit(self) -> None:
+        try:
+            await self.db.commit()
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from None
+
+    async def _run_after_commit(self) -> None:
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            await action()
+
+
+class Store:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[UnitOfWork]:
+        """Commit when the block ends normally, roll back when it raises."""
+        async with self._sessionmaker() as db:
+            uow = UnitOfWork(db)
+            try:
+                yield uow
+                await uow.commit()
+            except BaseException:
+                await db.rollback()
+                raise
+        await uow._run_after_commit()
