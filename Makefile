@@ -3,21 +3,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
+RUNTIME_LOCK := requirements/runtime.lock
+TEST_LOCK := requirements/test.lock
+PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test install install-test chromium bench clean
+.PHONY: run test check lint smoke suite install install-test chromium lock bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
+# Runtime dependencies only, exactly as locked; then Vestibule itself without resolving anything more.
 install: $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --require-hashes -r $(RUNTIME_LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 
 run: install
 	$(BIN)/vestibule serve --host $(HOST) --port $(PORT)
 
 install-test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(TEST_LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
@@ -26,12 +31,36 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk; \
 	fi
 
+# A fresh virtual environment with only the runtime lock must serve / and a signed GetCallerIdentity.
+smoke: install-test
+	$(BIN)/python .ci/smoke_runtime.py --python $(PY) --lock $(RUNTIME_LOCK)
+
+# Lint, strict types, and the layer contracts (import-linter, [tool.importlinter] in pyproject.toml).
+lint: install-test
+	$(BIN)/ruff check src tests bench .ci
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 # The whole suite on SQLite, then again on PostgreSQL + Redis.
-test: install-test chromium
+suite: install-test chromium
 	$(BIN)/python -m pytest -q
 	VESTIBULE_TEST_DATABASE_URL=$${VESTIBULE_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 	VESTIBULE_TEST_REDIS_URL=$${VESTIBULE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(BIN)/python -m pytest -q
+
+check: lint suite
+
+test: smoke lint suite
+
+# Regenerate the lock files from pyproject.toml (newest releases that satisfy it, with hashes).
+lock:
+	$(PY) -m venv build/lock-venv
+	build/lock-venv/bin/pip install -q '$(PIP_TOOLS)'
+	CUSTOM_COMPILE_COMMAND="make lock" build/lock-venv/bin/pip-compile -q --upgrade --generate-hashes \
+	  --allow-unsafe --strip-extras --no-emit-find-links --no-emit-index-url -o $(RUNTIME_LOCK) pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" build/lock-venv/bin/pip-compile -q --upgrade --generate-hashes \
+	  --allow-unsafe --strip-extras --no-emit-find-links --no-emit-index-url --extra test \
+	  -c $(RUNTIME_LOCK) -o $(TEST_LOCK) pyproject.toml
 
 # Not part of `make test`: takes about 20 minutes and wants a quiet machine (see docs/benchmarks.md).
 bench: install
@@ -40,4 +69,4 @@ bench: install
 	$(BIN)/python bench/aws_throughput.py
 
 clean:
-	rm -rf $(VENV) .vestibule
+	rm -rf $(VENV) .vestibule build
