@@ -64,6 +64,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
         yield
         if close_runtime:
             await runtime.close()

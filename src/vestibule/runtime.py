@@ -1,11 +1,12 @@
-"""Wiring: settings -> engine, store, hasher, secret box, mailer, throttle."""
+"""Wiring: settings -> engine, store, hasher, secret box, mailer, throttle, invalidation bus, janitor."""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,10 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from .core.passwords import HashParameters, PasswordHasher
 from .core.secretbox import SecretBox
 from .services.context import Deps
+from .services.invalidation import InvalidationBus
+from .services.janitor import Janitor, JanitorPorts
 from .services.mail import DevMailbox, Mailer, SmtpMailer
 from .services.throttling import DatabaseThrottle, RedisThrottle, Throttle
 from .settings import Settings
 from .store.database import make_engine, migrate, sessionmaker_for
+from .store.redis import RedisChannel, RedisClient, RedisLease, connect
 from .store.repositories import Store
 
 log = logging.getLogger("vestibule")
@@ -45,12 +49,34 @@ def make_mailer(settings: Settings) -> Mailer:
 
 @dataclass
 class Runtime:
+    """The assembled parts; `start()` begins the background work (invalidation listener, janitor)."""
+
     deps: Deps
     engine: AsyncEngine
+    janitor: Janitor | None = None
+    redis: RedisClient | None = None
+    _started: bool = field(default=False, repr=False)
+
+    @property
+    def bus(self) -> InvalidationBus:
+        return self.deps.bus
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        await self.deps.bus.start()
+        if self.janitor is not None:
+            self.janitor.start()
 
     async def close(self) -> None:
+        if self.janitor is not None:
+            await self.janitor.stop()
+        await self.deps.bus.close()
         if isinstance(self.deps.throttle, RedisThrottle):
             await self.deps.throttle.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.engine.dispose()
 
 
@@ -66,7 +92,9 @@ def assemble(settings: Settings, *, mailer: Mailer | None = None, hasher: Passwo
     """Everything but the schema; connections open lazily inside the serving event loop."""
     engine = make_engine(settings.effective_database_url)
     store = Store(sessionmaker_for(engine))
-    throttle: Throttle = RedisThrottle(settings.redis_url) if settings.redis_url else DatabaseThrottle(store)
+    redis = connect(settings.redis_url) if settings.redis_url else None
+    throttle: Throttle = RedisThrottle(client=redis) if redis is not None else DatabaseThrottle(store)
+    bus = InvalidationBus(RedisChannel(redis) if redis is not None else None)
     deps = Deps(
         settings=settings,
         store=store,
@@ -75,5 +103,13 @@ def assemble(settings: Settings, *, mailer: Mailer | None = None, hasher: Passwo
         box=SecretBox.from_hex(master_key_hex(settings)),
         mailer=mailer or make_mailer(settings),
         throttle=throttle,
+        bus=bus,
     )
-    return Runtime(deps, engine)
+    janitor = Janitor(janitor_ports(deps, redis), settings.janitor_interval_seconds)
+    return Runtime(deps, engine, janitor, redis)
+
+
+def janitor_ports(deps: Deps, redis: RedisClient | None = None) -> JanitorPorts:
+    """Wall-clock time, not `deps.clock`: moving the application's clock (tests do) must not purge."""
+    return JanitorPorts(deps.store, time.time, float(deps.settings.janitor_retention_seconds),
+                        RedisLease(redis) if redis is not None else None, deps.bus.node)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 class SettingsError(ValueError):
@@ -60,6 +61,8 @@ class Settings:
     argon2_parallelism: int = 1
     dev_mailbox: bool = True
     log_level: str = "info"
+    janitor_interval_seconds: int = 300
+    janitor_retention_seconds: int = 86400
 
     @property
     def effective_database_url(self) -> str:
@@ -89,7 +92,7 @@ class Settings:
         out["effective_database_url"] = self.effective_database_url
         return out
 
-    def with_overrides(self, **changes: Any) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
@@ -120,6 +123,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         argon2_parallelism=_int(env, "VESTIBULE_ARGON2_PARALLELISM", 1, 1, 64),
         dev_mailbox=_bool(env, "VESTIBULE_DEV_MAILBOX", True),
         log_level=env.get("VESTIBULE_LOG_LEVEL", "info"),
+        janitor_interval_seconds=_int(env, "VESTIBULE_JANITOR_INTERVAL_SECONDS", 300, 0, 86400),
+        janitor_retention_seconds=_int(env, "VESTIBULE_JANITOR_RETENTION_SECONDS", 86400, 0, 365 * 86400),
     )
 
 

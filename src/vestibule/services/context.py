@@ -1,17 +1,20 @@
-"""What every use case may need, built once at start."""
+"""What use cases may need, built once at start: the whole `Deps`, and the small ports cut from it."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..core.passwords import PasswordHasher
 from ..core.secretbox import SecretBox
 from ..settings import Settings
 from ..store.repositories import Store
+from .invalidation import InvalidationBus
 from .mail import Mailer
 from .throttling import Throttle
+
+Clock = Callable[[], float]
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,57 @@ class Client:
 
 @dataclass
 class Deps:
+    """Everything, for callers not yet moved to ports; prefer the `*_ports` views in new code."""
+
     settings: Settings
     store: Store
     hasher: PasswordHasher
     box: SecretBox
     mailer: Mailer
     throttle: Throttle
-    clock: Callable[[], float] = field(default=time.time)
+    clock: Clock = field(default=time.time)
+    bus: InvalidationBus = field(default_factory=InvalidationBus)
+
+    @property
+    def key_ports(self) -> KeyPorts:
+        return KeyPorts(self.store, self.box, self.bus, self._live_clock)
+
+    @property
+    def session_ports(self) -> SessionPorts:
+        return SessionPorts(self.store, self.bus, self._live_clock, self.settings.session_absolute_seconds,
+                            self.settings.session_idle_seconds, self.settings.root_session_idle_seconds)
+
+    @property
+    def throttle_ports(self) -> ThrottlePorts:
+        return ThrottlePorts(self.throttle, self._live_clock)
+
+    def _live_clock(self) -> float:
+        return self.clock()  # tests swap `deps.clock`; ports built earlier follow the swap
+
+
+@dataclass(frozen=True)
+class KeyPorts:
+    """What resolving and changing access keys uses: the keys' storage, their sealing, the bus."""
+
+    store: Store
+    box: SecretBox
+    bus: InvalidationBus
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class SessionPorts:
+    """What console sessions use: their storage, the bus (for revocations) and the time limits."""
+
+    store: Store
+    bus: InvalidationBus
+    clock: Clock
+    absolute_seconds: int
+    idle_seconds: int
+    root_idle_seconds: int
+
+
+@dataclass(frozen=True)
+class ThrottlePorts:
+    throttle: Throttle
+    clock: Clock

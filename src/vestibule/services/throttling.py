@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from ..core.throttle import WINDOW_SECONDS, ThrottleState
+from ..store.redis import RedisThrottle
 from ..store.repositories import Store
+
+__all__ = ["DatabaseThrottle", "RedisThrottle", "Throttle"]
 
 
 class Throttle(Protocol):
@@ -15,7 +19,7 @@ class Throttle(Protocol):
 
 
 class DatabaseThrottle:
-    """For a single node on the embedded database."""
+    """For a single node on the embedded database (the janitor drops counters whose window has closed)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -23,7 +27,8 @@ class DatabaseThrottle:
     async def states(self, keys: Sequence[str]) -> list[ThrottleState]:
         async with self._store.unit() as uow:
             rows = await uow.throttle.get_many(keys)
-        return [ThrottleState(rows[k].failures, rows[k].last_failure_at) if k in rows else ThrottleState() for k in keys]
+        return [ThrottleState(rows[k].failures, rows[k].last_failure_at) if k in rows else ThrottleState()
+                for k in keys]
 
     async def fail(self, keys: Sequence[str], now: float) -> None:
         async with self._store.unit() as uow:
@@ -33,38 +38,3 @@ class DatabaseThrottle:
     async def reset(self, keys: Sequence[str]) -> None:
         async with self._store.unit() as uow:
             await uow.throttle.reset(keys)
-
-
-class RedisThrottle:
-    """Shared by every node: a hash per key with the failure count and last time, expiring with the window."""
-
-    def __init__(self, url: str, prefix: str = "vestibule:throttle:") -> None:
-        import redis.asyncio as redis
-
-        self._redis = redis.from_url(url)
-        self._prefix = prefix
-
-    async def states(self, keys: Sequence[str]) -> list[ThrottleState]:
-        pipe = self._redis.pipeline()
-        for key in keys:
-            pipe.hmget(self._prefix + key, "n", "t")
-        out: list[ThrottleState] = []
-        for n, t in await pipe.execute():
-            out.append(ThrottleState(int(n), float(t)) if n is not None and t is not None else ThrottleState())
-        return out
-
-    async def fail(self, keys: Sequence[str], now: float) -> None:
-        pipe = self._redis.pipeline()
-        for key in keys:
-            name = self._prefix + key
-            pipe.hincrby(name, "n", 1)
-            pipe.hset(name, "t", repr(now))
-            pipe.expire(name, WINDOW_SECONDS)
-        await pipe.execute()
-
-    async def reset(self, keys: Sequence[str]) -> None:
-        if keys:
-            await self._redis.delete(*[self._prefix + k for k in keys])
-
-    async def close(self) -> None:
-        await self._redis.aclose()

@@ -1,0 +1,112 @@
+"""Purges rows past their use on a timer, so tables do not grow forever.
+
+Expired rows are kept for a retention grace (a day by default) so that audits and "this link has
+expired" answers still find them. Deletes are idempotent and indexed, so several nodes may run the
+janitor; with Redis configured a lease lets only one node per interval do the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields
+from typing import Protocol
+
+from ..core.throttle import WINDOW_SECONDS
+from ..store.repositories import ExpiredRows, Store
+
+log = logging.getLogger("vestibule.janitor")
+RETENTION_SECONDS = 86400.0
+
+
+class Lease(Protocol):
+    async def acquire(self, name: str, holder: str, seconds: float) -> bool: ...
+
+
+@dataclass(frozen=True)
+class JanitorPorts:
+    store: Store
+    clock: Callable[[], float]
+    retention_seconds: float = RETENTION_SECONDS
+    lease: Lease | None = None
+    node: str = "local"
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """Rows deleted per kind; `skipped` when another node held the lease for this round."""
+
+    flows: int = 0
+    captchas: int = 0
+    temporary_credentials: int = 0
+    sessions: int = 0
+    recovery_tokens: int = 0
+    throttle_counters: int = 0
+    skipped: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self) if f.name != "skipped")
+
+
+async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeReport:
+    """One purge round; with a lease, only when this node wins it for `lease_seconds`."""
+    lease = ports.lease
+    if lease is not None and lease_seconds > 0 and not await lease.acquire("janitor", ports.node, lease_seconds):
+        return PurgeReport(skipped=True)
+    now = ports.clock()
+    cutoff = now - ports.retention_seconds
+
+    async def purge(rows: Callable[[ExpiredRows], Awaitable[int]]) -> int:
+        async with ports.store.unit() as uow:  # one short transaction per table
+            return await rows(uow.expired)
+
+    return PurgeReport(
+        flows=await purge(lambda rows: rows.flows(cutoff)),
+        captchas=await purge(lambda rows: rows.captchas(cutoff)),
+        temporary_credentials=await purge(lambda rows: rows.temporary_credentials(cutoff)),
+        sessions=await purge(lambda rows: rows.sessions(cutoff)),
+        recovery_tokens=await purge(lambda rows: rows.recovery_tokens(cutoff)),
+        throttle_counters=await purge(lambda rows: rows.throttle_counters(now - WINDOW_SECONDS)),
+    )
+
+
+class Janitor:
+    """Runs `run_once` every `interval` seconds (jittered, so nodes started together drift apart)."""
+
+    def __init__(self, ports: JanitorPorts, interval: float) -> None:
+        self._ports = ports
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self._interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="janitor")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        delay = min(self._interval, 60.0) * random.uniform(0.5, 1.0)
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                report = await run_once(self._ports, lease_seconds=self._interval * 0.9)
+            except Exception:
+                log.exception("janitor round failed; trying again next round")
+            else:
+                if report.total:
+                    log.info("janitor purged %s", {f.name: getattr(report, f.name) for f in fields(report)
+                                                   if f.name != "skipped" and getattr(report, f.name)})
+            delay = self._interval * random.uniform(0.9, 1.1)
