@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
+
 from support import (
     CHEAP_HASH,
     CaptchaAnswers,
@@ -17,8 +18,6 @@ from support import (
     start_live_server,
     stop_live_server,
 )
-
-from vestibule.app import create_app
 from vestibule.core.passwords import PasswordHasher
 from vestibule.runtime import Runtime, build
 from vestibule.services.mail import DevMailbox
@@ -108,6 +107,8 @@ async def runtime(settings: Settings, mailbox: DevMailbox) -> AsyncIterator[Runt
 
 @pytest.fixture
 async def client(runtime: Runtime, captcha: CaptchaAnswers) -> AsyncIterator[httpx.AsyncClient]:
+    from vestibule.app import create_app  # here, so the store suites collect without the web layer
+
     app = create_app(runtime, captcha_text_source=captcha, close_runtime=False)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False) as c:

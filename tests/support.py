@@ -8,10 +8,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 import uvicorn
 
-from vestibule.app import create_app
 from vestibule.core.passwords import HashParameters, PasswordHasher
 from vestibule.runtime import Runtime, build
 from vestibule.services.captcha import random_text
@@ -73,6 +73,8 @@ class LiveServer:
 
 def start_live_server(settings: Settings, mailer: Mailer | None = None, port: int | None = None) -> LiveServer:
     """uvicorn on a real socket in a thread, with its own event loop."""
+    from vestibule.app import create_app
+
     port = port or free_port()
     settings = settings.with_overrides(public_url=f"http://127.0.0.1:{port}")
     captcha = CaptchaAnswers()
@@ -110,3 +112,35 @@ def stop_live_server(live: LiveServer) -> None:
     live.thread.join(30)
 
 
+
+
+FALLBACK_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def backend_missing(what: str, url: str) -> NoReturn:
+    """A backend a test needs does not answer: a failure in CI (which starts it), a visible skip elsewhere."""
+    import os
+
+    import pytest
+
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} must answer at {url} in CI (.ci/run starts it)")
+    pytest.skip(f"no {what} at {url}; CI starts one")
+
+
+async def reachable_redis_url() -> str:
+    """VESTIBULE_TEST_REDIS_URL, else the local default; fails in CI and skips elsewhere when it is down."""
+    import os
+
+    import redis.asyncio as redis
+    from redis.exceptions import ConnectionError as RedisDown
+
+    url = os.environ.get("VESTIBULE_TEST_REDIS_URL", "") or FALLBACK_REDIS_URL
+    probe = redis.from_url(url)
+    try:
+        await probe.ping()
+    except (RedisDown, OSError):
+        backend_missing("Redis", url)
+    finally:
+        await probe.aclose()
+    return url
