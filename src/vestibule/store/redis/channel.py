@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from redis.exceptions import RedisError
 
@@ -56,8 +56,9 @@ class RedisChannel:
                 log.warning("lost the invalidation channel; resubscribing", exc_info=True)
                 missed = True
             finally:
+                close: Callable[[], Awaitable[None]] = pubsub.aclose  # redis-py leaves aclose unannotated
                 with contextlib.suppress(RedisError, OSError):
-                    await pubsub.reset()
+                    await close()
             await asyncio.sleep(self._retry)
 
     async def close(self) -> None:
