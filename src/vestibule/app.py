@@ -20,7 +20,7 @@ from .runtime import Runtime, master_key_hex
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
 from .services.mail import DevMailbox
-from .web import access_key_pages, account_pages, console_pages, signin_pages
+from .web import captcha_media, console, dev_mail
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
 from .wire.aws_query import QueryEndpoint
@@ -72,11 +72,11 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     routes = [
         Route("/_health", _health),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"),
-        *signin_pages.routes[:4],
-        *console_pages.routes,
-        *access_key_pages.routes,
-        *account_pages.routes,
-        *signin_pages.routes[4:],
+        *captcha_media.routes,
+        *dev_mail.routes,
+        *console.routes,
+        # future areas (portal, profile, device) add their routes here, before the catch-all
+        *console.catch_all_routes,
     ]
     app = Starlette(
         routes=routes,

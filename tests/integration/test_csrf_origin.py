@@ -27,11 +27,14 @@ async def _signed_in_setup(client: httpx.AsyncClient, runtime: Runtime, mailbox:
     await sign_in_root(client, mailbox)
     # a sign-in flow and a sign-up flow that belong to this browser
     async with runtime.deps.store.unit() as uow:
-        from vestibule.core.flows import FlowKind
+        from vestibule.core.flows import console_signin, signup
+        from vestibule.core.flows.email_codes import EmailCode
         from vestibule.services import flows
 
-        signin_flow = await flows.create(uow, FlowKind.SIGNIN, "x", runtime.deps.clock(), {"email": "a@example.com"})
-        signup_flow = await flows.create(uow, FlowKind.SIGNUP, "x", runtime.deps.clock(), {})
+        signin_flow = await flows.create(uow, console_signin.SPEC, "x", runtime.deps.clock(),
+                                         console_signin.ConsoleSignIn(console_signin.Audience.ROOT, "a@example.com"))
+        signup_flow = await flows.create(uow, signup.SPEC, "x", runtime.deps.clock(),
+                                         signup.SignUp("b@example.com", "n", "hash", EmailCode("code-hash", 0.0)))
     return {
         "/": {"user_type": "root", "email": "owner@example.com"},
         f"/signin?flow={signin_flow.id}": {"step": "password", "password": ROOT_PASSWORD},

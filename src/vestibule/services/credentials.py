@@ -1,26 +1,27 @@
-"""Security credentials of the signed-in principal: password change and virtual MFA devices."""
+"""Security credentials of the signed-in principal: password change, virtual MFA devices, access keys."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..core import identifiers as ids
+from ..core import passwords as rules
 from ..core import throttle as throttle_rules
 from ..core import totp
-from ..core.flows import Flow, FlowKind, FlowState
+from ..core.flows.mfa_enrolment import SPEC, MfaEnrolment, MfaEnrolmentFlow, MfaEnrolmentState
 from ..errors import (
     AlreadyExists,
     InvalidCode,
     InvalidCredentials,
     InvalidInput,
-    LimitExceeded,
     NotFound,
     PasswordChangeNotAllowed,
     TooManyAttempts,
 )
 from ..store.models import MfaDevice
 from ..store.repositories import Conflict
-from . import audit, flows
+from . import access_keys, audit, flows, mfa
+from .access_keys import NewKey
 from .context import Client, Deps
 from .passwords import (
     check_new_password,
@@ -32,7 +33,6 @@ from .passwords import (
 from .principals import Principal
 from .principals import load as load_principal
 
-MAX_DEVICES = 8
 _DEVICE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
 
 
@@ -41,6 +41,19 @@ class DeviceView:
     serial: str
     name: str
     enabled_at: float
+
+
+@dataclass(frozen=True)
+class AccessKeyView:
+    id: str
+    status: str
+    created_at: float
+    last_used_at: float | None
+    last_used_service: str | None
+
+
+def _enrol_context(principal: Principal) -> str:
+    return f"enrol:{principal.key}"
 
 
 async def _confirm_password(deps: Deps, client: Client, principal: Principal, stored: str | None, password: str,
@@ -73,16 +86,16 @@ async def change_password(deps: Deps, client: Client, principal: Principal, sess
         loaded = await load_principal(uow, principal.key)
         if loaded is None:
             raise InvalidCredentials()
-        _, account, user = loaded
-        stored = account.root_password_hash if user is None else user.password_hash
-        if user is not None and not policy_of(account).allow_users_to_change:
+        if loaded.user is not None and not policy_of(loaded.account).allow_users_to_change:
             raise PasswordChangeNotAllowed()
+        stored = loaded.password_hash
     await _confirm_password(deps, client, principal, stored, current, "PasswordChanged")
     async with deps.store.unit() as uow:
         loaded = await load_principal(uow, principal.key)
-        assert loaded is not None
-        _, account, user = loaded
-        policy = policy_of(account) if user is not None else policy_of(account).__class__()
+        if loaded is None:
+            raise InvalidCredentials()
+        account, user = loaded.account, loaded.user
+        policy = policy_of(account) if user is not None else rules.PasswordPolicy()
         new_hash = await check_new_password(deps, uow, policy, principal.key, new_password, confirm, stored)
         if user is None:
             await store_root_password(deps, uow, account, new_hash)
@@ -94,24 +107,22 @@ async def change_password(deps: Deps, client: Client, principal: Principal, sess
                            other_sessions_ended=ended)
 
 
-async def begin_enrolment(deps: Deps, client: Client, principal: Principal) -> Flow:
+async def begin_enrolment(deps: Deps, client: Client, principal: Principal) -> MfaEnrolmentFlow:
     async with deps.store.unit() as uow:
-        if len(await uow.mfa.enabled_for(principal.key)) >= MAX_DEVICES:
-            raise LimitExceeded("A user can have at most 8 MFA devices.")
+        await mfa.ensure_room_for_device(uow, principal.key)
         secret = totp.new_secret()
-        return await flows.create(uow, FlowKind.MFA_ENROL, client.browser_hash, deps.clock(), {
-            "principal_key": principal.key,
-            "secret_sealed": deps.box.seal(secret.encode(), f"enrol:{principal.key}"),
-        })
+        sealed = deps.box.seal(secret.encode(), _enrol_context(principal))
+        return await flows.create(uow, SPEC, client.browser_hash, deps.clock(), MfaEnrolment(principal.ref, sealed))
 
 
-async def enrolment_secret(deps: Deps, client: Client, principal: Principal, flow_id: str) -> tuple[Flow, str]:
+async def enrolment_secret(deps: Deps, client: Client, principal: Principal,
+                           flow_id: str) -> tuple[MfaEnrolmentFlow, str]:
     async with deps.store.unit() as uow:
-        flow = await flows.load(uow, flow_id, FlowKind.MFA_ENROL)
-    flow.check(client.browser_hash, deps.clock(), FlowState.ENROL)
-    if flow.data.get("principal_key") != principal.key:
+        flow = await flows.load(uow, SPEC, flow_id)
+    flow.check(client.browser_hash, deps.clock(), MfaEnrolmentState.ENROL)
+    if flow.payload.principal != principal.ref:
         raise InvalidCredentials()
-    return flow, deps.box.open(str(flow.data["secret_sealed"]), f"enrol:{principal.key}").decode()
+    return flow, deps.box.open(flow.payload.secret_sealed, _enrol_context(principal)).decode()
 
 
 def _checked_device_name(name: str) -> str:
@@ -126,23 +137,23 @@ async def complete_enrolment(deps: Deps, client: Client, principal: Principal, f
     flow, secret = await enrolment_secret(deps, client, principal, flow_id)
     name = _checked_device_name(device_name)
     now = deps.clock()
-    step = totp.verify_consecutive(secret, code1, code2, now)
+    step = mfa.enrolment_step(secret, code1, code2, now)
     if step is None:
         raise InvalidCode()
-    serial = ids.mfa_arn(principal.account_id, name if principal.kind == "root" else name)
+    serial = ids.mfa_arn(principal.account_id, name)
+    taken = AlreadyExists("device_name", "An MFA device with that name already exists in this account.")
     async with deps.store.unit() as uow:
-        if len(await uow.mfa.enabled_for(principal.key)) >= MAX_DEVICES:
-            raise LimitExceeded("A user can have at most 8 MFA devices.")
+        await mfa.ensure_room_for_device(uow, principal.key)
         if await uow.mfa.by_serial(serial) is not None:
-            raise AlreadyExists("device_name", "An MFA device with that name already exists in this account.")
+            raise taken
         device = MfaDevice(account_id=principal.account_id, principal_key=principal.key, name=name, serial=serial,
-                           secret_sealed=deps.box.seal(secret.encode(), f"mfa:{serial}"), enabled_at=now,
+                           secret_sealed=mfa.seal_secret(deps, serial, secret), enabled_at=now,
                            last_used_step=step, created_at=now)
         try:
             await uow.mfa.add(device)
         except Conflict:
-            raise AlreadyExists("device_name", "An MFA device with that name already exists in this account.") from None
-        flow.advance(FlowState.DONE)
+            raise taken from None
+        flow.complete()
         await flows.save(uow, flow)
         await audit.record(uow, at=now, event="EnableMFADevice", result="Success", client=client,
                            account_id=principal.account_id, principal=principal.arn, method="console", serial=serial)
@@ -154,8 +165,7 @@ async def remove_device(deps: Deps, client: Client, principal: Principal, serial
         loaded = await load_principal(uow, principal.key)
         if loaded is None:
             raise InvalidCredentials()
-        _, account, user = loaded
-        stored = account.root_password_hash if user is None else user.password_hash
+        stored = loaded.password_hash
     await _confirm_password(deps, client, principal, stored, password, "DeactivateMFADevice", serial=serial)
     async with deps.store.unit() as uow:
         device = await uow.mfa.by_serial(serial)
@@ -164,3 +174,27 @@ async def remove_device(deps: Deps, client: Client, principal: Principal, serial
         await uow.mfa.delete(device)
         await audit.record(uow, at=deps.clock(), event="DeactivateMFADevice", result="Success", client=client,
                            account_id=principal.account_id, principal=principal.arn, method="console", serial=serial)
+
+
+# ---- access keys of the signed-in principal (console) -------------------------------------------
+
+async def list_access_keys(deps: Deps, principal: Principal) -> list[AccessKeyView]:
+    rows = await access_keys.list_for(deps, principal.key)
+    return [AccessKeyView(k.id, k.status, k.created_at, k.last_used_at, k.last_used_service) for k in rows]
+
+
+async def create_access_key(deps: Deps, client: Client, principal: Principal) -> NewKey:
+    async with deps.store.unit() as uow:
+        return await access_keys.create(deps, uow, principal.account_id, principal.key, client=client,
+                                        actor=principal.arn, via="console")
+
+
+async def update_access_key(deps: Deps, client: Client, principal: Principal, key_id: str, action: str) -> None:
+    """`action`: activate, deactivate or delete."""
+    async with deps.store.unit() as uow:
+        if action == "delete":
+            await access_keys.delete(deps, uow, key_id, principal.key, client=client, actor=principal.arn)
+        else:
+            await access_keys.set_status(deps, uow, key_id, principal.key,
+                                         "Active" if action == "activate" else "Inactive",
+                                         client=client, actor=principal.arn)

@@ -1,49 +1,90 @@
-"""Who signs in: the root user of an account or an IAM user in it."""
+"""Who signs in: a PrincipalRef with what pages show about it (names, account, alias, ARN)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-from ..core.identifiers import root_arn, user_arn
+from ..core.identifiers import format_account_id, root_arn, user_arn
+from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..store.models import Account, IamUser
 from ..store.repositories import UnitOfWork
 
 
 @dataclass(frozen=True)
 class Principal:
-    kind: Literal["root", "iam"]
+    ref: PrincipalRef
     account_id: str
-    user_id: str | None
+    account_name: str
+    account_alias: str | None
     name: str  # "root" or the IAM user name
     arn: str
 
     @property
     def key(self) -> str:
-        return f"root:{self.account_id}" if self.kind == "root" else f"user:{self.user_id}"
+        return self.ref.key
+
+    @property
+    def kind(self) -> Literal["root", "iam"]:
+        return "root" if self.ref.kind == PrincipalKind.ROOT else "iam"
+
+    @property
+    def user_id(self) -> str | None:
+        return self.ref.id if self.ref.kind == PrincipalKind.IAM_USER else None
+
+    @property
+    def display_name(self) -> str:
+        """What the top bar shows: the account name for the root user, else the user name."""
+        return self.account_name if self.ref.kind == PrincipalKind.ROOT else self.name
+
+    @property
+    def formatted_account_id(self) -> str:
+        return format_account_id(self.account_id)
 
 
 def root_principal(account: Account) -> Principal:
-    return Principal("root", account.id, None, "root", root_arn(account.id))
+    return Principal(PrincipalRef.root(account.id), account.id, account.name, account.alias, "root",
+                     root_arn(account.id))
 
 
-def user_principal(user: IamUser) -> Principal:
-    return Principal("iam", user.account_id, user.id, user.name, user_arn(user.account_id, user.name, user.path))
+def user_principal(user: IamUser, account: Account) -> Principal:
+    return Principal(PrincipalRef.iam_user(user.id), user.account_id, account.name, account.alias, user.name,
+                     user_arn(user.account_id, user.name, user.path))
 
 
-async def load(uow: UnitOfWork, principal_key: str) -> tuple[Principal, Account, IamUser | None] | None:
-    kind, _, ident = principal_key.partition(":")
-    if kind == "root":
-        account = await uow.accounts.get(ident)
+@dataclass(frozen=True)
+class LoadedPrincipal:
+    """A principal with the rows a use case needs to change its credentials (never handed to web)."""
+
+    principal: Principal
+    account: Account
+    user: IamUser | None
+
+    @property
+    def password_hash(self) -> str | None:
+        return self.account.root_password_hash if self.user is None else self.user.password_hash
+
+
+async def load_ref(uow: UnitOfWork, ref: PrincipalRef) -> LoadedPrincipal | None:
+    if ref.kind == PrincipalKind.ROOT:
+        account = await uow.accounts.get(ref.id)
         if account is None or account.status != "active":
             return None
-        return root_principal(account), account, None
-    if kind == "user":
-        user = await uow.users.get(ident)
+        return LoadedPrincipal(root_principal(account), account, None)
+    if ref.kind == PrincipalKind.IAM_USER:
+        user = await uow.users.get(ref.id)
         if user is None:
             return None
         account = await uow.accounts.get(user.account_id)
         if account is None or account.status != "active":
             return None
-        return user_principal(user), account, user
+        return LoadedPrincipal(user_principal(user, account), account, user)
     return None
+
+
+async def load(uow: UnitOfWork, principal_key: str) -> LoadedPrincipal | None:
+    try:
+        ref = PrincipalRef.parse(principal_key)
+    except InvalidPrincipalKey:
+        return None
+    return await load_ref(uow, ref)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from ..core import identifiers as ids
 from ..core import passwords as rules
+from ..core.flows.recovery import LINK_LIFETIME, RecoveryLink
+from ..core.principals import PrincipalRef
 from ..core.tokens import hash_token, new_token
 from ..errors import CaptchaInvalid, CodeExpired, InvalidInput
 from ..store.models import RecoveryToken
+from ..store.repositories import UnitOfWork
 from . import audit
 from .captcha import CaptchaService
 from .context import Client, Deps
 from .mail import Mail
 from .passwords import check_new_password, store_root_password
-
-LINK_LIFETIME = 3600
 
 
 async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, email: str, captcha_answer: str) -> None:
@@ -52,29 +53,37 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
         await deps.mailer.send(mail)
 
 
+async def _link(uow: UnitOfWork, token: str) -> tuple[str, RecoveryLink] | None:
+    row = await uow.recovery.get(hash_token(token)) if token else None
+    if row is None:
+        return None
+    return row.token_hash, RecoveryLink(row.account_id, row.created_at, row.expires_at, row.used_at)
+
+
 async def check_link(deps: Deps, token: str) -> bool:
     """Whether a link is still usable; reading it changes nothing."""
     async with deps.store.unit() as uow:
-        row = await uow.recovery.get(hash_token(token)) if token else None
-    return row is not None and row.used_at is None and row.expires_at > deps.clock()
+        found = await _link(uow, token)
+    return found is not None and found[1].usable(deps.clock())
 
 
 async def reset_password(deps: Deps, client: Client, token: str, new_password: str, confirm: str) -> str:
     """Set the new root password, end every session of the root user, notify; returns the account ID."""
     now = deps.clock()
     async with deps.store.unit() as uow:
-        row = await uow.recovery.get(hash_token(token)) if token else None
-        if row is None or row.used_at is not None or row.expires_at <= now:
+        found = await _link(uow, token)
+        if found is None or not found[1].usable(now):
             raise CodeExpired()
-        account = await uow.accounts.get(row.account_id)
+        token_hash, link = found
+        account = await uow.accounts.get(link.account_id)
         if account is None or account.status != "active":
             raise CodeExpired()
-        new_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, f"root:{account.id}",
-                                            new_password, confirm, None)
-        if not await uow.recovery.consume(row.token_hash, now):
+        root = PrincipalRef.root(account.id)
+        new_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, root.key, new_password, confirm, None)
+        if not await uow.recovery.consume(token_hash, now):
             raise CodeExpired()
         await store_root_password(deps, uow, account, new_hash)
-        ended = await uow.sessions.revoke_all(f"root:{account.id}", now)
+        ended = await uow.sessions.revoke_all(root.key, now)
         await audit.record(uow, at=now, event="PasswordRecovered", result="Success", client=client,
                            account_id=account.id, principal=ids.root_arn(account.id), method="email_link",
                            sessions_ended=ended)

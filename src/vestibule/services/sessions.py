@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..core.principals import PrincipalKind, PrincipalRef
 from ..core.tokens import hash_token, new_token
+from ..settings import Settings
 from ..store.models import Session
 from ..store.repositories import UnitOfWork
+from . import audit
 from .context import Client, Deps
 from .principals import Principal
+from .principals import load as load_principal
 
 TOUCH_EVERY = 60.0
 
@@ -19,14 +24,47 @@ class NewSession:
     expires_at: float
 
 
-async def start(deps: Deps, uow: UnitOfWork, principal: Principal, client: Client, mfa_used: bool) -> NewSession:
-    now = deps.clock()
+@dataclass(frozen=True)
+class SessionView:
+    """A live session as pages see it."""
+
+    id_hash: str
+    principal: PrincipalRef
+    created_at: float
+    expires_at: float
+    idle_seconds: int
+    mfa_used: bool
+
+    @property
+    def ends_at(self) -> float:
+        """When the session ends if the user stays active: the absolute limit."""
+        return self.expires_at
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """The session lifetimes a sign-in needs, and the clock."""
+
+    root_idle_seconds: int
+    idle_seconds: int
+    absolute_seconds: int
+    clock: Callable[[], float]
+
+    @classmethod
+    def of(cls, settings: Settings, clock: Callable[[], float]) -> SessionPolicy:
+        return cls(settings.root_session_idle_seconds, settings.session_idle_seconds,
+                   settings.session_absolute_seconds, clock)
+
+
+async def start(uow: UnitOfWork, policy: SessionPolicy, principal: PrincipalRef, account_id: str, client: Client,
+                mfa_used: bool) -> NewSession:
+    now = policy.clock()
     token = new_token()
-    idle = deps.settings.root_session_idle_seconds if principal.kind == "root" else deps.settings.session_idle_seconds
-    expires = now + deps.settings.session_absolute_seconds
+    idle = policy.root_idle_seconds if principal.kind == PrincipalKind.ROOT else policy.idle_seconds
+    expires = now + policy.absolute_seconds
     await uow.sessions.add(
         Session(
-            id_hash=hash_token(token), account_id=principal.account_id, principal_key=principal.key,
+            id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
             created_at=now, last_seen_at=now, expires_at=expires, idle_seconds=idle, revoked_at=None,
             mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64], user_agent=client.user_agent[:512],
         )
@@ -38,12 +76,12 @@ def is_alive(session: Session, now: float) -> bool:
     return session.revoked_at is None and now < session.expires_at and now - session.last_seen_at < session.idle_seconds
 
 
-def ends_at(session: Session) -> float:
-    """When the session ends if the user stays active: the absolute limit."""
-    return session.expires_at
+def _view(session: Session) -> SessionView:
+    return SessionView(session.id_hash, PrincipalRef.parse(session.principal_key), session.created_at,
+                       session.expires_at, session.idle_seconds, session.mfa_used)
 
 
-async def current(deps: Deps, uow: UnitOfWork, token: str | None) -> Session | None:
+async def current(deps: Deps, uow: UnitOfWork, token: str | None) -> SessionView | None:
     if not token:
         return None
     session = await uow.sessions.get(hash_token(token))
@@ -53,11 +91,42 @@ async def current(deps: Deps, uow: UnitOfWork, token: str | None) -> Session | N
     if now - session.last_seen_at >= TOUCH_EVERY:
         await uow.sessions.touch(session.id_hash, now)
         session.last_seen_at = now
-    return session
+    return _view(session)
 
 
-async def end(deps: Deps, uow: UnitOfWork, token: str) -> Session | None:
-    session = await uow.sessions.get(hash_token(token))
+async def end(uow: UnitOfWork, token: str, now: float) -> Session | None:
+    session = await uow.sessions.get(hash_token(token)) if token else None
     if session is not None:
-        await uow.sessions.revoke(session.id_hash, deps.clock())
+        await uow.sessions.revoke(session.id_hash, now)
     return session
+
+
+@dataclass(frozen=True)
+class SignedInSession:
+    session: SessionView
+    principal: Principal
+
+
+async def signed_in(deps: Deps, token: str | None) -> SignedInSession | None:
+    """The live session behind a cookie and its principal, or None."""
+    if not token:
+        return None
+    async with deps.store.unit() as uow:
+        session = await current(deps, uow, token)
+        if session is None:
+            return None
+        loaded = await load_principal(uow, session.principal.key)
+    return None if loaded is None else SignedInSession(session, loaded.principal)
+
+
+async def sign_out(deps: Deps, client: Client, token: str) -> None:
+    """End the session behind `token` (if any) and record it."""
+    if not token:
+        return
+    async with deps.store.unit() as uow:
+        session = await end(uow, token, deps.clock())
+        if session is not None:
+            loaded = await load_principal(uow, session.principal_key)
+            await audit.record(uow, at=deps.clock(), event="ConsoleLogout", result="Success", client=client,
+                               account_id=session.account_id,
+                               principal=loaded.principal.arn if loaded else session.principal_key)

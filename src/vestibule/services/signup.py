@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from ..core import identifiers as ids
 from ..core import passwords as rules
-from ..core.flows import (
-    EMAIL_CODE_LIFETIME,
-    MAX_CODE_ATTEMPTS,
-    Flow,
-    FlowKind,
-    FlowState,
-)
-from ..core.tokens import hash_token, new_numeric_code, token_matches
+from ..core.flows.email_codes import EMAIL_CODE_LIFETIME, EmailCode
+from ..core.flows.signup import SPEC, SignUp, SignUpFlow, SignUpState
+from ..core.tokens import hash_token, new_numeric_code
 from ..errors import (
     CaptchaInvalid,
     CodeExpired,
@@ -20,17 +15,19 @@ from ..errors import (
     PasswordsDiffer,
     SignupDisabled,
 )
-from . import accounts, audit, flows, sessions
+from . import accounts, audit, flows
 from .captcha import CaptchaService
 from .context import Client, Deps
 from .mail import Mail
 from .passwords import check_new_password
 from .principals import root_principal
-from .signin import Outcome
+from .signin.completion import SignedIn, complete_sign_in
+from .signin.methods import Attempt, Credential, EmailCodeMethod, Failed, Verified
+from .signin.steps import session_policy
 
 
 async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: str, account_name: str,
-                password: str, confirm: str, captcha_answer: str) -> Flow:
+                password: str, confirm: str, captcha_answer: str) -> SignUpFlow:
     if not deps.settings.signup_enabled:
         raise SignupDisabled()
     try:
@@ -46,10 +43,8 @@ async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: s
         password_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, "", password, None, None)
         code = new_numeric_code()
         now = deps.clock()
-        flow = await flows.create(uow, FlowKind.SIGNUP, client.browser_hash, now, {
-            "email": normalized, "account_name": name, "password_hash": password_hash,
-            "code_hash": hash_token(code), "code_expires_at": now + EMAIL_CODE_LIFETIME, "attempts": 0,
-        })
+        flow = await flows.create(uow, SPEC, client.browser_hash, now, SignUp(
+            normalized, name, password_hash, EmailCode(hash_token(code), now + EMAIL_CODE_LIFETIME)))
     # Sent whether or not the address is taken; a taken address learns it only by mail.
     async with deps.store.unit() as uow:
         taken = await uow.accounts.by_email(normalized) is not None
@@ -67,41 +62,38 @@ async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: s
     return flow
 
 
-async def load(deps: Deps, client: Client, flow_id: str) -> Flow:
+async def load(deps: Deps, client: Client, flow_id: str) -> SignUpFlow:
     async with deps.store.unit() as uow:
-        flow = await flows.load(uow, flow_id, FlowKind.SIGNUP)
-    flow.check(client.browser_hash, deps.clock(), FlowState.VERIFY_EMAIL)
+        flow = await flows.load(uow, SPEC, flow_id)
+    flow.check(client.browser_hash, deps.clock(), SignUpState.VERIFY_EMAIL)
     return flow
 
 
-async def verify(deps: Deps, client: Client, flow_id: str, code: str) -> tuple[Outcome, accounts.NewAccount]:
+async def verify(deps: Deps, client: Client, flow_id: str, code: str,
+                 previous_session: str = "") -> tuple[SignedIn, accounts.NewAccount]:
     flow = await load(deps, client, flow_id)
     now = deps.clock()
+    # The address has no principal yet: the code proves it belongs to whoever holds the flow.
+    attempt = Attempt(Credential.EMAIL_CODE, code, None, now, email_code=flow.payload.email_code)
+    result = await EmailCodeMethod().verify(attempt, None)
+    if isinstance(result, Failed) and result.expired:
+        raise CodeExpired()
     async with deps.store.unit() as uow:
-        if now >= float(flow.data["code_expires_at"]):
-            raise CodeExpired()
-        if not token_matches(code.strip(), str(flow.data["code_hash"])):
-            flow.data["attempts"] = int(flow.data.get("attempts", 0)) + 1
-            if flow.data["attempts"] >= MAX_CODE_ATTEMPTS:
-                flow.expires_at = now
+        if not isinstance(result, Verified):
+            flow.fail_attempt(now)
             await flows.save(uow, flow)
             await audit.record(uow, at=now, event="SignUp", result="Failure", client=client, reason="wrong code")
-            ok = False
+            signed_in = None
         else:
-            ok = True
             created = await accounts.create_account(
-                deps, uow, email=str(flow.data["email"]), password="", name=str(flow.data["account_name"]),
-                client=client, via="signup", password_hash=str(flow.data["password_hash"]),
+                deps, uow, email=flow.payload.email, password="", name=flow.payload.account_name,
+                client=client, via="signup", password_hash=flow.payload.password_hash,
             )
             account = await uow.accounts.get(created.account_id)
             assert account is not None
-            principal = root_principal(account)
-            flow.advance(FlowState.DONE)
-            await flows.save(uow, flow)
-            await uow.browsers.remember(principal.key, client.browser_hash, now)
-            session = await sessions.start(deps, uow, principal, client, mfa_used=False)
-            await audit.record(uow, at=now, event="ConsoleLogin", result="Success", client=client,
-                               account_id=account.id, principal=principal.arn, method="signup")
-    if not ok:
+            signed_in = await complete_sign_in(uow, session_policy(deps), principal=root_principal(account),
+                                               client=client, method="signup", mfa_used=False, flow=flow,
+                                               previous_session=previous_session)
+    if signed_in is None:
         raise InvalidCode()
-    return Outcome(session=session, principal=principal), created
+    return signed_in, created

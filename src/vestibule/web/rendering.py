@@ -1,4 +1,4 @@
-"""What every page route needs: templates, CSRF, the signed-in principal, redirects."""
+"""What every page route of every area needs: templates, CSRF, cookies, redirects."""
 
 from __future__ import annotations
 
@@ -14,13 +14,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..core.identifiers import format_account_id
-from ..services import sessions
 from ..services.aws_identity import KeyDirectory
 from ..services.captcha import CaptchaService
 from ..services.context import Client, Deps
-from ..services.principals import Principal
-from ..services.principals import load as load_principal
-from ..store.models import Account, IamUser, Session
 from . import i18n
 from .security import CookieNames, browser_hash, cookie_header, csrf_ok, csrf_token
 
@@ -44,6 +40,7 @@ class Web:
     @classmethod
     def build(cls, deps: Deps, captcha: CaptchaService, csrf_key: bytes, dev_mailbox_enabled: bool,
               keys: KeyDirectory) -> "Web":
+        # One template root: shared layout and partials at the top, each area's pages in its own folder.
         env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
                           trim_blocks=True, lstrip_blocks=True)
         env.globals["format_account_id"] = format_account_id
@@ -111,34 +108,7 @@ def clear_session_cookie(response: Response, web: Web) -> None:
     response.headers.append("set-cookie", cookie_header(web.names.session, "", max_age=0, secure=web.names.secure))
 
 
-@dataclass(frozen=True)
-class SignedIn:
-    session: Session
-    principal: Principal
-    account: Account
-    user: IamUser | None
-
-
-async def signed_in(request: Request) -> SignedIn | None:
-    web = web_of(request)
-    token = request.state.cookies.get(web.names.session)
-    if not token:
-        return None
-    async with web.deps.store.unit() as uow:
-        session = await sessions.current(web.deps, uow, token)
-        if session is None:
-            return None
-        loaded = await load_principal(uow, session.principal_key)
-    if loaded is None:
-        return None
-    principal, account, user = loaded
-    return SignedIn(session, principal, account, user)
-
-
-async def end_previous_session(request: Request) -> None:
-    """A new sign-in in this browser ends the session its cookie held before (if any)."""
-    web = web_of(request)
-    token = request.state.cookies.get(web.names.session)
-    if token:
-        async with web.deps.store.unit() as uow:
-            await sessions.end(web.deps, uow, token)
+def previous_session(request: Request) -> str:
+    """The session token this browser's cookie holds (a new sign-in ends that session)."""
+    token: str = request.state.cookies.get(web_of(request).names.session, "")
+    return token

@@ -1,63 +1,91 @@
-"""Self-service flows: ownership, expiry, expected state, and the transition tables."""
+"""Self-service flows: ownership, expiry, expected state, attempts, and each kind's transition table."""
 
 from __future__ import annotations
 
 import itertools
+from enum import StrEnum
+from typing import Any
 
 import pytest
 
 from vestibule.core.flows import (
-    INITIAL,
-    LIFETIME,
+    MAX_ATTEMPTS,
     Flow,
     FlowError,
     FlowExpired,
     FlowKind,
     FlowNotFound,
     FlowOutOfOrder,
-    FlowState,
+    FlowSpec,
+    FlowType,
     FlowWrongBrowser,
+    console_signin,
+    mfa_enrolment,
+    signup,
 )
+from vestibule.core.flows.base import new_flow
+from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, ConsoleSignInState
+from vestibule.core.flows.email_codes import EmailCode
+from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
+from vestibule.core.flows.signup import SignUp, SignUpState
+from vestibule.core.principals import PrincipalRef
 
-S = FlowState
+C = ConsoleSignInState
 T = 1_700_000_000.0
 BROWSER = "browser-hash-1"
 
-# Written out independently of flows._ALLOWED, so a change there must be deliberate.
-EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[FlowState, FlowState]]] = {
-    FlowKind.SIGNIN: {
-        (S.PASSWORD, S.MFA),
-        (S.PASSWORD, S.EMAIL_CODE),
-        (S.PASSWORD, S.NEW_PASSWORD),
-        (S.PASSWORD, S.DONE),
-        (S.MFA, S.NEW_PASSWORD),
-        (S.MFA, S.DONE),
-        (S.EMAIL_CODE, S.DONE),
-        (S.NEW_PASSWORD, S.DONE),
+# Written out independently of the specs, so a change there must be deliberate.
+EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
+    FlowKind.CONSOLE_SIGNIN: {
+        (C.PASSWORD, C.MFA),
+        (C.PASSWORD, C.EMAIL_CODE),
+        (C.PASSWORD, C.NEW_PASSWORD),
+        (C.PASSWORD, C.DONE),
+        (C.MFA, C.NEW_PASSWORD),
+        (C.MFA, C.DONE),
+        (C.EMAIL_CODE, C.DONE),
+        (C.NEW_PASSWORD, C.DONE),
     },
-    FlowKind.SIGNUP: {(S.VERIFY_EMAIL, S.DONE)},
-    FlowKind.MFA_ENROL: {(S.ENROL, S.DONE)},
+    FlowKind.SIGNUP: {(SignUpState.VERIFY_EMAIL, SignUpState.DONE)},
+    FlowKind.MFA_ENROLMENT: {(MfaEnrolmentState.ENROL, MfaEnrolmentState.DONE)},
+}
+
+SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
+    FlowKind.CONSOLE_SIGNIN: console_signin.SPEC,
+    FlowKind.SIGNUP: signup.SPEC,
+    FlowKind.MFA_ENROLMENT: mfa_enrolment.SPEC,
+}
+PAYLOADS: dict[FlowKind, object] = {
+    FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
+    FlowKind.SIGNUP: SignUp("a@example.com", "acme", "$argon2id$...", EmailCode("h", T + 600)),
+    FlowKind.MFA_ENROLMENT: MfaEnrolment(PrincipalRef.root("123456789012"), "sealed"),
 }
 
 
-def make_flow(kind: FlowKind = FlowKind.SIGNIN, state: FlowState | None = None) -> Flow:
-    return Flow(
-        id="flow-1",
-        kind=kind,
-        state=INITIAL[kind] if state is None else state,
-        browser_hash=BROWSER,
-        issued_at=T,
-        expires_at=T + LIFETIME[kind],
-    )
+def make_flow(kind: FlowKind = FlowKind.CONSOLE_SIGNIN, state: StrEnum | None = None,
+              flow_type: FlowType = FlowType.BROWSER) -> Flow[Any, Any]:
+    spec = SPECS[kind]
+    flow = new_flow(spec, "flow-1", BROWSER, T, PAYLOADS[kind], flow_type)
+    if state is not None:
+        flow.state = state
+    return flow
 
 
 def test_initial_states_and_lifetimes() -> None:
-    assert INITIAL == {
-        FlowKind.SIGNIN: S.PASSWORD,
-        FlowKind.SIGNUP: S.VERIFY_EMAIL,
-        FlowKind.MFA_ENROL: S.ENROL,
+    assert {kind: spec.initial for kind, spec in SPECS.items()} == {
+        FlowKind.CONSOLE_SIGNIN: C.PASSWORD,
+        FlowKind.SIGNUP: SignUpState.VERIFY_EMAIL,
+        FlowKind.MFA_ENROLMENT: MfaEnrolmentState.ENROL,
     }
-    assert LIFETIME == {FlowKind.SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROL: 900}
+    assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
+        FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900}
+    flow = make_flow()
+    assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
+
+
+def test_kind_values_fit_the_stored_column() -> None:
+    assert all(len(kind.value) <= 16 for kind in FlowKind)
+    assert all(len(state.value) <= 16 for spec in SPECS.values() for state in spec.states)
 
 
 @pytest.mark.parametrize(
@@ -75,84 +103,106 @@ def test_error_codes(error: type[FlowError], code: str) -> None:
     assert issubclass(error, FlowError)
 
 
-def test_flow_data_is_per_instance() -> None:
-    first, second = make_flow(), make_flow()
-    first.data["identifier"] = "alice@example.com"
-    assert second.data == {}
-
-
 # --- check -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))
 def test_check_passes_for_owner_in_time_at_expected_state(kind: FlowKind) -> None:
     flow = make_flow(kind)
-    flow.check(BROWSER, T, INITIAL[kind])
-    flow.check(BROWSER, T + LIFETIME[kind] - 0.001, {INITIAL[kind], S.DONE})
+    spec = SPECS[kind]
+    flow.check(BROWSER, T, spec.initial)
+    flow.check(BROWSER, T + spec.lifetime - 0.001, {spec.initial, spec.done})
 
 
 @pytest.mark.parametrize("other", ["browser-hash-2", "", BROWSER.upper(), BROWSER + " "])
 def test_check_wrong_browser(other: str) -> None:
     with pytest.raises(FlowWrongBrowser):
-        make_flow().check(other, T, S.PASSWORD)
+        make_flow().check(other, T, C.PASSWORD)
+
+
+def test_api_flow_is_not_bound_to_a_browser() -> None:
+    make_flow(flow_type=FlowType.API).check("any-client", T, C.PASSWORD)
 
 
 def test_wrong_browser_is_reported_before_expiry_and_order() -> None:
-    flow = make_flow(state=S.DONE)
+    flow = make_flow(state=C.DONE)
     with pytest.raises(FlowWrongBrowser):
-        flow.check("someone-else", T + 10**6, S.MFA)
+        flow.check("someone-else", T + 10**6, C.MFA)
 
 
 @pytest.mark.parametrize(
     ("kind", "offset"),
     [
-        (FlowKind.SIGNIN, 900),
-        (FlowKind.SIGNIN, 900.001),
-        (FlowKind.SIGNIN, 86400),
+        (FlowKind.CONSOLE_SIGNIN, 900),
+        (FlowKind.CONSOLE_SIGNIN, 900.001),
+        (FlowKind.CONSOLE_SIGNIN, 86400),
         (FlowKind.SIGNUP, 1800),
-        (FlowKind.MFA_ENROL, 900),
+        (FlowKind.MFA_ENROLMENT, 900),
     ],
 )
 def test_check_expired_by_time(kind: FlowKind, offset: float) -> None:
     flow = make_flow(kind)
     with pytest.raises(FlowExpired):
-        flow.check(BROWSER, T + offset, INITIAL[kind])
+        flow.check(BROWSER, T + offset, SPECS[kind].initial)
 
 
-@pytest.mark.parametrize("expected", [S.DONE, {S.DONE}, S.PASSWORD, set(FlowState)])
-def test_check_done_flow_is_expired(expected: FlowState | set[FlowState]) -> None:
-    flow = make_flow(state=S.DONE)
+@pytest.mark.parametrize("expected", [C.DONE, {C.DONE}, C.PASSWORD, set(ConsoleSignInState)])
+def test_check_done_flow_is_expired(expected: ConsoleSignInState | set[ConsoleSignInState]) -> None:
+    flow = make_flow(state=C.DONE)
     with pytest.raises(FlowExpired):
         flow.check(BROWSER, T, expected)
 
 
 def test_expiry_is_reported_before_order() -> None:
     with pytest.raises(FlowExpired):
-        make_flow().check(BROWSER, T + 10**6, S.MFA)
+        make_flow().check(BROWSER, T + 10**6, C.MFA)
 
 
 @pytest.mark.parametrize(
     ("state", "expected"),
     [
-        (S.PASSWORD, S.MFA),
-        (S.PASSWORD, {S.MFA, S.EMAIL_CODE}),
-        (S.MFA, S.PASSWORD),
-        (S.EMAIL_CODE, S.MFA),
-        (S.NEW_PASSWORD, {S.PASSWORD, S.MFA}),
-        (S.MFA, set()),
+        (C.PASSWORD, C.MFA),
+        (C.PASSWORD, {C.MFA, C.EMAIL_CODE}),
+        (C.MFA, C.PASSWORD),
+        (C.EMAIL_CODE, C.MFA),
+        (C.NEW_PASSWORD, {C.PASSWORD, C.MFA}),
+        (C.MFA, set()),
     ],
 )
-def test_check_out_of_order(state: FlowState, expected: FlowState | set[FlowState]) -> None:
+def test_check_out_of_order(state: ConsoleSignInState, expected: ConsoleSignInState | set[ConsoleSignInState]) -> None:
     with pytest.raises(FlowOutOfOrder):
         make_flow(state=state).check(BROWSER, T, expected)
 
 
 @pytest.mark.parametrize(
     ("state", "expected"),
-    [(S.MFA, S.MFA), (S.MFA, {S.MFA, S.EMAIL_CODE}), (S.EMAIL_CODE, {S.MFA, S.EMAIL_CODE})],
+    [(C.MFA, C.MFA), (C.MFA, {C.MFA, C.EMAIL_CODE}), (C.EMAIL_CODE, {C.MFA, C.EMAIL_CODE})],
 )
-def test_check_accepts_single_state_or_set(state: FlowState, expected: FlowState | set[FlowState]) -> None:
+def test_check_accepts_single_state_or_set(state: ConsoleSignInState,
+                                           expected: ConsoleSignInState | set[ConsoleSignInState]) -> None:
     make_flow(state=state).check(BROWSER, T, expected)
+
+
+# --- failed attempts ---------------------------------------------------------
+
+
+def test_failed_attempts_expire_the_flow_at_the_limit() -> None:
+    flow = make_flow(state=C.MFA)
+    for _ in range(MAX_ATTEMPTS - 1):
+        assert flow.fail_attempt(T + 5)
+        flow.check(BROWSER, T + 5, C.MFA)
+    assert not flow.fail_attempt(T + 5)
+    assert flow.attempts == MAX_ATTEMPTS
+    assert flow.expires_at == T + 5
+    with pytest.raises(FlowExpired):
+        flow.check(BROWSER, T + 5, C.MFA)
+
+
+def test_failed_attempt_never_extends_the_lifetime() -> None:
+    flow = make_flow()
+    flow.attempts = MAX_ATTEMPTS - 1
+    flow.fail_attempt(T + 10**6)
+    assert flow.expires_at == T + 900
 
 
 # --- advance -----------------------------------------------------------------
@@ -160,25 +210,19 @@ def test_check_accepts_single_state_or_set(state: FlowState, expected: FlowState
 ALL_MOVES = [
     (kind, src, dst, (src, dst) in EXPECTED_TRANSITIONS[kind])
     for kind in FlowKind
-    for src, dst in itertools.product(FlowState, FlowState)
+    for src, dst in itertools.product(list(SPECS[kind].states), list(SPECS[kind].states))
 ]
 
 
-@pytest.mark.parametrize(
-    ("kind", "src", "dst"),
-    [(k, s, d) for k, s, d, allowed in ALL_MOVES if allowed],
-)
-def test_allowed_transition(kind: FlowKind, src: FlowState, dst: FlowState) -> None:
+@pytest.mark.parametrize(("kind", "src", "dst"), [(k, s, d) for k, s, d, allowed in ALL_MOVES if allowed])
+def test_allowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> None:
     flow = make_flow(kind, src)
     flow.advance(dst)
     assert flow.state == dst
 
 
-@pytest.mark.parametrize(
-    ("kind", "src", "dst"),
-    [(k, s, d) for k, s, d, allowed in ALL_MOVES if not allowed],
-)
-def test_disallowed_transition(kind: FlowKind, src: FlowState, dst: FlowState) -> None:
+@pytest.mark.parametrize(("kind", "src", "dst"), [(k, s, d) for k, s, d, allowed in ALL_MOVES if not allowed])
+def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> None:
     flow = make_flow(kind, src)
     with pytest.raises(FlowOutOfOrder):
         flow.advance(dst)
@@ -186,42 +230,49 @@ def test_disallowed_transition(kind: FlowKind, src: FlowState, dst: FlowState) -
 
 
 def test_transition_table_counts() -> None:
-    assert len(ALL_MOVES) == 3 * 7 * 7
+    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2
     assert sum(allowed for *_, allowed in ALL_MOVES) == 10
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))
 def test_done_is_terminal(kind: FlowKind) -> None:
-    for dst in FlowState:
+    for dst in SPECS[kind].states:
         with pytest.raises(FlowOutOfOrder):
-            make_flow(kind, S.DONE).advance(dst)
+            make_flow(kind, SPECS[kind].done).advance(dst)
+
+
+@pytest.mark.parametrize("kind", list(FlowKind))
+def test_complete_moves_to_done_from_the_last_step(kind: FlowKind) -> None:
+    flow = make_flow(kind)
+    flow.complete()
+    assert flow.done
 
 
 @pytest.mark.parametrize(
     "path",
     [
-        [S.DONE],
-        [S.MFA, S.DONE],
-        [S.MFA, S.NEW_PASSWORD, S.DONE],
-        [S.EMAIL_CODE, S.DONE],
-        [S.NEW_PASSWORD, S.DONE],
+        [C.DONE],
+        [C.MFA, C.DONE],
+        [C.MFA, C.NEW_PASSWORD, C.DONE],
+        [C.EMAIL_CODE, C.DONE],
+        [C.NEW_PASSWORD, C.DONE],
     ],
 )
-def test_sign_in_paths(path: list[FlowState]) -> None:
-    flow = make_flow(FlowKind.SIGNIN)
+def test_sign_in_paths(path: list[ConsoleSignInState]) -> None:
+    flow = make_flow(FlowKind.CONSOLE_SIGNIN)
     for step in path:
         flow.check(BROWSER, T + 1, flow.state)
         flow.advance(step)
-    assert flow.state == S.DONE
+    assert flow.state == C.DONE
     with pytest.raises(FlowExpired):
-        flow.check(BROWSER, T + 2, S.DONE)
+        flow.check(BROWSER, T + 2, C.DONE)
 
 
 def test_cannot_skip_back_after_mfa() -> None:
-    flow = make_flow(FlowKind.SIGNIN)
-    flow.advance(S.MFA)
+    flow = make_flow(FlowKind.CONSOLE_SIGNIN)
+    flow.advance(C.MFA)
     with pytest.raises(FlowOutOfOrder):
-        flow.advance(S.PASSWORD)
+        flow.advance(C.PASSWORD)
     with pytest.raises(FlowOutOfOrder):
-        flow.advance(S.EMAIL_CODE)
-    assert flow.state == S.MFA
+        flow.advance(C.EMAIL_CODE)
+    assert flow.state == C.MFA

@@ -1,0 +1,23 @@
+"""A code from one of the principal's enabled virtual MFA devices, through the one TOTP path (services/mfa)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ....store.repositories import UnitOfWork
+from ... import mfa
+from ...context import Deps
+from .base import Attempt, Credential, Failed, MethodResult, NotResponsible, Verified
+
+
+@dataclass(frozen=True)
+class TotpMethod:
+    deps: Deps  # services/mfa opens sealed secrets with the box and reads the clock
+    name: str = "mfa"
+
+    async def verify(self, attempt: Attempt, uow: UnitOfWork | None) -> MethodResult:
+        if attempt.credential != Credential.TOTP or attempt.principal is None or uow is None:
+            return NotResponsible()
+        if await mfa.verify_principal_code(self.deps, uow, attempt.principal.key, attempt.secret) is None:
+            return Failed(self.name, "wrong or reused MFA code")
+        return Verified(self.name, mfa=True)

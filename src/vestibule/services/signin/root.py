@@ -1,0 +1,138 @@
+"""Root user console sign-in: email -> password (+CAPTCHA when risky) -> MFA code, or a mailed
+one-time code when the browser is new to the user or risk is raised -> session."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ...core import identifiers as ids
+from ...core.flows.console_signin import SPEC, Audience, ConsoleSignIn, ConsoleSignInFlow
+from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
+from ...core.flows.base import FlowOutOfOrder
+from ...core.principals import PrincipalRef
+from ...core.tokens import hash_token, new_numeric_code
+from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, TooManyAttempts
+from .. import flows
+from ..captcha import CaptchaService
+from ..context import Client, Deps
+from ..mail import Mail
+from ..passwords import hash_password
+from ..principals import load_ref, root_principal
+from .completion import complete_sign_in
+from .gate import admit, record_failure, root_keys
+from .methods import Attempt, Credential, Failed, Verified, ask_in_turn
+from .steps import Continue, Outcome, State, console_methods, failure_reason, load_flow, session_policy
+
+
+async def start_root(deps: Deps, client: Client, email: str) -> ConsoleSignInFlow:
+    try:
+        normalized = ids.normalize_email(email)
+    except ids.InvalidIdentifier as exc:
+        raise InvalidInput("email", str(exc)) from None
+    async with deps.store.unit() as uow:
+        return await flows.create(uow, SPEC, client.browser_hash, deps.clock(),
+                                  ConsoleSignIn(Audience.ROOT, email=normalized))
+
+
+async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaService, flow_id: str,
+                               password: str, captcha_answer: str = "", previous_session: str = "") -> Outcome:
+    flow = await load_flow(deps, client, flow_id, State.PASSWORD)
+    if flow.payload.audience != Audience.ROOT:
+        raise FlowOutOfOrder()
+    email = flow.payload.email
+    keys = root_keys(email, client)
+    risky, had_failures = await admit(deps, client, keys, captcha, captcha_answer)
+    async with deps.store.unit() as uow:
+        account = await uow.accounts.by_email(email)
+        if account is not None and account.status != "active":
+            account = None
+    ref = PrincipalRef.root(account.id) if account else None
+    attempt = Attempt(Credential.PASSWORD, password, ref, deps.clock(),
+                      password_hash=account.root_password_hash if account else None)
+    result = await ask_in_turn(console_methods(deps), attempt, None)
+    if not isinstance(result, Verified) or account is None:
+        await record_failure(deps, client, keys, account_id=account.id if account else None,
+                             principal=ids.root_arn(account.id) if account else "", method="password",
+                             reason=failure_reason(result, "unknown email"))
+        raise InvalidCredentials()
+    if had_failures:
+        await deps.throttle.reset(keys[:1])
+    rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(account.root_password_hash) else None
+    mail: Mail | None = None
+    async with deps.store.unit() as uow:
+        fresh = await uow.accounts.get(account.id)
+        if fresh is None:
+            raise InvalidCredentials()
+        if rehashed is not None:
+            fresh.root_password_hash = rehashed
+        principal = root_principal(fresh)
+        flow.payload = flow.payload.password_verified(principal.ref, account.id, risky=risky)
+        if await uow.mfa.enabled_for(principal.key):
+            flow.advance(State.MFA)
+        elif risky or not await uow.browsers.known(principal.key, client.browser_hash):
+            code = new_numeric_code()
+            flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code),
+                                                                      deps.clock() + EMAIL_CODE_LIFETIME))
+            flow.advance(State.EMAIL_CODE)
+            mail = _sign_in_code_mail(deps, fresh.root_email, fresh.id, code)
+        else:
+            return await complete_sign_in(uow, session_policy(deps), principal=principal, client=client,
+                                          method="password", mfa_used=False, flow=flow,
+                                          previous_session=previous_session)
+        await flows.save(uow, flow)
+    if mail is not None:
+        await deps.mailer.send(mail)
+    return Continue(flow)
+
+
+def _sign_in_code_mail(deps: Deps, to: str, account_id: str, code: str) -> Mail:
+    body = (
+        f"Your Vestibule sign-in verification code is: {code}\n\n"
+        f"It expires in 10 minutes. Someone (hopefully you) signed in as the root user of account "
+        f"{ids.format_account_id(account_id)} from a browser we have not seen before.\n"
+        f"If this was not you, change your root password now: {deps.settings.public_origin}/recovery\n\n"
+        "Your account ID is shown in this mail and on the console home page after you sign in.\n"
+    )
+    return Mail(to=to, subject="Your Vestibule sign-in verification code", body=body)
+
+
+async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> ConsoleSignInFlow:
+    flow = await load_flow(deps, client, flow_id, State.EMAIL_CODE)
+    sent = flow.payload.pending_code().resent
+    if sent >= MAX_RESENDS:
+        raise TooManyAttempts(int(flow.expires_at - deps.clock()))
+    async with deps.store.unit() as uow:
+        account = await uow.accounts.get(flow.payload.account_id)
+        if account is None:
+            raise InvalidCredentials()
+        code = new_numeric_code()
+        flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code), deps.clock() + EMAIL_CODE_LIFETIME,
+                                                                  sent + 1))
+        await flows.save(uow, flow)
+    await deps.mailer.send(_sign_in_code_mail(deps, account.root_email, account.id, code))
+    return flow
+
+
+async def submit_email_code(deps: Deps, client: Client, flow_id: str, code: str,
+                            previous_session: str = "") -> Outcome:
+    flow = await load_flow(deps, client, flow_id, State.EMAIL_CODE)
+    ref = flow.payload.verified_principal()
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        loaded = await load_ref(uow, ref)
+        if loaded is None:
+            raise InvalidCredentials()
+        attempt = Attempt(Credential.EMAIL_CODE, code, ref, now, email_code=flow.payload.pending_code())
+        result = await ask_in_turn(console_methods(deps), attempt, uow)
+        if isinstance(result, Verified):
+            return await complete_sign_in(uow, session_policy(deps), principal=loaded.principal, client=client,
+                                          method="password+email_code", mfa_used=False, flow=flow,
+                                          previous_session=previous_session)
+        if isinstance(result, Failed) and result.expired:
+            raise CodeExpired()
+        flow.fail_attempt(now)
+        await flows.save(uow, flow)
+    await record_failure(deps, client, [f"ip:{client.ip}"], account_id=loaded.principal.account_id,
+                         principal=loaded.principal.arn, method="email_code",
+                         reason=failure_reason(result, "no code pending"))
+    raise InvalidCode()

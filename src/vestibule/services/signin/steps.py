@@ -1,0 +1,109 @@
+"""What root and IAM console sign-in share: the flow, the methods, the MFA and new-password steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ...core.flows.console_signin import SPEC, ConsoleSignInFlow, ConsoleSignInState
+from ...errors import InvalidCode, InvalidCredentials
+from .. import audit, flows
+from ..context import Client, Deps
+from ..passwords import check_new_password, policy_of, store_user_password, verify_password
+from ..principals import load_ref
+from ..sessions import SessionPolicy
+from .completion import SignedIn, complete_sign_in
+from .gate import record_failure
+from .methods import (
+    Attempt,
+    Credential,
+    EmailCodeMethod,
+    Failed,
+    PasswordMethod,
+    SignInMethod,
+    TotpMethod,
+    Verified,
+    ask_in_turn,
+)
+
+State = ConsoleSignInState
+
+
+@dataclass(frozen=True)
+class Continue:
+    """The sign-in needs another step: show the flow's page."""
+
+    flow: ConsoleSignInFlow
+
+
+Outcome = Continue | SignedIn
+
+
+def console_methods(deps: Deps) -> tuple[SignInMethod, ...]:
+    """The methods a console sign-in asks, in turn."""
+
+    async def check(stored: str | None, password: str) -> bool:
+        return await verify_password(deps, stored, password)
+
+    return (PasswordMethod(check), EmailCodeMethod(), TotpMethod(deps))
+
+
+def session_policy(deps: Deps) -> SessionPolicy:
+    return SessionPolicy.of(deps.settings, deps.clock)
+
+
+def failure_reason(result: object, default: str) -> str:
+    return result.reason if isinstance(result, Failed) else default
+
+
+async def load_flow(deps: Deps, client: Client, flow_id: str, expected: State | set[State]) -> ConsoleSignInFlow:
+    async with deps.store.unit() as uow:
+        flow = await flows.load(uow, SPEC, flow_id)
+    flow.check(client.browser_hash, deps.clock(), expected)
+    return flow
+
+
+async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previous_session: str = "") -> Outcome:
+    flow = await load_flow(deps, client, flow_id, State.MFA)
+    ref = flow.payload.verified_principal()
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        loaded = await load_ref(uow, ref)
+        if loaded is None:
+            raise InvalidCredentials()
+        result = await ask_in_turn(console_methods(deps), Attempt(Credential.TOTP, code, ref, now), uow)
+        if isinstance(result, Verified):
+            if flow.payload.must_change_password:
+                flow.payload = replace(flow.payload, mfa_used=True)
+                flow.advance(State.NEW_PASSWORD)
+                await flows.save(uow, flow)
+                return Continue(flow)
+            return await complete_sign_in(uow, session_policy(deps), principal=loaded.principal, client=client,
+                                          method="password+mfa", mfa_used=True, flow=flow,
+                                          previous_session=previous_session)
+        flow.fail_attempt(now)
+        await flows.save(uow, flow)
+    await record_failure(deps, client, [f"ip:{client.ip}"], account_id=loaded.principal.account_id,
+                         principal=loaded.principal.arn, method="mfa",
+                         reason=failure_reason(result, "no MFA device"), mfa_used=True)
+    raise InvalidCode()
+
+
+async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_password: str, confirm: str,
+                              previous_session: str = "") -> SignedIn:
+    flow = await load_flow(deps, client, flow_id, State.NEW_PASSWORD)
+    ref = flow.payload.verified_principal()
+    async with deps.store.unit() as uow:
+        loaded = await load_ref(uow, ref)
+        if loaded is None or loaded.user is None:
+            raise InvalidCredentials()
+        principal, account, user = loaded.principal, loaded.account, loaded.user
+        new_hash = await check_new_password(deps, uow, policy_of(account), principal.key, new_password, confirm,
+                                            user.password_hash, must_differ=True)
+        await store_user_password(deps, uow, user, new_hash, reset_required=False)
+        await uow.sessions.revoke_all(principal.key, deps.clock())
+        await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Success", client=client,
+                           account_id=account.id, principal=principal.arn, method="forced_change")
+        mfa_used = flow.payload.mfa_used
+        return await complete_sign_in(uow, session_policy(deps), principal=principal, client=client,
+                                      method="password+mfa" if mfa_used else "password", mfa_used=mfa_used,
+                                      flow=flow, previous_session=previous_session)

@@ -1,0 +1,17 @@
+"""The console area: sign-in (root and IAM users), console home, security credentials, access keys,
+sign-up and password recovery. Templates live in `web/templates/console/`."""
+
+from starlette.routing import BaseRoute
+
+from . import access_keys, home, recovery, security, signin, signup
+
+routes: list[BaseRoute] = [
+    *signin.start_routes,
+    *home.routes,
+    *security.routes,
+    *access_keys.routes,
+    *signup.routes,
+    *recovery.routes,
+]
+# `/{account}/console` matches almost any first path segment: it goes after every other area's routes.
+catch_all_routes: list[BaseRoute] = [*signin.iam_routes]

@@ -1,0 +1,43 @@
+"""Access keys on the Security credentials page: create (secret shown once), deactivate, delete."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...errors import VestibuleError
+from ...services import credentials
+from ..guard import SignedIn, requires_session
+from ..messages import message_for
+from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
+from .security import render_security
+
+
+@requires_session
+async def create_key(request: Request, who: SignedIn) -> Response:
+    await form_of(request)
+    try:
+        key = await credentials.create_access_key(web_of(request).deps, client_of(request), who.principal)
+    except VestibuleError as exc:
+        return await render_security(request, who, message_for(exc, translator(request)), 409)
+    return render(request, "console/access_key_created.html", who=who, key=key)
+
+
+@requires_session
+async def update_key(request: Request, who: SignedIn) -> Response:
+    form = await form_of(request)
+    web = web_of(request)
+    key_id, action = field(form, "access_key_id", 40), field(form, "action", 12)
+    try:
+        await credentials.update_access_key(web.deps, client_of(request), who.principal, key_id, action)
+    except VestibuleError as exc:
+        return await render_security(request, who, message_for(exc, translator(request)), 404)
+    web.keys.forget(key_id)
+    return redirect("/console/security?notice=keys.updated")
+
+
+routes = [
+    Route("/console/access-keys/new", create_key, methods=["POST"]),
+    Route("/console/access-keys/update", update_key, methods=["POST"]),
+]

@@ -1,0 +1,116 @@
+"""Security credentials: password change and virtual MFA devices (access keys: `access_keys`)."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import qrcode
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...core import totp
+from ...core.flows import FlowError
+from ...errors import VestibuleError
+from ...services import credentials
+from ...services.mfa import MAX_DEVICES_PER_PRINCIPAL
+from ..guard import SignedIn, requires_session
+from ..messages import message_for, status_for
+from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
+
+_NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated"}
+
+
+async def render_security(request: Request, who: SignedIn, error: str = "", status: int = 200) -> Response:
+    deps = web_of(request).deps
+    devices = await credentials.list_devices(deps, who.principal)
+    key = request.query_params.get("notice", "")
+    notice = translator(request)(f"notice.{key}") if key in _NOTICES else ""
+    keys = await credentials.list_access_keys(deps, who.principal)
+    return render(request, "console/security.html", status, who=who, devices=devices, error=error, notice=notice,
+                  max_devices=MAX_DEVICES_PER_PRINCIPAL, access_keys=keys)
+
+
+@requires_session
+async def security_page(request: Request, who: SignedIn) -> Response:
+    return await render_security(request, who)
+
+
+@requires_session
+async def change_password(request: Request, who: SignedIn) -> Response:
+    form = await form_of(request)
+    try:
+        await credentials.change_password(web_of(request).deps, client_of(request), who.principal, who.session.id_hash,
+                                          field(form, "password"), field(form, "new_password"),
+                                          field(form, "confirm_password"))
+    except VestibuleError as exc:
+        return await render_security(request, who, message_for(exc, translator(request)), status_for(exc, 400))
+    return redirect("/console/security?notice=password.changed")
+
+
+async def _enrol_page(request: Request, who: SignedIn, flow_id: str, error: str = "", status: int = 200) -> Response:
+    flow, secret = await credentials.enrolment_secret(web_of(request).deps, client_of(request), who.principal,
+                                                      flow_id)
+    label = who.principal.name if who.principal.kind == "iam" else "root"
+    uri = totp.provisioning_uri(secret, f"{label}@{who.principal.account_alias or who.principal.account_id}",
+                                "Vestibule")
+    buf = io.BytesIO()
+    qrcode.make(uri, box_size=6, border=2).save(buf, format="PNG")
+    qr = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return render(request, "console/mfa_new.html", status, who=who, flow=flow, secret=grouped, secret_raw=secret,
+                  qr=qr, error=error)
+
+
+@requires_session
+async def mfa_new(request: Request, who: SignedIn) -> Response:
+    form = await form_of(request)
+    deps = web_of(request).deps
+    t = translator(request)
+    flow_id = request.query_params.get("flow", "")
+    try:
+        if not flow_id:
+            flow = await credentials.begin_enrolment(deps, client_of(request), who.principal)
+            return redirect(f"/console/mfa/new?flow={flow.id}")
+        await credentials.complete_enrolment(deps, client_of(request), who.principal, flow_id,
+                                             field(form, "device_name", 128), field(form, "mfa_code", 16),
+                                             field(form, "mfa_code_2", 16))
+    except FlowError as exc:
+        return render(request, "flow_error.html", status_for(exc), error=message_for(exc, t))
+    except VestibuleError as exc:
+        if not flow_id:
+            return await render_security(request, who, message_for(exc, t), 400)
+        return await _enrol_page(request, who, flow_id, error=message_for(exc, t), status=400)
+    return redirect("/console/security?notice=mfa.added")
+
+
+@requires_session
+async def mfa_new_page(request: Request, who: SignedIn) -> Response:
+    t = translator(request)
+    try:
+        return await _enrol_page(request, who, request.query_params.get("flow", ""))
+    except FlowError as exc:
+        return render(request, "flow_error.html", status_for(exc), error=message_for(exc, t))
+    except VestibuleError as exc:
+        return render(request, "flow_error.html", 400, error=message_for(exc, t))
+
+
+@requires_session
+async def mfa_remove(request: Request, who: SignedIn) -> Response:
+    form = await form_of(request)
+    try:
+        await credentials.remove_device(web_of(request).deps, client_of(request), who.principal,
+                                        field(form, "serial", 300), field(form, "password"))
+    except VestibuleError as exc:
+        return await render_security(request, who, message_for(exc, translator(request)), 400)
+    return redirect("/console/security?notice=mfa.removed")
+
+
+routes = [
+    Route("/console/security", security_page, methods=["GET"]),
+    Route("/console/password", change_password, methods=["POST"]),
+    Route("/console/mfa/new", mfa_new_page, methods=["GET"]),
+    Route("/console/mfa/new", mfa_new, methods=["POST"]),
+    Route("/console/mfa/remove", mfa_remove, methods=["POST"]),
+]
