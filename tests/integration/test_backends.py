@@ -21,6 +21,7 @@ def test_backend_matches_environment(runtime: Runtime) -> None:
         assert runtime.engine.dialect.name == "sqlite"
     expected = RedisThrottle if REDIS else DatabaseThrottle
     assert isinstance(runtime.deps.throttle, expected)
+    assert runtime.bus.crosses_processes is bool(REDIS), "invalidations travel over Redis when it is configured"
 
 
 async def test_failures_are_counted_in_redis_across_nodes() -> None:
