@@ -6,9 +6,9 @@ import html
 import re
 
 import httpx
+
 from http_steps import make_account, make_user, sign_in_iam, sign_in_root
 from support import csrf_of
-
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
 

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from http_steps import make_account
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from http_steps import make_account
 from vestibule.core import totp
 from vestibule.core.flows.console_signin import SPEC, Audience, ConsoleSignIn, ConsoleSignInState
 from vestibule.core.principals import PrincipalRef

@@ -66,7 +66,8 @@ async def start(uow: UnitOfWork, policy: SessionPolicy, principal: PrincipalRef,
         Session(
             id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
             created_at=now, last_seen_at=now, expires_at=expires, idle_seconds=idle, revoked_at=None,
-            mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64], user_agent=client.user_agent[:512],
+            mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64],
+            user_agent=client.user_agent[:512],
         )
     )
     return NewSession(token, expires)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ DEFAULT = "en"
 _DIR = Path(__file__).parent / "locales"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(locale: str) -> dict[str, str]:
     data: dict[str, str] = json.loads((_DIR / f"{locale}.json").read_text(encoding="utf-8"))
     return data

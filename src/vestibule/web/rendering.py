@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -39,12 +39,12 @@ class Web:
 
     @classmethod
     def build(cls, deps: Deps, captcha: CaptchaService, csrf_key: bytes, dev_mailbox_enabled: bool,
-              keys: KeyDirectory) -> "Web":
+              keys: KeyDirectory) -> Web:
         # One template root: shared layout and partials at the top, each area's pages in its own folder.
         env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
                           trim_blocks=True, lstrip_blocks=True)
         env.globals["format_account_id"] = format_account_id
-        env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M UTC")
         env.globals["public_url"] = deps.settings.public_origin
         return cls(deps, captcha, csrf_key, CookieNames(deps.settings), env, dev_mailbox_enabled, keys)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any
 
 from ..core.tokens import keyed_digest, new_token, same
 from ..settings import Settings

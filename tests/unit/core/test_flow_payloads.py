@@ -18,13 +18,16 @@ from vestibule.core.principals import PrincipalRef
 
 T = 1_700_000_000.0
 
+ROOT_WITH_CODE = ConsoleSignIn(Audience.ROOT, "owner@example.com", PrincipalRef.root("123456789012"),
+                               "123456789012", risky=True, email_code=EmailCode("abc", T + 600, 2))
+NEW_ACCOUNT = SignUp("new@example.com", "Acme", "$argon2id$v=19$...", EmailCode("def", T + 600.5))
+
 CASES: list[tuple[FlowSpec[Any, Any], object]] = [
     (console_signin.SPEC, ConsoleSignIn(Audience.ROOT, "owner@example.com")),
-    (console_signin.SPEC, ConsoleSignIn(Audience.ROOT, "owner@example.com", PrincipalRef.root("123456789012"),
-                                        "123456789012", risky=True, email_code=EmailCode("abc", T + 600, 2))),
+    (console_signin.SPEC, ROOT_WITH_CODE),
     (console_signin.SPEC, ConsoleSignIn(Audience.IAM, "", PrincipalRef.iam_user("AIDAEXAMPLE"), "123456789012",
                                         must_change_password=True, password_expired=True, mfa_used=True)),
-    (signup.SPEC, SignUp("new@example.com", "Acme", "$argon2id$v=19$...", EmailCode("def", T + 600.5))),
+    (signup.SPEC, NEW_ACCOUNT),
     (mfa_enrolment.SPEC, MfaEnrolment(PrincipalRef.iam_user("AIDAEXAMPLE"), "k1:sealed")),
 ]
 
@@ -69,7 +72,7 @@ def test_principal_is_stored_as_its_key() -> None:
     ],
 )
 def test_console_sign_in_refuses_wrongly_typed_fields(field: str, value: object) -> None:
-    flow = new_flow(console_signin.SPEC, "f1", "b", T, CASES[1][1])
+    flow = new_flow(console_signin.SPEC, "f1", "b", T, ROOT_WITH_CODE)
     data = _stored(flow)
     payload = data["payload"]
     assert isinstance(payload, dict)
@@ -80,7 +83,7 @@ def test_console_sign_in_refuses_wrongly_typed_fields(field: str, value: object)
 
 @pytest.mark.parametrize("missing", ["type", "attempts", "payload"])
 def test_envelope_fields_are_required(missing: str) -> None:
-    flow = new_flow(signup.SPEC, "f1", "b", T, CASES[3][1])
+    flow = new_flow(signup.SPEC, "f1", "b", T, NEW_ACCOUNT)
     data = _stored(flow)
     del data[missing]
     with pytest.raises(FlowDataInvalid):
@@ -88,7 +91,7 @@ def test_envelope_fields_are_required(missing: str) -> None:
 
 
 def test_unknown_state_or_type_is_a_missing_flow() -> None:
-    flow = new_flow(signup.SPEC, "f1", "b", T, CASES[3][1])
+    flow = new_flow(signup.SPEC, "f1", "b", T, NEW_ACCOUNT)
     with pytest.raises(FlowNotFound):
         decode_flow(signup.SPEC, flow_id="f1", state="password", browser_hash="b", issued_at=T, expires_at=T,
                     data=_stored(flow))

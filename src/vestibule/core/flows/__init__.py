@@ -1,5 +1,6 @@
 """Self-service flows: the generic stored flow (`base`) and one module per kind."""
 
+from . import console_signin, mfa_enrolment, recovery, signup
 from .base import (
     MAX_ATTEMPTS,
     Flow,
@@ -13,7 +14,6 @@ from .base import (
     FlowType,
     FlowWrongBrowser,
 )
-from . import console_signin, mfa_enrolment, recovery, signup
 
 __all__ = [
     "MAX_ATTEMPTS", "Flow", "FlowDataInvalid", "FlowError", "FlowExpired", "FlowKind", "FlowNotFound",

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...core import identifiers as ids
+from ...core.flows.base import FlowOutOfOrder
 from ...core.flows.console_signin import SPEC, Audience, ConsoleSignIn, ConsoleSignInFlow
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
-from ...core.flows.base import FlowOutOfOrder
 from ...core.principals import PrincipalRef
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, TooManyAttempts
