@@ -23,7 +23,6 @@ from .services.mail import DevMailbox
 from .web import captcha_media, console, dev_mail
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
-from .wire.aws_query import QueryEndpoint
 from .wire.front import AwsFront
 
 log = logging.getLogger("vestibule")
@@ -91,7 +90,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     app.state.web = web
     app.state.runtime = runtime
     app.add_middleware(BrowserMiddleware, settings=deps.settings)
-    app.add_middleware(AwsFront, query=QueryEndpoint(deps, keys))
+    app.add_middleware(AwsFront, deps=deps, keys=keys)
     return app
 
 

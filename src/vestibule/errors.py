@@ -93,3 +93,50 @@ class LimitExceeded(VestibuleError):
 
 class SignupDisabled(VestibuleError):
     code = "signup.disabled"
+
+
+class InUse(VestibuleError):
+    """The entity cannot be deleted or changed while something still refers to it."""
+
+    code = "input.in_use"
+
+
+class PermissionDenied(VestibuleError):
+    """The caller may not do this; `detail` is the message AWS clients show."""
+
+    code = "permission.denied"
+
+
+class InvalidPolicy(VestibuleError):
+    """A policy document that does not parse or breaks the grammar."""
+
+    code = "policy.invalid"
+
+
+class InvalidMfaCode(VestibuleError):
+    code = "mfa.invalid_code"
+
+
+class InvalidValue(VestibuleError):
+    """A parameter value that breaks a rule the request format cannot express (AWS: ValidationError)."""
+
+    code = "input.invalid_value"
+
+
+class UnknownReference(VestibuleError):
+    """A parameter names something that does not exist where existence is not the point (AWS:
+    InvalidParameterValue), such as a session policy ARN."""
+
+    code = "input.unknown_reference"
+
+
+class WrongPrincipalType(VestibuleError):
+    """The operation is not for this kind of principal (AWS: InvalidUserType)."""
+
+    code = "principal.wrong_type"
+
+
+class NotSupported(VestibuleError):
+    """A known operation this server does not serve yet."""
+
+    code = "operation.not_supported"

@@ -1,9 +1,13 @@
-"""Rules for account IDs, aliases, email addresses and IAM user names."""
+"""Rules for account IDs, aliases, email addresses and IAM user names (ARNs live in `arns`, re-exported here)."""
 
 from __future__ import annotations
 
 import re
 import secrets
+
+from .arns import mfa_arn as mfa_arn
+from .arns import root_arn as root_arn
+from .arns import user_arn as user_arn
 
 _ALIAS = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]")
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -90,18 +94,6 @@ def validate_account_name(name: str) -> str:
     if not 1 <= len(value) <= 50 or any(ord(c) < 32 for c in value):
         raise InvalidIdentifier("account_name", "An account name is 1 to 50 printable characters.")
     return value
-
-
-def root_arn(account_id: str) -> str:
-    return f"arn:aws:iam::{account_id}:root"
-
-
-def user_arn(account_id: str, name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{account_id}:user{path}{name}"
-
-
-def mfa_arn(account_id: str, device_name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{account_id}:mfa{path}{device_name}"
 
 
 def new_iam_id(prefix: str) -> str:

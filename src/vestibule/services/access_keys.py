@@ -33,7 +33,8 @@ class NewKey:
 
 
 async def create(deps: Deps, uow: UnitOfWork, account_id: str, principal_key: str, *, client: Client = Client(),
-                 actor: str = "", via: str = "cli") -> NewKey:
+                 actor: str = "", via: str = "cli", audited: bool = True) -> NewKey:
+    """`audited=False` when the caller records the change itself (the IAM API's operation table)."""
     if len(await uow.access_keys.for_principal(principal_key)) >= MAX_KEYS:
         raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}")
     key_id, secret = new_key_id(), new_secret()
@@ -41,8 +42,10 @@ async def create(deps: Deps, uow: UnitOfWork, account_id: str, principal_key: st
     await uow.access_keys.add(AccessKey(id=key_id, account_id=account_id, principal_key=principal_key,
                                         secret_sealed=deps.box.seal(secret.encode(), f"access-key:{key_id}"),
                                         status="Active", created_at=now))
-    await audit.record(uow, at=now, event="CreateAccessKey", result="Success", client=client, account_id=account_id,
-                       principal=actor, method=via, access_key_id=key_id, owner=principal_key)
+    if audited:
+        await audit.record(uow, at=now, event="CreateAccessKey", result="Success", client=client,
+                           account_id=account_id, principal=actor, method=via, access_key_id=key_id,
+                           owner=principal_key)
     return NewKey(key_id, secret, "Active", now)
 
 
@@ -59,18 +62,21 @@ async def list_for(deps: Deps, principal_key: str) -> list[AccessKey]:
 
 
 async def set_status(deps: Deps, uow: UnitOfWork, key_id: str, principal_key: str, status: str, *,
-                     client: Client = Client(), actor: str = "", via: str = "console") -> None:
+                     client: Client = Client(), actor: str = "", via: str = "console", audited: bool = True) -> None:
     if status not in {"Active", "Inactive"}:
         raise NotFound("Status must be Active or Inactive.")
     key = await require(uow, key_id, principal_key)
     key.status = status
-    await audit.record(uow, at=deps.clock(), event="UpdateAccessKey", result="Success", client=client,
-                       account_id=key.account_id, principal=actor, method=via, access_key_id=key_id, status=status)
+    if audited:
+        await audit.record(uow, at=deps.clock(), event="UpdateAccessKey", result="Success", client=client,
+                           account_id=key.account_id, principal=actor, method=via, access_key_id=key_id,
+                           status=status)
 
 
 async def delete(deps: Deps, uow: UnitOfWork, key_id: str, principal_key: str, *, client: Client = Client(),
-                 actor: str = "", via: str = "console") -> None:
+                 actor: str = "", via: str = "console", audited: bool = True) -> None:
     key = await require(uow, key_id, principal_key)
     await uow.access_keys.delete(key)
-    await audit.record(uow, at=deps.clock(), event="DeleteAccessKey", result="Success", client=client,
-                       account_id=key.account_id, principal=actor, method=via, access_key_id=key_id)
+    if audited:
+        await audit.record(uow, at=deps.clock(), event="DeleteAccessKey", result="Success", client=client,
+                           account_id=key.account_id, principal=actor, method=via, access_key_id=key_id)

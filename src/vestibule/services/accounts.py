@@ -120,7 +120,8 @@ async def require(uow: UnitOfWork, reference: str) -> Account:
     return account
 
 
-async def set_alias(deps: Deps, uow: UnitOfWork, account: Account, alias: str | None, client: Client = Client()) -> None:
+async def set_alias(deps: Deps, uow: UnitOfWork, account: Account, alias: str | None, client: Client = Client(),
+                    *, audited: bool = True) -> None:
     if alias is not None:
         alias = _checked_alias(alias)
         other = await uow.accounts.by_alias(alias)
@@ -132,17 +133,21 @@ async def set_alias(deps: Deps, uow: UnitOfWork, account: Account, alias: str | 
         await uow.accounts.save()
     except Conflict:
         raise AlreadyExists("alias", "That alias is already taken.") from None
-    await audit.record(
-        uow, at=deps.clock(), event="AccountAliasChanged", result="Success", client=client,
-        account_id=account.id, principal=ids.root_arn(account.id), method="cli", old=old, new=alias,
-    )
+    if audited:
+        await audit.record(
+            uow, at=deps.clock(), event="AccountAliasChanged", result="Success", client=client,
+            account_id=account.id, principal=ids.root_arn(account.id), method="cli", old=old, new=alias,
+        )
 
 
 async def set_password_policy(
-    deps: Deps, uow: UnitOfWork, account: Account, policy: rules.PasswordPolicy | None, client: Client = Client()
+    deps: Deps, uow: UnitOfWork, account: Account, policy: rules.PasswordPolicy | None, client: Client = Client(),
+    *, audited: bool = True,
 ) -> None:
     account.password_policy = policy.to_dict() if policy is not None else None
     await uow.accounts.save()
+    if not audited:
+        return
     await audit.record(
         uow, at=deps.clock(), event="PasswordPolicyChanged", result="Success", client=client,
         account_id=account.id, principal=ids.root_arn(account.id), method="cli",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from ..core import arns
 from ..core import policy as engine
+from ..core.policy_conditions import ContextValue
 from ..store.repositories import UnitOfWork
 from .aws_identity import Caller
 
-Context = dict[str, str | list[str]]
+Context = dict[str, ContextValue]
 
 
 @dataclass(frozen=True)
@@ -71,29 +73,26 @@ async def managed_document(uow: UnitOfWork, arn: str) -> str | None:
     return row.document if row is not None else None
 
 
-def request_context(caller: Caller, *, source_ip: str, secure: bool, now: float) -> Context:
-    principal_arn = caller.arn
-    if caller.kind == "assumed-role":
-        fields = caller.arn.split(":", 5)
-        principal_arn = f"arn:aws:iam::{fields[4]}:role/{fields[5].split('/')[1]}"
-    context: Context = {
-        "aws:PrincipalArn": principal_arn,
-        "aws:PrincipalAccount": caller.account_id,
-        "aws:userid": caller.user_id,
-        "aws:SourceIp": source_ip,
-        "aws:SecureTransport": "true" if secure else "false",
-        "aws:CurrentTime": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(now)),
-        "aws:PrincipalType": {"root": "Account", "user": "User", "assumed-role": "AssumedRole",
-                              "federated-user": "FederatedUser"}[caller.kind],
-    }
-    if caller.user_name and caller.kind == "user":
-        context["aws:username"] = caller.user_name
-    if caller.temporary:
-        context["aws:MultiFactorAuthPresent"] = "true" if caller.mfa_authenticated else "false"
-        if caller.mfa_authenticated and caller.mfa_authenticated_at is not None:
-            context["aws:MultiFactorAuthAge"] = str(int(now - caller.mfa_authenticated_at))
-    return context
+_PRINCIPAL_TYPES = {"root": "Account", "user": "User", "assumed-role": "AssumedRole",
+                    "federated-user": "FederatedUser"}
+
+
+def request_context(caller: Caller, *, source_ip: str, secure: bool, now: float, mfa_present: bool | None = None,
+                    external_id: str | None = None) -> Context:
+    """The condition keys of one request by `caller`, built by the pure core. `mfa_present` overrides what
+    the credentials say (AssumeRole with a code given in the call)."""
+    if mfa_present is None and caller.temporary:
+        mfa_present = caller.mfa_authenticated
+    mfa_age = None
+    if caller.temporary and caller.mfa_authenticated and caller.mfa_authenticated_at is not None:
+        mfa_age = int(now - caller.mfa_authenticated_at)
+    built = engine.request_context(
+        now=datetime.fromtimestamp(now, UTC), source_ip=source_ip, secure_transport=secure,
+        mfa_present=mfa_present, mfa_age_seconds=mfa_age,
+        username=caller.user_name if caller.kind == "user" else None, userid=caller.user_id,
+        principal_arn=arns.role_of_session(caller.arn) if caller.kind == "assumed-role" else caller.arn,
+        external_id=external_id, extra={"aws:PrincipalType": _PRINCIPAL_TYPES[caller.kind]})
+    return dict(built)
 
 
 def decide(documents: list[str], session_policy: str | None, caller: Caller, action: str, resource: str,

@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from ..core import identifiers as ids
+from ..core import arns
+from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.tokens import token_matches
 from ..store.repositories import UnitOfWork
 from .context import Deps
@@ -22,7 +23,7 @@ class Caller:
     arn: str
     user_id: str
     kind: CallerKind
-    principal_key: str  # root:<acct> | user:<id> | role:<id>
+    principal: PrincipalRef  # root, IAM user, or the role behind a role session
     access_key_id: str
     temporary: bool = False
     session_credentials: bool = False  # from GetSessionToken
@@ -35,6 +36,11 @@ class Caller:
     @property
     def is_root(self) -> bool:
         return self.kind == "root"
+
+    @property
+    def principal_key(self) -> str:
+        """The stored form of `principal` (`root:<account>`, `user:<id>`, `role:<id>`)."""
+        return self.principal.key
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,8 @@ async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
         else:
             user_name = source.user_name if source is not None else None
             caller = Caller(account_id=cred.account_id, arn=cred.arn, user_id=cred.user_id, kind=kind,
-                            principal_key=(f"role:{cred.role_id}" if cred.role_id else cred.source_principal_key),
+                            principal=(PrincipalRef.role(cred.role_id) if cred.role_id
+                                       else PrincipalRef.parse(cred.source_principal_key)),
                             access_key_id=key_id, temporary=True, user_name=user_name, role_id=cred.role_id,
                             session_policy=cred.session_policy, mfa_authenticated=cred.mfa_authenticated,
                             mfa_authenticated_at=cred.mfa_authenticated_at)
@@ -160,16 +167,19 @@ async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
 
 
 async def caller_for_principal(uow: UnitOfWork, principal_key: str, key_id: str) -> Caller | None:
-    kind, _, ident = principal_key.partition(":")
-    if kind == "root":
-        account = await uow.accounts.get(ident)
+    try:
+        principal = PrincipalRef.parse(principal_key)
+    except InvalidPrincipalKey:
+        return None
+    if principal.kind is PrincipalKind.ROOT:
+        account = await uow.accounts.get(principal.id)
         if account is None or account.status != "active":
             return None
-        return Caller(account.id, ids.root_arn(account.id), account.id, "root", principal_key, key_id)
-    if kind == "user":
-        user = await uow.users.get(ident)
+        return Caller(account.id, arns.root_arn(account.id), account.id, "root", principal, key_id)
+    if principal.kind is PrincipalKind.IAM_USER:
+        user = await uow.users.get(principal.id)
         if user is None:
             return None
-        return Caller(user.account_id, ids.user_arn(user.account_id, user.name, user.path), user.id, "user",
-                      principal_key, key_id, user_name=user.name)
+        return Caller(user.account_id, arns.user_arn(user.account_id, user.name, user.path), user.id, "user",
+                      principal, key_id, user_name=user.name)
     return None

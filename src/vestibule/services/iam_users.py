@@ -22,7 +22,9 @@ async def create_user(
     path: str = "/",
     client: Client = Client(),
     actor: str = "",
+    audited: bool = True,
 ) -> IamUser:
+    """`audited=False` when the caller records the change itself (the IAM API's operation table)."""
     try:
         ids.validate_iam_user_name(name)
     except ids.InvalidIdentifier as exc:
@@ -38,10 +40,11 @@ async def create_user(
         await uow.users.add(user)
     except Conflict:
         raise AlreadyExists("username", f"User with name {name} already exists.") from None
-    await audit.record(
-        uow, at=now, event="CreateUser", result="Success", client=client, account_id=account.id,
-        principal=actor or ids.root_arn(account.id), method="cli", user=name,
-    )
+    if audited:
+        await audit.record(
+            uow, at=now, event="CreateUser", result="Success", client=client, account_id=account.id,
+            principal=actor or ids.root_arn(account.id), method="cli", user=name,
+        )
     if password is not None:
         await set_password(deps, uow, account, user, password, password_reset_required, client=client, actor=actor)
     return user
@@ -64,16 +67,18 @@ async def set_password(
     *,
     client: Client = Client(),
     actor: str = "",
+    audited: bool = True,
 ) -> None:
     """An administrator sets (creates or replaces) a user's console password."""
     new_hash = await check_new_password(deps, uow, policy_of(account), f"user:{user.id}", password, None, user.password_hash)
     await store_user_password(deps, uow, user, new_hash, reset_required)
     await uow.sessions.revoke_all(f"user:{user.id}", deps.clock())
-    await audit.record(
-        uow, at=deps.clock(), event="PasswordSetByAdministrator", result="Success", client=client,
-        account_id=account.id, principal=actor or ids.root_arn(account.id), method="cli",
-        user=user.name, password_reset_required=reset_required,
-    )
+    if audited:
+        await audit.record(
+            uow, at=deps.clock(), event="PasswordSetByAdministrator", result="Success", client=client,
+            account_id=account.id, principal=actor or ids.root_arn(account.id), method="cli",
+            user=user.name, password_reset_required=reset_required,
+        )
 
 
 async def deactivate_mfa(

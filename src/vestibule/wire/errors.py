@@ -1,6 +1,11 @@
-"""AWS errors as classes whose attributes are their wire code and HTTP status."""
+"""Wire errors: classes whose attributes are their AWS error code and HTTP status. Each protocol defines its
+own codes (`aws_query.errors`, `aws_json.errors`, `rest_json.errors`) and maps domain errors to them once."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from ..errors import VestibuleError
 
 
 class AwsError(Exception):
@@ -13,89 +18,12 @@ class AwsError(Exception):
         self.message = message or self.code
 
 
-class _Sender(AwsError):
-    status = 400
+DomainMapping = Mapping[type[VestibuleError], Callable[[VestibuleError], AwsError]]
 
 
-class ValidationError(_Sender):
-    code = "ValidationError"
-
-
-class InvalidInput(_Sender):
-    code = "InvalidInput"
-
-
-class InvalidParameterValue(_Sender):
-    code = "InvalidParameterValue"
-
-
-class MalformedQueryString(_Sender):
-    code = "MalformedQueryString"
-
-
-class MissingParameter(_Sender):
-    code = "MissingParameter"
-
-
-class InvalidAction(_Sender):
-    code = "InvalidAction"
-
-
-class MissingAction(_Sender):
-    code = "MissingAction"
-
-
-class MalformedPolicyDocument(_Sender):
-    code = "MalformedPolicyDocument"
-
-
-class PasswordPolicyViolation(_Sender):
-    code = "PasswordPolicyViolation"
-
-
-class InvalidUserType(_Sender):
-    code = "InvalidUserType"
-
-
-class UnmodifiableEntity(_Sender):
-    code = "UnmodifiableEntity"
-
-
-class NoSuchEntity(AwsError):
-    code = "NoSuchEntity"
-    status = 404
-
-
-class EntityAlreadyExists(AwsError):
-    code = "EntityAlreadyExists"
-    status = 409
-
-
-class LimitExceeded(AwsError):
-    code = "LimitExceeded"
-    status = 409
-
-
-class DeleteConflict(AwsError):
-    code = "DeleteConflict"
-    status = 409
-
-
-class InvalidAuthenticationCode(AwsError):
-    code = "InvalidAuthenticationCode"
-    status = 403
-
-
-class AccessDenied(AwsError):
-    code = "AccessDenied"
-    status = 403
-
-
-class ServiceFailure(AwsError):
-    code = "ServiceFailure"
-    status = 500
-    sender_fault = False
-
-
-class Throttling(_Sender):
-    code = "Throttling"
+def translate(exc: VestibuleError, table: DomainMapping) -> AwsError | None:
+    """The wire error for a domain error: the entry of its nearest class in `table`."""
+    for cls in type(exc).__mro__:
+        if issubclass(cls, VestibuleError) and cls in table:
+            return table[cls](exc)
+    return None

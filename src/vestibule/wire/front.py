@@ -1,12 +1,28 @@
-"""One base URL for browsers and AWS clients: AWS requests to `/` go to the wire endpoint,
-everything else to the web pages."""
+"""One base URL for browsers and every AWS client: the outermost ASGI layer routes each request by protocol.
+
+- AWS JSON 1.1: `POST /` with an `X-Amz-Target` header;
+- AWS query: `/` with `Action` (signed, or without a CSRF field: a browser form is never an AWS call);
+- AWS REST-JSON: a path some REST-JSON service of the services table answers (a browser form with a
+  CSRF field still goes to the pages);
+- everything else: the web pages.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from enum import Enum
+from typing import Any
 from urllib.parse import parse_qsl
 
-from .aws_query import QueryEndpoint
+from ..services.aws_identity import KeyDirectory
+from ..services.context import Deps
+from .aws_json.codec import CONTENT_TYPE as JSON_CONTENT_TYPE
+from .aws_json.endpoint import JsonEndpoint
+from .aws_query.endpoint import QueryEndpoint
+from .rest_json.codec import CONTENT_TYPE as REST_CONTENT_TYPE
+from .rest_json.endpoint import RestJsonEndpoint
+from .services import rest_json_service
+from .sigv4_auth import SigV4Authenticator
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -17,77 +33,134 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_AWS_BODY = 1024 * 1024
 
 
+class Route(Enum):
+    WEB = "web"
+    QUERY = "aws query"
+    JSON = "aws json 1.1"
+    REST_JSON = "aws rest-json"
+    NEEDS_BODY = "decided by the body"
+
+
 def _looks_signed(headers: dict[bytes, bytes], query: bytes) -> bool:
     auth = headers.get(b"authorization", b"")
     return (auth.startswith(b"AWS4-") or b"x-amz-target" in headers or b"x-amz-date" in headers
             or b"X-Amz-Algorithm=" in query)
 
 
+def route(method: str, path: str, headers: dict[bytes, bytes], query: bytes) -> Route:
+    """Where a request goes, from its head alone; NEEDS_BODY when only the body can tell."""
+    if path == "/" and method == "POST" and b"x-amz-target" in headers:
+        return Route.JSON
+    if path == "/" and method == "GET":
+        signed_or_api = _looks_signed(headers, query) or b"csrf_token" not in query
+        return Route.QUERY if b"Action=" in query and signed_or_api else Route.WEB
+    if path == "/" and method == "POST":
+        return Route.QUERY if _looks_signed(headers, query) else Route.NEEDS_BODY
+    if rest_json_service(path) is not None:
+        if method == "POST" and headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded"):
+            return Route.NEEDS_BODY
+        return Route.REST_JSON
+    return Route.WEB
+
+
+def route_by_body(path: str, body: bytes) -> Route:
+    """For a request `route` could not place: a form with a CSRF field is a browser's."""
+    fields = {k for k, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True)}
+    if "csrf_token" in fields:
+        return Route.WEB
+    if path == "/":
+        return Route.QUERY if "Action" in fields else Route.WEB
+    return Route.REST_JSON
+
+
 class AwsFront:
-    def __init__(self, web: ASGIApp, query: QueryEndpoint) -> None:
+    def __init__(self, web: ASGIApp, *, deps: Deps, keys: KeyDirectory) -> None:
         self.web = web
-        self.query = query
+        auth = SigV4Authenticator(keys, lambda: deps.clock())  # read at each call: tests move the clock
+        self.query = QueryEndpoint(deps, auth)
+        self.json = JsonEndpoint(deps, auth)
+        self.rest_json = RestJsonEndpoint(deps, auth)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] not in {"GET", "POST"}:
+        if scope["type"] != "http" or scope["method"] not in {"GET", "POST"}:
             await self.web(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        query: bytes = scope.get("query_string", b"")
-        if scope["method"] == "GET":
-            if b"Action=" in query and (_looks_signed(headers, query) or b"csrf_token" not in query):
-                await self._aws(scope, b"", headers, send)
-            else:
-                await self.web(scope, receive, send)
+        where = route(scope["method"], scope["path"], headers, scope.get("query_string", b""))
+        if where is Route.WEB:
+            await self.web(scope, receive, send)
             return
-        signed = _looks_signed(headers, query)
         body = b""
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        if scope["method"] == "POST":
+            read = await _read_body(receive, send)
+            if read is None:
                 return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_AWS_BODY:
-                await _respond(send, 413, b"<ErrorResponse><Error><Code>RequestEntityTooLarge</Code>"
-                               b"<Message>Request body too large.</Message></Error></ErrorResponse>", b"text/xml")
-                return
-        if not signed:
-            fields = {k for k, _ in parse_qsl(body.decode("latin-1"), keep_blank_values=True)}
-            signed = "Action" in fields and "csrf_token" not in fields
-        if signed:
-            await self._aws(scope, body, headers, send)
-            return
-        replayed = False
+            body = read
+        if where is Route.NEEDS_BODY:
+            where = route_by_body(scope["path"], body)
+        if where is Route.WEB:
+            await self.web(scope, _replay(body, receive), send)
+        else:
+            await self._aws(where, scope, body, send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.web(scope, replay, send)
-
-    async def _aws(self, scope: Scope, body: bytes, headers: dict[bytes, bytes], send: Send) -> None:
-        if b"x-amz-target" in headers:
-            await _respond(send, 400, b'{"__type":"UnknownOperationException","message":"JSON protocol services '
-                           b'are not served yet"}', b"application/x-amz-json-1.1")
-            return
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        client = scope.get("client") or ("", 0)
-        status, text, request_id = await self.query.handle(
-            scope["method"], raw_path.decode("utf-8", "surrogateescape").split("?", 1)[0],
-            scope.get("query_string", b"").decode("utf-8", "surrogateescape"),
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]], body,
-            client[0], scope.get("scheme") == "https")
-        await _respond(send, status, text.encode("utf-8"), b"text/xml", request_id.encode())
+    async def _aws(self, where: Route, scope: Scope, body: bytes, send: Send) -> None:
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("utf-8", "surrogateescape")
+        raw_path = raw_path.split("?", 1)[0]
+        query = scope.get("query_string", b"").decode("utf-8", "surrogateescape")
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        client_ip = (scope.get("client") or ("", 0))[0]
+        secure = scope.get("scheme") == "https"
+        if where is Route.JSON:
+            target = dict(scope["headers"]).get(b"x-amz-target", b"").decode("latin-1")
+            status, payload, request_id = await self.json.handle(target, raw_path, query, headers, body, client_ip,
+                                                                 secure)
+            await _respond(send, status, payload, JSON_CONTENT_TYPE, request_id.encode())
+        elif where is Route.REST_JSON:
+            status, payload, request_id, error_type = await self.rest_json.handle(
+                scope["method"], scope["path"], raw_path, query, headers, body, client_ip, secure)
+            extra = [(b"x-amzn-errortype", error_type.encode())] if error_type else []
+            await _respond(send, status, payload, REST_CONTENT_TYPE, request_id.encode(), extra)
+        else:
+            status, text, request_id = await self.query.handle(scope["method"], raw_path, query, headers, body,
+                                                               client_ip, secure)
+            await _respond(send, status, text.encode("utf-8"), b"text/xml", request_id.encode())
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: bytes, request_id: bytes = b"") -> None:
+async def _read_body(receive: Receive, send: Send) -> bytes | None:
+    """The whole body, or None when the client left or the body is over the limit (answered 413)."""
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > MAX_AWS_BODY:
+            await _respond(send, 413, b"<ErrorResponse><Error><Code>RequestEntityTooLarge</Code>"
+                           b"<Message>Request body too large.</Message></Error></ErrorResponse>", b"text/xml")
+            return None
+    return body
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes, request_id: bytes = b"",
+                   extra: list[tuple[bytes, bytes]] | None = None) -> None:
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
     if request_id:
         headers.append((b"x-amzn-requestid", request_id))
+    headers.extend(extra or [])
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -168,6 +168,21 @@ class AwsWorld:
         iam.enable_mfa_device(**enable)
         return device["SerialNumber"], totp
 
+    def enable_root_mfa(self, account: Account, name: str) -> str:
+        """A virtual device made through the API and assigned to the root user in-process, as the console's
+        enrolment does: EnableMFADevice names an IAM user (its `UserName` is required, as the model says)."""
+        serial = str(self.iam(account.root).create_virtual_mfa_device(
+            VirtualMFADeviceName=name)["VirtualMFADevice"]["SerialNumber"])
+
+        async def assign(deps: Deps) -> None:
+            async with deps.store.unit() as uow:
+                device = await uow.mfa.by_serial(serial)
+                assert device is not None
+                device.principal_key, device.enabled_at = f"root:{account.account_id}", deps.clock()
+
+        self.run(assign)
+        return serial
+
     # ---- time travel ------------------------------------------------------------------------------
 
     def shift(self, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:

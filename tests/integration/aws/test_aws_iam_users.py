@@ -256,8 +256,7 @@ def test_account_summary(world: AwsWorld, account: Account) -> None:
                     f'"Allow","Principal":{{"AWS":"{account.account_id}"}},"Action":"sts:AssumeRole"}}]}}')
     iam.create_policy(PolicyName="p", PolicyDocument='{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
                       '"Action":"iam:GetUser","Resource":"*"}]}')
-    # EnableMFADevice without UserName (botocore requires it; the server reads it as the caller, the root user)
-    world.enable_virtual_mfa(world.iam(account.root, validate=False), "root-device")
+    world.enable_root_mfa(account, "root-device")
     iam.create_virtual_mfa_device(VirtualMFADeviceName="spare")
     summary = iam.get_account_summary()["SummaryMap"]
     assert (summary["Users"], summary["Groups"], summary["Roles"], summary["Policies"]) == (2, 1, 1, 1)

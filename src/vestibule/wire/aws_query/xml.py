@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import TypeAlias
 from xml.sax.saxutils import escape
-
-STS_NAMESPACE = "https://sts.amazonaws.com/doc/2011-06-15/"
-IAM_NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,13 @@ class Timestamp:
 class XmlMap:
     """A map member: <entry><key/><value/></entry> items."""
 
-    items: Mapping[str, Any]
+    items: Mapping[str, int | str]
+
+
+XmlValue: TypeAlias = (
+    "str | int | float | bool | bytes | Timestamp | XmlMap | Mapping[str, XmlValue] | Sequence[XmlValue] | None"
+)
+Result: TypeAlias = Mapping[str, XmlValue] | None
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -36,10 +40,10 @@ def text(value: str) -> str:
 
 
 def iso8601(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _value(value: Any) -> str:
+def _value(value: XmlValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Timestamp):
@@ -49,12 +53,12 @@ def _value(value: Any) -> str:
     return text(str(value))
 
 
-def element(name: str, value: Any) -> str:
+def element(name: str, value: XmlValue) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
         return f"<{name}>{text(value)}</{name}>"
-    if isinstance(value, (dict, Mapping)):
+    if isinstance(value, Mapping):
         return f"<{name}>{''.join(element(k, v) for k, v in value.items())}</{name}>"
     if isinstance(value, XmlMap):
         entries = "".join(f"<entry><key>{text(str(k))}</key>{element('value', v)}</entry>"
@@ -65,7 +69,7 @@ def element(name: str, value: Any) -> str:
     return f"<{name}>{_value(value)}</{name}>"
 
 
-def response(action: str, namespace: str, result: Mapping[str, Any] | None, request_id: str) -> str:
+def response(action: str, namespace: str, result: Result, request_id: str) -> str:
     body = element(f"{action}Result", result) if result is not None else ""
     return (f'<{action}Response xmlns="{namespace}">{body}'
             f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>")

@@ -1,0 +1,99 @@
+"""Account-level IAM use cases: alias, password policy, summary."""
+
+from __future__ import annotations
+
+from ...core import passwords as rules
+from ...errors import AlreadyExists, InvalidInput, InvalidValue, NotFound
+from ...store.models import Account
+from .. import accounts
+from ..api_call import ApiCall
+from . import quotas
+from .common import account_of
+
+
+async def _account(call: ApiCall) -> Account:
+    async with call.unit() as uow:
+        await call.authorize(uow, "*")
+        return await account_of(call, uow)
+
+
+async def create_alias(call: ApiCall, alias: str) -> None:
+    async with call.unit() as uow:
+        await call.authorize(uow, "*")
+        account = await account_of(call, uow)
+        old = account.alias
+        try:
+            await accounts.set_alias(call.deps, uow, account, alias, call.client, audited=False)
+        except InvalidInput as exc:
+            raise InvalidValue(exc.message) from None
+        except AlreadyExists:
+            raise AlreadyExists("alias", f"The account alias {alias} already exists.") from None
+        await call.record(uow, old=old, new=alias)
+
+
+async def delete_alias(call: ApiCall, alias: str) -> None:
+    async with call.unit() as uow:
+        await call.authorize(uow, "*")
+        account = await account_of(call, uow)
+        if account.alias != alias:
+            raise NotFound(f"The account alias {alias} does not exist.")
+        await accounts.set_alias(call.deps, uow, account, None, call.client, audited=False)
+        await call.record(uow, old=alias, new=None)
+
+
+async def aliases(call: ApiCall) -> list[str]:
+    account = await _account(call)
+    return [account.alias] if account.alias else []
+
+
+async def password_policy(call: ApiCall) -> rules.PasswordPolicy:
+    account = await _account(call)
+    if not account.password_policy:
+        raise NotFound(f"The Password Policy with domain name {account.id} cannot be found.")
+    return rules.PasswordPolicy.from_dict(account.password_policy)
+
+
+async def set_password_policy(call: ApiCall, policy: rules.PasswordPolicy | None) -> None:
+    async with call.unit() as uow:
+        await call.authorize(uow, "*")
+        account = await account_of(call, uow)
+        if policy is None and not account.password_policy:
+            raise NotFound("The account policy with name PasswordPolicy cannot be found.")
+        await accounts.set_password_policy(call.deps, uow, account, policy, call.client, audited=False)
+        await call.record(uow, removed=policy is None)
+
+
+async def summary(call: ApiCall) -> dict[str, int]:
+    async with call.unit() as uow:
+        await call.authorize(uow, "*")
+        account = await account_of(call, uow)
+        users = await uow.users.list(account.id)
+        groups = await uow.groups.list(account.id)
+        roles = await uow.roles.list(account.id)
+        policies = await uow.policies.list(account.id)
+        devices = await uow.virtual_mfa.in_account(account.id)
+        root_key = f"root:{account.id}"
+        root_mfa = [d for d in devices if d.principal_key == root_key and d.enabled_at]
+        root_keys = await uow.access_keys.for_principal(root_key)
+    return {
+        "Users": len(users), "UsersQuota": quotas.USERS,
+        "Groups": len(groups), "GroupsQuota": quotas.GROUPS,
+        "Roles": len(roles), "RolesQuota": quotas.ROLES,
+        "Policies": len(policies), "PoliciesQuota": quotas.POLICIES,
+        "ServerCertificates": 0, "ServerCertificatesQuota": 20,
+        "Providers": 0, "InstanceProfiles": 0, "InstanceProfilesQuota": 1000,
+        "MFADevices": len(devices), "MFADevicesInUse": sum(1 for d in devices if d.principal_key),
+        "AccountMFAEnabled": 1 if root_mfa else 0,
+        "AccountAccessKeysPresent": 1 if root_keys else 0,
+        "AccountPasswordPresent": 1,
+        "AccountSigningCertificatesPresent": 0,
+        "AttachedPoliciesPerGroupQuota": quotas.ATTACHED_POLICIES,
+        "AttachedPoliciesPerRoleQuota": quotas.ATTACHED_POLICIES,
+        "AttachedPoliciesPerUserQuota": quotas.ATTACHED_POLICIES, "GroupsPerUserQuota": quotas.GROUPS_PER_USER,
+        "GroupPolicySizeQuota": quotas.INLINE_POLICIES["group"], "RolePolicySizeQuota": quotas.INLINE_POLICIES["role"],
+        "UserPolicySizeQuota": quotas.INLINE_POLICIES["user"], "PolicySizeQuota": quotas.MANAGED_POLICY,
+        "PolicyVersionsInUse": len(policies), "PolicyVersionsInUseQuota": 10000,
+        "VersionsPerPolicyQuota": 5, "AccessKeysPerUserQuota": quotas.ACCESS_KEYS_PER_USER,
+        "SigningCertificatesPerUserQuota": 2, "AssumeRolePolicySizeQuota": quotas.TRUST_POLICY,
+        "GlobalEndpointTokenVersion": 1,
+    }

@@ -1,0 +1,85 @@
+"""What the IAM use cases share: the caller's account, named entities looked up and authorized, tags."""
+
+from __future__ import annotations
+
+from ...core import arns
+from ...errors import InvalidValue, LimitExceeded, NotFound, PermissionDenied
+from ...store.models import Account, IamGroup, IamRole, IamUser
+from ...store.repositories import UnitOfWork
+from ..api_call import ApiCall
+from . import quotas
+
+TagPairs = list[tuple[str, str]]
+
+
+async def account_of(call: ApiCall, uow: UnitOfWork) -> Account:
+    account = await uow.accounts.get(call.account_id)
+    if account is None:
+        raise PermissionDenied("The account of these credentials is closed.")
+    return account
+
+
+def no_such_user(name: str) -> NotFound:
+    return NotFound(f"The user with name {name} cannot be found.")
+
+
+async def require_user(uow: UnitOfWork, account_id: str, name: str) -> IamUser:
+    user = await uow.users.by_name(account_id, name)
+    if user is None:
+        raise no_such_user(name)
+    return user
+
+
+async def named_user(call: ApiCall, uow: UnitOfWork, name: str) -> IamUser:
+    """The user `name`, after authorizing the call on its ARN (so a denied caller learns nothing)."""
+    user = await uow.users.by_name(call.account_id, name)
+    await call.authorize(uow, arns.user_arn(call.account_id, name, user.path if user else "/"))
+    if user is None:
+        raise no_such_user(name)
+    return user
+
+
+async def target_user(call: ApiCall, uow: UnitOfWork, name: str | None) -> IamUser | None:
+    """The named user, or the calling IAM user when no name is given (None for the root user)."""
+    if name is not None:
+        return await named_user(call, uow, name)
+    caller = call.caller
+    if caller.kind == "user" and caller.user_name:
+        user = await require_user(uow, caller.account_id, caller.user_name)
+        await call.authorize(uow, arns.user_arn(user.account_id, user.name, user.path))
+        return user
+    if caller.is_root:
+        await call.authorize(uow, arns.root_arn(caller.account_id))
+        return None
+    raise InvalidValue("Must specify userName when calling with non-User credentials")
+
+
+async def named_group(call: ApiCall, uow: UnitOfWork, name: str) -> IamGroup:
+    group = await uow.groups.by_name(call.account_id, name)
+    await call.authorize(uow, arns.group_arn(call.account_id, name, group.path if group else "/"))
+    if group is None:
+        raise NotFound(f"The group with name {name} cannot be found.")
+    return group
+
+
+async def named_role(call: ApiCall, uow: UnitOfWork, name: str) -> IamRole:
+    role = await uow.roles.by_name(call.account_id, name)
+    await call.authorize(uow, arns.role_arn(call.account_id, name, role.path if role else "/"))
+    if role is None:
+        raise NotFound(f"The role with name {name} cannot be found.")
+    return role
+
+
+def user_arn(user: IamUser) -> str:
+    return arns.user_arn(user.account_id, user.name, user.path)
+
+
+async def put_tags(uow: UnitOfWork, kind: str, entity_id: str, tags: TagPairs) -> None:
+    for key, value in tags:
+        await uow.tags.put(kind, entity_id, key, value)
+    if len(await uow.tags.of(kind, entity_id)) > quotas.TAGS_PER_RESOURCE:
+        raise LimitExceeded(f"Cannot exceed quota for TagsPerResource: {quotas.TAGS_PER_RESOURCE}")
+
+
+async def tags_of(uow: UnitOfWork, kind: str, entity_id: str) -> TagPairs:
+    return [(tag.key, tag.value) for tag in await uow.tags.of(kind, entity_id)]

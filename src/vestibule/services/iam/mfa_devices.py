@@ -1,0 +1,154 @@
+"""Virtual MFA devices through the IAM API: the same table and the same TOTP path (`services.mfa`) as the
+console's Security credentials page."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import qrcode
+
+from ...core import arns, totp
+from ...errors import AlreadyExists, InUse, InvalidMfaCode, NotFound
+from ...store.models import Account, IamUser, MfaDevice
+from ...store.repositories import Conflict, UnitOfWork
+from .. import mfa
+from ..api_call import ApiCall
+from .common import account_of, target_user
+
+
+@dataclass(frozen=True)
+class NewDevice:
+    serial: str
+    seed: str
+    qr_png: bytes
+
+
+@dataclass(frozen=True)
+class AssignedDevice:
+    user_name: str | None  # None: the root user's
+    serial: str
+    enabled_at: float
+
+
+@dataclass(frozen=True)
+class VirtualDevice:
+    serial: str
+    enabled_at: float | None
+    user: IamUser | None
+    root_account: Account | None  # set when assigned to the root user
+
+
+async def _device(call: ApiCall, uow: UnitOfWork, serial: str) -> MfaDevice:
+    device = await uow.mfa.by_serial(serial)
+    if device is None or device.account_id != call.account_id:
+        raise NotFound(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+    return device
+
+
+def _owner_key(call: ApiCall, user: IamUser | None) -> str:
+    return f"root:{call.account_id}" if user is None else f"user:{user.id}"
+
+
+def _enrolment_step(call: ApiCall, device: MfaDevice, code1: str, code2: str) -> int:
+    step = mfa.enrolment_step(mfa.device_secret(call.deps, device), code1, code2, call.now())
+    if step is None:
+        raise InvalidMfaCode("Authentication code for device is not valid.")
+    return step
+
+
+async def create_virtual_device(call: ApiCall, name: str, path: str) -> NewDevice:
+    serial = arns.mfa_arn(call.account_id, name, path)
+    secret = totp.new_secret()
+    async with call.unit() as uow:
+        await call.authorize(uow, serial)
+        account = await account_of(call, uow)
+        try:
+            await uow.mfa.add(MfaDevice(account_id=account.id, principal_key=None, name=name, serial=serial,
+                                        secret_sealed=mfa.seal_secret(call.deps, serial, secret), enabled_at=None,
+                                        last_used_step=None, created_at=call.now()))
+        except Conflict:
+            raise AlreadyExists("serial", "MFADevice entity at the same path and name already exists.") from None
+        await call.record(uow, serial=serial)
+    uri = totp.provisioning_uri(secret, f"{name}@{account.alias or account.id}", "Vestibule")
+    buf = io.BytesIO()
+    qrcode.make(uri).save(buf, format="PNG")
+    return NewDevice(serial, secret, buf.getvalue())
+
+
+async def enable_device(call: ApiCall, user_name: str | None, serial: str, code1: str, code2: str) -> None:
+    async with call.unit() as uow:
+        user = await target_user(call, uow, user_name)
+        owner = _owner_key(call, user)
+        device = await _device(call, uow, serial)
+        if device.principal_key is not None:
+            raise AlreadyExists("serial", "MFA Device is already in use.")
+        await mfa.ensure_room_for_device(uow, owner)
+        step = _enrolment_step(call, device, code1, code2)
+        device.principal_key, device.enabled_at, device.last_used_step = owner, call.now(), step
+        await call.record(uow, serial=serial, owner=owner)
+
+
+async def resync_device(call: ApiCall, user_name: str | None, serial: str, code1: str, code2: str) -> None:
+    async with call.unit() as uow:
+        user = await target_user(call, uow, user_name)
+        device = await _device(call, uow, serial)
+        if device.principal_key != _owner_key(call, user):
+            raise NotFound(f"MFA device {serial} is not assigned to that user.")
+        device.last_used_step = _enrolment_step(call, device, code1, code2)
+        await call.record(uow, serial=serial)
+
+
+async def deactivate_device(call: ApiCall, user_name: str | None, serial: str) -> None:
+    async with call.unit() as uow:
+        user = await target_user(call, uow, user_name)
+        device = await _device(call, uow, serial)
+        if device.principal_key != _owner_key(call, user):
+            raise NotFound(f"MFA Device with serial number {serial} is not assigned to that user.")
+        device.principal_key, device.enabled_at = None, None
+        await call.record(uow, serial=serial)
+
+
+async def delete_virtual_device(call: ApiCall, serial: str) -> None:
+    async with call.unit() as uow:
+        await call.authorize(uow, serial)
+        device = await _device(call, uow, serial)
+        if device.principal_key is not None:
+            raise InUse("MFA VirtualDevice in use. Must deactivate first.")
+        await uow.mfa.delete(device)
+        await call.record(uow, serial=serial)
+
+
+async def list_devices(call: ApiCall, user_name: str | None) -> list[AssignedDevice]:
+    async with call.unit() as uow:
+        user = await target_user(call, uow, user_name)
+        devices = await uow.mfa.enabled_for(_owner_key(call, user))
+    name = user.name if user is not None else None
+    return [AssignedDevice(name, d.serial, d.enabled_at or 0) for d in devices]
+
+
+async def get_device(call: ApiCall, user_name: str | None, serial: str) -> AssignedDevice:
+    async with call.unit() as uow:
+        user = await target_user(call, uow, user_name)
+        device = await _device(call, uow, serial)
+        if device.principal_key != _owner_key(call, user):
+            raise NotFound(f"MFA device {serial} is not assigned to that user.")
+    return AssignedDevice(user.name if user else None, serial, device.enabled_at or 0)
+
+
+async def list_virtual_devices(call: ApiCall, assignment: str) -> list[VirtualDevice]:
+    async with call.unit() as uow:
+        await call.authorize(uow, f"arn:aws:iam::{call.account_id}:mfa/*")
+        out = []
+        for d in await uow.virtual_mfa.in_account(call.account_id):
+            assigned = d.principal_key is not None
+            if (assignment == "Assigned" and not assigned) or (assignment == "Unassigned" and assigned):
+                continue
+            user = None
+            root = None
+            if d.principal_key and d.principal_key.startswith("user:"):
+                user = await uow.users.get(d.principal_key.split(":", 1)[1])
+            elif assigned:
+                root = await account_of(call, uow)
+            out.append(VirtualDevice(d.serial, d.enabled_at, user, root))
+        return out

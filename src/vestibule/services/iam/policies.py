@@ -1,0 +1,194 @@
+"""Managed policies (built-in and customer), attachments, and inline policies of users, groups and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ...core import arns
+from ...core import identifiers as ids
+from ...errors import AlreadyExists, InUse, LimitExceeded, NotFound
+from ...store.models import ManagedPolicy
+from ...store.repositories import Conflict, UnitOfWork
+from .. import authorization
+from ..api_call import ApiCall
+from . import quotas
+from .common import named_group, named_role, named_user
+from .documents import checked_document
+
+BUILTIN_CREATED = 1_420_070_400.0  # 2015-01-01, the creation date reported for built-in policies
+Scope = Literal["All", "AWS", "Local"]
+EntityKind = quotas.EntityKind
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    policy_id: str
+    arn: str
+    path: str
+    description: str
+    created_at: float
+    updated_at: float
+    attachments: int
+    document: str
+
+
+@dataclass(frozen=True)
+class InlinePolicy:
+    entity_name: str
+    name: str
+    document: str
+
+
+async def _find(uow: UnitOfWork, account_id: str, arn: str) -> PolicyInfo:
+    """A built-in policy or one of this account's."""
+    builtin = authorization.BUILTIN_POLICIES.get(arn)
+    count = await uow.policies.attachment_count(arn, account_id)
+    if builtin is not None:
+        return PolicyInfo(builtin.name, builtin.policy_id, arn, builtin.path, builtin.description, BUILTIN_CREATED,
+                          BUILTIN_CREATED, count, builtin.document)
+    row = await uow.policies.get(arn)
+    if row is None or row.account_id != account_id:
+        raise NotFound(f"Policy {arn} does not exist or is not attachable.")
+    return PolicyInfo(row.name, row.id, row.arn, row.path, row.description, row.created_at, row.updated_at, count,
+                      row.document)
+
+
+async def create_policy(call: ApiCall, name: str, path: str, document: str, description: str) -> PolicyInfo:
+    checked_document(document)
+    quotas.check_managed_size(document)
+    arn = arns.policy_arn(call.account_id, name, path)
+    now = call.now()
+    async with call.unit() as uow:
+        await call.authorize(uow, arn)
+        row = ManagedPolicy(arn=arn, id=ids.new_iam_id("ANPA"), account_id=call.account_id, name=name, path=path,
+                            description=description, document=document, default_version="v1", created_at=now,
+                            updated_at=now)
+        try:
+            await uow.policies.add(row)
+        except Conflict:
+            raise AlreadyExists("policy", f"A policy called {name} already exists. "
+                                "Duplicate names are not allowed.") from None
+        await call.record(uow, policy=arn)
+    return PolicyInfo(name, row.id, arn, path, description, now, now, 0, document)
+
+
+async def get_policy(call: ApiCall, arn: str) -> PolicyInfo:
+    async with call.unit() as uow:
+        await call.authorize(uow, arn)
+        return await _find(uow, call.account_id, arn)
+
+
+async def get_policy_version(call: ApiCall, arn: str, version: str) -> PolicyInfo:
+    policy = await get_policy(call, arn)
+    if version != "v1":
+        raise NotFound(f"Policy {arn} version {version} does not exist or is not attachable.")
+    return policy
+
+
+async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_prefix: str) -> list[PolicyInfo]:
+    async with call.unit() as uow:
+        await call.authorize(uow, "*")
+        found: list[PolicyInfo] = []
+        if scope in {"All", "AWS"}:
+            for builtin in authorization.BUILTIN_POLICIES.values():
+                if builtin.path.startswith(path_prefix):
+                    found.append(await _find(uow, call.account_id, builtin.arn))
+        if scope in {"All", "Local"}:
+            for row in await uow.policies.list(call.account_id, path_prefix):
+                found.append(await _find(uow, call.account_id, row.arn))
+    return [p for p in found if p.attachments > 0] if only_attached else found
+
+
+async def delete_policy(call: ApiCall, arn: str) -> None:
+    async with call.unit() as uow:
+        await call.authorize(uow, arn)
+        row = await uow.policies.get(arn)
+        if row is None or row.account_id != call.account_id:
+            raise NotFound(f"Policy {arn} was not found.")
+        if await uow.policies.attachment_count(arn, call.account_id):
+            raise InUse("Cannot delete a policy attached to entities.")
+        await uow.policies.delete(row)
+        await call.record(uow, policy=arn)
+
+
+# ---- attachments and inline policies, the same for users, groups and roles ----------------------
+
+async def _entity(call: ApiCall, uow: UnitOfWork, kind: EntityKind, name: str) -> tuple[str, str]:
+    """(id, name) of the user, group or role, after authorizing the call on it."""
+    if kind == "user":
+        user = await named_user(call, uow, name)
+        return user.id, user.name
+    if kind == "group":
+        group = await named_group(call, uow, name)
+        return group.id, group.name
+    role = await named_role(call, uow, name)
+    return role.id, role.name
+
+
+async def attach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
+    async with call.unit() as uow:
+        entity_id, _ = await _entity(call, uow, kind, name)
+        await _find(uow, call.account_id, arn)
+        attached = await uow.policies.attached_to(kind, entity_id)
+        if arn not in attached and len(attached) >= quotas.ATTACHED_POLICIES:
+            raise LimitExceeded(f"Cannot exceed quota for PoliciesPerUser: {quotas.ATTACHED_POLICIES}")
+        await uow.policies.attach(call.account_id, arn, kind, entity_id)
+        await call.record(uow, entity_kind=kind, entity=name, policy=arn)
+
+
+async def detach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
+    async with call.unit() as uow:
+        entity_id, _ = await _entity(call, uow, kind, name)
+        if not await uow.policies.detach(arn, kind, entity_id):
+            raise NotFound(f"Policy {arn} was not found.")
+        await call.record(uow, entity_kind=kind, entity=name, policy=arn)
+
+
+async def list_attached(call: ApiCall, kind: EntityKind, name: str) -> list[PolicyInfo]:
+    async with call.unit() as uow:
+        entity_id, _ = await _entity(call, uow, kind, name)
+        found = []
+        for arn in await uow.policies.attached_to(kind, entity_id):
+            try:
+                found.append(await _find(uow, call.account_id, arn))
+            except NotFound:
+                continue
+        return found
+
+
+async def put_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: str, document: str) -> None:
+    checked_document(document)
+    quotas.check_inline_size(kind, [document])
+    async with call.unit() as uow:
+        entity_id, _ = await _entity(call, uow, kind, name)
+        others = [row.document for row in await uow.policies.inline_of(kind, entity_id) if row.name != policy_name]
+        quotas.check_inline_size(kind, [*others, document])
+        await uow.policies.put_inline(call.account_id, kind, entity_id, policy_name, document)
+        await call.record(uow, entity_kind=kind, entity=name, policy_name=policy_name)
+
+
+async def get_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: str) -> InlinePolicy:
+    async with call.unit() as uow:
+        entity_id, entity_name = await _entity(call, uow, kind, name)
+        row = await uow.policies.get_inline(kind, entity_id, policy_name)
+    if row is None:
+        raise NotFound(f"The {kind} policy with name {policy_name} cannot be found.")
+    return InlinePolicy(entity_name, policy_name, row.document)
+
+
+async def delete_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: str) -> None:
+    async with call.unit() as uow:
+        entity_id, _ = await _entity(call, uow, kind, name)
+        row = await uow.policies.get_inline(kind, entity_id, policy_name)
+        if row is None:
+            raise NotFound(f"The {kind} policy with name {policy_name} cannot be found.")
+        await uow.policies.delete_inline(row)
+        await call.record(uow, entity_kind=kind, entity=name, policy_name=policy_name)
+
+
+async def list_inline(call: ApiCall, kind: EntityKind, name: str) -> list[str]:
+    async with call.unit() as uow:
+        entity_id, _ = await _entity(call, uow, kind, name)
+        return [row.name for row in await uow.policies.inline_of(kind, entity_id)]

@@ -1,0 +1,95 @@
+"""IAM roles and their trust policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...core import arns
+from ...core import identifiers as ids
+from ...errors import AlreadyExists, InUse
+from ...store.models import IamRole
+from ...store.repositories import Conflict
+from ..api_call import ApiCall
+from . import quotas
+from .common import TagPairs, named_role, put_tags, tags_of
+from .documents import checked_document
+
+
+@dataclass(frozen=True)
+class NewRole:
+    name: str
+    path: str
+    trust_policy: str
+    description: str
+    max_session_duration: int
+    tags: TagPairs
+
+
+def _exists(name: str) -> AlreadyExists:
+    return AlreadyExists("role", f"Role with name {name} already exists.")
+
+
+def _trust(document: str) -> str:
+    checked_document(document, kind="trust")
+    quotas.check_trust_size(document)
+    return document
+
+
+async def create_role(call: ApiCall, new: NewRole) -> IamRole:
+    _trust(new.trust_policy)
+    async with call.unit() as uow:
+        await call.authorize(uow, arns.role_arn(call.account_id, new.name, new.path))
+        if await uow.roles.by_name(call.account_id, new.name) is not None:
+            raise _exists(new.name)
+        role = IamRole(id=ids.new_iam_id("AROA"), account_id=call.account_id, name=new.name,
+                       name_lower=new.name.lower(), path=new.path, description=new.description,
+                       trust_policy=new.trust_policy, max_session_duration=new.max_session_duration,
+                       created_at=call.now())
+        try:
+            await uow.roles.add(role)
+        except Conflict:
+            raise _exists(new.name) from None
+        await put_tags(uow, "role", role.id, new.tags)
+        await call.record(uow, role=new.name)
+        return role
+
+
+async def get_role(call: ApiCall, name: str) -> tuple[IamRole, TagPairs]:
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        return role, await tags_of(uow, "role", role.id)
+
+
+async def list_roles(call: ApiCall, path_prefix: str) -> list[IamRole]:
+    async with call.unit() as uow:
+        await call.authorize(uow, arns.all_of_kind(call.account_id, "role", path_prefix))
+        return list(await uow.roles.list(call.account_id, path_prefix))
+
+
+async def update_role(call: ApiCall, name: str, description: str | None, max_duration: int | None) -> IamRole:
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        if description is not None:
+            role.description = description
+        if max_duration is not None:
+            role.max_session_duration = max_duration
+        await call.record(uow, role=name, max_session_duration=max_duration)
+        return role
+
+
+async def update_trust_policy(call: ApiCall, name: str, document: str) -> None:
+    _trust(document)
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        role.trust_policy = document
+        await call.record(uow, role=name)
+
+
+async def delete_role(call: ApiCall, name: str) -> None:
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        if await uow.policies.attached_to("role", role.id) or await uow.policies.inline_of("role", role.id):
+            raise InUse("Cannot delete entity, must detach all policies first.")
+        await uow.tags.remove_all("role", role.id)
+        await uow.roles.delete(role)
+        await call.record(uow, role=name)

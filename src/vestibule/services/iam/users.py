@@ -1,0 +1,104 @@
+"""IAM users and their tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...core import arns
+from ...errors import AlreadyExists, InUse, InvalidInput
+from ...store.models import Account, IamUser
+from .. import iam_users
+from ..api_call import ApiCall
+from .common import TagPairs, account_of, named_user, put_tags, tags_of, target_user
+
+
+@dataclass(frozen=True)
+class UserDetails:
+    """GetUser's answer: an IAM user with its tags, or the account for the root user."""
+
+    user: IamUser | None
+    account: Account
+    tags: TagPairs
+
+
+async def create_user(call: ApiCall, name: str, path: str, tags: TagPairs) -> IamUser:
+    async with call.unit() as uow:
+        await call.authorize(uow, arns.user_arn(call.account_id, name, path))
+        account = await account_of(call, uow)
+        user = await iam_users.create_user(call.deps, uow, account, name, path=path, client=call.client,
+                                           actor=call.caller.arn, audited=False)
+        await put_tags(uow, "user", user.id, tags)
+        await call.record(uow, user=name)
+        return user
+
+
+async def get_user(call: ApiCall, name: str | None) -> UserDetails:
+    async with call.unit() as uow:
+        user = await target_user(call, uow, name)
+        account = await account_of(call, uow)
+        return UserDetails(user, account, await tags_of(uow, "user", user.id) if user else [])
+
+
+async def list_users(call: ApiCall, path_prefix: str) -> list[IamUser]:
+    async with call.unit() as uow:
+        await call.authorize(uow, arns.all_of_kind(call.account_id, "user", path_prefix))
+        return [u for u in await uow.users.list(call.account_id) if u.path.startswith(path_prefix)]
+
+
+async def update_user(call: ApiCall, name: str, new_name: str | None, new_path: str | None) -> None:
+    async with call.unit() as uow:
+        user = await named_user(call, uow, name)
+        if (new_name and new_name.lower() != user.name_lower
+                and await uow.users.by_name(user.account_id, new_name) is not None):
+            raise AlreadyExists("username", f"User with name {new_name} already exists.")
+        if new_name:
+            user.name, user.name_lower = new_name, new_name.lower()
+        if new_path:
+            user.path = new_path
+        await uow.accounts.save()
+        await call.record(uow, user=name, new_name=new_name, new_path=new_path)
+
+
+async def delete_user(call: ApiCall, name: str) -> None:
+    async with call.unit() as uow:
+        user = await named_user(call, uow, name)
+        key = f"user:{user.id}"
+        blockers = []
+        if user.password_hash:
+            blockers.append("login profile")
+        if await uow.access_keys.for_principal(key):
+            blockers.append("access keys")
+        if await uow.virtual_mfa.all_for(key):
+            blockers.append("MFA devices")
+        if await uow.policies.attached_to("user", user.id) or await uow.policies.inline_of("user", user.id):
+            blockers.append("policies")
+        if await uow.groups.of_user(user.id):
+            blockers.append("group memberships")
+        if blockers:
+            raise InUse(f"Cannot delete entity, must remove {', '.join(blockers)} first.")
+        await uow.tags.remove_all("user", user.id)
+        await uow.sessions.revoke_all(key, call.now())
+        await uow.db.delete(user)
+        await call.record(uow, account_id=user.account_id, user=name)
+
+
+async def tag_user(call: ApiCall, name: str, tags: TagPairs) -> None:
+    async with call.unit() as uow:
+        user = await named_user(call, uow, name)
+        await put_tags(uow, "user", user.id, tags)
+        await call.record(uow, user=name, keys=",".join(k for k, _ in tags))
+
+
+async def untag_user(call: ApiCall, name: str, keys: list[str]) -> None:
+    async with call.unit() as uow:
+        user = await named_user(call, uow, name)
+        await uow.tags.remove("user", user.id, keys)
+        await call.record(uow, user=name, keys=",".join(keys))
+
+
+async def list_user_tags(call: ApiCall, name: str) -> TagPairs:
+    async with call.unit() as uow:
+        user = await target_user(call, uow, name)
+        if user is None:
+            raise InvalidInput("username", "UserName is required.")
+        return await tags_of(uow, "user", user.id)

@@ -1,0 +1,229 @@
+"""STS use cases: session tokens, role assumption, federation tokens, access key info. `assume_role` is the one
+path to role credentials: the STS API calls it, and so will the SSO portal and console role sessions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..core import arns
+from ..core import policy as engine
+from ..errors import InvalidValue, PermissionDenied, UnknownReference
+from ..store.repositories import UnitOfWork
+from . import authorization, mfa
+from .api_call import ApiCall
+from .iam.documents import checked_document
+from .temporary_credentials import Issued, issue
+
+MAX_POLICY_ARNS = 10
+ROOT_SESSION_MAX = 3600
+USER_SESSION_MAX = 129600
+ROLE_CHAINING_MAX = 3600
+
+
+@dataclass(frozen=True)
+class MfaProof:
+    serial: str
+    code: str
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    """An inline document and managed policy ARNs; together they limit what the session may do."""
+
+    document: str | None = None
+    arns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AssumeRoleRequest:
+    role_arn: str
+    session_name: str
+    duration: int | None = None
+    external_id: str | None = None
+    mfa: MfaProof | None = None
+    policy: SessionPolicy = SessionPolicy()
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    credentials: Issued
+    assumed_role_id: str
+    arn: str
+    packed_policy_size: int
+
+
+@dataclass(frozen=True)
+class FederatedSession:
+    credentials: Issued
+    federated_user_id: str
+    arn: str
+    packed_policy_size: int
+
+
+def _packed_size(session_policy: str | None) -> int:
+    return 0 if session_policy is None else min(100, len(session_policy) * 100 // 2048)
+
+
+def _denied(call: ApiCall, action: str, resource: str, explicit: bool = False) -> PermissionDenied:
+    return PermissionDenied(engine.access_denied_message(call.caller.arn, action, resource, explicit=explicit))
+
+
+async def _session_policy(uow: UnitOfWork, policy: SessionPolicy, account_id: str) -> str | None:
+    """`Policy` and `PolicyArns` as one document (the union of their statements); None when neither is given.
+    Managed session policies may be built-in ones or customer policies of `account_id`."""
+    if not policy.arns:
+        return policy.document
+    if len(policy.arns) > MAX_POLICY_ARNS:
+        raise InvalidValue("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
+                           f"Member must have length less than or equal to {MAX_POLICY_ARNS}")
+    documents = [policy.document] if policy.document is not None else []
+    for arn in policy.arns:
+        document = None
+        if arns.account_of(arn) in ("aws", account_id):
+            document = await authorization.managed_document(uow, arn)
+        if document is None:
+            raise UnknownReference(f"Policy {arn} does not exist or is not attachable.")
+        documents.append(document)
+    statements: list[Any] = []
+    for document in documents:
+        body = json.loads(document)["Statement"]
+        # Sids are dropped: they need only be unique within each document, not across them
+        statements.extend({k: v for k, v in statement.items() if k != "Sid"}
+                          for statement in (body if isinstance(body, list) else [body]))
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+async def _mfa_presented(call: ApiCall, uow: UnitOfWork, proof: MfaProof | None, owner_key: str | None) -> bool:
+    """True when a code was presented and valid; PermissionDenied when it was presented and is not."""
+    if proof is None:
+        return False
+    device = await uow.mfa.by_serial(proof.serial)
+    if (device is None or (owner_key is not None and device.principal_key != owner_key)
+            or not await mfa.verify_device_code(call.deps, uow, device, proof.code)):
+        raise PermissionDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    return True
+
+
+def mfa_proof(serial: str | None, code: str | None) -> MfaProof | None:
+    if serial is None and code is None:
+        return None
+    if serial is None or code is None:
+        raise InvalidValue("SerialNumber and TokenCode must be given together.")
+    return MfaProof(serial, code)
+
+
+async def get_session_token(call: ApiCall, duration: int | None, proof: MfaProof | None) -> Issued:
+    caller = call.caller
+    if caller.temporary:
+        raise PermissionDenied("Cannot call GetSessionToken with session credentials")
+    limit = ROOT_SESSION_MAX if caller.is_root else USER_SESSION_MAX
+    seconds = min(duration or (ROOT_SESSION_MAX if caller.is_root else 43200), limit)
+    async with call.unit() as uow:
+        presented = await _mfa_presented(call, uow, proof, caller.principal_key)
+        issued = await issue(call.deps, uow, account_id=caller.account_id, kind="session",
+                             source_principal_key=caller.principal_key, arn=caller.arn, user_id=caller.user_id,
+                             duration=seconds, mfa_authenticated=presented,
+                             mfa_authenticated_at=call.now() if presented else None)
+        await call.record(uow, mfa_used=presented)
+    return issued
+
+
+async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
+    caller = call.caller
+    target = arns.parse_role_arn(request.role_arn)
+    if target is None:
+        raise InvalidValue(f"{request.role_arn} is invalid")
+    if caller.is_root:
+        raise PermissionDenied("Roles may not be assumed by root accounts.")
+    denied = _denied(call, "sts:AssumeRole", request.role_arn)
+    if caller.kind == "federated-user":
+        # AWS: federation token credentials may call no STS operation but GetCallerIdentity
+        raise denied
+    if request.policy.document is not None:
+        checked_document(request.policy.document)
+    account_id, role_name = target
+    async with call.unit() as uow:
+        session_policy = await _session_policy(uow, request.policy, account_id)
+        role = await uow.roles.by_name(account_id, role_name)
+        if role is None:
+            raise denied
+        mfa_now = await _mfa_presented(call, uow, request.mfa, caller.principal_key if caller.kind == "user" else None)
+        mfa_used = mfa_now or caller.mfa_authenticated
+        context = call.context(mfa_present=mfa_used, external_id=request.external_id)
+        trust = engine.parse_policy(role.trust_policy, kind="trust")
+        principal = engine.TrustPrincipal.aws(
+            caller.arn, role_arn=arns.role_of_session(caller.arn) if caller.kind == "assumed-role" else None)
+        if not engine.evaluate_trust(trust, principal, action="sts:AssumeRole", context=context).allowed:
+            raise denied
+        # The caller's identity policies are always consulted: an explicit Deny there wins over any trust
+        # policy, and across accounts they must allow sts:AssumeRole as well. Only inside the role's own
+        # account may a trust policy naming the caller's own ARN stand in for a missing identity Allow.
+        documents = await authorization.documents_for(uow, caller)
+        allowed, explicit = authorization.decide(documents, caller.session_policy, caller, "sts:AssumeRole",
+                                                 request.role_arn, context)
+        trusted_by_name = caller.account_id == account_id and _names_caller(trust, caller.arn)
+        if explicit or not (allowed or trusted_by_name):
+            raise _denied(call, "sts:AssumeRole", request.role_arn, explicit)
+        call.authorized_by_rule()
+        maximum = ROLE_CHAINING_MAX if caller.kind == "assumed-role" else role.max_session_duration
+        duration = request.duration or 3600
+        if duration > maximum:
+            raise InvalidValue(f"The requested DurationSeconds exceeds the MaxSessionDuration set for this role "
+                               f"({maximum} seconds).")
+        arn = arns.assumed_role_arn(account_id, role.name, request.session_name)
+        issued = await issue(call.deps, uow, account_id=account_id, kind="assumed-role",
+                             source_principal_key=caller.principal_key, arn=arn,
+                             user_id=f"{role.id}:{request.session_name}", duration=duration, role_id=role.id,
+                             session_name=request.session_name, session_policy=session_policy,
+                             mfa_authenticated=mfa_used,
+                             mfa_authenticated_at=call.now() if mfa_now else caller.mfa_authenticated_at)
+        role.last_used_at = call.now()
+        await call.record(uow, account_id=account_id, mfa_used=mfa_used, role=request.role_arn,
+                          session=request.session_name)
+    return RoleSession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy))
+
+
+def _names_caller(trust: engine.Policy, caller_arn: str) -> bool:
+    """True when an Allow statement lists the caller's own ARN (not just its account)."""
+    for statement in trust.statements:
+        if (statement.effect is engine.Effect.ALLOW and not statement.not_principal
+                and any(kind == "AWS" and value == caller_arn for kind, value in statement.principals)):
+            return True
+    return False
+
+
+async def get_federation_token(call: ApiCall, name: str, duration: int | None,
+                               policy: SessionPolicy) -> FederatedSession:
+    caller = call.caller
+    if caller.temporary:
+        raise PermissionDenied("Cannot call GetFederationToken with session credentials")
+    limit = ROOT_SESSION_MAX if caller.is_root else USER_SESSION_MAX
+    seconds = min(duration or (ROOT_SESSION_MAX if caller.is_root else 43200), limit)
+    if policy.document is not None:
+        checked_document(policy.document)
+    arn = arns.federated_user_arn(caller.account_id, name)
+    async with call.unit() as uow:
+        if caller.is_root:
+            call.authorized_by_rule()
+        else:
+            # an IAM user needs sts:GetFederationToken in its own policies (GetSessionToken needs nothing)
+            await call.authorize(uow, arn)
+        session_policy = await _session_policy(uow, policy, caller.account_id)
+        issued = await issue(call.deps, uow, account_id=caller.account_id, kind="federated-user",
+                             source_principal_key=caller.principal_key, arn=arn,
+                             user_id=f"{caller.account_id}:{name}", duration=seconds, session_policy=session_policy)
+        await call.record(uow, federated_user=name)
+    return FederatedSession(issued, f"{caller.account_id}:{name}", arn, _packed_size(session_policy))
+
+
+async def get_access_key_info(call: ApiCall, key_id: str) -> str:
+    """The account that owns `key_id` (long-term or temporary)."""
+    async with call.unit() as uow:
+        key = await uow.access_keys.get(key_id) if key_id.startswith("AKIA") else None
+        temp = await uow.temp_credentials.get(key_id) if key is None and key_id.startswith("ASIA") else None
+    account = key.account_id if key else (temp.account_id if temp else None)
+    if account is None:
+        raise UnknownReference(f"The access key ID {key_id} is not valid.")
+    return account

@@ -1,0 +1,69 @@
+"""JSON 1.1 bodies: the request object, validated against an operation's declared members, and answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from ..json_values import JsonObject, JsonValue
+from ..members import Member
+from .errors import SerializationException, ValidationException
+
+CONTENT_TYPE = b"application/x-amz-json-1.1"
+
+
+def parse_body(body: bytes) -> dict[str, JsonValue]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise SerializationException("The request body is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise SerializationException("The request body must be a JSON object.")
+    return value
+
+
+def dump(value: JsonObject) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _invalid(member: Member, rule: str) -> ValidationException:
+    return ValidationException(f"1 validation error detected: Value at '{member.wire_name}' failed to satisfy "
+                               f"constraint: {rule}")
+
+
+class JsonInput:
+    """The declared members of one call, checked for presence, type, length and pattern."""
+
+    def __init__(self, body: dict[str, JsonValue], declared: Sequence[Member]) -> None:
+        self._declared = {m.name: m for m in declared}
+        self._body = body
+        for member in declared:
+            self._check(member, body.get(member.name))
+
+    def _check(self, member: Member, value: JsonValue) -> None:
+        if value is None:
+            if member.is_required:
+                raise _invalid(member, "Member must not be null")
+            return
+        if member.type == "string":
+            if not isinstance(value, str):
+                raise SerializationException(f"{member.name} must be a string.")
+            if (member.min is not None and len(value) < member.min) or (
+                    member.max is not None and len(value) > member.max):
+                raise _invalid(member, f"Member must have length between {member.min or 0} and {member.max}")
+            if member.matcher is not None and not member.matcher.fullmatch(value):
+                raise _invalid(member, f"Member must satisfy regular expression pattern: {member.pattern}")
+            if member.enum and value not in member.enum:
+                raise _invalid(member, f"Member must satisfy enum value set: [{', '.join(member.enum)}]")
+        elif member.type == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise SerializationException(f"{member.name} must be an integer.")
+        elif member.type == "boolean" and not isinstance(value, bool):
+            raise SerializationException(f"{member.name} must be a boolean.")
+
+    def text(self, name: str) -> str | None:
+        if name not in self._declared:
+            raise KeyError(f"input member {name} is read but not declared")
+        value = self._body.get(name)
+        return value if isinstance(value, str) else None

@@ -1,0 +1,60 @@
+"""The JSON 1.1 endpoint: `POST /` with `X-Amz-Target: <prefix>.<Operation>`, routed by the target prefix
+through the services table, SigV4-verified before the operation is looked up."""
+
+from __future__ import annotations
+
+import logging
+
+from ...core import sigv4
+from ...errors import VestibuleError
+from ...services.context import Deps
+from ..calls import api_call, run
+from ..errors import AwsError, translate
+from ..request_ids import new_request_id
+from ..services import JSON_BY_TARGET_PREFIX
+from ..sigv4_auth import SigV4Authenticator
+from .codec import JsonInput, dump, parse_body
+from .errors import DOMAIN_ERRORS, InternalServerException, UnknownOperationException, body
+from .request import JsonRequest
+
+log = logging.getLogger("vestibule.aws")
+
+
+class JsonEndpoint:
+    def __init__(self, deps: Deps, auth: SigV4Authenticator) -> None:
+        self.deps = deps
+        self.auth = auth
+
+    async def handle(self, target: str, raw_path: str, query: str, headers: list[tuple[str, str]], payload: bytes,
+                     client_ip: str, secure: bool) -> tuple[int, bytes, str]:
+        """(status, JSON body, request ID) for one request."""
+        request_id = new_request_id()
+        try:
+            prefix, _, name = target.partition(".")
+            service = JSON_BY_TARGET_PREFIX.get(prefix)
+            if service is None:
+                raise UnknownOperationException(f"No service answers the target {target}.")
+            signed = sigv4.SignedRequest(method="POST", path=raw_path, query=query, headers=headers, body=payload,
+                                         now=self.deps.clock())
+            caller = await self.auth.authenticate(signed, service.signing_name)
+            operation = service.operations.get(name)
+            if operation is None:
+                raise UnknownOperationException(f"{service.name} does not serve {name or 'an empty operation'} yet.")
+            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
+                            key_changed=self.auth.keys.forget)
+            reply = await run(operation, call, JsonRequest(call, JsonInput(parse_body(payload), operation.inputs),
+                                                           request_id))
+            return 200, dump(reply), request_id
+        except sigv4.SigV4Error as exc:
+            return exc.status, body(exc.code, exc.message), request_id
+        except AwsError as exc:
+            return exc.status, body(exc.code, exc.message), request_id
+        except VestibuleError as exc:
+            wire = translate(exc, DOMAIN_ERRORS)
+            if wire is not None:
+                return wire.status, body(wire.code, wire.message), request_id
+            log.exception("unmapped domain error (request %s)", request_id)
+        except Exception:
+            log.exception("internal error (request %s)", request_id)
+        failure = InternalServerException("An internal error occurred; the request ID identifies it in the log.")
+        return failure.status, body(failure.code, failure.message), request_id

@@ -1,0 +1,1 @@
+"""The AWS query protocol (form parameters in, XML out): STS and IAM."""

@@ -1,0 +1,91 @@
+"""The AWS query protocol endpoint (`POST /` or `GET /?Action=...`): STS and IAM.
+
+Routes by `Version`, else by the credential scope's service. Every request is SigV4-verified before any
+handler runs; every response carries a request ID.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from ...core import sigv4
+from ...errors import VestibuleError
+from ...services.context import Deps
+from ..calls import api_call, run
+from ..errors import AwsError, translate
+from ..request_ids import new_request_id
+from ..services import QUERY_BY_SIGNING_NAME, QUERY_BY_VERSION, Service
+from ..sigv4_auth import SigV4Authenticator
+from . import xml
+from .errors import DOMAIN_ERRORS, InvalidAction, MalformedQueryString, MissingAction, ServiceFailure
+from .params import Input, QueryParams
+from .request import QueryRequest
+
+log = logging.getLogger("vestibule.aws")
+
+NOT_SERVED_YET = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
+_FALLBACK = QUERY_BY_VERSION["2010-05-08"]
+
+
+class QueryEndpoint:
+    def __init__(self, deps: Deps, auth: SigV4Authenticator) -> None:
+        self.deps = deps
+        self.auth = auth
+
+    async def handle(self, method: str, raw_path: str, query: str, headers: list[tuple[str, str]], body: bytes,
+                     client_ip: str, secure: bool) -> tuple[int, str, str]:
+        request_id = new_request_id()
+        service = _FALLBACK
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            if body and method == "POST":
+                try:
+                    pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+                except UnicodeDecodeError:
+                    raise MalformedQueryString("The request body is not valid UTF-8.") from None
+            params = QueryParams(pairs)
+            version, action = params.get("Version"), params.get("Action")
+            signed = sigv4.SignedRequest(method=method, path=raw_path, query=query, headers=headers, body=body,
+                                         now=self.deps.clock())
+            parts = None
+            if version in QUERY_BY_VERSION:
+                service = QUERY_BY_VERSION[version]
+            else:
+                parts = sigv4.parse_authorization(signed)
+                service = QUERY_BY_SIGNING_NAME.get(parts.service, _FALLBACK)
+            if action in NOT_SERVED_YET and service.name == "sts":
+                raise InvalidAction(f"{action} is not supported by this server yet; sign in through an "
+                                    "identity provider is planned for a later release.")
+            caller = await self.auth.authenticate(signed, service.signing_name, parts)
+            if not action:
+                raise MissingAction("Missing Action")
+            operation = service.operations.get(action)
+            if operation is None:
+                raise InvalidAction(f"Could not find operation {action} for version "
+                                    f"{version or 'NO_VERSION_SPECIFIED'}")
+            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
+                            key_changed=self.auth.keys.forget)
+            result = await run(operation, call, QueryRequest(call, Input(params, operation.inputs), request_id))
+            return 200, xml.response(action, _namespace(service), result, request_id), request_id
+        except sigv4.SigV4Error as exc:
+            return exc.status, xml.error(exc.code, exc.message, request_id, _namespace(service)), request_id
+        except AwsError as exc:
+            return exc.status, _error(exc, request_id, service), request_id
+        except VestibuleError as exc:
+            wire = translate(exc, DOMAIN_ERRORS)
+            if wire is not None:
+                return wire.status, _error(wire, request_id, service), request_id
+            log.exception("unmapped domain error (request %s)", request_id)
+        except Exception:
+            log.exception("internal error (request %s)", request_id)
+        failure = ServiceFailure("An internal error occurred; the request ID identifies it in the server log.")
+        return 500, _error(failure, request_id, service), request_id
+
+
+def _namespace(service: Service) -> str:
+    return service.namespace or ""
+
+
+def _error(exc: AwsError, request_id: str, service: Service) -> str:
+    return xml.error(exc.code, exc.message, request_id, _namespace(service), exc.sender_fault)

@@ -1,0 +1,124 @@
+"""Query-protocol error codes (IAM and STS), and the one table from domain errors to them."""
+
+from __future__ import annotations
+
+from ... import errors as domain
+from ..errors import AwsError, DomainMapping
+
+
+class _Sender(AwsError):
+    status = 400
+
+
+class ValidationError(_Sender):
+    code = "ValidationError"
+
+
+class InvalidInput(_Sender):
+    code = "InvalidInput"
+
+
+class InvalidParameterValue(_Sender):
+    code = "InvalidParameterValue"
+
+
+class MalformedQueryString(_Sender):
+    code = "MalformedQueryString"
+
+
+class MissingParameter(_Sender):
+    code = "MissingParameter"
+
+
+class InvalidAction(_Sender):
+    code = "InvalidAction"
+
+
+class MissingAction(_Sender):
+    code = "MissingAction"
+
+
+class MalformedPolicyDocument(_Sender):
+    code = "MalformedPolicyDocument"
+
+
+class PasswordPolicyViolation(_Sender):
+    code = "PasswordPolicyViolation"
+
+
+class InvalidUserType(_Sender):
+    code = "InvalidUserType"
+
+
+class UnmodifiableEntity(_Sender):
+    code = "UnmodifiableEntity"
+
+
+class Throttling(_Sender):
+    code = "Throttling"
+
+
+class NoSuchEntity(AwsError):
+    code = "NoSuchEntity"
+    status = 404
+
+
+class EntityAlreadyExists(AwsError):
+    code = "EntityAlreadyExists"
+    status = 409
+
+
+class LimitExceeded(AwsError):
+    code = "LimitExceeded"
+    status = 409
+
+
+class DeleteConflict(AwsError):
+    code = "DeleteConflict"
+    status = 409
+
+
+class InvalidAuthenticationCode(AwsError):
+    code = "InvalidAuthenticationCode"
+    status = 403
+
+
+class AccessDenied(AwsError):
+    code = "AccessDenied"
+    status = 403
+
+
+class ServiceFailure(AwsError):
+    code = "ServiceFailure"
+    status = 500
+    sender_fault = False
+
+
+def _password_violation(exc: domain.VestibuleError) -> AwsError:
+    problems = exc.problems if isinstance(exc, domain.PasswordRejected) else []
+    return PasswordPolicyViolation("Password does not conform to the account password policy: "
+                                   + ", ".join(p.split(".", 1)[1].replace("_", " ") for p in problems) + ".")
+
+
+def _message(exc: domain.VestibuleError) -> str:
+    if isinstance(exc, (domain.InvalidInput, domain.AlreadyExists)):
+        return exc.message
+    return exc.detail or exc.code
+
+
+DOMAIN_ERRORS: DomainMapping = {
+    domain.NotFound: lambda e: NoSuchEntity(_message(e)),
+    domain.AlreadyExists: lambda e: EntityAlreadyExists(_message(e)),
+    domain.LimitExceeded: lambda e: LimitExceeded(_message(e)),
+    domain.InUse: lambda e: DeleteConflict(_message(e)),
+    domain.PermissionDenied: lambda e: AccessDenied(_message(e)),
+    domain.InvalidPolicy: lambda e: MalformedPolicyDocument(_message(e)),
+    domain.InvalidMfaCode: lambda e: InvalidAuthenticationCode(_message(e)),
+    domain.InvalidInput: lambda e: InvalidInput(_message(e)),
+    domain.InvalidValue: lambda e: ValidationError(_message(e)),
+    domain.UnknownReference: lambda e: InvalidParameterValue(_message(e)),
+    domain.WrongPrincipalType: lambda e: InvalidUserType(_message(e)),
+    domain.PasswordRejected: _password_violation,
+    domain.PasswordsDiffer: lambda e: InvalidInput("The passwords do not match."),
+    domain.NotSupported: lambda e: InvalidAction(_message(e)),
+}

@@ -1,0 +1,65 @@
+"""IAM roles and their trust policies."""
+
+from __future__ import annotations
+
+from ....services.iam import roles
+from ...members import integer, text
+from ..request import QueryRequest
+from ..xml import Result
+from .members import PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_NAME, TAGS, listing
+from .shapes import page, role_shape, tags_of
+from .table import IAM
+
+ROLE = ROLE_NAME.required()
+DESCRIPTION = text("Description", None, 1000, r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*")
+MAX_SESSION = integer("MaxSessionDuration", 3600, 43200)
+
+
+@IAM.operation("CreateRole", action="iam:CreateRole", audit="CreateRole", inputs=(
+    PATH, ROLE, POLICY_DOCUMENT.named("AssumeRolePolicyDocument").required(), DESCRIPTION, MAX_SESSION, TAGS))
+async def create_role(q: QueryRequest) -> Result:
+    tags = tags_of(q)
+    role = await roles.create_role(q.call, roles.NewRole(
+        name=q.input.required("RoleName"), path=q.input.text("Path") or "/",
+        trust_policy=q.input.required("AssumeRolePolicyDocument"), description=q.input.text("Description") or "",
+        max_session_duration=q.input.integer("MaxSessionDuration") or 3600, tags=tags))
+    return {"Role": role_shape(role, tags)}
+
+
+@IAM.operation("GetRole", action="iam:GetRole", inputs=(ROLE,))
+async def get_role(q: QueryRequest) -> Result:
+    role, tags = await roles.get_role(q.call, q.input.required("RoleName"))
+    return {"Role": role_shape(role, tags)}
+
+
+@IAM.operation("ListRoles", action="iam:ListRoles", inputs=listing(PATH_PREFIX))
+async def list_roles(q: QueryRequest) -> Result:
+    items, extra = page(q, await roles.list_roles(q.call, q.input.text("PathPrefix") or "/"))
+    return {"Roles": [role_shape(r) for r in items], **extra}
+
+
+@IAM.operation("UpdateRole", action="iam:UpdateRole", audit="UpdateRole", inputs=(ROLE, DESCRIPTION, MAX_SESSION))
+async def update_role(q: QueryRequest) -> Result:
+    await roles.update_role(q.call, q.input.required("RoleName"), q.input.text("Description"),
+                            q.input.integer("MaxSessionDuration"))
+    return {}  # the model has an (empty) UpdateRoleResult, which botocore's parser requires
+
+
+@IAM.operation("UpdateRoleDescription", action="iam:UpdateRoleDescription", audit="UpdateRoleDescription",
+               inputs=(ROLE, DESCRIPTION.required()))
+async def update_role_description(q: QueryRequest) -> Result:
+    role = await roles.update_role(q.call, q.input.required("RoleName"), q.input.required("Description"), None)
+    return {"Role": role_shape(role)}
+
+
+@IAM.operation("UpdateAssumeRolePolicy", action="iam:UpdateAssumeRolePolicy", audit="UpdateAssumeRolePolicy",
+               inputs=(ROLE, POLICY_DOCUMENT.required()))
+async def update_assume_role_policy(q: QueryRequest) -> Result:
+    await roles.update_trust_policy(q.call, q.input.required("RoleName"), q.input.required("PolicyDocument"))
+    return None
+
+
+@IAM.operation("DeleteRole", action="iam:DeleteRole", audit="DeleteRole", inputs=(ROLE,))
+async def delete_role(q: QueryRequest) -> Result:
+    await roles.delete_role(q.call, q.input.required("RoleName"))
+    return None

@@ -1,0 +1,104 @@
+"""IAM answers in the shapes botocore's model describes, and the inputs every IAM area reads alike
+(tags, pages)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import TypeVar
+from urllib.parse import quote
+
+from ....core import arns
+from ....services.iam.common import TagPairs
+from ....services.iam.policies import PolicyInfo
+from ....services.iam.records import Account, IamGroup, IamRole, IamUser
+from ..errors import InvalidInput, ValidationError
+from ..request import QueryRequest
+from ..xml import Timestamp, XmlValue
+
+Item = TypeVar("Item")
+Shape = dict[str, XmlValue]
+_TAG_EXTRA = frozenset("_.:/=+-@")
+
+
+def tags_shape(tags: TagPairs) -> list[XmlValue]:
+    return [{"Key": key, "Value": value} for key, value in tags]
+
+
+def user_shape(user: IamUser, tags: TagPairs | None = None) -> Shape:
+    shape: Shape = {"Path": user.path, "UserName": user.name, "UserId": user.id,
+                    "Arn": arns.user_arn(user.account_id, user.name, user.path),
+                    "CreateDate": Timestamp(user.created_at)}
+    if user.password_last_used_at:
+        shape["PasswordLastUsed"] = Timestamp(user.password_last_used_at)
+    if tags:
+        shape["Tags"] = tags_shape(tags)
+    return shape
+
+
+def root_shape(account: Account, *, with_path: bool = False) -> Shape:
+    shape: Shape = {"UserId": account.id, "Arn": arns.root_arn(account.id), "CreateDate": Timestamp(account.created_at)}
+    return {"Path": "/", "UserName": account.id, **shape} if with_path else shape
+
+
+def group_shape(group: IamGroup) -> Shape:
+    return {"Path": group.path, "GroupName": group.name, "GroupId": group.id,
+            "Arn": arns.group_arn(group.account_id, group.name, group.path), "CreateDate": Timestamp(group.created_at)}
+
+
+def role_shape(role: IamRole, tags: TagPairs | None = None) -> Shape:
+    shape: Shape = {
+        "Path": role.path, "RoleName": role.name, "RoleId": role.id,
+        "Arn": arns.role_arn(role.account_id, role.name, role.path), "CreateDate": Timestamp(role.created_at),
+        "AssumeRolePolicyDocument": quote(role.trust_policy, safe=""),
+        "MaxSessionDuration": role.max_session_duration,
+    }
+    if role.description:
+        shape["Description"] = role.description
+    if tags:
+        shape["Tags"] = tags_shape(tags)
+    if role.last_used_at:
+        shape["RoleLastUsed"] = {"LastUsedDate": Timestamp(role.last_used_at), "Region": "us-east-1"}
+    return shape
+
+
+def policy_shape(policy: PolicyInfo) -> Shape:
+    shape: Shape = {"PolicyName": policy.name, "PolicyId": policy.policy_id, "Arn": policy.arn, "Path": policy.path,
+                    "DefaultVersionId": "v1", "AttachmentCount": policy.attachments,
+                    "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
+                    "CreateDate": Timestamp(policy.created_at), "UpdateDate": Timestamp(policy.updated_at)}
+    if policy.description:
+        shape["Description"] = policy.description
+    return shape
+
+
+def page(q: QueryRequest, items: Sequence[Item]) -> tuple[Sequence[Item], Shape]:
+    """Marker/MaxItems pagination; the marker is the index of the next item."""
+    marker = q.input.text("Marker")
+    start = int(marker) if marker and marker.isdigit() else 0
+    limit = q.input.integer("MaxItems") or 100
+    more = start + limit < len(items)
+    extra: Shape = {"IsTruncated": more}
+    if more:
+        extra["Marker"] = str(start + limit)
+    return items[start:start + limit], extra
+
+
+def _tag_text_ok(value: str) -> bool:
+    """The model's tag pattern `[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*`."""
+    return all(unicodedata.category(c)[0] in "LZN" or c in _TAG_EXTRA for c in value)
+
+
+def tags_of(q: QueryRequest) -> TagPairs:
+    out = []
+    for index, item in enumerate(q.input.structs("Tags"), start=1):
+        key, value = item.get("Key"), item.get("Value", "")
+        if not key or len(key) > 128 or len(value) > 256:
+            raise InvalidInput("Each tag needs a Key of 1-128 characters and a Value of at most 256.")
+        for field, checked in (("key", key), ("value", value)):
+            if not _tag_text_ok(checked):
+                raise ValidationError(f"1 validation error detected: Value at 'tags.{index}.member.{field}' failed "
+                                      "to satisfy constraint: Member must satisfy regular expression pattern: "
+                                      "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*")
+        out.append((key, value))
+    return out

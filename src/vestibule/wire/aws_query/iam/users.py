@@ -1,0 +1,65 @@
+"""IAM users and their tags."""
+
+from __future__ import annotations
+
+from ....services.iam import users
+from ..request import QueryRequest
+from ..xml import Result
+from .members import EXISTING_USER_NAME, PATH, PATH_PREFIX, TAG_KEYS, TAGS, USER_NAME, listing
+from .shapes import page, root_shape, tags_of, tags_shape, user_shape
+from .table import IAM
+
+
+@IAM.operation("CreateUser", action="iam:CreateUser", audit="CreateUser", inputs=(PATH, USER_NAME.required(), TAGS))
+async def create_user(q: QueryRequest) -> Result:
+    tags = tags_of(q)
+    user = await users.create_user(q.call, q.input.required("UserName"), q.input.text("Path") or "/", tags)
+    return {"User": user_shape(user, tags)}
+
+
+@IAM.operation("GetUser", action="iam:GetUser", inputs=(EXISTING_USER_NAME,))
+async def get_user(q: QueryRequest) -> Result:
+    found = await users.get_user(q.call, q.input.text("UserName"))
+    return {"User": user_shape(found.user, found.tags) if found.user else root_shape(found.account)}
+
+
+@IAM.operation("ListUsers", action="iam:ListUsers", inputs=listing(PATH_PREFIX))
+async def list_users(q: QueryRequest) -> Result:
+    items, extra = page(q, await users.list_users(q.call, q.input.text("PathPrefix") or "/"))
+    return {"Users": [user_shape(u) for u in items], **extra}
+
+
+@IAM.operation("UpdateUser", action="iam:UpdateUser", audit="UpdateUser", inputs=(
+    EXISTING_USER_NAME.required(), PATH.named("NewPath"), USER_NAME.named("NewUserName")))
+async def update_user(q: QueryRequest) -> Result:
+    await users.update_user(q.call, q.input.required("UserName"), q.input.text("NewUserName"),
+                            q.input.text("NewPath"))
+    return None
+
+
+@IAM.operation("DeleteUser", action="iam:DeleteUser", audit="DeleteUser", inputs=(EXISTING_USER_NAME.required(),))
+async def delete_user(q: QueryRequest) -> Result:
+    await users.delete_user(q.call, q.input.required("UserName"))
+    return None
+
+
+@IAM.operation("TagUser", action="iam:TagUser", audit="TagUser", inputs=(
+    EXISTING_USER_NAME.required(), TAGS.required()))
+async def tag_user(q: QueryRequest) -> Result:
+    await users.tag_user(q.call, q.input.required("UserName"), tags_of(q))
+    return None
+
+
+@IAM.operation("UntagUser", action="iam:UntagUser", audit="UntagUser", inputs=(
+    EXISTING_USER_NAME.required(), TAG_KEYS.required()))
+async def untag_user(q: QueryRequest) -> Result:
+    await users.untag_user(q.call, q.input.required("UserName"), q.input.strings("TagKeys"))
+    return None
+
+
+@IAM.operation("ListUserTags", action="iam:ListUserTags", inputs=listing(EXISTING_USER_NAME.required()))
+async def list_user_tags(q: QueryRequest) -> Result:
+    items, extra = page(q, await users.list_user_tags(q.call, q.input.required("UserName")))
+    return {"Tags": tags_shape(list(items)), **extra}
+
+

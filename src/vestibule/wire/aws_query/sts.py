@@ -1,0 +1,74 @@
+"""STS over the query protocol: caller identity, session tokens, role assumption, federation tokens."""
+
+from __future__ import annotations
+
+from ...services import sts
+from ...services.temporary_credentials import Issued
+from ..members import integer, structure_list, text
+from .request import QueryRequest, QueryTable
+from .xml import Result, Timestamp, XmlValue
+
+STS: QueryTable = QueryTable()
+
+ACCESS_KEY_ID = text("AccessKeyId", 16, 128, r"[\w]*")
+DURATION = integer("DurationSeconds", 900, 129600)
+SERIAL = text("SerialNumber", 9, 256, r"[\w+=/:,.@-]*")
+TOKEN_CODE = text("TokenCode", 6, 6, r"[\d]*")
+SESSION_POLICY = text("Policy", 1, 2048, r"[\u0009\u000A\u000D\u0020-\u00FF]+")
+POLICY_ARNS = structure_list("PolicyArns")
+
+
+def _credentials(issued: Issued) -> dict[str, XmlValue]:
+    return {"AccessKeyId": issued.access_key_id, "SecretAccessKey": issued.secret_access_key,
+            "SessionToken": issued.session_token, "Expiration": Timestamp(issued.expires_at)}
+
+
+def _session_policy(q: QueryRequest) -> sts.SessionPolicy:
+    return sts.SessionPolicy(q.input.text("Policy"),
+                             tuple(m.get("arn") or "" for m in q.input.structs("PolicyArns")))
+
+
+def _mfa(q: QueryRequest) -> sts.MfaProof | None:
+    return sts.mfa_proof(q.input.text("SerialNumber"), q.input.text("TokenCode"))
+
+
+@STS.operation("GetCallerIdentity", action=None)
+async def get_caller_identity(q: QueryRequest) -> Result:
+    caller = q.call.caller
+    return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
+
+
+@STS.operation("GetAccessKeyInfo", action=None, inputs=(ACCESS_KEY_ID.required(),))
+async def get_access_key_info(q: QueryRequest) -> Result:
+    return {"Account": await sts.get_access_key_info(q.call, q.input.required("AccessKeyId"))}
+
+
+@STS.operation("GetSessionToken", action=None, audit="GetSessionToken", inputs=(DURATION, SERIAL, TOKEN_CODE))
+async def get_session_token(q: QueryRequest) -> Result:
+    issued = await sts.get_session_token(q.call, q.input.integer("DurationSeconds"), _mfa(q))
+    return {"Credentials": _credentials(issued)}
+
+
+@STS.operation("AssumeRole", action="sts:AssumeRole", audit="AssumeRole", inputs=(
+    text("RoleArn", 20, 2048).required(), text("RoleSessionName", 2, 64, r"[\w+=,.@-]*").required(),
+    POLICY_ARNS, SESSION_POLICY, integer("DurationSeconds", 900, 43200),
+    text("ExternalId", 2, 1224, r"[\w+=,.@:\/-]*"), SERIAL, TOKEN_CODE))
+async def assume_role(q: QueryRequest) -> Result:
+    request = sts.AssumeRoleRequest(
+        role_arn=q.input.required("RoleArn"), session_name=q.input.required("RoleSessionName"),
+        duration=q.input.integer("DurationSeconds"), external_id=q.input.text("ExternalId"), mfa=_mfa(q),
+        policy=_session_policy(q))
+    session = await sts.assume_role(q.call, request)
+    return {"Credentials": _credentials(session.credentials),
+            "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
+            "PackedPolicySize": session.packed_policy_size}
+
+
+@STS.operation("GetFederationToken", action="sts:GetFederationToken", audit="GetFederationToken", inputs=(
+    text("Name", 2, 32, r"[\w+=,.@-]*").required(), SESSION_POLICY, POLICY_ARNS, DURATION))
+async def get_federation_token(q: QueryRequest) -> Result:
+    session = await sts.get_federation_token(q.call, q.input.required("Name"), q.input.integer("DurationSeconds"),
+                                             _session_policy(q))
+    return {"Credentials": _credentials(session.credentials),
+            "FederatedUser": {"FederatedUserId": session.federated_user_id, "Arn": session.arn},
+            "PackedPolicySize": session.packed_policy_size}

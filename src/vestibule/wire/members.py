@@ -1,0 +1,63 @@
+"""Input members as botocore's service models declare them: name, type, required, length or value range,
+pattern, enum. An operation lists the members it reads; the endpoint validates them all before the handler
+runs, and the contract test compares every declaration with the model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Literal
+
+MemberType = Literal["string", "integer", "boolean", "list", "structure-list"]
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    type: MemberType = "string"
+    min: int | None = None
+    max: int | None = None
+    pattern: str | None = None  # the model's pattern, verbatim (Java syntax)
+    enum: tuple[str, ...] = ()
+    is_required: bool = False
+
+    def required(self) -> Member:
+        return replace(self, is_required=True)
+
+    def named(self, name: str) -> Member:
+        return replace(self, name=name)
+
+    @cached_property
+    def matcher(self) -> re.Pattern[str] | None:
+        """The pattern for Python: Java's `\\w` and `\\d` are ASCII-only, so is this."""
+        return re.compile(self.pattern, re.ASCII) if self.pattern is not None else None
+
+    @property
+    def wire_name(self) -> str:
+        """The member as AWS names it in validation messages (`userName`)."""
+        return self.name[0].lower() + self.name[1:]
+
+
+def text(name: str, low: int | None = None, high: int | None = None, pattern: str | None = None) -> Member:
+    return Member(name, "string", low, high, pattern)
+
+
+def integer(name: str, low: int | None = None, high: int | None = None) -> Member:
+    return Member(name, "integer", low, high)
+
+
+def boolean(name: str) -> Member:
+    return Member(name, "boolean")
+
+
+def enum(name: str, *values: str) -> Member:
+    return Member(name, "string", enum=values)
+
+
+def string_list(name: str, high: int | None = None) -> Member:
+    return Member(name, "list", None, high)
+
+
+def structure_list(name: str, high: int | None = None) -> Member:
+    return Member(name, "structure-list", None, high)

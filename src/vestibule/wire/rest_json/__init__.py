@@ -1,0 +1,1 @@
+"""AWS REST-JSON (the method and path name the operation): the SSO portal and SSO-OIDC."""
