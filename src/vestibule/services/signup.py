@@ -79,12 +79,7 @@ async def verify(deps: Deps, client: Client, flow_id: str, code: str,
     if isinstance(result, Failed) and result.expired:
         raise CodeExpired()
     async with deps.store.unit() as uow:
-        if not isinstance(result, Verified):
-            flow.fail_attempt(now)
-            await flows.save(uow, flow)
-            await audit.record(uow, at=now, event="SignUp", result="Failure", client=client, reason="wrong code")
-            signed_in = None
-        else:
+        if isinstance(result, Verified):
             created = await accounts.create_account(
                 deps, uow, email=flow.payload.email, password="", name=flow.payload.account_name,
                 client=client, via="signup", password_hash=flow.payload.password_hash,
@@ -94,6 +89,8 @@ async def verify(deps: Deps, client: Client, flow_id: str, code: str,
             signed_in = await complete_sign_in(uow, session_policy(deps), principal=root_principal(account),
                                                client=client, method="signup", mfa_used=False, flow=flow,
                                                previous_session=previous_session)
-    if signed_in is None:
-        raise InvalidCode()
-    return signed_in, created
+            return signed_in, created
+        flow.fail_attempt(now)
+        await flows.save(uow, flow)
+        await audit.record(uow, at=now, event="SignUp", result="Failure", client=client, reason="wrong code")
+    raise InvalidCode()
