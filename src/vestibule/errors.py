@@ -95,6 +95,12 @@ class SignupDisabled(VestibuleError):
     code = "signup.disabled"
 
 
+class SessionPolicyTooLarge(VestibuleError):
+    """A session policy over the packed size STS allows (AWS: PackedPolicyTooLarge)."""
+
+    code = "policy.session_too_large"
+
+
 class InUse(VestibuleError):
     """The entity cannot be deleted or changed while something still refers to it."""
 

@@ -1,5 +1,5 @@
 """The per-process access-key cache: one lookup per key at a time, stale answers while refreshing,
-and `forget` applying at once."""
+`forget` applying at once, and key changes reaching it through the invalidation bus."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 from vestibule.runtime import Runtime
 from vestibule.services import access_keys, accounts
 from vestibule.services.aws_identity import KeyDirectory, KeyRecord
+from vestibule.services.invalidation import ACCESS_KEY
 
 
 async def _key(runtime: Runtime) -> str:
@@ -53,3 +54,42 @@ async def test_forget_applies_at_once(runtime: Runtime) -> None:
     directory.forget(key_id)
     refreshed = await directory.lookup(key_id)
     assert refreshed is not None and not refreshed.active
+
+
+async def test_deactivating_or_deleting_a_key_reaches_the_directory_through_the_bus(runtime: Runtime) -> None:
+    """No caller calls `forget`: the access-key service publishes ("access-key", key ID) once committed and
+    the directory, subscribed to the bus, forgets it."""
+    key_id = await _key(runtime)
+    directory = KeyDirectory(runtime.deps, ttl=3600)
+    heard: list[str] = []
+    runtime.deps.bus.subscribe(ACCESS_KEY, heard.append)
+    record = await directory.lookup(key_id)
+    assert record is not None and record.active
+    owner = record.caller.principal_key
+    async with runtime.deps.store.unit() as uow:
+        await access_keys.set_status(runtime.deps, uow, key_id, owner, "Inactive")
+        assert heard == []  # not before the commit: another node could re-read the old row
+    assert heard == [key_id]
+    refreshed = await directory.lookup(key_id)
+    assert refreshed is not None and not refreshed.active
+    async with runtime.deps.store.unit() as uow:
+        await access_keys.delete(runtime.deps, uow, key_id, owner)
+    assert heard == [key_id, key_id] and await directory.lookup(key_id) is None
+
+
+async def test_a_change_that_rolls_back_publishes_nothing(runtime: Runtime) -> None:
+    key_id = await _key(runtime)
+    directory = KeyDirectory(runtime.deps, ttl=3600)
+    heard: list[str] = []
+    runtime.deps.bus.subscribe(ACCESS_KEY, heard.append)
+    record = await directory.lookup(key_id)
+    assert record is not None
+    try:
+        async with runtime.deps.store.unit() as uow:
+            await access_keys.set_status(runtime.deps, uow, key_id, record.caller.principal_key, "Inactive")
+            raise RuntimeError("abandon the change")
+    except RuntimeError:
+        pass
+    assert heard == []
+    cached = await directory.lookup(key_id)
+    assert cached is not None and cached.active

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from ..store.models import AccessKey
 from ..store.repositories import UnitOfWork
 from . import audit
 from .context import Client, Deps
+from .invalidation import ACCESS_KEY
 
 MAX_KEYS = 2
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -49,6 +51,11 @@ async def create(deps: Deps, uow: UnitOfWork, account_id: str, principal_key: st
     return NewKey(key_id, secret, "Active", now)
 
 
+def _forget_everywhere(deps: Deps, uow: UnitOfWork, key_id: str) -> None:
+    """Once committed, every process's key cache forgets `key_id` (at once here, over Redis elsewhere)."""
+    uow.after_commit(functools.partial(deps.bus.publish, ACCESS_KEY, key_id))
+
+
 async def require(uow: UnitOfWork, key_id: str, principal_key: str) -> AccessKey:
     key = await uow.access_keys.get(key_id)
     if key is None or key.principal_key != principal_key:
@@ -67,6 +74,7 @@ async def set_status(deps: Deps, uow: UnitOfWork, key_id: str, principal_key: st
         raise NotFound("Status must be Active or Inactive.")
     key = await require(uow, key_id, principal_key)
     key.status = status
+    _forget_everywhere(deps, uow, key_id)
     if audited:
         await audit.record(uow, at=deps.clock(), event="UpdateAccessKey", result="Success", client=client,
                            account_id=key.account_id, principal=actor, method=via, access_key_id=key_id,
@@ -77,6 +85,7 @@ async def delete(deps: Deps, uow: UnitOfWork, key_id: str, principal_key: str, *
                  actor: str = "", via: str = "console", audited: bool = True) -> None:
     key = await require(uow, key_id, principal_key)
     await uow.access_keys.delete(key)
+    _forget_everywhere(deps, uow, key_id)
     if audited:
         await audit.record(uow, at=deps.clock(), event="DeleteAccessKey", result="Success", client=client,
                            account_id=key.account_id, principal=actor, method=via, access_key_id=key_id)

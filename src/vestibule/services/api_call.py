@@ -5,7 +5,6 @@ the use case's own transaction. The endpoint then checks that both happened."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
@@ -29,7 +28,6 @@ class ApiCall:
     event: str | None
     source_ip: str = ""
     secure: bool = False
-    key_changed: Callable[[str], None] = lambda key_id: None
     authorized: bool = field(default=False, init=False)
     recorded: bool = field(default=False, init=False)
 

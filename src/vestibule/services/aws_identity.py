@@ -12,6 +12,7 @@ from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.tokens import token_matches
 from ..store.repositories import UnitOfWork
 from .context import Deps
+from .invalidation import ACCESS_KEY
 
 CACHE_SECONDS = 5.0
 CallerKind = Literal["root", "user", "assumed-role", "federated-user"]
@@ -64,7 +65,8 @@ class KeyDirectory:
 
     A cached answer is fresh for `ttl` seconds; after that it is still served (for at most `max_stale`
     more seconds) while one background lookup refreshes it, so a busy key never sends every in-flight
-    request to the database at once. Changes made through this process call `forget` and apply at once.
+    request to the database at once. Key changes are published on the invalidation bus ("access-key", key
+    ID) once committed; the directory subscribes and forgets, at once in this process, moments later in others.
     """
 
     def __init__(self, deps: Deps, ttl: float = CACHE_SECONDS, max_stale: float = 30.0) -> None:
@@ -74,10 +76,16 @@ class KeyDirectory:
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
         self._inflight: dict[str, asyncio.Future[KeyRecord | None]] = {}
         self._last_used: dict[str, float] = {}
+        deps.bus.subscribe(ACCESS_KEY, self.forget, on_gap=self.forget_all)
 
     def forget(self, key_id: str) -> None:
         self._cache.pop(key_id, None)
         self._inflight.pop(key_id, None)  # a lookup already running may have read the old row
+
+    def forget_all(self) -> None:
+        """After missed invalidations (a dropped Redis connection): nothing cached can be trusted."""
+        self._cache.clear()
+        self._inflight.clear()
 
     async def lookup(self, key_id: str) -> KeyRecord | None:
         now = time.monotonic()

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..core import arns
 from ..core import policy as engine
-from ..errors import InvalidValue, PermissionDenied, UnknownReference
+from ..errors import InvalidValue, PermissionDenied, SessionPolicyTooLarge, UnknownReference
 from ..store.repositories import UnitOfWork
 from . import authorization, mfa
 from .api_call import ApiCall
@@ -20,6 +20,7 @@ MAX_POLICY_ARNS = 10
 ROOT_SESSION_MAX = 3600
 USER_SESSION_MAX = 129600
 ROLE_CHAINING_MAX = 3600
+PACKED_POLICY_MAX = 2048
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class FederatedSession:
 
 
 def _packed_size(session_policy: str | None) -> int:
-    return 0 if session_policy is None else min(100, len(session_policy) * 100 // 2048)
+    return 0 if session_policy is None else min(100, len(session_policy) * 100 // PACKED_POLICY_MAX)
 
 
 def _denied(call: ApiCall, action: str, resource: str, explicit: bool = False) -> PermissionDenied:
@@ -143,6 +144,9 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
         raise denied
     if request.policy.document is not None:
         checked_document(request.policy.document)
+        if len(request.policy.document) > PACKED_POLICY_MAX:
+            raise SessionPolicyTooLarge(f"Packed policy consumes {len(request.policy.document) * 100 // 2048}% "
+                                        "of allotted space, please use smaller policy for this request.")
     account_id, role_name = target
     async with call.unit() as uow:
         session_policy = await _session_policy(uow, request.policy, account_id)

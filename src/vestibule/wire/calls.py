@@ -23,9 +23,8 @@ class UndeclaredBehaviour(Exception):
 
 
 def api_call(deps: Deps, caller: Caller, service: str, operation: Operation[Request, Reply], *, source_ip: str,
-             secure: bool, key_changed: Callable[[str], None]) -> ApiCall:
-    return ApiCall(deps, caller, service, operation.action, operation.audit, source_ip=source_ip, secure=secure,
-                   key_changed=key_changed)
+             secure: bool) -> ApiCall:
+    return ApiCall(deps, caller, service, operation.action, operation.audit, source_ip=source_ip, secure=secure)
 
 
 async def run(operation: Operation[Request, Reply], call: ApiCall, request: Request) -> Reply:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ...core import arns
 from ...core.principals import PrincipalKind, PrincipalRef
-from ...errors import NotFound
+from ...errors import InvalidValue, NotFound
 from ...store.models import AccessKey, IamUser
 from .. import access_keys
 from ..api_call import ApiCall
@@ -49,12 +49,13 @@ async def list_access_keys(call: ApiCall, user_name: str | None) -> OwnedKeys:
 
 
 async def update_access_key(call: ApiCall, user_name: str | None, key_id: str, status: str) -> None:
+    if status not in ("Active", "Inactive"):
+        raise InvalidValue(f"An access key can be made Active or Inactive, not {status}.")
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
         await access_keys.set_status(call.deps, uow, key_id, _owner(call, user).key, status, client=call.client,
                                      actor=call.caller.arn, via="api", audited=False)
         await call.record(uow, access_key_id=key_id, status=status)
-    call.key_changed(key_id)
 
 
 async def delete_access_key(call: ApiCall, user_name: str | None, key_id: str) -> None:
@@ -63,7 +64,6 @@ async def delete_access_key(call: ApiCall, user_name: str | None, key_id: str) -
         await access_keys.delete(call.deps, uow, key_id, _owner(call, user).key, client=call.client,
                                  actor=call.caller.arn, via="api", audited=False)
         await call.record(uow, access_key_id=key_id)
-    call.key_changed(key_id)
 
 
 async def last_used(call: ApiCall, key_id: str) -> LastUsed:

@@ -40,8 +40,7 @@ class JsonEndpoint:
             operation = service.operations.get(name)
             if operation is None:
                 raise UnknownOperationException(f"{service.name} does not serve {name or 'an empty operation'} yet.")
-            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
-                            key_changed=self.auth.keys.forget)
+            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure)
             reply = await run(operation, call, JsonRequest(call, JsonInput(parse_body(payload), operation.inputs),
                                                            request_id))
             return 200, dump(reply), request_id

@@ -64,8 +64,7 @@ class QueryEndpoint:
             if operation is None:
                 raise InvalidAction(f"Could not find operation {action} for version "
                                     f"{version or 'NO_VERSION_SPECIFIED'}")
-            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
-                            key_changed=self.auth.keys.forget)
+            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure)
             result = await run(operation, call, QueryRequest(call, Input(params, operation.inputs), request_id))
             return 200, xml.response(action, _namespace(service), result, request_id), request_id
         except sigv4.SigV4Error as exc:

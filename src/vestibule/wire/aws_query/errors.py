@@ -54,6 +54,10 @@ class UnmodifiableEntity(_Sender):
     code = "UnmodifiableEntity"
 
 
+class PackedPolicyTooLarge(_Sender):
+    code = "PackedPolicyTooLarge"
+
+
 class Throttling(_Sender):
     code = "Throttling"
 
@@ -121,4 +125,5 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.PasswordRejected: _password_violation,
     domain.PasswordsDiffer: lambda e: InvalidInput("The passwords do not match."),
     domain.NotSupported: lambda e: InvalidAction(_message(e)),
+    domain.SessionPolicyTooLarge: lambda e: PackedPolicyTooLarge(_message(e)),
 }

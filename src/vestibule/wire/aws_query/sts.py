@@ -14,8 +14,11 @@ ACCESS_KEY_ID = text("AccessKeyId", 16, 128, r"[\w]*")
 DURATION = integer("DurationSeconds", 900, 129600)
 SERIAL = text("SerialNumber", 9, 256, r"[\w+=/:,.@-]*")
 TOKEN_CODE = text("TokenCode", 6, 6, r"[\d]*")
-SESSION_POLICY = text("Policy", 1, 2048, r"[\u0009\u000A\u000D\u0020-\u00FF]+")
+FEDERATION_POLICY = text("Policy", 1, 2048, r"[\u0009\u000A\u000D\u0020-\u00FF]+")
+ROLE_SESSION_POLICY = text("Policy", 1, None, r"[\u0009\u000A\u000D\u0020-\u00FF]+")  # packed size checked
 POLICY_ARNS = structure_list("PolicyArns")
+# the model's arnType pattern, verbatim: Java reads `\u10000` as U+1000 then "0", and so does Python
+ROLE_ARN_PATTERN = r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"
 
 
 def _credentials(issued: Issued) -> dict[str, XmlValue]:
@@ -50,8 +53,8 @@ async def get_session_token(q: QueryRequest) -> Result:
 
 
 @STS.operation("AssumeRole", action="sts:AssumeRole", audit="AssumeRole", inputs=(
-    text("RoleArn", 20, 2048).required(), text("RoleSessionName", 2, 64, r"[\w+=,.@-]*").required(),
-    POLICY_ARNS, SESSION_POLICY, integer("DurationSeconds", 900, 43200),
+    text("RoleArn", 20, 2048, ROLE_ARN_PATTERN).required(), text("RoleSessionName", 2, 64, r"[\w+=,.@-]*").required(),
+    POLICY_ARNS, ROLE_SESSION_POLICY, integer("DurationSeconds", 900, 43200),
     text("ExternalId", 2, 1224, r"[\w+=,.@:\/-]*"), SERIAL, TOKEN_CODE))
 async def assume_role(q: QueryRequest) -> Result:
     request = sts.AssumeRoleRequest(
@@ -65,7 +68,7 @@ async def assume_role(q: QueryRequest) -> Result:
 
 
 @STS.operation("GetFederationToken", action="sts:GetFederationToken", audit="GetFederationToken", inputs=(
-    text("Name", 2, 32, r"[\w+=,.@-]*").required(), SESSION_POLICY, POLICY_ARNS, DURATION))
+    text("Name", 2, 32, r"[\w+=,.@-]*").required(), FEDERATION_POLICY, POLICY_ARNS, DURATION))
 async def get_federation_token(q: QueryRequest) -> Result:
     session = await sts.get_federation_token(q.call, q.input.required("Name"), q.input.integer("DurationSeconds"),
                                              _session_policy(q))

@@ -49,8 +49,7 @@ class RestJsonEndpoint:
                 signed = sigv4.SignedRequest(method=method, path=raw_path, query=query, headers=headers,
                                              body=payload, now=self.deps.clock())
                 caller = await self.auth.authenticate(signed, service.signing_name)
-                call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
-                                key_changed=self.auth.keys.forget)
+                call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure)
             request = RestRequest(self.deps, call, dict(parse_qsl(query, keep_blank_values=True)),
                                   {k.lower(): v for k, v in headers}, parse_body(payload), client_ip, request_id)
             reply = await (run(operation, call, request) if call is not None else operation.handler(request))

@@ -33,7 +33,7 @@ async def list_access_keys(q: QueryRequest) -> Result:
 
 
 @IAM.operation("UpdateAccessKey", action="iam:UpdateAccessKey", audit="UpdateAccessKey", inputs=(
-    EXISTING_USER_NAME, KEY_ID, enum("Status", "Active", "Inactive").required()))
+    EXISTING_USER_NAME, KEY_ID, enum("Status", "Active", "Inactive", "Expired").required()))
 async def update_access_key(q: QueryRequest) -> Result:
     await access_keys.update_access_key(q.call, q.input.text("UserName"), q.input.required("AccessKeyId"),
                                         q.input.required("Status"))

@@ -7,7 +7,7 @@ from ....services.iam.login_profiles import LoginProfile
 from ...members import boolean
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
-from .members import EXISTING_USER_NAME, PASSWORD, USER_NAME
+from .members import PASSWORD, USER_NAME
 from .table import IAM
 
 RESET = boolean("PasswordResetRequired")
@@ -26,21 +26,21 @@ async def create_login_profile(q: QueryRequest) -> Result:
     return {"LoginProfile": _profile(profile)}
 
 
-@IAM.operation("GetLoginProfile", action="iam:GetLoginProfile", inputs=(EXISTING_USER_NAME,))
+@IAM.operation("GetLoginProfile", action="iam:GetLoginProfile", inputs=(USER_NAME,))
 async def get_login_profile(q: QueryRequest) -> Result:
     return {"LoginProfile": _profile(await login_profiles.get_profile(q.call, q.input.text("UserName")))}
 
 
 @IAM.operation("UpdateLoginProfile", action="iam:UpdateLoginProfile", audit="UpdateLoginProfile",
-               inputs=(EXISTING_USER_NAME, PASSWORD, RESET))
+               inputs=(USER_NAME.required(), PASSWORD, RESET))
 async def update_login_profile(q: QueryRequest) -> Result:
-    await login_profiles.update_profile(q.call, q.input.text("UserName"), q.input.text("Password"),
+    await login_profiles.update_profile(q.call, q.input.required("UserName"), q.input.text("Password"),
                                         q.input.boolean("PasswordResetRequired"))
     return None
 
 
 @IAM.operation("DeleteLoginProfile", action="iam:DeleteLoginProfile", audit="DeleteLoginProfile",
-               inputs=(EXISTING_USER_NAME,))
+               inputs=(USER_NAME,))
 async def delete_login_profile(q: QueryRequest) -> Result:
     await login_profiles.delete_profile(q.call, q.input.text("UserName"))
     return None

@@ -15,6 +15,8 @@ ROLE_NAME = text("RoleName", 1, 64, NAME)
 POLICY_NAME = text("PolicyName", 1, 128, NAME)
 PATH = text("Path", 1, 512, PATH_PATTERN)
 PATH_PREFIX = text("PathPrefix", 1, 512, r"\u002F[\u0021-\u007F]*")
+POLICY_PATH = text("Path", 1, 512, r"((/[A-Za-z0-9\.,\+@=_-]+)*)/")  # policyPathType
+POLICY_PATH_PREFIX = POLICY_PATH.named("PathPrefix")
 POLICY_ARN = text("PolicyArn", 20, 2048)
 POLICY_DOCUMENT = text("PolicyDocument", 1, 131072, DOCUMENT_PATTERN)
 SERIAL = text("SerialNumber", 9, 256, r"[\w+=/:,.@-]+")

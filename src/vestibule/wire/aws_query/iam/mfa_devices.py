@@ -6,7 +6,7 @@ from ....services.iam import mfa_devices
 from ...members import enum, text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
-from .members import AUTH_CODE, EXISTING_USER_NAME, NAME, PATH, SERIAL, listing
+from .members import AUTH_CODE, EXISTING_USER_NAME, NAME, PATH, SERIAL, USER_NAME, listing
 from .shapes import root_shape, user_shape
 from .table import IAM
 
@@ -19,7 +19,7 @@ def _codes(q: QueryRequest) -> tuple[str, str]:
 
 
 @IAM.operation("CreateVirtualMFADevice", action="iam:CreateVirtualMFADevice", audit="CreateVirtualMFADevice",
-               inputs=(PATH, text("VirtualMFADeviceName", 1, 226, NAME).required()))
+               inputs=(PATH, text("VirtualMFADeviceName", 1, None, NAME).required()))
 async def create_virtual_mfa_device(q: QueryRequest) -> Result:
     device = await mfa_devices.create_virtual_device(q.call, q.input.required("VirtualMFADeviceName"),
                                                      q.input.text("Path") or "/")
@@ -64,7 +64,7 @@ async def list_mfa_devices(q: QueryRequest) -> Result:
                             "EnableDate": Timestamp(d.enabled_at)} for d in devices], "IsTruncated": False}
 
 
-@IAM.operation("GetMFADevice", action="iam:GetMFADevice", inputs=(DEVICE, EXISTING_USER_NAME))
+@IAM.operation("GetMFADevice", action="iam:GetMFADevice", inputs=(DEVICE, USER_NAME))
 async def get_mfa_device(q: QueryRequest) -> Result:
     device = await mfa_devices.get_device(q.call, q.input.text("UserName"), q.input.required("SerialNumber"))
     shape: dict[str, XmlValue] = {"SerialNumber": device.serial, "EnableDate": Timestamp(device.enabled_at)}

@@ -13,12 +13,13 @@ from ..xml import Result, Timestamp
 from .members import (
     EXISTING_USER_NAME,
     GROUP_NAME,
-    PATH,
-    PATH_PREFIX,
     POLICY_ARN,
     POLICY_DOCUMENT,
     POLICY_NAME,
+    POLICY_PATH,
+    POLICY_PATH_PREFIX,
     ROLE_NAME,
+    USER_NAME,
     listing,
 )
 from .shapes import page, policy_shape
@@ -30,7 +31,7 @@ SCOPES: dict[str, Scope] = {"All": "All", "AWS": "AWS", "Local": "Local"}
 
 
 @IAM.operation("CreatePolicy", action="iam:CreatePolicy", audit="CreatePolicy", inputs=(
-    NAME, PATH.named("Path"), POLICY_DOCUMENT.required(), text("Description", None, 1000)))
+    NAME, POLICY_PATH, POLICY_DOCUMENT.required(), text("Description", None, 1000)))
 async def create_policy(q: QueryRequest) -> Result:
     created = await policies.create_policy(q.call, q.input.required("PolicyName"), q.input.text("Path") or "/",
                                            q.input.required("PolicyDocument"), q.input.text("Description") or "")
@@ -58,7 +59,7 @@ async def list_policy_versions(q: QueryRequest) -> Result:
 
 
 @IAM.operation("ListPolicies", action="iam:ListPolicies", inputs=listing(
-    enum("Scope", "All", "AWS", "Local"), boolean("OnlyAttached"), PATH_PREFIX))
+    enum("Scope", "All", "AWS", "Local"), boolean("OnlyAttached"), POLICY_PATH_PREFIX))
 async def list_policies(q: QueryRequest) -> Result:
     found = await policies.list_policies(q.call, SCOPES[q.input.text("Scope") or "All"],
                                          bool(q.input.boolean("OnlyAttached")), q.input.text("PathPrefix") or "/")
@@ -77,8 +78,10 @@ async def delete_policy(q: QueryRequest) -> Result:
 Handler = Callable[[QueryRequest], Awaitable[Result]]
 
 
-def _register(kind: EntityKind, noun: str, entity: Member) -> None:
-    member = entity.required()
+def _register(kind: EntityKind, noun: str, entity: Member, attaching: Member) -> None:
+    """`attaching` names the entity in Attach/Detach/ListAttached, `entity` in the inline policy operations
+    (for users the model gives them different length limits)."""
+    member, attach_member = entity.required(), attaching.required()
     name = member.name
 
     async def attach(q: QueryRequest) -> Result:
@@ -90,7 +93,9 @@ def _register(kind: EntityKind, noun: str, entity: Member) -> None:
         return None
 
     async def list_attached(q: QueryRequest) -> Result:
-        items, extra = page(q, await policies.list_attached(q.call, kind, q.input.required(name)))
+        prefix = q.input.text("PathPrefix") or "/"
+        attached = await policies.list_attached(q.call, kind, q.input.required(name))
+        items, extra = page(q, [p for p in attached if p.path.startswith(prefix)])
         return {"AttachedPolicies": [{"PolicyName": p.name, "PolicyArn": p.arn} for p in items], **extra}
 
     async def put_inline(q: QueryRequest) -> Result:
@@ -112,9 +117,9 @@ def _register(kind: EntityKind, noun: str, entity: Member) -> None:
         return {"PolicyNames": list(items), **extra}
 
     rows: tuple[tuple[str, Handler, bool, tuple[Member, ...]], ...] = (
-        (f"Attach{noun}Policy", attach, True, (member, ARN)),
-        (f"Detach{noun}Policy", detach, True, (member, ARN)),
-        (f"ListAttached{noun}Policies", list_attached, False, listing(member, PATH_PREFIX)),
+        (f"Attach{noun}Policy", attach, True, (attach_member, ARN)),
+        (f"Detach{noun}Policy", detach, True, (attach_member, ARN)),
+        (f"ListAttached{noun}Policies", list_attached, False, listing(attach_member, POLICY_PATH_PREFIX)),
         (f"Put{noun}Policy", put_inline, True, (member, NAME, POLICY_DOCUMENT.required())),
         (f"Get{noun}Policy", get_inline, False, (member, NAME)),
         (f"Delete{noun}Policy", delete_inline, True, (member, NAME)),
@@ -125,6 +130,6 @@ def _register(kind: EntityKind, noun: str, entity: Member) -> None:
                       inputs=inputs)(handler)
 
 
-_register("user", "User", EXISTING_USER_NAME)
-_register("group", "Group", GROUP_NAME)
-_register("role", "Role", ROLE_NAME)
+_register("user", "User", EXISTING_USER_NAME, USER_NAME)
+_register("group", "Group", GROUP_NAME, GROUP_NAME)
+_register("role", "Role", ROLE_NAME, ROLE_NAME)
