@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from botocore.loaders import Loader
 
-from vestibule.wire.aws_query.errors import AwsError as QueryError
 from vestibule.wire.aws_query.errors import ValidationError
 from vestibule.wire.aws_query.params import Input, QueryParams
+from vestibule.wire.errors import AwsError as QueryError
 from vestibule.wire.members import Member
 from vestibule.wire.operations import AnyOperation
 from vestibule.wire.services import SERVICES, Protocol, Service

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+
 from http_steps import (
     ROOT_EMAIL,
     ROOT_PASSWORD,
@@ -26,7 +27,6 @@ from http_steps import (
     use_clock,
 )
 from support import CaptchaAnswers, csrf_of, last_code
-
 from vestibule.cli import main
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox

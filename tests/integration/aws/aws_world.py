@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -19,8 +19,8 @@ import botocore.auth
 import botocore.config
 import pyotp
 import pytest
-from support import LiveServer
 
+from support import LiveServer
 from vestibule.services import access_keys, accounts, iam_users
 from vestibule.services.context import Deps
 
@@ -85,7 +85,7 @@ class AwsWorld:
     def deps(self) -> Deps:
         return self.live.runtime.deps
 
-    def run(self, fn: Callable[[Deps], Awaitable[T]]) -> T:
+    def run(self, fn: Callable[[Deps], Coroutine[Any, Any, T]]) -> T:
         """Run `fn(deps)` in the server's own event loop (its engine and connections live there)."""
         loop = self.live.server.servers[0].get_loop()
         return asyncio.run_coroutine_threadsafe(fn(self.deps), loop).result(60)

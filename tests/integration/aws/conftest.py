@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from integration.aws.aws_world import MASTER_KEY, Account, AwsWorld
 from support import CHEAP_HASH, start_live_server, stop_live_server
-
 from vestibule.services.mail import DevMailbox
 from vestibule.settings import Settings
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"

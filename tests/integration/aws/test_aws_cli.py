@@ -12,6 +12,7 @@ from typing import Any
 
 import pyotp
 import pytest
+
 from integration.aws.aws_world import Account, AwsWorld, Keys
 
 AWS = Path(sys.executable).parent / "aws"  # the `awscli` package is a test dependency (pyproject.toml)

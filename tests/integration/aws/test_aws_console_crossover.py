@@ -10,6 +10,7 @@ import httpx
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
+
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 from support import csrf_of
 

@@ -14,6 +14,7 @@ import botocore.credentials
 import httpx
 import pytest
 from botocore.exceptions import ClientError
+
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 
 STS_VERSION = "2011-06-15"

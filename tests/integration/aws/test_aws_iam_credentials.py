@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 
+from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 from vestibule.services.aws_identity import CACHE_SECONDS
 
 

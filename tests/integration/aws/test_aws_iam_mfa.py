@@ -9,6 +9,7 @@ from typing import Any
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
+
 from integration.aws.aws_world import Account, AwsWorld, error_code
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

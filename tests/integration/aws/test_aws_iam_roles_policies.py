@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from integration.aws.aws_world import Account, AwsWorld, error_code
 
 BUILTIN = ["AdministratorAccess", "IAMReadOnlyAccess", "IAMUserChangePassword", "ReadOnlyAccess", "IAMFullAccess"]
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 IAM_READ = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
-DOC = {"Version": "2012-10-17", "Statement": [{"Sid": "Read", "Effect": "Allow", "Action": ["iam:GetUser", "iam:ListUsers"],
-                                               "Resource": "*"}]}
+DOC: dict[str, Any] = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "Read", "Effect": "Allow", "Action": ["iam:GetUser", "iam:ListUsers"], "Resource": "*"}]}
 
 
 def _fails(code: str, call: Any, **kwargs: Any) -> ClientError:
@@ -33,7 +34,8 @@ def test_role_lifecycle(world: AwsWorld, account: Account) -> None:
     iam = world.iam(account.root)
     trust = _trust(f"arn:aws:iam::{account.account_id}:root")
     role = iam.create_role(RoleName="app", Path="/svc/", AssumeRolePolicyDocument=json.dumps(trust),
-                           Description="the app", MaxSessionDuration=7200, Tags=[{"Key": "env", "Value": "prod"}])["Role"]
+                           Description="the app", MaxSessionDuration=7200,
+                           Tags=[{"Key": "env", "Value": "prod"}])["Role"]
     assert role["Arn"] == f"arn:aws:iam::{account.account_id}:role/svc/app"
     assert role["RoleId"].startswith("AROA") and role["MaxSessionDuration"] == 7200
     assert role["AssumeRolePolicyDocument"] == trust  # botocore decodes the URL-encoded JSON

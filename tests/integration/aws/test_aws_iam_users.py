@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from botocore.exceptions import ClientError
+
 from integration.aws.aws_world import Account, AwsWorld, error_code
 
 CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"

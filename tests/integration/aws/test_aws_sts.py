@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from botocore.exceptions import ClientError
+
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -177,7 +178,8 @@ def test_assume_role_external_id_and_mfa_conditions(world: AwsWorld, account: Ac
                           TokenCode=totp.at(world.clock()))
     assert out["AssumedRoleUser"]["Arn"].endswith("assumed-role/guarded/mf")
     # MFA from a GetSessionToken session counts as well
-    mfa_session = Keys.of(sts.get_session_token(SerialNumber=serial, TokenCode=totp.at(world.clock() + 30))["Credentials"])
+    mfa_session = Keys.of(sts.get_session_token(SerialNumber=serial,
+                                                TokenCode=totp.at(world.clock() + 30))["Credentials"])
     assert world.sts(mfa_session).assume_role(RoleArn=guarded["Arn"], RoleSessionName="m2")["Credentials"]
 
 
