@@ -124,3 +124,13 @@ def test_a_user_enables_its_own_device(world: AwsWorld, account: Account) -> Non
     me.deactivate_mfa_device(UserName="carol", SerialNumber=serial)
     me.delete_virtual_mfa_device(SerialNumber=serial)
     assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+
+
+def test_enable_mfa_device_names_the_user_as_the_model_requires(world: AwsWorld, account: Account) -> None:
+    """Root MFA is enrolled on the console; the API's EnableMFADevice needs `UserName`, even from a client
+    that skips botocore's own parameter validation."""
+    lax = world.iam(account.root, validate=False)
+    serial = lax.create_virtual_mfa_device(VirtualMFADeviceName="rootish")["VirtualMFADevice"]["SerialNumber"]
+    err = _fails("ValidationError", lax.enable_mfa_device, SerialNumber=serial, AuthenticationCode1="123456",
+                 AuthenticationCode2="654321")
+    assert "'userName'" in err.response["Error"]["Message"]

@@ -390,3 +390,19 @@ def test_managed_session_policies(world: AwsWorld, account: Account) -> None:
         with pytest.raises(ClientError) as err:
             world.sts(keys).get_federation_token(Name="msp2", PolicyArns=[{"arn": arn}])
         assert error_code(err.value) == "InvalidParameterValue"
+
+
+def test_assume_role_session_policy_over_the_packed_size(world: AwsWorld, account: Account) -> None:
+    """The model puts no length limit on AssumeRole's `Policy`; STS refuses what does not pack."""
+    user = world.api_user(account, "packer")
+    role = world.iam(account.root).create_role(RoleName="packed",
+                                               AssumeRolePolicyDocument=trust(account.user_arn("packer")))["Role"]
+    statements = [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": f"arn:aws:iam::*:user/u{i:04d}"}
+                  for i in range(60)]
+    big = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    assert len(big) > 2048
+    with pytest.raises(ClientError) as err:
+        world.sts(user).assume_role(RoleArn=role["Arn"], RoleSessionName="ss", Policy=big)
+    assert error_code(err.value) == "PackedPolicyTooLarge"
+    small = json.dumps({"Version": "2012-10-17", "Statement": statements[:3]})
+    assert world.sts(user).assume_role(RoleArn=role["Arn"], RoleSessionName="ss", Policy=small)["PackedPolicySize"] > 0
