@@ -20,7 +20,6 @@ from vestibule.services.context import Client
 from vestibule.services.principals import load_ref
 from vestibule.services.signin.completion import complete_sign_in
 from vestibule.services.signin.methods import Attempt, Credential, Failed, NotResponsible, TotpMethod, Verified
-from vestibule.services.signin.steps import session_policy
 from vestibule.store.models import MfaDevice
 from vestibule.store.repositories import Conflict
 
@@ -68,7 +67,7 @@ async def _complete(runtime: Runtime, root: PrincipalRef, flow_id: str, method: 
         flow = await flows.load(uow, SPEC, flow_id)
         loaded = await load_ref(uow, root)
         assert loaded is not None
-        done = await complete_sign_in(uow, session_policy(runtime.deps), principal=loaded.principal, client=CLIENT,
+        done = await complete_sign_in(uow, runtime.deps.session_ports, principal=loaded.principal, client=CLIENT,
                                       method=method, mfa_used=False, flow=flow, previous_session=previous)
         return done.session.token
 

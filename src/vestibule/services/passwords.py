@@ -73,7 +73,8 @@ async def store_root_password(deps: Deps, uow: UnitOfWork, account: Account, new
     await uow.accounts.save()
 
 
-async def store_user_password(deps: Deps, uow: UnitOfWork, user: IamUser, new_hash: str, reset_required: bool = False) -> None:
+async def store_user_password(deps: Deps, uow: UnitOfWork, user: IamUser, new_hash: str,
+                              reset_required: bool = False) -> None:
     now = deps.clock()
     if user.password_hash:
         await uow.password_history.add(f"user:{user.id}", user.password_hash, now)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from dataclasses import dataclass
 
 from ..core.principals import PrincipalKind, PrincipalRef
 from ..core.tokens import hash_token, new_token
-from ..settings import Settings
 from ..store.models import Session
 from ..store.repositories import UnitOfWork
 from . import audit
-from .context import Client, Deps
+from .context import Client, Deps, SessionPorts
+from .invalidation import SESSION
 from .principals import Principal
 from .principals import load as load_principal
 
@@ -41,27 +41,12 @@ class SessionView:
         return self.expires_at
 
 
-@dataclass(frozen=True)
-class SessionPolicy:
-    """The session lifetimes a sign-in needs, and the clock."""
-
-    root_idle_seconds: int
-    idle_seconds: int
-    absolute_seconds: int
-    clock: Callable[[], float]
-
-    @classmethod
-    def of(cls, settings: Settings, clock: Callable[[], float]) -> SessionPolicy:
-        return cls(settings.root_session_idle_seconds, settings.session_idle_seconds,
-                   settings.session_absolute_seconds, clock)
-
-
-async def start(uow: UnitOfWork, policy: SessionPolicy, principal: PrincipalRef, account_id: str, client: Client,
+async def start(uow: UnitOfWork, ports: SessionPorts, principal: PrincipalRef, account_id: str, client: Client,
                 mfa_used: bool) -> NewSession:
-    now = policy.clock()
+    now = ports.clock()
     token = new_token()
-    idle = policy.root_idle_seconds if principal.kind == PrincipalKind.ROOT else policy.idle_seconds
-    expires = now + policy.absolute_seconds
+    idle = ports.root_idle_seconds if principal.kind == PrincipalKind.ROOT else ports.idle_seconds
+    expires = now + ports.absolute_seconds
     await uow.sessions.add(
         Session(
             id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
@@ -82,11 +67,11 @@ def _view(session: Session) -> SessionView:
                        session.expires_at, session.idle_seconds, session.mfa_used)
 
 
-async def current(deps: Deps, uow: UnitOfWork, token: str | None) -> SessionView | None:
+async def current(uow: UnitOfWork, ports: SessionPorts, token: str | None) -> SessionView | None:
     if not token:
         return None
     session = await uow.sessions.get(hash_token(token))
-    now = deps.clock()
+    now = ports.clock()
     if session is None or not is_alive(session, now):
         return None
     if now - session.last_seen_at >= TOUCH_EVERY:
@@ -95,10 +80,12 @@ async def current(deps: Deps, uow: UnitOfWork, token: str | None) -> SessionView
     return _view(session)
 
 
-async def end(uow: UnitOfWork, token: str, now: float) -> Session | None:
+async def end(uow: UnitOfWork, ports: SessionPorts, token: str) -> Session | None:
+    """Revoke the session behind `token`; once committed, every process hears of it."""
     session = await uow.sessions.get(hash_token(token)) if token else None
     if session is not None:
-        await uow.sessions.revoke(session.id_hash, now)
+        await uow.sessions.revoke(session.id_hash, ports.clock())
+        uow.after_commit(functools.partial(ports.bus.publish, SESSION, session.id_hash))
     return session
 
 
@@ -108,12 +95,12 @@ class SignedInSession:
     principal: Principal
 
 
-async def signed_in(deps: Deps, token: str | None) -> SignedInSession | None:
+async def signed_in(ports: SessionPorts, token: str | None) -> SignedInSession | None:
     """The live session behind a cookie and its principal, or None."""
     if not token:
         return None
-    async with deps.store.unit() as uow:
-        session = await current(deps, uow, token)
+    async with ports.store.unit() as uow:
+        session = await current(uow, ports, token)
         if session is None:
             return None
         loaded = await load_principal(uow, session.principal.key)
@@ -125,7 +112,7 @@ async def sign_out(deps: Deps, client: Client, token: str) -> None:
     if not token:
         return
     async with deps.store.unit() as uow:
-        session = await end(uow, token, deps.clock())
+        session = await end(uow, deps.session_ports, token)
         if session is not None:
             loaded = await load_principal(uow, session.principal_key)
             await audit.record(uow, at=deps.clock(), event="ConsoleLogout", result="Success", client=client,

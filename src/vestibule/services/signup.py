@@ -23,7 +23,6 @@ from .passwords import check_new_password
 from .principals import root_principal
 from .signin.completion import SignedIn, complete_sign_in
 from .signin.methods import Attempt, Credential, EmailCodeMethod, Failed, Verified
-from .signin.steps import session_policy
 
 
 async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: str, account_name: str,
@@ -86,7 +85,7 @@ async def verify(deps: Deps, client: Client, flow_id: str, code: str,
             )
             account = await uow.accounts.get(created.account_id)
             assert account is not None
-            signed_in = await complete_sign_in(uow, session_policy(deps), principal=root_principal(account),
+            signed_in = await complete_sign_in(uow, deps.session_ports, principal=root_principal(account),
                                                client=client, method="signup", mfa_used=False, flow=flow,
                                                previous_session=previous_session)
             return signed_in, created

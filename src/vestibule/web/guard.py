@@ -26,7 +26,8 @@ Route = Callable[[Request], Awaitable[Response]]
 
 
 async def signed_in(request: Request) -> SignedIn | None:
-    found = await sessions.signed_in(web_of(request).deps, request.state.cookies.get(web_of(request).names.session))
+    web = web_of(request)
+    found = await sessions.signed_in(web.deps.session_ports, request.state.cookies.get(web.names.session))
     return None if found is None else SignedIn(found.session, found.principal)
 
 

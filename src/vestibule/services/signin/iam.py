@@ -15,7 +15,7 @@ from ..principals import user_principal
 from .completion import complete_sign_in
 from .gate import admit, iam_keys, record_failure
 from .methods import Attempt, Credential, Verified, ask_in_turn
-from .steps import Continue, Outcome, State, console_methods, failure_reason, session_policy
+from .steps import Continue, Outcome, State, console_methods, failure_reason
 
 
 async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaService, account_ref: str,
@@ -53,7 +53,7 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
     async with deps.store.unit() as uow:
         await uow.users.note_password_use(user.id, now, rehashed)
         if not has_mfa and not must_change:
-            return await complete_sign_in(uow, session_policy(deps), principal=principal, client=client,
+            return await complete_sign_in(uow, deps.session_ports, principal=principal, client=client,
                                           method="password", mfa_used=False, previous_session=previous_session)
         payload = ConsoleSignIn(Audience.IAM).password_verified(
             ref, account.id, risky=risky, must_change_password=must_change, password_expired=expired)

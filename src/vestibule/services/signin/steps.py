@@ -10,7 +10,6 @@ from .. import audit, flows
 from ..context import Client, Deps
 from ..passwords import check_new_password, policy_of, store_user_password, verify_password
 from ..principals import load_ref
-from ..sessions import SessionPolicy
 from .completion import SignedIn, complete_sign_in
 from .gate import record_failure
 from .methods import (
@@ -47,10 +46,6 @@ def console_methods(deps: Deps) -> tuple[SignInMethod, ...]:
     return (PasswordMethod(check), EmailCodeMethod(), TotpMethod(deps))
 
 
-def session_policy(deps: Deps) -> SessionPolicy:
-    return SessionPolicy.of(deps.settings, deps.clock)
-
-
 def failure_reason(result: object, default: str) -> str:
     return result.reason if isinstance(result, Failed) else default
 
@@ -77,7 +72,7 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previo
                 flow.advance(State.NEW_PASSWORD)
                 await flows.save(uow, flow)
                 return Continue(flow)
-            return await complete_sign_in(uow, session_policy(deps), principal=loaded.principal, client=client,
+            return await complete_sign_in(uow, deps.session_ports, principal=loaded.principal, client=client,
                                           method="password+mfa", mfa_used=True, flow=flow,
                                           previous_session=previous_session)
         flow.fail_attempt(now)
@@ -104,6 +99,6 @@ async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_pass
         await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Success", client=client,
                            account_id=account.id, principal=principal.arn, method="forced_change")
         mfa_used = flow.payload.mfa_used
-        return await complete_sign_in(uow, session_policy(deps), principal=principal, client=client,
+        return await complete_sign_in(uow, deps.session_ports, principal=principal, client=client,
                                       method="password+mfa" if mfa_used else "password", mfa_used=mfa_used,
                                       flow=flow, previous_session=previous_session)
