@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..principals import PrincipalRef
-from .base import Flow, FlowKind, FlowOutOfOrder, FlowSpec, JsonObject, PayloadReader
+from .base import Flow, FlowDataInvalid, FlowKind, FlowOutOfOrder, FlowSpec, JsonObject, PayloadReader
 from .email_codes import EmailCode
 
 LIFETIME = 15 * 60
@@ -78,8 +78,6 @@ class _Codec:
         try:
             audience = Audience(data.string("audience"))
         except ValueError:
-            from .base import FlowDataInvalid
-
             raise FlowDataInvalid("unknown audience") from None
         return ConsoleSignIn(
             audience=audience,
