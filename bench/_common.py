@@ -67,7 +67,7 @@ def machine() -> dict[str, object]:
         "mem_gib": round(mem_kb / 1024 / 1024, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "loadavg": loadavg(),
         "code": code_state(),
     }
@@ -212,9 +212,10 @@ class Server:
     health_path: str = "/"
     proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> "Server":
+    def start(self, timeout: float = 60.0) -> Server:
         env = {**os.environ, **self.env}
-        log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
+        # the server outlives this call: the log stays open until stop()
+        log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(self.argv, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True, cwd=str(REPO))
         deadline = time.monotonic() + timeout
@@ -280,7 +281,7 @@ def median(values: list[float]) -> float:
 
 def save_json(name: str, data: object) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS_DIR / f"{name}-{stamp}.json"
     path.write_text(json.dumps(data, indent=2, default=str))
     return path

@@ -44,16 +44,16 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     BENCH_DIR,
     Server,
     command_line,
     cpu_seconds,
     free_port,
-    system_busy_seconds,
     machine,
     median,
     save_json,
+    system_busy_seconds,
     venv_bin,
     wait_for_quiet,
 )
@@ -103,7 +103,7 @@ class Signer:
 
 
 def amz_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def check_signer_against_botocore() -> None:
@@ -123,7 +123,8 @@ def check_signer_against_botocore() -> None:
     ours = dict(Signer("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").headers(
         "127.0.0.1:1234", "iam", body, req.headers["X-Amz-Date"]))
     if ours["Authorization"] != req.headers["Authorization"]:
-        raise SystemExit(f"signer mismatch:\n ours     {ours['Authorization']}\n botocore {req.headers['Authorization']}")
+        raise SystemExit(f"signer mismatch:\n ours     {ours['Authorization']}\n"
+                         f" botocore {req.headers['Authorization']}")
 
 
 def gci_body() -> str:
@@ -457,7 +458,8 @@ def main() -> int:
                         key = f"{t.name}|{op}|{conns}"
                         points.setdefault(key, {"target": t.name, "op": op, "conns": conns, "runs": []})
                         points[key]["runs"].append(r.__dict__)
-                        print(f"rep {rep + 1} {op:4} c={conns:<3} {t.name:18} {r.rps:9.1f} req/s  p50 {r.p50_ms:8.2f} ms"
+                        print(f"rep {rep + 1} {op:4} c={conns:<3} {t.name:18} {r.rps:9.1f} req/s  "
+                              f"p50 {r.p50_ms:8.2f} ms"
                               f"  p99 {r.p99_ms:8.2f} ms  errors {r.errors}{'  WRAPPED' if r.wrapped else ''}"
                               f"  server {r.server_cpu_cores:.2f} cores, wrk {r.wrk_cpu_cores:.2f} cores, "
                               f"other {r.raw['other_cpu_cores']:.2f} cores"

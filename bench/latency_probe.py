@@ -82,7 +82,8 @@ def main() -> int:
     print(f"key cache TTL: {args.key_cache_ttl or 'as in the code (5 s)'}")
     print(f"wrk GetCallerIdentity c={args.connections}: {result.rps:.0f} req/s, p50 {result.p50_ms:.2f} ms, "
           f"p99 {result.p99_ms:.2f} ms, max {result.raw['max_us'] / 1000:.1f} ms, errors {result.errors}")
-    print(f"probe: {len(lat)} calls, p50 {1000 * lat[len(lat) // 2]:.2f} ms, p99 {1000 * lat[int(len(lat) * 0.99)]:.2f} ms, "
+    print(f"probe: {len(lat)} calls, p50 {1000 * lat[len(lat) // 2]:.2f} ms, "
+          f"p99 {1000 * lat[int(len(lat) * 0.99)]:.2f} ms, "
           f"max {1000 * lat[-1]:.1f} ms, non-200: {len(bad)}")
     slow = [(at - started, took) for at, took, _ in samples if took * 1000 > args.slow_ms]
     print(f"probe calls slower than {args.slow_ms:g} ms: {len(slow)}")

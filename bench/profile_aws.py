@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH_DIR, RESULTS_DIR, Server, free_port, tree_memory  # noqa: E402
-from aws_throughput import Signer, Target, measure, setup_vestibule  # noqa: E402
+from _common import BENCH_DIR, RESULTS_DIR, Server, free_port, tree_memory
+from aws_throughput import Signer, Target, measure, setup_vestibule
 
 
 def summarize(collapsed: Path, top: int) -> str:
@@ -98,7 +98,7 @@ def main() -> int:
         measure(target, "gci", 8, 2, work, 50)  # warm-up
         procs = [p for p in tree_memory(target.server.pid) if p.role in ("worker",)] or \
             [p for p in tree_memory(target.server.pid) if p.role == "master"]
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         outs = []
         spies = []

@@ -42,7 +42,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+import contextlib
+
+from _common import (
     Server,
     command_line,
     cpu_seconds,
@@ -121,10 +123,8 @@ class Connection:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
-            except OSError:
-                pass
             self.writer = None
 
     async def request(self, method: str, path: str, headers: list[tuple[str, str]],
@@ -229,7 +229,7 @@ async def sign_in_once(conn: Connection, alias: str, username: str, origin: str)
                       "password": PASSWORD}).encode()
     status, headers, body = await conn.request(
         "POST", f"/{alias}/console",
-        common + [("Content-Type", "application/x-www-form-urlencoded"), ("Origin", origin)] + _cookie_header(jar),
+        [*common, ("Content-Type", "application/x-www-form-urlencoded"), ("Origin", origin), *_cookie_header(jar)],
         form)
     location = next((v for k, v in headers if k == "location"), "")
     if status != 303 or not location.endswith("/console") or location.endswith(f"{alias}/console"):
@@ -341,7 +341,7 @@ def main() -> int:
     args = ap.parse_args()
 
     try:
-        import uvloop  # noqa: F401
+        import uvloop
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         loop_name = "uvloop"
     except ImportError:
@@ -377,7 +377,8 @@ def main() -> int:
     results: dict[str, Any] = {"command": command_line(), "loop": loop_name,
                                   "argon2": {"memory_kib": params[0], "time_cost": params[1],
                                              "parallelism": params[2]},
-                                  "workers": args.workers, "launcher": args.launcher, "clients": args.clients, "users": args.users,
+                                  "workers": args.workers, "launcher": args.launcher, "clients": args.clients,
+                                  "users": args.users,
                                   "seconds": args.seconds, "runs": []}
     try:
         server.start()
@@ -427,7 +428,8 @@ def main() -> int:
             s, w = run["signin"], run["raw"]
             print(f"run {r + 1}/{args.runs}: sign-ins {s['rate']:.1f}/s (ok {s['ok']}, failed {s['failed']}, "
                   f"p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms, server {s['server_cpu_cores']:.2f} cores, "
-                  f"client {s['client_cpu_cores']:.2f} cores, other {s['other_cpu_cores']:.2f} cores); raw argon2id {w['rate']:.1f}/s "
+                  f"client {s['client_cpu_cores']:.2f} cores, other {s['other_cpu_cores']:.2f} cores); "
+                  f"raw argon2id {w['rate']:.1f}/s "
                   f"({w['ms_per_verify']:.1f} ms each); ratio {run['ratio']:.3f}; load {run['loadavg_before'][0]:.2f}",
                   flush=True)
             if s["errors"]:

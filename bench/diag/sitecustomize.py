@@ -26,7 +26,8 @@ if os.environ.get("VB_GC_LOG"):
             return
         took = time.perf_counter() - _started.get("t", time.perf_counter())
         if not _out:
-            _out.append(open(os.path.join(os.environ["VB_GC_LOG"], f"gc-{os.getpid()}.txt"), "a", buffering=1))
+            path = os.path.join(os.environ["VB_GC_LOG"], f"gc-{os.getpid()}.txt")
+            _out.append(open(path, "a", buffering=1))  # noqa: SIM115 (kept open for the process lifetime)
         _out[0].write(f"{time.time():.3f} {info['generation']} {took * 1000:.3f} {info['collected']}\n")
 
     gc.callbacks.append(_gc_callback)

@@ -60,7 +60,7 @@ class PasswordPolicy:
         return shape
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "PasswordPolicy":
+    def from_dict(cls, data: dict[str, Any] | None) -> PasswordPolicy:
         if not data:
             return cls()
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}

@@ -27,7 +27,7 @@ class SecretBox:
         self._current = current
 
     @classmethod
-    def from_hex(cls, hex_key: str) -> "SecretBox":
+    def from_hex(cls, hex_key: str) -> SecretBox:
         try:
             key = bytes.fromhex(hex_key.strip())
         except ValueError:

@@ -26,7 +26,7 @@ def token_matches(token: str, stored_hash: str) -> bool:
 
 def keyed_digest(key: bytes, purpose: str, value: str) -> str:
     """HMAC-SHA256 of `value` for one purpose; used for CSRF tokens bound to a browser."""
-    return hmac.new(key, f"{purpose}\x00{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{purpose}\x00{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def same(a: str, b: str) -> bool:

@@ -84,4 +84,5 @@ def provisioning_uri(secret_b32: str, account_label: str, issuer: str) -> str:
     from urllib.parse import quote
 
     label = f"{quote(issuer, safe='')}:{quote(account_label, safe='@')}"
-    return f"otpauth://totp/{label}?secret={secret_b32}&issuer={quote(issuer, safe='')}&algorithm=SHA1&digits=6&period=30"
+    return (f"otpauth://totp/{label}?secret={secret_b32}&issuer={quote(issuer, safe='')}"
+            "&algorithm=SHA1&digits=6&period=30")

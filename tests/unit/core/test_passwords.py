@@ -75,7 +75,7 @@ def test_policy_error_is_value_error() -> None:
 
 
 def test_default_policy() -> None:
-    assert DEFAULT_POLICY == PasswordPolicy()
+    assert PasswordPolicy() == DEFAULT_POLICY
     assert DEFAULT_POLICY.minimum_length == 8
     assert DEFAULT_POLICY.max_age_days is None
     assert DEFAULT_POLICY.reuse_prevention is None
@@ -160,7 +160,8 @@ ALL = PasswordPolicy(
         (ALL, "aaaaaaaa", ["password.needs_upper", "password.needs_number", "password.needs_symbol"]),
         (ALL, "12345678", ["password.needs_upper", "password.needs_lower", "password.needs_symbol"]),
         (ALL, "!!!!!!!!", ["password.needs_upper", "password.needs_lower", "password.needs_number"]),
-        (ALL, "A" * 129, ["password.too_long", "password.needs_lower", "password.needs_number", "password.needs_symbol"]),
+        (ALL, "A" * 129,
+         ["password.too_long", "password.needs_lower", "password.needs_number", "password.needs_symbol"]),
         # Rules not required are not checked.
         (DEFAULT_POLICY, "aaaaaaaa", []),
     ],
@@ -175,7 +176,7 @@ def test_each_symbol_counts(symbol: str) -> None:
 
 
 def test_symbol_set_matches_iam() -> None:
-    assert SYMBOLS == set("!@#$%^&*()_+-=[]{}|'")
+    assert set("!@#$%^&*()_+-=[]{}|'") == SYMBOLS
 
 
 def test_max_password_length() -> None:

@@ -68,7 +68,7 @@ def decide(
     return evaluate([policy], AuthzRequest(principal, action, resource, context or {})).outcome
 
 
-A, D, I = Outcome.ALLOW, Outcome.EXPLICIT_DENY, Outcome.IMPLICIT_DENY
+A, D, N = Outcome.ALLOW, Outcome.EXPLICIT_DENY, Outcome.IMPLICIT_DENY  # allow, deny, no decision
 
 
 # --- parsing: accepted documents ------------------------------------------------------------------
@@ -297,7 +297,7 @@ def test_managed_policy_limit() -> None:
 
 EVALUATION: list[tuple[str, list[dict[str, object]], str, str, Outcome]] = [
     # (case, statements, action, resource, outcome)
-    ("nothing", [allow("s3:GetObject")], "iam:CreateUser", ALICE, I),
+    ("nothing", [allow("s3:GetObject")], "iam:CreateUser", ALICE, N),
     ("allow all", [allow()], "iam:CreateUser", ALICE, A),
     ("deny all", [deny()], "iam:CreateUser", ALICE, D),
     ("deny overrides allow", [allow(), deny("iam:CreateUser")], "iam:CreateUser", ALICE, D),
@@ -308,11 +308,11 @@ EVALUATION: list[tuple[str, list[dict[str, object]], str, str, Outcome]] = [
     ("action case-insensitive", [allow("IAM:createuser")], "iam:CreateUser", ALICE, A),
     ("request action case", [allow("iam:CreateUser")], "IAM:CREATEUSER", ALICE, A),
     ("service wildcard", [allow("iam:*")], "iam:CreateUser", ALICE, A),
-    ("other service", [allow("sts:*")], "iam:CreateUser", ALICE, I),
+    ("other service", [allow("sts:*")], "iam:CreateUser", ALICE, N),
     ("prefix wildcard", [allow("iam:Create*")], "iam:CreateUser", ALICE, A),
-    ("prefix wildcard miss", [allow("iam:Delete*")], "iam:CreateUser", ALICE, I),
+    ("prefix wildcard miss", [allow("iam:Delete*")], "iam:CreateUser", ALICE, N),
     ("question mark", [allow("iam:?etUser")], "iam:GetUser", ALICE, A),
-    ("question mark miss", [allow("iam:?etUser")], "iam:GetUsers", ALICE, I),
+    ("question mark miss", [allow("iam:?etUser")], "iam:GetUsers", ALICE, N),
     ("action list", [allow(["iam:GetUser", "iam:CreateUser"])], "iam:CreateUser", ALICE, A),
     ("vendor wildcard", [allow("*:Get*")], "iam:GetUser", ALICE, A),
     (
@@ -322,13 +322,13 @@ EVALUATION: list[tuple[str, list[dict[str, object]], str, str, Outcome]] = [
         "*",
         A,
     ),
-    ("NotAction excludes", [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}], "iam:CreateUser", ALICE, I),
+    ("NotAction excludes", [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}], "iam:CreateUser", ALICE, N),
     (
         "NotAction list",
         [{"Effect": "Allow", "NotAction": ["iam:Delete*", "iam:Put*"], "Resource": "*"}],
         "iam:DeleteUser",
         ALICE,
-        I,
+        N,
     ),
     (
         "deny NotAction",
@@ -345,15 +345,15 @@ EVALUATION: list[tuple[str, list[dict[str, object]], str, str, Outcome]] = [
         A,
     ),
     ("exact resource", [allow("*", ALICE)], "iam:CreateUser", ALICE, A),
-    ("other resource", [allow("*", BOB)], "iam:CreateUser", ALICE, I),
-    ("resource case-sensitive", [allow("*", ALICE.replace("alice", "Alice"))], "iam:CreateUser", ALICE, I),
+    ("other resource", [allow("*", BOB)], "iam:CreateUser", ALICE, N),
+    ("resource case-sensitive", [allow("*", ALICE.replace("alice", "Alice"))], "iam:CreateUser", ALICE, N),
     ("resource wildcard", [allow("*", f"arn:aws:iam::{ACCOUNT}:user/*")], "iam:CreateUser", ALICE, A),
-    ("resource other type", [allow("*", f"arn:aws:iam::{ACCOUNT}:role/*")], "iam:CreateUser", ALICE, I),
+    ("resource other type", [allow("*", f"arn:aws:iam::{ACCOUNT}:role/*")], "iam:CreateUser", ALICE, N),
     ("resource any account", [allow("*", "arn:aws:iam::*:user/alice")], "iam:CreateUser", ALICE, A),
-    ("resource other account", [allow("*", f"arn:aws:iam::{OTHER_ACCOUNT}:user/*")], "iam:CreateUser", ALICE, I),
+    ("resource other account", [allow("*", f"arn:aws:iam::{OTHER_ACCOUNT}:user/*")], "iam:CreateUser", ALICE, N),
     ("resource question mark", [allow("*", f"arn:aws:iam::{ACCOUNT}:user/alic?")], "iam:CreateUser", ALICE, A),
     ("resource list", [allow("*", [BOB, ALICE])], "iam:CreateUser", ALICE, A),
-    ("resource-less action needs *", [allow("*", f"arn:aws:iam::{ACCOUNT}:*")], "iam:ListUsers", "*", I),
+    ("resource-less action needs *", [allow("*", f"arn:aws:iam::{ACCOUNT}:*")], "iam:ListUsers", "*", N),
     ("resource-less action with *", [allow("iam:ListUsers", "*")], "iam:ListUsers", "*", A),
     (
         "NotResource allows the rest",
@@ -362,7 +362,7 @@ EVALUATION: list[tuple[str, list[dict[str, object]], str, str, Outcome]] = [
         ALICE,
         A,
     ),
-    ("NotResource excludes", [{"Effect": "Allow", "Action": "*", "NotResource": BOB}], "iam:CreateUser", BOB, I),
+    ("NotResource excludes", [{"Effect": "Allow", "Action": "*", "NotResource": BOB}], "iam:CreateUser", BOB, N),
     (
         "NotResource wildcard",
         [{"Effect": "Allow", "Action": "*", "NotResource": f"arn:aws:iam::{ACCOUNT}:user/*"}],
@@ -396,7 +396,7 @@ EVALUATION: list[tuple[str, list[dict[str, object]], str, str, Outcome]] = [
         [allow("iam:GetUser", ALICE), allow("iam:CreateUser", BOB)],
         "iam:CreateUser",
         ALICE,
-        I,
+        N,
     ),
 ]
 
@@ -447,10 +447,10 @@ OWN_USER = "arn:aws:iam::*:user/${aws:username}"
 VARIABLE_CASES: list[tuple[str, object, str, dict[str, ContextValue], str | None, Outcome]] = [
     # (case, resource pattern, request resource, context, version, outcome)
     ("own user", OWN_USER, BOB, {}, VERSION_2012, A),  # aws:username comes from the user ARN
-    ("someone else", OWN_USER, ALICE, {}, VERSION_2012, I),
+    ("someone else", OWN_USER, ALICE, {}, VERSION_2012, N),
     ("explicit username wins", OWN_USER, ALICE, {"aws:username": "alice"}, VERSION_2012, A),
-    ("2008: no substitution", OWN_USER, BOB, {}, VERSION_2008, I),
-    ("no version: no substitution", OWN_USER, BOB, {}, None, I),
+    ("2008: no substitution", OWN_USER, BOB, {}, VERSION_2008, N),
+    ("no version: no substitution", OWN_USER, BOB, {}, None, N),
     ("2008: literal text", OWN_USER, "arn:aws:iam::1:user/${aws:username}", {}, VERSION_2008, A),
     (
         "userid",
@@ -460,7 +460,7 @@ VARIABLE_CASES: list[tuple[str, object, str, dict[str, ContextValue], str | None
         VERSION_2012,
         A,
     ),
-    ("missing key", "arn:aws:s3:::home/${aws:userid}/*", "arn:aws:s3:::home//x", {}, VERSION_2012, I),
+    ("missing key", "arn:aws:s3:::home/${aws:userid}/*", "arn:aws:s3:::home//x", {}, VERSION_2012, N),
     (
         "missing key, default",
         "arn:aws:s3:::home/${aws:userid, 'shared'}/*",
@@ -486,7 +486,7 @@ VARIABLE_CASES: list[tuple[str, object, str, dict[str, ContextValue], str | None
         A,
     ),
     ("literal star", "arn:aws:s3:::b/${*}", "arn:aws:s3:::b/*", {}, VERSION_2012, A),
-    ("literal star is not a wildcard", "arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x", {}, VERSION_2012, I),
+    ("literal star is not a wildcard", "arn:aws:s3:::b/${*}", "arn:aws:s3:::b/x", {}, VERSION_2012, N),
     ("literal question mark", "arn:aws:s3:::b/${?}", "arn:aws:s3:::b/?", {}, VERSION_2012, A),
     ("literal dollar", "arn:aws:s3:::b/${$}{x}", "arn:aws:s3:::b/${x}", {}, VERSION_2012, A),
 ]
@@ -510,7 +510,7 @@ def test_missing_variable_in_not_resource_matches_nothing() -> None:
 
 def test_username_is_derived_only_for_iam_users() -> None:
     statements = [allow("*", OWN_USER)]
-    assert decide(statements, "iam:GetUser", f"arn:aws:iam::{ACCOUNT}:user/deploy", principal=SESSION) is I
+    assert decide(statements, "iam:GetUser", f"arn:aws:iam::{ACCOUNT}:user/deploy", principal=SESSION) is N
     assert (
         decide(
             statements,
@@ -526,7 +526,7 @@ def test_variables_in_conditions_follow_the_version() -> None:
     condition = {"StringEquals": {"aws:PrincipalTag/owner": "${aws:username}"}}
     context: dict[str, ContextValue] = {"aws:PrincipalTag/owner": "bob"}
     assert decide([allow(Condition=condition)], "iam:GetUser", ALICE, context) is A
-    assert decide([allow(Condition=condition)], "iam:GetUser", ALICE, context, version=VERSION_2008) is I
+    assert decide([allow(Condition=condition)], "iam:GetUser", ALICE, context, version=VERSION_2008) is N
 
 
 # --- evaluation: conditions with the global keys --------------------------------------------------
@@ -534,20 +534,20 @@ def test_variables_in_conditions_follow_the_version() -> None:
 NOW = datetime(2024, 3, 1, 12, tzinfo=UTC)
 CONDITION_CASES: list[tuple[str, dict[str, object], dict[str, ContextValue], Outcome]] = [
     ("mfa present", {"Bool": {"aws:MultiFactorAuthPresent": "true"}}, {"aws:MultiFactorAuthPresent": "true"}, A),
-    ("mfa absent", {"Bool": {"aws:MultiFactorAuthPresent": "true"}}, {"aws:MultiFactorAuthPresent": "false"}, I),
-    ("mfa key missing", {"Bool": {"aws:MultiFactorAuthPresent": "true"}}, {}, I),
+    ("mfa absent", {"Bool": {"aws:MultiFactorAuthPresent": "true"}}, {"aws:MultiFactorAuthPresent": "false"}, N),
+    ("mfa key missing", {"Bool": {"aws:MultiFactorAuthPresent": "true"}}, {}, N),
     ("mfa age ok", {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {"aws:MultiFactorAuthAge": "120"}, A),
-    ("mfa age old", {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {"aws:MultiFactorAuthAge": "7200"}, I),
-    ("mfa age missing", {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {}, I),
+    ("mfa age old", {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {"aws:MultiFactorAuthAge": "7200"}, N),
+    ("mfa age missing", {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {}, N),
     (
         "source ip in",
         {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}},
         {"aws:SourceIp": "2001:db8::5"},
         A,
     ),
-    ("source ip out", {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {"aws:SourceIp": "198.51.100.2"}, I),
+    ("source ip out", {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {"aws:SourceIp": "198.51.100.2"}, N),
     ("https", {"Bool": {"aws:SecureTransport": "true"}}, {"aws:SecureTransport": "true"}, A),
-    ("http", {"Bool": {"aws:SecureTransport": "true"}}, {"aws:SecureTransport": "false"}, I),
+    ("http", {"Bool": {"aws:SecureTransport": "true"}}, {"aws:SecureTransport": "false"}, N),
     (
         "before deadline",
         {"DateLessThan": {"aws:CurrentTime": "2024-12-31T00:00:00Z"}},
@@ -558,13 +558,13 @@ CONDITION_CASES: list[tuple[str, dict[str, object], dict[str, ContextValue], Out
         "after deadline",
         {"DateLessThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}},
         {"aws:CurrentTime": "2024-03-01T12:00:00Z"},
-        I,
+        N,
     ),
     ("epoch time", {"DateGreaterThan": {"aws:EpochTime": "1700000000"}}, {"aws:EpochTime": "1709294400"}, A),
     ("account", {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}, {}, A),  # derived from the principal ARN
-    ("other account", {"StringEquals": {"aws:PrincipalAccount": OTHER_ACCOUNT}}, {}, I),
+    ("other account", {"StringEquals": {"aws:PrincipalAccount": OTHER_ACCOUNT}}, {}, N),
     ("principal arn", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:user/*"}}, {}, A),
-    ("principal arn role", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/*"}}, {}, I),
+    ("principal arn role", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/*"}}, {}, N),
     ("username", {"StringEquals": {"aws:username": "bob"}}, {}, A),
     ("userid", {"StringLike": {"aws:userid": "AIDA*"}}, {"aws:userid": "AIDAEXAMPLE"}, A),
     ("custom key", {"StringEquals": {"vestibule:Tier": "gold"}}, {"vestibule:Tier": "gold"}, A),
@@ -573,7 +573,7 @@ CONDITION_CASES: list[tuple[str, dict[str, object], dict[str, ContextValue], Out
         "all keys must hold",
         {"Bool": {"aws:SecureTransport": "true"}, "IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
         {"aws:SecureTransport": "true", "aws:SourceIp": "11.0.0.1"},
-        I,
+        N,
     ),
 ]
 
@@ -665,7 +665,7 @@ def test_request_context_drives_date_conditions() -> None:
     before = {"DateLessThan": {"aws:CurrentTime": "2024-03-01T12:00:01Z"}}
     after = {"DateGreaterThan": {"aws:EpochTime": str(int(NOW.timestamp()))}}
     assert decide([allow(Condition=before)], "iam:GetUser", ALICE, context) is A
-    assert decide([allow(Condition=after)], "iam:GetUser", ALICE, context) is I
+    assert decide([allow(Condition=after)], "iam:GetUser", ALICE, context) is N
 
 
 # --- trust policies -------------------------------------------------------------------------------
@@ -680,22 +680,22 @@ TRUST_CASES: list[tuple[str, object, TrustPrincipal, Outcome]] = [
     ("star string: user", "*", TrustPrincipal.aws(BOB), A),
     ("star string: service", "*", TrustPrincipal.service("ec2.amazonaws.com"), A),
     ("AWS star", {"AWS": "*"}, TrustPrincipal.aws(f"arn:aws:iam::{OTHER_ACCOUNT}:user/x"), A),
-    ("AWS star: not a service", {"AWS": "*"}, TrustPrincipal.service("ec2.amazonaws.com"), I),
+    ("AWS star: not a service", {"AWS": "*"}, TrustPrincipal.service("ec2.amazonaws.com"), N),
     ("account id: user", {"AWS": ACCOUNT}, TrustPrincipal.aws(BOB), A),
     ("account id: root", {"AWS": ACCOUNT}, TrustPrincipal.aws(ROOT), A),
     ("account id: role session", {"AWS": ACCOUNT}, TrustPrincipal.aws(SESSION, role_arn=ROLE), A),
-    ("account id: other account", {"AWS": ACCOUNT}, TrustPrincipal.aws(f"arn:aws:iam::{OTHER_ACCOUNT}:user/bob"), I),
+    ("account id: other account", {"AWS": ACCOUNT}, TrustPrincipal.aws(f"arn:aws:iam::{OTHER_ACCOUNT}:user/bob"), N),
     ("root arn: user", {"AWS": ROOT}, TrustPrincipal.aws(BOB), A),
     ("root arn: root", {"AWS": ROOT}, TrustPrincipal.aws(ROOT), A),
-    ("root arn: other account", {"AWS": ROOT}, TrustPrincipal.aws(f"arn:aws:iam::{OTHER_ACCOUNT}:root"), I),
+    ("root arn: other account", {"AWS": ROOT}, TrustPrincipal.aws(f"arn:aws:iam::{OTHER_ACCOUNT}:root"), N),
     ("user arn", {"AWS": BOB}, TrustPrincipal.aws(BOB), A),
-    ("user arn: other user", {"AWS": BOB}, TrustPrincipal.aws(ALICE), I),
-    ("user arn: root is not the user", {"AWS": BOB}, TrustPrincipal.aws(ROOT), I),
+    ("user arn: other user", {"AWS": BOB}, TrustPrincipal.aws(ALICE), N),
+    ("user arn: root is not the user", {"AWS": BOB}, TrustPrincipal.aws(ROOT), N),
     ("role arn: role session", {"AWS": ROLE}, TrustPrincipal.aws(SESSION, role_arn=ROLE), A),
-    ("role arn: other role's session", {"AWS": ROLE}, TrustPrincipal.aws(SESSION, role_arn=ROLE + "2"), I),
+    ("role arn: other role's session", {"AWS": ROLE}, TrustPrincipal.aws(SESSION, role_arn=ROLE + "2"), N),
     ("assumed-role arn", {"AWS": SESSION}, TrustPrincipal.aws(SESSION, role_arn=ROLE), A),
     ("list", {"AWS": [ALICE, BOB]}, TrustPrincipal.aws(BOB), A),
-    ("list miss", {"AWS": [ALICE, ROLE]}, TrustPrincipal.aws(BOB), I),
+    ("list miss", {"AWS": [ALICE, ROLE]}, TrustPrincipal.aws(BOB), N),
     ("service", {"Service": "ec2.amazonaws.com"}, TrustPrincipal.service("ec2.amazonaws.com"), A),
     (
         "service list",
@@ -703,9 +703,9 @@ TRUST_CASES: list[tuple[str, object, TrustPrincipal, Outcome]] = [
         TrustPrincipal.service("ec2.amazonaws.com"),
         A,
     ),
-    ("service other", {"Service": "ec2.amazonaws.com"}, TrustPrincipal.service("lambda.amazonaws.com"), I),
-    ("service is not an AWS principal", {"Service": "ec2.amazonaws.com"}, TrustPrincipal.aws(BOB), I),
-    ("AWS is not a service", {"AWS": ACCOUNT}, TrustPrincipal.service("ec2.amazonaws.com"), I),
+    ("service other", {"Service": "ec2.amazonaws.com"}, TrustPrincipal.service("lambda.amazonaws.com"), N),
+    ("service is not an AWS principal", {"Service": "ec2.amazonaws.com"}, TrustPrincipal.aws(BOB), N),
+    ("AWS is not a service", {"AWS": ACCOUNT}, TrustPrincipal.service("ec2.amazonaws.com"), N),
     (
         "federated saml",
         {"Federated": f"arn:aws:iam::{ACCOUNT}:saml-provider/corp"},
@@ -713,7 +713,7 @@ TRUST_CASES: list[tuple[str, object, TrustPrincipal, Outcome]] = [
         A,
     ),
     ("federated oidc", {"Federated": "accounts.google.com"}, TrustPrincipal.federated("accounts.google.com"), A),
-    ("federated other", {"Federated": "accounts.google.com"}, TrustPrincipal.federated("graph.facebook.com"), I),
+    ("federated other", {"Federated": "accounts.google.com"}, TrustPrincipal.federated("graph.facebook.com"), N),
     ("mixed types", {"AWS": BOB, "Service": "ec2.amazonaws.com"}, TrustPrincipal.service("ec2.amazonaws.com"), A),
 ]
 
@@ -727,7 +727,7 @@ def test_trust_principals(case: str, principal: object, caller: TrustPrincipal, 
     ("effect", "caller", "outcome"),
     [
         ("Allow", TrustPrincipal.aws(ALICE), A),
-        ("Allow", TrustPrincipal.aws(BOB), I),
+        ("Allow", TrustPrincipal.aws(BOB), N),
         ("Deny", TrustPrincipal.aws(ALICE), D),
         ("Deny", TrustPrincipal.aws(BOB), A),
     ],
@@ -742,7 +742,7 @@ def test_trust_not_principal(effect: str, caller: TrustPrincipal, outcome: Outco
 
 @pytest.mark.parametrize(
     ("action", "outcome"),
-    [("sts:AssumeRole", A), ("STS:assumerole", A), ("sts:TagSession", I), ("sts:AssumeRoleWithSAML", I)],
+    [("sts:AssumeRole", A), ("STS:assumerole", A), ("sts:TagSession", N), ("sts:AssumeRoleWithSAML", N)],
 )
 def test_trust_action(action: str, outcome: Outcome) -> None:
     policy = parse_policy(trust({"AWS": ACCOUNT}), kind="trust")
@@ -757,17 +757,17 @@ MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     ("condition", "context", "outcome"),
     [
         (EXTERNAL_ID, {"sts:ExternalId": "Unique-1234"}, A),
-        (EXTERNAL_ID, {"sts:ExternalId": "unique-1234"}, I),
-        (EXTERNAL_ID, {}, I),
+        (EXTERNAL_ID, {"sts:ExternalId": "unique-1234"}, N),
+        (EXTERNAL_ID, {}, N),
         (MFA, {"aws:MultiFactorAuthPresent": "true"}, A),
-        (MFA, {"aws:MultiFactorAuthPresent": "false"}, I),
-        (MFA, {}, I),
+        (MFA, {"aws:MultiFactorAuthPresent": "false"}, N),
+        (MFA, {}, N),
         ({**EXTERNAL_ID, **MFA}, {"sts:ExternalId": "Unique-1234", "aws:MultiFactorAuthPresent": "true"}, A),
-        ({**EXTERNAL_ID, **MFA}, {"sts:ExternalId": "Unique-1234"}, I),
+        ({**EXTERNAL_ID, **MFA}, {"sts:ExternalId": "Unique-1234"}, N),
         ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {"aws:MultiFactorAuthAge": "60"}, A),
         ({"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}, {}, A),
         ({"ArnEquals": {"aws:PrincipalArn": ROLE}}, {}, A),  # a session's aws:PrincipalArn is its role
-        ({"StringEquals": {"aws:username": "bob"}}, {}, I),  # roles have no aws:username
+        ({"StringEquals": {"aws:username": "bob"}}, {}, N),  # roles have no aws:username
     ],
 )
 def test_trust_conditions(condition: dict[str, object], context: dict[str, ContextValue], outcome: Outcome) -> None:
@@ -879,45 +879,45 @@ MANAGED_CASES: list[tuple[str, str, str, str, Outcome]] = [
     ("IAMFullAccess", BOB, "iam:CreateUser", ALICE, A),
     ("IAMFullAccess", BOB, "iam:AttachRolePolicy", ROLE, A),
     ("IAMFullAccess", BOB, "organizations:ListRoots", "*", A),
-    ("IAMFullAccess", BOB, "sts:GetFederationToken", "*", I),
+    ("IAMFullAccess", BOB, "sts:GetFederationToken", "*", N),
     ("IAMReadOnlyAccess", BOB, "iam:GetUser", ALICE, A),
     ("IAMReadOnlyAccess", BOB, "iam:ListUsers", "*", A),
     ("IAMReadOnlyAccess", BOB, "iam:ListMFADevices", BOB, A),
     ("IAMReadOnlyAccess", BOB, "iam:GetAccountSummary", "*", A),
     ("IAMReadOnlyAccess", BOB, "iam:GenerateCredentialReport", "*", A),
     ("IAMReadOnlyAccess", BOB, "iam:SimulatePrincipalPolicy", BOB, A),
-    ("IAMReadOnlyAccess", BOB, "iam:CreateUser", ALICE, I),
-    ("IAMReadOnlyAccess", BOB, "iam:DeleteUser", ALICE, I),
-    ("IAMReadOnlyAccess", BOB, "iam:ChangePassword", BOB, I),
-    ("IAMReadOnlyAccess", BOB, "iam:CreateAccessKey", BOB, I),
+    ("IAMReadOnlyAccess", BOB, "iam:CreateUser", ALICE, N),
+    ("IAMReadOnlyAccess", BOB, "iam:DeleteUser", ALICE, N),
+    ("IAMReadOnlyAccess", BOB, "iam:ChangePassword", BOB, N),
+    ("IAMReadOnlyAccess", BOB, "iam:CreateAccessKey", BOB, N),
     ("IAMUserChangePassword", BOB, "iam:ChangePassword", BOB, A),
-    ("IAMUserChangePassword", BOB, "iam:ChangePassword", ALICE, I),
+    ("IAMUserChangePassword", BOB, "iam:ChangePassword", ALICE, N),
     ("IAMUserChangePassword", ALICE, "iam:ChangePassword", ALICE, A),
     ("IAMUserChangePassword", BOB, "iam:GetAccountPasswordPolicy", "*", A),
-    ("IAMUserChangePassword", BOB, "iam:UpdateLoginProfile", BOB, I),
-    ("IAMUserChangePassword", SESSION, "iam:ChangePassword", f"arn:aws:iam::{ACCOUNT}:user/deploy", I),
+    ("IAMUserChangePassword", BOB, "iam:UpdateLoginProfile", BOB, N),
+    ("IAMUserChangePassword", SESSION, "iam:ChangePassword", f"arn:aws:iam::{ACCOUNT}:user/deploy", N),
     ("ReadOnlyAccess", BOB, "iam:GetUser", ALICE, A),
     ("ReadOnlyAccess", BOB, "iam:ListAccessKeys", ALICE, A),
     ("ReadOnlyAccess", BOB, "ec2:DescribeInstances", "*", A),
     ("ReadOnlyAccess", BOB, "sts:GetCallerIdentity", "*", A),
-    ("ReadOnlyAccess", BOB, "iam:CreateUser", ALICE, I),
-    ("ReadOnlyAccess", BOB, "iam:PutUserPolicy", ALICE, I),
+    ("ReadOnlyAccess", BOB, "iam:CreateUser", ALICE, N),
+    ("ReadOnlyAccess", BOB, "iam:PutUserPolicy", ALICE, N),
     ("ViewOnlyAccess", BOB, "iam:ListUsers", "*", A),
     ("ViewOnlyAccess", BOB, "iam:GetAccountSummary", "*", A),
-    ("ViewOnlyAccess", BOB, "iam:GetUserPolicy", ALICE, I),
-    ("ViewOnlyAccess", BOB, "iam:CreateUser", ALICE, I),
+    ("ViewOnlyAccess", BOB, "iam:GetUserPolicy", ALICE, N),
+    ("ViewOnlyAccess", BOB, "iam:CreateUser", ALICE, N),
     ("PowerUserAccess", BOB, "s3:PutObject", "arn:aws:s3:::b/k", A),
     ("PowerUserAccess", BOB, "sts:AssumeRole", ROLE, A),
-    ("PowerUserAccess", BOB, "iam:CreateUser", ALICE, I),
+    ("PowerUserAccess", BOB, "iam:CreateUser", ALICE, N),
     ("PowerUserAccess", BOB, "iam:ListRoles", "*", A),
     ("PowerUserAccess", BOB, "iam:CreateServiceLinkedRole", ROLE, A),
-    ("PowerUserAccess", BOB, "organizations:CreateAccount", "*", I),
+    ("PowerUserAccess", BOB, "organizations:CreateAccount", "*", N),
     ("PowerUserAccess", BOB, "account:GetAccountInformation", "*", A),
-    ("PowerUserAccess", BOB, "account:PutAlternateContact", "*", I),
+    ("PowerUserAccess", BOB, "account:PutAlternateContact", "*", N),
     ("SecurityAudit", BOB, "iam:GetAccountAuthorizationDetails", "*", A),
     ("SecurityAudit", BOB, "iam:ListUsers", "*", A),
     ("SecurityAudit", BOB, "cloudtrail:DescribeTrails", "*", A),
-    ("SecurityAudit", BOB, "iam:CreateUser", ALICE, I),
+    ("SecurityAudit", BOB, "iam:CreateUser", ALICE, N),
 ]
 
 

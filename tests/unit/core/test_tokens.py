@@ -6,10 +6,10 @@ import base64
 import hashlib
 import hmac
 import re
+import secrets
 
 import pytest
 
-from vestibule.core import tokens
 from vestibule.core.tokens import (
     hash_token,
     keyed_digest,
@@ -62,7 +62,7 @@ def test_new_numeric_code_zero_pads(
         seen.append(bound)
         return drawn
 
-    monkeypatch.setattr(tokens.secrets, "randbelow", fake_randbelow)
+    monkeypatch.setattr(secrets, "randbelow", fake_randbelow)
     assert new_numeric_code(digits) == expected
     assert seen == [10**digits]
 
@@ -139,7 +139,8 @@ def test_keyed_digest_differs_per_key_purpose_value(key: bytes, purpose: str, va
 
 @pytest.mark.parametrize(
     ("a", "b", "equal"),
-    [("abc", "abc", True), ("abc", "abd", False), ("abc", "abcd", False), ("", "", True), ("ü", "ü", True), ("ü", "u", False)],
+    [("abc", "abc", True), ("abc", "abd", False), ("abc", "abcd", False), ("", "", True), ("ü", "ü", True),
+     ("ü", "u", False)],
 )
 def test_same(a: str, b: str, equal: bool) -> None:
     assert same(a, b) is equal
