@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar, NamedTuple
@@ -142,6 +143,11 @@ class SignedRequest:
     body: bytes = b""
     payload_hash: str | None = None
 
+    @cached_property
+    def grouped_headers(self) -> dict[str, list[str]]:
+        """Headers by lower-case name (computed once; parse_authorization and verify both use it)."""
+        return _headers_by_name(self.headers)
+
 
 @dataclass(frozen=True, kw_only=True)
 class SignatureParts:
@@ -169,7 +175,7 @@ class SignatureParts:
 
 def parse_authorization(request: SignedRequest) -> SignatureParts:
     """Read the SigV4 claims of `request` without checking them against any secret."""
-    headers = _headers_by_name(request.headers)
+    headers = request.grouped_headers
     params = _query_params(request.query)
     auth_values = headers.get("authorization")
     presigned = any(name in _PRESIGN_MARKERS for name, _ in params)
@@ -342,6 +348,7 @@ def _single(headers: dict[str, list[str]], name: str) -> str | None:
     return values[0].strip()
 
 
+@lru_cache(maxsize=256)
 def _valid_date(yyyymmdd: str) -> bool:
     try:
         datetime(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
@@ -350,8 +357,11 @@ def _valid_date(yyyymmdd: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=1024)
 def _parse_request_date(value: str, http_date_allowed: bool) -> tuple[str, float]:
-    """ISO 8601 basic (`20150830T123600Z`); a `Date` header may also be an HTTP-date."""
+    """ISO 8601 basic (`20150830T123600Z`); a `Date` header may also be an HTTP-date.
+
+    A pure function of its arguments, cached: requests signed in the same second share the result."""
     match = _AMZ_DATE.fullmatch(value)
     try:
         if match:
@@ -402,6 +412,7 @@ def _unquote(text: str) -> bytes:
 # --- canonical request --------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)
 def canonical_uri(raw_path: str) -> str:
     """Normalize the received path, then URI-encode it once more (every non-S3 service).
 
@@ -431,6 +442,8 @@ def canonical_query_string(raw_query: str, *, presigned: bool = False) -> str:
     Sorting is by encoded name, then encoded value; a name without `=` gets an empty value.
     For presigned URLs X-Amz-Signature is left out.
     """
+    if not raw_query:
+        return ""
     encoded: list[tuple[str, str]] = []
     for name, value in _query_pairs_bytes(raw_query):
         if presigned and name == b"X-Amz-Signature":
@@ -610,7 +623,7 @@ def verify(
             f"Credential should be scoped to a valid region, not '{parts.region}'. "
         )
     _check_time(parts, request.now, max_skew)
-    grouped = _headers_by_name(request.headers)
+    grouped = request.grouped_headers
     payload = _payload_hash(request, grouped)
     if payload == UNSIGNED_PAYLOAD and not allow_unsigned_payload:
         raise IncompleteSignature("This service requires a signed payload, not UNSIGNED-PAYLOAD.")
