@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from aws_throughput import Signer, gci_body  # noqa: E402
+from aws_throughput import Signer, gci_body
 
 PASSWORD = "Bench-Passw0rd-for-signin!"
 CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
@@ -129,9 +129,9 @@ async def sign_in(app: Any, alias: str, user: str, per: list[list[float]] | None
     t1, s1 = time.process_time(), SQL_COUNT[0]
     form = urlencode({"csrf_token": m.group(1).decode(), "account": alias, "username": user,
                       "password": PASSWORD}).encode()
-    status, headers, body = await call(app, "POST", f"/{alias}/console", common + [
-        ("Content-Type", "application/x-www-form-urlencoded"), ("Origin", "http://127.0.0.1:8080"),
-        ("Content-Length", str(len(form)))] + cookie_header(jar), form)
+    post_headers = [*common, ("Content-Type", "application/x-www-form-urlencoded"),
+                    ("Origin", "http://127.0.0.1:8080"), ("Content-Length", str(len(form))), *cookie_header(jar)]
+    status, headers, body = await call(app, "POST", f"/{alias}/console", post_headers, form)
     assert status == 303, (status, body[:300])
     cookies_from(jar, headers)
     t2, s2 = time.process_time(), SQL_COUNT[0]
@@ -180,7 +180,9 @@ async def main_async(args: argparse.Namespace) -> None:
                     prof.dump_stats(args.profile)
                 cpu = (time.process_time() - t0) / args.n
                 ot1 = os.times()
-                print(f"  user {(ot1.user - ot0.user) / args.n * 1e3:.2f} ms, system {(ot1.system - ot0.system) / args.n * 1e3:.2f} ms per sign-in")
+                user_ms = (ot1.user - ot0.user) / args.n * 1e3
+                system_ms = (ot1.system - ot0.system) / args.n * 1e3
+                print(f"  user {user_ms:.2f} ms, system {system_ms:.2f} ms per sign-in")
                 cols = [sum(p[j] for p in per) / len(per) for j in range(6)]
                 results.append(cpu)
                 print(f"run {r}: {cpu * 1e3:.2f} ms CPU per sign-in, {(cpu - hc) * 1e3:.2f} ms besides the hash;"
@@ -191,8 +193,8 @@ async def main_async(args: argparse.Namespace) -> None:
             print(f"min: {best * 1e3:.2f} ms per sign-in, {(best - hc) * 1e3:.2f} ms besides the hash")
         else:
             body = gci_body()
-            amz = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            hdrs = signer.headers("127.0.0.1:8080", "sts", body, amz) + [("Content-Length", str(len(body)))]
+            amz = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            hdrs = [*signer.headers("127.0.0.1:8080", "sts", body, amz), ("Content-Length", str(len(body)))]
             status, _, out = await call(app, "POST", "/", hdrs, body.encode())
             assert status == 200, out
             for _ in range(2000):

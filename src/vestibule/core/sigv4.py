@@ -17,9 +17,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property, lru_cache
 from typing import ClassVar, NamedTuple
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
