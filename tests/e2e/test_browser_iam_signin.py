@@ -39,4 +39,4 @@ def test_iam_user_signs_in_through_alias_url_and_must_change_password(site: Site
     assert page.locator("#principal-arn").inner_text().strip() == f"arn:aws:iam::{account.account_id}:user/alice"
     assert page.locator("#signed-in-as").inner_text().strip() == "alice"
     assert page.locator("#account-id").inner_text().strip() == account.formatted_id
-    assert page.locator("#signin-url").inner_text().strip() == "/acme-e2e/console"
+    assert page.locator("#signin-url").inner_text().strip() == f"{site.url}/acme-e2e/console"

@@ -71,7 +71,7 @@ async def test_console_shows_account_alias_and_arn(client: httpx.AsyncClient, ru
     home = await client.get("/console")
     assert 'id="account-id">1111-2222-3333<' in home.text
     assert "<code>arn:aws:iam::111122223333:user/alice</code>" in home.text
-    assert 'id="signin-url">/acme/console<' in home.text
+    assert 'id="signin-url">http://testserver/acme/console<' in home.text
     assert "60 minutes" in home.text
 
 
