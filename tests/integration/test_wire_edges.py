@@ -5,12 +5,19 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import httpx
+import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from vestibule.core import arns
+from vestibule.core.principals import PrincipalRef
 from vestibule.runtime import Runtime
 from vestibule.services import access_keys, accounts
+from vestibule.services.api_call import ApiCall
+from vestibule.services.aws_identity import Caller
+from vestibule.wire.calls import UndeclaredBehaviour, api_call, run
+from vestibule.wire.operations import OperationTable
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
@@ -58,3 +65,41 @@ async def test_control_characters_never_break_the_xml(client: httpx.AsyncClient,
     body = b"Action=GetUser&Version=2010-05-08&UserName=%00abc%01"
     r = await client.post("/", content=body, headers=_signed(body, await _root_key(runtime)))
     assert r.status_code == 400 and _code(r) == "ValidationError"  # parses as XML: no raw control characters
+
+
+async def test_an_operation_that_skips_its_declared_authorization_or_audit_fails(runtime: Runtime) -> None:
+    """The endpoint checks what the row declares: a handler that never authorizes its action, or never
+    records its audit event, is answered as an internal failure, not a silent success."""
+    key_id, _ = await _root_key(runtime)
+    async with runtime.deps.store.unit() as uow:
+        key = await uow.access_keys.get(key_id)
+        assert key is not None
+        account_id = key.account_id
+    caller = Caller(account_id, arns.root_arn(account_id), account_id, "root", PrincipalRef.root(account_id), key_id)
+    table: OperationTable[ApiCall, str] = OperationTable()
+
+    @table.operation("Careless", action="iam:Careless", audit="Careless")
+    async def careless(call: ApiCall) -> str:
+        return "done"
+
+    @table.operation("Careful", action="iam:Careful", audit="Careful")
+    async def careful(call: ApiCall) -> str:
+        async with call.unit() as uow:
+            await call.authorize(uow, "*")
+            await call.record(uow)
+        return "done"
+
+    @table.operation("Unrecorded", action="iam:Unrecorded", audit="Unrecorded")
+    async def unrecorded(call: ApiCall) -> str:
+        async with call.unit() as uow:
+            await call.authorize(uow, "*")
+        return "done"
+
+    for name, outcome in (("Careless", None), ("Careful", "done"), ("Unrecorded", None)):
+        row = table.rows[name]
+        call = api_call(runtime.deps, caller, "iam", row, source_ip="192.0.2.1", secure=False)
+        if outcome is None:
+            with pytest.raises(UndeclaredBehaviour):
+                await run(row, call, call)
+        else:
+            assert await run(row, call, call) == outcome

@@ -56,6 +56,11 @@ def role_of_session(session_arn: str) -> str:
     return role_arn(fields[4], fields[5].split("/")[1])
 
 
+def is_aws_managed(arn: str) -> bool:
+    """A built-in (AWS managed) policy: `arn:aws:iam::aws:policy/...`."""
+    return arn.startswith("arn:aws:iam::aws:")
+
+
 def account_of(arn: str) -> str:
     """The account field of an ARN ('' when it has none, 'aws' for AWS managed policies)."""
     fields = arn.split(":")

@@ -55,7 +55,7 @@ class ApiCall:
         self.authorized = True
         caller, action = self.caller, self.action
         if (resource.startswith("arn:") and arns.account_of(resource) not in (caller.account_id, "")
-                and not resource.startswith("arn:aws:iam::aws:")):
+                and not arns.is_aws_managed(resource)):
             raise PermissionDenied(engine.access_denied_message(caller.arn, action, resource, explicit=False))
         if caller.is_root and not caller.temporary:
             return

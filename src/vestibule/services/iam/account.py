@@ -53,6 +53,19 @@ async def password_policy(call: ApiCall) -> rules.PasswordPolicy:
     return rules.PasswordPolicy.from_dict(account.password_policy)
 
 
+def new_password_policy(*, minimum_length: int, require_symbols: bool, require_numbers: bool,
+                        require_uppercase: bool, require_lowercase: bool, allow_users_to_change: bool,
+                        max_age_days: int | None, reuse_prevention: int | None,
+                        hard_expiry: bool) -> rules.PasswordPolicy:
+    """A password policy from the API's fields, checked by the core's rules."""
+    try:
+        return rules.PasswordPolicy(minimum_length, require_symbols, require_numbers, require_uppercase,
+                                    require_lowercase, allow_users_to_change, max_age_days, reuse_prevention,
+                                    hard_expiry)
+    except rules.PolicyError as exc:
+        raise InvalidInput("password_policy", str(exc)) from None
+
+
 async def set_password_policy(call: ApiCall, policy: rules.PasswordPolicy | None) -> None:
     async with call.unit() as uow:
         await call.authorize(uow, "*")

@@ -138,7 +138,7 @@ async def get_device(call: ApiCall, user_name: str | None, serial: str) -> Assig
 
 async def list_virtual_devices(call: ApiCall, assignment: str) -> list[VirtualDevice]:
     async with call.unit() as uow:
-        await call.authorize(uow, f"arn:aws:iam::{call.account_id}:mfa/*")
+        await call.authorize(uow, arns.all_of_kind(call.account_id, "mfa"))
         out = []
         for d in await uow.virtual_mfa.in_account(call.account_id):
             assigned = d.principal_key is not None

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from ....core import passwords as rules
 from ....services.iam import account
 from ...members import boolean, integer, text
-from ..errors import InvalidInput
 from ..request import QueryRequest
 from ..xml import Result, XmlMap
 from .members import listing
@@ -44,20 +42,17 @@ async def get_account_password_policy(q: QueryRequest) -> Result:
                    integer("MaxPasswordAge", 1, 1095), integer("PasswordReusePrevention", 1, 24)))
 async def update_account_password_policy(q: QueryRequest) -> Result:
     i = q.input
-    try:
-        policy = rules.PasswordPolicy(
-            minimum_length=i.integer("MinimumPasswordLength") or 6,
-            require_symbols=bool(i.boolean("RequireSymbols")),
-            require_numbers=bool(i.boolean("RequireNumbers")),
-            require_uppercase=bool(i.boolean("RequireUppercaseCharacters")),
-            require_lowercase=bool(i.boolean("RequireLowercaseCharacters")),
-            allow_users_to_change=bool(i.boolean("AllowUsersToChangePassword")),
-            max_age_days=i.integer("MaxPasswordAge"),
-            reuse_prevention=i.integer("PasswordReusePrevention"),
-            hard_expiry=bool(i.boolean("HardExpiry")),
-        )
-    except rules.PolicyError as exc:
-        raise InvalidInput(str(exc)) from None
+    policy = account.new_password_policy(
+        minimum_length=i.integer("MinimumPasswordLength") or 6,
+        require_symbols=bool(i.boolean("RequireSymbols")),
+        require_numbers=bool(i.boolean("RequireNumbers")),
+        require_uppercase=bool(i.boolean("RequireUppercaseCharacters")),
+        require_lowercase=bool(i.boolean("RequireLowercaseCharacters")),
+        allow_users_to_change=bool(i.boolean("AllowUsersToChangePassword")),
+        max_age_days=i.integer("MaxPasswordAge"),
+        reuse_prevention=i.integer("PasswordReusePrevention"),
+        hard_expiry=bool(i.boolean("HardExpiry")),
+    )
     await account.set_password_policy(q.call, policy)
     return None
 
