@@ -11,8 +11,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from support import CaptchaAnswers, csrf_of, last_code
 
+from support import CaptchaAnswers, csrf_of, last_code
 from vestibule.app import create_app
 from vestibule.core import passwords as rules
 from vestibule.runtime import Runtime

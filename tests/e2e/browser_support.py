@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 import pyotp
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
-from support import CHEAP_HASH, LiveServer
 
+from support import CHEAP_HASH, LiveServer
 from vestibule.core.passwords import PasswordHasher
 from vestibule.runtime import Runtime, build
 from vestibule.services import accounts, iam_users

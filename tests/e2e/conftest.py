@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import sync_playwright
+
 from e2e.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -17,9 +19,7 @@ from e2e.browser_support import (
     SmtpSink,
     artifacts_dir,
 )
-from playwright.sync_api import sync_playwright
 from support import LiveServer, free_port, start_live_server, stop_live_server
-
 from vestibule.services.mail import SmtpMailer
 from vestibule.settings import Settings
 

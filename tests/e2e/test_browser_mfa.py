@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+
 from e2e.browser_support import Site
 
 

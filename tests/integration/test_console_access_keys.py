@@ -9,10 +9,9 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from support import csrf_of
 from vestibule.runtime import Runtime
 from vestibule.services import accounts, iam_users
-
-from support import csrf_of
 
 
 async def _signed_caller_identity(client: httpx.AsyncClient, key_id: str, secret: str) -> httpx.Response:

@@ -7,6 +7,7 @@ import re
 import httpx
 import pyotp
 import pytest
+
 from http_steps import (
     ROOT_PASSWORD,
     USER_PASSWORD,
@@ -23,7 +24,6 @@ from http_steps import (
     use_clock,
 )
 from support import CaptchaAnswers, csrf_of
-
 from vestibule.core import identifiers
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
@@ -116,8 +116,9 @@ async def test_iam_change_password_follows_the_account_policy(client: httpx.Asyn
     await set_policy(runtime, "acme", minimum_length=14, require_symbols=True)
     await sign_in_iam(client)
     csrf = csrf_of((await client.get("/console/security")).text)
-    r = await client.post("/console/password", data={"csrf_token": csrf, "password": USER_PASSWORD,
-                                                     "new_password": "only twelve!", "confirm_password": "only twelve!"})
+    r = await client.post("/console/password", data={
+        "csrf_token": csrf, "password": USER_PASSWORD, "new_password": "only twelve!",
+        "confirm_password": "only twelve!"})
     assert r.status_code == 400 and error_of(r.text) == t("password.too_short")
     r = await client.post("/console/password", data={"csrf_token": csrf, "password": USER_PASSWORD,
                                                      "new_password": "long enough but no symbol",

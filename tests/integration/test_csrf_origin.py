@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+
 from http_steps import (
     ROOT_PASSWORD,
     browser,
@@ -13,7 +14,6 @@ from http_steps import (
     start_root,
 )
 from support import CaptchaAnswers, csrf_of
-
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
 from vestibule.web.i18n import Translator
@@ -21,7 +21,8 @@ from vestibule.web.i18n import Translator
 t = Translator("en")
 
 
-async def _signed_in_setup(client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> dict[str, dict[str, str]]:
+async def _signed_in_setup(client: httpx.AsyncClient, runtime: Runtime,
+                           mailbox: DevMailbox) -> dict[str, dict[str, str]]:
     """Sign the root user in and collect one realistic form per POST endpoint (without the token)."""
     await make_account(runtime)
     await sign_in_root(client, mailbox)

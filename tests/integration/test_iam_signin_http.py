@@ -7,6 +7,7 @@ import re
 
 import httpx
 import pyotp
+
 from http_steps import (
     USER_PASSWORD,
     browser,
@@ -22,7 +23,6 @@ from http_steps import (
     use_clock,
 )
 from support import CaptchaAnswers, csrf_of
-
 from vestibule.runtime import Runtime
 from vestibule.web.i18n import Translator
 

@@ -6,8 +6,8 @@ import html
 import re
 
 import httpx
-from support import csrf_of
 
+from support import csrf_of
 from vestibule.runtime import Runtime
 from vestibule.services import accounts
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import httpx
 
-from vestibule.runtime import Runtime
-from vestibule.services.mail import DevMailbox
-
 from http_steps import error_of, make_account, make_user, post_step, root_password, sign_in_iam, use_clock
 from support import CaptchaAnswers, csrf_of
+from vestibule.runtime import Runtime
+from vestibule.services.mail import DevMailbox
 
 
 async def test_console_password_guesses_are_throttled(client: httpx.AsyncClient, runtime: Runtime) -> None:

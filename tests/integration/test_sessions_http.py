@@ -4,6 +4,7 @@ a new session ID at every sign-in."""
 from __future__ import annotations
 
 import httpx
+
 from http_steps import (
     browser,
     make_account,
@@ -14,7 +15,6 @@ from http_steps import (
     use_clock,
 )
 from support import CHEAP_HASH, CaptchaAnswers, csrf_of
-
 from vestibule.app import create_app
 from vestibule.core.passwords import PasswordHasher
 from vestibule.runtime import Runtime, build

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import httpx
+
 from http_steps import (
     browser,
     error_of,
@@ -13,7 +14,6 @@ from http_steps import (
     start_root,
 )
 from support import CaptchaAnswers, csrf_of
-
 from vestibule.runtime import Runtime
 from vestibule.web.i18n import Translator
 

@@ -4,6 +4,7 @@ with a clear message."""
 from __future__ import annotations
 
 import httpx
+
 from http_steps import (
     ROOT_EMAIL,
     ROOT_PASSWORD,
@@ -17,7 +18,6 @@ from http_steps import (
     use_clock,
 )
 from support import CaptchaAnswers, csrf_of, last_code
-
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
 from vestibule.web.i18n import Translator

@@ -7,9 +7,9 @@ import re
 
 import httpx
 import pytest
+
 from http_steps import error_of, make_account
 from support import CHEAP_HASH, CaptchaAnswers, csrf_of, last_code
-
 from vestibule.app import create_app
 from vestibule.core.passwords import PasswordHasher
 from vestibule.runtime import Runtime, build

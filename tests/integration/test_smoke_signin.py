@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from support import csrf_of, last_code
 
+from support import csrf_of, last_code
 from vestibule.runtime import Runtime
 from vestibule.services import accounts, iam_users
 from vestibule.services.mail import DevMailbox

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+
 from http_steps import (
     ROOT_EMAIL,
     ROOT_PASSWORD,
@@ -21,7 +22,6 @@ from http_steps import (
     use_clock,
 )
 from support import CaptchaAnswers, csrf_of, last_code
-
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
 from vestibule.web.i18n import Translator

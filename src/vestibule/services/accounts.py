@@ -22,7 +22,8 @@ class NewAccount:
     name: str
 
     def as_json(self) -> dict[str, str | None]:
-        return {"AccountId": self.account_id, "Alias": self.alias, "RootEmail": self.root_email, "AccountName": self.name}
+        return {"AccountId": self.account_id, "Alias": self.alias, "RootEmail": self.root_email,
+                "AccountName": self.name}
 
 
 def _checked_email(raw: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from ..store.models import AuditEvent
@@ -40,10 +41,10 @@ async def record(
 
 
 def as_dict(ev: AuditEvent) -> dict[str, Any]:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     return {
-        "time": datetime.fromtimestamp(ev.at, timezone.utc).isoformat().replace("+00:00", "Z"),
+        "time": datetime.fromtimestamp(ev.at, UTC).isoformat().replace("+00:00", "Z"),
         "account_id": ev.account_id,
         "principal": ev.principal,
         "event": ev.event,

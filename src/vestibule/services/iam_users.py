@@ -70,7 +70,8 @@ async def set_password(
     audited: bool = True,
 ) -> None:
     """An administrator sets (creates or replaces) a user's console password."""
-    new_hash = await check_new_password(deps, uow, policy_of(account), f"user:{user.id}", password, None, user.password_hash)
+    new_hash = await check_new_password(deps, uow, policy_of(account), f"user:{user.id}", password, None,
+                                        user.password_hash)
     await store_user_password(deps, uow, user, new_hash, reset_required)
     await uow.sessions.revoke_all(f"user:{user.id}", deps.clock())
     if audited:
@@ -82,7 +83,8 @@ async def set_password(
 
 
 async def deactivate_mfa(
-    deps: Deps, uow: UnitOfWork, account: Account, user: IamUser | None, serial: str | None, *, client: Client = Client()
+    deps: Deps, uow: UnitOfWork, account: Account, user: IamUser | None, serial: str | None, *,
+    client: Client = Client(),
 ) -> int:
     """Remove one device (by serial) or all of a principal's devices; returns how many."""
     key = f"user:{user.id}" if user is not None else f"root:{account.id}"

@@ -31,7 +31,8 @@ class MailError(Exception):
 
 
 class SmtpMailer:
-    def __init__(self, host: str, port: int, sender: str, user: str = "", password: str = "", starttls: bool = False) -> None:
+    def __init__(self, host: str, port: int, sender: str, user: str = "", password: str = "",
+                 starttls: bool = False) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password, self.starttls = user, password, starttls
 
