@@ -89,6 +89,7 @@ async def setup(data: Path) -> tuple[Any, Any, list[str], str, Signer]:
         "VESTIBULE_JANITOR_INTERVAL_SECONDS": "0",
     })
     from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     from vestibule.app import create_app
     from vestibule.runtime import build
@@ -109,7 +110,8 @@ async def setup(data: Path) -> tuple[Any, Any, list[str], str, Signer]:
         key = await access_keys.create(deps, uow, account.id, f"root:{account.id}", actor="bench")
     signer = Signer(key.access_key_id, key.secret_access_key)
 
-    @event.listens_for(runtime.engine.sync_engine, "before_cursor_execute")
+    # Every engine of the process: the async engine's and the hot units' synchronous one (SQLite).
+    @event.listens_for(Engine, "before_cursor_execute")
     def _count(*_a: Any) -> None:
         SQL_COUNT[0] += 1
 

@@ -77,6 +77,7 @@ class Runtime:
             await self.deps.throttle.close()
         if self.redis is not None:
             await self.redis.aclose()
+        await self.deps.store.close()
         await self.engine.dispose()
 
 

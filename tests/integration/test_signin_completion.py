@@ -62,24 +62,36 @@ async def _flow_at_password_step(runtime: Runtime, root: PrincipalRef) -> str:
         return flow.id
 
 
-async def _complete(runtime: Runtime, root: PrincipalRef, flow_id: str, method: str, previous: str = "") -> str:
+# complete_sign_in runs as a transaction of its own, or inside the caller's unit of work (when the step
+# changed more, e.g. a new password): both must be all or nothing.
+MODES = pytest.mark.parametrize("within", [False, True], ids=["own-transaction", "caller-unit"])
+
+
+async def _complete(runtime: Runtime, root: PrincipalRef, flow_id: str, method: str, previous: str = "",
+                    *, within: bool = False) -> str:
     async with runtime.deps.store.unit() as uow:
         flow = await flows.load(uow, SPEC, flow_id)
         loaded = await load_ref(uow, root)
         assert loaded is not None
-        done = await complete_sign_in(uow, runtime.deps.session_ports, principal=loaded.principal, client=CLIENT,
-                                      method=method, mfa_used=False, flow=flow, previous_session=previous)
-        return done.session.token
+        if within:
+            done = await complete_sign_in(runtime.deps.session_ports, principal=loaded.principal, client=CLIENT,
+                                          method=method, mfa_used=False, flow=flow, previous_session=previous,
+                                          within=uow)
+            return done.session.token
+    done = await complete_sign_in(runtime.deps.session_ports, principal=loaded.principal, client=CLIENT,
+                                  method=method, mfa_used=False, flow=flow, previous_session=previous)
+    return done.session.token
 
 
-async def test_a_failing_audit_write_leaves_no_session_and_the_flow_not_done(runtime: Runtime) -> None:
+@MODES
+async def test_a_failing_audit_write_leaves_no_session_and_the_flow_not_done(runtime: Runtime, within: bool) -> None:
     root = PrincipalRef.root(await make_account(runtime))
     earlier = await _complete(runtime, root, await _flow_at_password_step(runtime, root), "password")
     flow_id = await _flow_at_password_step(runtime, root)
 
     async with audit_refuses_poisoned_rows(runtime):
         with pytest.raises((Conflict, DBAPIError)):
-            await _complete(runtime, root, flow_id, POISON, previous=earlier)
+            await _complete(runtime, root, flow_id, POISON, previous=earlier, within=within)
 
     now = runtime.deps.clock()
     async with runtime.deps.store.unit() as uow:
@@ -90,7 +102,7 @@ async def test_a_failing_audit_write_leaves_no_session_and_the_flow_not_done(run
         assert [e.method for e in events if e.event == "ConsoleLogin"] == ["password"]
 
     # The same completion without the poisoned value commits every part.
-    token = await _complete(runtime, root, flow_id, "password", previous=earlier)
+    token = await _complete(runtime, root, flow_id, "password", previous=earlier, within=within)
     async with runtime.deps.store.unit() as uow:
         live = await uow.sessions.active_for(root.key, runtime.deps.clock())
         assert [s.id_hash for s in live] == [hash_token(token)]
@@ -98,12 +110,13 @@ async def test_a_failing_audit_write_leaves_no_session_and_the_flow_not_done(run
         assert await uow.browsers.known(root.key, CLIENT.browser_hash)
 
 
-async def test_a_failing_completion_does_not_remember_the_browser(runtime: Runtime) -> None:
+@MODES
+async def test_a_failing_completion_does_not_remember_the_browser(runtime: Runtime, within: bool) -> None:
     root = PrincipalRef.root(await make_account(runtime))
     flow_id = await _flow_at_password_step(runtime, root)
     async with audit_refuses_poisoned_rows(runtime):
         with pytest.raises((Conflict, DBAPIError)):
-            await _complete(runtime, root, flow_id, POISON)
+            await _complete(runtime, root, flow_id, POISON, within=within)
     async with runtime.deps.store.unit() as uow:
         assert not await uow.browsers.known(root.key, CLIENT.browser_hash)
         assert await uow.sessions.active_for(root.key, runtime.deps.clock()) == []

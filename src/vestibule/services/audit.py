@@ -11,6 +11,24 @@ from ..store.repositories import UnitOfWork
 from .context import Client
 
 
+def new_event(
+    *,
+    at: float,
+    event: str,
+    result: str,
+    client: Client,
+    account_id: str | None = None,
+    principal: str = "",
+    method: str = "",
+    mfa_used: bool = False,
+    **detail: Any,
+) -> AuditEvent:
+    """An audit event's row (for `record`, or for a hot unit that writes it)."""
+    return AuditEvent(at=at, account_id=account_id, principal=principal, event=event, method=method,
+                      mfa_used=mfa_used, result=result, client_ip=client.ip[:64], user_agent=client.user_agent[:512],
+                      detail=detail)
+
+
 async def record(
     uow: UnitOfWork,
     *,
@@ -24,20 +42,8 @@ async def record(
     mfa_used: bool = False,
     **detail: Any,
 ) -> None:
-    await uow.audit.add(
-        AuditEvent(
-            at=at,
-            account_id=account_id,
-            principal=principal,
-            event=event,
-            method=method,
-            mfa_used=mfa_used,
-            result=result,
-            client_ip=client.ip[:64],
-            user_agent=client.user_agent[:512],
-            detail=detail,
-        )
-    )
+    await uow.audit.add(new_event(at=at, event=event, result=result, client=client, account_id=account_id,
+                                  principal=principal, method=method, mfa_used=mfa_used, **detail))
 
 
 def as_dict(ev: AuditEvent) -> dict[str, Any]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ..core.principals import PrincipalKind, PrincipalRef
+from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.tokens import hash_token, new_token
 from ..store.models import Session
 from ..store.repositories import UnitOfWork
+from ..store.sql import hot
 from . import audit
 from .context import Client, Deps, SessionPorts
 from .invalidation import SESSION
-from .principals import Principal
+from .principals import Principal, root_principal, user_principal
 from .principals import load as load_principal
 
 TOUCH_EVERY = 60.0
@@ -41,21 +42,19 @@ class SessionView:
         return self.expires_at
 
 
-async def start(uow: UnitOfWork, ports: SessionPorts, principal: PrincipalRef, account_id: str, client: Client,
-                mfa_used: bool) -> NewSession:
-    now = ports.clock()
+def new_session(ports: SessionPorts, principal: PrincipalRef, account_id: str, client: Client, mfa_used: bool,
+                now: float) -> tuple[NewSession, Session]:
+    """A new session's token (for the cookie) and its row, which stores only the token's hash."""
     token = new_token()
     idle = ports.root_idle_seconds if principal.kind == PrincipalKind.ROOT else ports.idle_seconds
     expires = now + ports.absolute_seconds
-    await uow.sessions.add(
-        Session(
-            id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
-            created_at=now, last_seen_at=now, expires_at=expires, idle_seconds=idle, revoked_at=None,
-            mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64],
-            user_agent=client.user_agent[:512],
-        )
+    row = Session(
+        id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
+        created_at=now, last_seen_at=now, expires_at=expires, idle_seconds=idle, revoked_at=None,
+        mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64],
+        user_agent=client.user_agent[:512],
     )
-    return NewSession(token, expires)
+    return NewSession(token, expires), row
 
 
 def is_alive(session: Session, now: float) -> bool:
@@ -96,15 +95,33 @@ class SignedInSession:
 
 
 async def signed_in(ports: SessionPorts, token: str | None) -> SignedInSession | None:
-    """The live session behind a cookie and its principal, or None."""
+    """The live session behind a cookie and its principal, or None: the session, its account and its user
+    in one statement (so a revocation or a closed account counts at the next request), a touch at most
+    once a minute."""
     if not token:
         return None
-    async with ports.store.unit() as uow:
-        session = await current(uow, ports, token)
-        if session is None:
-            return None
-        loaded = await load_principal(uow, session.principal.key)
-    return None if loaded is None else SignedInSession(session, loaded.principal)
+    id_hash = hash_token(token)
+    loaded = await ports.store.run(hot.session_principal, id_hash)
+    if loaded is None:
+        return None
+    session, account, user = loaded
+    now = ports.clock()
+    if not is_alive(session, now) or account.status != "active":
+        return None
+    try:
+        ref = PrincipalRef.parse(session.principal_key)
+    except InvalidPrincipalKey:
+        return None
+    if ref.kind == PrincipalKind.ROOT and ref.id == account.id:
+        principal = root_principal(account)
+    elif ref.kind == PrincipalKind.IAM_USER and user is not None and user.account_id == account.id:
+        principal = user_principal(user, account)
+    else:
+        return None
+    if now - session.last_seen_at >= TOUCH_EVERY:
+        await ports.store.run(hot.touch_session, id_hash, now)
+        session.last_seen_at = now
+    return SignedInSession(_view(session), principal)
 
 
 async def sign_out(deps: Deps, client: Client, token: str) -> None:

@@ -85,7 +85,7 @@ async def verify(deps: Deps, client: Client, flow_id: str, code: str,
             )
             account = await uow.accounts.get(created.account_id)
             assert account is not None
-            signed_in = await complete_sign_in(uow, deps.session_ports, principal=root_principal(account),
+            signed_in = await complete_sign_in(deps.session_ports, within=uow, principal=root_principal(account),
                                                client=client, method="signup", mfa_used=False, flow=flow,
                                                previous_session=previous_session)
             return signed_in, created

@@ -8,6 +8,7 @@ from typing import Protocol
 from ..core.throttle import WINDOW_SECONDS, ThrottleState
 from ..store.redis import RedisThrottle
 from ..store.repositories import Store
+from ..store.sql import hot
 
 __all__ = ["DatabaseThrottle", "RedisThrottle", "Throttle"]
 
@@ -25,10 +26,8 @@ class DatabaseThrottle:
         self._store = store
 
     async def states(self, keys: Sequence[str]) -> list[ThrottleState]:
-        async with self._store.unit() as uow:
-            rows = await uow.throttle.get_many(keys)
-        return [ThrottleState(rows[k].failures, rows[k].last_failure_at) if k in rows else ThrottleState()
-                for k in keys]
+        rows = await self._store.run(hot.throttle_rows, keys)
+        return [ThrottleState(*rows[k]) if k in rows else ThrottleState() for k in keys]
 
     async def fail(self, keys: Sequence[str], now: float) -> None:
         async with self._store.unit() as uow:

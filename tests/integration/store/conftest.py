@@ -60,9 +60,11 @@ async def store(backend_url: str) -> AsyncIterator[Store]:
     if backend_url.startswith("sqlite"):
         await _wipe_sqlite(backend_url)
     engine = make_engine(backend_url)
+    store = Store(sessionmaker_for(engine))
     try:
-        yield Store(sessionmaker_for(engine))
+        yield store
     finally:
+        await store.close()
         await engine.dispose()
 
 

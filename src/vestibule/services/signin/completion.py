@@ -1,23 +1,32 @@
 """The one end of every sign-in: flow done, known browser, previous session ended, new session, audit.
 
-It runs inside the caller's unit of work, so all of it commits together or not at all."""
+All of it is one hot write unit (`store/sql/hot.finish_sign_in`): a transaction of its own, or, when the
+caller changed more in the same step (a new password, a new account), inside the caller's unit of work.
+Either way it commits together or not at all."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
-from ...core.flows.base import Flow
+from ...core.flows.base import Flow, encode_data
 from ...core.principals import PrincipalKind
+from ...core.tokens import hash_token
 from ...store.repositories import UnitOfWork
-from .. import audit, flows, sessions
+from ...store.sql import hot
+from ...store.sql.hot import PasswordUse
+from .. import audit, sessions
 from ..context import Client, SessionPorts
+from ..invalidation import SESSION
 from ..principals import Principal
 from ..sessions import NewSession
 
 S = TypeVar("S", bound=StrEnum)
 P = TypeVar("P")
+
+__all__ = ["PasswordUse", "SignedIn", "complete_sign_in"]
 
 # Principals whose sign-in asks whether the browser is new (a mailed code on an unknown browser).
 _BROWSER_AWARE = frozenset({PrincipalKind.ROOT})
@@ -29,19 +38,29 @@ class SignedIn:
     principal: Principal
 
 
-async def complete_sign_in(uow: UnitOfWork, ports: SessionPorts, *, principal: Principal, client: Client,
-                           method: str, mfa_used: bool, flow: Flow[S, P] | None = None,
-                           previous_session: str = "") -> SignedIn:
-    """`previous_session`: the session token this browser held before (its cookie), ended here."""
+async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client: Client, method: str,
+                           mfa_used: bool, flow: Flow[S, P] | None = None, previous_session: str = "",
+                           password_use: PasswordUse | None = None, within: UnitOfWork | None = None) -> SignedIn:
+    """`previous_session`: the session token this browser held before (its cookie), ended here.
+    `password_use`: an IAM user's password last use (and new hash) to note in the same transaction.
+    `within`: the caller's unit of work, when the sign-in ends a larger change that must commit with it."""
     now = ports.clock()
+    done: hot.FlowDone | None = None
     if flow is not None:
         flow.complete()
-        await flows.save(uow, flow)
-    if principal.ref.kind in _BROWSER_AWARE:
-        await uow.browsers.remember(principal.key, client.browser_hash, now)
-    if previous_session:
-        await sessions.end(uow, ports, previous_session)
-    session = await sessions.start(uow, ports, principal.ref, principal.account_id, client, mfa_used)
-    await audit.record(uow, at=now, event="ConsoleLogin", result="Success", client=client,
-                       account_id=principal.account_id, principal=principal.arn, method=method, mfa_used=mfa_used)
-    return SignedIn(session, principal)
+        done = hot.FlowDone(flow.id, flow.state.value, encode_data(flow), flow.expires_at)
+    new, row = sessions.new_session(ports, principal.ref, principal.account_id, client, mfa_used, now)
+    previous = hash_token(previous_session) if previous_session else None
+    end = hot.SignInEnd(
+        at=now, session=row, flow=done, previous_session=previous, password_use=password_use,
+        remember_browser=(principal.key, client.browser_hash) if principal.ref.kind in _BROWSER_AWARE else None,
+        audit=audit.new_event(at=now, event="ConsoleLogin", result="Success", client=client,
+                              account_id=principal.account_id, principal=principal.arn, method=method,
+                              mfa_used=mfa_used),
+    )
+    if within is None:
+        if await ports.store.run(hot.finish_sign_in, end) and previous is not None:
+            await ports.bus.publish(SESSION, previous)
+    elif await within.run(hot.finish_sign_in, end) and previous is not None:
+        within.after_commit(functools.partial(ports.bus.publish, SESSION, previous))
+    return SignedIn(new, principal)

@@ -7,12 +7,13 @@ from ...core import passwords as rules
 from ...core.flows.console_signin import SPEC, Audience, ConsoleSignIn
 from ...core.principals import PrincipalRef
 from ...errors import InvalidCredentials, PasswordExpired
-from .. import accounts, flows
+from ...store.sql import hot
+from .. import flows
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..passwords import hash_password, policy_of
 from ..principals import user_principal
-from .completion import complete_sign_in
+from .completion import PasswordUse, complete_sign_in
 from .gate import admit, iam_keys, record_failure
 from .methods import Attempt, Credential, Verified, ask_in_turn
 from .steps import Continue, Outcome, State, console_methods, failure_reason
@@ -23,11 +24,10 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
                               previous_session: str = "") -> Outcome:
     keys = iam_keys(account_ref, username, client)
     risky, had_failures = await admit(deps, client, keys, captcha, captcha_answer)
-    async with deps.store.unit() as uow:
-        # The same statements run whether or not the account and user exist (no timing difference).
-        account = await accounts.resolve(uow, account_ref or "-")
-        user = await uow.users.by_name(account.id if account else "", username)
-        has_mfa = bool(await uow.mfa.enabled_for(f"user:{user.id}" if user else "user:-"))
+    # One statement, the same whether or not the account and the user exist (no timing difference).
+    reference = ids.parse_account_reference(account_ref or "-")
+    account, user, has_mfa = await deps.store.run(hot.iam_sign_in_lookup, reference, ids.is_account_id(reference),
+                                                  username)
     ref = PrincipalRef.iam_user(user.id) if user is not None and account is not None else None
     stored = user.password_hash if user else None
     attempt = Attempt(Credential.PASSWORD, password, ref, deps.clock(), password_hash=stored)
@@ -50,11 +50,12 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
         raise PasswordExpired()
     must_change = user.password_reset_required or expired
     rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(stored or "") else None
+    if not has_mfa and not must_change:
+        return await complete_sign_in(deps.session_ports, principal=principal, client=client, method="password",
+                                      mfa_used=False, previous_session=previous_session,
+                                      password_use=PasswordUse(user.id, now, rehashed))
     async with deps.store.unit() as uow:
         await uow.users.note_password_use(user.id, now, rehashed)
-        if not has_mfa and not must_change:
-            return await complete_sign_in(uow, deps.session_ports, principal=principal, client=client,
-                                          method="password", mfa_used=False, previous_session=previous_session)
         payload = ConsoleSignIn(Audience.IAM).password_verified(
             ref, account.id, risky=risky, must_change_password=must_change, password_expired=expired)
         flow = await flows.create(uow, SPEC, client.browser_hash, now, payload)

@@ -76,7 +76,7 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
             flow.advance(State.EMAIL_CODE)
             mail = _sign_in_code_mail(deps, fresh.root_email, fresh.id, code)
         else:
-            return await complete_sign_in(uow, deps.session_ports, principal=principal, client=client,
+            return await complete_sign_in(deps.session_ports, within=uow, principal=principal, client=client,
                                           method="password", mfa_used=False, flow=flow,
                                           previous_session=previous_session)
         await flows.save(uow, flow)
@@ -125,7 +125,7 @@ async def submit_email_code(deps: Deps, client: Client, flow_id: str, code: str,
         attempt = Attempt(Credential.EMAIL_CODE, code, ref, now, email_code=flow.payload.pending_code())
         result = await ask_in_turn(console_methods(deps), attempt, uow)
         if isinstance(result, Verified):
-            return await complete_sign_in(uow, deps.session_ports, principal=loaded.principal, client=client,
+            return await complete_sign_in(deps.session_ports, within=uow, principal=loaded.principal, client=client,
                                           method="password+email_code", mfa_used=False, flow=flow,
                                           previous_session=previous_session)
         if isinstance(result, Failed) and result.expired:

@@ -72,7 +72,7 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previo
                 flow.advance(State.NEW_PASSWORD)
                 await flows.save(uow, flow)
                 return Continue(flow)
-            return await complete_sign_in(uow, deps.session_ports, principal=loaded.principal, client=client,
+            return await complete_sign_in(deps.session_ports, within=uow, principal=loaded.principal, client=client,
                                           method="password+mfa", mfa_used=True, flow=flow,
                                           previous_session=previous_session)
         flow.fail_attempt(now)
@@ -99,6 +99,6 @@ async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_pass
         await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Success", client=client,
                            account_id=account.id, principal=principal.arn, method="forced_change")
         mfa_used = flow.payload.mfa_used
-        return await complete_sign_in(uow, deps.session_ports, principal=principal, client=client,
+        return await complete_sign_in(deps.session_ports, within=uow, principal=principal, client=client,
                                       method="password+mfa" if mfa_used else "password", mfa_used=mfa_used,
                                       flow=flow, previous_session=previous_session)

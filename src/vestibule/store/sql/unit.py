@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cached_property
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session as SyncSession
 
 from .access_keys import AccessKeys, TemporaryCredentials
 from .accounts import Accounts
@@ -24,9 +27,12 @@ from .iam_users import Users
 from .mfa import MfaDevices, VirtualMfa
 from .passwords import PasswordHistories
 from .sessions import Browsers, Sessions
+from .sync_units import SyncUnits
 from .throttle import ThrottleCounters
 
 AfterCommit = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+A = ParamSpec("A")
 
 
 class UnitOfWork:
@@ -112,6 +118,13 @@ class UnitOfWork:
     def expired(self) -> ExpiredRows:
         return ExpiredRows(self.db)
 
+    async def run(self, fn: Callable[Concatenate[Connection, A], T], *args: A.args, **kwargs: A.kwargs) -> T:
+        """A hot unit (`hot.py`) inside this unit's transaction, after the ORM's pending changes."""
+        try:
+            return await self.db.run_sync(_on_connection, fn, args, kwargs)
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from None
+
     def after_commit(self, action: AfterCommit) -> None:
         """Run `action` once this unit has committed (never when it rolls back): e.g. publishing an
         invalidation, so other nodes cannot re-read the old row before the new one is visible."""
@@ -129,9 +142,28 @@ class UnitOfWork:
             await action()
 
 
+def _on_connection(session: SyncSession, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+    session.flush()
+    connection: Connection = session.connection()
+    return fn(connection, *args, **kwargs)
+
+
 class Store:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
+        bind = sessionmaker.kw.get("bind")
+        self._units = SyncUnits(bind) if isinstance(bind, AsyncEngine) else None
+
+    async def run(self, fn: Callable[Concatenate[Connection, A], T], *args: A.args, **kwargs: A.kwargs) -> T:
+        """A hot unit of work (`hot.py`): `fn(connection, *args)` in a transaction of its own, one hand-off."""
+        if self._units is None:
+            raise RuntimeError("a store without an engine runs no hot units")
+        return await self._units.run(fn, *args, **kwargs)
+
+    async def close(self) -> None:
+        """Stop the hot units' thread and close its connection (the engine is disposed by its owner)."""
+        if self._units is not None:
+            await self._units.close()
 
     @asynccontextmanager
     async def unit(self) -> AsyncIterator[UnitOfWork]:
