@@ -149,9 +149,9 @@ class SignedRequest:
         return _headers_by_name(self.headers)
 
 
-@dataclass(frozen=True, kw_only=True)
-class SignatureParts:
-    """What the Authorization header or the presigned query string claims."""
+class SignatureParts(NamedTuple):
+    """What the Authorization header or the presigned query string claims (a named tuple: built on
+    every request, about a microsecond cheaper than a frozen dataclass)."""
 
     presigned: bool
     access_key_id: str
@@ -531,7 +531,7 @@ def derive_signing_key(secret_access_key: str, date: str, region: str, service: 
     """kSecret -> kDate -> kRegion -> kService -> kSigning, each an HMAC-SHA256 step."""
     key = ("AWS4" + secret_access_key).encode()
     for step in (date, region, service, TERMINATOR):
-        key = hmac.new(key, step.encode(), hashlib.sha256).digest()
+        key = hmac.digest(key, step.encode(), "sha256")
     return key
 
 
@@ -565,12 +565,14 @@ class SigningKeyCache:
             region,
             service,
         )
-        with self._lock:
-            key = self._keys.get(slot)
-            if key is not None:
-                self._keys.move_to_end(slot)
+        key = self._keys.get(slot)  # a dict read needs no lock; only changing the order does
+        if key is not None:
+            with self._lock:
                 self._hits += 1
-                return key
+                if slot in self._keys:
+                    self._keys.move_to_end(slot)
+            return key
+        with self._lock:
             self._misses += 1
         key = derive_signing_key(secret_access_key, date, region, service)
         with self._lock:
@@ -631,7 +633,7 @@ def verify(
     to_sign = string_to_sign(parts, canonical)
     cache = default_key_cache if key_cache is None else key_cache
     key = cache.get(secret_access_key, parts.scope_date, parts.region, parts.service)
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest().encode()
+    expected = hmac.digest(key, to_sign.encode(), "sha256").hex().encode()
     if not hmac.compare_digest(expected, parts.signature.encode(*_RAW)):
         raise SignatureDoesNotMatch(canonical_request=canonical, string_to_sign=to_sign)
 

@@ -38,7 +38,7 @@ class QueryEndpoint:
         request_id = new_request_id()
         service = _FALLBACK
         try:
-            pairs = parse_qsl(query, keep_blank_values=True)
+            pairs = parse_qsl(query, keep_blank_values=True) if query else []
             if body and method == "POST":
                 try:
                     pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)

@@ -32,10 +32,13 @@ Result: TypeAlias = Mapping[str, XmlValue] | None
 
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_SPECIAL = re.compile("[<>&\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def text(value: str) -> str:
     """Escaped character data; characters XML 1.0 cannot carry become U+FFFD."""
+    if _SPECIAL.search(value) is None:  # most values (IDs, ARNs, names): nothing to replace
+        return value
     return escape(_NOT_XML.sub("\ufffd", value))
 
 
