@@ -41,8 +41,9 @@ class Web:
     def build(cls, deps: Deps, captcha: CaptchaService, csrf_key: bytes, dev_mailbox_enabled: bool,
               keys: KeyDirectory) -> Web:
         # One template root: shared layout and partials at the top, each area's pages in its own folder.
+        # Templates ship with the code: compiled once, never re-checked on disk (no stat per render).
         env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html"]),
-                          trim_blocks=True, lstrip_blocks=True)
+                          trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         env.globals["format_account_id"] = format_account_id
         env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M UTC")
         env.globals["public_url"] = deps.settings.public_origin

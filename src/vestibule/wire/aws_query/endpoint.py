@@ -41,7 +41,7 @@ class QueryEndpoint:
             pairs = parse_qsl(query, keep_blank_values=True) if query else []
             if body and method == "POST":
                 try:
-                    pairs += parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+                    pairs += _form_pairs(body.decode("utf-8"))
                 except UnicodeDecodeError:
                     raise MalformedQueryString("The request body is not valid UTF-8.") from None
             params = QueryParams(pairs)
@@ -80,6 +80,13 @@ class QueryEndpoint:
             log.exception("internal error (request %s)", request_id)
         failure = ServiceFailure("An internal error occurred; the request ID identifies it in the server log.")
         return 500, _error(failure, request_id, service), request_id
+
+
+def _form_pairs(form: str) -> list[tuple[str, str]]:
+    """`parse_qsl(form, keep_blank_values=True)`, with a fast path for the usual body with nothing encoded."""
+    if "%" in form or "+" in form:
+        return parse_qsl(form, keep_blank_values=True)
+    return [(name, value) for name, _, value in (piece.partition("=") for piece in form.split("&") if piece)]
 
 
 def _namespace(service: Service) -> str:
