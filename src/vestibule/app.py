@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from .runtime import Runtime, master_key_hex
 from .services.aws_identity import KeyDirectory
@@ -77,7 +78,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         # future areas (portal, profile, device) add their routes here, before the catch-all
         *console.catch_all_routes,
     ]
-    app = Starlette(
+    app = _Vestibule(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={
@@ -90,8 +91,25 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     app.state.web = web
     app.state.runtime = runtime
     app.add_middleware(BrowserMiddleware, settings=deps.settings)
-    app.add_middleware(AwsFront, deps=deps, keys=keys)
+    app.front = AwsFront(app.web_pages, deps=deps, keys=keys)
     return app
+
+
+class _Vestibule(Starlette):
+    """The Starlette app with the AWS front truly outermost: an HTTP request reaches the front first, and only
+    what it routes to the pages enters Starlette (its error middleware, the page middleware, the routes).
+    Lifespan and websocket scopes go straight to Starlette."""
+
+    front: AwsFront
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def web_pages(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
 
 
 def app_from_environment() -> Starlette:

@@ -255,8 +255,14 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
 
     uvicorn.run("vestibule.app:app_from_environment", factory=True, host=host, port=port,
                 workers=workers if workers > 1 else None, log_level=settings.log_level, proxy_headers=False,
-                server_header=False)
+                server_header=False, access_log=_access_log(settings.log_level))
     return 0
+
+
+def _access_log(log_level: str) -> bool:
+    """Access logs at info and debug only: above that uvicorn would drop each line anyway, after computing the
+    client address for it on every request."""
+    return log_level.lower() in {"info", "debug", "trace"}
 
 
 def main(argv: list[str] | None = None) -> int:
