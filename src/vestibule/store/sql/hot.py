@@ -7,13 +7,15 @@ model instances, like those a closed unit of work hands out.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from ...core.flows.base import FlowNotFound
 from ..models import Account, AuditEvent, FlowRecord, IamUser, KnownBrowser, MfaDevice, Session, ThrottleCounter
@@ -39,21 +41,147 @@ def _model(cls: type[M], cols: Sequence[sa.Column[Any]], row: Sequence[Any], off
     return cls(**{c.key: row[offset + i] for i, c in enumerate(cols)})
 
 
-def _values(obj: object, table: sa.Table) -> dict[str, Any]:
-    """The column values set on a new (transient) model instance."""
+def _insert_keys(table: sa.Table) -> tuple[str, ...]:
+    """Every column an INSERT of a new row names (all but an autoincrement key)."""
+    return tuple(c.key for c in table.c if not (c.primary_key and c.autoincrement is True))
+
+
+def _values(obj: object, table: sa.Table, keys: Sequence[str]) -> dict[str, Any]:
+    """The column values of a new (transient) model instance, the columns' Python defaults where unset."""
     state = vars(obj)
-    return {c.key: state[c.key] for c in table.c if c.key in state}
+    values: dict[str, Any] = {}
+    for key in keys:
+        if key in state:
+            values[key] = state[key]
+            continue
+        default = table.c[key].default
+        if default is None:
+            values[key] = None
+        elif getattr(default, "is_callable", False):
+            values[key] = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            values[key] = default.arg  # type: ignore[attr-defined]
+    return values
+
+
+# ---- statements run with less machinery on the hot-unit thread's own sqlite3 connection ---------
+
+
+class _Plan:
+    """One statement compiled for one dialect: its SQL, where each positional parameter comes from (a
+    caller's key, or a fixed value of the statement's own), the bind and result processors."""
+
+    __slots__ = ("results", "slots", "sql")
+
+    def __init__(self, stmt: sa.Executable, dialect: Dialect, column_keys: Sequence[str] | None) -> None:
+        compiled = cast(SQLCompiler, cast(sa.ClauseElement, stmt).compile(
+            dialect=dialect, column_keys=list(column_keys) if column_keys else None))
+        self.sql = str(compiled)
+        slots: list[tuple[str | None, Any, Any]] = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            proc = bind.type._cached_bind_processor(dialect)
+            if bind.required:
+                slots.append((name, None, proc))
+            else:
+                fixed = bind.effective_value
+                slots.append((None, proc(fixed) if proc is not None else fixed, None))
+        self.slots = tuple(slots)
+        columns = getattr(stmt, "selected_columns", ())
+        self.results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+
+    def params(self, given: dict[str, Any]) -> list[Any]:
+        out = []
+        for name, fixed, proc in self.slots:
+            if name is None:
+                out.append(fixed)
+            else:
+                value = given[name]
+                out.append(proc(value) if proc is not None else value)
+        return out
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(v if p is None else p(v) for p, v in zip(self.results, raw, strict=True))
+
+
+def _cursor(conn: Connection, raw: sqlite3.Connection, plan: _Plan, params: dict[str, Any]) -> sqlite3.Cursor:
+    """Runs the plan on the DBAPI cursor; `before_cursor_execute` listeners (statement counters in the tests
+    and benchmarks) still see the statement."""
+    args = plan.params(params)
+    cursor = raw.cursor()
+    if getattr(conn, "_has_events", False) or getattr(conn.engine, "_has_events", False):
+        conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, args, None, False)
+    return cursor.execute(plan.sql, args)
+
+
+class _Statement:
+    """A statement built once. On a plain sqlite3 connection (the hot-unit thread's) it runs compiled once,
+    with positional parameters on the DBAPI cursor; anywhere else (PostgreSQL, a unit of work's connection)
+    through `Connection.execute`, as before."""
+
+    __slots__ = ("_plan", "column_keys", "stmt")
+
+    def __init__(self, stmt: sa.Executable, column_keys: Sequence[str] | None = None) -> None:
+        self.stmt = stmt
+        self.column_keys = tuple(column_keys) if column_keys else None
+        self._plan: _Plan | None = None
+
+    def _raw(self, conn: Connection) -> sqlite3.Connection | None:
+        raw: object = conn.connection.dbapi_connection
+        return raw if type(raw) is sqlite3.Connection else None
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        raw = self._raw(conn)
+        if raw is None:
+            return [tuple(r) for r in conn.execute(self.stmt, params)]
+        plan = self._plan_for(conn)
+        return [plan.row(r) for r in _cursor(conn, raw, plan, params).fetchall()]
+
+    def first(self, conn: Connection, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        raw = self._raw(conn)
+        if raw is None:
+            row = conn.execute(self.stmt, params).first()
+            return None if row is None else tuple(row)
+        plan = self._plan_for(conn)
+        found = _cursor(conn, raw, plan, params).fetchone()
+        return None if found is None else plan.row(found)
+
+    def write(self, conn: Connection, params: dict[str, Any]) -> int:
+        """Runs an INSERT, UPDATE or upsert; the rows it touched."""
+        raw = self._raw(conn)
+        if raw is None:
+            return rowcount(conn.execute(self.stmt, params))
+        plan = self._plan_for(conn)
+        return int(_cursor(conn, raw, plan, params).rowcount)
+
+    def _plan_for(self, conn: Connection) -> _Plan:
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = _Plan(self.stmt, conn.dialect, self.column_keys)
+        return plan
 
 
 # ---- throttle counters ---------------------------------------------------------------------------
 
-_THROTTLE_MANY = sa.select(_throttle.c.key, _throttle.c.failures, _throttle.c.last_failure_at).where(
-    _throttle.c.key.in_(sa.bindparam("keys", expanding=True)))
+_THROTTLE_MANY: dict[int, _Statement] = {}
+
+
+def _throttle_many(n: int) -> _Statement:
+    """The counters among n keys (one statement per n, built once; n is small and fixed per caller)."""
+    stmt = _THROTTLE_MANY.get(n)
+    if stmt is None:
+        stmt = _THROTTLE_MANY[n] = _Statement(
+            sa.select(_throttle.c.key, _throttle.c.failures, _throttle.c.last_failure_at).where(
+                _throttle.c.key.in_([sa.bindparam(f"k{i}") for i in range(n)])))
+    return stmt
 
 
 def throttle_rows(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int, float]]:
     """Failures and last failure time of the counters that exist among `keys`."""
-    return {r[0]: (int(r[1]), float(r[2])) for r in conn.execute(_THROTTLE_MANY, {"keys": list(keys)})}
+    if not keys:
+        return {}
+    rows = _throttle_many(len(keys)).rows(conn, {f"k{i}": k for i, k in enumerate(keys)})
+    return {r[0]: (int(r[1]), float(r[2])) for r in rows}
 
 
 # ---- IAM user sign-in ----------------------------------------------------------------------------
@@ -63,17 +191,17 @@ _HAS_MFA = (sa.select(sa.literal(1))
             .exists())
 _IAM_FROM = _accounts.outerjoin(_users, sa.and_(_users.c.account_id == _accounts.c.id,
                                                 _users.c.name_lower == sa.bindparam("name")))
-_IAM_BY_ID = sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
-    _accounts.c.id == sa.bindparam("ref"))
-_IAM_BY_ALIAS = sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
-    _accounts.c.alias == sa.bindparam("ref"))
+_IAM_BY_ID = _Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
+    _accounts.c.id == sa.bindparam("ref")))
+_IAM_BY_ALIAS = _Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
+    _accounts.c.alias == sa.bindparam("ref")))
 
 
 def iam_sign_in_lookup(conn: Connection, ref: str, by_id: bool, username: str
                        ) -> tuple[Account | None, IamUser | None, bool]:
     """The account (active only), the user by name in it, whether that user has an enabled MFA device:
     one statement, the same one whether or not the account or the user exist."""
-    row = conn.execute(_IAM_BY_ID if by_id else _IAM_BY_ALIAS, {"ref": ref, "name": username.lower()}).first()
+    row = (_IAM_BY_ID if by_id else _IAM_BY_ALIAS).first(conn, {"ref": ref, "name": username.lower()})
     if row is None:
         return None, None, False
     account = _model(Account, _ACCOUNT_COLS, row)
@@ -119,28 +247,30 @@ class SignInEnd:
     password_use: PasswordUse | None = None
 
 
-_FLOW_DONE = sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id")).values(
-    state=sa.bindparam("state"), data=sa.bindparam("data"), expires_at=sa.bindparam("expires_at"))
+_FLOW_DONE = _Statement(sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id")).values(
+    state=sa.bindparam("state"), data=sa.bindparam("data"), expires_at=sa.bindparam("expires_at")))
 _BROWSER_ROW: dict[str, Any] = {"principal_key": sa.bindparam("pk"), "browser_hash": sa.bindparam("bh"),
                 "first_seen_at": sa.bindparam("at"), "last_seen_at": sa.bindparam("at")}
 _sqlite_browser = sqlite.insert(_browsers).values(_BROWSER_ROW)
 _pg_browser = postgresql.insert(_browsers).values(_BROWSER_ROW)
 _REMEMBER = {
-    "sqlite": _sqlite_browser.on_conflict_do_update(
+    "sqlite": _Statement(_sqlite_browser.on_conflict_do_update(
         index_elements=[_browsers.c.principal_key, _browsers.c.browser_hash],
-        set_={"last_seen_at": _sqlite_browser.excluded.last_seen_at}),
-    "postgresql": _pg_browser.on_conflict_do_update(
+        set_={"last_seen_at": _sqlite_browser.excluded.last_seen_at})),
+    "postgresql": _Statement(_pg_browser.on_conflict_do_update(
         index_elements=[_browsers.c.principal_key, _browsers.c.browser_hash],
-        set_={"last_seen_at": _pg_browser.excluded.last_seen_at}),
+        set_={"last_seen_at": _pg_browser.excluded.last_seen_at})),
 }
-_REVOKE = sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash"),
-                                     _sessions.c.revoked_at.is_(None)).values(revoked_at=sa.bindparam("at"))
-_NOTE_USE = sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
-    password_last_used_at=sa.bindparam("at"))
-_NOTE_USE_REHASH = sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
-    password_last_used_at=sa.bindparam("at"), password_hash=sa.bindparam("hash"))
-_INSERT_SESSION = sa.insert(_sessions)
-_INSERT_AUDIT = sa.insert(_audit)
+_REVOKE = _Statement(sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash"),
+                                                _sessions.c.revoked_at.is_(None)).values(revoked_at=sa.bindparam("at")))
+_NOTE_USE = _Statement(sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
+    password_last_used_at=sa.bindparam("at")))
+_NOTE_USE_REHASH = _Statement(sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
+    password_last_used_at=sa.bindparam("at"), password_hash=sa.bindparam("hash")))
+_SESSION_KEYS = _insert_keys(_sessions)
+_AUDIT_KEYS = _insert_keys(_audit)
+_INSERT_SESSION = _Statement(sa.insert(_sessions), _SESSION_KEYS)
+_INSERT_AUDIT = _Statement(sa.insert(_audit), _AUDIT_KEYS)
 
 
 def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
@@ -150,30 +280,30 @@ def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
     when the flow is gone."""
     if end.flow is not None:
         flow = end.flow
-        done = conn.execute(_FLOW_DONE, {"b_id": flow.id, "state": flow.state, "data": flow.data,
-                                         "expires_at": flow.expires_at})
-        if rowcount(done) == 0:
+        done = _FLOW_DONE.write(conn, {"b_id": flow.id, "state": flow.state, "data": flow.data,
+                                       "expires_at": flow.expires_at})
+        if done == 0:
             raise FlowNotFound()
     if end.remember_browser is not None:
         principal_key, browser_hash = end.remember_browser
-        conn.execute(_REMEMBER[conn.dialect.name], {"pk": principal_key, "bh": browser_hash, "at": end.at})
+        _REMEMBER[conn.dialect.name].write(conn, {"pk": principal_key, "bh": browser_hash, "at": end.at})
     revoked = False
     if end.previous_session:
-        revoked = rowcount(conn.execute(_REVOKE, {"b_id_hash": end.previous_session, "at": end.at})) > 0
+        revoked = _REVOKE.write(conn, {"b_id_hash": end.previous_session, "at": end.at}) > 0
     if end.password_use is not None:
         use = end.password_use
         if use.rehashed is None:
-            conn.execute(_NOTE_USE, {"uid": use.user_id, "at": use.at})
+            _NOTE_USE.write(conn, {"uid": use.user_id, "at": use.at})
         else:
-            conn.execute(_NOTE_USE_REHASH, {"uid": use.user_id, "at": use.at, "hash": use.rehashed})
-    conn.execute(_INSERT_SESSION, _values(end.session, _sessions))
-    conn.execute(_INSERT_AUDIT, _values(end.audit, _audit))
+            _NOTE_USE_REHASH.write(conn, {"uid": use.user_id, "at": use.at, "hash": use.rehashed})
+    _INSERT_SESSION.write(conn, _values(end.session, _sessions, _SESSION_KEYS))
+    _INSERT_AUDIT.write(conn, _values(end.audit, _audit, _AUDIT_KEYS))
     return revoked
 
 
 # ---- the signed-in session -----------------------------------------------------------------------
 
-_SESSION_PRINCIPAL = (
+_SESSION_PRINCIPAL = _Statement(
     sa.select(*_SESSION_COLS, *_ACCOUNT_COLS, *_USER_COLS)
     .select_from(
         _sessions.join(_accounts, _accounts.c.id == _sessions.c.account_id).outerjoin(
@@ -181,13 +311,13 @@ _SESSION_PRINCIPAL = (
                             _users.c.id == sa.func.substr(_sessions.c.principal_key, 6))))
     .where(_sessions.c.id_hash == sa.bindparam("id_hash"))
 )
-_TOUCH = sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash")).values(
-    last_seen_at=sa.bindparam("at"))
+_TOUCH = _Statement(sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash")).values(
+    last_seen_at=sa.bindparam("at")))
 
 
 def session_principal(conn: Connection, id_hash: str) -> tuple[Session, Account, IamUser | None] | None:
     """A session, its account and (for an IAM user's session) its user, in one statement."""
-    row = conn.execute(_SESSION_PRINCIPAL, {"id_hash": id_hash}).first()
+    row = _SESSION_PRINCIPAL.first(conn, {"id_hash": id_hash})
     if row is None:
         return None
     n, m = len(_SESSION_COLS), len(_ACCOUNT_COLS)
@@ -198,4 +328,4 @@ def session_principal(conn: Connection, id_hash: str) -> tuple[Session, Account,
 
 
 def touch_session(conn: Connection, id_hash: str, at: float) -> None:
-    conn.execute(_TOUCH, {"b_id_hash": id_hash, "at": at})
+    _TOUCH.write(conn, {"b_id_hash": id_hash, "at": at})

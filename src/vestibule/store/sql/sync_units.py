@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
 from collections.abc import Callable
 from queue import SimpleQueue
@@ -50,6 +51,8 @@ class SyncUnits:
                 return await conn.run_sync(fn, *args, **kwargs)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from None
+        except sqlite3.IntegrityError as exc:  # a statement run on the sqlite3 cursor itself (`hot._Statement`)
+            raise Conflict(str(exc)) from None
 
     def _thread(self) -> _Worker:
         if self._worker is None:
