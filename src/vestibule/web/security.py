@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 from ..core.tokens import keyed_digest, new_token, same
@@ -23,6 +23,27 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+# A Cookie header of plain `name=value` pairs (token names and values, "; " between them): what the browsers of
+# this service send. It is split directly; anything else (quotes, attributes, other characters) goes through
+# SimpleCookie, whose answer for such a header is the same.
+_PLAIN_COOKIES = re.compile(r"[A-Za-z0-9_-]+=[A-Za-z0-9_.-]*(?:; [A-Za-z0-9_-]+=[A-Za-z0-9_.-]*)*")
+_RESERVED_COOKIE_NAMES = frozenset(k.lower() for k in Morsel._reserved)  # type: ignore[attr-defined]
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """The cookies of a Cookie header, as SimpleCookie reads them; a malformed header is no cookies."""
+    if _PLAIN_COOKIES.fullmatch(header):
+        cookies = dict(pair.split("=", 1) for pair in header.split("; "))
+        if not any(name.lower() in _RESERVED_COOKIE_NAMES for name in cookies):
+            return cookies
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except Exception:  # a malformed Cookie header is treated as no cookies
+        return {}
+    return {k: m.value for k, m in jar.items()}
 
 
 class CookieNames:
@@ -67,20 +88,23 @@ class BrowserMiddleware:
         self.names = CookieNames(settings)
         self.public_origin = settings.public_origin
         self.https = settings.public_is_https
+        # the headers every page answer carries, built once
+        static: list[tuple[bytes, bytes]] = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+            (b"content-security-policy", CSP.encode()),
+        ]
+        if self.https:
+            static.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        self._static_headers = tuple(static)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        cookies: dict[str, str] = {}
-        if "cookie" in headers:
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(headers["cookie"])
-            except Exception:  # a malformed Cookie header is treated as no cookies
-                jar = SimpleCookie()
-            cookies = {k: m.value for k, m in jar.items()}
+        cookies = parse_cookies(headers["cookie"]) if "cookie" in headers else {}
         browser_id = cookies.get(self.names.browser, "")
         new_browser = not _TOKEN.match(browser_id)
         if new_browser:
@@ -108,14 +132,7 @@ class BrowserMiddleware:
                 await _plain(send, 403, "Cross-origin request refused.")
                 return
 
-        extra: list[tuple[bytes, bytes]] = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
-            (b"content-security-policy", CSP.encode()),
-        ]
-        if self.https:
-            extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        extra: list[tuple[bytes, bytes]] = list(self._static_headers)
         if new_browser:
             extra.append((b"set-cookie", cookie_header(self.names.browser, browser_id, max_age=400 * 86400,
                                                        secure=self.names.secure).encode()))
