@@ -15,12 +15,11 @@ import hmac
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import cached_property, lru_cache
-from typing import ClassVar, NamedTuple
+from functools import lru_cache
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -32,6 +31,10 @@ MAX_PRESIGN_EXPIRES = 604_800
 _AMZ_DATE = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
 _SCOPE_DATE = re.compile(r"[0-9]{8}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# The Authorization header as the SDKs write it; anything else takes the general parser and its errors.
+_USUAL_AUTHORIZATION = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^\s,]+), ?SignedHeaders=([^\s,]+), ?Signature=([0-9a-f]+)"
+)
 _HEADER_COMPONENTS = ("Credential", "SignedHeaders", "Signature")
 _QUERY_COMPONENTS = (
     "X-Amz-Algorithm",
@@ -125,7 +128,6 @@ class XAmzContentSHA256Mismatch(SigV4Error):
 # --- inputs and parsed parts --------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
 class SignedRequest:
     """One HTTP request as received.
 
@@ -133,20 +135,88 @@ class SignedRequest:
     request line's bytes as UTF-8 with errors="surrogateescape"). `headers` keeps every
     (name, value) pair in arrival order; HTTP/2 servers must supply `host` from `:authority`.
     `payload_hash` (lowercase hex SHA-256 of the body) replaces hashing `body` when given.
+
+    A plain class with slots (built on every request: cheaper than a frozen dataclass); treat it
+    as immutable and use `replace` for a changed copy. `from_asgi` builds one straight from ASGI
+    header bytes without an intermediate list of decoded pairs.
     """
 
-    method: str
-    path: str
-    query: str
-    headers: Sequence[tuple[str, str]]
-    now: float
-    body: bytes = b""
-    payload_hash: str | None = None
+    __slots__ = ("method", "path", "query", "now", "body", "payload_hash", "_headers", "_grouped")
 
-    @cached_property
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        headers: Sequence[tuple[str, str]],
+        now: float,
+        body: bytes = b"",
+        payload_hash: str | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.now = now
+        self.body = body
+        self.payload_hash = payload_hash
+        self._headers: Sequence[tuple[str, str]] | None = headers
+        self._grouped: dict[str, list[str]] | None = None
+
+    @classmethod
+    def from_asgi(
+        cls,
+        *,
+        method: str,
+        path: str,
+        query: str,
+        raw_headers: Iterable[tuple[bytes, bytes]],
+        now: float,
+        body: bytes = b"",
+    ) -> SignedRequest:
+        """From ASGI header pairs (bytes, decoded as latin-1 as HTTP/1.1 carries them)."""
+        grouped: dict[str, list[str]] = {}
+        for raw_name, raw_value in raw_headers:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            values = grouped.get(name)
+            if values is None:
+                grouped[name] = [value]
+            else:
+                values.append(value)
+        request = cls(method=method, path=path, query=query, headers=(), now=now, body=body)
+        request._headers = None
+        request._grouped = grouped
+        return request
+
+    @property
+    def headers(self) -> Sequence[tuple[str, str]]:
+        if self._headers is None:
+            assert self._grouped is not None
+            self._headers = [(name, value) for name, values in self._grouped.items() for value in values]
+        return self._headers
+
+    @property
     def grouped_headers(self) -> dict[str, list[str]]:
         """Headers by lower-case name (computed once; parse_authorization and verify both use it)."""
-        return _headers_by_name(self.headers)
+        grouped = self._grouped
+        if grouped is None:
+            grouped = self._grouped = _headers_by_name(self.headers)
+        return grouped
+
+    def replace(self, **changes: Any) -> SignedRequest:
+        """A copy with some fields changed (what `dataclasses.replace` did for the dataclass)."""
+        fields: dict[str, Any] = {
+            "method": self.method, "path": self.path, "query": self.query, "headers": self.headers,
+            "now": self.now, "body": self.body, "payload_hash": self.payload_hash,
+        }
+        fields.update(changes)
+        return SignedRequest(**fields)
+
+    def __repr__(self) -> str:
+        return (f"SignedRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+                f"headers={list(self.headers)!r}, now={self.now!r}, body={self.body!r}, "
+                f"payload_hash={self.payload_hash!r})")
 
 
 class SignatureParts(NamedTuple):
@@ -196,6 +266,21 @@ def parse_authorization(request: SignedRequest) -> SignatureParts:
 def _parse_header_auth(
     value: str, headers: dict[str, list[str]], params: list[tuple[str, str]]
 ) -> SignatureParts:
+    usual = _USUAL_AUTHORIZATION.fullmatch(value)
+    amz_date = _single(headers, "x-amz-date")
+    if usual is not None and amz_date:
+        # what every SDK sends: the three components once each, in this order, none empty
+        iso_date, request_time = _parse_request_date(amz_date, http_date_allowed=False)
+        return _assemble(
+            presigned=False,
+            credential=usual[1],
+            signed_headers=usual[2],
+            signature=usual[3],
+            iso_date=iso_date,
+            request_time=request_time,
+            expires=None,
+            session_token=_session_token(headers, params),
+        )
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{algorithm}'")
@@ -220,7 +305,6 @@ def _parse_header_auth(
         for name in _HEADER_COMPONENTS
         if not components.get(name)
     ]
-    amz_date = _single(headers, "x-amz-date")
     http_date = None if amz_date else _single(headers, "date")
     if not (amz_date or http_date):
         problems.append(
@@ -305,34 +389,36 @@ def _assemble(
         )
     if not (access_key_id and region and service):
         raise IncompleteSignature(f"Credential has an empty element: '{credential}'")
-    if not _SCOPE_DATE.fullmatch(scope_date) or not _valid_date(scope_date):
+    if not _valid_scope_date(scope_date):
         raise IncompleteSignature(
             f"Credential should be scoped to a valid date in 'yyyyMMdd' format, not '{scope_date}'."
         )
     names = tuple(signed_headers.split(";"))
     if not all(names):
         raise IncompleteSignature(f"SignedHeaders has an empty header name: '{signed_headers}'")
-    if "host" not in (name.lower() for name in names):
+    if "host" not in names and "host" not in (name.lower() for name in names):
         raise IncompleteSignature(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
         )
-    return SignatureParts(
-        presigned=presigned,
-        access_key_id=access_key_id,
-        scope_date=scope_date,
-        region=region,
-        service=service,
-        signed_headers=names,
-        signature=signature,
-        amz_date=iso_date,
-        request_time=request_time,
-        expires=expires,
-        session_token=session_token,
+    return SignatureParts(  # positional: a named tuple builds faster so
+        presigned,
+        access_key_id,
+        scope_date,
+        region,
+        service,
+        names,
+        signature,
+        iso_date,
+        request_time,
+        expires,
+        session_token,
     )
 
 
 def _session_token(headers: dict[str, list[str]], params: list[tuple[str, str]]) -> str | None:
     from_header = _single(headers, "x-amz-security-token")
+    if not params:
+        return from_header or None
     in_query = [value for name, value in params if name == "X-Amz-Security-Token"]
     if len(in_query) > 1 or (from_header and in_query and in_query[0] != from_header):
         raise IncompleteSignature("The request carries more than one X-Amz-Security-Token.")
@@ -346,6 +432,11 @@ def _single(headers: dict[str, list[str]], name: str) -> str | None:
     if len(values) != 1:
         raise IncompleteSignature(f"The '{name}' header must appear only once.")
     return values[0].strip()
+
+
+@lru_cache(maxsize=256)
+def _valid_scope_date(yyyymmdd: str) -> bool:
+    return _SCOPE_DATE.fullmatch(yyyymmdd) is not None and _valid_date(yyyymmdd)
 
 
 @lru_cache(maxsize=256)
@@ -392,6 +483,8 @@ def _headers_by_name(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]
 
 def _query_params(query: str) -> list[tuple[str, str]]:
     """Decoded (name, value) pairs; `+` means a space, as in HTML forms and on AWS."""
+    if not query:
+        return []
     return [(name.decode(*_RAW), value.decode(*_RAW)) for name, value in _query_pairs_bytes(query)]
 
 
@@ -456,22 +549,27 @@ def canonical_query_string(raw_query: str, *, presigned: bool = False) -> str:
 def canonical_headers(request: SignedRequest, signed_headers: Sequence[str]) -> str:
     """`name:value\\n` per signed header: trimmed, inner whitespace runs collapsed to one
     space, repeated headers joined with commas in arrival order."""
-    return _canonical_headers(_headers_by_name(request.headers), signed_headers)
+    return _canonical_headers(request.grouped_headers, signed_headers)
 
 
 def _canonical_headers(grouped: dict[str, list[str]], signed_headers: Sequence[str]) -> str:
     lines = []
     for name in signed_headers:
-        values = grouped.get(name.lower(), [])
-        joined = ",".join(" ".join(value.split()) for value in values)
-        lines.append(f"{name}:{joined}\n")
+        values = grouped.get(name)
+        if values is None:
+            values = grouped.get(name.lower(), [])
+        if len(values) == 1:
+            joined = " ".join(values[0].split())
+        else:
+            joined = ",".join(" ".join(value.split()) for value in values)
+        lines.append(name + ":" + joined + "\n")
     return "".join(lines)
 
 
 def payload_hash(request: SignedRequest) -> str:
     """The x-amz-content-sha256 header when present (checked against the body), else the
     SHA-256 of the body."""
-    return _payload_hash(request, _headers_by_name(request.headers))
+    return _payload_hash(request, request.grouped_headers)
 
 
 def _payload_hash(request: SignedRequest, grouped: dict[str, list[str]]) -> str:
@@ -495,7 +593,7 @@ def canonical_request(
     request: SignedRequest, parts: SignatureParts, payload: str | None = None
 ) -> str:
     """The six canonical-request lines; `payload` defaults to `payload_hash(request)`."""
-    grouped = _headers_by_name(request.headers)
+    grouped = request.grouped_headers
     if payload is None:
         payload = _payload_hash(request, grouped)
     return _canonical_request(request, parts, grouped, payload)
@@ -565,12 +663,13 @@ class SigningKeyCache:
             region,
             service,
         )
-        key = self._keys.get(slot)  # a dict read needs no lock; only changing the order does
+        key = self._keys.get(slot)  # a hit takes no lock: the GIL keeps each step whole
         if key is not None:
-            with self._lock:
-                self._hits += 1
-                if slot in self._keys:
-                    self._keys.move_to_end(slot)
+            self._hits += 1  # a statistic: a rare lost increment under threads does not matter
+            try:
+                self._keys.move_to_end(slot)
+            except KeyError:  # evicted meanwhile by another thread
+                pass
             return key
         with self._lock:
             self._misses += 1
@@ -639,12 +738,11 @@ def verify(
 
 
 def _check_time(parts: SignatureParts, now: float, max_skew: int) -> None:
-    window = f"{max_skew // 60} min." if max_skew % 60 == 0 else f"{max_skew} s."
     earliest = now - max_skew
     if parts.request_time > now + max_skew:
         raise SignatureExpired(
             f"Signature not yet current: {parts.amz_date} is still later than "
-            f"{_iso(now + max_skew)} ({_iso(now)} + {window})"
+            f"{_iso(now + max_skew)} ({_iso(now)} + {_window(max_skew)})"
         )
     if parts.presigned:
         assert parts.expires is not None
@@ -657,8 +755,12 @@ def _check_time(parts: SignatureParts, now: float, max_skew: int) -> None:
     elif parts.request_time < earliest:
         raise SignatureExpired(
             f"Signature expired: {parts.amz_date} is now earlier than "
-            f"{_iso(earliest)} ({_iso(now)} - {window})"
+            f"{_iso(earliest)} ({_iso(now)} - {_window(max_skew)})"
         )
+
+
+def _window(max_skew: int) -> str:
+    return f"{max_skew // 60} min." if max_skew % 60 == 0 else f"{max_skew} s."
 
 
 def _iso(moment: float) -> str:

@@ -107,9 +107,14 @@ class AwsFront:
         raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("utf-8", "surrogateescape")
         raw_path = raw_path.split("?", 1)[0]
         query = scope.get("query_string", b"").decode("utf-8", "surrogateescape")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         client_ip = (scope.get("client") or ("", 0))[0]
         secure = scope.get("scheme") == "https"
+        if where is Route.QUERY:
+            status, text, request_id = await self.query.handle(scope["method"], raw_path, query, scope["headers"],
+                                                               body, client_ip, secure)
+            await _respond(send, status, text.encode("utf-8"), b"text/xml", request_id.encode())
+            return
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         if where is Route.JSON:
             target = dict(scope["headers"]).get(b"x-amz-target", b"").decode("latin-1")
             status, payload, request_id = await self.json.handle(target, raw_path, query, headers, body, client_ip,
@@ -120,10 +125,6 @@ class AwsFront:
                 scope["method"], scope["path"], raw_path, query, headers, body, client_ip, secure)
             extra = [(b"x-amzn-errortype", error_type.encode())] if error_type else []
             await _respond(send, status, payload, REST_CONTENT_TYPE, request_id.encode(), extra)
-        else:
-            status, text, request_id = await self.query.handle(scope["method"], raw_path, query, headers, body,
-                                                               client_ip, secure)
-            await _respond(send, status, text.encode("utf-8"), b"text/xml", request_id.encode())
 
 
 async def _read_body(receive: Receive, send: Send) -> bytes | None:

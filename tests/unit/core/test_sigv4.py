@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
@@ -193,7 +193,7 @@ def check(request: SignedRequest, *, secret: str = SECRET, **options: Any) -> Si
 
 def with_header(request: SignedRequest, name: str, value: str) -> SignedRequest:
     kept = [(n, v) for n, v in request.headers if n.lower() != name.lower()]
-    return replace(request, headers=[*kept, (name, value)])
+    return request.replace(headers=[*kept, (name, value)])
 
 
 def header(request: SignedRequest, name: str) -> str:
@@ -319,10 +319,10 @@ def test_client_presigned_get_caller_identity(signer: Signer) -> None:
     )
     parts = check(request, expected_service="sts")
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(request, method="GET"))
+        check(request.replace(method="GET"))
     assert parts.presigned and parts.expires == 900 and parts.session_token == TOKEN
     with pytest.raises(SignatureExpired):
-        check(replace(request, now=T0 + 901))
+        check(request.replace(now=T0 + 901))
 
 
 # --- GET query strings and paths ----------------------------------------------------------
@@ -463,22 +463,22 @@ def test_every_body_byte_change_fails(form_post: SignedRequest) -> None:
         body = bytearray(form_post.body)
         body[index] ^= 0x01
         with pytest.raises(SignatureDoesNotMatch):
-            check(replace(form_post, body=bytes(body)))
+            check(form_post.replace(body=bytes(body)))
 
 
 def test_body_appended_or_truncated_fails(form_post: SignedRequest) -> None:
     for body in (form_post.body + b"&", form_post.body[:-1], b""):
         with pytest.raises(SignatureDoesNotMatch):
-            check(replace(form_post, body=body))
+            check(form_post.replace(body=body))
 
 
 def test_date_to_another_day_fails(form_post: SignedRequest) -> None:
     next_day = with_header(form_post, "X-Amz-Date", "20261128T120000Z")
     with pytest.raises(SignatureDoesNotMatch, match="Date in Credential scope does not match"):
-        check(replace(next_day, now=T0 + 86_400))
+        check(next_day.replace(now=T0 + 86_400))
     both = with_authorization(next_day, "/20261127/", "/20261128/")
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(both, now=T0 + 86_400))
+        check(both.replace(now=T0 + 86_400))
 
 
 def test_region_change_fails(form_post: SignedRequest) -> None:
@@ -530,9 +530,9 @@ def test_session_token_change_fails_and_is_exposed(form_post: SignedRequest) -> 
 
 def test_method_path_and_query_changes_fail(form_post: SignedRequest) -> None:
     for changed in (
-        replace(form_post, method="PUT"),
-        replace(form_post, path="/x"),
-        replace(form_post, query="Action=CreateUser"),
+        form_post.replace(method="PUT"),
+        form_post.replace(path="/x"),
+        form_post.replace(query="Action=CreateUser"),
     ):
         with pytest.raises(SignatureDoesNotMatch):
             check(changed)
@@ -541,7 +541,7 @@ def test_method_path_and_query_changes_fail(form_post: SignedRequest) -> None:
 def test_removing_a_signed_header_fails(form_post: SignedRequest) -> None:
     without = [(n, v) for n, v in form_post.headers if n.lower() != "content-type"]
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(form_post, headers=without))
+        check(form_post.replace(headers=without))
 
 
 def test_unsigned_headers_name_case_and_whitespace_do_not_matter(
@@ -550,7 +550,7 @@ def test_unsigned_headers_name_case_and_whitespace_do_not_matter(
     headers = [(n.upper(), v) for n, v in form_post.headers]
     headers.append(("X-Forwarded-For", "10.0.0.1"))
     spaced = with_header(
-        replace(form_post, headers=headers),
+        form_post.replace(headers=headers),
         "content-type",
         "  application/x-www-form-urlencoded;   charset=utf-8 ",
     )
@@ -562,9 +562,9 @@ def test_repeated_headers_join_with_commas_in_order(signer: Signer) -> None:
     joined = sign(signer, "GET", f"{ENDPOINT}/", headers={"X-Custom": "a,b"}, service="sso")
     assert "x-custom" in parse_authorization(joined).signed_headers
     others = [(n, v) for n, v in joined.headers if n.lower() != "x-custom"]
-    check(replace(joined, headers=[*others, ("X-Custom", " a "), ("x-custom", "b")]))
+    check(joined.replace(headers=[*others, ("X-Custom", " a "), ("x-custom", "b")]))
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(joined, headers=[*others, ("X-Custom", "b"), ("X-Custom", "a")]))
+        check(joined.replace(headers=[*others, ("X-Custom", "b"), ("X-Custom", "a")]))
 
 
 # --- payload hash header ------------------------------------------------------------------
@@ -581,9 +581,9 @@ def test_content_sha256_header_is_used_and_checked(signer: Signer) -> None:
         headers={"X-Amz-Content-SHA256": digest},
     )
     check(request)
-    check(replace(request, body=b"", payload_hash=digest))
+    check(request.replace(body=b"", payload_hash=digest))
     with pytest.raises(XAmzContentSHA256Mismatch) as refused:
-        check(replace(request, body=b'{"a": 2}'))
+        check(request.replace(body=b'{"a": 2}'))
     assert (refused.value.code, refused.value.status) == (
         "XAmzContentSHA256Mismatch",
         400,
@@ -599,7 +599,7 @@ def test_unsigned_payload(signer: Signer) -> None:
         headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
     )
     check(request)
-    check(replace(request, body=b"something else"))
+    check(request.replace(body=b"something else"))
     with pytest.raises(IncompleteSignature, match="signed payload"):
         check(request, allow_unsigned_payload=False)
 
@@ -618,9 +618,9 @@ def test_streaming_payload_is_refused(signer: Signer) -> None:
 
 def test_precomputed_payload_hash(form_post: SignedRequest) -> None:
     digest = hashlib.sha256(form_post.body).hexdigest()
-    check(replace(form_post, body=b"", payload_hash=digest))
+    check(form_post.replace(body=b"", payload_hash=digest))
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(form_post, payload_hash=hashlib.sha256(b"other").hexdigest()))
+        check(form_post.replace(payload_hash=hashlib.sha256(b"other").hexdigest()))
 
 
 # --- presigned URLs -----------------------------------------------------------------------
@@ -643,16 +643,16 @@ def test_presigned_url_verifies_until_it_expires(presigned: SignedRequest) -> No
     assert parts.presigned and parts.expires == 60
     assert parts.signed_headers == ("host",)
     assert parts.session_token == TOKEN
-    check(replace(presigned, now=T0 + 60))
+    check(presigned.replace(now=T0 + 60))
     with pytest.raises(SignatureExpired, match="Signature expired") as refused:
-        check(replace(presigned, now=T0 + 61))
+        check(presigned.replace(now=T0 + 61))
     assert (refused.value.code, refused.value.status) == ("SignatureDoesNotMatch", 403)
 
 
 def test_presigned_url_not_yet_current(presigned: SignedRequest) -> None:
-    check(replace(presigned, now=T0 - 240))
+    check(presigned.replace(now=T0 - 240))
     with pytest.raises(SignatureExpired, match="Signature not yet current"):
-        check(replace(presigned, now=T0 - 360))
+        check(presigned.replace(now=T0 - 360))
 
 
 def test_presigned_post_form_moves_into_query(signer: Signer) -> None:
@@ -683,13 +683,13 @@ def test_presigned_post_form_moves_into_query(signer: Signer) -> None:
 def test_presigned_single_change_fails(presigned: SignedRequest, old: str, new: str) -> None:
     assert old in presigned.query
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(presigned, query=presigned.query.replace(old, new)))
+        check(presigned.replace(query=presigned.query.replace(old, new)))
 
 
 def test_presigned_signature_change_fails(presigned: SignedRequest) -> None:
     signature = parse_authorization(presigned).signature
     with pytest.raises(SignatureDoesNotMatch):
-        check(replace(presigned, query=presigned.query.replace(signature, "0" * 64)))
+        check(presigned.replace(query=presigned.query.replace(signature, "0" * 64)))
     with pytest.raises(SignatureDoesNotMatch):
         check(presigned, secret="other")
 
@@ -698,12 +698,12 @@ def test_presigned_signature_change_fails(presigned: SignedRequest) -> None:
 def test_presigned_expires_bounds(presigned: SignedRequest, expires: str) -> None:
     query = presigned.query.replace("X-Amz-Expires=60", f"X-Amz-Expires={expires}")
     with pytest.raises(IncompleteSignature):
-        parse_authorization(replace(presigned, query=query))
+        parse_authorization(presigned.replace(query=query))
 
 
 def test_presigned_expires_upper_bound_is_accepted(presigned: SignedRequest) -> None:
     query = presigned.query.replace("X-Amz-Expires=60", f"X-Amz-Expires={MAX_PRESIGN_EXPIRES}")
-    assert parse_authorization(replace(presigned, query=query)).expires == MAX_PRESIGN_EXPIRES
+    assert parse_authorization(presigned.replace(query=query)).expires == MAX_PRESIGN_EXPIRES
 
 
 @pytest.mark.parametrize(
@@ -720,7 +720,7 @@ def test_presigned_expires_upper_bound_is_accepted(presigned: SignedRequest) -> 
 def test_presigned_missing_parameter(presigned: SignedRequest, name: str) -> None:
     query = "&".join(p for p in presigned.query.split("&") if not p.startswith(name + "="))
     with pytest.raises(IncompleteSignature, match=f"must include '{name}'"):
-        parse_authorization(replace(presigned, query=query))
+        parse_authorization(presigned.replace(query=query))
 
 
 @pytest.mark.parametrize(
@@ -740,14 +740,14 @@ def test_presigned_missing_parameter(presigned: SignedRequest, name: str) -> Non
 def test_presigned_malformed(presigned: SignedRequest, old: str, new: str) -> None:
     assert old in presigned.query
     with pytest.raises(IncompleteSignature):
-        parse_authorization(replace(presigned, query=presigned.query.replace(old, new)))
+        parse_authorization(presigned.replace(query=presigned.query.replace(old, new)))
 
 
 def test_signature_query_parameter_with_header_auth_is_refused(
     form_post: SignedRequest,
 ) -> None:
     with pytest.raises(IncompleteSignature, match="Only one auth mechanism"):
-        parse_authorization(replace(form_post, query="X-Amz-Signature=" + "0" * 64))
+        parse_authorization(form_post.replace(query="X-Amz-Signature=" + "0" * 64))
 
 
 def test_presigned_and_header_auth_together_is_refused(
@@ -763,12 +763,12 @@ def test_presigned_and_header_auth_together_is_refused(
 
 @pytest.mark.parametrize("offset", [-300, -240, 0, 240, 300])
 def test_clock_skew_within_five_minutes(form_post: SignedRequest, offset: int) -> None:
-    check(replace(form_post, now=T0 + offset))
+    check(form_post.replace(now=T0 + offset))
 
 
 def test_request_six_minutes_old_is_expired(form_post: SignedRequest) -> None:
     with pytest.raises(SignatureExpired) as refused:
-        check(replace(form_post, now=T0 + 360))
+        check(form_post.replace(now=T0 + 360))
     assert refused.value.message == (
         "Signature expired: 20261127T120000Z is now earlier than 20261127T120100Z "
         "(20261127T120600Z - 5 min.)"
@@ -778,7 +778,7 @@ def test_request_six_minutes_old_is_expired(form_post: SignedRequest) -> None:
 
 def test_request_six_minutes_ahead_is_not_yet_current(form_post: SignedRequest) -> None:
     with pytest.raises(SignatureExpired) as refused:
-        check(replace(form_post, now=T0 - 360))
+        check(form_post.replace(now=T0 - 360))
     assert refused.value.message == (
         "Signature not yet current: 20261127T120000Z is still later than 20261127T115900Z "
         "(20261127T115400Z + 5 min.)"
@@ -786,14 +786,14 @@ def test_request_six_minutes_ahead_is_not_yet_current(form_post: SignedRequest) 
 
 
 def test_max_skew_is_configurable(form_post: SignedRequest) -> None:
-    check(replace(form_post, now=T0 + 800), max_skew=900)
+    check(form_post.replace(now=T0 + 800), max_skew=900)
     with pytest.raises(SignatureExpired, match=r"- 90 s\."):
-        check(replace(form_post, now=T0 + 100), max_skew=90)
+        check(form_post.replace(now=T0 + 100), max_skew=90)
 
 
 def test_time_is_checked_before_the_signature(form_post: SignedRequest) -> None:
     with pytest.raises(SignatureExpired):
-        check(replace(form_post, now=T0 + 3600), secret="wrong")
+        check(form_post.replace(now=T0 + 3600), secret="wrong")
 
 
 # --- header parsing -----------------------------------------------------------------------
@@ -911,16 +911,16 @@ def test_no_date_header_at_all() -> None:
     request = header_request(GOOD_AUTH)
     without = [(n, v) for n, v in request.headers if n != "X-Amz-Date"]
     with pytest.raises(IncompleteSignature, match="'X-Amz-Date' or a 'Date' header"):
-        parse_authorization(replace(request, headers=without))
+        parse_authorization(request.replace(headers=without))
 
 
 def test_http_date_header_is_accepted_when_x_amz_date_is_absent() -> None:
     request = header_request(GOOD_AUTH)
     headers = [(n, v) for n, v in request.headers if n != "X-Amz-Date"]
     headers.append(("Date", "Fri, 27 Nov 2026 12:00:00 GMT"))
-    parts = parse_authorization(replace(request, headers=headers))
+    parts = parse_authorization(request.replace(headers=headers))
     assert (parts.amz_date, parts.request_time) == ("20261127T120000Z", T0)
-    x_amz_wins = with_header(replace(request, headers=headers), "X-Amz-Date", "20261127T120005Z")
+    x_amz_wins = with_header(request.replace(headers=headers), "X-Amz-Date", "20261127T120005Z")
     assert parse_authorization(x_amz_wins).amz_date == "20261127T120005Z"
 
 
@@ -936,11 +936,11 @@ def test_conflicting_session_tokens() -> None:
     request = header_request(GOOD_AUTH, ("X-Amz-Security-Token", "a"))
     assert parse_authorization(request).session_token == "a"
     with pytest.raises(IncompleteSignature):
-        parse_authorization(replace(request, query="X-Amz-Security-Token=b"))
+        parse_authorization(request.replace(query="X-Amz-Security-Token=b"))
     assert (
-        parse_authorization(replace(request, query="X-Amz-Security-Token=a")).session_token == "a"
+        parse_authorization(request.replace(query="X-Amz-Security-Token=a")).session_token == "a"
     )
-    from_query = replace(header_request(GOOD_AUTH), query="X-Amz-Security-Token=q%2Bw")
+    from_query = header_request(GOOD_AUTH).replace(query="X-Amz-Security-Token=q%2Bw")
     assert parse_authorization(from_query).session_token == "q+w"
 
 

@@ -7,6 +7,7 @@ handler runs; every response carries a request ID.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
 from ...core import sigv4
@@ -33,8 +34,9 @@ class QueryEndpoint:
         self.deps = deps
         self.auth = auth
 
-    async def handle(self, method: str, raw_path: str, query: str, headers: list[tuple[str, str]], body: bytes,
-                     client_ip: str, secure: bool) -> tuple[int, str, str]:
+    async def handle(self, method: str, raw_path: str, query: str, raw_headers: Iterable[tuple[bytes, bytes]],
+                     body: bytes, client_ip: str, secure: bool) -> tuple[int, str, str]:
+        """`raw_headers` as ASGI gives them (bytes pairs): SigV4 groups them in one pass."""
         request_id = new_request_id()
         service = _FALLBACK
         try:
@@ -46,8 +48,8 @@ class QueryEndpoint:
                     raise MalformedQueryString("The request body is not valid UTF-8.") from None
             params = QueryParams(pairs)
             version, action = params.get("Version"), params.get("Action")
-            signed = sigv4.SignedRequest(method=method, path=raw_path, query=query, headers=headers, body=body,
-                                         now=self.deps.clock())
+            signed = sigv4.SignedRequest.from_asgi(method=method, path=raw_path, query=query,
+                                                   raw_headers=raw_headers, body=body, now=self.deps.clock())
             parts = None
             if version in QUERY_BY_VERSION:
                 service = QUERY_BY_VERSION[version]
