@@ -141,7 +141,7 @@ class SignedRequest:
     header bytes without an intermediate list of decoded pairs.
     """
 
-    __slots__ = ("method", "path", "query", "now", "body", "payload_hash", "_headers", "_grouped")
+    __slots__ = ("_grouped", "_headers", "body", "method", "now", "path", "payload_hash", "query")
 
     def __init__(
         self,
@@ -666,7 +666,7 @@ class SigningKeyCache:
         key = self._keys.get(slot)  # a hit takes no lock: the GIL keeps each step whole
         if key is not None:
             self._hits += 1  # a statistic: a rare lost increment under threads does not matter
-            try:
+            try:  # noqa: SIM105 (contextlib.suppress costs a context manager per request)
                 self._keys.move_to_end(slot)
             except KeyError:  # evicted meanwhile by another thread
                 pass
