@@ -61,8 +61,8 @@ def element(name: str, value: XmlValue) -> str:
         return ""
     if isinstance(value, str):
         return f"<{name}>{text(value)}</{name}>"
-    if isinstance(value, Mapping):
-        return f"<{name}>{''.join(element(k, v) for k, v in value.items())}</{name}>"
+    if type(value) is dict or isinstance(value, Mapping):  # a plain dict skips the ABC check
+        return f"<{name}>{''.join([element(k, v) for k, v in value.items()])}</{name}>"
     if isinstance(value, XmlMap):
         entries = "".join(f"<entry><key>{text(str(k))}</key>{element('value', v)}</entry>"
                           for k, v in value.items.items())
