@@ -8,13 +8,14 @@ model instances, like those a closed unit of work hands out.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import class_mapper
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from ...core.flows.base import FlowNotFound
@@ -37,8 +38,20 @@ _USER_COLS = tuple(_users.c)
 _SESSION_COLS = tuple(_sessions.c)
 
 
+_NEW_INSTANCE: dict[type[Any], Callable[[], Any]] = {}
+
+
 def _model(cls: type[M], cols: Sequence[sa.Column[Any]], row: Sequence[Any], offset: int = 0) -> M:
-    return cls(**{c.key: row[offset + i] for i, c in enumerate(cols)})
+    """A model instance holding a row's values (read like any other; in no session, nothing to flush).
+
+    Built as the ORM's loader builds instances (`new_instance`, then the instance dict), not through the
+    constructor, which routes every attribute through its change tracking."""
+    new = _NEW_INSTANCE.get(cls)
+    if new is None:  # the mappers configured first, as the constructor would
+        new = _NEW_INSTANCE[cls] = class_mapper(cls).class_manager.new_instance
+    obj: M = new()
+    vars(obj).update({c.key: row[offset + i] for i, c in enumerate(cols)})
+    return obj
 
 
 def _insert_keys(table: sa.Table) -> tuple[str, ...]:
