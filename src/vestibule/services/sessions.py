@@ -48,12 +48,12 @@ def new_session(ports: SessionPorts, principal: PrincipalRef, account_id: str, c
     token = new_token()
     idle = ports.root_idle_seconds if principal.kind == PrincipalKind.ROOT else ports.idle_seconds
     expires = now + ports.absolute_seconds
-    row = Session(
+    row = hot.new_row(Session, dict(
         id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
         created_at=now, last_seen_at=now, expires_at=expires, idle_seconds=idle, revoked_at=None,
         mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64],
         user_agent=client.user_agent[:512],
-    )
+    ))
     return NewSession(token, expires), row
 
 

@@ -41,8 +41,8 @@ _SESSION_COLS = tuple(_sessions.c)
 _NEW_INSTANCE: dict[type[Any], Callable[[], Any]] = {}
 
 
-def _model(cls: type[M], cols: Sequence[sa.Column[Any]], row: Sequence[Any], offset: int = 0) -> M:
-    """A model instance holding a row's values (read like any other; in no session, nothing to flush).
+def new_row(cls: type[M], values: dict[str, Any]) -> M:
+    """A model instance holding `values` (read like any other; in no session, nothing to flush unless added).
 
     Built as the ORM's loader builds instances (`new_instance`, then the instance dict), not through the
     constructor, which routes every attribute through its change tracking."""
@@ -50,8 +50,12 @@ def _model(cls: type[M], cols: Sequence[sa.Column[Any]], row: Sequence[Any], off
     if new is None:  # the mappers configured first, as the constructor would
         new = _NEW_INSTANCE[cls] = class_mapper(cls).class_manager.new_instance
     obj: M = new()
-    vars(obj).update({c.key: row[offset + i] for i, c in enumerate(cols)})
+    vars(obj).update(values)
     return obj
+
+
+def _model(cls: type[M], cols: Sequence[sa.Column[Any]], row: Sequence[Any], offset: int = 0) -> M:
+    return new_row(cls, {c.key: row[offset + i] for i, c in enumerate(cols)})
 
 
 def _insert_keys(table: sa.Table) -> tuple[str, ...]:
