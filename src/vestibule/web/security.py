@@ -29,6 +29,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 's
 # this service send. It is split directly; anything else (quotes, attributes, other characters) goes through
 # SimpleCookie, whose answer for such a header is the same.
 _PLAIN_COOKIES = re.compile(r"[A-Za-z0-9_-]+=[A-Za-z0-9_.-]*(?:; [A-Za-z0-9_-]+=[A-Za-z0-9_.-]*)*")
+# the attribute names SimpleCookie refuses as cookie names (private, untyped; kept in step with the stdlib)
 _RESERVED_COOKIE_NAMES = frozenset(k.lower() for k in Morsel._reserved)  # type: ignore[attr-defined]
 
 

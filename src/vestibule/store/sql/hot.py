@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import class_mapper
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from ...core.flows.base import FlowNotFound
 from ..models import Account, AuditEvent, FlowRecord, IamUser, KnownBrowser, MfaDevice, Session, ThrottleCounter
@@ -74,10 +75,13 @@ def _values(obj: object, table: sa.Table, keys: Sequence[str]) -> dict[str, Any]
         default = table.c[key].default
         if default is None:
             values[key] = None
-        elif getattr(default, "is_callable", False):
-            values[key] = default.arg(None)  # type: ignore[attr-defined]
+        elif isinstance(default, CallableColumnDefault):
+            # no execution context here: our defaults take no argument, SQLAlchemy wraps them to ignore it
+            values[key] = default.arg(None)  # type: ignore[arg-type]
+        elif isinstance(default, ScalarElementColumnDefault):
+            values[key] = default.arg
         else:
-            values[key] = default.arg  # type: ignore[attr-defined]
+            raise TypeError(f"{table.name}.{key}: a hot unit cannot apply a {type(default).__name__} default")
     return values
 
 
