@@ -285,7 +285,7 @@ def parse_policy(document: str, kind: PolicyKind = "identity") -> Policy:
 def _parse_cached(document: str, kind: PolicyKind) -> Policy:
     try:
         data = json.loads(document, object_pairs_hook=_object, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: bad JSON, or an integer over Python's 4,300 digits
         raise MalformedPolicy(_SYNTAX) from None
     if not isinstance(data, dict):
         raise MalformedPolicy(_SYNTAX)

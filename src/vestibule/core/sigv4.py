@@ -344,12 +344,14 @@ def _parse_query_auth(
         raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{found['X-Amz-Algorithm']}'")
     raw_expires = found["X-Amz-Expires"]
     if not (raw_expires.isascii() and raw_expires.isdigit()):
-        raise IncompleteSignature(f"X-Amz-Expires should be a number, got '{raw_expires}'.")
-    expires = int(raw_expires)
+        raise IncompleteSignature(f"X-Amz-Expires should be a number, got '{_shown(raw_expires)}'.")
+    significant = raw_expires.lstrip("0")
+    # a week is six digits: a longer number is out of range without converting it (no unbounded int())
+    expires = int(significant) if 0 < len(significant) <= len(str(MAX_PRESIGN_EXPIRES)) else 0
     if not 1 <= expires <= MAX_PRESIGN_EXPIRES:
         raise IncompleteSignature(
             f"X-Amz-Expires must be between 1 and {MAX_PRESIGN_EXPIRES} seconds "
-            f"(less than a week), got '{raw_expires}'."
+            f"(less than a week), got '{_shown(raw_expires)}'."
         )
     iso_date, request_time = _parse_request_date(found["X-Amz-Date"], http_date_allowed=False)
     return _assemble(
@@ -425,6 +427,11 @@ def _session_token(headers: dict[str, list[str]], params: list[tuple[str, str]])
     return from_header or (in_query[0] if in_query else None) or None
 
 
+def _shown(value: str, limit: int = 64) -> str:
+    """A client's value quoted in an error message, cut short (an answer never echoes kilobytes)."""
+    return value if len(value) <= limit else value[:limit] + "..."
+
+
 def _single(headers: dict[str, list[str]], name: str) -> str | None:
     values = headers.get(name)
     if values is None:
@@ -465,13 +472,13 @@ def _parse_request_date(value: str, http_date_allowed: bool) -> tuple[str, float
         moment = parsedate_to_datetime(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-    except (TypeError, ValueError):
+        moment = moment.astimezone(UTC)
+        return moment.strftime("%Y%m%dT%H%M%SZ"), moment.timestamp()
+    except (TypeError, ValueError, OverflowError, IndexError):
         raise IncompleteSignature(
-            f"Date must be in ISO-8601 'basic format'. Got '{value}'. "
+            f"Date must be in ISO-8601 'basic format'. Got '{_shown(value)}'. "
             "See http://en.wikipedia.org/wiki/ISO_8601"
         ) from None
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y%m%dT%H%M%SZ"), moment.timestamp()
 
 
 def _headers_by_name(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
@@ -566,19 +573,31 @@ def _canonical_headers(grouped: dict[str, list[str]], signed_headers: Sequence[s
     return "".join(lines)
 
 
-def payload_hash(request: SignedRequest) -> str:
-    """The x-amz-content-sha256 header when present (checked against the body), else the
-    SHA-256 of the body."""
-    return _payload_hash(request, request.grouped_headers)
+def payload_hash(request: SignedRequest, *, allow_unsigned_payload: bool = False) -> str:
+    """The payload line of the canonical request: the SHA-256 of the body.
+
+    Every service but S3 signs the payload: an `x-amz-content-sha256` header must then be the
+    body's SHA-256, and any other value (`UNSIGNED-PAYLOAD`, `STREAMING-...`, another digest) is
+    `SignatureDoesNotMatch`, since the signature would not cover the body. With
+    `allow_unsigned_payload` (S3's rules) the header is the payload line: `UNSIGNED-PAYLOAD` as
+    is, a digest checked against the body."""
+    return _payload_hash(request, request.grouped_headers, allow_unsigned_payload)
 
 
-def _payload_hash(request: SignedRequest, grouped: dict[str, list[str]]) -> str:
+def _payload_hash(request: SignedRequest, grouped: dict[str, list[str]], unsigned_allowed: bool) -> str:
     claimed = _single(grouped, "x-amz-content-sha256")
+    if claimed is None:
+        return request.payload_hash or hashlib.sha256(request.body).hexdigest()
+    actual = request.payload_hash or hashlib.sha256(request.body).hexdigest()
+    if not unsigned_allowed:
+        if not hmac.compare_digest(claimed.encode(*_RAW), actual.encode()):
+            raise SignatureDoesNotMatch(
+                "The x-amz-content-sha256 header must be the SHA-256 of the request body: this "
+                "service signs every payload (UNSIGNED-PAYLOAD and streaming payloads are S3's)."
+            )
+        return actual
     if claimed == UNSIGNED_PAYLOAD:
         return claimed
-    actual = request.payload_hash or hashlib.sha256(request.body).hexdigest()
-    if claimed is None:
-        return actual
     if not _SHA256_HEX.fullmatch(claimed):
         raise IncompleteSignature(
             "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a lowercase hex SHA-256 value; "
@@ -595,7 +614,7 @@ def canonical_request(
     """The six canonical-request lines; `payload` defaults to `payload_hash(request)`."""
     grouped = request.grouped_headers
     if payload is None:
-        payload = _payload_hash(request, grouped)
+        payload = _payload_hash(request, grouped, False)
     return _canonical_request(request, parts, grouped, payload)
 
 
@@ -706,10 +725,12 @@ def verify(
     expected_service: str | None,
     expected_region: str | None = None,
     max_skew: int = DEFAULT_MAX_SKEW,
-    allow_unsigned_payload: bool = True,
+    allow_unsigned_payload: bool = False,
     key_cache: SigningKeyCache | None = None,
 ) -> None:
-    """Raise a `SigV4Error` unless `parts.signature` signs `request` with the secret."""
+    """Raise a `SigV4Error` unless `parts.signature` signs `request` with the secret.
+
+    `allow_unsigned_payload` is for S3 alone (see `payload_hash`); every other service leaves it off."""
     if parts.scope_date != parts.amz_date[:8]:
         raise SignatureDoesNotMatch(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
@@ -725,9 +746,7 @@ def verify(
         )
     _check_time(parts, request.now, max_skew)
     grouped = request.grouped_headers
-    payload = _payload_hash(request, grouped)
-    if payload == UNSIGNED_PAYLOAD and not allow_unsigned_payload:
-        raise IncompleteSignature("This service requires a signed payload, not UNSIGNED-PAYLOAD.")
+    payload = _payload_hash(request, grouped, allow_unsigned_payload)
     canonical = _canonical_request(request, parts, grouped, payload)
     to_sign = string_to_sign(parts, canonical)
     cache = default_key_cache if key_cache is None else key_cache

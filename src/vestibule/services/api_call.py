@@ -28,6 +28,7 @@ class ApiCall:
     event: str | None
     source_ip: str = ""
     secure: bool = False
+    user_agent: str = ""
     authorized: bool = field(default=False, init=False)
     recorded: bool = field(default=False, init=False)
 
@@ -37,7 +38,13 @@ class ApiCall:
 
     @property
     def client(self) -> Client:
-        return Client(ip=self.source_ip, user_agent="aws-api")
+        return Client(ip=self.source_ip, user_agent=self.user_agent)
+
+    @property
+    def method(self) -> str:
+        """How the call was authenticated, as its audit events say: SigV4 with a long-term access key, or
+        with temporary credentials (from AssumeRole, GetSessionToken or GetFederationToken)."""
+        return "sigv4:temporary-credentials" if self.caller.temporary else "sigv4:access-key"
 
     def now(self) -> float:
         return self.deps.clock()
@@ -76,9 +83,10 @@ class ApiCall:
 
     async def record(self, uow: UnitOfWork, *, result: str = "Success", mfa_used: bool = False,
                      account_id: str | None = None, **detail: AuditValue) -> None:
-        """The operation's audit event, in the transaction that made the change."""
+        """The operation's audit event, in the transaction that made the change; `mfa_used` also when the
+        call's credentials were issued with MFA."""
         assert self.event is not None, "this operation declares no audit event"
         self.recorded = self.recorded or result == "Success"
         await audit.record(uow, at=self.now(), event=self.event, result=result, client=self.client,
                            account_id=account_id or self.caller.account_id, principal=self.caller.arn,
-                           method="api", mfa_used=mfa_used, **detail)
+                           method=self.method, mfa_used=mfa_used or self.caller.mfa_authenticated, **detail)

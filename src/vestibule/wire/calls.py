@@ -23,8 +23,15 @@ class UndeclaredBehaviour(Exception):
 
 
 def api_call(deps: Deps, caller: Caller, service: str, operation: Operation[Request, Reply], *, source_ip: str,
-             secure: bool) -> ApiCall:
-    return ApiCall(deps, caller, service, operation.action, operation.audit, source_ip=source_ip, secure=secure)
+             secure: bool, user_agent: str = "") -> ApiCall:
+    return ApiCall(deps, caller, service, operation.action, operation.audit, source_ip=source_ip, secure=secure,
+                   user_agent=user_agent)
+
+
+def user_agent_of(grouped_headers: dict[str, list[str]]) -> str:
+    """The request's User-Agent (the first, if repeated), as audit events keep it."""
+    values = grouped_headers.get("user-agent")
+    return values[0] if values else ""
 
 
 async def run(operation: Operation[Request, Reply], call: ApiCall, request: Request) -> Reply:

@@ -1,5 +1,5 @@
 """Every credential or permission change made through the IAM and STS APIs is an audit event, recorded once
-by the operation's row (method `api`, the caller's ARN, what changed), never with a secret in it; a call
+by the operation's row (method `sigv4:access-key`, the caller's ARN, what changed), never with a secret in it; a call
 that is refused records no change."""
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def test_api_changes_are_audit_events(world: AwsWorld, account: Account) -> None
     world.sts(ann).get_session_token()
 
     events = _events(world, account.account_id)
-    api = [(e["event"], e["principal"]) for e in events if e["method"] == "api"]
+    api = [(e["event"], e["principal"]) for e in events if e["method"] == "sigv4:access-key"]
     for wanted in ("CreateUser", "TagUser", "CreateGroup", "AddUserToGroup", "PutGroupPolicy", "CreatePolicy",
                    "AttachUserPolicy", "CreateRole", "UpdateAssumeRolePolicy", "CreateAccessKey",
                    "UpdateAccessKey", "PasswordSetByAdministrator", "CreateVirtualMFADevice", "EnableMFADevice",

@@ -582,15 +582,49 @@ def test_content_sha256_header_is_used_and_checked(signer: Signer) -> None:
     )
     check(request)
     check(request.replace(body=b"", payload_hash=digest))
-    with pytest.raises(XAmzContentSHA256Mismatch) as refused:
+    with pytest.raises(SignatureDoesNotMatch, match="SHA-256 of the request body") as refused:
         check(request.replace(body=b'{"a": 2}'))
-    assert (refused.value.code, refused.value.status) == (
-        "XAmzContentSHA256Mismatch",
-        400,
+    assert (refused.value.code, refused.value.status) == ("SignatureDoesNotMatch", 403)
+    # S3's rules: the same mismatch is S3's own error
+    with pytest.raises(XAmzContentSHA256Mismatch) as s3:
+        check(request.replace(body=b'{"a": 2}'), allow_unsigned_payload=True)
+    assert (s3.value.code, s3.value.status) == ("XAmzContentSHA256Mismatch", 400)
+
+
+@pytest.mark.parametrize(
+    "claimed",
+    [
+        "UNSIGNED-PAYLOAD",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+        hashlib.sha256(b"another body").hexdigest(),
+        hashlib.sha256(b"anything").hexdigest().upper(),
+        "",
+        "caf\u00e9",
+    ],
+)
+def test_every_service_but_s3_refuses_a_payload_line_that_is_not_the_body_hash(
+    signer: Signer, claimed: str
+) -> None:
+    """The signature must cover the body: a request signed over UNSIGNED-PAYLOAD (or a streaming
+    marker, or another digest) is SignatureDoesNotMatch, even though its signature is right."""
+    request = sign(
+        signer,
+        "POST",
+        f"{ENDPOINT}/",
+        data=b"anything",
+        headers={"X-Amz-Content-SHA256": claimed} if claimed else {},
     )
+    if not claimed:  # an empty header, added after signing
+        request = with_header(request, "X-Amz-Content-SHA256", "")
+    for body in (b"anything", b"something else"):
+        with pytest.raises(SignatureDoesNotMatch) as refused:
+            check(request.replace(body=body))
+        assert (refused.value.code, refused.value.status) == ("SignatureDoesNotMatch", 403)
 
 
-def test_unsigned_payload(signer: Signer) -> None:
+def test_unsigned_payload_under_s3_rules(signer: Signer) -> None:
     request = sign(
         signer,
         "POST",
@@ -598,13 +632,11 @@ def test_unsigned_payload(signer: Signer) -> None:
         data=b"anything",
         headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
     )
-    check(request)
-    check(request.replace(body=b"something else"))
-    with pytest.raises(IncompleteSignature, match="signed payload"):
-        check(request, allow_unsigned_payload=False)
+    check(request, allow_unsigned_payload=True)
+    check(request.replace(body=b"something else"), allow_unsigned_payload=True)
 
 
-def test_streaming_payload_is_refused(signer: Signer) -> None:
+def test_streaming_payload_is_refused_under_s3_rules(signer: Signer) -> None:
     request = sign(
         signer,
         "PUT",
@@ -613,7 +645,7 @@ def test_streaming_payload_is_refused(signer: Signer) -> None:
         headers={"X-Amz-Content-SHA256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
     )
     with pytest.raises(IncompleteSignature, match="streaming"):
-        check(request)
+        check(request, allow_unsigned_payload=True)
 
 
 def test_precomputed_payload_hash(form_post: SignedRequest) -> None:
@@ -694,7 +726,8 @@ def test_presigned_signature_change_fails(presigned: SignedRequest) -> None:
         check(presigned, secret="other")
 
 
-@pytest.mark.parametrize("expires", ["0", "604801", "-1", "abc", "1.5", "", "٣"])
+@pytest.mark.parametrize("expires", ["0", "604801", "-1", "abc", "1.5", "", "٣", "²", "9" * 5000, "0" * 5000,
+                                     "1" + "0" * 4400])
 def test_presigned_expires_bounds(presigned: SignedRequest, expires: str) -> None:
     query = presigned.query.replace("X-Amz-Expires=60", f"X-Amz-Expires={expires}")
     with pytest.raises(IncompleteSignature):
@@ -704,6 +737,24 @@ def test_presigned_expires_bounds(presigned: SignedRequest, expires: str) -> Non
 def test_presigned_expires_upper_bound_is_accepted(presigned: SignedRequest) -> None:
     query = presigned.query.replace("X-Amz-Expires=60", f"X-Amz-Expires={MAX_PRESIGN_EXPIRES}")
     assert parse_authorization(presigned.replace(query=query)).expires == MAX_PRESIGN_EXPIRES
+    padded = presigned.query.replace("X-Amz-Expires=60", "X-Amz-Expires=000060")
+    assert parse_authorization(presigned.replace(query=padded)).expires == 60
+
+
+def test_a_huge_expires_is_quoted_short_in_the_error(presigned: SignedRequest) -> None:
+    query = presigned.query.replace("X-Amz-Expires=60", "X-Amz-Expires=" + "9" * 5000)
+    with pytest.raises(IncompleteSignature) as refused:
+        parse_authorization(presigned.replace(query=query))
+    assert len(refused.value.message) < 300
+
+
+@pytest.mark.parametrize("date", ["Fri, 31 Dec 9999 23:59:59 -2359",
+                                  "Mon, 99 Foo 2015 25:61:61 GMT", "\u00b2", "9" * 5000])
+def test_an_http_date_out_of_range_is_incomplete_signature(signer: Signer, date: str) -> None:
+    request = sign(signer, "GET", f"{ENDPOINT}/", token=None)
+    kept = [(n, v) for n, v in request.headers if n.lower() != "x-amz-date"]
+    with pytest.raises(IncompleteSignature, match="ISO-8601"):
+        parse_authorization(request.replace(headers=[*kept, ("Date", date)]))
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ def parse_body(body: bytes) -> dict[str, JsonValue]:
         return {}
     try:
         value = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8 or JSON, too deep, or an integer over 4,300 digits
         raise SerializationException("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise SerializationException("The request body must be a JSON object.")

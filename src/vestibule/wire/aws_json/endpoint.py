@@ -8,7 +8,7 @@ import logging
 from ...core import sigv4
 from ...errors import VestibuleError
 from ...services.context import Deps
-from ..calls import api_call, run
+from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..request_ids import new_request_id
 from ..services import JSON_BY_TARGET_PREFIX
@@ -40,7 +40,8 @@ class JsonEndpoint:
             operation = service.operations.get(name)
             if operation is None:
                 raise UnknownOperationException(f"{service.name} does not serve {name or 'an empty operation'} yet.")
-            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure)
+            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
+                            user_agent=user_agent_of(signed.grouped_headers))
             reply = await run(operation, call, JsonRequest(call, JsonInput(parse_body(payload), operation.inputs),
                                                            request_id))
             return 200, dump(reply), request_id

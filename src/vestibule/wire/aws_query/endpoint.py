@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 from ...core import sigv4
 from ...errors import VestibuleError
 from ...services.context import Deps
-from ..calls import api_call, run
+from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..request_ids import new_request_id
 from ..services import QUERY_BY_SIGNING_NAME, QUERY_BY_VERSION, Service
@@ -66,7 +66,8 @@ class QueryEndpoint:
             if operation is None:
                 raise InvalidAction(f"Could not find operation {action} for version "
                                     f"{version or 'NO_VERSION_SPECIFIED'}")
-            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure)
+            call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
+                            user_agent=user_agent_of(signed.grouped_headers))
             result = await run(operation, call, QueryRequest(call, Input(params, operation.inputs), request_id))
             return 200, xml.response(action, _namespace(service), result, request_id), request_id
         except sigv4.SigV4Error as exc:

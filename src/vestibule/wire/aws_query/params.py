@@ -10,7 +10,27 @@ from ..members import Member
 from .errors import InvalidInput, ValidationError
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# A list index as the SDKs write it (from 1, ASCII digits); nine digits are far beyond any list a model allows.
+_INDEX = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
+# An integer as the SDKs write it; longer than 19 digits it is out of every model's range (no unbounded int()).
+_INTEGER = re.compile(r"[-+]?0*([0-9]{1,19})", re.ASCII)
 _ONE = "1 validation error detected: "
+
+
+def _wire(name: str) -> str:
+    return name[0].lower() + name[1:] if name else name
+
+
+def _index(name: str, index: str) -> int:
+    if _INDEX.fullmatch(index) is None:
+        raise ValidationError(f"{_ONE}Value at '{_wire(name)}' failed to satisfy constraint: Member index "
+                              f"'{shown(index)}' must be a whole number from 1 to 999999999")
+    return int(index)
+
+
+def shown(value: str, limit: int = 64) -> str:
+    """A client's value quoted in an error message, cut short."""
+    return value if len(value) <= limit else value[:limit] + "..."
 
 
 class QueryParams:
@@ -23,19 +43,21 @@ class QueryParams:
         return self._values.get(name)
 
     def members(self, name: str) -> list[str]:
+        """`Name.member.N` values in index order; an index that is not 1-999999999 is a ValidationError."""
         prefix = f"{name}.member."
-        found = [(int(key[len(prefix):]), value) for key, value in self._values.items()
-                 if key.startswith(prefix) and key[len(prefix):].isdigit()]
+        found = [(_index(name, key[len(prefix):]), value) for key, value in self._values.items()
+                 if key.startswith(prefix)]
         return [value for _, value in sorted(found)]
 
     def structs(self, name: str) -> list[dict[str, str]]:
+        """`Name.member.N.Field` values grouped by N, in index order."""
         found: dict[int, dict[str, str]] = {}
         prefix = f"{name}.member."
         for key, value in self._values.items():
             if key.startswith(prefix):
                 index, _, field = key[len(prefix):].partition(".")
-                if index.isdigit() and field:
-                    found.setdefault(int(index), {})[field] = value
+                if field:
+                    found.setdefault(_index(name, index), {})[field] = value
         return [found[i] for i in sorted(found)]
 
     def present(self, member: Member) -> bool:
@@ -72,10 +94,11 @@ def _check_text(member: Member, value: str) -> None:
 
 def _check_integer(member: Member, raw: str) -> int:
     at = member.wire_name
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(f"Value '{raw}' at '{at}' is not a valid integer") from None
+    digits = _INTEGER.fullmatch(raw)
+    if digits is None:
+        raise ValidationError(f"{_ONE}Value '{shown(raw)}' at '{at}' failed to satisfy constraint: Member must be "
+                              "a whole number of at most 19 digits")
+    value = -int(digits[1]) if raw.startswith("-") else int(digits[1])
     if (member.min is not None and value < member.min) or (member.max is not None and value > member.max):
         rule = (f"between {member.min} and {member.max}" if member.min is not None and member.max is not None
                 else f"greater than or equal to {member.min}" if member.min is not None
@@ -90,7 +113,7 @@ def _check_boolean(member: Member, raw: str) -> bool:
         return True
     if raw.lower() in {"false", "0"}:
         return False
-    raise InvalidInput(f"Invalid boolean value for {member.name}: {raw}")
+    raise InvalidInput(f"Invalid boolean value for {member.name}: {shown(raw)}")
 
 
 class Input:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from ...core import sigv4
 from ...errors import VestibuleError
 from ...services.context import Deps
-from ..calls import api_call, run
+from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..request_ids import new_request_id
 from ..services import Service, rest_json_service
@@ -49,7 +49,8 @@ class RestJsonEndpoint:
                 signed = sigv4.SignedRequest(method=method, path=raw_path, query=query, headers=headers,
                                              body=payload, now=self.deps.clock())
                 caller = await self.auth.authenticate(signed, service.signing_name)
-                call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure)
+                call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
+                                user_agent=user_agent_of(signed.grouped_headers))
             request = RestRequest(self.deps, call, dict(parse_qsl(query, keep_blank_values=True)),
                                   {k.lower(): v for k, v in headers}, parse_body(payload), client_ip, request_id)
             reply = await (run(operation, call, request) if call is not None else operation.handler(request))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import TypeVar
@@ -13,12 +14,14 @@ from ....services.iam.common import TagPairs
 from ....services.iam.policies import PolicyInfo
 from ....services.iam.records import Account, IamGroup, IamRole, IamUser
 from ..errors import InvalidInput, ValidationError
+from ..params import shown
 from ..request import QueryRequest
 from ..xml import Timestamp, XmlValue
 
 Item = TypeVar("Item")
 Shape = dict[str, XmlValue]
 _TAG_EXTRA = frozenset("_.:/=+-@")
+_MARKER = re.compile(r"0|[1-9][0-9]{0,8}", re.ASCII)  # what `page` hands out: an index, never 10 digits
 
 
 def tags_shape(tags: TagPairs) -> list[XmlValue]:
@@ -73,9 +76,14 @@ def policy_shape(policy: PolicyInfo) -> Shape:
 
 
 def page(q: QueryRequest, items: Sequence[Item]) -> tuple[Sequence[Item], Shape]:
-    """Marker/MaxItems pagination; the marker is the index of the next item."""
+    """Marker/MaxItems pagination; the marker is the index of the next item, as an earlier page gave it."""
     marker = q.input.text("Marker")
-    start = int(marker) if marker and marker.isdigit() else 0
+    start = 0
+    if marker:
+        if _MARKER.fullmatch(marker) is None:
+            raise ValidationError(f"1 validation error detected: Value '{shown(marker)}' at 'marker' failed to "
+                                  "satisfy constraint: Member must be a marker from an earlier page")
+        start = int(marker)
     limit = q.input.integer("MaxItems") or 100
     more = start + limit < len(items)
     extra: Shape = {"IsTruncated": more}
