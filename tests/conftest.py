@@ -14,6 +14,7 @@ import pytest
 from support import (
     CHEAP_HASH,
     CaptchaAnswers,
+    DeliveringTransport,
     LiveServer,
     start_live_server,
     stop_live_server,
@@ -110,7 +111,7 @@ async def client(runtime: Runtime, captcha: CaptchaAnswers) -> AsyncIterator[htt
     from vestibule.app import create_app  # here, so the store suites collect without the web layer
 
     app = create_app(runtime, captcha_text_source=captcha, close_runtime=False)
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    transport = DeliveringTransport(app, runtime)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False) as c:
         yield c
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from support import CaptchaAnswers, csrf_of, last_code
+from support import CaptchaAnswers, DeliveringTransport, csrf_of, last_code
 from vestibule.app import create_app
 from vestibule.core import passwords as rules
 from vestibule.runtime import Runtime
@@ -89,7 +89,7 @@ async def set_policy(runtime: Runtime, account_ref: str, **fields: Any) -> None:
 async def browser(runtime: Runtime, captcha: CaptchaAnswers, ip: str = DEFAULT_IP) -> AsyncIterator[httpx.AsyncClient]:
     """Another browser (its own cookie jar) on the same server, optionally from another address."""
     app = create_app(runtime, captcha_text_source=captcha, close_runtime=False)
-    transport = httpx.ASGITransport(app=app, client=(ip, 50000))
+    transport = DeliveringTransport(app, runtime, client=(ip, 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver", follow_redirects=False) as c:
         yield c
 

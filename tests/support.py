@@ -10,7 +10,9 @@ import time
 from dataclasses import dataclass, field
 from typing import NoReturn
 
+import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from vestibule.core.passwords import HashParameters, PasswordHasher
 from vestibule.runtime import Runtime, build
@@ -53,6 +55,26 @@ def last_code(mailbox: DevMailbox, to: str) -> str:
             if match:
                 return match.group(1)
     raise AssertionError(f"no code mailed to {to}")
+
+
+class DeliveringTransport(httpx.ASGITransport):
+    """The app in process, each request followed by delivering the mail it queued: what the mail sender does
+    in the background (`vestibule serve` wakes it at commit), done here before the test reads the mailbox."""
+
+    def __init__(self, app: Starlette, runtime: Runtime, client: tuple[str, int] = ("203.0.113.7", 50000)) -> None:
+        super().__init__(app=app, client=client)
+        self._runtime = runtime
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        await deliver_mail(self._runtime)
+        return response
+
+
+async def deliver_mail(runtime: Runtime) -> None:
+    """Send every mail that is due now (what a test waits for instead of sleeping)."""
+    assert runtime.mail_sender is not None
+    await runtime.mail_sender.drain()
 
 
 def free_port() -> int:

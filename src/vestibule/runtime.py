@@ -1,4 +1,4 @@
-"""Wiring: settings -> engine, store, hasher, secret box, mailer, throttle, invalidation bus, janitor."""
+"""Wiring: settings -> engine, store, hasher, secret box, mailer, mail sender, throttle, invalidation bus, janitor."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .core.outbox import RetryPolicy
 from .core.passwords import HashParameters, PasswordHasher
 from .core.secretbox import SecretBox
 from .services.context import Deps
 from .services.invalidation import InvalidationBus
 from .services.janitor import Janitor, JanitorPorts
 from .services.mail import DevMailbox, Mailer, SmtpMailer
+from .services.mail_sender import MailSender, SenderPorts
 from .services.throttling import DatabaseThrottle, RedisThrottle, Throttle
 from .settings import Settings
 from .store.database import make_engine, migrate, sessionmaker_for
@@ -49,12 +51,13 @@ def make_mailer(settings: Settings) -> Mailer:
 
 @dataclass
 class Runtime:
-    """The assembled parts; `start()` begins the background work (invalidation listener, janitor)."""
+    """The assembled parts; `start()` begins the background work (invalidation listener, janitor, mail sender)."""
 
     deps: Deps
     engine: AsyncEngine
     janitor: Janitor | None = None
     redis: RedisClient | None = None
+    mail_sender: MailSender | None = None
     _started: bool = field(default=False, repr=False)
 
     @property
@@ -68,8 +71,12 @@ class Runtime:
         await self.deps.bus.start()
         if self.janitor is not None:
             self.janitor.start()
+        if self.mail_sender is not None:
+            self.mail_sender.start()
 
     async def close(self) -> None:
+        if self.mail_sender is not None:
+            await self.mail_sender.stop()
         if self.janitor is not None:
             await self.janitor.stop()
         await self.deps.bus.close()
@@ -107,7 +114,15 @@ def assemble(settings: Settings, *, mailer: Mailer | None = None, hasher: Passwo
         bus=bus,
     )
     janitor = Janitor(janitor_ports(deps, redis), settings.janitor_interval_seconds)
-    return Runtime(deps, engine, janitor, redis)
+    return Runtime(deps, engine, janitor, redis, MailSender(sender_ports(deps)))
+
+
+def sender_ports(deps: Deps) -> SenderPorts:
+    """Wall-clock time, as the janitor: moving the application's clock must not make mail due or expire it."""
+    s = deps.settings
+    return SenderPorts(deps.store, deps.box, deps.mailer, deps.mail_bell,
+                       RetryPolicy(s.mail_max_attempts, s.mail_retry_seconds, s.mail_retry_max_seconds),
+                       poll_seconds=s.mail_poll_seconds)
 
 
 def janitor_ports(deps: Deps, redis: RedisClient | None = None) -> JanitorPorts:

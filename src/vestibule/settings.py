@@ -63,6 +63,10 @@ class Settings:
     log_level: str = "info"
     janitor_interval_seconds: int = 300
     janitor_retention_seconds: int = 86400
+    mail_max_attempts: int = 8
+    mail_retry_seconds: float = 10.0
+    mail_retry_max_seconds: float = 600.0
+    mail_poll_seconds: float = 5.0
 
     @property
     def effective_database_url(self) -> str:
@@ -125,6 +129,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=env.get("VESTIBULE_LOG_LEVEL", "info"),
         janitor_interval_seconds=_int(env, "VESTIBULE_JANITOR_INTERVAL_SECONDS", 300, 0, 86400),
         janitor_retention_seconds=_int(env, "VESTIBULE_JANITOR_RETENTION_SECONDS", 86400, 0, 365 * 86400),
+        mail_max_attempts=_int(env, "VESTIBULE_MAIL_MAX_ATTEMPTS", 8, 1, 100),
+        mail_retry_seconds=_int(env, "VESTIBULE_MAIL_RETRY_SECONDS", 10, 1, 3600),
+        mail_retry_max_seconds=_int(env, "VESTIBULE_MAIL_RETRY_MAX_SECONDS", 600, 1, 86400),
+        mail_poll_seconds=_int(env, "VESTIBULE_MAIL_POLL_SECONDS", 5, 1, 3600),
     )
 
 

@@ -14,7 +14,7 @@ from http_steps import (
     sign_out,
     use_clock,
 )
-from support import CHEAP_HASH, CaptchaAnswers, csrf_of
+from support import CHEAP_HASH, CaptchaAnswers, DeliveringTransport, csrf_of
 from vestibule.app import create_app
 from vestibule.core.passwords import PasswordHasher
 from vestibule.runtime import Runtime, build
@@ -166,7 +166,7 @@ async def test_cookies_are_secure_and_host_prefixed_behind_https(settings: Setti
     try:
         await make_account(rt)
         app = create_app(rt, captcha_text_source=CaptchaAnswers(), close_runtime=False)
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        transport = DeliveringTransport(app, rt)
         async with httpx.AsyncClient(transport=transport, base_url="https://vestibule.example") as c:
             page = await c.get("/")
             assert "strict-transport-security" in page.headers

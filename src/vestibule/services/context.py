@@ -12,6 +12,7 @@ from ..settings import Settings
 from ..store.repositories import Store
 from .invalidation import InvalidationBus
 from .mail import Mailer
+from .outbox import Bell, OutboxPorts
 from .throttling import Throttle
 
 Clock = Callable[[], float]
@@ -24,6 +25,7 @@ class Client:
     ip: str = ""
     user_agent: str = ""
     browser_hash: str = ""
+    signed_in_browser_hash: str = ""  # the browser's hash after a sign-in in this request (its ID is rotated)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Deps:
     throttle: Throttle
     clock: Clock = field(default=time.time)
     bus: InvalidationBus = field(default_factory=InvalidationBus)
+    mail_bell: Bell = field(default_factory=Bell)
 
     @property
     def key_ports(self) -> KeyPorts:
@@ -47,6 +50,11 @@ class Deps:
     def session_ports(self) -> SessionPorts:
         return SessionPorts(self.store, self.bus, self._live_clock, self.settings.session_absolute_seconds,
                             self.settings.session_idle_seconds, self.settings.root_session_idle_seconds)
+
+    @property
+    def outbox(self) -> OutboxPorts:
+        """Queueing mail: sealed with the master key, the sender woken at commit."""
+        return OutboxPorts(self.box, self.mail_bell)
 
     @property
     def throttle_ports(self) -> ThrottlePorts:

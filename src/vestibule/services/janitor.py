@@ -45,6 +45,7 @@ class PurgeReport:
     sessions: int = 0
     recovery_tokens: int = 0
     throttle_counters: int = 0
+    mail: int = 0  # outbox rows sent, failed or dropped before the retention
     skipped: bool = False
 
     @property
@@ -71,6 +72,7 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         sessions=await purge(lambda rows: rows.sessions(cutoff)),
         recovery_tokens=await purge(lambda rows: rows.recovery_tokens(cutoff)),
         throttle_counters=await purge(lambda rows: rows.throttle_counters(now - WINDOW_SECONDS)),
+        mail=await purge(lambda rows: rows.mail(cutoff)),
     )
 
 

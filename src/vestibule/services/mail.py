@@ -1,4 +1,8 @@
-"""Outgoing mail: real SMTP when configured, else a dev mailbox on loopback servers."""
+"""Outgoing mail transports: real SMTP when configured, else a dev mailbox on loopback servers.
+
+Use cases never send: they queue mail in the outbox (`outbox.enqueue`) inside their transaction, and the
+sender (`mail_sender.py`) hands it to one of these transports.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,22 @@ class Mailer(Protocol):
 
 
 class MailError(Exception):
-    pass
+    """The transport did not take the message; `permanent` when trying again cannot help (5xx for the recipient)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+def _reason(exc: Exception) -> tuple[str, bool]:
+    """A short reason without the server's text (which may echo addresses), and whether it is permanent."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        return f"SMTPRecipientsRefused {','.join(map(str, codes))}", bool(codes) and all(c >= 500 for c in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__} {exc.smtp_code}", False
+    return type(exc).__name__, False
 
 
 class SmtpMailer:
@@ -53,8 +72,8 @@ class SmtpMailer:
         try:
             await asyncio.to_thread(self._send_blocking, mail)
         except (OSError, smtplib.SMTPException) as exc:
-            log.error("mail to %s failed: %s", mail.to, type(exc).__name__)
-            raise MailError(str(exc)) from None
+            reason, permanent = _reason(exc)
+            raise MailError(reason, permanent=permanent) from None
 
 
 class DevMailbox:

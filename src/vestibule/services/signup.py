@@ -6,6 +6,7 @@ from ..core import identifiers as ids
 from ..core import passwords as rules
 from ..core.flows.email_codes import EMAIL_CODE_LIFETIME, EmailCode
 from ..core.flows.signup import SPEC, SignUp, SignUpFlow, SignUpState
+from ..core.outbox import MailKind
 from ..core.tokens import hash_token, new_numeric_code
 from ..errors import (
     CaptchaInvalid,
@@ -15,7 +16,7 @@ from ..errors import (
     PasswordsDiffer,
     SignupDisabled,
 )
-from . import accounts, audit, flows
+from . import accounts, audit, flows, outbox
 from .captcha import CaptchaService
 from .context import Client, Deps
 from .mail import Mail
@@ -44,20 +45,19 @@ async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: s
         now = deps.clock()
         flow = await flows.create(uow, SPEC, client.browser_hash, now, SignUp(
             normalized, name, password_hash, EmailCode(hash_token(code), now + EMAIL_CODE_LIFETIME)))
-    # Sent whether or not the address is taken; a taken address learns it only by mail.
-    async with deps.store.unit() as uow:
-        taken = await uow.accounts.by_email(normalized) is not None
-    if taken:
-        body = ("Someone tried to create a new Vestibule account with this email address, which is already "
-                "used by an account. If this was you, sign in instead, or use 'Forgot password?' on the "
-                f"sign-in page: {deps.settings.public_origin}/\n")
-        await deps.mailer.send(Mail(to=normalized, subject="Your Vestibule sign-up", body=body))
-    else:
-        await deps.mailer.send(Mail(
-            to=normalized, subject="Verify your email address for Vestibule",
-            body=(f"Your verification code is: {code}\n\nEnter it on the sign-up page within 10 minutes "
-                  "to finish creating your Vestibule account.\n"),
-        ))
+        # Mailed whether or not the address is taken; a taken address learns it only by mail.
+        if await uow.accounts.by_email(normalized) is not None:
+            body = ("Someone tried to create a new Vestibule account with this email address, which is already "
+                    "used by an account. If this was you, sign in instead, or use 'Forgot password?' on the "
+                    f"sign-in page: {deps.settings.public_origin}/\n")
+            await outbox.enqueue(uow, deps.outbox, Mail(to=normalized, subject="Your Vestibule sign-up", body=body),
+                                 kind=MailKind.SIGNUP_TAKEN, lifetime=EMAIL_CODE_LIFETIME)
+        else:
+            await outbox.enqueue(uow, deps.outbox, Mail(
+                to=normalized, subject="Verify your email address for Vestibule",
+                body=(f"Your verification code is: {code}\n\nEnter it on the sign-up page within 10 minutes "
+                      "to finish creating your Vestibule account.\n"),
+            ), kind=MailKind.SIGNUP_CODE, lifetime=EMAIL_CODE_LIFETIME)
     return flow
 
 

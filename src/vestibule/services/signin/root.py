@@ -9,10 +9,12 @@ from ...core import identifiers as ids
 from ...core.flows.base import FlowOutOfOrder
 from ...core.flows.console_signin import SPEC, Audience, ConsoleSignIn, ConsoleSignInFlow
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
+from ...core.outbox import MailKind
 from ...core.principals import PrincipalRef
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, TooManyAttempts
-from .. import flows
+from ...store.repositories import UnitOfWork
+from .. import flows, outbox
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..mail import Mail
@@ -58,7 +60,6 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
     if had_failures:
         await deps.throttle.reset(keys[:1])
     rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(account.root_password_hash) else None
-    mail: Mail | None = None
     async with deps.store.unit() as uow:
         fresh = await uow.accounts.get(account.id)
         if fresh is None:
@@ -74,18 +75,17 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
             flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code),
                                                                       deps.clock() + EMAIL_CODE_LIFETIME))
             flow.advance(State.EMAIL_CODE)
-            mail = _sign_in_code_mail(deps, fresh.root_email, fresh.id, code)
+            await _queue_code(deps, uow, fresh.root_email, fresh.id, code)
         else:
             return await complete_sign_in(deps.session_ports, within=uow, principal=principal, client=client,
                                           method="password", mfa_used=False, flow=flow,
                                           previous_session=previous_session)
         await flows.save(uow, flow)
-    if mail is not None:
-        await deps.mailer.send(mail)
     return Continue(flow)
 
 
-def _sign_in_code_mail(deps: Deps, to: str, account_id: str, code: str) -> Mail:
+async def _queue_code(deps: Deps, uow: UnitOfWork, to: str, account_id: str, code: str) -> None:
+    """Queued in the transaction that stores the code's hash (sent by the mail sender)."""
     body = (
         f"Your Vestibule sign-in verification code is: {code}\n\n"
         f"It expires in 10 minutes. Someone (hopefully you) signed in as the root user of account "
@@ -93,7 +93,8 @@ def _sign_in_code_mail(deps: Deps, to: str, account_id: str, code: str) -> Mail:
         f"If this was not you, change your root password now: {deps.settings.public_origin}/recovery\n\n"
         "Your account ID is shown in this mail and on the console home page after you sign in.\n"
     )
-    return Mail(to=to, subject="Your Vestibule sign-in verification code", body=body)
+    await outbox.enqueue(uow, deps.outbox, Mail(to=to, subject="Your Vestibule sign-in verification code", body=body),
+                         kind=MailKind.SIGNIN_CODE, lifetime=EMAIL_CODE_LIFETIME)
 
 
 async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> ConsoleSignInFlow:
@@ -109,7 +110,7 @@ async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> Console
         flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code), deps.clock() + EMAIL_CODE_LIFETIME,
                                                                   sent + 1))
         await flows.save(uow, flow)
-    await deps.mailer.send(_sign_in_code_mail(deps, account.root_email, account.id, code))
+        await _queue_code(deps, uow, account.root_email, account.id, code)
     return flow
 
 

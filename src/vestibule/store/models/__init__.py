@@ -6,6 +6,7 @@ from .base import Base
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
 from .flows import Captcha, FlowRecord, RecoveryToken
 from .iam import GroupMembership, IamGroup, IamRole, IamUser, InlinePolicy, ManagedPolicy, PolicyAttachment, Tag
+from .outbox import OutboxMail
 from .sessions import KnownBrowser, Session
 from .throttle import ThrottleCounter
 
@@ -24,6 +25,7 @@ __all__ = [
     "KnownBrowser",
     "ManagedPolicy",
     "MfaDevice",
+    "OutboxMail",
     "PasswordHistory",
     "PolicyAttachment",
     "RecoveryToken",

@@ -9,6 +9,7 @@ from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
 from .mfa import MfaDevices, VirtualMfa
+from .outbox import MailOutbox
 from .passwords import PasswordHistories
 from .sessions import Browsers, Sessions
 from .throttle import ThrottleCounters
@@ -16,7 +17,8 @@ from .unit import AfterCommit, Store, UnitOfWork
 
 __all__ = [
     "AccessKeys", "Accounts", "AfterCommit", "AuditEvents", "Browsers", "Captchas", "Conflict", "ExpiredRows",
-    "Flows", "Groups", "MfaDevices", "PasswordHistories", "Policies", "RecoveryTokens", "Repository", "Roles",
+    "Flows", "Groups", "MailOutbox", "MfaDevices", "PasswordHistories", "Policies", "RecoveryTokens", "Repository",
+    "Roles",
     "Sessions", "Store", "Tags", "TemporaryCredentials", "ThrottleCounters", "UnitOfWork", "Users", "VirtualMfa",
     "rowcount",
 ]

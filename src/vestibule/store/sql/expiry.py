@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from ..models import Captcha, FlowRecord, RecoveryToken, Session, TemporaryCredential, ThrottleCounter
+from ..models import Captcha, FlowRecord, OutboxMail, RecoveryToken, Session, TemporaryCredential, ThrottleCounter
 from .base import Repository, rowcount
 
 
@@ -32,3 +32,7 @@ class ExpiredRows(Repository):
         """Counters whose last failure is older than `before` (their window has closed)."""
         stmt = delete(ThrottleCounter).where(ThrottleCounter.last_failure_at < before)
         return rowcount(await self.db.execute(stmt))
+
+    async def mail(self, before: float) -> int:
+        """Outbox rows sent, failed or dropped before `before` (pending rows stay until they finish)."""
+        return rowcount(await self.db.execute(delete(OutboxMail).where(OutboxMail.finished_at < before)))

@@ -25,6 +25,7 @@ from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
 from .mfa import MfaDevices, VirtualMfa
+from .outbox import MailOutbox
 from .passwords import PasswordHistories
 from .sessions import Browsers, Sessions
 from .sync_units import SyncUnits
@@ -117,6 +118,10 @@ class UnitOfWork:
     @cached_property
     def expired(self) -> ExpiredRows:
         return ExpiredRows(self.db)
+
+    @cached_property
+    def outbox(self) -> MailOutbox:
+        return MailOutbox(self.db)
 
     async def run(self, fn: Callable[Concatenate[Connection, A], T], *args: A.args, **kwargs: A.kwargs) -> T:
         """A hot unit (`hot.py`) inside this unit's transaction, after the ORM's pending changes."""

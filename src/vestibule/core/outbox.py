@@ -1,0 +1,81 @@
+"""The mail outbox's rules: a message's states, its retry schedule and when it is given up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"  # waiting for its first or next attempt
+    SENT = "sent"  # the mail server accepted it
+    FAILED = "failed"  # given up: attempts used, refused for good, or past what it carries
+    DROPPED = "dropped"  # nothing to send (a forgot-password request for an address without an account)
+
+
+class MailKind(StrEnum):
+    RECOVERY_LINK = "recovery_link"
+    RECOVERY_NONE = "recovery_none"  # the address has no account: recorded, never sent
+    PASSWORD_CHANGED = "password_changed"
+    SIGNIN_CODE = "signin_code"
+    SIGNUP_CODE = "signup_code"
+    SIGNUP_TAKEN = "signup_taken"
+
+
+NOTICE_LIFETIME = 86400  # a notice without a secret is still worth sending for a day
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: `first_delay`, doubling after each failure up to `max_delay`, at most
+    `max_attempts` attempts, and never past the mail's own expiry (a code mailed after it expired is noise)."""
+
+    max_attempts: int = 8
+    first_delay: float = 10.0
+    max_delay: float = 600.0
+
+    def delay(self, attempts: int) -> float:
+        """Wait after the `attempts`-th failed attempt (1 = the first)."""
+        return float(min(self.max_delay, self.first_delay * 2 ** max(0, attempts - 1)))
+
+    def next_attempt(self, attempts: int, now: float, expires_at: float, *, permanent: bool = False,
+                     jitter: float = 1.0) -> float | None:
+        """When to try again after `attempts` failed attempts, or None to give up."""
+        if permanent or attempts >= self.max_attempts:
+            return None
+        at = now + self.delay(attempts) * jitter
+        return at if at < expires_at else None
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    """A message claimed for sending: its body still sealed."""
+
+    id: str
+    kind: str
+    recipient: str
+    subject: str
+    body_sealed: str
+    attempts: int
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class MailEntry:
+    """What `vestibule mail queue` shows of a message: never its body (links and codes)."""
+
+    id: str
+    kind: str
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    created_at: float
+    next_attempt_at: float | None
+    finished_at: float | None
+    last_error: str
+
+
+def body_context(mail_id: str) -> str:
+    """The sealing context of a body: a sealed body opens only as the body of its own row."""
+    return f"mail_outbox:{mail_id}"
