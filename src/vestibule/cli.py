@@ -223,6 +223,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import uvicorn
 
     from .app import LOOPBACK
+    from .http_protocol import BoundedHttpToolsProtocol
 
     async def _prepare() -> None:
         runtime = await build(settings)
@@ -254,6 +255,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     )
 
     uvicorn.run("vestibule.app:app_from_environment", factory=True, host=host, port=port,
+                http=BoundedHttpToolsProtocol,  # httptools with limits on the request head (431)
                 workers=workers if workers > 1 else None, log_level=settings.log_level, proxy_headers=False,
                 server_header=False, access_log=_access_log(settings.log_level))
     return 0

@@ -138,8 +138,10 @@ async def _read_body(receive: Receive, send: Send) -> bytes | None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
         if len(body) > MAX_AWS_BODY:
+            # `connection: close`: the server stops reading the rest instead of discarding it
             await _respond(send, 413, b"<ErrorResponse><Error><Code>RequestEntityTooLarge</Code>"
-                           b"<Message>Request body too large.</Message></Error></ErrorResponse>", b"text/xml")
+                           b"<Message>Request body too large.</Message></Error></ErrorResponse>", b"text/xml",
+                           extra=[(b"connection", b"close")])
             return None
     return body
 

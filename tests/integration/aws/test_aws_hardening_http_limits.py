@@ -1,0 +1,159 @@
+"""HTTP limits of a real `vestibule serve` process, over raw sockets: a 32 MiB header, 2,000 headers and a
+100 KiB request line are refused (431) after a bounded read, without the server's memory growing by the size
+of what was sent; ordinary requests with large but sane heads still pass; an AWS body over 1 MiB is 413."""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from support import free_port
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Served:
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss(self) -> int:
+        """The server's peak resident memory in bytes (VmHWM)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        raise AssertionError("no VmHWM in /proc status")
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`vestibule serve` as an operator starts it (its own SQLite database: the limits are the HTTP server's)."""
+    port = free_port()
+    data = tmp_path_factory.mktemp("served")
+    env = {**os.environ, "VESTIBULE_DATA_DIR": str(data), "VESTIBULE_MASTER_KEY": "22" * 32,
+           "VESTIBULE_LOG_LEVEL": "warning", "VESTIBULE_ARGON2_MEMORY_KIB": "1024", "VESTIBULE_ARGON2_TIME_COST": "1"}
+    for name in ("VESTIBULE_DATABASE_URL", "VESTIBULE_REDIS_URL", "VESTIBULE_PUBLIC_URL"):
+        env.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "vestibule.cli", "serve", "--port", str(port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    served = Served(port, process)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(served.url + "/_health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"vestibule serve did not start: {process.communicate()[1].decode()[-2000:]}")
+        time.sleep(0.2)
+    try:
+        yield served
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+@dataclass
+class Exchange:
+    response: bytes
+    sent: int
+
+    @property
+    def status(self) -> int:
+        assert self.response.startswith(b"HTTP/1.1 "), self.response[:200]
+        return int(self.response[9:12])
+
+
+def _exchange(port: int, start: bytes, rest: Iterable[bytes] = ()) -> Exchange:
+    """Send `start`, then the chunks of `rest` until the server answers or hangs up; read its answer."""
+    sent = 0
+    answer = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        try:
+            sock.sendall(start)
+            sent += len(start)
+            for chunk in rest:
+                readable, _, _ = select.select([sock], [], [], 0)
+                if readable:
+                    break
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+                if b"\r\n\r\n" in answer and b"connection: close" not in answer.lower():
+                    break
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return Exchange(answer, sent)
+
+
+def _filler(total: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    block = b"a" * chunk
+    for _ in range(total // chunk):
+        yield block
+    yield b"\r\n\r\n"
+
+
+def test_a_32_mib_header_is_refused_after_a_bounded_read(served: Served) -> None:
+    before = served.peak_rss()
+    got = _exchange(served.port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ", _filler(32 * MIB))
+    assert got.status in (431, 400), got.response[:300]
+    assert got.sent < 16 * MIB, "the server kept reading a header it should have refused"
+    assert served.peak_rss() - before < 16 * MIB, "the server buffered the header"
+
+
+def test_two_thousand_headers_are_refused(served: Served) -> None:
+    head = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(2000)) + b"\r\n"
+    got = _exchange(served.port, head)
+    assert got.status in (431, 400), got.response[:300]
+
+
+def test_a_100_kib_request_line_is_refused(served: Served) -> None:
+    got = _exchange(served.port, b"GET /?q=" + b"a" * (100 * 1024) + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert got.status in (414, 431, 400), got.response[:300]
+
+
+def test_sane_large_heads_still_pass(served: Served) -> None:
+    headers = {f"X-Extra-{i}": "v" * 100 for i in range(60)}
+    headers["Cookie"] = "c=" + "x" * 8000
+    assert httpx.get(served.url + "/_health", headers=headers, timeout=10).status_code == 200
+    # keep-alive: several requests on one connection, each within the limits
+    with httpx.Client(base_url=served.url, timeout=10) as client:
+        for _ in range(5):
+            assert client.get("/_health", headers=headers).status_code == 200
+
+
+def test_an_aws_body_over_a_mib_is_413_and_the_connection_closes(served: Served) -> None:
+    head = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"X-Amz-Date: 20240101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=x\r\n"
+            b"Content-Length: %d\r\n\r\n" % (64 * MIB))
+    got = _exchange(served.port, head, _filler(64 * MIB))
+    assert got.status == 413, got.response[:300]
+    assert b"\r\nconnection: close\r\n" in got.response.lower()
+    assert got.sent < 32 * MIB
