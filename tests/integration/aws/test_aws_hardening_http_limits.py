@@ -32,24 +32,34 @@ class Served:
         return f"http://127.0.0.1:{self.port}"
 
     def peak_rss(self) -> int:
-        """The server's peak resident memory in bytes (VmHWM)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        raise AssertionError("no VmHWM in /proc status")
+        """The peak resident memory in bytes (VmHWM) of the server and its worker processes, summed."""
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids += [int(p) for p in children.read_text().split()]
+        total = 0
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) * 1024
+        assert total, "no VmHWM in /proc status"
+        return total
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`vestibule serve` as an operator starts it (its own SQLite database: the limits are the HTTP server's)."""
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-workers"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`vestibule serve` as an operator starts it (its own SQLite database: the limits are the HTTP server's),
+    in one process and with two worker processes."""
+    workers: int = request.param
     port = free_port()
     data = tmp_path_factory.mktemp("served")
+    log = data / "serve.log"
     env = {**os.environ, "VESTIBULE_DATA_DIR": str(data), "VESTIBULE_MASTER_KEY": "22" * 32,
            "VESTIBULE_LOG_LEVEL": "warning", "VESTIBULE_ARGON2_MEMORY_KIB": "1024", "VESTIBULE_ARGON2_TIME_COST": "1"}
     for name in ("VESTIBULE_DATABASE_URL", "VESTIBULE_REDIS_URL", "VESTIBULE_PUBLIC_URL"):
         env.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-m", "vestibule.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with log.open("wb") as stderr:  # the child keeps its own descriptor
+        process = subprocess.Popen([sys.executable, "-m", "vestibule.cli", "serve", "--port", str(port),
+                                    "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     served = Served(port, process)
     deadline = time.monotonic() + 60
     while True:
@@ -60,7 +70,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise AssertionError(f"vestibule serve did not start: {process.communicate()[1].decode()[-2000:]}")
+            process.wait(10)
+            raise AssertionError(f"vestibule serve did not start: {log.read_text()[-2000:]}")
         time.sleep(0.2)
     try:
         yield served
