@@ -111,7 +111,7 @@ def start_live_server(settings: Settings, mailer: Mailer | None = None, port: in
         app = create_app(rt, captcha_text_source=captcha, loopback=True)
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
         server = uvicorn.Server(config)
-        holder.update(runtime=rt, server=server)
+        holder.update(runtime=rt, server=server, loop=loop)
         ready.set()
         loop.run_until_complete(server.serve())
         loop.close()
@@ -126,7 +126,14 @@ def start_live_server(settings: Settings, mailer: Mailer | None = None, port: in
         time.sleep(0.05)
     runtime = holder["runtime"]
     assert isinstance(runtime, Runtime)
-    return LiveServer(f"http://127.0.0.1:{port}", runtime, captcha, thread, server)
+    return LiveServer(f"http://127.0.0.1:{port}", runtime, captcha, thread, server, {"loop": holder["loop"]})
+
+
+def deliver_live_mail(live: LiveServer, timeout: float = 30.0) -> None:
+    """From a test thread: send every mail that is due now on the live server (in its event loop)."""
+    loop = live.extra["loop"]
+    assert isinstance(loop, asyncio.AbstractEventLoop)
+    asyncio.run_coroutine_threadsafe(deliver_mail(live.runtime), loop).result(timeout)
 
 
 def stop_live_server(live: LiveServer) -> None:

@@ -20,7 +20,6 @@ from starlette.types import Receive, Scope, Send
 from .runtime import Runtime, master_key_hex
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
-from .services.mail import DevMailbox
 from .web import captcha_media, console, dev_mail
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
@@ -57,10 +56,11 @@ async def _health(request: Request) -> Response:
 def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: Callable[[], str] = random_text,
                close_runtime: bool = True) -> Starlette:
     deps = runtime.deps
-    dev_mailbox = isinstance(deps.mailer, DevMailbox) and loopback and deps.settings.dev_mailbox
+    dev_mailbox = dev_mail.decide(deps.settings, deps.mailer, loopback)
+    log.info(dev_mailbox.log_line(deps.settings))
     csrf_key = hmac.new(bytes.fromhex(master_key_hex(deps.settings)), b"vestibule csrf", hashlib.sha256).digest()
     keys = KeyDirectory(deps)
-    web = Web.build(deps, CaptchaService(deps, captcha_text_source), csrf_key, dev_mailbox, keys)
+    web = Web.build(deps, CaptchaService(deps, captcha_text_source), csrf_key, dev_mailbox.on, keys)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,7 +73,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         Route("/_health", _health),
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"),
         *captcha_media.routes,
-        *dev_mail.routes,
+        *dev_mail.routes_for(dev_mailbox),
         *console.routes,
         # future areas (portal, profile, device) add their routes here, before the catch-all
         *console.catch_all_routes,

@@ -86,4 +86,4 @@ class DevMailbox:
     async def send(self, mail: Mail) -> None:
         self.messages.append(mail)
         del self.messages[: -self._keep]
-        log.info("dev mailbox: mail to %s: %s (open /_dev/mail)", mail.to, mail.subject)
+        log.info("dev mailbox: mail to %s: %s", mail.to, mail.subject)

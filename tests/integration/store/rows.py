@@ -13,6 +13,7 @@ from vestibule.store.models import (
     IamUser,
     ManagedPolicy,
     MfaDevice,
+    OutboxMail,
     RecoveryToken,
     Session,
     TemporaryCredential,
@@ -84,3 +85,12 @@ def policy(name: str, path: str = "/") -> ManagedPolicy:
     return ManagedPolicy(arn=f"arn:aws:iam::111122223333:policy{path}{name}", id=f"ANPA{_n():017d}",
                          account_id="111122223333", name=name, path=path, document="{}", created_at=NOW,
                          updated_at=NOW)
+
+
+def outbox_mail(mail_id: str, *, status: str = "pending", created_at: float = NOW, next_attempt_at: float = NOW,
+                expires_at: float = NOW + 3600, finished_at: float | None = None, body_sealed: str = "v1.k.sealed",
+                recipient: str = "owner@example.com") -> OutboxMail:
+    return OutboxMail(id=mail_id, kind="signin_code", recipient=recipient, subject="Your code",
+                      body_sealed=body_sealed, status=status, attempts=0, created_at=created_at,
+                      next_attempt_at=next_attempt_at, expires_at=expires_at, claim="", claimed_until=0.0,
+                      finished_at=finished_at, last_error="")

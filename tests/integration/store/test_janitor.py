@@ -36,6 +36,10 @@ async def _seed(store: Store) -> None:
         await uow.throttle.fail("counter-closed", NOW - WINDOW_SECONDS - 60, WINDOW_SECONDS)
         await uow.access_keys.add(rows.access_key("AKIA0000000000000001"))
         await uow.browsers.remember("root:111122223333", "b" * 64, NOW - 30 * DAY)
+        await uow.outbox.add(rows.outbox_mail("mail-pending", created_at=NOW - 3 * DAY))
+        await uow.outbox.add(rows.outbox_mail("mail-sent-recently", status="sent", finished_at=NOW - 3600))
+        await uow.outbox.add(rows.outbox_mail("mail-sent-old", status="sent", finished_at=NOW - 2 * DAY))
+        await uow.outbox.add(rows.outbox_mail("mail-failed-old", status="failed", finished_at=NOW - 2 * DAY))
 
 
 
@@ -43,8 +47,8 @@ async def test_purges_what_ended_before_the_grace_and_keeps_the_rest(store: Stor
     await _seed(store)
     report = await run_once(JanitorPorts(store=store, clock=lambda: NOW))
     assert report == PurgeReport(flows=1, captchas=1, temporary_credentials=1, sessions=2, recovery_tokens=1,
-                                 throttle_counters=1)
-    assert report.total == 7 and not report.skipped
+                                 throttle_counters=1, mail=2)
+    assert report.total == 9 and not report.skipped
     async with store.unit() as uow:
         assert await uow.flows.get("flow-old") is None
         assert await uow.flows.get("flow-live") is not None
@@ -58,6 +62,8 @@ async def test_purges_what_ended_before_the_grace_and_keeps_the_rest(store: Stor
         assert set(await uow.throttle.get_many(["counter-live", "counter-closed"])) == {"counter-live"}
         assert await uow.access_keys.get("AKIA0000000000000001") is not None, "keys never expire"
         assert await uow.browsers.known("root:111122223333", "b" * 64), "known browsers never expire"
+        kept = {e.id for e in await uow.outbox.entries(["pending", "sent", "failed"], 10)}
+        assert kept == {"mail-pending", "mail-sent-recently"}, "pending mail stays until it is sent or given up"
     assert await run_once(JanitorPorts(store=store, clock=lambda: NOW)) == PurgeReport(), "idempotent"
 
 
@@ -77,7 +83,7 @@ async def test_one_node_per_round_with_a_lease(store: Store, redis_client: Redis
     node_b = JanitorPorts(store=store, clock=lambda: NOW, lease=lease, node="b")
     first, second = await asyncio.gather(run_once(node_a, lease_seconds=30), run_once(node_b, lease_seconds=30))
     assert sorted([first.skipped, second.skipped]) == [False, True]
-    assert first.total + second.total == 7
+    assert first.total + second.total == 9
     assert (await run_once(node_a, lease_seconds=30)).skipped, "the lease lasts for the round"
 
 

@@ -25,22 +25,21 @@ class MailOutbox(Repository):
         due = (select(OutboxMail.id)
                .where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now,
                       OutboxMail.claimed_until <= now)
-               .order_by(OutboxMail.next_attempt_at).limit(limit))
-        ids = list((await self.db.execute(due)).scalars().all())
-        if not ids:
-            return []
-        # The conditions again on the UPDATE itself: a row another sender claimed meanwhile is not taken twice.
-        await self.db.execute(
+               .order_by(OutboxMail.next_attempt_at).limit(limit).scalar_subquery())
+        # One statement, so the transaction starts as a write (SQLite takes its lock before reading), and
+        # the conditions again on the UPDATE itself: a row another sender claimed meanwhile is not taken twice.
+        claimed = await self.db.execute(
             update(OutboxMail)
-            .where(OutboxMail.id.in_(ids), OutboxMail.status == MailStatus.PENDING,
-                   OutboxMail.claimed_until <= now)
+            .where(OutboxMail.id.in_(due), OutboxMail.status == MailStatus.PENDING, OutboxMail.claimed_until <= now)
             .values(claim=claim, claimed_until=until)
             .execution_options(synchronize_session=False)
         )
+        if rowcount(claimed) == 0:
+            return []
         rows = await self.db.execute(
             select(OutboxMail.id, OutboxMail.kind, OutboxMail.recipient, OutboxMail.subject, OutboxMail.body_sealed,
                    OutboxMail.attempts, OutboxMail.expires_at)
-            .where(OutboxMail.id.in_(ids), OutboxMail.claim == claim)
+            .where(OutboxMail.claim == claim)
             .order_by(OutboxMail.next_attempt_at)
         )
         return [QueuedMail(*row) for row in rows.all()]
