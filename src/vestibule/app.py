@@ -90,7 +90,8 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     )
     app.state.web = web
     app.state.runtime = runtime
-    app.add_middleware(BrowserMiddleware, settings=deps.settings)
+    app.router.redirect_slashes = False  # its redirect would be built from the Host header and the raw path
+    app.add_middleware(BrowserMiddleware, settings=deps.settings, key=csrf_key)
     app.front = AwsFront(app.web_pages, deps=deps, keys=keys)
     return app
 

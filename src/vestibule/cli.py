@@ -254,10 +254,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
         flush=True,
     )
 
+    from .web.access_log import uvicorn_log_config
+
     uvicorn.run("vestibule.app:app_from_environment", factory=True, host=host, port=port,
                 http=BoundedHttpToolsProtocol,  # httptools with limits on the request head (431)
                 workers=workers if workers > 1 else None, log_level=settings.log_level, proxy_headers=False,
-                server_header=False, access_log=_access_log(settings.log_level))
+                server_header=False, access_log=_access_log(settings.log_level), log_config=uvicorn_log_config())
     return 0
 
 

@@ -327,9 +327,9 @@ async def test_events_record_mfa_sign_in_and_recovery(cli_env: Settings, capsys:
     await client.post("/recovery", data={"csrf_token": csrf_of(page.text), "email": ROOT_EMAIL,
                                          "captcha": captcha.latest})
     token = first_group(r"token=([A-Za-z0-9_-]+)", mailbox.messages[-1].body)
-    r = await client.post("/recovery/reset", data={"csrf_token": csrf_of(page.text), "token": token,
-                                                   "new_password": "recovered pw 3",
-                                                   "confirm_password": "recovered pw 3"})
+    flow_url = (await client.get(f"/recovery/reset?token={token}")).headers["location"]
+    r = await client.post(flow_url, data={"csrf_token": csrf_of(page.text), "new_password": "recovered pw 3",
+                                          "confirm_password": "recovered pw 3"})
     assert r.status_code == 200
 
     code_, out, _ = await _cli_in_thread(capsys, "events", "--account", account_id, "--json")

@@ -44,11 +44,21 @@ def _links(mailbox: DevMailbox, to: str = ROOT_EMAIL) -> list[tuple[str, str]]:
     return found
 
 
+async def _open(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    """Follow the mailed link: a usable one is exchanged for this browser's reset flow (303 to `?flow=`)."""
+    return await client.get(f"/recovery/reset?token={token}")
+
+
 async def _reset(client: httpx.AsyncClient, token: str, password: str = NEW_PASSWORD,
                  confirm: str | None = None) -> httpx.Response:
-    page = await client.get("/")
-    return await client.post("/recovery/reset", data={
-        "csrf_token": csrf_of(page.text), "token": token, "new_password": password,
+    opened = await _open(client, token)
+    if opened.status_code != 303:
+        return opened
+    flow_url = opened.headers["location"]
+    assert flow_url.startswith("/recovery/reset?flow=") and token not in flow_url
+    page = await client.get(flow_url)
+    return await client.post(flow_url, data={
+        "csrf_token": csrf_of(page.text), "new_password": password,
         "confirm_password": password if confirm is None else confirm})
 
 
@@ -95,10 +105,12 @@ async def test_link_works_once_and_ends_every_root_session(client: httpx.AsyncCl
 
         await _request(client, captcha)
         url, token = _links(mailbox)[-1]
-        page = await client.get(url.replace(runtime.deps.settings.public_origin, ""))
+        opened = await client.get(url.replace(runtime.deps.settings.public_origin, ""))
+        assert opened.status_code == 303
+        page = await client.get(opened.headers["location"])
         assert page.status_code == 200 and 'name="new_password"' in page.text
         # opening the link twice changes nothing
-        assert (await client.get(f"/recovery/reset?token={token}")).status_code == 200
+        assert (await _open(client, token)).status_code == 303
 
         r = await _reset(client, token, NEW_PASSWORD, "something else 1")
         assert r.status_code == 400 and error_of(r.text) == t("password.mismatch")
@@ -119,7 +131,7 @@ async def test_link_works_once_and_ends_every_root_session(client: httpx.AsyncCl
     assert token not in notification[0].body
 
     # the link works once
-    assert (await client.get(f"/recovery/reset?token={token}")).status_code == 410
+    assert (await _open(client, token)).status_code == 410
     r = await _reset(client, token, "yet another password")
     assert r.status_code == 410 and error_of(r.text).replace("&#39;", "'") == t("recovery.link_invalid")
 
@@ -137,7 +149,7 @@ async def test_newer_link_invalidates_the_older(client: httpx.AsyncClient, runti
     await _request(client, captcha)
     (_, older), (_, newer) = _links(mailbox)
     assert older != newer
-    assert (await client.get(f"/recovery/reset?token={older}")).status_code == 410
+    assert (await _open(client, older)).status_code == 410
     r = await _reset(client, older)
     assert r.status_code == 410
     r = await _reset(client, newer)
@@ -151,15 +163,20 @@ async def test_link_expires_after_an_hour(client: httpx.AsyncClient, runtime: Ru
     await _request(client, captcha)
     _, token = _links(mailbox)[-1]
     clock.advance(3601)
-    assert (await client.get(f"/recovery/reset?token={token}")).status_code == 410
+    assert (await _open(client, token)).status_code == 410
     assert (await _reset(client, token)).status_code == 410
 
 
-async def test_bogus_tokens(client: httpx.AsyncClient) -> None:
+async def test_bogus_tokens_and_flows(client: httpx.AsyncClient) -> None:
     assert (await client.get("/recovery/reset")).status_code == 410
     assert (await client.get("/recovery/reset?token=nonsense")).status_code == 410
+    assert (await client.get("/recovery/reset?flow=nonsense")).status_code == 410
     assert (await _reset(client, "nonsense")).status_code == 410
     assert (await _reset(client, "")).status_code == 410
+    page = await client.get("/")
+    r = await client.post("/recovery/reset?flow=nonsense", data={
+        "csrf_token": csrf_of(page.text), "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+    assert r.status_code == 410
 
 
 async def test_iam_recovery_page_points_to_the_administrator(client: httpx.AsyncClient) -> None:

@@ -1,16 +1,17 @@
-"""Forgotten root password: a single-use emailed link (1 hour), newest link only."""
+"""Forgotten root password: a single-use emailed link (1 hour), newest link only. Opening the link exchanges
+it for a flow bound to the browser, so the token is in one request's URL only."""
 
 from __future__ import annotations
 
 from ..core import identifiers as ids
 from ..core import passwords as rules
-from ..core.flows.recovery import LINK_LIFETIME, RecoveryLink
+from ..core.flows.recovery import LINK_LIFETIME, SPEC, RecoveryFlow, RecoveryLink, RecoveryReset, RecoveryState
 from ..core.principals import PrincipalRef
 from ..core.tokens import hash_token, new_token
 from ..errors import CaptchaInvalid, CodeExpired, InvalidInput
 from ..store.models import RecoveryToken
 from ..store.repositories import UnitOfWork
-from . import audit
+from . import audit, flows
 from .captcha import CaptchaService
 from .context import Client, Deps
 from .mail import Mail
@@ -53,28 +54,43 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
         await deps.mailer.send(mail)
 
 
-async def _link(uow: UnitOfWork, token: str) -> tuple[str, RecoveryLink] | None:
-    row = await uow.recovery.get(hash_token(token)) if token else None
-    if row is None:
-        return None
-    return row.token_hash, RecoveryLink(row.account_id, row.created_at, row.expires_at, row.used_at)
+async def _link(uow: UnitOfWork, token_hash: str) -> RecoveryLink | None:
+    row = await uow.recovery.get(token_hash) if token_hash else None
+    return None if row is None else RecoveryLink(row.account_id, row.created_at, row.expires_at, row.used_at)
 
 
-async def check_link(deps: Deps, token: str) -> bool:
-    """Whether a link is still usable; reading it changes nothing."""
-    async with deps.store.unit() as uow:
-        found = await _link(uow, token)
-    return found is not None and found[1].usable(deps.clock())
-
-
-async def reset_password(deps: Deps, client: Client, token: str, new_password: str, confirm: str) -> str:
-    """Set the new root password, end every session of the root user, notify; returns the account ID."""
+async def open_link(deps: Deps, client: Client, token: str) -> RecoveryFlow | None:
+    """Exchange a mailed link for a reset flow bound to this browser; None when the link is not usable.
+    The link is not consumed here (a mail scanner opening it changes nothing): setting the password does."""
     now = deps.clock()
+    token_hash = hash_token(token) if token else ""
     async with deps.store.unit() as uow:
-        found = await _link(uow, token)
-        if found is None or not found[1].usable(now):
+        link = await _link(uow, token_hash)
+        if link is None or not link.usable(now):
+            return None
+        return await flows.create(uow, SPEC, client.browser_hash, now, RecoveryReset(token_hash))
+
+
+async def load_reset(deps: Deps, client: Client, flow_id: str) -> RecoveryFlow:
+    """This browser's reset flow, whose link is still usable; FlowError or CodeExpired otherwise."""
+    async with deps.store.unit() as uow:
+        flow = await flows.load(uow, SPEC, flow_id)
+        flow.check(client.browser_hash, deps.clock(), RecoveryState.NEW_PASSWORD)
+        link = await _link(uow, flow.payload.token_hash)
+    if link is None or not link.usable(deps.clock()):
+        raise CodeExpired()
+    return flow
+
+
+async def reset_password(deps: Deps, client: Client, flow_id: str, new_password: str, confirm: str) -> str:
+    """Set the new root password, end every session of the root user, notify; returns the account ID."""
+    flow = await load_reset(deps, client, flow_id)
+    now = deps.clock()
+    token_hash = flow.payload.token_hash
+    async with deps.store.unit() as uow:
+        link = await _link(uow, token_hash)
+        if link is None or not link.usable(now):
             raise CodeExpired()
-        token_hash, link = found
         account = await uow.accounts.get(link.account_id)
         if account is None or account.status != "active":
             raise CodeExpired()
@@ -82,6 +98,8 @@ async def reset_password(deps: Deps, client: Client, token: str, new_password: s
         new_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, root.key, new_password, confirm, None)
         if not await uow.recovery.consume(token_hash, now):
             raise CodeExpired()
+        flow.complete()
+        await flows.save(uow, flow)
         await store_root_password(deps, uow, account, new_hash)
         ended = await uow.sessions.revoke_all(root.key, now)
         await audit.record(uow, at=now, event="PasswordRecovered", result="Success", client=client,

@@ -7,21 +7,22 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, nodes, select_autoescape
 from jinja2.compiler import CodeGenerator, Frame
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from ..core.identifiers import format_account_id
-from ..core.tokens import same
+from ..core.tokens import new_token, same
 from ..services.aws_identity import KeyDirectory
 from ..services.captcha import CaptchaService
 from ..services.context import Client, Deps
 from . import i18n
-from .security import CookieNames, browser_hash, cookie_header, csrf_token
+from .security import CookieNames, browser_cookie, browser_hash, cookie_header, csrf_token
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -55,6 +56,13 @@ class Web:
     env: Environment
     dev_mailbox_enabled: bool
     keys: KeyDirectory
+    _page_paths: dict[object, str] | None = None
+
+    def page_paths(self, routes: list[Any]) -> dict[object, str]:
+        """Each page route's endpoint and its path template (`/{account}/console`), read once."""
+        if self._page_paths is None:
+            self._page_paths = {r.endpoint: r.path_format for r in routes if isinstance(r, Route)}
+        return self._page_paths
 
     @classmethod
     def build(cls, deps: Deps, captcha: CaptchaService, csrf_key: bytes, dev_mailbox_enabled: bool,
@@ -80,7 +88,20 @@ def client_of(request: Request) -> Client:
         ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", "")[:512],
         browser_hash=browser_hash(request.state.browser_id),
+        signed_in_browser_hash=browser_hash(_next_browser_id(request)),
     )
+
+
+def _next_browser_id(request: Request) -> str:
+    """The browser ID this browser gets if a sign-in completes in this request (the ID is rotated at sign-in,
+    so an ID planted or seen before the sign-in is worth nothing after it)."""
+    state = request.state
+    found: object = getattr(state, "next_browser_id", None)
+    if isinstance(found, str):
+        return found
+    fresh = new_token()
+    state.next_browser_id = fresh
+    return fresh
 
 
 @cache
@@ -108,13 +129,36 @@ _NO_STORE = {"cache-control": "no-store"}
 _DROPPED_PARAMS = frozenset({"lang", "captcha"})
 
 
+def same_origin_path(url: str) -> str:
+    """`url` if it is a path on this site: one leading `/`, then no `/` or `\\` (which browsers read as
+    another host), no control characters; otherwise the start page."""
+    if not url.startswith("/") or url.startswith("//") or "\\" in url or any(
+            ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        return "/"
+    return url
+
+
+def page_path(request: Request) -> str:
+    """The path of the page being answered, rebuilt from the route that matched and its parameters (each
+    percent-encoded whole); never the request's own path. Unmatched requests: the start page."""
+    scope = request.scope
+    template = web_of(request).page_paths(request.app.routes).get(scope.get("endpoint"))
+    if template is None:
+        return "/"
+    params = {k: quote(str(v), safe="") for k, v in scope.get("path_params", {}).items()}
+    return same_origin_path(template.format(**params))
+
+
+def iam_signin_path(account: str) -> str:
+    """`/{account}/console` for an account ID or alias (any characters encoded)."""
+    return same_origin_path(f"/{quote(account, safe='')}/console")
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     web = web_of(request)
     t = translator(request)
-    scope = request.scope
-    # what `request.url.path` answers, without building the URL
-    path: str = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
-    has_query = bool(scope.get("query_string"))
+    path = page_path(request)
+    has_query = bool(request.scope.get("query_string"))
 
     def lang_url(locale: str) -> str:
         params = {k: v for k, v in request.query_params.items() if k not in _DROPPED_PARAMS} if has_query else {}
@@ -141,12 +185,17 @@ def field(form: FormData, name: str, limit: int = 1024) -> str:
 
 
 def redirect(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
+    """303 to a path of this site (anything else goes to the start page)."""
+    return RedirectResponse(same_origin_path(url), status_code=303)
 
 
-def set_session_cookie(response: Response, web: Web, token: str, max_age: int) -> None:
+def set_session_cookie(request: Request, response: Response, token: str, max_age: int) -> None:
+    """The new session's cookie, and the browser's new ID (rotated at every sign-in: CSRF tokens and the
+    browser binding of flows derive from it)."""
+    web = web_of(request)
     response.headers.append("set-cookie", cookie_header(web.names.session, token, max_age=max_age,
                                                         secure=web.names.secure))
+    response.headers.append("set-cookie", browser_cookie(web.names, web.csrf_key, _next_browser_id(request)))
 
 
 def clear_session_cookie(response: Response, web: Web) -> None:

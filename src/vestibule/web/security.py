@@ -7,6 +7,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..core.tokens import keyed_digest, new_token, same
 from ..settings import Settings
@@ -19,7 +20,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 64 * 1024
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_BROWSER_COOKIE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-9a-f]{32})")
+# query parameters that carry a secret (a reset token, a flow ID): such pages send no Referer at all
+_SECRET_PARAMETERS = re.compile(rb"(?:^|&)(?:token|flow)=")
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -68,6 +72,38 @@ def cookie_header(name: str, value: str, *, max_age: int | None, secure: bool, h
     return "; ".join(parts)
 
 
+def browser_cookie_value(key: bytes, browser_id: str) -> str:
+    """The browser cookie the server issues: a random ID and its MAC, so a client cannot choose its own ID."""
+    return f"{browser_id}.{keyed_digest(key, 'browser-id', browser_id)[:32]}"
+
+
+def browser_cookie(names: CookieNames, key: bytes, browser_id: str) -> str:
+    """The Set-Cookie value giving a browser the ID `browser_id`."""
+    return cookie_header(names.browser, browser_cookie_value(key, browser_id), max_age=400 * 86400,
+                         secure=names.secure)
+
+
+def issued_browser_id(key: bytes, cookie: str) -> str | None:
+    """The browser ID inside a cookie this server issued, or None for anything else."""
+    match = _BROWSER_COOKIE.fullmatch(cookie)
+    if match is None or not same(keyed_digest(key, "browser-id", match.group(1))[:32], match.group(2)):
+        return None
+    return match.group(1)
+
+
+def trusted_origins(public_url: str) -> frozenset[str]:
+    """The origins a POST may come from: the public URL's, and when that is a loopback http URL, the same
+    port on the other loopback names (a developer may open localhost for 127.0.0.1). Never the Host header."""
+    parts = urlsplit(public_url)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    host, port = parts.hostname or "", parts.port
+    shown = f"[{host}]" if ":" in host else host
+    if parts.scheme != "http" or shown not in _LOOPBACK_HOSTS:
+        return frozenset({origin})
+    suffix = f":{port}" if port is not None else ""
+    return frozenset({origin} | {f"http://{name}{suffix}" for name in _LOOPBACK_HOSTS})
+
+
 def browser_hash(browser_id: str) -> str:
     return hashlib.sha256(("browser:" + browser_id).encode()).hexdigest()
 
@@ -81,24 +117,26 @@ def csrf_ok(csrf_key: bytes, browser_id: str, submitted: str) -> bool:
 
 
 class BrowserMiddleware:
-    """Gives every browser a random ID cookie, picks the language, adds security headers,
+    """Gives every browser a server-issued ID cookie, picks the language, adds security headers,
     and refuses oversized bodies and cross-origin POSTs."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, key: bytes) -> None:
         self.app = app
         self.names = CookieNames(settings)
-        self.public_origin = settings.public_origin
+        self.key = key
+        self.origins = trusted_origins(settings.public_url)
         self.https = settings.public_is_https
         # the headers every page answer carries, built once
-        static: list[tuple[bytes, bytes]] = [
+        common: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
             (b"content-security-policy", CSP.encode()),
         ]
         if self.https:
-            static.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-        self._static_headers = tuple(static)
+            common.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        self._static_headers = ((b"referrer-policy", b"same-origin"), *common)
+        # a page whose URL carries a token or a flow ID: its assets and links must not repeat it in Referer
+        self._secret_url_headers = ((b"referrer-policy", b"no-referrer"), *common)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,11 +144,11 @@ class BrowserMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         cookies = parse_cookies(headers["cookie"]) if "cookie" in headers else {}
-        browser_id = cookies.get(self.names.browser, "")
-        new_browser = not _TOKEN.match(browser_id)
-        if new_browser:
-            browser_id = new_token()
-        query = scope.get("query_string", b"").decode("latin-1")
+        issued = issued_browser_id(self.key, cookies.get(self.names.browser, ""))
+        new_browser = issued is None
+        browser_id = new_token() if issued is None else issued
+        raw_query: bytes = scope.get("query_string", b"")
+        query = raw_query.decode("latin-1")
         lang_param = None
         for pair in query.split("&"):
             if pair.startswith("lang="):
@@ -125,32 +163,44 @@ class BrowserMiddleware:
             if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
                 await _plain(send, 413, "Request body too large.")
                 return
-            origin = headers.get("origin")
-            if origin and origin != "null" and origin != self.public_origin and origin != _own_origin(scope, headers):
-                await _plain(send, 403, "Cross-origin request refused.")
-                return
-            if origin == "null":
+            if not _origin_allowed(headers, self.origins):
                 await _plain(send, 403, "Cross-origin request refused.")
                 return
 
-        extra: list[tuple[bytes, bytes]] = list(self._static_headers)
+        extra: list[tuple[bytes, bytes]] = list(
+            self._secret_url_headers if _SECRET_PARAMETERS.search(raw_query) else self._static_headers)
         if new_browser:
-            extra.append((b"set-cookie", cookie_header(self.names.browser, browser_id, max_age=400 * 86400,
-                                                       secure=self.names.secure).encode()))
+            extra.append((b"set-cookie", browser_cookie(self.names, self.key, browser_id).encode()))
         if lang_param:
             extra.append((b"set-cookie", cookie_header(self.names.lang, lang_param, max_age=400 * 86400,
                                                        secure=self.names.secure, http_only=False).encode()))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + extra
+                own = list(message.get("headers", []))
+                added = extra
+                if new_browser and any(_sets_cookie(h, self.names.browser) for h in own):
+                    added = [h for h in extra if not _sets_cookie(h, self.names.browser)]  # a rotation wins
+                message["headers"] = own + added
             await send(message)
 
         await self.app(scope, _limited(receive), send_with_headers)
 
 
-def _own_origin(scope: Scope, headers: dict[str, str]) -> str:
-    return f"{scope.get('scheme', 'http')}://{headers.get('host', '')}"
+def _sets_cookie(header: tuple[bytes, bytes], name: str) -> bool:
+    return header[0].lower() == b"set-cookie" and header[1].startswith(name.encode() + b"=")
+
+
+def _origin_allowed(headers: dict[str, str], trusted: frozenset[str]) -> bool:
+    """No Origin (an older browser, a non-browser client): the CSRF token decides. `null`: only from a page of
+    ours that sends no Referer (`Referrer-Policy: no-referrer` makes browsers send `null`), which the browser
+    itself marks `Sec-Fetch-Site: same-origin`. Anything else must be one of the trusted origins."""
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    if origin == "null":
+        return headers.get("sec-fetch-site") == "same-origin"
+    return origin.lower() in trusted
 
 
 def _limited(receive: Receive) -> Receive:

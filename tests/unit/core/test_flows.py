@@ -21,12 +21,14 @@ from vestibule.core.flows import (
     FlowWrongBrowser,
     console_signin,
     mfa_enrolment,
+    recovery,
     signup,
 )
 from vestibule.core.flows.base import new_flow
 from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, ConsoleSignInState
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
+from vestibule.core.flows.recovery import RecoveryReset, RecoveryState
 from vestibule.core.flows.signup import SignUp, SignUpState
 from vestibule.core.principals import PrincipalRef
 
@@ -48,22 +50,26 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
     },
     FlowKind.SIGNUP: {(SignUpState.VERIFY_EMAIL, SignUpState.DONE)},
     FlowKind.MFA_ENROLMENT: {(MfaEnrolmentState.ENROL, MfaEnrolmentState.DONE)},
+    FlowKind.RECOVERY: {(RecoveryState.NEW_PASSWORD, RecoveryState.DONE)},
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.CONSOLE_SIGNIN: console_signin.SPEC,
     FlowKind.SIGNUP: signup.SPEC,
     FlowKind.MFA_ENROLMENT: mfa_enrolment.SPEC,
+    FlowKind.RECOVERY: recovery.SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
     FlowKind.SIGNUP: list(SignUpState),
     FlowKind.MFA_ENROLMENT: list(MfaEnrolmentState),
+    FlowKind.RECOVERY: list(RecoveryState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
     FlowKind.SIGNUP: SignUp("a@example.com", "acme", "$argon2id$...", EmailCode("h", T + 600)),
     FlowKind.MFA_ENROLMENT: MfaEnrolment(PrincipalRef.root("123456789012"), "sealed"),
+    FlowKind.RECOVERY: RecoveryReset("token-hash"),
 }
 
 
@@ -81,9 +87,10 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.CONSOLE_SIGNIN: C.PASSWORD,
         FlowKind.SIGNUP: SignUpState.VERIFY_EMAIL,
         FlowKind.MFA_ENROLMENT: MfaEnrolmentState.ENROL,
+        FlowKind.RECOVERY: RecoveryState.NEW_PASSWORD,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
-        FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900}
+        FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900}
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
 
@@ -143,6 +150,7 @@ def test_wrong_browser_is_reported_before_expiry_and_order() -> None:
         (FlowKind.CONSOLE_SIGNIN, 86400),
         (FlowKind.SIGNUP, 1800),
         (FlowKind.MFA_ENROLMENT, 900),
+        (FlowKind.RECOVERY, 900),
     ],
 )
 def test_check_expired_by_time(kind: FlowKind, offset: float) -> None:
@@ -235,8 +243,8 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 
 def test_transition_table_counts() -> None:
-    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 10
+    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2 + 2 * 2
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))

@@ -25,6 +25,7 @@ class FlowKind(StrEnum):
     CONSOLE_SIGNIN = "console_signin"
     SIGNUP = "signup"
     MFA_ENROLMENT = "mfa_enrolment"
+    RECOVERY = "recovery"
 
 
 class FlowType(StrEnum):

@@ -53,7 +53,8 @@ async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client:
     previous = hash_token(previous_session) if previous_session else None
     end = hot.SignInEnd(
         at=now, session=row, flow=done, previous_session=previous, password_use=password_use,
-        remember_browser=(principal.key, client.browser_hash) if principal.ref.kind in _BROWSER_AWARE else None,
+        remember_browser=(principal.key, client.signed_in_browser_hash or client.browser_hash)
+        if principal.ref.kind in _BROWSER_AWARE else None,
         audit=audit.new_event(at=now, event="ConsoleLogin", result="Success", client=client,
                               account_id=principal.account_id, principal=principal.arn, method=method,
                               mfa_used=mfa_used),

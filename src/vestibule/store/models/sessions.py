@@ -23,6 +23,7 @@ class Session(Base):
     csrf_secret: Mapped[str] = mapped_column(String(64))
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(512), default="")
+    reauthenticated_at: Mapped[float | None] = mapped_column(Float, default=None)  # password confirmed again
 
 
 class KnownBrowser(Base):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,6 +18,7 @@ from ..rendering import (
     client_of,
     field,
     form_of,
+    iam_signin_path,
     previous_session,
     redirect,
     render,
@@ -41,9 +40,8 @@ _STATE_TEMPLATES = {
 def _next(request: Request, outcome: Outcome) -> Response:
     if isinstance(outcome, Continue):
         return redirect(f"/signin?flow={outcome.flow.id}")
-    web = web_of(request)
     response = redirect("/console")
-    set_session_cookie(response, web, outcome.session.token, web.deps.settings.session_absolute_seconds)
+    set_session_cookie(request, response, outcome.session.token, web_of(request).deps.settings.session_absolute_seconds)
     return response
 
 
@@ -71,7 +69,7 @@ async def start_submit(request: Request) -> Response:
         if not account:
             return render(request, "console/signin_start.html", 400, user_type="iam",
                           error=t("signin.account_required"))
-        return redirect(f"/{quote(ids.parse_account_reference(account), safe='')}/console")
+        return redirect(iam_signin_path(ids.parse_account_reference(account)))
     if user_type != "root":
         return render(request, "console/signin_start.html", 400, user_type="root", error=t("signin.choose_type"))
     email = field(form, "email", 300)
@@ -93,7 +91,8 @@ async def _iam_form(request: Request, account: str, *, username: str = "", error
     if captcha:
         await web.captcha.issue(client.browser_hash)
     return render(request, "console/signin_iam.html", status, account=account, username=username, error=error,
-                  captcha=captcha, remembered=request.state.cookies.get(web.names.account, "") == account)
+                  captcha=captcha, remembered=request.state.cookies.get(web.names.account, "") == account,
+                  signin_path=iam_signin_path(account))
 
 
 async def iam_page(request: Request) -> Response:

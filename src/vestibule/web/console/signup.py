@@ -72,7 +72,7 @@ async def verify_submit(request: Request) -> Response:
     except VestibuleError as exc:
         return await verify_page(request, message_for(exc, t), 400)
     response = redirect("/console?welcome=1")
-    set_session_cookie(response, web, signed_in.session.token, web.deps.settings.session_absolute_seconds)
+    set_session_cookie(request, response, signed_in.session.token, web.deps.settings.session_absolute_seconds)
     return response
 
 

@@ -1,0 +1,52 @@
+"""The access log never carries secrets: query values are kept only for parameters known to be harmless.
+
+Reset links (`token`), flow IDs (`flow`), presigned AWS URLs (`X-Amz-Signature`, `X-Amz-Credential`,
+`X-Amz-Security-Token`) and anything a client puts in a query string are logged as `[redacted]`."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any
+
+# parameters whose values say nothing secret (page options, AWS query routing, SigV4 metadata)
+SAFE_PARAMETERS = frozenset({
+    "lang", "type", "root", "notice", "user_type", "signed_out", "welcome",
+    "Action", "Version", "X-Amz-Algorithm", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+})
+REDACTED = "[redacted]"
+
+
+def redact_query(target: str) -> str:
+    """`path?query` with the value of every parameter outside SAFE_PARAMETERS replaced."""
+    path, mark, query = target.partition("?")
+    if not mark:
+        return target
+    parts = []
+    for pair in query.split("&"):
+        name, eq, value = pair.partition("=")
+        if not eq:
+            parts.append(name if name in SAFE_PARAMETERS else REDACTED)
+        else:
+            parts.append(f"{name}={value if name in SAFE_PARAMETERS else REDACTED}")
+    return f"{path}?{'&'.join(parts)}"
+
+
+class RedactQuerySecrets(logging.Filter):
+    """For uvicorn's access logger, whose arguments are (client, method, path with query, HTTP version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args: Any = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration with the redacting filter on the access log (every worker)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact_query": {"()": f"{__name__}.RedactQuerySecrets"}}
+    config["loggers"]["uvicorn.access"]["filters"] = ["redact_query"]
+    return config
