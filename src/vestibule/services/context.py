@@ -26,7 +26,6 @@ class Client:
     user_agent: str = ""
     browser_hash: str = ""
     signed_in_browser_hash: str = ""  # the browser's hash after a sign-in in this request (its ID is rotated)
-    signed_in_browser_hash: str = ""  # the browser's hash after a sign-in in this request (its ID is rotated)
 
 
 @dataclass
