@@ -64,7 +64,8 @@ def verify(secret_b32: str, code: str, now: float, last_used_step: int | None) -
 
 
 def verify_consecutive(secret_b32: str, first: str, second: str, now: float) -> int | None:
-    """Enrolment: two codes from consecutive steps, within a generous window (clock drift).
+    """Enrolment and resync: two codes from consecutive steps, the second within the normal window (one step
+    either side of now) and the first from the step before it. A pair read off a device minutes ago fails.
 
     Returns the step of the second code, or None.
     """
@@ -72,12 +73,13 @@ def verify_consecutive(secret_b32: str, first: str, second: str, now: float) -> 
     if not (_well_formed(first) and _well_formed(second)):
         return None
     current = step_of(now)
-    for step in range(current - 10, current + 2):
-        if hmac.compare_digest(code_at(secret_b32, step), first.strip()) and hmac.compare_digest(
-            code_at(secret_b32, step + 1), second.strip()
+    found: int | None = None
+    for step in range(current - WINDOW, current + WINDOW + 1):
+        if hmac.compare_digest(code_at(secret_b32, step - 1), first) & hmac.compare_digest(
+            code_at(secret_b32, step), second
         ):
-            return step + 1
-    return None
+            found = step
+    return found
 
 
 def provisioning_uri(secret_b32: str, account_label: str, issuer: str) -> str:
