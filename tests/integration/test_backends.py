@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from vestibule.core.throttle import Scope, ThrottleKey
 from vestibule.runtime import Runtime
 from vestibule.services.throttling import DatabaseThrottle, RedisThrottle
 
@@ -40,13 +41,14 @@ async def test_failures_are_counted_in_redis_across_nodes() -> None:
         await probe.aclose()
     node_a, node_b = RedisThrottle(url), RedisThrottle(url)
     try:
-        await node_a.fail(["iam:acme:alice", "ip:198.51.100.4"], 1000.0)
-        await node_a.fail(["iam:acme:alice"], 1001.0)
-        states = await node_b.states(["iam:acme:alice", "ip:198.51.100.4", "ip:unknown"])
+        alice, ip = ThrottleKey(Scope.PRINCIPAL, "user:acme:alice"), ThrottleKey(Scope.CLIENT, "198.51.100.4")
+        assert await node_a.reserve([alice, ip], 1000.0, captcha_solved=False) is None
+        assert await node_a.reserve([alice], 1001.0, captcha_solved=False) is None
+        states = await node_b.states([alice, ip, ThrottleKey(Scope.CLIENT, "unknown")], 1002.0)
         assert [s.failures for s in states] == [2, 1, 0]
         assert states[0].last_failure_at == 1001.0
-        await node_b.reset(["iam:acme:alice"])
-        assert (await node_a.states(["iam:acme:alice"]))[0].failures == 0
+        await node_b.settle([alice], ())
+        assert (await node_a.states([alice], 1002.0))[0].failures == 0
     finally:
         await node_a.close()
         await node_b.close()

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from ..core import identifiers as ids
 from ..core import passwords as rules
-from ..core import throttle as throttle_rules
 from ..core import totp
 from ..core.flows.mfa_enrolment import SPEC, MfaEnrolment, MfaEnrolmentFlow, MfaEnrolmentState
+from ..core.throttle import Scope, ThrottleKey
 from ..errors import (
     AlreadyExists,
     InvalidCode,
@@ -60,13 +60,13 @@ async def _confirm_password(deps: Deps, client: Client, principal: Principal, st
                             event: str, serial: str = "") -> None:
     """Re-authentication on the console: throttled per principal, like sign-in, so a stolen session
     cannot guess the password without limit."""
-    keys = [f"reauth:{principal.key}"]
-    decision = throttle_rules.decide(await deps.throttle.states(keys), deps.clock())
-    if decision.retry_after > 0:
-        raise TooManyAttempts(decision.retry_after)
+    keys = [ThrottleKey(Scope.PRINCIPAL, f"reauth:{principal.key}")]
+    refused = await deps.throttle.reserve(keys, deps.clock(), captcha_solved=True)  # no CAPTCHA here: delays
+    if refused is not None:
+        raise TooManyAttempts(refused.retry_after)
     if await verify_password(deps, stored, password):
+        await deps.throttle.settle(keys, ())
         return
-    await deps.throttle.fail(keys, deps.clock())
     async with deps.store.unit() as uow:
         await audit.record(uow, at=deps.clock(), event=event, result="Failure", client=client,
                            account_id=principal.account_id, principal=principal.arn, method="console",
@@ -136,8 +136,10 @@ async def complete_enrolment(deps: Deps, client: Client, principal: Principal, f
                              device_name: str, code1: str, code2: str) -> DeviceView:
     flow, secret = await enrolment_secret(deps, client, principal, flow_id)
     name = _checked_device_name(device_name)
+    attempt = mfa.CodeAttempt(principal.key, client, principal.account_id, principal.arn, "EnableMFADevice",
+                              "console")
+    step = await mfa.checked_enrolment_step(deps, attempt, None, secret, code1, code2)
     now = deps.clock()
-    step = mfa.enrolment_step(secret, code1, code2, now)
     if step is None:
         raise InvalidCode()
     serial = ids.mfa_arn(principal.account_id, name)

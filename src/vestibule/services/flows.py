@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TypeVar
 
-from ..core.flows.base import Flow, FlowNotFound, FlowSpec, FlowType, decode_flow, encode_data, new_flow
+from ..core.flows.base import (
+    Flow,
+    FlowConflict,
+    FlowNotFound,
+    FlowSpec,
+    FlowType,
+    decode_flow,
+    encode_data,
+    new_flow,
+)
 from ..core.tokens import new_token
 from ..store.models import FlowRecord
-from ..store.repositories import UnitOfWork
+from ..store.repositories import Store, UnitOfWork
 
 S = TypeVar("S", bound=StrEnum)
 P = TypeVar("P")
@@ -30,14 +40,36 @@ async def load(uow: UnitOfWork, spec: FlowSpec[S, P], flow_id: str) -> Flow[S, P
     if record is None or record.kind != spec.kind.value:
         raise FlowNotFound()
     return decode_flow(spec, flow_id=record.id, state=record.state, browser_hash=record.browser_hash,
-                       issued_at=record.issued_at, expires_at=record.expires_at, data=record.data or {})
+                       issued_at=record.issued_at, expires_at=record.expires_at, data=record.data or {},
+                       version=record.version or 0)
 
 
 async def save(uow: UnitOfWork, flow: Flow[S, P]) -> None:
-    record = await uow.flows.get(flow.id)
-    if record is None:
-        raise FlowNotFound()
-    record.state = flow.state.value
-    record.data = encode_data(flow)
-    record.expires_at = flow.expires_at
-    await uow.flows.save(record)
+    """Compare-and-set on the version the flow was loaded at: FlowConflict when another request changed it
+    since (two submissions racing in one flow: one wins, the other sees the conflict)."""
+    if not await uow.flows.replace(flow.id, flow.version, state=flow.state.value, data=encode_data(flow),
+                                   expires_at=flow.expires_at):
+        raise FlowConflict()
+    flow.version += 1
+
+
+_RESERVE_TRIES = 50
+
+
+async def reserve_attempt(store: Store, spec: FlowSpec[S, P], flow: Flow[S, P],
+                          still_valid: Callable[[Flow[S, P]], None]) -> Flow[S, P]:
+    """Count one attempt on `flow` before its code is checked, compare-and-set: concurrent submissions each
+    get their own count, and no more than `max_attempts` are ever checked. After losing a race the flow is
+    loaded again and `still_valid` (browser, expiry, state) checked on it. FlowExpired when none is left."""
+    for _ in range(_RESERVE_TRIES):
+        flow.reserve_attempt()
+        async with store.unit() as uow:
+            try:
+                await save(uow, flow)
+                return flow
+            except FlowConflict:
+                pass
+        async with store.unit() as uow:
+            flow = await load(uow, spec, flow.id)
+        still_valid(flow)
+    raise FlowConflict()

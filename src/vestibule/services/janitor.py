@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from typing import Protocol
 
-from ..core.throttle import WINDOW_SECONDS
+from ..core.throttle import LONGEST_WINDOW_SECONDS
 from ..store.repositories import ExpiredRows, Store
 
 log = logging.getLogger("vestibule.janitor")
@@ -71,7 +71,7 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         temporary_credentials=await purge(lambda rows: rows.temporary_credentials(cutoff)),
         sessions=await purge(lambda rows: rows.sessions(cutoff)),
         recovery_tokens=await purge(lambda rows: rows.recovery_tokens(cutoff)),
-        throttle_counters=await purge(lambda rows: rows.throttle_counters(now - WINDOW_SECONDS)),
+        throttle_counters=await purge(lambda rows: rows.throttle_counters(now - LONGEST_WINDOW_SECONDS)),
         mail=await purge(lambda rows: rows.mail(cutoff)),
     )
 

@@ -3,11 +3,17 @@ and the one device limit is enforced here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from ..core import totp
+from ..core.throttle import Scope, ThrottleKey
 from ..errors import LimitExceeded
 from ..store.models import MfaDevice
 from ..store.repositories import UnitOfWork
-from .context import Deps
+from . import audit
+from .context import Client, Deps
+from .throttling import guess
 
 MAX_DEVICES_PER_PRINCIPAL = 8  # AWS: MFADevicesPerUser
 
@@ -24,21 +30,82 @@ def seal_secret(deps: Deps, serial: str, secret: str) -> str:
     return deps.box.seal(secret.encode(), sealing_context(serial))
 
 
-async def verify_device_code(deps: Deps, uow: UnitOfWork, device: MfaDevice, code: str) -> bool:
-    """True when `code` is valid for this enabled device and its time step was not used before.
-    The step is recorded atomically, so two requests racing with one code cannot both pass."""
+@dataclass(frozen=True)
+class CodeAttempt:
+    """Whose TOTP code is checked (the device owner, or the principal enrolling one), from where, and the
+    audit event a failure records."""
+
+    principal_key: str
+    client: Client
+    account_id: str | None
+    principal_arn: str
+    event: str  # ConsoleLogin, GetSessionToken, AssumeRole, EnableMFADevice, ResyncMFADevice
+    method: str  # mfa (console sign-in), api, console
+
+
+def code_keys(principal_key: str, devices: Sequence[MfaDevice] = ()) -> list[ThrottleKey]:
+    """The counters of one guess: the principal's one-time codes, and every device the code is tried on."""
+    return [ThrottleKey(Scope.CODES, principal_key), *(ThrottleKey(Scope.DEVICE, str(d.id)) for d in devices)]
+
+
+async def verify_device_code(deps: Deps, device: MfaDevice, code: str, attempt: CodeAttempt) -> bool:
+    """True when `code` is valid for this enabled device and its time step was not used before (STS:
+    SerialNumber + TokenCode). Counted per device and per principal before it is checked; TooManyAttempts
+    while those counters refuse a guess. Opens its own units: call it outside a writing transaction."""
+    return await _checked(deps, attempt, [device], code) is not None
+
+
+async def verify_principal_code(deps: Deps, attempt: CodeAttempt, code: str) -> MfaDevice | None:
+    """The enabled device of `attempt.principal_key` that accepts `code`, or None (console sign-in)."""
+    async with deps.store.unit() as uow:
+        devices = list(await uow.mfa.enabled_for(attempt.principal_key))
+    return await _checked(deps, attempt, devices, code)
+
+
+async def _checked(deps: Deps, attempt: CodeAttempt, devices: Sequence[MfaDevice], code: str) -> MfaDevice | None:
+    async def check() -> MfaDevice | None:
+        for device in devices:
+            if await _accepts(deps, device, code):
+                return device
+        return None
+
+    found = await guess(deps.throttle, deps.clock, code_keys(attempt.principal_key, devices), check)
+    if found is None:
+        await _record_failure(deps, attempt, "wrong or reused MFA code", devices)
+    return found
+
+
+async def _accepts(deps: Deps, device: MfaDevice, code: str) -> bool:
+    """The step is recorded atomically, so two requests racing with one code cannot both pass."""
     if device.enabled_at is None:
         return False
     check = totp.verify(device_secret(deps, device), code, deps.clock(), device.last_used_step)
-    return check.accepted and check.step is not None and await uow.mfa.mark_used(device.id, check.step)
+    if not check.accepted or check.step is None:
+        return False
+    async with deps.store.unit() as uow:
+        return await uow.mfa.mark_used(device.id, check.step)
 
 
-async def verify_principal_code(deps: Deps, uow: UnitOfWork, principal_key: str, code: str) -> MfaDevice | None:
-    """The enabled device of `principal_key` that accepts `code`, or None."""
-    for device in await uow.mfa.enabled_for(principal_key):
-        if await verify_device_code(deps, uow, device, code):
-            return device
-    return None
+async def checked_enrolment_step(deps: Deps, attempt: CodeAttempt, device: MfaDevice | None, secret: str,
+                                 code1: str, code2: str) -> int | None:
+    """Enrolment and resync: `enrolment_step` through the same counters (the device's, when it exists, and
+    the principal's), a failure audited; TooManyAttempts while they refuse a guess."""
+    devices = [device] if device is not None else []
+
+    async def check() -> int | None:
+        return enrolment_step(secret, code1, code2, deps.clock())
+
+    step = await guess(deps.throttle, deps.clock, code_keys(attempt.principal_key, devices), check)
+    if step is None:
+        await _record_failure(deps, attempt, "wrong MFA codes", devices)
+    return step
+
+
+async def _record_failure(deps: Deps, attempt: CodeAttempt, reason: str, devices: Sequence[MfaDevice]) -> None:
+    async with deps.store.unit() as uow:
+        await audit.record(uow, at=deps.clock(), event=attempt.event, result="Failure", client=attempt.client,
+                           account_id=attempt.account_id, principal=attempt.principal_arn, method=attempt.method,
+                           mfa_used=True, reason=reason, serial=",".join(d.serial for d in devices))
 
 
 def enrolment_step(secret: str, code1: str, code2: str, now: float) -> int | None:

@@ -96,14 +96,26 @@ async def _session_policy(uow: UnitOfWork, policy: SessionPolicy, account_id: st
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-async def _mfa_presented(call: ApiCall, uow: UnitOfWork, proof: MfaProof | None, owner_key: str | None) -> bool:
-    """True when a code was presented and valid; PermissionDenied when it was presented and is not."""
+async def _mfa_presented(call: ApiCall, proof: MfaProof | None, owner_key: str | None) -> bool:
+    """True when a code was presented and valid; PermissionDenied when it was presented and is not, and
+    TooManyAttempts while the device's or its owner's counters refuse guesses. The device must be the
+    caller's own (`owner_key`), or at least in the caller's account. Opens its own units (before the
+    caller's): each failure is counted and audited even though the call fails."""
     if proof is None:
         return False
-    device = await uow.mfa.by_serial(proof.serial)
-    if (device is None or (owner_key is not None and device.principal_key != owner_key)
-            or not await mfa.verify_device_code(call.deps, uow, device, proof.code)):
-        raise PermissionDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    denied = PermissionDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+    async with call.unit() as uow:
+        device = await uow.mfa.by_serial(proof.serial)
+    if (device is None or device.principal_key is None or device.account_id != call.caller.account_id
+            or (owner_key is not None and device.principal_key != owner_key)):
+        async with call.unit() as uow:
+            await call.record(uow, result="Failure", mfa_used=True, reason="not the caller's MFA device",
+                              serial=proof.serial[:256])
+        raise denied
+    attempt = mfa.CodeAttempt(device.principal_key, call.client, call.caller.account_id, call.caller.arn,
+                              call.event or "", "api")
+    if not await mfa.verify_device_code(call.deps, device, proof.code, attempt):
+        raise denied
     return True
 
 
@@ -121,8 +133,8 @@ async def get_session_token(call: ApiCall, duration: int | None, proof: MfaProof
         raise PermissionDenied("Cannot call GetSessionToken with session credentials")
     limit = ROOT_SESSION_MAX if caller.is_root else USER_SESSION_MAX
     seconds = min(duration or (ROOT_SESSION_MAX if caller.is_root else 43200), limit)
+    presented = await _mfa_presented(call, proof, caller.principal_key)
     async with call.unit() as uow:
-        presented = await _mfa_presented(call, uow, proof, caller.principal_key)
         issued = await issue(call.deps, uow, account_id=caller.account_id, kind="session",
                              source_principal_key=caller.principal_key, arn=caller.arn, user_id=caller.user_id,
                              duration=seconds, mfa_authenticated=presented,
@@ -148,12 +160,12 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
             raise SessionPolicyTooLarge(f"Packed policy consumes {len(request.policy.document) * 100 // 2048}% "
                                         "of allotted space, please use smaller policy for this request.")
     account_id, role_name = target
+    mfa_now = await _mfa_presented(call, request.mfa, caller.principal_key if caller.kind == "user" else None)
     async with call.unit() as uow:
         session_policy = await _session_policy(uow, request.policy, account_id)
         role = await uow.roles.by_name(account_id, role_name)
         if role is None:
             raise denied
-        mfa_now = await _mfa_presented(call, uow, request.mfa, caller.principal_key if caller.kind == "user" else None)
         mfa_used = mfa_now or caller.mfa_authenticated
         context = call.context(mfa_present=mfa_used, external_id=request.external_id)
         trust = engine.parse_policy(role.trust_policy, kind="trust")

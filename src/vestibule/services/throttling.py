@@ -1,39 +1,100 @@
-"""Failure counters per identifier and per client address, in the database or in Redis."""
+"""The throttle port: failure counters per key, in the database or in Redis, changed atomically.
+
+`reserve` is the one way to make a guess: it decides (`core.throttle`) and counts the attempt as a failure
+on every key in one atomic step, before the secret is checked; `settle` takes a reserved attempt back when it
+turned out right (clearing the keys a success clears). So concurrent guesses, on one node or many, never get
+more than the budget."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 
-from ..core.throttle import WINDOW_SECONDS, ThrottleState
+from ..core import throttle as rules
+from ..core.throttle import ThrottleDecision, ThrottleKey, ThrottleState
+from ..errors import TooManyAttempts
 from ..store.redis import RedisThrottle
 from ..store.repositories import Store
 from ..store.sql import hot
 
-__all__ = ["DatabaseThrottle", "RedisThrottle", "Throttle"]
+__all__ = ["DatabaseThrottle", "RedisThrottle", "Throttle", "guess"]
 
 
 class Throttle(Protocol):
-    async def states(self, keys: Sequence[str]) -> list[ThrottleState]: ...
-    async def fail(self, keys: Sequence[str], now: float) -> None: ...
-    async def reset(self, keys: Sequence[str]) -> None: ...
+    async def states(self, keys: Sequence[ThrottleKey], now: float) -> list[ThrottleState]:
+        """The current counts (a count past its window reads as none)."""
+        ...
+
+    async def reserve(self, keys: Sequence[ThrottleKey], now: float, captcha_solved: bool) -> ThrottleDecision | None:
+        """Atomically: when every key admits an attempt now, count it as a failure on each and answer None;
+        otherwise count nothing and answer the decision that refused it."""
+        ...
+
+    async def settle(self, clear: Sequence[ThrottleKey], release: Sequence[ThrottleKey]) -> None:
+        """A reserved attempt was right: the counts of `clear` are cleared, `release` take the attempt back."""
+        ...
+
+
+def _stored(row: tuple[int, float] | None) -> ThrottleState:
+    return ThrottleState() if row is None or row[0] <= 0 else ThrottleState(row[0], row[1])
+
+
+def _rows(states: Sequence[ThrottleState]) -> list[tuple[int, float]]:
+    return [(s.failures, s.last_failure_at or 0.0) for s in states]
 
 
 class DatabaseThrottle:
-    """For a single node on the embedded database (the janitor drops counters whose window has closed)."""
+    """Counters in the database: one node on SQLite, or any number on PostgreSQL (rows locked per unit)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    async def states(self, keys: Sequence[str]) -> list[ThrottleState]:
-        rows = await self._store.run(hot.throttle_rows, keys)
-        return [ThrottleState(*rows[k]) if k in rows else ThrottleState() for k in keys]
+    async def states(self, keys: Sequence[ThrottleKey], now: float) -> list[ThrottleState]:
+        rows = await self._store.run(hot.throttle_rows, [k.name for k in keys])
+        return [_stored(rows.get(k.name)).current(k.rule, now) for k in keys]
 
-    async def fail(self, keys: Sequence[str], now: float) -> None:
-        async with self._store.unit() as uow:
-            for key in keys:
-                await uow.throttle.fail(key, now, WINDOW_SECONDS)
+    async def reserve(self, keys: Sequence[ThrottleKey], now: float, captcha_solved: bool) -> ThrottleDecision | None:
+        keys = list(dict.fromkeys(keys))
+        refused: list[ThrottleDecision] = []
 
-    async def reset(self, keys: Sequence[str]) -> None:
-        async with self._store.unit() as uow:
-            await uow.throttle.reset(keys)
+        def change(rows: list[tuple[int, float]]) -> list[tuple[int, float]] | None:
+            decision, new = rules.reserve(keys, [_stored(r) for r in rows], now, captcha_solved)
+            if new is None:
+                refused.append(decision)
+                return None
+            return _rows(new)
+
+        try:
+            await self._store.run(hot.throttle_update, [k.name for k in keys], change)
+        except hot.ThrottleUnchanged:
+            return refused[-1]
+        return None
+
+    async def settle(self, clear: Sequence[ThrottleKey], release: Sequence[ThrottleKey]) -> None:
+        cleared = set(clear)
+        keys = list(dict.fromkeys([*clear, *release]))
+        if not keys:
+            return
+
+        def change(rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+            return _rows([ThrottleState() if key in cleared else _stored(row).taken_back()
+                          for key, row in zip(keys, rows, strict=True)])
+
+        await self._store.run(hot.throttle_update, [k.name for k in keys], change)
+
+
+T = TypeVar("T")
+
+
+async def guess(throttle: Throttle, clock: Callable[[], float], keys: Sequence[ThrottleKey],
+                check: Callable[[], Awaitable[T | None]]) -> T | None:
+    """One guess at a code, where no CAPTCHA can be asked (one-time codes, API calls): reserved on `keys`
+    first (TooManyAttempts while they refuse it), then checked; a right guess clears the keys, a wrong one
+    stays counted. The check's answer, None when it failed."""
+    refused = await throttle.reserve(keys, clock(), captcha_solved=False)
+    if refused is not None:
+        raise TooManyAttempts(max(1, refused.retry_after))
+    result = await check()
+    if result is not None:
+        await throttle.settle(keys, ())
+    return result

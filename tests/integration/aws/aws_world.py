@@ -21,6 +21,7 @@ import pyotp
 import pytest
 
 from support import LiveServer
+from vestibule.core.throttle import Scope, ThrottleKey
 from vestibule.services import access_keys, accounts, iam_users
 from vestibule.services.context import Deps
 
@@ -123,7 +124,7 @@ class AwsWorld:
         the console start from a clean count."""
 
         async def reset(deps: Deps) -> None:
-            await deps.throttle.reset([f"ip:{ip}"])
+            await deps.throttle.settle([ThrottleKey(Scope.CLIENT, ip)], ())
 
         self.run(reset)
 

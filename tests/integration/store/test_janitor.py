@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from integration.store import rows
-from vestibule.core.throttle import WINDOW_SECONDS
+from vestibule.core.throttle import LONGEST_WINDOW_SECONDS as WINDOW_SECONDS
 from vestibule.services.janitor import Janitor, JanitorPorts, PurgeReport, run_once
 from vestibule.store.redis import RedisClient, RedisLease
 from vestibule.store.repositories import Store

@@ -50,12 +50,13 @@ async def test_flows_keep_their_data(store: Store) -> None:
     async with store.unit() as uow:
         record = await uow.flows.get("f1")
         assert record is not None and record.data == {"email": "a@example.com", "attempts": 1, "nested": {"k": [1, 2]}}
-        record.state = "password"
-        record.data = {**record.data, "attempts": 2}
-        await uow.flows.save(record)
+        assert await uow.flows.replace("f1", 0, state="password", data={**record.data, "attempts": 2},
+                                       expires_at=record.expires_at)
+        assert not await uow.flows.replace("f1", 0, state="mfa", data={}, expires_at=0.0), "the version moved on"
     async with store.unit() as uow:
         record = await uow.flows.get("f1")
         assert record is not None and record.state == "password" and record.data["attempts"] == 2
+        assert record.version == 1
         assert await uow.flows.get("nope") is None
 
 

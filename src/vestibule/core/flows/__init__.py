@@ -4,6 +4,7 @@ from . import console_signin, mfa_enrolment, recovery, signup
 from .base import (
     MAX_ATTEMPTS,
     Flow,
+    FlowConflict,
     FlowDataInvalid,
     FlowError,
     FlowExpired,
@@ -16,7 +17,7 @@ from .base import (
 )
 
 __all__ = [
-    "MAX_ATTEMPTS", "Flow", "FlowDataInvalid", "FlowError", "FlowExpired", "FlowKind", "FlowNotFound",
+    "MAX_ATTEMPTS", "Flow", "FlowConflict", "FlowDataInvalid", "FlowError", "FlowExpired", "FlowKind", "FlowNotFound",
     "FlowOutOfOrder", "FlowSpec", "FlowType", "FlowWrongBrowser", "console_signin", "mfa_enrolment",
     "recovery", "signup",
 ]

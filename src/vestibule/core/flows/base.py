@@ -57,6 +57,10 @@ class FlowOutOfOrder(FlowError):
     code = "flow.out_of_order"
 
 
+class FlowConflict(FlowOutOfOrder):
+    """Another request changed the flow since it was loaded (its version moved on): this one lost the race."""
+
+
 class FlowDataInvalid(FlowNotFound):
     """Stored data that the kind's codec cannot read: treated as a flow that does not exist."""
 
@@ -94,6 +98,7 @@ class Flow(Generic[S, P]):
     expires_at: float
     payload: P
     attempts: int = 0
+    version: int = 0  # the stored version this copy was loaded at; every save is a compare-and-set on it
 
     @property
     def kind(self) -> FlowKind:
@@ -120,6 +125,20 @@ class Flow(Generic[S, P]):
 
     def complete(self) -> None:
         self.advance(self.spec.done)
+
+    def reserve_attempt(self) -> None:
+        """Count an attempt before its code is checked (saved compare-and-set, so concurrent submissions each
+        get their own count); FlowExpired once `max_attempts` are used."""
+        if self.attempts >= self.spec.max_attempts:
+            raise FlowExpired()
+        self.attempts += 1
+
+    def reserved_attempt_failed(self, now: float) -> bool:
+        """The reserved attempt failed: after the last one the flow expires. True while it is still usable."""
+        if self.attempts >= self.spec.max_attempts:
+            self.expires_at = min(self.expires_at, now)
+            return False
+        return True
 
     def fail_attempt(self, now: float) -> bool:
         """Count a failed attempt; after `max_attempts` the flow expires. True while it is still usable."""
@@ -201,7 +220,7 @@ def encode_data(flow: Flow[S, P]) -> JsonObject:
 
 
 def decode_flow(spec: FlowSpec[S, P], *, flow_id: str, state: str, browser_hash: str, issued_at: float,
-                expires_at: float, data: Mapping[str, object]) -> Flow[S, P]:
+                expires_at: float, data: Mapping[str, object], version: int = 0) -> Flow[S, P]:
     """Rebuild a flow of `spec` from its stored columns; FlowDataInvalid when they do not fit the kind."""
     reader = PayloadReader(data)
     try:
@@ -210,4 +229,4 @@ def decode_flow(spec: FlowSpec[S, P], *, flow_id: str, state: str, browser_hash:
     except ValueError:
         raise FlowDataInvalid("unknown state or type") from None
     return Flow(spec, flow_id, flow_type, parsed_state, browser_hash, issued_at, expires_at,
-                spec.codec.decode(reader.nested(_PAYLOAD)), reader.integer(_ATTEMPTS))
+                spec.codec.decode(reader.nested(_PAYLOAD)), reader.integer(_ATTEMPTS), version)

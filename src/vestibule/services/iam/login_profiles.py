@@ -10,6 +10,7 @@ from ...store.repositories import UnitOfWork
 from .. import iam_users
 from ..api_call import ApiCall
 from ..passwords import check_new_password, policy_of, store_user_password, verify_password
+from ..signin import gate
 from .common import account_of, no_such_user, target_user, user_arn
 
 
@@ -103,10 +104,15 @@ async def change_own_password(call: ApiCall, old: str, new: str) -> None:
         stored = user.password_hash
     if not stored:
         raise NotFound(f"Login Profile for User {caller.user_name} cannot be found.")
+    # the old password is a guess like a sign-in's: the user's own counter, reserved before it is checked;
+    # no CAPTCHA can be asked here, so where sign-in would ask for one this call is refused
+    admission = await gate.admit_without_captcha(call.deps, gate.password_keys(caller.account_id, caller.user_name,
+                                                                               call.client))
     if not await verify_password(call.deps, stored, old):
         async with call.unit() as uow:
             await call.record(uow, result="Failure", reason="wrong old password")
         raise PermissionDenied("The old password is incorrect.")
+    await gate.succeeded(call.deps, admission)
     async with call.unit() as uow:
         user = await uow.users.by_name(caller.account_id, caller.user_name)
         if user is None:
@@ -114,4 +120,6 @@ async def change_own_password(call: ApiCall, old: str, new: str) -> None:
         new_hash = await check_new_password(call.deps, uow, policy_of(account), f"user:{user.id}", new, None,
                                             user.password_hash)
         await store_user_password(call.deps, uow, user, new_hash)
-        await call.record(uow)
+        # as on the console: a new password ends the user's sessions, on every node at their next request
+        ended = await uow.sessions.revoke_all(f"user:{user.id}", call.now())
+        await call.record(uow, sessions_ended=ended)

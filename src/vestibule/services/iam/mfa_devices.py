@@ -50,8 +50,12 @@ def _owner_key(call: ApiCall, user: IamUser | None) -> str:
     return f"root:{call.account_id}" if user is None else f"user:{user.id}"
 
 
-def _enrolment_step(call: ApiCall, device: MfaDevice, code1: str, code2: str) -> int:
-    step = mfa.enrolment_step(mfa.device_secret(call.deps, device), code1, code2, call.now())
+async def _enrolment_step(call: ApiCall, device: MfaDevice, owner: str, code1: str, code2: str) -> int:
+    """Two consecutive codes, through the one TOTP check (counted per device and owner, audited); outside the
+    call's units, which are closed around it."""
+    attempt = mfa.CodeAttempt(owner, call.client, call.account_id, call.caller.arn, call.event or "", "api")
+    step = await mfa.checked_enrolment_step(call.deps, attempt, device, mfa.device_secret(call.deps, device),
+                                            code1, code2)
     if step is None:
         raise InvalidMfaCode("Authentication code for device is not valid.")
     return step
@@ -84,7 +88,12 @@ async def enable_device(call: ApiCall, user_name: str | None, serial: str, code1
         if device.principal_key is not None:
             raise AlreadyExists("serial", "MFA Device is already in use.")
         await mfa.ensure_room_for_device(uow, owner)
-        step = _enrolment_step(call, device, code1, code2)
+    step = await _enrolment_step(call, device, owner, code1, code2)
+    async with call.unit() as uow:
+        device = await _device(call, uow, serial)
+        if device.principal_key is not None:
+            raise AlreadyExists("serial", "MFA Device is already in use.")
+        await mfa.ensure_room_for_device(uow, owner)
         device.principal_key, device.enabled_at, device.last_used_step = owner, call.now(), step
         await call.record(uow, serial=serial, owner=owner)
 
@@ -92,10 +101,16 @@ async def enable_device(call: ApiCall, user_name: str | None, serial: str, code1
 async def resync_device(call: ApiCall, user_name: str | None, serial: str, code1: str, code2: str) -> None:
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
+        owner = _owner_key(call, user)
         device = await _device(call, uow, serial)
-        if device.principal_key != _owner_key(call, user):
+        if device.principal_key != owner:
             raise NotFound(f"MFA device {serial} is not assigned to that user.")
-        device.last_used_step = _enrolment_step(call, device, code1, code2)
+    step = await _enrolment_step(call, device, owner, code1, code2)
+    async with call.unit() as uow:
+        device = await _device(call, uow, serial)
+        if device.principal_key != owner:
+            raise NotFound(f"MFA device {serial} is not assigned to that user.")
+        device.last_used_step = step
         await call.record(uow, serial=serial)
 
 

@@ -48,7 +48,7 @@ async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client:
     done: hot.FlowDone | None = None
     if flow is not None:
         flow.complete()
-        done = hot.FlowDone(flow.id, flow.state.value, encode_data(flow), flow.expires_at)
+        done = hot.FlowDone(flow.id, flow.state.value, encode_data(flow), flow.expires_at, flow.version)
     new, row = sessions.new_session(ports, principal.ref, principal.account_id, client, mfa_used, now)
     previous = hash_token(previous_session) if previous_session else None
     end = hot.SignInEnd(

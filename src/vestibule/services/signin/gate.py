@@ -1,47 +1,93 @@
-"""Before a password is checked: throttling and the CAPTCHA; after a failure: the counters and the audit event."""
+"""Before a password is checked: the attempt is reserved on its counters (throttling, the CAPTCHA); after the
+check: a right password takes it back, a wrong one leaves it counted and is audited.
+
+Keys: the principal (`root:<account ID>`, `user:<account ID>:<name>`; for unknown ones what was typed, so
+unknown and known are throttled alike), the account (every IAM user of it together; an alias counts as its
+account ID) and the client address."""
 
 from __future__ import annotations
 
-from ...core import identifiers as ids
-from ...core import throttle as throttle_rules
+from dataclasses import dataclass
+
+from ...core.throttle import Scope, ThrottleDecision, ThrottleKey, decide, wait_without_captcha
 from ...errors import CaptchaInvalid, CaptchaRequired, TooManyAttempts
 from ..audit import record
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 
 
-def root_keys(email: str, client: Client) -> list[str]:
-    return [f"root:{email}", f"ip:{client.ip}"]
+def root_keys(account_id: str | None, email: str, client: Client) -> list[ThrottleKey]:
+    """The root user of `account_id`; `email` (normalised) when no active account has that address."""
+    who = f"root:{account_id}" if account_id else f"root-email:{email}"
+    return [ThrottleKey(Scope.PRINCIPAL, who), ThrottleKey(Scope.CLIENT, client.ip)]
 
 
-def iam_keys(account_ref: str, username: str, client: Client) -> list[str]:
-    return [f"iam:{ids.parse_account_reference(account_ref)}:{username.lower()}", f"ip:{client.ip}"]
+def iam_keys(account: str, username: str, client: Client) -> list[ThrottleKey]:
+    """`account`: the account ID when the reference names an account, else the reference as typed."""
+    return [ThrottleKey(Scope.PRINCIPAL, f"user:{account}:{username.lower()}"), ThrottleKey(Scope.ACCOUNT, account),
+            ThrottleKey(Scope.CLIENT, client.ip)]
 
 
-async def risk(deps: Deps, keys: list[str]) -> throttle_rules.ThrottleDecision:
-    return throttle_rules.decide(await deps.throttle.states(keys), deps.clock())
+def password_keys(account_id: str, username: str, client: Client) -> list[ThrottleKey]:
+    """An IAM user's password checked outside sign-in (ChangePassword): the user's own counter, as at sign-in,
+    and the client address."""
+    principal, _account, address = iam_keys(account_id, username, client)
+    return [principal, address]
 
 
-async def admit(deps: Deps, client: Client, keys: list[str], captcha: CaptchaService, answer: str) -> tuple[bool, bool]:
-    """Raise while throttled or when a required CAPTCHA is missing or wrong.
-
-    Returns (risk raised, the identifier has failures on record to clear after a success)."""
-    states = await deps.throttle.states(keys)
-    decision = throttle_rules.decide(states, deps.clock())
-    if decision.retry_after > 0:
-        raise TooManyAttempts(decision.retry_after)
-    if decision.captcha_required:
-        if not answer.strip():
-            raise CaptchaRequired()
-        if not await captcha.check(client.browser_hash, answer):
-            raise CaptchaInvalid()
-    return decision.captcha_required, states[0].failures > 0
-
-
-async def record_failure(deps: Deps, client: Client, keys: list[str], *, account_id: str | None, principal: str,
-                         method: str, reason: str, mfa_used: bool = False) -> None:
+async def risk(deps: Deps, keys: list[ThrottleKey]) -> ThrottleDecision:
+    """Whether an attempt now would need a CAPTCHA or a wait (for the page, before any attempt)."""
     now = deps.clock()
-    await deps.throttle.fail(keys, now)
+    states = await deps.throttle.states(keys, now)
+    return decide([(k.rule, s) for k, s in zip(keys, states, strict=True)], now)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A reserved password attempt: counted as a failure on `keys` until `succeeded` takes it back."""
+
+    keys: tuple[ThrottleKey, ...]
+    risky: bool  # a CAPTCHA was needed: risk is raised
+
+
+async def admit(deps: Deps, client: Client, keys: list[ThrottleKey], captcha: CaptchaService,
+                answer: str) -> Admission:
+    """Reserve the attempt, or raise while throttled or when a required CAPTCHA is missing or wrong."""
+    refused = await deps.throttle.reserve(keys, deps.clock(), captcha_solved=False)
+    if refused is None:
+        return Admission(tuple(keys), risky=False)
+    if refused.retry_after > 0:
+        raise TooManyAttempts(refused.retry_after)
+    if not answer.strip():
+        raise CaptchaRequired()
+    if not await captcha.check(client.browser_hash, answer):
+        raise CaptchaInvalid()
+    refused = await deps.throttle.reserve(keys, deps.clock(), captcha_solved=True)
+    if refused is not None:
+        raise TooManyAttempts(max(1, refused.retry_after))
+    return Admission(tuple(keys), risky=True)
+
+
+async def admit_without_captcha(deps: Deps, keys: list[ThrottleKey]) -> Admission:
+    """For a caller that cannot be shown a CAPTCHA (an API call): a required CAPTCHA is a refusal, until the
+    counts asking for it are forgotten."""
+    now = deps.clock()
+    refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    if refused is not None:
+        raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
+    return Admission(tuple(keys), risky=False)
+
+
+async def succeeded(deps: Deps, admission: Admission) -> None:
+    """The password was right: the principal's count is cleared (it proved itself); the account and address
+    counters only take this attempt back, so a user's own sign-ins cannot wash out an attacker's failures."""
+    clear = [k for k in admission.keys if k.scope is Scope.PRINCIPAL]
+    await deps.throttle.settle(clear, [k for k in admission.keys if k.scope is not Scope.PRINCIPAL])
+
+
+async def record_failure(deps: Deps, client: Client, *, account_id: str | None, principal: str,
+                         method: str, reason: str, mfa_used: bool = False) -> None:
+    """The audit event of a failed attempt (already counted when it was reserved)."""
     async with deps.store.unit() as uow:
-        await record(uow, at=now, event="ConsoleLogin", result="Failure", client=client, account_id=account_id,
-                     principal=principal, method=method, mfa_used=mfa_used, reason=reason)
+        await record(uow, at=deps.clock(), event="ConsoleLogin", result="Failure", client=client,
+                     account_id=account_id, principal=principal, method=method, mfa_used=mfa_used, reason=reason)

@@ -11,19 +11,31 @@ from ...core.flows.console_signin import SPEC, Audience, ConsoleSignIn, ConsoleS
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
 from ...core.outbox import MailKind
 from ...core.principals import PrincipalRef
+from ...core.throttle import ThrottleDecision
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, TooManyAttempts
+from ...store.models import Account
 from ...store.repositories import UnitOfWork
-from .. import flows, outbox
+from .. import flows, mfa, outbox
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..mail import Mail
 from ..passwords import hash_password
 from ..principals import load_ref, root_principal
+from ..throttling import guess
 from .completion import complete_sign_in
-from .gate import admit, record_failure, root_keys
-from .methods import Attempt, Credential, Failed, Verified, ask_in_turn
-from .steps import Continue, Outcome, State, console_methods, failure_reason, load_flow
+from .gate import admit, record_failure, risk, root_keys, succeeded
+from .methods import Attempt, Credential, Verified, ask_in_turn
+from .steps import (
+    Continue,
+    Outcome,
+    State,
+    attempt_failed,
+    console_methods,
+    failure_reason,
+    load_flow,
+    reserve_flow_attempt,
+)
 
 
 async def start_root(deps: Deps, client: Client, email: str) -> ConsoleSignInFlow:
@@ -36,29 +48,38 @@ async def start_root(deps: Deps, client: Client, email: str) -> ConsoleSignInFlo
                                   ConsoleSignIn(Audience.ROOT, email=normalized))
 
 
+async def _active_account(deps: Deps, email: str) -> Account | None:
+    async with deps.store.unit() as uow:
+        account = await uow.accounts.by_email(email)
+    return account if account is not None and account.status == "active" else None
+
+
+async def root_risk(deps: Deps, client: Client, email: str) -> ThrottleDecision:
+    """Whether the root password page should show a CAPTCHA now."""
+    account = await _active_account(deps, email)
+    return await risk(deps, root_keys(account.id if account else None, email, client))
+
+
 async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaService, flow_id: str,
                                password: str, captcha_answer: str = "", previous_session: str = "") -> Outcome:
     flow = await load_flow(deps, client, flow_id, State.PASSWORD)
     if flow.payload.audience != Audience.ROOT:
         raise FlowOutOfOrder()
     email = flow.payload.email
-    keys = root_keys(email, client)
-    risky, had_failures = await admit(deps, client, keys, captcha, captcha_answer)
-    async with deps.store.unit() as uow:
-        account = await uow.accounts.by_email(email)
-        if account is not None and account.status != "active":
-            account = None
+    account = await _active_account(deps, email)
+    admission = await admit(deps, client, root_keys(account.id if account else None, email, client), captcha,
+                            captcha_answer)
+    risky = admission.risky
     ref = PrincipalRef.root(account.id) if account else None
     attempt = Attempt(Credential.PASSWORD, password, ref, deps.clock(),
                       password_hash=account.root_password_hash if account else None)
     result = await ask_in_turn(console_methods(deps), attempt, None)
     if not isinstance(result, Verified) or account is None:
-        await record_failure(deps, client, keys, account_id=account.id if account else None,
+        await record_failure(deps, client, account_id=account.id if account else None,
                              principal=ids.root_arn(account.id) if account else "", method="password",
                              reason=failure_reason(result, "unknown email"))
         raise InvalidCredentials()
-    if had_failures:
-        await deps.throttle.reset(keys[:1])
+    await succeeded(deps, admission)
     rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(account.root_password_hash) else None
     async with deps.store.unit() as uow:
         fresh = await uow.accounts.get(account.id)
@@ -116,24 +137,28 @@ async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> Console
 
 async def submit_email_code(deps: Deps, client: Client, flow_id: str, code: str,
                             previous_session: str = "") -> Outcome:
+    """One attempt of the flow's few (counted compare-and-set before the code is checked), and one guess on
+    the principal's one-time-code counter, which every flow shares."""
     flow = await load_flow(deps, client, flow_id, State.EMAIL_CODE)
+    if flow.payload.pending_code().expired(deps.clock()):
+        raise CodeExpired()
+    flow = await reserve_flow_attempt(deps, client, flow, State.EMAIL_CODE)
     ref = flow.payload.verified_principal()
-    now = deps.clock()
     async with deps.store.unit() as uow:
         loaded = await load_ref(uow, ref)
-        if loaded is None:
-            raise InvalidCredentials()
-        attempt = Attempt(Credential.EMAIL_CODE, code, ref, now, email_code=flow.payload.pending_code())
-        result = await ask_in_turn(console_methods(deps), attempt, uow)
-        if isinstance(result, Verified):
-            return await complete_sign_in(deps.session_ports, within=uow, principal=loaded.principal, client=client,
-                                          method="password+email_code", mfa_used=False, flow=flow,
-                                          previous_session=previous_session)
-        if isinstance(result, Failed) and result.expired:
-            raise CodeExpired()
-        flow.fail_attempt(now)
-        await flows.save(uow, flow)
-    await record_failure(deps, client, [f"ip:{client.ip}"], account_id=loaded.principal.account_id,
-                         principal=loaded.principal.arn, method="email_code",
-                         reason=failure_reason(result, "no code pending"))
+    if loaded is None:
+        raise InvalidCredentials()
+    attempt = Attempt(Credential.EMAIL_CODE, code, ref, deps.clock(), email_code=flow.payload.pending_code())
+
+    async def check() -> Verified | None:
+        answer = await ask_in_turn(console_methods(deps), attempt, None)
+        return answer if isinstance(answer, Verified) else None
+
+    if await guess(deps.throttle, deps.clock, mfa.code_keys(loaded.principal.key), check) is not None:
+        return await complete_sign_in(deps.session_ports, principal=loaded.principal, client=client,
+                                      method="password+email_code", mfa_used=False, flow=flow,
+                                      previous_session=previous_session)
+    await attempt_failed(deps, flow)
+    await record_failure(deps, client, account_id=loaded.principal.account_id, principal=loaded.principal.arn,
+                         method="email_code", reason="wrong verification code")
     raise InvalidCode()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 
+from ...core.flows.base import FlowConflict
 from ...core.flows.console_signin import SPEC, ConsoleSignInFlow, ConsoleSignInState
 from ...errors import InvalidCode, InvalidCredentials
-from .. import audit, flows
+from .. import audit, flows, mfa
 from ..context import Client, Deps
 from ..passwords import check_new_password, policy_of, store_user_password, verify_password
 from ..principals import load_ref
 from .completion import SignedIn, complete_sign_in
-from .gate import record_failure
 from .methods import (
     Attempt,
     Credential,
@@ -57,30 +58,45 @@ async def load_flow(deps: Deps, client: Client, flow_id: str, expected: State | 
     return flow
 
 
+async def reserve_flow_attempt(deps: Deps, client: Client, flow: ConsoleSignInFlow | str,
+                               expected: State) -> ConsoleSignInFlow:
+    """The flow (or its ID), with one of its attempts counted before a code is checked (compare-and-set)."""
+    if isinstance(flow, str):
+        flow = await load_flow(deps, client, flow, expected)
+    return await flows.reserve_attempt(deps.store, SPEC, flow,
+                                       lambda again: again.check(client.browser_hash, deps.clock(), expected))
+
+
+async def attempt_failed(deps: Deps, flow: ConsoleSignInFlow) -> None:
+    """After the flow's last attempt failed it expires (a lost race changes nothing: no attempt is left)."""
+    if not flow.reserved_attempt_failed(deps.clock()):
+        async with deps.store.unit() as uow:
+            with contextlib.suppress(FlowConflict):
+                await flows.save(uow, flow)
+
+
 async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previous_session: str = "") -> Outcome:
-    flow = await load_flow(deps, client, flow_id, State.MFA)
+    flow = await reserve_flow_attempt(deps, client, flow_id, State.MFA)
     ref = flow.payload.verified_principal()
-    now = deps.clock()
     async with deps.store.unit() as uow:
         loaded = await load_ref(uow, ref)
-        if loaded is None:
-            raise InvalidCredentials()
-        result = await ask_in_turn(console_methods(deps), Attempt(Credential.TOTP, code, ref, now), uow)
-        if isinstance(result, Verified):
-            if flow.payload.must_change_password:
-                flow.payload = replace(flow.payload, mfa_used=True)
-                flow.advance(State.NEW_PASSWORD)
-                await flows.save(uow, flow)
-                return Continue(flow)
-            return await complete_sign_in(deps.session_ports, within=uow, principal=loaded.principal, client=client,
-                                          method="password+mfa", mfa_used=True, flow=flow,
-                                          previous_session=previous_session)
-        flow.fail_attempt(now)
-        await flows.save(uow, flow)
-    await record_failure(deps, client, [f"ip:{client.ip}"], account_id=loaded.principal.account_id,
-                         principal=loaded.principal.arn, method="mfa",
-                         reason=failure_reason(result, "no MFA device"), mfa_used=True)
-    raise InvalidCode()
+    if loaded is None:
+        raise InvalidCredentials()
+    principal = loaded.principal
+    who = mfa.CodeAttempt(principal.key, client, principal.account_id, principal.arn, "ConsoleLogin", "mfa")
+    result = await ask_in_turn(console_methods(deps), Attempt(Credential.TOTP, code, ref, deps.clock(),
+                                                              code_attempt=who), None)
+    if not isinstance(result, Verified):
+        await attempt_failed(deps, flow)
+        raise InvalidCode()
+    if flow.payload.must_change_password:
+        flow.payload = replace(flow.payload, mfa_used=True)
+        flow.advance(State.NEW_PASSWORD)
+        async with deps.store.unit() as uow:
+            await flows.save(uow, flow)
+        return Continue(flow)
+    return await complete_sign_in(deps.session_ports, principal=principal, client=client, method="password+mfa",
+                                  mfa_used=True, flow=flow, previous_session=previous_session)
 
 
 async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_password: str, confirm: str,

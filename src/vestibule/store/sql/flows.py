@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, update
 
 from ..models import Captcha, FlowRecord, RecoveryToken
@@ -15,8 +17,17 @@ class Flows(Repository):
     async def get(self, flow_id: str) -> FlowRecord | None:
         return await self.db.get(FlowRecord, flow_id)
 
-    async def save(self, flow: FlowRecord) -> None:
-        await self.db.flush()
+    async def replace(self, flow_id: str, version: int, *, state: str, data: dict[str, Any],
+                      expires_at: float) -> bool:
+        """Compare-and-set: write the flow's new state when it is still at `version` (which then moves on by
+        one); False when another request changed it first or it is gone."""
+        result = await self.db.execute(
+            update(FlowRecord)
+            .where(FlowRecord.id == flow_id, FlowRecord.version == version)
+            .values(state=state, data=data, expires_at=expires_at, version=version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result) == 1
 
     async def purge_expired(self, now: float) -> None:
         await self.db.execute(delete(FlowRecord).where(FlowRecord.expires_at < now - 86400))

@@ -108,7 +108,9 @@ class _Plan:
                 fixed = bind.effective_value
                 slots.append((None, proc(fixed) if proc is not None else fixed, None))
         self.slots = tuple(slots)
-        columns = getattr(stmt, "selected_columns", ())
+        columns: Any = getattr(stmt, "selected_columns", None)
+        if columns is None:  # INSERT / UPDATE ... RETURNING
+            columns = getattr(stmt, "exported_columns", ())
         self.results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
 
     def params(self, given: dict[str, Any]) -> list[Any]:
@@ -205,6 +207,48 @@ def throttle_rows(conn: Connection, keys: Sequence[str]) -> dict[str, tuple[int,
     return {r[0]: (int(r[1]), float(r[2])) for r in rows}
 
 
+class ThrottleUnchanged(Exception):
+    """Raised inside `throttle_update` when the change is refused, so that its unit rolls back."""
+
+
+def _throttle_lock(dialect: Any) -> _Statement:
+    new = dialect.insert(_throttle).values(key=sa.bindparam("k"), failures=sa.literal(0),
+                                           last_failure_at=sa.literal(0.0))
+    # a no-op update: it locks the row (waiting for a concurrent writer) and returns its committed values
+    return _Statement(new.on_conflict_do_update(index_elements=[_throttle.c.key],
+                                                set_={"failures": _throttle.c.failures})
+                      .returning(_throttle.c.failures, _throttle.c.last_failure_at))
+
+
+_THROTTLE_LOCK = {"sqlite": _throttle_lock(sqlite), "postgresql": _throttle_lock(postgresql)}
+_THROTTLE_SET = _Statement(sa.update(_throttle).where(_throttle.c.key == sa.bindparam("b_key")).values(
+    failures=sa.bindparam("failures"), last_failure_at=sa.bindparam("at")))
+_THROTTLE_DROP = _Statement(sa.delete(_throttle).where(_throttle.c.key == sa.bindparam("b_key")))
+
+ThrottleChange = Callable[[list[tuple[int, float]]], list[tuple[int, float]] | None]
+
+
+def throttle_update(conn: Connection, keys: Sequence[str], change: ThrottleChange) -> None:
+    """Read-decide-write on the counters of `keys`, atomically: each row is locked (created at 0 when
+    missing; in key order, so two units never wait on each other in a circle), `change` gets their
+    (failures, last failure) in the order of `keys` and returns the new values, written back (a count of 0
+    deletes the row). When it returns None, ThrottleUnchanged: nothing is written, the unit rolls back."""
+    lock = _THROTTLE_LOCK[conn.dialect.name]
+    current: dict[str, tuple[int, float]] = {}
+    for key in sorted(set(keys)):
+        row = lock.first(conn, {"k": key})
+        assert row is not None
+        current[key] = (int(row[0]), float(row[1]))
+    new = change([current[key] for key in keys])
+    if new is None:
+        raise ThrottleUnchanged()
+    for key, (failures, at) in sorted(zip(keys, new, strict=True)):
+        if failures <= 0:
+            _THROTTLE_DROP.write(conn, {"b_key": key})
+        else:
+            _THROTTLE_SET.write(conn, {"b_key": key, "failures": failures, "at": at})
+
+
 # ---- IAM user sign-in ----------------------------------------------------------------------------
 
 _HAS_MFA = (sa.select(sa.literal(1))
@@ -238,12 +282,13 @@ def iam_sign_in_lookup(conn: Connection, ref: str, by_id: bool, username: str
 
 @dataclass(frozen=True, slots=True)
 class FlowDone:
-    """A flow's new state, payload and expiry (`flows.data`)."""
+    """A flow's new state, payload and expiry (`flows.data`), written only if it is still at `version`."""
 
     id: str
     state: str
     data: dict[str, Any]
     expires_at: float
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +313,10 @@ class SignInEnd:
     password_use: PasswordUse | None = None
 
 
-_FLOW_DONE = _Statement(sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id")).values(
-    state=sa.bindparam("state"), data=sa.bindparam("data"), expires_at=sa.bindparam("expires_at")))
+_FLOW_DONE = _Statement(sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id"),
+                                                 _flows.c.version == sa.bindparam("b_version")).values(
+    state=sa.bindparam("state"), data=sa.bindparam("data"), expires_at=sa.bindparam("expires_at"),
+    version=sa.bindparam("b_version") + 1))
 _BROWSER_ROW: dict[str, Any] = {"principal_key": sa.bindparam("pk"), "browser_hash": sa.bindparam("bh"),
                 "first_seen_at": sa.bindparam("at"), "last_seen_at": sa.bindparam("at")}
 _sqlite_browser = sqlite.insert(_browsers).values(_BROWSER_ROW)
@@ -298,11 +345,11 @@ def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
     """Flow done, browser remembered, previous session revoked, password use noted, new session, audit event.
 
     Returns whether a live previous session was revoked. FlowNotFound (and the whole unit rolled back)
-    when the flow is gone."""
+    when the flow is gone or another request changed it since it was loaded (its version moved on)."""
     if end.flow is not None:
         flow = end.flow
-        done = _FLOW_DONE.write(conn, {"b_id": flow.id, "state": flow.state, "data": flow.data,
-                                       "expires_at": flow.expires_at})
+        done = _FLOW_DONE.write(conn, {"b_id": flow.id, "b_version": flow.version, "state": flow.state,
+                                       "data": flow.data, "expires_at": flow.expires_at})
         if done == 0:
             raise FlowNotFound()
     if end.remember_browser is not None:

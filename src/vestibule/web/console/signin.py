@@ -86,8 +86,7 @@ async def _iam_form(request: Request, account: str, *, username: str = "", error
     web = web_of(request)
     client = client_of(request)
     if captcha is None:
-        keys = [f"ip:{client.ip}"] + ([signin.iam_keys(account, username, client)[0]] if username else [])
-        captcha = (await signin.risk(web.deps, keys)).captcha_required
+        captcha = (await signin.iam_risk(web.deps, client, account, username)).captcha_required
     if captcha:
         await web.captcha.issue(client.browser_hash)
     return render(request, "console/signin_iam.html", status, account=account, username=username, error=error,
@@ -136,7 +135,7 @@ async def flow_page(request: Request, error: str = "", status: int = 200, captch
         return flow_error(request, exc)
     if flow.state == State.PASSWORD:
         if captcha is None:
-            captcha = (await signin.risk(web.deps, signin.root_keys(flow.payload.email, client))).captcha_required
+            captcha = (await signin.root_risk(web.deps, client, flow.payload.email)).captcha_required
         if captcha:
             await web.captcha.issue(client.browser_hash)
     return render(request, _STATE_TEMPLATES[flow.state], status, flow=flow, email=flow.payload.email,

@@ -126,4 +126,5 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.PasswordsDiffer: lambda e: InvalidInput("The passwords do not match."),
     domain.NotSupported: lambda e: InvalidAction(_message(e)),
     domain.SessionPolicyTooLarge: lambda e: PackedPolicyTooLarge(_message(e)),
+    domain.TooManyAttempts: lambda e: Throttling("Rate exceeded"),
 }

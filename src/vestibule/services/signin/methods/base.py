@@ -10,6 +10,7 @@ from typing import Protocol
 from ....core.flows.email_codes import EmailCode
 from ....core.principals import PrincipalRef
 from ....store.repositories import UnitOfWork
+from ...mfa import CodeAttempt
 
 
 class Credential(StrEnum):
@@ -28,6 +29,7 @@ class Attempt:
     now: float
     password_hash: str | None = None
     email_code: EmailCode | None = None
+    code_attempt: CodeAttempt | None = None  # a TOTP code: whose, from where, the audit event of a failure
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ class SignInMethod(Protocol):
     def name(self) -> str: ...
 
     async def verify(self, attempt: Attempt, uow: UnitOfWork | None) -> MethodResult:
-        """`uow` is the open transaction when the step runs in one (a TOTP check records the used step);
-        None when the check must not hold a database connection (argon2 runs for ~30 ms)."""
+        """`uow` is the open transaction when the step runs in one; None when the check must not hold a
+        database connection (argon2 runs for ~30 ms; a TOTP check opens its own units)."""
         ...
 
 

@@ -16,8 +16,9 @@ class TotpMethod:
     name: str = "mfa"
 
     async def verify(self, attempt: Attempt, uow: UnitOfWork | None) -> MethodResult:
-        if attempt.credential != Credential.TOTP or attempt.principal is None or uow is None:
+        """Counted, throttled and audited by the one TOTP check (TooManyAttempts while it refuses)."""
+        if attempt.credential != Credential.TOTP or attempt.principal is None or attempt.code_attempt is None:
             return NotResponsible()
-        if await mfa.verify_principal_code(self.deps, uow, attempt.principal.key, attempt.secret) is None:
+        if await mfa.verify_principal_code(self.deps, attempt.code_attempt, attempt.secret) is None:
             return Failed(self.name, "wrong or reused MFA code")
         return Verified(self.name, mfa=True)
