@@ -7,8 +7,9 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import uvicorn
@@ -21,6 +22,7 @@ from vestibule.services.mail import DevMailbox, Mailer
 from vestibule.settings import Settings
 
 CHEAP_HASH = HashParameters(memory_kib=1024, time_cost=1, parallelism=1)
+T = TypeVar("T")
 
 
 class CaptchaAnswers:
@@ -129,11 +131,16 @@ def start_live_server(settings: Settings, mailer: Mailer | None = None, port: in
     return LiveServer(f"http://127.0.0.1:{port}", runtime, captcha, thread, server, {"loop": holder["loop"]})
 
 
-def deliver_live_mail(live: LiveServer, timeout: float = 30.0) -> None:
-    """From a test thread: send every mail that is due now on the live server (in its event loop)."""
+def on_live_server(live: LiveServer, work: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+    """From a test thread: run `work` in the live server's event loop (its store and sender live there)."""
     loop = live.extra["loop"]
     assert isinstance(loop, asyncio.AbstractEventLoop)
-    asyncio.run_coroutine_threadsafe(deliver_mail(live.runtime), loop).result(timeout)
+    return asyncio.run_coroutine_threadsafe(work, loop).result(timeout)
+
+
+def deliver_live_mail(live: LiveServer, timeout: float = 30.0) -> None:
+    """From a test thread: send every mail that is due now on the live server."""
+    on_live_server(live, deliver_mail(live.runtime), timeout)
 
 
 def stop_live_server(live: LiveServer) -> None:

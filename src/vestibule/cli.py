@@ -1,4 +1,4 @@
-"""The `vestibule` command: serve, migrate, config, account, iam-user, events."""
+"""The `vestibule` command: serve, migrate, config, account, iam-user, access-key, events, mail."""
 
 from __future__ import annotations
 
@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     events.add_argument("--account", required=True)
     events.add_argument("--json", action="store_true", help="one JSON object per line")
     events.add_argument("--limit", type=int, default=1000)
+
+    mail = sub.add_parser("mail", help="the mail outbox")
+    ms = mail.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    queue = ms.add_parser("queue", help="counts per status and the newest messages (never their bodies); prints JSON")
+    queue.add_argument("--status", choices=["pending", "failed", "sent", "dropped", "all"], action="append",
+                       help="rows of this status (repeatable; default: pending and failed)")
+    queue.add_argument("--limit", type=int, default=100)
     return p
 
 
@@ -217,6 +224,28 @@ async def _events_command(args: argparse.Namespace, rt: Runtime) -> int:
     return 0
 
 
+async def _mail_command(args: argparse.Namespace, rt: Runtime) -> int:
+    from datetime import UTC, datetime
+
+    from .core.outbox import MailStatus
+    from .services import outbox
+
+    def when(ts: float | None) -> str | None:
+        return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace(
+            "+00:00", "Z")
+
+    chosen = args.status or ["pending", "failed"]
+    statuses = [s.value for s in MailStatus] if "all" in chosen else chosen
+    if args.limit < 0:
+        raise UsageError("--limit must not be negative")
+    found = await outbox.report(rt.deps.store, statuses, args.limit)
+    _emit({"Counts": found.counts, "Mail": [
+        {"Id": e.id, "Kind": e.kind, "To": e.recipient, "Subject": e.subject, "Status": e.status,
+         "Attempts": e.attempts, "CreatedAt": when(e.created_at), "NextAttemptAt": when(e.next_attempt_at),
+         "FinishedAt": when(e.finished_at), "LastError": e.last_error} for e in found.entries]})
+    return 0
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     import os
 
@@ -286,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return asyncio.run(_with_runtime(settings, _migrate))
         handlers = {"account": _account_command, "iam-user": _iam_user_command, "events": _events_command,
-                    "access-key": _access_key_command}
+                    "access-key": _access_key_command, "mail": _mail_command}
         handler = handlers[args.command]
         return asyncio.run(_with_runtime(settings, lambda rt: handler(args, rt)))
     except UsageError as exc:

@@ -36,6 +36,7 @@ class SenderPorts:
     poll_seconds: float = 5.0
     claim_seconds: float = 120.0  # longer than one SMTP exchange may take (its timeout is 15 s per step)
     batch: int = 20
+    settle_seconds: float = 0.05  # after a ring: the request that rang answers first; mail queued together goes at once
     clock: Callable[[], float] = time.time
 
 
@@ -152,8 +153,11 @@ class MailSender:
                     wait = min(wait, max(0.0, due - p.clock()) + 0.01)
             except Exception:
                 log.exception("mail sender round failed; trying again shortly")
-            if not self._stopping:
-                await p.bell.wait(wait)
+            if not self._stopping and await p.bell.wait(wait) and not self._stopping:
+                # Rung at a commit: start once that request has answered, so a request that queued mail never
+                # shares its time with the sending (a forgot-password answer must not be slower for a known
+                # address than for an unknown one).
+                await asyncio.sleep(p.settle_seconds)
 
 
 def _fields(r: SendRound) -> tuple[int, int, int, int]:

@@ -3,15 +3,18 @@ it for a flow bound to the browser, so the token is in one request's URL only.""
 
 from __future__ import annotations
 
+import secrets
+
 from ..core import identifiers as ids
 from ..core import passwords as rules
 from ..core.flows.recovery import LINK_LIFETIME, SPEC, RecoveryFlow, RecoveryLink, RecoveryReset, RecoveryState
+from ..core.outbox import MailKind
 from ..core.principals import PrincipalRef
 from ..core.tokens import hash_token, new_token
 from ..errors import CaptchaInvalid, CodeExpired, InvalidInput
 from ..store.models import RecoveryToken
 from ..store.repositories import UnitOfWork
-from . import audit, flows
+from . import audit, flows, outbox
 from .captcha import CaptchaService
 from .context import Client, Deps
 from .mail import Mail
@@ -27,31 +30,43 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
     if not await captcha.check(client.browser_hash, captcha_answer):
         raise CaptchaInvalid()
     now = deps.clock()
-    mail: Mail | None = None
     async with deps.store.unit() as uow:
         account = await uow.accounts.by_email(normalized)
-        if account is not None and account.status == "active":
-            await uow.recovery.supersede(account.id, now)
-            token = new_token()
-            await uow.recovery.add(RecoveryToken(token_hash=hash_token(token), account_id=account.id,
-                                                 created_at=now, expires_at=now + LINK_LIFETIME, used_at=None))
-            link = f"{deps.settings.public_origin}/recovery/reset?token={token}"
-            mail = Mail(
-                to=account.root_email,
-                subject="Reset your Vestibule root user password",
-                body=(
-                    "Someone asked to reset the root user password of the Vestibule account "
-                    f"{ids.format_account_id(account.id)}.\n\n"
-                    f"To choose a new password, open this link within one hour:\n{link}\n\n"
-                    "The link works once; asking again makes older links stop working.\n"
-                    "If you did not ask for this, ignore this mail: your password stays as it is.\n"
-                ),
-            )
+        active = account if account is not None and account.status == "active" else None
+        # The same statements for every address, so timing tells nothing: an address without an active
+        # account supersedes nothing, gets an inert (already used) token under an owner that is no account
+        # ID (random, so these rows never pile up under one index key) and a dropped outbox row.
+        owner = active.id if active is not None else "~" + secrets.token_hex(6)[:11]
+        await uow.recovery.supersede(owner, now)
+        token = new_token()
+        await uow.recovery.add(RecoveryToken(token_hash=hash_token(token), account_id=owner, created_at=now,
+                                             expires_at=now + LINK_LIFETIME, used_at=None if active else now))
+        if active is not None:
+            await outbox.enqueue(uow, deps.outbox, _link_mail(deps, active.root_email, active.id, token),
+                                 kind=MailKind.RECOVERY_LINK, lifetime=LINK_LIFETIME)
+        else:
+            await outbox.record_dropped(uow, deps.outbox, kind=MailKind.RECOVERY_NONE, subject=_LINK_SUBJECT)
         await audit.record(uow, at=now, event="PasswordRecoveryRequested", result="Success" if account else "Unknown",
                            client=client, account_id=account.id if account else None,
                            principal=ids.root_arn(account.id) if account else "", method="email_link")
-    if mail is not None:
-        await deps.mailer.send(mail)
+
+
+_LINK_SUBJECT = "Reset your Vestibule root user password"
+
+
+def _link_mail(deps: Deps, to: str, account_id: str, token: str) -> Mail:
+    link = f"{deps.settings.public_origin}/recovery/reset?token={token}"
+    return Mail(
+        to=to,
+        subject=_LINK_SUBJECT,
+        body=(
+            "Someone asked to reset the root user password of the Vestibule account "
+            f"{ids.format_account_id(account_id)}.\n\n"
+            f"To choose a new password, open this link within one hour:\n{link}\n\n"
+            "The link works once; asking again makes older links stop working.\n"
+            "If you did not ask for this, ignore this mail: your password stays as it is.\n"
+        ),
+    )
 
 
 async def _link(uow: UnitOfWork, token_hash: str) -> RecoveryLink | None:
@@ -105,15 +120,15 @@ async def reset_password(deps: Deps, client: Client, flow_id: str, new_password:
         await audit.record(uow, at=now, event="PasswordRecovered", result="Success", client=client,
                            account_id=account.id, principal=ids.root_arn(account.id), method="email_link",
                            sessions_ended=ended)
-        to, account_id = account.root_email, account.id
-    await deps.mailer.send(Mail(
-        to=to,
-        subject="Your Vestibule root user password was changed",
-        body=(
-            f"The root user password of Vestibule account {ids.format_account_id(account_id)} was just reset "
-            "with a recovery link, and every signed-in session of the root user was ended.\n\n"
-            f"If this was not you, reset the password again at {deps.settings.public_origin}/recovery "
-            "and review the account's MFA devices.\n"
-        ),
-    ))
+        await outbox.enqueue(uow, deps.outbox, Mail(
+            to=account.root_email,
+            subject="Your Vestibule root user password was changed",
+            body=(
+                f"The root user password of Vestibule account {ids.format_account_id(account.id)} was just reset "
+                "with a recovery link, and every signed-in session of the root user was ended.\n\n"
+                f"If this was not you, reset the password again at {deps.settings.public_origin}/recovery "
+                "and review the account's MFA devices.\n"
+            ),
+        ), kind=MailKind.PASSWORD_CHANGED)
+        account_id = account.id
     return account_id
