@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from .runtime import Runtime, master_key_hex
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
+from .services.mail import DevMailbox
 from .web import captcha_media, console, dev_mail
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
@@ -56,7 +57,7 @@ async def _health(request: Request) -> Response:
 def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: Callable[[], str] = random_text,
                close_runtime: bool = True) -> Starlette:
     deps = runtime.deps
-    dev_mailbox = dev_mail.decide(deps.settings, deps.mailer, loopback)
+    dev_mailbox = dev_mail.decide(deps.settings, isinstance(deps.mailer, DevMailbox), loopback)
     log.info(dev_mailbox.log_line(deps.settings))
     csrf_key = hmac.new(bytes.fromhex(master_key_hex(deps.settings)), b"vestibule csrf", hashlib.sha256).digest()
     keys = KeyDirectory(deps)

@@ -270,10 +270,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> int:
     else:
         asyncio.run(_prepare())
     os.environ["VESTIBULE_SERVE_LOOPBACK"] = "1" if host in LOOPBACK else "0"
-    if host in LOOPBACK and not settings.smtp_host:
-        mail_note = f"  No SMTP configured: mail goes to {settings.public_origin}/_dev/mail"
+    if not settings.smtp_host:
+        from .web.dev_mail import decide
+
+        mail_note = "  Mail: " + decide(settings, True, host in LOOPBACK).log_line(settings)
     else:
-        mail_note = f"  Mail goes to {settings.smtp_host or '(no SMTP configured: mail is only logged)'}"
+        mail_note = f"  Mail goes to the SMTP server {settings.smtp_host}:{settings.smtp_port}"
     command = os.path.relpath(sys.argv[0]) if os.path.abspath(sys.argv[0]).startswith(os.getcwd()) else "vestibule"
     print(
         f"Vestibule is listening on http://{host}:{port}  (public URL {settings.public_origin})\n"

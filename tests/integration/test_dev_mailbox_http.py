@@ -4,8 +4,13 @@ loopback http:// URL, and only to requests whose Host is that URL's (not through
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +21,7 @@ from support import (
     DeliveringTransport,
     LiveServer,
     deliver_mail,
+    free_port,
     last_code,
     start_live_server,
     stop_live_server,
@@ -111,3 +117,47 @@ def test_live_server_checks_the_host_header(dev_live_server: LiveServer) -> None
         assert http.get("/_dev/mail").status_code == 200
         assert http.get("/_dev/mail", headers={"host": "vestibule.example"}).status_code == 404
         assert http.get("/_dev/mail", headers={"host": "localhost"}).status_code == 404
+
+
+def _serve(tmp_path: Path, public_url: str | None, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VESTIBULE_")}
+    env.update({"VESTIBULE_DATA_DIR": str(tmp_path / "data"), "VESTIBULE_MASTER_KEY": "44" * 32,
+                "VESTIBULE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+                "VESTIBULE_JANITOR_INTERVAL_SECONDS": "0"})
+    if public_url:
+        env["VESTIBULE_PUBLIC_URL"] = public_url
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "vestibule.cli", "serve", "--host", "127.0.0.1",
+                                    "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/_health", timeout=1.0).status_code == 200:
+                return process, log
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.terminate()
+    pytest.fail(f"server did not start:\n{log.read_text()[-3000:]}")
+
+
+@pytest.mark.parametrize("https", [False, True], ids=["loopback-http", "https-public-url"])
+def test_vestibule_serve_says_at_start_up_whether_the_dev_mailbox_is_on(tmp_path: Path, https: bool) -> None:
+    port = free_port()
+    process, log = _serve(tmp_path, f"https://127.0.0.1:{port}" if https else None, port)
+    try:
+        page = httpx.get(f"http://127.0.0.1:{port}/_dev/mail")
+    finally:
+        process.terminate()
+        process.wait(30)
+    said = log.read_text()
+    if https:
+        assert page.status_code == 404
+        assert f"dev mailbox off: the public URL https://127.0.0.1:{port} is not a loopback http:// URL" in said
+        assert "/_dev/mail (" not in said
+    else:
+        assert page.status_code == 200
+        assert f"dev mailbox on at http://127.0.0.1:{port}/_dev/mail (no SMTP configured" in said

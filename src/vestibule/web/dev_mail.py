@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..services.mail import DevMailbox, Mailer
+from ..services.mail import DevMailbox
 from ..settings import Settings
 from .rendering import render, web_of
 
@@ -38,9 +38,10 @@ class DevMailboxDecision:
         return f"dev mailbox off: {self.reason}"
 
 
-def decide(settings: Settings, mailer: Mailer, loopback_bound: bool) -> DevMailboxDecision:
-    """Whether this server serves the dev mailbox at all, and why (said once at start-up)."""
-    if not isinstance(mailer, DevMailbox):
+def decide(settings: Settings, dev_mailer: bool, loopback_bound: bool) -> DevMailboxDecision:
+    """Whether this server serves the dev mailbox at all, and why (said once at start-up); `dev_mailer`: mail
+    goes to the in-memory dev mailbox (no SMTP configured)."""
+    if not dev_mailer:
         return DevMailboxDecision(False, "mail goes to the SMTP server")
     if not settings.dev_mailbox:
         return DevMailboxDecision(False, f"VESTIBULE_DEV_MAILBOX is off; {_UNDELIVERED}")

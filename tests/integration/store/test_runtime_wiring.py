@@ -30,8 +30,10 @@ async def test_without_redis_the_bus_stays_in_process(tmp_path: Path) -> None:
         await runtime.bus.publish(ACCESS_KEY, "AKIA1")
         assert seen == ["AKIA1"]
         assert runtime.janitor is not None and not runtime.janitor.running, "interval 0 disables it"
+        assert runtime.mail_sender is not None and runtime.mail_sender.running, "start() runs the mail sender"
     finally:
         await runtime.close()
+    assert not runtime.mail_sender.running, "close() stops it"
 
 
 async def test_with_redis_two_runtimes_hear_each_other_and_run_janitors(tmp_path: Path) -> None:
@@ -68,3 +70,17 @@ def test_janitor_settings() -> None:
         load_settings({"VESTIBULE_JANITOR_INTERVAL_SECONDS": "-1"})
     with pytest.raises(SettingsError, match="VESTIBULE_JANITOR_RETENTION_SECONDS"):
         load_settings({"VESTIBULE_JANITOR_RETENTION_SECONDS": "soon"})
+
+
+def test_mail_outbox_settings() -> None:
+    default = load_settings({})
+    assert (default.mail_max_attempts, default.mail_retry_seconds, default.mail_retry_max_seconds,
+            default.mail_poll_seconds) == (8, 10, 600, 5)
+    custom = load_settings({"VESTIBULE_MAIL_MAX_ATTEMPTS": "3", "VESTIBULE_MAIL_RETRY_SECONDS": "2",
+                            "VESTIBULE_MAIL_RETRY_MAX_SECONDS": "60", "VESTIBULE_MAIL_POLL_SECONDS": "30"})
+    assert (custom.mail_max_attempts, custom.mail_retry_seconds, custom.mail_retry_max_seconds,
+            custom.mail_poll_seconds) == (3, 2, 60, 30)
+    for name, bad in (("VESTIBULE_MAIL_MAX_ATTEMPTS", "0"), ("VESTIBULE_MAIL_RETRY_SECONDS", "soon"),
+                      ("VESTIBULE_MAIL_POLL_SECONDS", "0")):
+        with pytest.raises(SettingsError, match=name):
+            load_settings({name: bad})

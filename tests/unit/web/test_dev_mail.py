@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from vestibule.services.mail import DevMailbox, SmtpMailer
 from vestibule.settings import Settings
 from vestibule.web.dev_mail import decide, host_matches, loopback_http_host
 
@@ -46,13 +45,13 @@ def test_default_port_may_be_left_out() -> None:
 
 def test_decision_and_its_reason() -> None:
     local = Settings(public_url="http://127.0.0.1:8080")
-    on = decide(local, DevMailbox(), loopback_bound=True)
+    on = decide(local, True, loopback_bound=True)
     assert on.on and on.host == "127.0.0.1:8080"
     assert on.log_line(local) == ("dev mailbox on at http://127.0.0.1:8080/_dev/mail (no SMTP configured, loopback "
                                   "server and public URL; only for requests with Host 127.0.0.1:8080)")
     https = Settings(public_url="https://127.0.0.1:8443")
-    off = decide(https, DevMailbox(), loopback_bound=True)
+    off = decide(https, True, loopback_bound=True)
     assert not off.on and "https://127.0.0.1:8443 is not a loopback http:// URL" in off.log_line(https)
-    assert not decide(local, DevMailbox(), loopback_bound=False).on
-    assert not decide(local, SmtpMailer("127.0.0.1", 25, "a@b"), loopback_bound=True).on
-    assert not decide(local.with_overrides(dev_mailbox=False), DevMailbox(), loopback_bound=True).on
+    assert not decide(local, True, loopback_bound=False).on
+    assert not decide(local, False, loopback_bound=True).on, "SMTP configured"
+    assert not decide(local.with_overrides(dev_mailbox=False), True, loopback_bound=True).on
