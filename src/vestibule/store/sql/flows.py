@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import Captcha, FlowRecord, RecoveryToken
 from .base import Repository, rowcount
@@ -58,21 +59,25 @@ class RecoveryTokens(Repository):
 
 
 class Captchas(Repository):
+    """One challenge per browser. Both writes are single statements, so concurrent requests of one browser
+    neither collide on the insert nor use one answer twice."""
+
     async def put(self, browser_hash: str, answer_sealed: str, expires_at: float) -> None:
-        row = await self.db.get(Captcha, browser_hash)
-        if row is None:
-            await self._add(Captcha(browser_hash=browser_hash, answer_sealed=answer_sealed, expires_at=expires_at))
-        else:
-            row.answer_sealed = answer_sealed
-            row.expires_at = expires_at
-            await self.db.flush()
+        dialect = sqlite if self.db.get_bind().dialect.name == "sqlite" else postgresql
+        new = dialect.insert(Captcha).values(browser_hash=browser_hash, answer_sealed=answer_sealed,
+                                             expires_at=expires_at)
+        await self.db.execute(new.on_conflict_do_update(index_elements=[Captcha.browser_hash], set_={
+            "answer_sealed": new.excluded.answer_sealed, "expires_at": new.excluded.expires_at}))
 
     async def get(self, browser_hash: str) -> Captcha | None:
         return await self.db.get(Captcha, browser_hash)
 
     async def take(self, browser_hash: str) -> Captcha | None:
-        row = await self.db.get(Captcha, browser_hash)
-        if row is not None:
-            await self.db.delete(row)
-            await self.db.flush()
-        return row
+        """The challenge, deleted in the same statement: of requests racing for it, one gets it."""
+        row = (await self.db.execute(
+            delete(Captcha).where(Captcha.browser_hash == browser_hash)
+            .returning(Captcha.answer_sealed, Captcha.expires_at)
+            .execution_options(synchronize_session=False))).first()
+        if row is None:
+            return None
+        return Captcha(browser_hash=browser_hash, answer_sealed=row[0], expires_at=row[1])
