@@ -25,6 +25,12 @@ class CodeExpired(VestibuleError):
     code = "signin.code_expired"
 
 
+class ReauthenticationRequired(VestibuleError):
+    """A credential change in a session whose password was not confirmed in the last few minutes."""
+
+    code = "reauth.required"
+
+
 class CaptchaRequired(VestibuleError):
     code = "captcha.required"
 

@@ -235,14 +235,25 @@ class Site:
         page.wait_for_url(f"{self.url}/console")
         self.shot(page, f"{step}-console")
 
-    def add_virtual_mfa(self, page: Page, device_name: str, step: str = "mfa") -> tuple[str, int]:
-        """From a signed-in console: Security credentials -> assign a virtual MFA device.
-        Returns the secret and the last TOTP step used (the server refuses codes of that step or older)."""
+    def confirm_password_if_asked(self, page: Page, password: str, step: str) -> None:
+        """Credential changes ask for the password again unless it was confirmed in the last minutes."""
+        page.wait_for_load_state()
+        if page.locator("#reauth-form").count():
+            self.shot(page, f"{step}-confirm-password")
+            page.fill("#reauth-form input[name=password]", password)
+            page.click("#reauth-submit")
+            page.wait_for_load_state()
+
+    def add_virtual_mfa(self, page: Page, device_name: str, password: str, step: str = "mfa") -> tuple[str, int]:
+        """From a signed-in console: Security credentials -> assign a virtual MFA device (the password confirmed
+        again when asked). Returns the secret and the last TOTP step used (the server refuses codes of that step
+        or older)."""
         page.goto("/console")
         page.click("#security-link")
         page.wait_for_url(f"{self.url}/console/security")
         self.shot(page, f"{step}-security")
         page.click("#add-mfa")
+        self.confirm_password_if_asked(page, password, step)
         page.wait_for_url(re.compile(r"/console/mfa/new\?flow="))
         assert page.locator("#mfa-qr").is_visible()
         secret = page.locator("#mfa-secret").get_attribute("data-secret")

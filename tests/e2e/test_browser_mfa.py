@@ -15,7 +15,7 @@ def test_add_virtual_mfa_device_from_shown_secret(site: Site) -> None:
     site.sign_in_root_with_mailed_code(page, account)
     page.goto("/console/security")
     assert page.locator("#no-mfa").is_visible()
-    site.add_virtual_mfa(page, "my-phone")
+    site.add_virtual_mfa(page, "my-phone", account.password)
     assert page.locator("#notice").is_visible()
     rows = page.locator("#mfa-devices tbody tr")
     assert rows.count() == 1
@@ -29,7 +29,7 @@ def test_root_sign_in_with_totp_after_enrolment(site: Site) -> None:
     account = site.create_account("totp@example.com", "Root password 1")
     page = site.new_browser()
     site.sign_in_root_with_mailed_code(page, account)
-    secret, last_step = site.add_virtual_mfa(page, "authenticator")
+    secret, last_step = site.add_virtual_mfa(page, "authenticator", account.password)
     site.sign_out(page)
     site.shot(page, "signed-out")
     mails_before = len(site.smtp.messages)

@@ -241,7 +241,7 @@ async def test_every_sign_in_attempt_and_credential_change_is_an_event(
                                                      "new_password": "changed root pw 2",
                                                      "confirm_password": "changed root pw 2"})
     assert r.status_code == 303
-    r = await client.post("/console/mfa/new", data={"csrf_token": csrf})
+    r = await client.post("/console/mfa/new", data={"csrf_token": csrf, "password": "changed root pw 2"})
     enrol = r.headers["location"]
     page = await client.get(enrol)
     secret = first_group(r'data-secret="([A-Z2-7]+)"', page.text)
@@ -307,7 +307,7 @@ async def test_events_record_mfa_sign_in_and_recovery(cli_env: Settings, capsys:
     account_id = await make_account(runtime)
     await sign_in_root(client, mailbox)
     csrf = csrf_of((await client.get("/console/security")).text)
-    r = await client.post("/console/mfa/new", data={"csrf_token": csrf})
+    r = await client.post("/console/mfa/new", data={"csrf_token": csrf, "password": ROOT_PASSWORD})
     enrol = r.headers["location"]
     page = await client.get(enrol)
     secret = first_group(r'data-secret="([A-Z2-7]+)"', page.text)

@@ -34,7 +34,8 @@ async def test_console_key_signs_api_calls_until_deactivated(client: httpx.Async
     assert r.headers["location"] == "/console"
     security = await client.get("/console/security")
     assert 'id="create-access-key"' in security.text
-    shown = await client.post("/console/access-keys/new", data={"csrf_token": csrf_of(security.text)})
+    shown = await client.post("/console/access-keys/new", data={"csrf_token": csrf_of(security.text),
+                                                                "password": "dev password 1"})
     assert shown.status_code == 200 and "no-store" in shown.headers["cache-control"]
     key_match = re.search(r'id="new-access-key-id">(AKIA[A-Z2-7]{16})<', shown.text)
     secret_match = re.search(r'id="new-secret-access-key">([^<]{40})<', shown.text)

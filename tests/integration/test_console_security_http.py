@@ -32,10 +32,10 @@ from vestibule.web.i18n import Translator
 t = Translator("en")
 
 
-async def _open_enrolment(client: httpx.AsyncClient) -> tuple[str, str, str]:
-    """Start adding a device; returns (enrolment URL, CSRF token, secret)."""
+async def _open_enrolment(client: httpx.AsyncClient, password: str = ROOT_PASSWORD) -> tuple[str, str, str]:
+    """Start adding a device (the password confirmed again); returns (enrolment URL, CSRF token, secret)."""
     security = await client.get("/console/security")
-    r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text)})
+    r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text), "password": password})
     assert r.status_code == 303, r.text
     url = r.headers["location"]
     page = await client.get(url)
@@ -208,7 +208,7 @@ async def test_at_most_eight_devices_and_removal_needs_the_password(client: http
     serial = f"arn:aws:iam::{account_id}:mfa/device-3"
     r = await client.post("/console/mfa/remove", data={"csrf_token": csrf_of(security.text), "serial": serial,
                                                        "password": "not the password"})
-    assert r.status_code == 400 and error_of(r.text) == t("signin.invalid_credentials")
+    assert r.status_code == 400 and error_of(r.text) == t("reauth.wrong_password")
     assert serial in (await client.get("/console/security")).text
     r = await client.post("/console/mfa/remove", data={"csrf_token": csrf_of(security.text), "serial": serial,
                                                        "password": ROOT_PASSWORD})

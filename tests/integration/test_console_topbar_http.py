@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from http_steps import make_account, make_user, sign_in_iam, sign_in_root
+from http_steps import ROOT_PASSWORD, make_account, make_user, sign_in_iam, sign_in_root
 from support import csrf_of
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
@@ -27,8 +27,9 @@ def _text(fragment: str, element_id: str) -> str:
 
 
 async def _signed_in_pages(client: httpx.AsyncClient) -> dict[str, str]:
-    pages = {path: (await client.get(path)).text for path in ["/console", "/console/security"]}
-    enrol = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(pages["/console/security"])})
+    pages = {path: (await client.get(path)).text for path in ["/console", "/console/security", "/console/confirm"]}
+    enrol = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(pages["/console/security"]),
+                                                        "password": ROOT_PASSWORD})
     pages["enrolment"] = (await client.get(enrol.headers["location"])).text
     created = await client.post("/console/access-keys/new", data={"csrf_token": csrf_of(pages["/console"])})
     assert created.status_code == 200

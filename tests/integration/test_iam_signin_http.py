@@ -204,7 +204,7 @@ async def test_iam_user_with_mfa_then_forced_change(client: httpx.AsyncClient, r
     await make_user(runtime, "acme", "alice")
     await sign_in_iam(client)
     security = await client.get("/console/security")
-    r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text)})
+    r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text), "password": USER_PASSWORD})
     enrol = r.headers["location"]
     page = await client.get(enrol)
     match = re.search(r'data-secret="([A-Z2-7]+)"', page.text)

@@ -11,31 +11,32 @@ from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
 
 
-async def test_console_password_guesses_are_throttled(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_console_password_guesses_are_throttled(client: httpx.AsyncClient, runtime: Runtime,
+                                                      captcha: CaptchaAnswers) -> None:
+    """The current password of a password change is checked as sign-in checks passwords: from the third wrong
+    one a CAPTCHA, from the sixth a wait (refused before any hashing)."""
     clock = use_clock(runtime)
     await make_account(runtime)
     await make_user(runtime, "acme", "alice")
     await sign_in_iam(client)
-    for _ in range(6):
+
+    async def change(password: str) -> httpx.Response:
         page = await client.get("/console/security")
-        r = await client.post("/console/password", data={"csrf_token": csrf_of(page.text), "password": "guess",
-                                                         "new_password": "another pass 1",
-                                                         "confirm_password": "another pass 1"})
-        assert r.status_code == 400
+        answer = {"captcha": captcha.latest} if 'name="captcha"' in page.text else {}
+        return await client.post("/console/password", data={"csrf_token": csrf_of(page.text), "password": password,
+                                                             "new_password": "another pass 1",
+                                                             "confirm_password": "another pass 1", **answer})
+
+    for n in range(6):
+        r = await change("guess")
+        assert r.status_code == 400, n
+        assert ('name="captcha"' in r.text) == (n >= 2), n
     before = runtime.deps.hasher.verifications
-    page = await client.get("/console/security")
-    r = await client.post("/console/password", data={"csrf_token": csrf_of(page.text),
-                                                     "password": "user password 1",
-                                                     "new_password": "another pass 1",
-                                                     "confirm_password": "another pass 1"})
+    r = await change("user password 1")
     assert r.status_code == 429 and "Wait" in error_of(r.text)
     assert runtime.deps.hasher.verifications == before  # refused before any hashing
     clock.advance(600)
-    page = await client.get("/console/security")
-    r = await client.post("/console/password", data={"csrf_token": csrf_of(page.text),
-                                                     "password": "user password 1",
-                                                     "new_password": "another pass 1",
-                                                     "confirm_password": "another pass 1"})
+    r = await change("user password 1")
     assert r.status_code == 303
 
 

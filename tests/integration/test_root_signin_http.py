@@ -28,11 +28,13 @@ from vestibule.web.i18n import Translator
 t = Translator("en")
 
 
-async def add_totp_device(client: httpx.AsyncClient, clock: Clock, name: str = "phone") -> str:
-    """Add a virtual MFA device from the console; returns its secret. Moves the clock 30 s."""
+async def add_totp_device(client: httpx.AsyncClient, clock: Clock, name: str = "phone",
+                          password: str = ROOT_PASSWORD) -> str:
+    """Add a virtual MFA device from the console (the password confirmed again); returns its secret.
+    Moves the clock 30 s."""
     security = await client.get("/console/security")
     assert security.status_code == 200
-    r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text)})
+    r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text), "password": password})
     assert r.status_code == 303 and r.headers["location"].startswith("/console/mfa/new?flow=")
     enrol_url = r.headers["location"]
     page = await client.get(enrol_url)

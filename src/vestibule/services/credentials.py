@@ -1,4 +1,7 @@
-"""Security credentials of the signed-in principal: password change, virtual MFA devices, access keys."""
+"""Security credentials of the signed-in principal: password change, virtual MFA devices, access keys.
+
+Each change needs the password again: the current one for a password change, a `Reauthenticated` proof (a
+password confirmed in this session in the last minutes, `reauthentication.py`) for the rest."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from ..core import identifiers as ids
 from ..core import passwords as rules
 from ..core import totp
 from ..core.flows.mfa_enrolment import SPEC, MfaEnrolment, MfaEnrolmentFlow, MfaEnrolmentState
-from ..core.throttle import Scope, ThrottleKey
 from ..errors import (
     AlreadyExists,
     InvalidCode,
@@ -16,22 +18,22 @@ from ..errors import (
     InvalidInput,
     NotFound,
     PasswordChangeNotAllowed,
-    TooManyAttempts,
 )
 from ..store.models import MfaDevice
 from ..store.repositories import Conflict
-from . import access_keys, audit, flows, mfa
+from . import access_keys, audit, flows, mfa, reauthentication
 from .access_keys import NewKey
+from .captcha import CaptchaService
 from .context import Client, Deps
 from .passwords import (
     check_new_password,
     policy_of,
     store_root_password,
     store_user_password,
-    verify_password,
 )
 from .principals import Principal
 from .principals import load as load_principal
+from .reauthentication import Reauthenticated
 
 _DEVICE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-")
 
@@ -56,32 +58,15 @@ def _enrol_context(principal: Principal) -> str:
     return f"enrol:{principal.key}"
 
 
-async def _confirm_password(deps: Deps, client: Client, principal: Principal, stored: str | None, password: str,
-                            event: str, serial: str = "") -> None:
-    """Re-authentication on the console: throttled per principal, like sign-in, so a stolen session
-    cannot guess the password without limit."""
-    keys = [ThrottleKey(Scope.PRINCIPAL, f"reauth:{principal.key}")]
-    refused = await deps.throttle.reserve(keys, deps.clock(), captcha_solved=True)  # no CAPTCHA here: delays
-    if refused is not None:
-        raise TooManyAttempts(refused.retry_after)
-    if await verify_password(deps, stored, password):
-        await deps.throttle.settle(keys, ())
-        return
-    async with deps.store.unit() as uow:
-        await audit.record(uow, at=deps.clock(), event=event, result="Failure", client=client,
-                           account_id=principal.account_id, principal=principal.arn, method="console",
-                           reason="wrong password", serial=serial)
-    raise InvalidCredentials()
-
-
 async def list_devices(deps: Deps, principal: Principal) -> list[DeviceView]:
     async with deps.store.unit() as uow:
         rows = await uow.mfa.enabled_for(principal.key)
     return [DeviceView(d.serial, d.name, d.enabled_at or 0.0) for d in rows]
 
 
-async def change_password(deps: Deps, client: Client, principal: Principal, session_hash: str,
-                          current: str, new_password: str, confirm: str) -> None:
+async def change_password(deps: Deps, client: Client, principal: Principal, session_hash: str, current: str,
+                          new_password: str, confirm: str, captcha: CaptchaService, captcha_answer: str) -> None:
+    """The current password is checked as a re-authentication (the sign-in throttle, the CAPTCHA it asks for)."""
     async with deps.store.unit() as uow:
         loaded = await load_principal(uow, principal.key)
         if loaded is None:
@@ -89,7 +74,8 @@ async def change_password(deps: Deps, client: Client, principal: Principal, sess
         if loaded.user is not None and not policy_of(loaded.account).allow_users_to_change:
             raise PasswordChangeNotAllowed()
         stored = loaded.password_hash
-    await _confirm_password(deps, client, principal, stored, current, "PasswordChanged")
+    await reauthentication.confirm_password(deps, client, principal, session_hash, current, captcha, captcha_answer,
+                                            action="PasswordChanged")
     async with deps.store.unit() as uow:
         loaded = await load_principal(uow, principal.key)
         if loaded is None:
@@ -107,7 +93,9 @@ async def change_password(deps: Deps, client: Client, principal: Principal, sess
                            other_sessions_ended=ended)
 
 
-async def begin_enrolment(deps: Deps, client: Client, principal: Principal) -> MfaEnrolmentFlow:
+async def begin_enrolment(deps: Deps, client: Client, principal: Principal,
+                          proof: Reauthenticated) -> MfaEnrolmentFlow:
+    """The flow the device is enrolled in (bound to this browser): it carries the re-authentication to the end."""
     async with deps.store.unit() as uow:
         await mfa.ensure_room_for_device(uow, principal.key)
         secret = totp.new_secret()
@@ -162,20 +150,16 @@ async def complete_enrolment(deps: Deps, client: Client, principal: Principal, f
     return DeviceView(serial, name, now)
 
 
-async def remove_device(deps: Deps, client: Client, principal: Principal, serial: str, password: str) -> None:
-    async with deps.store.unit() as uow:
-        loaded = await load_principal(uow, principal.key)
-        if loaded is None:
-            raise InvalidCredentials()
-        stored = loaded.password_hash
-    await _confirm_password(deps, client, principal, stored, password, "DeactivateMFADevice", serial=serial)
+async def remove_device(deps: Deps, client: Client, principal: Principal, serial: str,
+                        proof: Reauthenticated) -> None:
     async with deps.store.unit() as uow:
         device = await uow.mfa.by_serial(serial)
         if device is None or device.principal_key != principal.key:
             raise NotFound("No such MFA device.")
         await uow.mfa.delete(device)
         await audit.record(uow, at=deps.clock(), event="DeactivateMFADevice", result="Success", client=client,
-                           account_id=principal.account_id, principal=principal.arn, method="console", serial=serial)
+                           account_id=principal.account_id, principal=principal.arn, method="console", serial=serial,
+                           reauthenticated_at=proof.at)
 
 
 # ---- access keys of the signed-in principal (console) -------------------------------------------
@@ -185,13 +169,14 @@ async def list_access_keys(deps: Deps, principal: Principal) -> list[AccessKeyVi
     return [AccessKeyView(k.id, k.status, k.created_at, k.last_used_at, k.last_used_service) for k in rows]
 
 
-async def create_access_key(deps: Deps, client: Client, principal: Principal) -> NewKey:
+async def create_access_key(deps: Deps, client: Client, principal: Principal, proof: Reauthenticated) -> NewKey:
     async with deps.store.unit() as uow:
         return await access_keys.create(deps, uow, principal.account_id, principal.key, client=client,
                                         actor=principal.arn, via="console")
 
 
-async def update_access_key(deps: Deps, client: Client, principal: Principal, key_id: str, action: str) -> None:
+async def update_access_key(deps: Deps, client: Client, principal: Principal, key_id: str, action: str,
+                            proof: Reauthenticated) -> None:
     """`action`: activate, deactivate or delete."""
     async with deps.store.unit() as uow:
         if action == "delete":

@@ -35,6 +35,8 @@ class SessionView:
     expires_at: float
     idle_seconds: int
     mfa_used: bool
+    reauthenticated_at: float | None = None  # when the password was last confirmed in this session
+    reauthenticated_browser: str | None = None  # and the browser it was confirmed in
 
     @property
     def ends_at(self) -> float:
@@ -63,7 +65,8 @@ def is_alive(session: Session, now: float) -> bool:
 
 def _view(session: Session) -> SessionView:
     return SessionView(session.id_hash, PrincipalRef.parse(session.principal_key), session.created_at,
-                       session.expires_at, session.idle_seconds, session.mfa_used)
+                       session.expires_at, session.idle_seconds, session.mfa_used, session.reauthenticated_at,
+                       session.reauthenticated_browser)
 
 
 async def current(uow: UnitOfWork, ports: SessionPorts, token: str | None) -> SessionView | None:

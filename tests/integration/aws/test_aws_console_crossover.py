@@ -89,7 +89,8 @@ def test_device_enabled_on_the_console_is_listed_by_the_api(world: AwsWorld, acc
     r = _password_step(browser, account.alias, "consoler", "consoler password 1")
     assert r.headers["location"] == "/console"
     security = browser.get("/console/security")
-    r = browser.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text)})
+    r = browser.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text),
+                                               "password": "consoler password 1"})
     assert r.status_code == 303
     enrol_url = r.headers["location"]
     page = browser.get(enrol_url)
@@ -123,7 +124,8 @@ def test_console_access_keys_are_api_access_keys(world: AwsWorld, account: Accou
     assert _password_step(browser, account.alias, "keyed", "keyed password 1").headers["location"] == "/console"
     security = browser.get("/console/security")
     assert api_key in security.text, "a key made with the API is on the console"
-    shown = browser.post("/console/access-keys/new", data={"csrf_token": csrf_of(security.text)})
+    shown = browser.post("/console/access-keys/new", data={"csrf_token": csrf_of(security.text),
+                                                           "password": "keyed password 1"})
     assert shown.status_code == 200
     key_id = re.search(r'id="new-access-key-id">(AKIA[A-Z2-7]{16})<', shown.text)
     secret = re.search(r'id="new-secret-access-key">([^<]{40})<', shown.text)

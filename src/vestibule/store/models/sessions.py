@@ -24,6 +24,7 @@ class Session(Base):
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(512), default="")
     reauthenticated_at: Mapped[float | None] = mapped_column(Float, default=None)  # password confirmed again
+    reauthenticated_browser: Mapped[str | None] = mapped_column(String(64), default=None)  # ... in this browser
 
 
 class KnownBrowser(Base):

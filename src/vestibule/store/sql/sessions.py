@@ -20,6 +20,13 @@ class Sessions(Repository):
     async def touch(self, id_hash: str, at: float) -> None:
         await self.db.execute(update(Session).where(Session.id_hash == id_hash).values(last_seen_at=at))
 
+    async def mark_reauthenticated(self, id_hash: str, at: float, browser_hash: str) -> None:
+        """The session's password was confirmed again at `at`, in the browser `browser_hash` (live sessions only)."""
+        await self.db.execute(
+            update(Session).where(Session.id_hash == id_hash, Session.revoked_at.is_(None))
+            .values(reauthenticated_at=at, reauthenticated_browser=browser_hash)
+        )
+
     async def revoke(self, id_hash: str, at: float) -> None:
         await self.db.execute(
             update(Session).where(Session.id_hash == id_hash, Session.revoked_at.is_(None)).values(revoked_at=at)

@@ -3,12 +3,13 @@ sign-up and password recovery. Templates live in `web/templates/console/`."""
 
 from starlette.routing import BaseRoute
 
-from . import access_keys, home, recovery, security, signin, signup
+from . import access_keys, home, reauth, recovery, security, signin, signup
 
 routes: list[BaseRoute] = [
     *signin.start_routes,
     *home.routes,
     *security.routes,
+    *reauth.routes,
     *access_keys.routes,
     *signup.routes,
     *recovery.routes,

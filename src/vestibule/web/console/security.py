@@ -12,24 +12,33 @@ from starlette.routing import Route
 
 from ...core import totp
 from ...core.flows import FlowError
-from ...errors import VestibuleError
-from ...services import credentials
+from ...errors import CaptchaInvalid, CaptchaRequired, VestibuleError
+from ...services import credentials, reauthentication
 from ...services.mfa import MAX_DEVICES_PER_PRINCIPAL
 from ..guard import SignedIn, requires_session
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
+from .reauth import reauthenticated
 
-_NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated"}
+_NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated", "reauth.confirmed"}
 
 
-async def render_security(request: Request, who: SignedIn, error: str = "", status: int = 200) -> Response:
-    deps = web_of(request).deps
+async def render_security(request: Request, who: SignedIn, error: str = "", status: int = 200,
+                          captcha: bool | None = None) -> Response:
+    web = web_of(request)
+    deps = web.deps
+    client = client_of(request)
     devices = await credentials.list_devices(deps, who.principal)
     key = request.query_params.get("notice", "")
     notice = translator(request)(f"notice.{key}") if key in _NOTICES else ""
     keys = await credentials.list_access_keys(deps, who.principal)
+    if captcha is None:  # the password change checks the password as sign-in does: with its CAPTCHA
+        captcha = (await reauthentication.risk(deps, who.principal, client)).captcha_required
+    if captcha:
+        await web.captcha.issue(client.browser_hash)
     return render(request, "console/security.html", status, who=who, devices=devices, error=error, notice=notice,
-                  max_devices=MAX_DEVICES_PER_PRINCIPAL, access_keys=keys)
+                  max_devices=MAX_DEVICES_PER_PRINCIPAL, access_keys=keys, captcha=captcha,
+                  reauthenticated=reauthentication.is_fresh(who.session, client, deps.clock()))
 
 
 @requires_session
@@ -40,10 +49,13 @@ async def security_page(request: Request, who: SignedIn) -> Response:
 @requires_session
 async def change_password(request: Request, who: SignedIn) -> Response:
     form = await form_of(request)
+    web = web_of(request)
     try:
-        await credentials.change_password(web_of(request).deps, client_of(request), who.principal, who.session.id_hash,
+        await credentials.change_password(web.deps, client_of(request), who.principal, who.session.id_hash,
                                           field(form, "password"), field(form, "new_password"),
-                                          field(form, "confirm_password"))
+                                          field(form, "confirm_password"), web.captcha, field(form, "captcha", 32))
+    except (CaptchaRequired, CaptchaInvalid) as exc:
+        return await render_security(request, who, message_for(exc, translator(request)), 400, captcha=True)
     except VestibuleError as exc:
         return await render_security(request, who, message_for(exc, translator(request)), status_for(exc, 400))
     return redirect("/console/security?notice=password.changed")
@@ -71,7 +83,10 @@ async def mfa_new(request: Request, who: SignedIn) -> Response:
     flow_id = request.query_params.get("flow", "")
     try:
         if not flow_id:
-            flow = await credentials.begin_enrolment(deps, client_of(request), who.principal)
+            proof = await reauthenticated(request, who, form, action="EnableMFADevice", action_path="/console/mfa/new")
+            if isinstance(proof, Response):
+                return proof
+            flow = await credentials.begin_enrolment(deps, client_of(request), who.principal, proof)
             return redirect(f"/console/mfa/new?flow={flow.id}")
         await credentials.complete_enrolment(deps, client_of(request), who.principal, flow_id,
                                              field(form, "device_name", 128), field(form, "mfa_code", 16),
@@ -99,9 +114,13 @@ async def mfa_new_page(request: Request, who: SignedIn) -> Response:
 @requires_session
 async def mfa_remove(request: Request, who: SignedIn) -> Response:
     form = await form_of(request)
+    serial = field(form, "serial", 300)
+    proof = await reauthenticated(request, who, form, action="DeactivateMFADevice", action_path="/console/mfa/remove",
+                                  keep={"serial": serial})
+    if isinstance(proof, Response):
+        return proof
     try:
-        await credentials.remove_device(web_of(request).deps, client_of(request), who.principal,
-                                        field(form, "serial", 300), field(form, "password"))
+        await credentials.remove_device(web_of(request).deps, client_of(request), who.principal, serial, proof)
     except VestibuleError as exc:
         return await render_security(request, who, message_for(exc, translator(request)), 400)
     return redirect("/console/security?notice=mfa.removed")
