@@ -100,7 +100,9 @@ class ThrottleState:
         return self
 
     def after_failure(self, rule: Rule, now: float) -> ThrottleState:
-        return ThrottleState(self.current(rule, now).failures + 1, now)
+        """One failure more at `now` (a later failure already counted by a concurrent request keeps its time)."""
+        current = self.current(rule, now)
+        return ThrottleState(current.failures + 1, max(now, current.last_failure_at or now))
 
     def taken_back(self) -> ThrottleState:
         """One reserved failure less (an attempt that turned out right); empty at zero."""
@@ -121,9 +123,10 @@ class ThrottleDecision:
 def _decide_one(rule: Rule, state: ThrottleState, now: float) -> ThrottleDecision:
     state = state.current(rule, now)
     captcha = rule.captcha_after is not None and state.failures >= rule.captcha_after
+    delay = rule.delay(state.failures)
     wait = 0
-    if state.last_failure_at is not None:
-        wait = max(0, int(state.last_failure_at + rule.delay(state.failures) - now + 0.999))
+    if delay > 0 and state.last_failure_at is not None:
+        wait = max(0, int(state.last_failure_at + delay - now + 0.999))
     return ThrottleDecision(captcha, wait)
 
 

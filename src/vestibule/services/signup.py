@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from ..core import identifiers as ids
 from ..core import passwords as rules
+from ..core.flows.base import FlowConflict
 from ..core.flows.email_codes import EMAIL_CODE_LIFETIME, EmailCode
 from ..core.flows.signup import SPEC, SignUp, SignUpFlow, SignUpState
 from ..core.outbox import MailKind
@@ -71,6 +74,11 @@ async def load(deps: Deps, client: Client, flow_id: str) -> SignUpFlow:
 async def verify(deps: Deps, client: Client, flow_id: str, code: str,
                  previous_session: str = "") -> tuple[SignedIn, accounts.NewAccount]:
     flow = await load(deps, client, flow_id)
+    if flow.payload.email_code.expired(deps.clock()):
+        raise CodeExpired()
+    # one of the flow's attempts is counted (compare-and-set) before the code is checked
+    flow = await flows.reserve_attempt(deps.store, SPEC, flow, lambda again: again.check(
+        client.browser_hash, deps.clock(), SignUpState.VERIFY_EMAIL))
     now = deps.clock()
     # The address has no principal yet: the code proves it belongs to whoever holds the flow.
     attempt = Attempt(Credential.EMAIL_CODE, code, None, now, email_code=flow.payload.email_code)
@@ -89,7 +97,8 @@ async def verify(deps: Deps, client: Client, flow_id: str, code: str,
                                                client=client, method="signup", mfa_used=False, flow=flow,
                                                previous_session=previous_session)
             return signed_in, created
-        flow.fail_attempt(now)
-        await flows.save(uow, flow)
+        if not flow.reserved_attempt_failed(now):
+            with contextlib.suppress(FlowConflict):  # (a lost race changes nothing: no attempt is left)
+                await flows.save(uow, flow)
         await audit.record(uow, at=now, event="SignUp", result="Failure", client=client, reason="wrong code")
     raise InvalidCode()

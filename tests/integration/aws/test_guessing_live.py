@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 from support import csrf_of
+from vestibule.core.tokens import hash_token
 from vestibule.services.context import Deps
 from vestibule.store.models import AuditEvent
 from vestibule.web.i18n import Translator
@@ -87,7 +88,7 @@ def test_concurrent_wrong_passwords_check_at_most_the_budget(world: AwsWorld, ac
             return answers
 
     responses = asyncio.run(go())
-    assert sorted({r.status_code for r in responses}) == [200]
+    assert sorted({r.status_code for r in responses}) == [200], [_error(r.text) for r in responses][:3]
     errors = [_error(r.text) for r in responses]
     assert errors.count(t("signin.invalid_credentials")) == 3
     assert errors.count(t("captcha.required")) == 97
@@ -126,6 +127,20 @@ def _codes_other_than(totp: Any, world: AwsWorld, n: int) -> list[str]:
     return [c for c in (f"{i:06d}" for i in range(n + 3)) if c not in valid][:n]
 
 
+def _wrong_mailed_codes(world: AwsWorld, flow_url: str, n: int) -> list[str]:
+    """`n` codes none of which is the one the flow holds (it keeps only the code's hash)."""
+    flow_id = flow_url.split("flow=", 1)[1]
+
+    async def code_hash(deps: Deps) -> str:
+        async with deps.store.unit() as uow:
+            record = await uow.flows.get(flow_id)
+        assert record is not None
+        return str(record.data["payload"]["email_code"]["code_hash"])
+
+    held = world.run(code_hash)
+    return [c for c in (f"{i:06d}" for i in range(n + 1)) if hash_token(c) != held][:n]
+
+
 def test_concurrent_mfa_codes_in_one_flow_check_at_most_its_limit(world: AwsWorld, account: Account) -> None:
     """60 MFA codes at once in one sign-in flow: the flow's 5 attempts are checked, no more."""
     _keys, totp, _serial = _console_user(world, account, "mfa-user", mfa=True)
@@ -161,13 +176,42 @@ def test_concurrent_mailed_codes_in_one_flow_check_at_most_its_limit(world: AwsW
             page = await browser.get(flow_url)
             assert 'name="verification_code"' in page.text
             token = csrf_of(page.text)
+            wrong = _wrong_mailed_codes(world, flow_url, 60)
             return await _burst(world.url, 60, browser.cookies, flow_url,
                                 lambda i: {"csrf_token": token, "step": "email_code",
-                                           "verification_code": f"{i:06d}"}, 10)
+                                           "verification_code": wrong[i]}, 10)
 
     responses = asyncio.run(go())
     assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]
     assert len(_failures(world, account.account_id, "ConsoleLogin", "email_code")) == 5
+
+
+def test_concurrent_sign_up_codes_in_one_flow_check_at_most_its_limit(world: AwsWorld) -> None:
+    """60 verification codes at once in one sign-up flow: 5 are checked (each audited as a failed SignUp)."""
+
+    async def audited(deps: Deps) -> int:
+        async with deps.store.unit() as uow:
+            return await uow.audit.count()
+
+    async def go() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=world.url) as browser:
+            page = await browser.get("/signup")
+            r = await browser.post("/signup", data={
+                "csrf_token": csrf_of(page.text), "email": "new-owner@example.com", "account_name": "New",
+                "password": "a long password 1", "confirm_password": "a long password 1",
+                "captcha": world.live.captcha.latest})
+            assert r.status_code == 303 and r.headers["location"].startswith("/signup/verify?flow="), r.text
+            flow_url = r.headers["location"]
+            token = csrf_of((await browser.get(flow_url)).text)
+            wrong = _wrong_mailed_codes(world, flow_url, 60)
+            before = world.run(audited)
+            answers = await _burst(world.url, 60, browser.cookies, flow_url,
+                                   lambda i: {"csrf_token": token, "verification_code": wrong[i]}, 70)
+            assert world.run(audited) - before == 5, "five codes were checked, each a failed SignUp"
+            return answers
+
+    responses = asyncio.run(go())
+    assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]
 
 
 def _threads(n: int, call: Callable[[int], Any]) -> list[Any]:

@@ -116,6 +116,13 @@ def test_reservation_counts_the_attempt_on_every_key_or_on_none() -> None:
     assert new is None and decision.retry_after == 1
 
 
+def test_a_concurrent_later_failure_is_no_reason_to_wait() -> None:
+    """Requests take `now` before they reach the counter: one may find a failure stamped after its own now."""
+    assert decide([(PASSWORDS, ThrottleState(2, T + 0.5))], T) == ThrottleDecision(False, 0)
+    assert decide([(PASSWORDS, ThrottleState(6, T + 0.5))], T).retry_after == 3
+    assert ThrottleState(2, T + 0.5).after_failure(PASSWORDS, T) == ThrottleState(3, T + 0.5)
+
+
 def test_taking_back_a_reserved_attempt() -> None:
     assert ThrottleState(3, T).taken_back() == ThrottleState(2, T)
     assert ThrottleState(1, T).taken_back() == ThrottleState()
