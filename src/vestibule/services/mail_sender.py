@@ -47,6 +47,10 @@ class SendRound:
     retrying: int = 0
     failed: int = 0
 
+    def __add__(self, other: SendRound) -> SendRound:
+        return SendRound(self.claimed + other.claimed, self.sent + other.sent, self.retrying + other.retrying,
+                         self.failed + other.failed)
+
 
 class MailSender:
     def __init__(self, ports: SenderPorts) -> None:
@@ -78,14 +82,17 @@ class MailSender:
         total = SendRound()
         while True:
             done = await self.send_due()
-            total = SendRound(*(a + b for a, b in zip(_fields(total), _fields(done), strict=True)))
+            total = total + done
             if done.claimed == 0:
                 return total
 
     async def send_due(self) -> SendRound:
-        """One round: claim due rows, send each, record the outcome."""
+        """One round: claim due rows, send each, record the outcome. Idle, it only reads (no write lock taken)."""
         p = self._ports
         now = p.clock()
+        due = await self.next_due()
+        if due is None or due > now:
+            return SendRound()
         claim = secrets.token_hex(16)
         async with p.store.unit() as uow:
             claimed = await uow.outbox.claim_due(now, claim, now + p.claim_seconds, p.batch)
@@ -98,6 +105,10 @@ class MailSender:
             retrying += outcome == MailStatus.PENDING
             failed += outcome == MailStatus.FAILED
         return SendRound(len(claimed), sent, retrying, failed)
+
+    async def next_due(self) -> float | None:
+        async with self._ports.store.unit() as uow:
+            return await uow.outbox.next_due()
 
     async def _deliver(self, mail: QueuedMail, claim: str) -> MailStatus:
         p = self._ports
@@ -147,8 +158,7 @@ class MailSender:
             wait = p.poll_seconds
             try:
                 await self.send_due()
-                async with p.store.unit() as uow:
-                    due = await uow.outbox.next_due()
+                due = await self.next_due()
                 if due is not None:
                     wait = min(wait, max(0.0, due - p.clock()) + 0.01)
             except Exception:
@@ -158,7 +168,3 @@ class MailSender:
                 # shares its time with the sending (a forgot-password answer must not be slower for a known
                 # address than for an unknown one).
                 await asyncio.sleep(p.settle_seconds)
-
-
-def _fields(r: SendRound) -> tuple[int, int, int, int]:
-    return r.claimed, r.sent, r.retrying, r.failed
