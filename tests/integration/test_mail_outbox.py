@@ -285,3 +285,20 @@ async def test_two_nodes_send_each_mail_once(settings: Settings, smtp: SmtpSink)
     finally:
         for node in nodes:
             await node.close()
+
+
+async def test_mail_queued_before_a_restart_goes_out_when_the_sender_starts(settings: Settings,
+                                                                             smtp: SmtpSink) -> None:
+    """Durable: a node that stops (or dies) with mail queued loses none; the next sender to start sends it."""
+    first = await build(settings, run_migrations=False, hasher=PasswordHasher(CHEAP_HASH))
+    await _queue(first, "owner@example.com")
+    await first.close()
+    smtp.start()
+    second = await build(settings, run_migrations=False, mailer=SmtpMailer("127.0.0.1", smtp.port, SENDER),
+                         hasher=PasswordHasher(CHEAP_HASH))
+    try:
+        await second.start()
+        (mail,) = await asyncio.to_thread(smtp.wait_for_count, 1)
+        assert mail.to == ("owner@example.com",)
+    finally:
+        await second.close()
