@@ -7,15 +7,16 @@ import asyncio
 
 from integration.store import rows
 from vestibule.core.outbox import MailStatus
+from vestibule.store.models import OutboxMail
 from vestibule.store.repositories import Store
 
 NOW = rows.NOW
 
 
-async def _add(store: Store, *mails: object) -> None:
+async def _add(store: Store, *mails: OutboxMail) -> None:
     async with store.unit() as uow:
         for mail in mails:
-            await uow.outbox.add(mail)  # type: ignore[arg-type]
+            await uow.outbox.add(mail)
 
 
 async def test_claims_due_pending_rows_once(store: Store) -> None:
@@ -69,7 +70,7 @@ async def test_retry_reschedules_and_finish_erases_the_body(store: Store) -> Non
     assert not hasattr(entry, "body_sealed"), "listings carry no body"
     async with store.unit() as uow:
         assert await uow.outbox.claim_due(NOW + 1000, "c3", NOW + 1200, 10) == []
-        row = await uow.db.get(type(rows.outbox_mail("x")), "m")
+        row = await uow.db.get(OutboxMail, "m")
         assert row is not None and row.body_sealed == "", "a finished row keeps no link or code"
 
 
