@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -206,9 +207,8 @@ async def test_backoff_then_given_up_after_the_cap_and_listed_without_the_body(
     mail_id = await _queue(runtime, "owner@example.com", "Your code is: 482913\n")
     clock = _Clock()  # the sender's time, moved by the test: the backoff without waiting for it
     dead = SmtpMailer("127.0.0.1", free_port(), SENDER)  # nothing listens there
-    ports = sender_ports(runtime.deps)
-    sender = MailSender(type(ports)(ports.store, ports.box, dead, ports.bell,
-                                    RetryPolicy(max_attempts=3, first_delay=10, max_delay=60), clock=clock))
+    sender = MailSender(replace(sender_ports(runtime.deps), mailer=dead, clock=clock,
+                                retry=RetryPolicy(max_attempts=3, first_delay=10, max_delay=60)))
 
     def row() -> OutboxMail:
         return next(r for r in rows if r.id == mail_id)
@@ -253,8 +253,7 @@ async def test_backoff_then_given_up_after_the_cap_and_listed_without_the_body(
 async def test_a_recipient_refused_for_good_is_not_retried(runtime: Runtime, smtp: SmtpSink) -> None:
     smtp.refused.add("gone@example.com")
     smtp.start()
-    ports = sender_ports(runtime.deps)
-    sender = MailSender(type(ports)(ports.store, ports.box, SmtpMailer("127.0.0.1", smtp.port, SENDER), ports.bell))
+    sender = MailSender(replace(sender_ports(runtime.deps), mailer=SmtpMailer("127.0.0.1", smtp.port, SENDER)))
     refused = await _queue(runtime, "gone@example.com")
     fine = await _queue(runtime, "owner@example.com")
     done = await sender.drain()
@@ -302,3 +301,48 @@ async def test_mail_queued_before_a_restart_goes_out_when_the_sender_starts(sett
         assert mail.to == ("owner@example.com",)
     finally:
         await second.close()
+
+
+async def test_every_mailing_flow_answers_normally_with_smtp_down_and_its_code_works_once_sent(
+        settings: Settings, smtp: SmtpSink, captcha: CaptchaAnswers) -> None:
+    """Sign-up codes, root sign-in codes and reset links all go through the outbox: with the SMTP server down
+    each page answers as usual (no 500); once it is up the mail arrives and the code it carries works."""
+    rt = await build(settings, run_migrations=False, mailer=SmtpMailer("127.0.0.1", smtp.port, SENDER),
+                     hasher=PasswordHasher(CHEAP_HASH))
+    try:
+        await make_account(rt)
+        async with _plain_client(rt, captcha) as client:
+            page = await client.get("/signup")
+            signup = await client.post("/signup", data={
+                "csrf_token": csrf_of(page.text), "email": "new@example.com", "account_name": "New",
+                "password": "signup password 1", "confirm_password": "signup password 1", "captcha": captcha.latest})
+            assert signup.status_code == 303 and signup.headers["location"].startswith("/signup/verify?flow=")
+            page = await client.get("/?root=1")
+            start = await client.post("/", data={"csrf_token": csrf_of(page.text), "user_type": "root",
+                                                 "email": ROOT_EMAIL})
+            flow_url = start.headers["location"]
+            page = await client.get(flow_url)
+            password = await client.post(flow_url, data={"csrf_token": csrf_of(page.text), "step": "password",
+                                                         "password": "root password 1"})
+            assert password.status_code == 303 and password.headers["location"] == flow_url, "asks for the code"
+            assert (await _forgot(client, captcha, ROOT_EMAIL)).status_code == 200
+            assert rt.mail_sender is not None
+            assert (await rt.mail_sender.drain()).retrying == 3, "all three tried and kept for later"
+            assert {r.kind for r in await _rows(rt) if r.status == "pending"} == \
+                {"signup_code", "signin_code", "recovery_link"}
+            smtp.start()
+            in_a_minute = MailSender(replace(sender_ports(rt.deps), clock=lambda: time.time() + 60))
+            assert (await in_a_minute.drain()).sent == 3, "the retries, once due"
+            received = await asyncio.to_thread(smtp.wait_for_count, 3)
+            (signup_mail,) = [m.body for m in received if m.to == ("new@example.com",)]
+            root_mails = sorted(m.subject for m in received if m.to == (ROOT_EMAIL,))
+            assert root_mails == ["Reset your Vestibule root user password", "Your Vestibule sign-in verification code"]
+            code = re.search(r"\b(\d{6})\b", signup_mail)
+            assert code is not None
+            verify_url = signup.headers["location"]
+            page = await client.get(verify_url)
+            done = await client.post(verify_url, data={"csrf_token": csrf_of(page.text),
+                                                       "verification_code": code.group(1)})
+            assert done.status_code == 303 and done.headers["location"].startswith("/console")
+    finally:
+        await rt.close()
