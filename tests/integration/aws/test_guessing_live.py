@@ -96,6 +96,33 @@ def test_concurrent_wrong_passwords_check_at_most_the_budget(world: AwsWorld, ac
     assert len(checked) == 3 and {e.detail["reason"] for e in checked} == {"wrong password"}
 
 
+def test_one_solved_captcha_admits_one_guess_however_many_carry_it(world: AwsWorld, account: Account) -> None:
+    """After three failures, 20 guesses at once from one browser all carrying the answer to its one
+    challenge: one is checked (the answer is taken in the statement that deletes it)."""
+    _console_user(world, account, "frank")
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.AsyncHTTPTransport(local_address="127.0.0.250")
+        async with httpx.AsyncClient(base_url=world.url, transport=transport) as browser:
+            for i in range(3):
+                page = await browser.get(f"/{account.alias}/console")
+                await browser.post(f"/{account.alias}/console", data={
+                    "csrf_token": csrf_of(page.text), "username": "frank", "password": f"{WRONG}{i}"})
+            page = await browser.get(f"/{account.alias}/console?u=frank")
+            r = await browser.post(f"/{account.alias}/console", data={
+                "csrf_token": csrf_of(page.text), "username": "frank", "password": WRONG})
+            assert _error(r.text) == t("captcha.required")  # and the answer page shows a challenge
+            answer, token = world.live.captcha.latest, csrf_of(r.text)
+            return await _burst(world.url, 20, browser.cookies, f"/{account.alias}/console",
+                                lambda i: {"csrf_token": token, "username": "frank", "password": f"{WRONG}x{i}",
+                                           "captcha": answer}, 200)
+
+    responses = asyncio.run(go())
+    assert sorted({r.status_code for r in responses}) == [200]
+    assert sum(_error(r.text) == t("signin.invalid_credentials") for r in responses) == 1
+    assert len(_failures(world, account.account_id, "ConsoleLogin", "password")) == 4
+
+
 def test_concurrent_spraying_checks_at_most_the_account_budget(world: AwsWorld, account: Account) -> None:
     """40 users of one account at once, from 40 addresses: the account's own counter lets 10 through."""
 
@@ -139,6 +166,47 @@ def _wrong_mailed_codes(world: AwsWorld, flow_url: str, n: int) -> list[str]:
 
     held = world.run(code_hash)
     return [c for c in (f"{i:06d}" for i in range(n + 1)) if hash_token(c) != held][:n]
+
+
+def test_concurrent_right_codes_finish_a_flow_once(world: AwsWorld, account: Account) -> None:
+    """The right mailed code 20 times at once in one flow: one session, the flow is finished once."""
+    mailbox = world.deps.mailer
+    world.clear_signin_failures()
+
+    async def go() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=world.url) as browser:
+            page = await browser.get("/?root=1")
+            r = await browser.post("/", data={"csrf_token": csrf_of(page.text), "user_type": "root",
+                                              "email": account.email})
+            flow_url = r.headers["location"]
+            page = await browser.get(flow_url)
+            r = await browser.post(flow_url, data={"csrf_token": csrf_of(page.text), "step": "password",
+                                                   "password": "root password 1"})
+            assert r.headers["location"] == flow_url
+            code = await _mailed_code(mailbox, account.email)
+            token = csrf_of((await browser.get(flow_url)).text)
+            return await _burst(world.url, 20, browser.cookies, flow_url,
+                                lambda i: {"csrf_token": token, "step": "email_code", "verification_code": code}, 230)
+
+    responses = asyncio.run(go())
+    assert all(r.status_code < 500 for r in responses), [r.status_code for r in responses]
+    assert [r.headers.get("location") for r in responses].count("/console") == 1
+
+    async def sessions(deps: Deps) -> int:
+        async with deps.store.unit() as uow:
+            return len(await uow.sessions.active_for(f"root:{account.account_id}", deps.clock()))
+
+    assert world.run(sessions) == 1
+
+
+async def _mailed_code(mailbox: Any, to: str) -> str:
+    """The newest code mailed to `to` (mail leaves through the outbox, so it may take a moment)."""
+    for _ in range(200):
+        for mail in reversed(mailbox.messages):
+            if mail.to == to and (found := re.search(r"\b(\d{6})\b", mail.body)):
+                return found.group(1)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no code mailed to {to}")
 
 
 def test_concurrent_mfa_codes_in_one_flow_check_at_most_its_limit(world: AwsWorld, account: Account) -> None:
