@@ -56,10 +56,11 @@ def _text_bytes(values: st.SearchStrategy[str]) -> st.SearchStrategy[bytes]:
 
 def _hostile_strings(low: int, high: int | None) -> st.SearchStrategy[bytes]:
     """What no SDK sends: lengths just outside the model's, Unicode, control characters, bad UTF-8."""
+    digits = st.sampled_from(UNICODE_DIGITS).map(str.encode)
     options: list[st.SearchStrategy[bytes]] = [
         st.just(b""),
-        st.just(HUGE_DIGITS.encode()),
-        st.sampled_from(UNICODE_DIGITS).map(str.encode),
+        st.just(HUGE_DIGITS.encode()), st.just(HUGE_DIGITS.encode()),
+        digits, digits, digits,  # numbers a parser may take for digits: where most 500s came from
         _text_bytes(st.text(max_size=40)),
         _text_bytes(st.text(st.characters(codec="utf-8"), min_size=1, max_size=20)),
         st.binary(max_size=24),  # mostly invalid UTF-8

@@ -4,9 +4,12 @@ and temporary credentials of a role session), each request signed by botocore's 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import botocore.auth
@@ -15,13 +18,18 @@ import botocore.credentials
 import httpx
 
 from fuzz.aws_inputs import Pools
-from vestibule.runtime import Runtime
+from support import CHEAP_HASH
+from vestibule.core.passwords import PasswordHasher
+from vestibule.runtime import Runtime, build
 from vestibule.services import access_keys, accounts
+from vestibule.services.mail import DevMailbox
+from vestibule.settings import Settings
 
 BASE = "http://testserver"
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
 PASSWORD = "a fine password 1"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,33 @@ def error_code(response: httpx.Response) -> str:
 
 
 class FuzzWorld:
-    def __init__(self, runtime: Runtime, client: httpx.AsyncClient, tag: str) -> None:
+    def __init__(self, runtime: Runtime, client: httpx.AsyncClient, runner: asyncio.Runner, tag: str) -> None:
         self.runtime = runtime
         self.client = client
+        self.runner = runner
         self.tag = tag  # makes the account's e-mail and alias unique in a database other suites also use
         self.pools = Pools()
         self.callers: dict[str, Keys] = {}
+
+    @classmethod
+    async def open(cls, settings: Settings, runner: asyncio.Runner, tag: str) -> FuzzWorld:
+        from vestibule.app import create_app
+
+        runtime = await build(settings, run_migrations=False, mailer=DevMailbox(), hasher=PasswordHasher(CHEAP_HASH))
+        app = create_app(runtime, close_runtime=False)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("198.51.100.20", 40000)),
+                                   base_url=BASE)
+        world = cls(runtime, client, runner, tag)
+        await world.populate()
+        return world
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        await self.runtime.close()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on the module's event loop (where the runtime's engine and connections live)."""
+        return self.runner.run(work)
 
     async def call(self, keys: Keys, service: str, action: str, **params: str) -> str:
         version = "2011-06-15" if service == "sts" else "2010-05-08"

@@ -17,12 +17,17 @@ def case(suite: str) -> None:
     CASES[suite] += 1
 
 
-def request(suite: str, status: int, outcome: str = "") -> None:
+FAILURES: list[str] = []  # the first requests that answered a server error, for the summary
+
+
+def request(suite: str, status: int, outcome: str = "", what: str = "") -> None:
     REQUESTS[suite] += 1
     if outcome:
         OUTCOMES[(suite, outcome)] += 1
     if status >= 500:
         SERVER_ERRORS[suite] += 1
+        if len(FAILURES) < 10:
+            FAILURES.append(f"{suite}: {status} for {what[:300]}")
 
 
 def summary() -> list[str]:
@@ -33,6 +38,7 @@ def summary() -> list[str]:
              for suite in suites]
     lines.append(f"fuzz total: {sum(CASES.values())} cases, {sum(REQUESTS.values())} requests, "
                  f"{sum(SERVER_ERRORS.values())} server errors")
+    lines += [f"  server error: {failure}" for failure in FAILURES]
     if os.environ.get("VESTIBULE_FUZZ_OUTCOMES"):
         lines += [f"  {suite} {outcome}: {n}" for (suite, outcome), n in sorted(OUTCOMES.items())]
     return lines

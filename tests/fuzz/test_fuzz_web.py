@@ -3,19 +3,19 @@
 Each case opens a page in a new browser, in the state that shows the form (signed out; in a root or IAM
 sign-in at the password, emailed-code, MFA or new-password step; signed in on the console and its security
 pages; in a password reset from a mailed link; in a sign-up's e-mail verification), reads its forms from the
-HTML and posts one of them with generated values (`forms.submissions`): correct ones, the page's own, hostile
+HTML and posts one of them with generated values (`forms.Submission`): correct ones, the page's own, hostile
 ones, missing or repeated fields; the CSRF token is mostly valid, so that the handlers behind it run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import pytest_asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,14 +23,8 @@ from fuzz import tally
 from fuzz.forms import SUBMISSIONS, Form, Submission, encode_form, good_fill
 from fuzz.fuzzing import budget
 from fuzz.web_world import FORM, PASSWORD, Person, Site
-from http_steps import use_clock
-from support import CHEAP_HASH, CaptchaAnswers
-from vestibule.core.passwords import PasswordHasher
-from vestibule.runtime import build
-from vestibule.services.mail import DevMailbox
+from support import CHEAP_HASH
 from vestibule.settings import Settings
-
-pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 HOUR = 3600.0
 
@@ -43,17 +37,15 @@ def web_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
                     argon2_time_cost=CHEAP_HASH.time_cost, argon2_parallelism=1)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def site(web_settings: Settings) -> AsyncIterator[Site]:
-    mailbox = DevMailbox()
-    runtime = await build(web_settings, run_migrations=False, mailer=mailbox, hasher=PasswordHasher(CHEAP_HASH))
-    try:
-        made = Site(runtime, mailbox, CaptchaAnswers(), use_clock(runtime), uuid.uuid4().hex[:8])
-        await made.populate()
-        yield made
-        await made.close()
-    finally:
-        await runtime.close()
+@pytest.fixture(scope="module")
+def site(web_settings: Settings) -> Iterator[Site]:
+    """One event loop for the module, driven by the (synchronous) Hypothesis tests through `site.run`."""
+    with asyncio.Runner() as runner:
+        made = runner.run(Site.open(web_settings, runner, uuid.uuid4().hex[:8]))
+        try:
+            yield made
+        finally:
+            runner.run(made.close())
 
 
 async def _fuzz_one(site: Site, client: httpx.AsyncClient, plan: Submission, path: str,
@@ -67,20 +59,23 @@ async def _fuzz_one(site: Site, client: httpx.AsyncClient, plan: Submission, pat
         await site.post(client, form, plan.pairs(form, good or site.good(person)))
 
 
-@budget(120)
+@budget(180)
 @given(data=st.data())
-async def test_signed_out_pages(site: Site, data: st.DataObject) -> None:
-    tally.case("web forms")
-    root, alice = site.people["root"], site.people["alice"]
-    path = data.draw(st.sampled_from(["/", "/?root=1", "/?lang=zh-TW", "/signup", "/recovery",
-                                      f"/{root.alias}/console", f"/{root.account_id}/console", "/console",
-                                      "/console/security", "/signin?flow=" + "0" * 64, "/recovery/reset?token=x",
-                                      "/signup/verify?flow=x"]), label="page")
-    person = data.draw(st.sampled_from([root, alice, None]), label="who")
-    plan = data.draw(SUBMISSIONS, label="submission")
-    site.clock.advance(HOUR)  # failure counts of earlier cases age out: each case starts unthrottled
-    async with site.browser() as client:
-        await _fuzz_one(site, client, plan, path, person)
+def test_signed_out_pages(site: Site, data: st.DataObject) -> None:
+    async def case() -> None:
+        tally.case("web forms")
+        root, alice = site.people["root"], site.people["alice"]
+        path = data.draw(st.sampled_from(["/", "/?root=1", "/?lang=zh-TW", "/signup", "/recovery",
+                                          f"/{root.alias}/console", f"/{root.account_id}/console", "/console",
+                                          "/console/security", "/signin?flow=" + "0" * 64, "/recovery/reset?token=x",
+                                          "/signup/verify?flow=x"]), label="page")
+        person = data.draw(st.sampled_from([root, alice, None]), label="who")
+        plan = data.draw(SUBMISSIONS, label="submission")
+        site.clock.advance(HOUR)  # failure counts of earlier cases age out: each case starts unthrottled
+        async with site.browser() as client:
+            await _fuzz_one(site, client, plan, path, person)
+
+    site.run(case())
 
 
 def _is_step(form: Form) -> bool:
@@ -109,69 +104,81 @@ async def _walk(site: Site, client: httpx.AsyncClient, person: Person, steps: in
 _DEPTHS = {"root": 2, "root-mfa": 2, "alice": 1, "bob": 1, "carol": 0}
 
 
+@budget(200)
+@given(data=st.data())
+def test_sign_in_steps(site: Site, data: st.DataObject) -> None:
+    async def case() -> None:
+        tally.case("web forms")
+        who = data.draw(st.sampled_from(sorted(_DEPTHS)), label="who")
+        depth = data.draw(st.integers(0, _DEPTHS[who]), label="correct steps first")
+        plan = data.draw(SUBMISSIONS, label="submission")
+        person = site.people[who]
+        site.clock.advance(HOUR)
+        if who == "bob":
+            await site.reset_bob()
+        async with site.browser() as client:
+            reached = await _walk(site, client, person, depth)
+            if reached is not None:
+                await _fuzz_one(site, client, plan, reached, person)
+
+    site.run(case())
+
+
 @budget(150)
 @given(data=st.data())
-async def test_sign_in_steps(site: Site, data: st.DataObject) -> None:
-    tally.case("web forms")
-    who = data.draw(st.sampled_from(sorted(_DEPTHS)), label="who")
-    depth = data.draw(st.integers(0, _DEPTHS[who]), label="correct steps first")
-    plan = data.draw(SUBMISSIONS, label="submission")
-    person = site.people[who]
-    site.clock.advance(HOUR)
-    if who == "bob":
-        await site.reset_bob()
-    async with site.browser() as client:
-        reached = await _walk(site, client, person, depth)
-        if reached is not None:
-            await _fuzz_one(site, client, plan, reached, person)
+def test_signed_in_pages(site: Site, data: st.DataObject) -> None:
+    """The console, its security page (password, MFA devices, access keys) and the MFA enrolment page."""
+    async def case() -> None:
+        tally.case("web forms")
+        who = data.draw(st.sampled_from(["root", "carol"]), label="who")
+        where = data.draw(st.sampled_from(["/console", "/console/security", "/console/security", "enrolment"]),
+                          label="page")
+        plan = data.draw(SUBMISSIONS, label="submission")
+        person = site.people[who]
+        client = await site.signed_in(who)
+        if where == "enrolment":
+            opened = await site.enrolment_page(client, person)
+            where = opened[0] if opened else "/console/security"
+        # a new password equal to the current one: whatever a case changes, the next one signs in the same way
+        good = {**site.good(person), "new_password": [person.password], "confirm_password": [person.password]}
+        await _fuzz_one(site, client, plan, where, person, good)
+
+    site.run(case())
 
 
 @budget(100)
 @given(data=st.data())
-async def test_signed_in_pages(site: Site, data: st.DataObject) -> None:
-    """The console, its security page (password, MFA devices, access keys) and the MFA enrolment page."""
-    tally.case("web forms")
-    who = data.draw(st.sampled_from(["root", "carol"]), label="who")
-    where = data.draw(st.sampled_from(["/console", "/console/security", "/console/security", "enrolment"]),
-                      label="page")
-    plan = data.draw(SUBMISSIONS, label="submission")
-    person = site.people[who]
-    client = await site.signed_in(who)
-    if where == "enrolment":
-        opened = await site.enrolment_page(client, person)
-        where = opened[0] if opened else "/console/security"
-    # a new password equal to the current one: whatever a case changes, the next one signs in the same way
-    good = {**site.good(person), "new_password": [person.password], "confirm_password": [person.password]}
-    await _fuzz_one(site, client, plan, where, person, good)
+def test_password_reset_from_a_mailed_link(site: Site, data: st.DataObject) -> None:
+    async def case() -> None:
+        tally.case("web forms")
+        plan = data.draw(SUBMISSIONS, label="submission")
+        person = site.people["recovery"]
+        site.clock.advance(HOUR)
+        async with site.browser() as client:
+            _, forms = await site.page(client, "/recovery")
+            await site.post(client, forms[0], good_fill(forms[0], site.good(person)))
+            link = site.mailed_link(person.email)
+            assert link, "no reset link was mailed"
+            await _fuzz_one(site, client, plan, link, person)
+
+    site.run(case())
 
 
 @budget(80)
 @given(data=st.data())
-async def test_password_reset_from_a_mailed_link(site: Site, data: st.DataObject) -> None:
-    tally.case("web forms")
-    plan = data.draw(SUBMISSIONS, label="submission")
-    person = site.people["recovery"]
-    site.clock.advance(HOUR)
-    async with site.browser() as client:
-        _, forms = await site.page(client, "/recovery")
-        await site.post(client, forms[0], good_fill(forms[0], site.good(person)))
-        link = site.mailed_link(person.email)
-        assert link, "no reset link was mailed"
-        await _fuzz_one(site, client, plan, link, person)
+def test_sign_up_and_its_email_verification(site: Site, data: st.DataObject) -> None:
+    async def case() -> None:
+        tally.case("web forms")
+        plan = data.draw(SUBMISSIONS, label="submission")
+        site.clock.advance(HOUR)
+        person = Person("", "", email=f"new-{uuid.uuid4().hex[:12]}@example.com", password=PASSWORD)
+        async with site.browser() as client:
+            _, forms = await site.page(client, "/signup")
+            good = {**site.good(person), "confirm_password": [PASSWORD]}
+            response = await client.post(forms[0].action, content=encode_form(good_fill(forms[0], good)),
+                                         headers={"Content-Type": FORM})
+            location = response.headers.get("location", "")
+            assert response.status_code == 303 and location, response.text[:1000]
+            await _fuzz_one(site, client, plan, location, person)
 
-
-@budget(60)
-@given(data=st.data())
-async def test_sign_up_and_its_email_verification(site: Site, data: st.DataObject) -> None:
-    tally.case("web forms")
-    plan = data.draw(SUBMISSIONS, label="submission")
-    site.clock.advance(HOUR)
-    person = Person("", "", email=f"new-{uuid.uuid4().hex[:12]}@example.com", password=PASSWORD)
-    async with site.browser() as client:
-        _, forms = await site.page(client, "/signup")
-        good = {**site.good(person), "confirm_password": [PASSWORD]}
-        response = await client.post(forms[0].action, content=encode_form(good_fill(forms[0], good)),
-                                     headers={"Content-Type": FORM})
-        location = response.headers.get("location", "")
-        assert response.status_code == 303 and location, response.text[:1000]
-        await _fuzz_one(site, client, plan, location, person)
+    site.run(case())

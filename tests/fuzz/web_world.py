@@ -5,34 +5,40 @@ change the password, a plain IAM user, and an account for password recovery."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import httpx
 import pyotp
 
 from fuzz import tally
 from fuzz.forms import Form, encode_form, forms_of, good_fill
-from http_steps import Clock, browser, make_account, make_user, sign_in_root
-from support import CaptchaAnswers, last_code
-from vestibule.runtime import Runtime
+from http_steps import Clock, browser, make_account, make_user, sign_in_root, use_clock
+from support import CHEAP_HASH, CaptchaAnswers, last_code
+from vestibule.core.passwords import PasswordHasher
+from vestibule.runtime import Runtime, build
 from vestibule.services import accounts, iam_users
 from vestibule.services.mail import DevMailbox
+from vestibule.settings import Settings
 
 FORM = "application/x-www-form-urlencoded"
 PASSWORD = "web fuzz password 1"
 NEW_PASSWORD = "web fuzz password 2"
 _SECRET = re.compile(r'data-secret="([A-Z2-7]+)"')
 _LINK = re.compile(r"https?://testserver(/\S+)")
+T = TypeVar("T")
 
 
 def check(response: httpx.Response) -> None:
     """The property: no server error and no stack trace, whatever was posted."""
     request = response.request
     tally.request("web forms", response.status_code,
-                  f"{request.method} {request.url.path} {response.status_code}" if request.method == "POST" else "")
+                  f"{request.method} {request.url.path} {response.status_code}" if request.method == "POST" else "",
+                  f"{request.method} {request.url} {request.content[:300].decode('latin-1')}")
     assert response.status_code < 500, (response.request.method, str(response.request.url), response.text[:2000])
     assert "Traceback" not in response.text and 'File "/' not in response.text, response.text[:2000]
 
@@ -59,6 +65,7 @@ class Site:
     mailbox: DevMailbox
     captcha: CaptchaAnswers
     clock: Clock
+    runner: asyncio.Runner
     tag: str
     people: dict[str, Person] = field(default_factory=dict)
     _ip: int = 0
@@ -77,8 +84,21 @@ class Site:
             await self.sign_in(client, self.people[who])
         return client
 
+    @classmethod
+    async def open(cls, settings: Settings, runner: asyncio.Runner, tag: str) -> Site:
+        mailbox = DevMailbox()
+        runtime = await build(settings, run_migrations=False, mailer=mailbox, hasher=PasswordHasher(CHEAP_HASH))
+        site = cls(runtime, mailbox, CaptchaAnswers(), use_clock(runtime), runner, tag)
+        await site.populate()
+        return site
+
     async def close(self) -> None:
         await self._stack.aclose()
+        await self.runtime.close()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` on the module's event loop (where the runtime's engine and connections live)."""
+        return self.runner.run(work)
 
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[httpx.AsyncClient]:
