@@ -139,6 +139,8 @@ INPUTS: list[tuple[str, str, list[tuple[str, str]], str]] = [
     ("iam", "UntagUser", [("UserName", "u"), (f"TagKeys.member.{HUGE}", "k")], "ValidationError"),
     ("iam", "CreatePolicy", [("PolicyName", "big"), ("PolicyDocument", BIG_NUMBER_POLICY)],
      "MalformedPolicyDocument"),
+    ("iam", "CreatePolicy", [("PolicyName", "long"), ("PolicyDocument", "a" * 100_000 + "Ā")], "ValidationError"),
+    ("iam", "ListPolicies", [("Scope", "x" * 100_000)], "ValidationError"),
     ("iam", "UpdateAccountPasswordPolicy", [("MinimumPasswordLength", HUGE)], "ValidationError"),
     ("iam", "UpdateAccountPasswordPolicy", [("MaxPasswordAge", "٣")], "ValidationError"),
     ("sts", "AssumeRole", [("RoleArn", ROLE_ARN), ("RoleSessionName", "s1"), ("DurationSeconds", HUGE)],

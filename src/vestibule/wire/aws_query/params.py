@@ -79,8 +79,8 @@ def _length_rule(member: Member) -> str:
 def _check_text(member: Member, value: str) -> None:
     at = member.wire_name
     if member.enum and value not in member.enum:
-        raise ValidationError(f"{_ONE}Value '{value}' at '{at}' failed to satisfy constraint: Member must satisfy "
-                              f"enum value set: [{', '.join(member.enum)}]")
+        raise ValidationError(f"{_ONE}Value '{shown(value)}' at '{at}' failed to satisfy constraint: Member must "
+                              f"satisfy enum value set: [{', '.join(member.enum)}]")
     if (member.min is not None and len(value) < member.min) or (member.max is not None and len(value) > member.max):
         raise ValidationError(f"{_ONE}Value at '{at}' failed to satisfy constraint: {_length_rule(member)}")
     if _XML_ILLEGAL.search(value):
@@ -88,8 +88,8 @@ def _check_text(member: Member, value: str) -> None:
         raise ValidationError(f"{_ONE}Value at '{at}' failed to satisfy constraint: Member must not contain "
                               "control characters")
     if member.matcher is not None and not member.matcher.fullmatch(value):
-        raise ValidationError(f"{_ONE}Value '{value}' at '{at}' failed to satisfy constraint: Member must satisfy "
-                              f"regular expression pattern: {member.pattern}")
+        raise ValidationError(f"{_ONE}Value '{shown(value)}' at '{at}' failed to satisfy constraint: Member must "
+                              f"satisfy regular expression pattern: {member.pattern}")
 
 
 def _check_integer(member: Member, raw: str) -> int:
