@@ -2,7 +2,7 @@
 
 httptools itself bounds neither the request line nor the headers (a 32 MiB header or 2,000 headers were read,
 buffered and handed on), and uvicorn's `h11_max_incomplete_event_size` applies to h11 only. This protocol counts
-the bytes of each request head as they arrive and the headers as they are parsed, and answers
+the bytes of each request head as they arrive and its headers once they are parsed, and answers
 `431 Request Header Fields Too Large` (and closes the connection) as soon as either is over its limit, so a
 connection never holds more than one limit plus one socket read. Bodies are bounded by the app: AWS requests in
 `wire/front.py`, forms in `web/security.py`.
@@ -30,50 +30,41 @@ class HeadTooLarge(Exception):
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """Two checks on the request path, kept cheap (a signed GetCallerIdentity is benchmarked): one comparison per
+    socket read and one per request head."""
+
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self._in_head = False
         self._head_bytes = 0
-        self._header_count = 0
-        self._refused = False
+        self._too_many_headers = False
 
     def data_received(self, data: bytes) -> None:
-        if self._refused:
-            return
-        super().data_received(data)  # a HeadTooLarge from a callback ends in send_400_response, below
-        if self._in_head and not self._refused:
-            # counts whole reads, so a head is refused somewhere between the limit and the limit plus one read
+        HttpToolsProtocol.data_received(self, data)
+        scope = self.scope
+        if scope is not None and "method" not in scope:  # a head has begun and is not complete yet
+            # whole reads are counted, so a head is refused between the limit and the limit plus one read
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse()
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self._in_head = True
-        self._head_bytes = 0
-        self._header_count = 0
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
-        if self._header_count > MAX_HEADERS:
-            raise HeadTooLarge()
-        super().on_header(name, value)
+        else:
+            self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        self._in_head = False
-        super().on_headers_complete()
+        if len(self.headers) > MAX_HEADERS:
+            self._too_many_headers = True
+            raise HeadTooLarge()  # the parser reports it as an error: send_400_response, below
+        HttpToolsProtocol.on_headers_complete(self)
 
     def send_400_response(self, msg: str) -> None:
-        if self._header_count > MAX_HEADERS:
+        if self._too_many_headers:
             self._refuse()
         else:
             super().send_400_response(msg)
 
     def _refuse(self) -> None:
-        self._refused = True
-        self.logger.warning("Request head over the limit (%d bytes, %d headers): answered 431.",
-                            MAX_HEAD_BYTES, MAX_HEADERS)
         if not self.transport.is_closing():
+            self.logger.warning("Request head over the limit (%d bytes, %d headers): answered 431.",
+                                MAX_HEAD_BYTES, MAX_HEADERS)
             self.transport.write(_REFUSAL)
             self.transport.close()
