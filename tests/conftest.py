@@ -16,6 +16,7 @@ from support import (
     CaptchaAnswers,
     DeliveringTransport,
     LiveServer,
+    flush_test_redis,
     start_live_server,
     stop_live_server,
 )
@@ -45,6 +46,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
                 await conn.execute(text("CREATE SCHEMA public"))
         await migrate(engine)
         await engine.dispose()
+        await flush_test_redis()
 
     asyncio.run(_prepare())
     return url
@@ -61,12 +63,7 @@ async def _wipe(url: str) -> None:
             for name in reversed(table_names()):
                 await conn.execute(text(f"DELETE FROM {name}"))
     await engine.dispose()
-    if TEST_REDIS_URL:
-        import redis.asyncio as redis
-
-        client = redis.from_url(TEST_REDIS_URL)
-        await client.flushdb()
-        await client.aclose()
+    await flush_test_redis()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
 import threading
@@ -180,3 +181,15 @@ async def reachable_redis_url() -> str:
     finally:
         await probe.aclose()
     return url
+
+
+async def flush_test_redis() -> None:
+    """Counters, leases and channels left in the test Redis database (VESTIBULE_TEST_REDIS_URL) by an earlier run
+    or module."""
+    url = os.environ.get("VESTIBULE_TEST_REDIS_URL", "")
+    if url:
+        import redis.asyncio as redis
+
+        client = redis.from_url(url)
+        await client.flushdb()
+        await client.aclose()

@@ -44,8 +44,10 @@ class CodeAttempt:
 
 
 def code_keys(principal_key: str, devices: Sequence[MfaDevice] = ()) -> list[ThrottleKey]:
-    """The counters of one guess: the principal's one-time codes, and every device the code is tried on."""
-    return [ThrottleKey(Scope.CODES, principal_key), *(ThrottleKey(Scope.DEVICE, str(d.id)) for d in devices)]
+    """The counters of one guess: the principal's one-time codes, and every device the code is tried on (by its
+    serial, an ARN naming the account: row IDs are reused by SQLite and restart when a database is rebuilt, while
+    Redis keeps the counters)."""
+    return [ThrottleKey(Scope.CODES, principal_key), *(ThrottleKey(Scope.DEVICE, d.serial) for d in devices)]
 
 
 async def verify_device_code(deps: Deps, device: MfaDevice, code: str, attempt: CodeAttempt) -> bool:

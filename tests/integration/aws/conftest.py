@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from integration.aws.aws_world import MASTER_KEY, Account, AwsWorld
-from support import CHEAP_HASH, start_live_server, stop_live_server
+from support import CHEAP_HASH, flush_test_redis, start_live_server, stop_live_server
 from vestibule.services.mail import DevMailbox
 from vestibule.settings import Settings
 
@@ -30,6 +31,7 @@ def aws_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def world(aws_settings: Settings) -> Iterator[AwsWorld]:
+    asyncio.run(flush_test_redis())  # throttle counters of earlier modules (the database is shared, not wiped)
     live = start_live_server(aws_settings, DevMailbox())
     try:
         yield AwsWorld(live)
