@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from ..models import Captcha, FlowRecord, OutboxMail, RecoveryToken, Session, TemporaryCredential, ThrottleCounter
 from .base import Repository, rowcount
@@ -29,8 +29,15 @@ class ExpiredRows(Repository):
         return rowcount(await self.db.execute(delete(RecoveryToken).where(RecoveryToken.expires_at < before)))
 
     async def throttle_counters(self, before: float) -> int:
-        """Counters whose last failure is older than `before` (their window has closed)."""
-        stmt = delete(ThrottleCounter).where(ThrottleCounter.last_failure_at < before)
+        """Counters whose last failure is older than `before` (their window has closed).
+
+        A guess locks its counter rows in key order; a plain bulk delete would lock them in whatever order it
+        scans and could deadlock with a guess on two stale keys. So on PostgreSQL the rows are picked in key
+        order and a row a guess holds is skipped (`FOR UPDATE SKIP LOCKED`; the next round takes it). SQLite
+        has one writer at a time and ignores the clause."""
+        stale = (select(ThrottleCounter.key).where(ThrottleCounter.last_failure_at < before)
+                 .order_by(ThrottleCounter.key).with_for_update(skip_locked=True))
+        stmt = delete(ThrottleCounter).where(ThrottleCounter.key.in_(stale.scalar_subquery()))
         return rowcount(await self.db.execute(stmt))
 
     async def mail(self, before: float) -> int:
