@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from .core import proof_of_work
 from .runtime import Runtime, master_key_hex
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
@@ -55,13 +56,14 @@ async def _health(request: Request) -> Response:
 
 
 def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: Callable[[], str] = random_text,
+               captcha_work: int = proof_of_work.WORK,
                close_runtime: bool = True) -> Starlette:
     deps = runtime.deps
     dev_mailbox = dev_mail.decide(deps.settings, isinstance(deps.mailer, DevMailbox), loopback)
     log.info(dev_mailbox.log_line(deps.settings))
     csrf_key = hmac.new(bytes.fromhex(master_key_hex(deps.settings)), b"vestibule csrf", hashlib.sha256).digest()
     keys = KeyDirectory(deps)
-    web = Web.build(deps, CaptchaService(deps, captcha_text_source), csrf_key, dev_mailbox.on, keys)
+    web = Web.build(deps, CaptchaService(deps, captcha_text_source, work=captcha_work), csrf_key, dev_mailbox.on, keys)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
