@@ -11,7 +11,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -37,6 +37,11 @@ async def _csrf_failure(request: Request, exc: Exception) -> Response:
 
 async def _too_large(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Request body too large.", status_code=413)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its body arrived: nothing to answer, nothing to log."""
+    return PlainTextResponse("Client disconnected.", status_code=400)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -87,6 +92,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         exception_handlers={
             CsrfFailure: _csrf_failure,
             BodyTooLarge: _too_large,
+            ClientDisconnect: _client_gone,
             HTTPException: _http_error,
             Exception: _server_error,
         },

@@ -29,6 +29,10 @@ class HeadTooLarge(Exception):
     """Raised inside a parser callback: the head has more headers than MAX_HEADERS."""
 
 
+class DuplicateHost(Exception):
+    """Raised inside a parser callback: the head has more than one Host header (answered 400)."""
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     """Two checks on the request path, kept cheap (a signed GetCallerIdentity is benchmarked): one comparison per
     socket read and one per request head."""
@@ -51,9 +55,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._head_bytes = 0
 
     def on_headers_complete(self) -> None:
-        if len(self.headers) > MAX_HEADERS:
+        headers = self.headers
+        if len(headers) > MAX_HEADERS:
             self._too_many_headers = True
             raise HeadTooLarge()  # the parser reports it as an error: send_400_response, below
+        if [name for name, _ in headers].count(b"host") > 1:
+            # RFC 9112 3.2: more than one Host is a 400; otherwise the first would win here and a proxy might
+            # route by another (the dev mailbox and redirects trust the Host the app sees)
+            raise DuplicateHost()
         HttpToolsProtocol.on_headers_complete(self)
 
     def send_400_response(self, msg: str) -> None:

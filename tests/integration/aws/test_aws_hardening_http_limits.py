@@ -168,3 +168,11 @@ def test_an_aws_body_over_a_mib_is_413_and_the_connection_closes(served: Served)
     assert got.status == 413, got.response[:300]
     assert b"\r\nconnection: close\r\n" in got.response.lower()
     assert got.sent < 32 * MIB
+
+
+def test_a_second_host_header_is_refused(served: Served) -> None:
+    """The first Host would win in the app while a proxy may route by another: 400, as RFC 9112 asks."""
+    host = f"127.0.0.1:{served.port}".encode()
+    got = _exchange(served.port, b"GET /_dev/mail HTTP/1.1\r\nHost: " + host + b"\r\nHost: evil.example\r\n\r\n")
+    assert got.status == 400, got.response[:300]
+    assert _exchange(served.port, b"GET /_health HTTP/1.1\r\nHost: " + host + b"\r\n\r\n").status == 200
