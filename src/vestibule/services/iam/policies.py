@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from ...core import arns
 from ...core import identifiers as ids
 from ...errors import AlreadyExists, InUse, LimitExceeded, NotFound
-from ...store.models import ManagedPolicy
+from ...store.models import ManagedPolicy, ManagedPolicyVersion
 from ...store.repositories import Conflict, UnitOfWork
 from .. import authorization
 from ..api_call import ApiCall
 from . import quotas
-from .common import named_group, named_role, named_user
+from .common import TagPairs, named_group, named_role, named_user, put_tags, tags_of
 from .documents import checked_document
 
 BUILTIN_CREATED = 1_420_070_400.0  # 2015-01-01, the creation date reported for built-in policies
 Scope = Literal["All", "AWS", "Local"]
 EntityKind = quotas.EntityKind
+TAG_KIND = "policy"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,18 @@ class PolicyInfo:
     updated_at: float
     attachments: int
     document: str
+    default_version: str = "v1"
+    tags: TagPairs = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PolicyEntity:
+    """A user, group or role a managed policy is attached to (ListEntitiesForPolicy)."""
+
+    kind: EntityKind
+    entity_id: str
+    name: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -41,8 +54,8 @@ class InlinePolicy:
     document: str
 
 
-async def _find(uow: UnitOfWork, account_id: str, arn: str) -> PolicyInfo:
-    """A built-in policy or one of this account's."""
+async def _find(uow: UnitOfWork, account_id: str, arn: str, *, with_tags: bool = False) -> PolicyInfo:
+    """A built-in policy or one of this account's (with its tags when asked)."""
     builtin = authorization.BUILTIN_POLICIES.get(arn)
     count = await uow.policies.attachment_count(arn, account_id)
     if builtin is not None:
@@ -51,11 +64,13 @@ async def _find(uow: UnitOfWork, account_id: str, arn: str) -> PolicyInfo:
     row = await uow.policies.get(arn)
     if row is None or row.account_id != account_id:
         raise NotFound(f"Policy {arn} does not exist or is not attachable.")
+    tags = await tags_of(uow, TAG_KIND, row.id) if with_tags else []
     return PolicyInfo(row.name, row.id, row.arn, row.path, row.description, row.created_at, row.updated_at, count,
-                      row.document)
+                      row.document, row.default_version, tags)
 
 
-async def create_policy(call: ApiCall, name: str, path: str, document: str, description: str) -> PolicyInfo:
+async def create_policy(call: ApiCall, name: str, path: str, document: str, description: str,
+                        tags: TagPairs) -> PolicyInfo:
     checked_document(document)
     quotas.check_managed_size(document)
     arn = arns.policy_arn(call.account_id, name, path)
@@ -70,21 +85,17 @@ async def create_policy(call: ApiCall, name: str, path: str, document: str, desc
         except Conflict:
             raise AlreadyExists("policy", f"A policy called {name} already exists. "
                                 "Duplicate names are not allowed.") from None
-        await call.record(uow, policy=arn)
-    return PolicyInfo(name, row.id, arn, path, description, now, now, 0, document)
+        await uow.policies.add_version(ManagedPolicyVersion(policy_arn=arn, version_id="v1", document=document,
+                                                            created_at=now))
+        await put_tags(uow, TAG_KIND, row.id, tags)
+        await call.record(uow, policy=arn, tag_keys=",".join(k for k, _ in tags))
+    return PolicyInfo(name, row.id, arn, path, description, now, now, 0, document, "v1", tags)
 
 
 async def get_policy(call: ApiCall, arn: str) -> PolicyInfo:
     async with call.unit() as uow:
         await call.authorize(uow, arn)
-        return await _find(uow, call.account_id, arn)
-
-
-async def get_policy_version(call: ApiCall, arn: str, version: str) -> PolicyInfo:
-    policy = await get_policy(call, arn)
-    if version != "v1":
-        raise NotFound(f"Policy {arn} version {version} does not exist or is not attachable.")
-    return policy
+        return await _find(uow, call.account_id, arn, with_tags=True)
 
 
 async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_prefix: str) -> list[PolicyInfo]:
@@ -109,8 +120,56 @@ async def delete_policy(call: ApiCall, arn: str) -> None:
             raise NotFound(f"Policy {arn} was not found.")
         if await uow.policies.attachment_count(arn, call.account_id):
             raise InUse("Cannot delete a policy attached to entities.")
+        if len(await uow.policies.versions(arn)) > 1:
+            raise InUse("This policy has more than one version. Before you delete a policy, you must delete the "
+                        "policy's versions.")
+        await uow.tags.remove_all(TAG_KIND, row.id)
         await uow.policies.delete(row)
         await call.record(uow, policy=arn)
+
+
+async def list_entities(call: ApiCall, arn: str, kinds: frozenset[EntityKind], path_prefix: str,
+                        boundaries: bool) -> list[PolicyEntity]:
+    """The users, groups and roles of `kinds` under `path_prefix` this policy is attached to (as a permissions
+    policy; nothing is attached as a boundary here)."""
+    async with call.unit() as uow:
+        await call.authorize(uow, arn)
+        await _find(uow, call.account_id, arn)
+        if boundaries:
+            return []
+        return [PolicyEntity(kind, entity_id, name, path)
+                for kind, entity_id, name, path in await uow.policies.attached_entities(arn, call.account_id)
+                if kind in kinds and path.startswith(path_prefix)]
+
+
+# ---- tags of customer managed policies ----------------------------------------------------------
+
+async def _own(call: ApiCall, uow: UnitOfWork, arn: str) -> ManagedPolicy:
+    await call.authorize(uow, arn)
+    row = await uow.policies.get(arn)
+    if row is None or row.account_id != call.account_id:
+        raise NotFound(f"The policy with ARN {arn} cannot be found.")
+    return row
+
+
+async def tag_policy(call: ApiCall, arn: str, tags: TagPairs) -> None:
+    async with call.unit() as uow:
+        row = await _own(call, uow, arn)
+        await put_tags(uow, TAG_KIND, row.id, tags)
+        await call.record(uow, policy=arn, keys=",".join(k for k, _ in tags))
+
+
+async def untag_policy(call: ApiCall, arn: str, keys: list[str]) -> None:
+    async with call.unit() as uow:
+        row = await _own(call, uow, arn)
+        await uow.tags.remove(TAG_KIND, row.id, keys)
+        await call.record(uow, policy=arn, keys=",".join(keys))
+
+
+async def list_policy_tags(call: ApiCall, arn: str) -> TagPairs:
+    async with call.unit() as uow:
+        row = await _own(call, uow, arn)
+        return await tags_of(uow, TAG_KIND, row.id)
 
 
 # ---- attachments and inline policies, the same for users, groups and roles ----------------------

@@ -5,7 +5,17 @@ from .audit import AuditEvent
 from .base import Base
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
 from .flows import Captcha, FlowRecord, RecoveryToken
-from .iam import GroupMembership, IamGroup, IamRole, IamUser, InlinePolicy, ManagedPolicy, PolicyAttachment, Tag
+from .iam import (
+    GroupMembership,
+    IamGroup,
+    IamRole,
+    IamUser,
+    InlinePolicy,
+    ManagedPolicy,
+    ManagedPolicyVersion,
+    PolicyAttachment,
+    Tag,
+)
 from .outbox import OutboxMail
 from .sessions import KnownBrowser, Session
 from .throttle import ThrottleCounter
@@ -24,6 +34,7 @@ __all__ = [
     "InlinePolicy",
     "KnownBrowser",
     "ManagedPolicy",
+    "ManagedPolicyVersion",
     "MfaDevice",
     "OutboxMail",
     "PasswordHistory",

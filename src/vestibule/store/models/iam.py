@@ -76,6 +76,19 @@ class ManagedPolicy(Base):
     default_version: Mapped[str] = mapped_column(String(8), default="v1")
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    versions_created: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ManagedPolicyVersion(Base):
+    """Every version of a customer managed policy; `ManagedPolicy.document` is a copy of the default one's."""
+
+    __tablename__ = "managed_policy_versions"
+
+    policy_arn: Mapped[str] = mapped_column(ForeignKey("managed_policies.arn", ondelete="CASCADE"),
+                                            primary_key=True)
+    version_id: Mapped[str] = mapped_column(String(8), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
 
 
 class PolicyAttachment(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select
@@ -13,6 +14,7 @@ from ..models import (
     IamUser,
     InlinePolicy,
     ManagedPolicy,
+    ManagedPolicyVersion,
     PolicyAttachment,
     Tag,
 )
@@ -94,8 +96,37 @@ class Policies(Repository):
         return (await self.db.execute(stmt)).scalars().all()
 
     async def delete(self, policy: ManagedPolicy) -> None:
+        await self.db.execute(delete(ManagedPolicyVersion).where(ManagedPolicyVersion.policy_arn == policy.arn))
         await self.db.delete(policy)
         await self.db.flush()
+
+    async def add_version(self, version: ManagedPolicyVersion) -> None:
+        await self._add(version)
+
+    async def version(self, arn: str, version_id: str) -> ManagedPolicyVersion | None:
+        return await self.db.get(ManagedPolicyVersion, (arn, version_id))
+
+    async def versions(self, arn: str) -> Sequence[ManagedPolicyVersion]:
+        """Newest first."""
+        stmt = select(ManagedPolicyVersion).where(ManagedPolicyVersion.policy_arn == arn)
+        rows = (await self.db.execute(stmt)).scalars().all()
+        return sorted(rows, key=lambda v: int(v.version_id[1:].split(".", 1)[0]), reverse=True)
+
+    async def delete_version(self, version: ManagedPolicyVersion) -> None:
+        await self.db.delete(version)
+        await self.db.flush()
+
+    async def attached_entities(self, arn: str, account_id: str) -> Sequence[tuple[str, str, str, str]]:
+        """(kind, id, name, path) of every user, group and role the policy is attached to, by kind then name."""
+        found: builtins.list[tuple[str, str, str, str]] = []
+        for kind, model in (("user", IamUser), ("group", IamGroup), ("role", IamRole)):
+            stmt = (select(model.id, model.name, model.path)
+                    .join(PolicyAttachment, PolicyAttachment.target_id == model.id)
+                    .where(PolicyAttachment.policy_arn == arn, PolicyAttachment.account_id == account_id,
+                           PolicyAttachment.target_kind == kind)
+                    .order_by(model.name_lower))
+            found.extend((kind, row.id, row.name, row.path) for row in (await self.db.execute(stmt)).all())
+        return found
 
     async def attach(self, account_id: str, arn: str, kind: str, target_id: str) -> None:
         if await self.db.get(PolicyAttachment, (arn, kind, target_id)) is None:

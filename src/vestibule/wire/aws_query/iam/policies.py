@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import quote
 
-from ....services.iam import policies
-from ....services.iam.policies import EntityKind, Scope
+from ....services.iam import policies, policy_versions
+from ....services.iam.policies import EntityKind, PolicyEntity, Scope
+from ....services.iam.policy_versions import PolicyVersionInfo
 from ...members import Member, boolean, enum, text
 from ..request import QueryRequest
-from ..xml import Result, Timestamp
+from ..xml import Result, Timestamp, XmlValue
 from .members import (
     EXISTING_USER_NAME,
     GROUP_NAME,
+    PATH,
     POLICY_ARN,
     POLICY_DOCUMENT,
     POLICY_NAME,
     POLICY_PATH,
     POLICY_PATH_PREFIX,
     ROLE_NAME,
+    TAG_KEYS,
+    TAGS,
     USER_NAME,
     listing,
 )
-from .shapes import page, policy_shape
+from .shapes import Shape, page, policy_shape, tags_of, tags_shape
 from .table import IAM
 
 ARN = POLICY_ARN.required()
 NAME = POLICY_NAME.required()
+VERSION_ID = text("VersionId", None, None, r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?").required()
 SCOPES: dict[str, Scope] = {"All": "All", "AWS": "AWS", "Local": "Local"}
+ENTITY_FILTERS: dict[str, frozenset[EntityKind]] = {
+    "User": frozenset({"user"}), "Role": frozenset({"role"}), "Group": frozenset({"group"}),
+    "LocalManagedPolicy": frozenset(), "AWSManagedPolicy": frozenset()}
+ALL_ENTITIES: frozenset[EntityKind] = frozenset({"user", "group", "role"})
 
 
 @IAM.operation("CreatePolicy", action="iam:CreatePolicy", audit="CreatePolicy", inputs=(
-    NAME, POLICY_PATH, POLICY_DOCUMENT.required(), text("Description", None, 1000)))
+    NAME, POLICY_PATH, POLICY_DOCUMENT.required(), text("Description", None, 1000), TAGS))
 async def create_policy(q: QueryRequest) -> Result:
     created = await policies.create_policy(q.call, q.input.required("PolicyName"), q.input.text("Path") or "/",
-                                           q.input.required("PolicyDocument"), q.input.text("Description") or "")
+                                           q.input.required("PolicyDocument"), q.input.text("Description") or "",
+                                           tags_of(q))
     return {"Policy": policy_shape(created)}
 
 
@@ -43,19 +53,82 @@ async def get_policy(q: QueryRequest) -> Result:
     return {"Policy": policy_shape(await policies.get_policy(q.call, q.input.required("PolicyArn")))}
 
 
-@IAM.operation("GetPolicyVersion", action="iam:GetPolicyVersion", inputs=(
-    ARN, text("VersionId", None, None, r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?").required()))
+def _version_shape(version: PolicyVersionInfo, *, document: bool) -> Shape:
+    shape: Shape = {"VersionId": version.version_id, "IsDefaultVersion": version.is_default,
+                    "CreateDate": Timestamp(version.created_at)}
+    if document:
+        shape["Document"] = quote(version.document, safe="")
+    return shape
+
+
+@IAM.operation("CreatePolicyVersion", action="iam:CreatePolicyVersion", audit="CreatePolicyVersion", inputs=(
+    ARN, POLICY_DOCUMENT.required(), boolean("SetAsDefault")))
+async def create_policy_version(q: QueryRequest) -> Result:
+    created = await policy_versions.create_version(q.call, q.input.required("PolicyArn"),
+                                                   q.input.required("PolicyDocument"),
+                                                   bool(q.input.boolean("SetAsDefault")))
+    return {"PolicyVersion": _version_shape(created, document=False)}
+
+
+@IAM.operation("SetDefaultPolicyVersion", action="iam:SetDefaultPolicyVersion", audit="SetDefaultPolicyVersion",
+               inputs=(ARN, VERSION_ID))
+async def set_default_policy_version(q: QueryRequest) -> Result:
+    await policy_versions.set_default(q.call, q.input.required("PolicyArn"), q.input.required("VersionId"))
+    return None
+
+
+@IAM.operation("DeletePolicyVersion", action="iam:DeletePolicyVersion", audit="DeletePolicyVersion",
+               inputs=(ARN, VERSION_ID))
+async def delete_policy_version(q: QueryRequest) -> Result:
+    await policy_versions.delete_version(q.call, q.input.required("PolicyArn"), q.input.required("VersionId"))
+    return None
+
+
+@IAM.operation("GetPolicyVersion", action="iam:GetPolicyVersion", inputs=(ARN, VERSION_ID))
 async def get_policy_version(q: QueryRequest) -> Result:
-    policy = await policies.get_policy_version(q.call, q.input.required("PolicyArn"), q.input.required("VersionId"))
-    return {"PolicyVersion": {"Document": quote(policy.document, safe=""), "VersionId": "v1",
-                              "IsDefaultVersion": True, "CreateDate": Timestamp(policy.created_at)}}
+    found = await policy_versions.get_version(q.call, q.input.required("PolicyArn"), q.input.required("VersionId"))
+    return {"PolicyVersion": _version_shape(found, document=True)}
 
 
 @IAM.operation("ListPolicyVersions", action="iam:ListPolicyVersions", inputs=listing(ARN))
 async def list_policy_versions(q: QueryRequest) -> Result:
-    policy = await policies.get_policy(q.call, q.input.required("PolicyArn"))
-    return {"Versions": [{"VersionId": "v1", "IsDefaultVersion": True, "CreateDate": Timestamp(policy.created_at)}],
-            "IsTruncated": False}
+    items, extra = page(q, await policy_versions.list_versions(q.call, q.input.required("PolicyArn")))
+    return {"Versions": [_version_shape(v, document=False) for v in items], **extra}
+
+
+@IAM.operation("ListEntitiesForPolicy", action="iam:ListEntitiesForPolicy", inputs=listing(
+    ARN, enum("EntityFilter", *ENTITY_FILTERS), PATH.named("PathPrefix"),
+    enum("PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")))
+async def list_entities_for_policy(q: QueryRequest) -> Result:
+    entity_filter = q.input.text("EntityFilter")
+    found = await policies.list_entities(
+        q.call, q.input.required("PolicyArn"), ENTITY_FILTERS[entity_filter] if entity_filter else ALL_ENTITIES,
+        q.input.text("PathPrefix") or "/", q.input.text("PolicyUsageFilter") == "PermissionsBoundary")
+    items, extra = page(q, found)
+    return {"PolicyGroups": _entities(items, "group", "Group"), "PolicyUsers": _entities(items, "user", "User"),
+            "PolicyRoles": _entities(items, "role", "Role"), **extra}
+
+
+def _entities(items: Sequence[PolicyEntity], kind: EntityKind, noun: str) -> list[XmlValue]:
+    return [{f"{noun}Name": e.name, f"{noun}Id": e.entity_id} for e in items if e.kind == kind]
+
+
+@IAM.operation("TagPolicy", action="iam:TagPolicy", audit="TagPolicy", inputs=(ARN, TAGS.required()))
+async def tag_policy(q: QueryRequest) -> Result:
+    await policies.tag_policy(q.call, q.input.required("PolicyArn"), tags_of(q))
+    return None
+
+
+@IAM.operation("UntagPolicy", action="iam:UntagPolicy", audit="UntagPolicy", inputs=(ARN, TAG_KEYS.required()))
+async def untag_policy(q: QueryRequest) -> Result:
+    await policies.untag_policy(q.call, q.input.required("PolicyArn"), q.input.strings("TagKeys"))
+    return None
+
+
+@IAM.operation("ListPolicyTags", action="iam:ListPolicyTags", inputs=listing(ARN))
+async def list_policy_tags(q: QueryRequest) -> Result:
+    items, extra = page(q, await policies.list_policy_tags(q.call, q.input.required("PolicyArn")))
+    return {"Tags": tags_shape(list(items)), **extra}
 
 
 @IAM.operation("ListPolicies", action="iam:ListPolicies", inputs=listing(

@@ -67,11 +67,13 @@ def role_shape(role: IamRole, tags: TagPairs | None = None) -> Shape:
 
 def policy_shape(policy: PolicyInfo) -> Shape:
     shape: Shape = {"PolicyName": policy.name, "PolicyId": policy.policy_id, "Arn": policy.arn, "Path": policy.path,
-                    "DefaultVersionId": "v1", "AttachmentCount": policy.attachments,
+                    "DefaultVersionId": policy.default_version, "AttachmentCount": policy.attachments,
                     "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
                     "CreateDate": Timestamp(policy.created_at), "UpdateDate": Timestamp(policy.updated_at)}
     if policy.description:
         shape["Description"] = policy.description
+    if policy.tags:
+        shape["Tags"] = tags_shape(policy.tags)
     return shape
 
 
@@ -109,4 +111,6 @@ def tags_of(q: QueryRequest) -> TagPairs:
                                       "to satisfy constraint: Member must satisfy regular expression pattern: "
                                       "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*")
         out.append((key, value))
+    if len({key.lower() for key, _ in out}) < len(out):
+        raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
     return out
