@@ -6,11 +6,18 @@ the bytes of each request head as they arrive and its headers once they are pars
 `431 Request Header Fields Too Large` (and closes the connection) as soon as either is over its limit, so a
 connection never holds more than one limit plus one socket read. Bodies are bounded by the app: AWS requests in
 `wire/front.py`, forms in `web/security.py`.
+
+Slow clients are bounded in time too (uvicorn has no such limit; its keep-alive timeout covers only idle
+connections between requests): a connection that has not finished a request head within
+`VESTIBULE_HTTP_HEAD_TIMEOUT_SECONDS` (default 20) of opening or of starting the head, or a request body within
+`VESTIBULE_HTTP_BODY_TIMEOUT_SECONDS` (default 60) of its head, is closed. One sweep per process and second looks
+at every connection, so the request path only notes a time when a head completes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from uvicorn.config import Config
@@ -19,6 +26,22 @@ from uvicorn.server import ServerState
 
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers together
 MAX_HEADERS = 100
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of seconds (got {raw!r})") from None
+    if not 0.5 <= value <= 3600:
+        raise SystemExit(f"{name} must be between 0.5 and 3600 seconds (got {raw!r})")
+    return value
+
+
+HEAD_TIMEOUT = _seconds("VESTIBULE_HTTP_HEAD_TIMEOUT_SECONDS", 20.0)
+BODY_TIMEOUT = _seconds("VESTIBULE_HTTP_BODY_TIMEOUT_SECONDS", 60.0)
+_SWEEP_EVERY = min(1.0, HEAD_TIMEOUT / 2, BODY_TIMEOUT / 2)
 
 _MESSAGE = b"Request header fields too large.\n"
 _REFUSAL = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -42,11 +65,32 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self._head_bytes = 0
         self._too_many_headers = False
+        self._since = 0.0  # loop time the connection opened, its head began, or its head completed
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._since = self.loop.time()
+        state = self.server_state
+        if not getattr(state, "vestibule_sweeping", False):  # one sweep per server (per process)
+            state.vestibule_sweeping = True  # type: ignore[attr-defined]
+            self.loop.call_later(_SWEEP_EVERY, _sweep, self.loop, state)
+
+    def overdue(self, now: float) -> bool:
+        """Whether this connection has spent too long on a request head or body."""
+        scope = self.scope
+        if scope is None or "method" not in scope:  # no request yet, or a head in progress
+            return now - self._since > HEAD_TIMEOUT
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not cycle.response_complete:  # a body in progress
+            return now - self._since > BODY_TIMEOUT
+        return False
 
     def data_received(self, data: bytes) -> None:
         HttpToolsProtocol.data_received(self, data)
         scope = self.scope
         if scope is not None and "method" not in scope:  # a head has begun and is not complete yet
+            if not self._head_bytes:
+                self._since = self.loop.time()
             # whole reads are counted, so a head is refused between the limit and the limit plus one read
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
@@ -63,6 +107,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             # RFC 9112 3.2: more than one Host is a 400; otherwise the first would win here and a proxy might
             # route by another (the dev mailbox and redirects trust the Host the app sees)
             raise DuplicateHost()
+        self._since = self.loop.time()
         HttpToolsProtocol.on_headers_complete(self)
 
     def send_400_response(self, msg: str) -> None:
@@ -77,3 +122,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                                 MAX_HEAD_BYTES, MAX_HEADERS)
             self.transport.write(_REFUSAL)
             self.transport.close()
+
+
+def _sweep(loop: asyncio.AbstractEventLoop, state: ServerState) -> None:
+    """Close every connection of this process that is overdue on a head or a body; again in a moment."""
+    now = loop.time()
+    for connection in list(state.connections):
+        if isinstance(connection, BoundedHttpToolsProtocol) and connection.overdue(now):
+            transport = connection.transport
+            if not transport.is_closing():
+                connection.logger.info("Closed a connection that was too slow to send its request.")
+                transport.close()
+    loop.call_later(_SWEEP_EVERY, _sweep, loop, state)

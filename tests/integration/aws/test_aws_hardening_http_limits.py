@@ -45,6 +45,9 @@ class Served:
         return total
 
 
+HEAD_TIMEOUT, BODY_TIMEOUT = 2.0, 3.0  # short, so the slow-client tests take seconds
+
+
 @pytest.fixture(scope="module", params=[1, 2], ids=["one-process", "two-workers"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`vestibule serve` as an operator starts it (its own SQLite database: the limits are the HTTP server's),
@@ -54,7 +57,9 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     data = tmp_path_factory.mktemp("served")
     log = data / "serve.log"
     env = {**os.environ, "VESTIBULE_DATA_DIR": str(data), "VESTIBULE_MASTER_KEY": "22" * 32,
-           "VESTIBULE_LOG_LEVEL": "warning", "VESTIBULE_ARGON2_MEMORY_KIB": "1024", "VESTIBULE_ARGON2_TIME_COST": "1"}
+           "VESTIBULE_LOG_LEVEL": "warning", "VESTIBULE_ARGON2_MEMORY_KIB": "1024", "VESTIBULE_ARGON2_TIME_COST": "1",
+           "VESTIBULE_HTTP_HEAD_TIMEOUT_SECONDS": str(HEAD_TIMEOUT),
+           "VESTIBULE_HTTP_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT)}
     for name in ("VESTIBULE_DATABASE_URL", "VESTIBULE_REDIS_URL", "VESTIBULE_PUBLIC_URL"):
         env.pop(name, None)
     with log.open("wb") as stderr:  # the child keeps its own descriptor
@@ -176,3 +181,56 @@ def test_a_second_host_header_is_refused(served: Served) -> None:
     got = _exchange(served.port, b"GET /_dev/mail HTTP/1.1\r\nHost: " + host + b"\r\nHost: evil.example\r\n\r\n")
     assert got.status == 400, got.response[:300]
     assert _exchange(served.port, b"GET /_health HTTP/1.1\r\nHost: " + host + b"\r\n\r\n").status == 200
+
+
+def _close_times(socks: dict[str, socket.socket], trickle: dict[str, bytes], within: float = 12.0
+                 ) -> dict[str, float]:
+    """Seconds from now until the server closes each socket, sending a byte of `trickle[name]` every 0.3 s."""
+    start = time.monotonic()
+    closed: dict[str, float] = {}
+    sent = dict.fromkeys(socks, 0)
+    while len(closed) < len(socks) and time.monotonic() - start < within:
+        open_socks = [s for name, s in socks.items() if name not in closed]
+        readable, _, _ = select.select(open_socks, [], [], 0.3)
+        for name, sock in socks.items():
+            if name in closed:
+                continue
+            if sock in readable:
+                try:
+                    gone = not sock.recv(65536)
+                except ConnectionResetError:
+                    gone = True
+                if gone:
+                    closed[name] = time.monotonic() - start
+                    continue
+            data = trickle.get(name, b"")
+            if sent[name] < len(data):
+                try:
+                    sock.send(data[sent[name]:sent[name] + 1])
+                    sent[name] += 1
+                except (BrokenPipeError, ConnectionResetError):
+                    closed[name] = time.monotonic() - start
+    return closed
+
+
+def test_slow_clients_are_cut_off(served: Served) -> None:
+    """A connection that sends nothing, a head trickled a byte at a time, and a body that stops arriving are
+    each closed once their time is up (uvicorn alone kept all three open), while others are served."""
+    host = f"127.0.0.1:{served.port}".encode()
+    socks = {name: socket.create_connection(("127.0.0.1", served.port)) for name in ("silent", "trickled", "stalled")}
+    socks["trickled"].sendall(b"GET /_health HTTP/1.1\r\n")
+    socks["stalled"].sendall(b"POST / HTTP/1.1\r\nHost: " + host + b"\r\n"
+                             b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+                             b"Action=GetCallerIdentity")
+    try:
+        assert httpx.get(served.url + "/_health", timeout=5).status_code == 200
+        closed = _close_times(socks, {"trickled": b"X-Slow: " + b"a" * 60})
+        assert set(closed) == set(socks), f"still open: {set(socks) - set(closed)}"
+        slack = 2.5  # the sweep runs every second; the machine is busy
+        assert HEAD_TIMEOUT - 1.1 <= closed["silent"] <= HEAD_TIMEOUT + slack, closed
+        assert HEAD_TIMEOUT - 1.1 <= closed["trickled"] <= HEAD_TIMEOUT + slack, closed  # trickling does not help
+        assert BODY_TIMEOUT - 1.1 <= closed["stalled"] <= BODY_TIMEOUT + slack, closed
+        assert httpx.get(served.url + "/_health", timeout=5).status_code == 200
+    finally:
+        for sock in socks.values():
+            sock.close()
