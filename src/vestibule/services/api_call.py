@@ -29,6 +29,7 @@ class ApiCall:
     source_ip: str = ""
     secure: bool = False
     user_agent: str = ""
+    region: str = ""  # the region the request was signed for
     authorized: bool = field(default=False, init=False)
     recorded: bool = field(default=False, init=False)
 

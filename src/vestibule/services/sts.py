@@ -195,7 +195,7 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
                              session_name=request.session_name, session_policy=session_policy,
                              mfa_authenticated=mfa_used,
                              mfa_authenticated_at=call.now() if mfa_now else caller.mfa_authenticated_at)
-        role.last_used_at = call.now()
+        role.last_used_at, role.last_used_region = call.now(), call.region or None
         await call.record(uow, account_id=account_id, mfa_used=mfa_used, role=request.role_arn,
                           session=request.session_name)
     return RoleSession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy))

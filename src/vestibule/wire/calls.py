@@ -23,9 +23,9 @@ class UndeclaredBehaviour(Exception):
 
 
 def api_call(deps: Deps, caller: Caller, service: str, operation: Operation[Request, Reply], *, source_ip: str,
-             secure: bool, user_agent: str = "") -> ApiCall:
+             secure: bool, user_agent: str = "", region: str = "") -> ApiCall:
     return ApiCall(deps, caller, service, operation.action, operation.audit, source_ip=source_ip, secure=secure,
-                   user_agent=user_agent)
+                   user_agent=user_agent, region=region)
 
 
 def user_agent_of(grouped_headers: dict[str, list[str]]) -> str:

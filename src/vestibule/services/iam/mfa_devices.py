@@ -3,6 +3,7 @@ console's Security credentials page."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 
@@ -14,7 +15,15 @@ from ...store.models import Account, IamUser, MfaDevice
 from ...store.repositories import Conflict, UnitOfWork
 from .. import mfa
 from ..api_call import ApiCall
-from .common import account_of, target_user
+from .common import TagPairs, account_of, put_tags, tags_of, target_user
+
+TAG_KIND = "mfa"
+
+
+def _tag_target(device: MfaDevice) -> str:
+    """The tags' key for a device: its serial and creation time, hashed to the tag table's 40 characters, so a
+    device created again under the same serial (or a reused SQLite row ID) never finds an earlier one's tags."""
+    return hashlib.sha256(f"{device.serial} {device.created_at!r}".encode()).hexdigest()[:40]
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,7 @@ async def delete_virtual_device(call: ApiCall, serial: str) -> None:
         device = await _device(call, uow, serial)
         if device.principal_key is not None:
             raise InUse("MFA VirtualDevice in use. Must deactivate first.")
+        await uow.tags.remove_all(TAG_KIND, _tag_target(device))
         await uow.mfa.delete(device)
         await call.record(uow, serial=serial)
 
@@ -167,3 +177,28 @@ async def list_virtual_devices(call: ApiCall, assignment: str) -> list[VirtualDe
                 root = await account_of(call, uow)
             out.append(VirtualDevice(d.serial, d.enabled_at, user, root))
         return out
+
+
+async def _tagged_device(call: ApiCall, uow: UnitOfWork, serial: str) -> MfaDevice:
+    await call.authorize(uow, serial)
+    return await _device(call, uow, serial)
+
+
+async def tag_device(call: ApiCall, serial: str, tags: TagPairs) -> None:
+    async with call.unit() as uow:
+        device = await _tagged_device(call, uow, serial)
+        await put_tags(uow, TAG_KIND, _tag_target(device), tags)
+        await call.record(uow, serial=serial, keys=",".join(k for k, _ in tags))
+
+
+async def untag_device(call: ApiCall, serial: str, keys: list[str]) -> None:
+    async with call.unit() as uow:
+        device = await _tagged_device(call, uow, serial)
+        await uow.tags.remove(TAG_KIND, _tag_target(device), keys)
+        await call.record(uow, serial=serial, keys=",".join(keys))
+
+
+async def list_device_tags(call: ApiCall, serial: str) -> TagPairs:
+    async with call.unit() as uow:
+        device = await _tagged_device(call, uow, serial)
+        return await tags_of(uow, TAG_KIND, _tag_target(device))

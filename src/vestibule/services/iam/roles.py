@@ -20,7 +20,7 @@ class NewRole:
     name: str
     path: str
     trust_policy: str
-    description: str
+    description: str | None  # None: not given (an empty one is kept, as AWS keeps it)
     max_session_duration: int
     tags: TagPairs
 
@@ -88,8 +88,30 @@ async def update_trust_policy(call: ApiCall, name: str, document: str) -> None:
 async def delete_role(call: ApiCall, name: str) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        if await uow.instance_profiles.holding(role.id):
+            raise InUse("Cannot delete entity, must remove roles from instance profile first.")
         if await uow.policies.attached_to("role", role.id) or await uow.policies.inline_of("role", role.id):
             raise InUse("Cannot delete entity, must detach all policies first.")
         await uow.tags.remove_all("role", role.id)
         await uow.roles.delete(role)
         await call.record(uow, role=name)
+
+
+async def tag_role(call: ApiCall, name: str, tags: TagPairs) -> None:
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        await put_tags(uow, "role", role.id, tags)
+        await call.record(uow, role=name, keys=",".join(k for k, _ in tags))
+
+
+async def untag_role(call: ApiCall, name: str, keys: list[str]) -> None:
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        await uow.tags.remove("role", role.id, keys)
+        await call.record(uow, role=name, keys=",".join(keys))
+
+
+async def list_role_tags(call: ApiCall, name: str) -> TagPairs:
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        return await tags_of(uow, "role", role.id)

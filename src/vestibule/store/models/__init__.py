@@ -16,6 +16,7 @@ from .iam import (
     PolicyAttachment,
     Tag,
 )
+from .instance_profiles import InstanceProfile
 from .outbox import OutboxMail
 from .sessions import KnownBrowser, Session
 from .throttle import ThrottleCounter
@@ -32,6 +33,7 @@ __all__ = [
     "IamRole",
     "IamUser",
     "InlinePolicy",
+    "InstanceProfile",
     "KnownBrowser",
     "ManagedPolicy",
     "ManagedPolicyVersion",

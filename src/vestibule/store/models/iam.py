@@ -53,11 +53,12 @@ class IamRole(Base):
     name: Mapped[str] = mapped_column(String(64))
     name_lower: Mapped[str] = mapped_column(String(64))
     path: Mapped[str] = mapped_column(String(512), default="/")
-    description: Mapped[str] = mapped_column(String(1000), default="")
+    description: Mapped[str | None] = mapped_column(String(1000), default=None)  # None: never given
     trust_policy: Mapped[str] = mapped_column(Text)
     max_session_duration: Mapped[int] = mapped_column(Integer, default=3600)
     created_at: Mapped[float] = mapped_column(Float)
     last_used_at: Mapped[float | None] = mapped_column(Float, default=None)
+    last_used_region: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class ManagedPolicy(Base):

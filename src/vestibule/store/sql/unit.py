@@ -24,6 +24,7 @@ from .expiry import ExpiredRows
 from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
+from .instance_profiles import InstanceProfiles
 from .mfa import MfaDevices, VirtualMfa
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
@@ -106,6 +107,10 @@ class UnitOfWork:
     @cached_property
     def roles(self) -> Roles:
         return Roles(self.db)
+
+    @cached_property
+    def instance_profiles(self) -> InstanceProfiles:
+        return InstanceProfiles(self.db)
 
     @cached_property
     def policies(self) -> Policies:

@@ -59,6 +59,7 @@ class QueryEndpoint:
             if action in NOT_SERVED_YET and service.name == "sts":
                 raise InvalidAction(f"{action} is not supported by this server yet; sign in through an "
                                     "identity provider is planned for a later release.")
+            parts = parts or sigv4.parse_authorization(signed)
             caller = await self.auth.authenticate(signed, service.signing_name, parts)
             if not action:
                 raise MissingAction("Missing Action")
@@ -67,7 +68,7 @@ class QueryEndpoint:
                 raise InvalidAction(f"Could not find operation {action} for version "
                                     f"{version or 'NO_VERSION_SPECIFIED'}")
             call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
-                            user_agent=user_agent_of(signed.grouped_headers))
+                            user_agent=user_agent_of(signed.grouped_headers), region=parts.region)
             result = await run(operation, call, QueryRequest(call, Input(params, operation.inputs), request_id))
             return 200, xml.response(action, _namespace(service), result, request_id), request_id
         except sigv4.SigV4Error as exc:

@@ -1,4 +1,5 @@
-"""instance profiles (each holding at most one role) and the region a role was last used in
+"""instance profiles (each holding at most one role), the region a role was last used in, and a role's
+description nullable (never given, unlike an empty one, is left out of GetRole)
 
 Revision ID: 0007
 Revises: 0006
@@ -31,11 +32,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_instance_profiles_role_id'), ['role_id'], unique=False)
     with op.batch_alter_table('iam_roles', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_used_region', sa.String(length=32), nullable=True))
+        batch_op.alter_column('description', existing_type=sa.String(length=1000), nullable=True)
+    op.execute("UPDATE iam_roles SET description = NULL WHERE description = ''")  # stored for "not given"
 
 
 def downgrade() -> None:
+    op.execute("UPDATE iam_roles SET description = '' WHERE description IS NULL")
     with op.batch_alter_table('iam_roles', schema=None) as batch_op:
         batch_op.drop_column('last_used_region')
+        batch_op.alter_column('description', existing_type=sa.String(length=1000), nullable=False)
     with op.batch_alter_table('instance_profiles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instance_profiles_role_id'))
         batch_op.drop_index(batch_op.f('ix_instance_profiles_account_id'))

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from . import access_keys, account, groups, login_profiles, mfa_devices, policies, roles, users  # noqa: F401
+from . import (  # noqa: F401
+    access_keys,
+    account,
+    groups,
+    instance_profiles,
+    login_profiles,
+    mfa_devices,
+    policies,
+    roles,
+    users,
+)
 from .table import IAM
 
 __all__ = ["IAM"]

@@ -6,8 +6,8 @@ from ....services.iam import mfa_devices
 from ...members import enum, text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
-from .members import AUTH_CODE, EXISTING_USER_NAME, NAME, PATH, SERIAL, USER_NAME, listing
-from .shapes import root_shape, user_shape
+from .members import AUTH_CODE, EXISTING_USER_NAME, NAME, PATH, SERIAL, TAG_KEYS, TAGS, USER_NAME, listing
+from .shapes import page, root_shape, tags_of, tags_shape, user_shape
 from .table import IAM
 
 CODES = (AUTH_CODE.required(), AUTH_CODE.named("AuthenticationCode2").required())
@@ -85,3 +85,22 @@ async def list_virtual_mfa_devices(q: QueryRequest) -> Result:
             item["EnableDate"] = Timestamp(d.enabled_at)
         members.append(item)
     return {"VirtualMFADevices": members, "IsTruncated": False}
+
+
+@IAM.operation("TagMFADevice", action="iam:TagMFADevice", audit="TagMFADevice", inputs=(DEVICE, TAGS.required()))
+async def tag_mfa_device(q: QueryRequest) -> Result:
+    await mfa_devices.tag_device(q.call, q.input.required("SerialNumber"), tags_of(q))
+    return None
+
+
+@IAM.operation("UntagMFADevice", action="iam:UntagMFADevice", audit="UntagMFADevice", inputs=(
+    DEVICE, TAG_KEYS.required()))
+async def untag_mfa_device(q: QueryRequest) -> Result:
+    await mfa_devices.untag_device(q.call, q.input.required("SerialNumber"), q.input.strings("TagKeys"))
+    return None
+
+
+@IAM.operation("ListMFADeviceTags", action="iam:ListMFADeviceTags", inputs=listing(DEVICE))
+async def list_mfa_device_tags(q: QueryRequest) -> Result:
+    items, extra = page(q, await mfa_devices.list_device_tags(q.call, q.input.required("SerialNumber")))
+    return {"Tags": tags_shape(list(items)), **extra}

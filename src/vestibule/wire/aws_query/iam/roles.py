@@ -6,8 +6,8 @@ from ....services.iam import roles
 from ...members import integer, text
 from ..request import QueryRequest
 from ..xml import Result
-from .members import PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_NAME, TAGS, listing
-from .shapes import page, role_shape, tags_of
+from .members import PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_NAME, TAG_KEYS, TAGS, listing
+from .shapes import page, role_shape, tags_of, tags_shape
 from .table import IAM
 
 ROLE = ROLE_NAME.required()
@@ -21,7 +21,7 @@ async def create_role(q: QueryRequest) -> Result:
     tags = tags_of(q)
     role = await roles.create_role(q.call, roles.NewRole(
         name=q.input.required("RoleName"), path=q.input.text("Path") or "/",
-        trust_policy=q.input.required("AssumeRolePolicyDocument"), description=q.input.text("Description") or "",
+        trust_policy=q.input.required("AssumeRolePolicyDocument"), description=q.input.text("Description"),
         max_session_duration=q.input.integer("MaxSessionDuration") or 3600, tags=tags))
     return {"Role": role_shape(role, tags)}
 
@@ -29,7 +29,7 @@ async def create_role(q: QueryRequest) -> Result:
 @IAM.operation("GetRole", action="iam:GetRole", inputs=(ROLE,))
 async def get_role(q: QueryRequest) -> Result:
     role, tags = await roles.get_role(q.call, q.input.required("RoleName"))
-    return {"Role": role_shape(role, tags)}
+    return {"Role": role_shape(role, tags, last_used=True)}
 
 
 @IAM.operation("ListRoles", action="iam:ListRoles", inputs=listing(PATH_PREFIX))
@@ -63,3 +63,21 @@ async def update_assume_role_policy(q: QueryRequest) -> Result:
 async def delete_role(q: QueryRequest) -> Result:
     await roles.delete_role(q.call, q.input.required("RoleName"))
     return None
+
+
+@IAM.operation("TagRole", action="iam:TagRole", audit="TagRole", inputs=(ROLE, TAGS.required()))
+async def tag_role(q: QueryRequest) -> Result:
+    await roles.tag_role(q.call, q.input.required("RoleName"), tags_of(q))
+    return None
+
+
+@IAM.operation("UntagRole", action="iam:UntagRole", audit="UntagRole", inputs=(ROLE, TAG_KEYS.required()))
+async def untag_role(q: QueryRequest) -> Result:
+    await roles.untag_role(q.call, q.input.required("RoleName"), q.input.strings("TagKeys"))
+    return None
+
+
+@IAM.operation("ListRoleTags", action="iam:ListRoleTags", inputs=listing(ROLE))
+async def list_role_tags(q: QueryRequest) -> Result:
+    items, extra = page(q, await roles.list_role_tags(q.call, q.input.required("RoleName")))
+    return {"Tags": tags_shape(list(items)), **extra}

@@ -49,19 +49,25 @@ def group_shape(group: IamGroup) -> Shape:
             "Arn": arns.group_arn(group.account_id, group.name, group.path), "CreateDate": Timestamp(group.created_at)}
 
 
-def role_shape(role: IamRole, tags: TagPairs | None = None) -> Shape:
+def role_shape(role: IamRole, tags: TagPairs | None = None, *, last_used: bool = False) -> Shape:
+    """A role; `last_used` for GetRole, the one answer with RoleLastUsed (empty until AssumeRole succeeds)."""
     shape: Shape = {
         "Path": role.path, "RoleName": role.name, "RoleId": role.id,
         "Arn": arns.role_arn(role.account_id, role.name, role.path), "CreateDate": Timestamp(role.created_at),
         "AssumeRolePolicyDocument": quote(role.trust_policy, safe=""),
         "MaxSessionDuration": role.max_session_duration,
     }
-    if role.description:
+    if role.description is not None:
         shape["Description"] = role.description
     if tags:
         shape["Tags"] = tags_shape(tags)
-    if role.last_used_at:
-        shape["RoleLastUsed"] = {"LastUsedDate": Timestamp(role.last_used_at), "Region": "us-east-1"}
+    if last_used:
+        used: Shape = {}
+        if role.last_used_at:
+            used["LastUsedDate"] = Timestamp(role.last_used_at)
+        if role.last_used_region:
+            used["Region"] = role.last_used_region
+        shape["RoleLastUsed"] = used
     return shape
 
 

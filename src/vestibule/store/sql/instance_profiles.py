@@ -1,0 +1,57 @@
+"""Instance profiles and the role each one holds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+
+from ..models import InstanceProfile
+from .base import Repository, rowcount
+
+
+class InstanceProfiles(Repository):
+    async def add(self, profile: InstanceProfile) -> None:
+        await self._add(profile)
+
+    async def by_name(self, account_id: str, name: str) -> InstanceProfile | None:
+        stmt = select(InstanceProfile).where(InstanceProfile.account_id == account_id,
+                                             InstanceProfile.name_lower == name.lower())
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def list(self, account_id: str, path_prefix: str = "/") -> Sequence[InstanceProfile]:
+        stmt = (select(InstanceProfile)
+                .where(InstanceProfile.account_id == account_id, InstanceProfile.path.startswith(path_prefix))
+                .order_by(InstanceProfile.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def holding(self, role_id: str) -> Sequence[InstanceProfile]:
+        """The profiles that hold the role, by name."""
+        stmt = (select(InstanceProfile).where(InstanceProfile.role_id == role_id)
+                .order_by(InstanceProfile.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def put_role(self, profile: InstanceProfile, role_id: str) -> bool:
+        """Put the role in the profile unless it already holds one (one statement, so two concurrent calls
+        cannot both succeed)."""
+        result = await self.db.execute(update(InstanceProfile).where(
+            InstanceProfile.id == profile.id, InstanceProfile.role_id.is_(None)).values(role_id=role_id)
+            .execution_options(synchronize_session=False))
+        if rowcount(result) == 0:
+            return False
+        profile.role_id = role_id
+        return True
+
+    async def take_role(self, profile: InstanceProfile, role_id: str) -> bool:
+        """Take the role out of the profile if it holds that role."""
+        result = await self.db.execute(update(InstanceProfile).where(
+            InstanceProfile.id == profile.id, InstanceProfile.role_id == role_id).values(role_id=None)
+            .execution_options(synchronize_session=False))
+        if rowcount(result) == 0:
+            return False
+        profile.role_id = None
+        return True
+
+    async def delete(self, profile: InstanceProfile) -> None:
+        await self.db.delete(profile)
+        await self.db.flush()
