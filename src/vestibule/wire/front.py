@@ -92,6 +92,10 @@ class AwsFront:
             return
         body = b""
         if scope["method"] == "POST":
+            declared = headers.get(b"content-length", b"")
+            if len(declared) > 7 or (declared.isdigit() and int(declared) > MAX_AWS_BODY):
+                await _too_large(send)  # said up front: refused before any of it is read
+                return
             read = await _read_body(receive, send)
             if read is None:
                 return
@@ -138,12 +142,16 @@ async def _read_body(receive: Receive, send: Send) -> bytes | None:
         body += message.get("body", b"")
         more = message.get("more_body", False)
         if len(body) > MAX_AWS_BODY:
-            # `connection: close`: the server stops reading the rest instead of discarding it
-            await _respond(send, 413, b"<ErrorResponse><Error><Code>RequestEntityTooLarge</Code>"
-                           b"<Message>Request body too large.</Message></Error></ErrorResponse>", b"text/xml",
-                           extra=[(b"connection", b"close")])
+            await _too_large(send)
             return None
     return body
+
+
+async def _too_large(send: Send) -> None:
+    # `connection: close`: the server stops reading the rest instead of discarding it
+    await _respond(send, 413, b"<ErrorResponse><Error><Code>RequestEntityTooLarge</Code>"
+                   b"<Message>Request body too large.</Message></Error></ErrorResponse>", b"text/xml",
+                   extra=[(b"connection", b"close")])
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

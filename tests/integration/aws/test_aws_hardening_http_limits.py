@@ -234,3 +234,12 @@ def test_slow_clients_are_cut_off(served: Served) -> None:
     finally:
         for sock in socks.values():
             sock.close()
+
+
+def test_an_aws_body_declared_over_a_mib_is_refused_before_it_is_sent(served: Served) -> None:
+    host = f"127.0.0.1:{served.port}".encode()
+    started = time.monotonic()
+    got = _exchange(served.port, b"POST / HTTP/1.1\r\nHost: " + host + b"\r\nContent-Type: "
+                    b"application/x-www-form-urlencoded\r\nContent-Length: 100000000\r\n\r\n")
+    assert got.status == 413 and b"RequestEntityTooLarge" in got.response, got.response[:300]
+    assert time.monotonic() - started < BODY_TIMEOUT, "answered at once, not when the body timed out"
