@@ -188,3 +188,21 @@ async def test_iam_recovery_page_points_to_the_administrator(client: httpx.Async
     assert 'name="captcha"' not in page.text and 'name="email"' not in page.text
     signin = await client.get("/acme/console")
     assert "/recovery?type=iam&amp;account=acme" in signin.text
+
+
+async def test_reset_mails_per_account_are_limited(client: httpx.AsyncClient, runtime: Runtime,
+                                                    captcha: CaptchaAnswers, mailbox: DevMailbox) -> None:
+    """A flood of requests for one address (each with a solved CAPTCHA) mails at most 5 links an hour; the
+    others get the same page, and the last link mailed keeps working."""
+    from vestibule.services.recovery import LINKS_PER_HOUR
+
+    clock = use_clock(runtime)
+    await make_account(runtime)
+    pages = [await _request(client, captcha) for _ in range(LINKS_PER_HOUR + 3)]
+    assert {p.status_code for p in pages} == {200} and len({p.text for p in pages}) == 1
+    links = _links(mailbox)
+    assert len(links) == LINKS_PER_HOUR
+    assert (await _open(client, links[-1][1])).status_code == 303, "the extra requests superseded nothing"
+    clock.advance(3601)
+    await _request(client, captcha)
+    assert len(_links(mailbox)) == LINKS_PER_HOUR + 1, "an hour later links are mailed again"

@@ -20,6 +20,8 @@ from .context import Client, Deps
 from .mail import Mail
 from .passwords import check_new_password, store_root_password
 
+LINKS_PER_HOUR = 5  # reset mails per account per hour
+
 
 async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, email: str, captcha_answer: str) -> None:
     """Same outcome whether or not the address belongs to an account (no enumeration)."""
@@ -37,6 +39,11 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
         # account supersedes nothing, gets an inert (already used) token under an owner that is no account
         # ID (random, so these rows never pile up under one index key) and a dropped outbox row.
         owner = active.id if active is not None else "~" + secrets.token_hex(6)[:11]
+        # At most LINKS_PER_HOUR mails per account (each request already costs a solved CAPTCHA): beyond
+        # that the request is treated as one for an unknown address, and the last link mailed keeps working.
+        limited = await uow.recovery.created_since(owner, now - 3600) >= LINKS_PER_HOUR
+        if limited:
+            active, owner = None, "~" + secrets.token_hex(6)[:11]
         await uow.recovery.supersede(owner, now)
         token = new_token()
         await uow.recovery.add(RecoveryToken(token_hash=hash_token(token), account_id=owner, created_at=now,
@@ -46,7 +53,8 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
                                  kind=MailKind.RECOVERY_LINK, lifetime=LINK_LIFETIME)
         else:
             await outbox.record_dropped(uow, deps.outbox, kind=MailKind.RECOVERY_NONE, subject=_LINK_SUBJECT)
-        await audit.record(uow, at=now, event="PasswordRecoveryRequested", result="Success" if account else "Unknown",
+        result = "Limited" if limited else "Success" if account else "Unknown"
+        await audit.record(uow, at=now, event="PasswordRecoveryRequested", result=result,
                            client=client, account_id=account.id if account else None,
                            principal=ids.root_arn(account.id) if account else "", method="email_link")
 

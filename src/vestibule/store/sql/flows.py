@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import Captcha, FlowRecord, RecoveryToken
@@ -40,6 +40,12 @@ class RecoveryTokens(Repository):
 
     async def get(self, token_hash: str) -> RecoveryToken | None:
         return await self.db.get(RecoveryToken, token_hash)
+
+    async def created_since(self, account_id: str, since: float) -> int:
+        """How many links were made for `account_id` since `since` (served by the account_id index)."""
+        stmt = select(func.count()).select_from(RecoveryToken).where(
+            RecoveryToken.account_id == account_id, RecoveryToken.created_at >= since)
+        return int((await self.db.execute(stmt)).scalar_one())
 
     async def supersede(self, account_id: str, at: float) -> None:
         await self.db.execute(
