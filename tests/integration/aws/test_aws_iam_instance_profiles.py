@@ -3,8 +3,13 @@ says about a role's last use, through boto3 against the live server."""
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import botocore.config
@@ -12,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import Account, AwsWorld, error_code
+from integration.aws.test_aws_cli import Cli
 
 
 def _fails(code: str, call: Any, **kwargs: Any) -> ClientError:
@@ -197,3 +203,46 @@ def test_get_role_last_used_and_empty_description(world: AwsWorld, account: Acco
     assert "RoleLastUsed" not in listed["used"] and listed["used"]["Description"] == ""
     iam.update_role(RoleName="plain", Description="")
     assert iam.get_role(RoleName="plain")["Role"]["Description"] == ""
+
+
+def test_cli_pages_instance_profiles(world: AwsWorld, account: Account, tmp_path: Path) -> None:
+    cli = Cli(world, tmp_path)
+    for name in ("c1", "c2", "c3"):
+        cli.ok(account.root, "iam", "create-instance-profile", "--instance-profile-name", name)
+    first = cli.ok(account.root, "iam", "list-instance-profiles", "--max-items", "2")
+    assert [p["InstanceProfileName"] for p in first["InstanceProfiles"]] == ["c1", "c2"] and first["NextToken"]
+    rest = cli.ok(account.root, "iam", "list-instance-profiles", "--max-items", "2",
+                  "--starting-token", first["NextToken"])
+    assert [p["InstanceProfileName"] for p in rest["InstanceProfiles"]] == ["c3"] and "NextToken" not in rest
+    tiny = cli.ok(account.root, "iam", "list-instance-profiles", "--page-size", "1")  # three requests of one
+    assert [p["InstanceProfileName"] for p in tiny["InstanceProfiles"]] == ["c1", "c2", "c3"]
+
+
+def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
+    """Run the calls in threads released together; each answers "ok" or its error code."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> str:
+        barrier.wait()
+        try:
+            call()
+        except ClientError as exc:
+            return error_code(exc)
+        return "ok"
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_adds_put_one_role_in_a_profile(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    iam.create_instance_profile(InstanceProfileName="contended")
+    names = [f"r{i}" for i in range(8)]
+    for name in names:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(account.root_arn))
+    clients = [world.iam(account.root) for _ in names]
+    outcomes = _at_once([functools.partial(c.add_role_to_instance_profile, InstanceProfileName="contended",
+                                           RoleName=n) for c, n in zip(clients, names, strict=True)])
+    assert sorted(outcomes) == ["LimitExceeded"] * 7 + ["ok"], outcomes
+    held = iam.get_instance_profile(InstanceProfileName="contended")["InstanceProfile"]["Roles"]
+    assert len(held) == 1 and held[0]["RoleName"] == names[outcomes.index("ok")]
