@@ -152,3 +152,13 @@ class NotSupported(VestibuleError):
     """A known operation this server does not serve yet."""
 
     code = "operation.not_supported"
+
+
+class RejectedMaterial(VestibuleError):
+    """Uploaded key or certificate material refused; `reason` names why (each is an AWS error code)."""
+
+    code = "input.rejected_material"
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason

@@ -70,6 +70,12 @@ async def delete_user(call: ApiCall, name: str) -> None:
             blockers.append("access keys")
         if await uow.virtual_mfa.all_for(key):
             blockers.append("MFA devices")
+        if await uow.signing_certificates.for_principal(key):
+            blockers.append("signing certificates")
+        if await uow.ssh_keys.for_principal(key):
+            blockers.append("SSH public keys")
+        if await uow.service_credentials.for_principal(key):
+            blockers.append("service-specific credentials")
         if await uow.policies.attached_to("user", user.id) or await uow.policies.inline_of("user", user.id):
             blockers.append("policies")
         if await uow.groups.of_user(user.id):

@@ -20,6 +20,7 @@ from .instance_profiles import InstanceProfile
 from .outbox import OutboxMail
 from .sessions import KnownBrowser, Session
 from .throttle import ThrottleCounter
+from .user_keys import ServiceSpecificCredential, SigningCertificate, SshPublicKey
 
 __all__ = [
     "AccessKey",
@@ -42,7 +43,10 @@ __all__ = [
     "PasswordHistory",
     "PolicyAttachment",
     "RecoveryToken",
+    "ServiceSpecificCredential",
     "Session",
+    "SigningCertificate",
+    "SshPublicKey",
     "Tag",
     "TemporaryCredential",
     "ThrottleCounter",

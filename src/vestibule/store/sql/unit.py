@@ -31,6 +31,7 @@ from .passwords import PasswordHistories
 from .sessions import Browsers, Sessions
 from .sync_units import SyncUnits
 from .throttle import ThrottleCounters
+from .user_keys import ServiceCredentials, SigningCertificates, SshPublicKeys
 
 AfterCommit = Callable[[], Awaitable[None]]
 T = TypeVar("T")
@@ -119,6 +120,18 @@ class UnitOfWork:
     @cached_property
     def tags(self) -> Tags:
         return Tags(self.db)
+
+    @cached_property
+    def ssh_keys(self) -> SshPublicKeys:
+        return SshPublicKeys(self.db)
+
+    @cached_property
+    def signing_certificates(self) -> SigningCertificates:
+        return SigningCertificates(self.db)
+
+    @cached_property
+    def service_credentials(self) -> ServiceCredentials:
+        return ServiceCredentials(self.db)
 
     @cached_property
     def expired(self) -> ExpiredRows:

@@ -98,6 +98,23 @@ class ServiceFailure(AwsError):
     sender_fault = False
 
 
+class _Material(_Sender):
+    """Uploaded key or certificate material refused; the code is the domain error's reason."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+_MATERIAL_STATUS = {"DuplicateCertificate": 409, "NotSupportedService": 404}
+
+
+def _rejected_material(exc: domain.VestibuleError) -> AwsError:
+    reason = exc.reason if isinstance(exc, domain.RejectedMaterial) else "InvalidInput"
+    return _Material(reason, _MATERIAL_STATUS.get(reason, 400), _message(exc))
+
+
 def _password_violation(exc: domain.VestibuleError) -> AwsError:
     problems = exc.problems if isinstance(exc, domain.PasswordRejected) else []
     return PasswordPolicyViolation("Password does not conform to the account password policy: "
@@ -127,4 +144,5 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.NotSupported: lambda e: InvalidAction(_message(e)),
     domain.SessionPolicyTooLarge: lambda e: PackedPolicyTooLarge(_message(e)),
     domain.TooManyAttempts: lambda e: Throttling("Rate exceeded"),
+    domain.RejectedMaterial: _rejected_material,
 }

@@ -11,6 +11,9 @@ from . import (  # noqa: F401
     mfa_devices,
     policies,
     roles,
+    service_credentials,
+    signing_certificates,
+    ssh_keys,
     users,
 )
 from .table import IAM

@@ -1,0 +1,139 @@
+"""Service-specific credentials of IAM users: a user name and password for CodeCommit or Amazon Keyspaces, or a
+Bedrock API key (an alias and a secret, optionally expiring). The secret is shown when it is created and when
+it is reset, never again: only its SHA-256 is stored (it is 264 random bits, and nothing here signs in with it)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from ...core import arns
+from ...core.principals import PrincipalRef
+from ...core.tokens import hash_token
+from ...errors import InvalidValue, LimitExceeded, NotFound, RejectedMaterial
+from ...store.models import IamUser, ServiceSpecificCredential
+from ...store.repositories import UnitOfWork
+from ..api_call import ApiCall
+from .common import named_user, target_user
+
+BEDROCK = "bedrock.amazonaws.com"
+SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com", BEDROCK})
+MAX_PER_SERVICE = 2
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Listed:
+    credential: ServiceSpecificCredential
+    user_name: str
+    status: str  # Expired once a Bedrock key's age has passed
+
+
+@dataclass(frozen=True)
+class Issued:
+    listed: Listed
+    secret: str  # the password or API key secret, shown this once
+
+
+def _check_service(service_name: str) -> None:
+    if service_name not in SERVICES:
+        raise RejectedMaterial("NotSupportedService",
+                               f"No such service {service_name[:64]} is supported for Service-Specific Credentials")
+
+
+def _status(call: ApiCall, credential: ServiceSpecificCredential) -> str:
+    if credential.expires_at is not None and credential.expires_at <= call.now():
+        return "Expired"
+    return credential.status
+
+
+def _new_secret(service_name: str) -> str:
+    if service_name == BEDROCK:
+        return "ABSK" + secrets.token_urlsafe(33)
+    return secrets.token_urlsafe(33)
+
+
+async def create(call: ApiCall, user_name: str, service_name: str, age_days: int | None) -> Issued:
+    _check_service(service_name)
+    if age_days is not None and service_name != BEDROCK:
+        raise InvalidValue("CredentialAgeDays is only valid for Bedrock API keys.")
+    async with call.unit() as uow:
+        user = await named_user(call, uow, user_name)
+        owner = PrincipalRef.iam_user(user.id).key
+        if len(await uow.service_credentials.for_principal(owner, service_name)) >= MAX_PER_SERVICE:
+            raise LimitExceeded(f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: "
+                                f"{MAX_PER_SERVICE}")
+        now = call.now()
+        if service_name == BEDROCK:
+            login = f"BedrockAPIKey-{secrets.token_hex(2)}-at-{call.account_id}"
+        else:
+            login = f"{user.name}-at-{call.account_id}"
+        secret = _new_secret(service_name)
+        credential = ServiceSpecificCredential(
+            id="ACCA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17)), account_id=call.account_id,
+            principal_key=owner, service_name=service_name, service_user_name=login, secret_hash=hash_token(secret),
+            status="Active", created_at=now, expires_at=None if age_days is None else now + age_days * _DAY)
+        await uow.service_credentials.add(credential)
+        await call.record(uow, user=user.name, service_specific_credential_id=credential.id, service=service_name)
+    return Issued(Listed(credential, user.name, "Active"), secret)
+
+
+async def _names(uow: UnitOfWork, account_id: str) -> dict[str, str]:
+    return {PrincipalRef.iam_user(u.id).key: u.name for u in await uow.users.list(account_id)}
+
+
+async def list_credentials(call: ApiCall, user_name: str | None, service_name: str | None,
+                           all_users: bool) -> list[Listed]:
+    if service_name is not None:
+        _check_service(service_name)
+    async with call.unit() as uow:
+        if all_users:
+            if user_name is not None:
+                raise InvalidValue("AllUsers cannot be specified together with UserName.")
+            await call.authorize(uow, arns.user_arn(call.account_id, "*"))
+            names = await _names(uow, call.account_id)
+            rows = await uow.service_credentials.in_account(call.account_id, service_name)
+            return [Listed(c, names.get(c.principal_key, ""), _status(call, c)) for c in rows]
+        user = await target_user(call, uow, user_name)
+        if user is None:  # the root user has none
+            return []
+        rows = await uow.service_credentials.for_principal(PrincipalRef.iam_user(user.id).key, service_name)
+        return [Listed(c, user.name, _status(call, c)) for c in rows]
+
+
+async def _owned(call: ApiCall, uow: UnitOfWork, user_name: str | None,
+                 credential_id: str) -> tuple[IamUser, ServiceSpecificCredential]:
+    user = await target_user(call, uow, user_name)
+    if user is None:
+        raise InvalidValue("Must specify userName when calling with non-User credentials")
+    credential = await uow.service_credentials.get(credential_id)
+    if credential is None or credential.principal_key != PrincipalRef.iam_user(user.id).key:
+        raise NotFound(f"No such credential {credential_id} exists")
+    return user, credential
+
+
+async def update(call: ApiCall, user_name: str | None, credential_id: str, status: str) -> None:
+    if status not in ("Active", "Inactive"):
+        raise InvalidValue(f"A service-specific credential can be made Active or Inactive, not {status}.")
+    async with call.unit() as uow:
+        user, credential = await _owned(call, uow, user_name, credential_id)
+        credential.status = status
+        await call.record(uow, user=user.name, service_specific_credential_id=credential_id, status=status)
+
+
+async def reset(call: ApiCall, user_name: str | None, credential_id: str) -> Issued:
+    async with call.unit() as uow:
+        user, credential = await _owned(call, uow, user_name, credential_id)
+        secret = _new_secret(credential.service_name)
+        credential.secret_hash = hash_token(secret)
+        await call.record(uow, user=user.name, service_specific_credential_id=credential_id)
+        listed = Listed(credential, user.name, _status(call, credential))
+    return Issued(listed, secret)
+
+
+async def delete(call: ApiCall, user_name: str | None, credential_id: str) -> None:
+    async with call.unit() as uow:
+        user, credential = await _owned(call, uow, user_name, credential_id)
+        await uow.service_credentials.delete(credential)
+        await call.record(uow, user=user.name, service_specific_credential_id=credential_id)

@@ -1,0 +1,78 @@
+"""SSH public keys, signing certificates and service-specific credentials of IAM users (and the root user's
+signing certificates)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from ..models import ServiceSpecificCredential, SigningCertificate, SshPublicKey
+from .base import Repository
+
+
+class SshPublicKeys(Repository):
+    async def add(self, key: SshPublicKey) -> None:
+        await self._add(key)
+
+    async def get(self, key_id: str) -> SshPublicKey | None:
+        return await self.db.get(SshPublicKey, key_id)
+
+    async def for_principal(self, principal_key: str) -> Sequence[SshPublicKey]:
+        stmt = (select(SshPublicKey).where(SshPublicKey.principal_key == principal_key)
+                .order_by(SshPublicKey.uploaded_at, SshPublicKey.id))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete(self, key: SshPublicKey) -> None:
+        await self.db.delete(key)
+        await self.db.flush()
+
+
+class SigningCertificates(Repository):
+    async def add(self, certificate: SigningCertificate) -> None:
+        await self._add(certificate)
+
+    async def get(self, certificate_id: str) -> SigningCertificate | None:
+        return await self.db.get(SigningCertificate, certificate_id)
+
+    async def for_principal(self, principal_key: str) -> Sequence[SigningCertificate]:
+        stmt = (select(SigningCertificate).where(SigningCertificate.principal_key == principal_key)
+                .order_by(SigningCertificate.uploaded_at, SigningCertificate.id))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def by_digest(self, account_id: str, der_sha256: str) -> SigningCertificate | None:
+        stmt = select(SigningCertificate).where(SigningCertificate.account_id == account_id,
+                                                SigningCertificate.der_sha256 == der_sha256)
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
+    async def delete(self, certificate: SigningCertificate) -> None:
+        await self.db.delete(certificate)
+        await self.db.flush()
+
+
+class ServiceCredentials(Repository):
+    async def add(self, credential: ServiceSpecificCredential) -> None:
+        await self._add(credential)
+
+    async def get(self, credential_id: str) -> ServiceSpecificCredential | None:
+        return await self.db.get(ServiceSpecificCredential, credential_id)
+
+    async def for_principal(self, principal_key: str, service_name: str | None = None
+                            ) -> Sequence[ServiceSpecificCredential]:
+        stmt = select(ServiceSpecificCredential).where(ServiceSpecificCredential.principal_key == principal_key)
+        if service_name is not None:
+            stmt = stmt.where(ServiceSpecificCredential.service_name == service_name)
+        stmt = stmt.order_by(ServiceSpecificCredential.created_at, ServiceSpecificCredential.id)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def in_account(self, account_id: str, service_name: str | None = None
+                         ) -> Sequence[ServiceSpecificCredential]:
+        stmt = select(ServiceSpecificCredential).where(ServiceSpecificCredential.account_id == account_id)
+        if service_name is not None:
+            stmt = stmt.where(ServiceSpecificCredential.service_name == service_name)
+        stmt = stmt.order_by(ServiceSpecificCredential.created_at, ServiceSpecificCredential.id)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete(self, credential: ServiceSpecificCredential) -> None:
+        await self.db.delete(credential)
+        await self.db.flush()
