@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..core.tokens import keyed_digest, new_token, same
 from ..settings import Settings
@@ -23,6 +23,17 @@ MAX_BODY = 64 * 1024
 _BROWSER_COOKIE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-9a-f]{32})")
 # query parameters that carry a secret (a reset token, a flow ID): such pages send no Referer at all
 _SECRET_PARAMETERS = re.compile(rb"(?:^|&)(?:token|flow)=")
+_SECRET_NAMES = frozenset({"token", "flow"})
+
+
+def carries_secret(raw_query: bytes) -> bool:
+    """Whether the query names a token or a flow, also when the name is percent-encoded (`to%6Ben`), as the
+    routes, which decode it, would read it."""
+    if _SECRET_PARAMETERS.search(raw_query):
+        return True
+    if b"%" not in raw_query and b"+" not in raw_query:
+        return False
+    return any(name in _SECRET_NAMES for name, _ in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True))
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
@@ -168,7 +179,7 @@ class BrowserMiddleware:
                 return
 
         extra: list[tuple[bytes, bytes]] = list(
-            self._secret_url_headers if _SECRET_PARAMETERS.search(raw_query) else self._static_headers)
+            self._secret_url_headers if carries_secret(raw_query) else self._static_headers)
         if new_browser:
             extra.append((b"set-cookie", browser_cookie(self.names, self.key, browser_id).encode()))
         if lang_param:

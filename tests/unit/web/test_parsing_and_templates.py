@@ -71,3 +71,12 @@ def test_direct_translator_calls_render_the_same(who: str | None) -> None:
     calls = [e.compile(TEMPLATES["page.html"], raw=True).count("context.call(") for e in (env(False), direct_env)]
     assert calls[1] < calls[0]  # the translator calls really compile to direct calls
     assert "A&lt;B" in plain
+
+
+def test_secret_query_names_are_found_also_percent_encoded() -> None:
+    from vestibule.web.security import carries_secret
+
+    for query in (b"token=x", b"lang=en&flow=y", b"to%6Ben=x", b"%66low=y", b"a=1&%74oken=z", b"to%6Ben"):
+        assert carries_secret(query), query
+    for query in (b"", b"lang=zh-TW", b"tokens=1", b"notflow=2", b"q=token%3Dx", b"a=b+c"):
+        assert not carries_secret(query), query
