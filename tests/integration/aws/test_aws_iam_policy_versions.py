@@ -4,6 +4,10 @@ evaluated), the entities a policy is attached to, and tags (on create and Tag/Un
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +109,29 @@ def test_evaluation_uses_the_default_version(world: AwsWorld, account: Account) 
     assert user.list_roles()["Roles"] == []
 
 
+def test_version_and_tag_operations_are_authorized_per_policy(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    mine = iam.create_policy(PolicyName="mine", PolicyDocument=_doc())["Policy"]["Arn"]
+    theirs = iam.create_policy(PolicyName="theirs", PolicyDocument=_doc())["Policy"]["Arn"]
+    editor = iam.create_policy(PolicyName="editor", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
+                                       "iam:ListPolicyVersions", "iam:TagPolicy"], "Resource": mine}]}))
+    user = world.iam(world.api_user(account, "editor", editor["Policy"]["Arn"]))
+    assert user.create_policy_version(PolicyArn=mine, PolicyDocument=_doc(), SetAsDefault=True)
+    assert _versions(user, mine)[0] == ("v2", True)
+    user.tag_policy(PolicyArn=mine, Tags=[{"Key": "by", "Value": "editor"}])
+    _fails("AccessDenied", user.create_policy_version, PolicyArn=theirs, PolicyDocument=_doc())
+    _fails("AccessDenied", user.set_default_policy_version, PolicyArn=theirs, VersionId="v1")
+    _fails("AccessDenied", user.delete_policy_version, PolicyArn=mine, VersionId="v1")
+    _fails("AccessDenied", user.untag_policy, PolicyArn=mine, TagKeys=["by"])
+    _fails("AccessDenied", user.list_entities_for_policy, PolicyArn=mine)
+    # a denied caller learns nothing about whether a policy exists
+    _fails("AccessDenied", user.create_policy_version,
+           PolicyArn=f"arn:aws:iam::{account.account_id}:policy/none", PolicyDocument=_doc())
+    assert iam.list_policy_tags(PolicyArn=mine)["Tags"] == [{"Key": "by", "Value": "editor"}]
+    assert _versions(iam, theirs) == [("v1", True)]
+
+
 def test_list_entities_for_policy(world: AwsWorld, account: Account) -> None:
     iam = world.iam(account.root)
     arn = iam.create_policy(PolicyName="shared", PolicyDocument=_doc())["Policy"]["Arn"]
@@ -139,6 +166,7 @@ def test_list_entities_for_policy(world: AwsWorld, account: Account) -> None:
     other = world.iam(world.new_account().root)
     assert not other.list_entities_for_policy(PolicyArn=READ_ONLY).get("PolicyUsers")
     _fails("AccessDenied", other.list_entities_for_policy, PolicyArn=arn)
+    _fails("NoSuchEntity", iam.list_entities_for_policy, PolicyArn=f"arn:aws:iam::{account.account_id}:policy/none")
     loose = world.iam(account.root, validate=False)
     _fails("ValidationError", loose.list_entities_for_policy, PolicyArn=arn, EntityFilter="Account")
     _fails("ValidationError", loose.list_entities_for_policy, PolicyArn=arn, PathPrefix="ops")
@@ -196,3 +224,42 @@ def test_cli_pages_policy_versions(world: AwsWorld, account: Account, tmp_path: 
     rest = cli.ok(account.root, "iam", "list-policy-versions", "--policy-arn", arn, "--max-items", "3",
                   "--starting-token", first["NextToken"])
     assert [v["VersionId"] for v in rest["Versions"]] == ["v1"] and "NextToken" not in rest
+
+
+def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
+    """Run the calls in threads released together; each answers "ok" or its error code."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> str:
+        barrier.wait()
+        try:
+            call()
+        except ClientError as exc:
+            return error_code(exc)
+        return "ok"
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_version_changes_keep_the_limits(world: AwsWorld, account: Account) -> None:
+    clients = [world.iam(account.root) for _ in range(6)]
+    iam = clients[0]
+    arn = iam.create_policy(PolicyName="busy", PolicyDocument=_doc())["Policy"]["Arn"]
+    for _ in range(3):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc())
+    answers = _at_once([partial(c.create_policy_version, PolicyArn=arn, PolicyDocument=_doc()) for c in clients])
+    assert sorted(answers) == ["LimitExceeded"] * 5 + ["ok"], answers
+    assert len(_versions(iam, arn)) == 5
+    # making a version the default while another request deletes it: never a default that does not exist
+    for round_ in range(4):
+        victim = _versions(iam, arn)[0][0]
+        answers = _at_once([partial(clients[1].set_default_policy_version, PolicyArn=arn, VersionId=victim),
+                            partial(clients[2].delete_policy_version, PolicyArn=arn, VersionId=victim)])
+        default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        assert default in dict(_versions(iam, arn)), (round_, answers)
+        assert [v for v, is_default in _versions(iam, arn) if is_default] == [default]
+        iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+        if victim in dict(_versions(iam, arn)):
+            iam.delete_policy_version(PolicyArn=arn, VersionId=victim)
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc())

@@ -115,7 +115,7 @@ async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_p
 async def delete_policy(call: ApiCall, arn: str) -> None:
     async with call.unit() as uow:
         await call.authorize(uow, arn)
-        row = await uow.policies.get(arn)
+        row = await uow.policies.get(arn, lock=True)
         if row is None or row.account_id != call.account_id:
             raise NotFound(f"Policy {arn} was not found.")
         if await uow.policies.attachment_count(arn, call.account_id):

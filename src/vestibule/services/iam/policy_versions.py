@@ -30,7 +30,7 @@ def _no_version(arn: str, version_id: str) -> NotFound:
 async def _customer(call: ApiCall, uow: UnitOfWork, arn: str) -> ManagedPolicy:
     """This account's policy `arn`, after authorizing the call on it (built-in policies cannot change)."""
     await call.authorize(uow, arn)
-    row = await uow.policies.get(arn)
+    row = await uow.policies.get(arn, lock=True)
     if row is None or row.account_id != call.account_id:
         raise NotFound(f"Policy {arn} does not exist or is not attachable.")
     return row

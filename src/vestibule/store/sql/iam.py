@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from ..models import (
     GroupMembership,
@@ -86,8 +86,17 @@ class Policies(Repository):
     async def add(self, policy: ManagedPolicy) -> None:
         await self._add(policy)
 
-    async def get(self, arn: str) -> ManagedPolicy | None:
-        return await self.db.get(ManagedPolicy, arn)
+    async def get(self, arn: str, *, lock: bool = False) -> ManagedPolicy | None:
+        """`lock`: hold the row until the unit ends, so changes of one policy's versions happen one after
+        another. A no-op UPDATE locks it on every backend (on SQLite it takes the write lock, which SELECT ...
+        FOR UPDATE does not); the row is then read afresh."""
+        if not lock:
+            return await self.db.get(ManagedPolicy, arn)
+        await self.db.execute(update(ManagedPolicy).where(ManagedPolicy.arn == arn)
+                              .values(versions_created=ManagedPolicy.versions_created)
+                              .execution_options(synchronize_session=False))
+        stmt = select(ManagedPolicy).where(ManagedPolicy.arn == arn).execution_options(populate_existing=True)
+        return (await self.db.execute(stmt)).scalar_one_or_none()
 
     async def list(self, account_id: str, path_prefix: str = "/") -> Sequence[ManagedPolicy]:
         stmt = (select(ManagedPolicy)
