@@ -18,6 +18,7 @@ from .iam import (
 )
 from .instance_profiles import InstanceProfile
 from .outbox import OutboxMail
+from .server_certificates import ServerCertificate
 from .sessions import KnownBrowser, Session
 from .throttle import ThrottleCounter
 from .user_keys import ServiceSpecificCredential, SigningCertificate, SshPublicKey
@@ -43,6 +44,7 @@ __all__ = [
     "PasswordHistory",
     "PolicyAttachment",
     "RecoveryToken",
+    "ServerCertificate",
     "ServiceSpecificCredential",
     "Session",
     "SigningCertificate",
