@@ -263,3 +263,14 @@ def test_concurrent_version_changes_keep_the_limits(world: AwsWorld, account: Ac
         if victim in dict(_versions(iam, arn)):
             iam.delete_policy_version(PolicyArn=arn, VersionId=victim)
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc())
+
+
+def test_concurrent_tagging_keeps_fifty(world: AwsWorld, account: Account) -> None:
+    clients = [world.iam(account.root) for _ in range(5)]
+    arn = clients[0].create_policy(PolicyName="tags", PolicyDocument=_doc(),
+                                   Tags=[{"Key": f"k{i:02}", "Value": "v"} for i in range(46)])["Policy"]["Arn"]
+    answers = _at_once([partial(c.tag_policy, PolicyArn=arn, Tags=[{"Key": f"n{n}-{i}", "Value": "v"}
+                                                                   for i in range(2)])
+                        for n, c in enumerate(clients)])
+    assert sorted(answers) == ["LimitExceeded"] * 3 + ["ok"] * 2, answers
+    assert len(clients[0].list_policy_tags(PolicyArn=arn)["Tags"]) == 50

@@ -144,9 +144,10 @@ async def list_entities(call: ApiCall, arn: str, kinds: frozenset[EntityKind], p
 
 # ---- tags of customer managed policies ----------------------------------------------------------
 
-async def _own(call: ApiCall, uow: UnitOfWork, arn: str) -> ManagedPolicy:
+async def _own(call: ApiCall, uow: UnitOfWork, arn: str, *, lock: bool = False) -> ManagedPolicy:
+    """This account's policy; `lock` when changing its tags, so concurrent tag changes count one another."""
     await call.authorize(uow, arn)
-    row = await uow.policies.get(arn)
+    row = await uow.policies.get(arn, lock=lock)
     if row is None or row.account_id != call.account_id:
         raise NotFound(f"The policy with ARN {arn} cannot be found.")
     return row
@@ -154,7 +155,7 @@ async def _own(call: ApiCall, uow: UnitOfWork, arn: str) -> ManagedPolicy:
 
 async def tag_policy(call: ApiCall, arn: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
-        row = await _own(call, uow, arn)
+        row = await _own(call, uow, arn, lock=True)
         await put_tags(uow, TAG_KIND, row.id, tags)
         await call.record(uow, policy=arn, keys=",".join(k for k, _ in tags))
 
