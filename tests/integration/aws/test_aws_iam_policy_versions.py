@@ -50,6 +50,8 @@ def test_policy_versions_up_to_five_one_default(world: AwsWorld, account: Accoun
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc())
     iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc())
     assert _versions(iam, arn) == [("v5", False), ("v4", False), ("v3", True), ("v2", False), ("v1", False)]
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert summary["PolicyVersionsInUse"] == 5 and summary["VersionsPerPolicyQuota"] == 5
     _fails("LimitExceeded", iam.create_policy_version, PolicyArn=arn, PolicyDocument=_doc())
 
     _fails("DeleteConflict", iam.delete_policy_version, PolicyArn=arn, VersionId="v3")

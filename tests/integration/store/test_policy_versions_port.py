@@ -32,6 +32,7 @@ async def test_versions_newest_first_and_gone_with_the_policy(store: Store) -> N
             await uow.policies.add_version(_version(policy.arn, "v2"))
     async with store.unit() as uow:
         assert [v.version_id for v in await uow.policies.versions(policy.arn)] == ["v10", "v9", "v2", "v1"]
+        assert await uow.policies.version_count(ACCT) == 4 and await uow.policies.version_count("444455556666") == 0
         found = await uow.policies.version(policy.arn, "v9")
         assert found is not None and found.document == '{"n": 9}'
         assert await uow.policies.version(policy.arn, "v3") is None

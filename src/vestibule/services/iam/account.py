@@ -84,6 +84,7 @@ async def summary(call: ApiCall) -> dict[str, int]:
         groups = await uow.groups.list(account.id)
         roles = await uow.roles.list(account.id)
         policies = await uow.policies.list(account.id)
+        policy_versions = await uow.policies.version_count(account.id)
         devices = await uow.virtual_mfa.in_account(account.id)
         root_key = f"root:{account.id}"
         root_mfa = [d for d in devices if d.principal_key == root_key and d.enabled_at]
@@ -105,8 +106,8 @@ async def summary(call: ApiCall) -> dict[str, int]:
         "AttachedPoliciesPerUserQuota": quotas.ATTACHED_POLICIES, "GroupsPerUserQuota": quotas.GROUPS_PER_USER,
         "GroupPolicySizeQuota": quotas.INLINE_POLICIES["group"], "RolePolicySizeQuota": quotas.INLINE_POLICIES["role"],
         "UserPolicySizeQuota": quotas.INLINE_POLICIES["user"], "PolicySizeQuota": quotas.MANAGED_POLICY,
-        "PolicyVersionsInUse": len(policies), "PolicyVersionsInUseQuota": 10000,
-        "VersionsPerPolicyQuota": 5, "AccessKeysPerUserQuota": quotas.ACCESS_KEYS_PER_USER,
+        "PolicyVersionsInUse": policy_versions, "PolicyVersionsInUseQuota": 10000,
+        "VersionsPerPolicyQuota": quotas.POLICY_VERSIONS, "AccessKeysPerUserQuota": quotas.ACCESS_KEYS_PER_USER,
         "SigningCertificatesPerUserQuota": 2, "AssumeRolePolicySizeQuota": quotas.TRUST_POLICY,
         "GlobalEndpointTokenVersion": 1,
     }

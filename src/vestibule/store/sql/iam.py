@@ -121,6 +121,13 @@ class Policies(Repository):
         rows = (await self.db.execute(stmt)).scalars().all()
         return sorted(rows, key=lambda v: int(v.version_id[1:].split(".", 1)[0]), reverse=True)
 
+    async def version_count(self, account_id: str) -> int:
+        """Versions of all of the account's customer managed policies."""
+        stmt = (select(func.count()).select_from(ManagedPolicyVersion)
+                .join(ManagedPolicy, ManagedPolicy.arn == ManagedPolicyVersion.policy_arn)
+                .where(ManagedPolicy.account_id == account_id))
+        return int((await self.db.execute(stmt)).scalar_one())
+
     async def delete_version(self, version: ManagedPolicyVersion) -> None:
         await self.db.delete(version)
         await self.db.flush()
