@@ -242,9 +242,12 @@ def speak(char: str, change: VoiceChange, rng: random.Random) -> list[float]:
     sound = revoice(rng.choice(voices(char)), change, rng)
     gain = _LEVEL * rng.uniform(0.75, 1.0) / _rms(sound)
     on = change.gate_duty * change.gate_period
-    gate = [gain * min(1.0, max(0.0, min(t, on - t) / _RAMP)) if change.gate_duty < 1 else gain
-            for t in ((i + change.gate_phase) % change.gate_period for i in range(len(sound)))]
-    heard = list(map(mul, sound, gate))
+    if change.gate_duty >= 1:
+        heard = [v * gain for v in sound]
+    else:
+        heard = [v * gain * min(1.0, max(0.0, min(t, on - t) / _RAMP))
+                 for v, t in zip(sound, ((i + change.gate_phase) % change.gate_period for i in range(len(sound))),
+                                 strict=False)]
     chunk = max(1, int(change.gate_period))
     taps = [ab for _ in range(0, len(heard), chunk)
             for ab in [(rng.uniform(-0.8, 0.8), rng.uniform(-0.4, 0.4))] * chunk][:len(heard)]
