@@ -65,3 +65,41 @@ def read_certificate(body: str) -> Certificate:
                                "The certificate body is not a valid X.509 certificate in PEM format.") from None
     der = certificate.public_bytes(serialization.Encoding.DER)
     return Certificate(text, hashlib.sha256(der).hexdigest())
+
+
+@dataclass(frozen=True)
+class ServerCertificateMaterial:
+    body: str
+    chain: str | None
+    expires_at: float
+
+
+def _malformed(detail: str) -> RejectedMaterial:
+    return RejectedMaterial("MalformedCertificate", detail)
+
+
+def read_server_certificate(body: str, private_key: str, chain: str | None) -> ServerCertificateMaterial:
+    """The certificate, the private key that must be its key (then forgotten), and the chain, all PEM."""
+    text = body.strip()
+    try:
+        certificate = x509.load_pem_x509_certificate(text.encode("latin-1"))
+    except ValueError:
+        raise _malformed("Unable to parse certificate. Please ensure the certificate is in PEM format.") from None
+    try:
+        key = serialization.load_pem_private_key(private_key.strip().encode("latin-1"), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise _malformed("Unable to parse private key. Please ensure the key is in PEM format and not "
+                         "encrypted.") from None
+    spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
+        raise RejectedMaterial("KeyPairMismatch", "The public key certificate and the private key do not match.")
+    chain_text = None
+    if chain is not None:
+        chain_text = chain.strip()
+        try:
+            if not x509.load_pem_x509_certificates(chain_text.encode("latin-1")):
+                raise ValueError("empty chain")
+        except ValueError:
+            raise _malformed("Unable to parse certificate chain. Please ensure the chain is in PEM "
+                             "format.") from None
+    return ServerCertificateMaterial(text, chain_text, certificate.not_valid_after_utc.timestamp())

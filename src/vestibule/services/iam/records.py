@@ -7,4 +7,5 @@ from ...store.models import Account as Account
 from ...store.models import IamGroup as IamGroup
 from ...store.models import IamRole as IamRole
 from ...store.models import IamUser as IamUser
+from ...store.models import ServerCertificate as ServerCertificate
 from ...store.models import SigningCertificate as SigningCertificate

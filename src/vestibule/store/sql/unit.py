@@ -28,6 +28,7 @@ from .instance_profiles import InstanceProfiles
 from .mfa import MfaDevices, VirtualMfa
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
+from .server_certificates import ServerCertificates
 from .sessions import Browsers, Sessions
 from .sync_units import SyncUnits
 from .throttle import ThrottleCounters
@@ -132,6 +133,10 @@ class UnitOfWork:
     @cached_property
     def service_credentials(self) -> ServiceCredentials:
         return ServiceCredentials(self.db)
+
+    @cached_property
+    def server_certificates(self) -> ServerCertificates:
+        return ServerCertificates(self.db)
 
     @cached_property
     def expired(self) -> ExpiredRows:

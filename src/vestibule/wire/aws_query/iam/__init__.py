@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     mfa_devices,
     policies,
     roles,
+    server_certificates,
     service_credentials,
     signing_certificates,
     ssh_keys,
