@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import pytest
@@ -199,3 +203,34 @@ def test_authorized_on_the_certificate_arn(world: AwsWorld, account: Account) ->
     _fails("AccessDenied", ivy.update_server_certificate, ServerCertificateName="mine",
            NewServerCertificateName="renamed")
     assert root.get_server_certificate(ServerCertificateName="mine")
+
+
+def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
+    """Run the calls in threads released together; each answers "ok" or its error code."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> str:
+        barrier.wait()
+        try:
+            call()
+        except ClientError as exc:
+            return error_code(exc)
+        return "ok"
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_uploads_keep_the_quota_and_one_name(world: AwsWorld, account: Account) -> None:
+    clients = [world.iam(account.root) for _ in range(6)]
+    key = _key_pem(_LEAF_KEY)
+    answers = _at_once([partial(c.upload_server_certificate, ServerCertificateName="same", CertificateBody=_pem(LEAF),
+                                PrivateKey=key) for c in clients])
+    assert sorted(answers) == ["EntityAlreadyExists"] * 5 + ["ok"], answers
+    for i in range(17):
+        clients[0].upload_server_certificate(ServerCertificateName=f"c{i:02d}", CertificateBody=_pem(LEAF),
+                                             PrivateKey=key)
+    answers = _at_once([partial(c.upload_server_certificate, ServerCertificateName=f"n{i}",
+                                CertificateBody=_pem(LEAF), PrivateKey=key) for i, c in enumerate(clients)])
+    assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
+    assert len(clients[0].list_server_certificates()["ServerCertificateMetadataList"]) == 20

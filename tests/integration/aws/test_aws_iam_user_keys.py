@@ -9,6 +9,10 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -352,3 +356,53 @@ def test_users_manage_their_own_and_nobody_elses(world: AwsWorld, account: Accou
         assert [p for e, p, _ in events if e == wanted] == [own], wanted
     upload = next(d for e, _, d in events if e == "UploadSSHPublicKey")
     assert upload == {"user": "gina", "ssh_public_key_id": key["SSHPublicKeyId"], "fingerprint": key["Fingerprint"]}
+
+
+def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
+    """Run the calls in threads released together; each answers "ok" or its error code."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> str:
+        barrier.wait()
+        try:
+            call()
+        except ClientError as exc:
+            return error_code(exc)
+        return "ok"
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_concurrent_uploads_keep_the_limits(world: AwsWorld, account: Account) -> None:
+    """Requests at the same moment are counted one after another: a user never holds more than the quota, and
+    the same key sent many times at once is stored once."""
+    clients = [world.iam(account.root) for _ in range(6)]
+    iam = clients[0]
+    iam.create_user(UserName="busy")
+    for private in _RSA[:3]:
+        iam.upload_ssh_public_key(UserName="busy", SSHPublicKeyBody=_openssh(private))
+    fresh = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(len(clients))]
+    answers = _at_once([partial(c.upload_ssh_public_key, UserName="busy", SSHPublicKeyBody=_openssh(k))
+                        for c, k in zip(clients, fresh, strict=True)])
+    assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
+    assert len(iam.list_ssh_public_keys(UserName="busy")["SSHPublicKeys"]) == 5
+
+    iam.create_user(UserName="twice")
+    answers = _at_once([partial(c.upload_ssh_public_key, UserName="twice", SSHPublicKeyBody=_openssh(fresh[0]))
+                        for c in clients])
+    assert sorted(answers) == ["DuplicateSSHPublicKey"] * 5 + ["ok"], answers
+
+    answers = _at_once([partial(c.upload_signing_certificate, UserName="busy",
+                                CertificateBody=_certificate(k, f"busy {i}"))
+                        for i, (c, k) in enumerate(zip(clients, fresh, strict=True))])
+    assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
+    body = _certificate(_RSA[6], "shared")
+    answers = _at_once([partial(c.upload_signing_certificate, UserName=user, CertificateBody=body)
+                        for c, user in zip(clients, ["twice", "twice", "twice", "busy", "busy", "busy"], strict=True)])
+    assert answers.count("ok") == 1, answers
+
+    answers = _at_once([partial(c.create_service_specific_credential, UserName="busy",
+                                ServiceName="codecommit.amazonaws.com") for c in clients])
+    assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
+    assert len(iam.list_service_specific_credentials(UserName="busy")["ServiceSpecificCredentials"]) == 2

@@ -46,6 +46,7 @@ async def upload(call: ApiCall, name: str, path: str, body: str, private_key: st
     material = read_server_certificate(body, private_key, chain)
     async with call.unit() as uow:
         await call.authorize(uow, certificate_arn(call.account_id, name, path))
+        await uow.credential_owners.lock_account(call.account_id)
         if await uow.server_certificates.by_name(call.account_id, name) is not None:
             raise _exists(name)
         if await uow.server_certificates.count_in_account(call.account_id) >= MAX_PER_ACCOUNT:

@@ -60,6 +60,7 @@ async def create(call: ApiCall, user_name: str, service_name: str, age_days: int
         raise InvalidValue("CredentialAgeDays is only valid for Bedrock API keys.")
     async with call.unit() as uow:
         user = await named_user(call, uow, user_name)
+        await uow.credential_owners.lock_user(user.id)
         owner = PrincipalRef.iam_user(user.id).key
         if len(await uow.service_credentials.for_principal(owner, service_name)) >= MAX_PER_SERVICE:
             raise LimitExceeded(f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: "

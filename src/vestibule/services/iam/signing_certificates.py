@@ -38,6 +38,10 @@ async def upload(call: ApiCall, user_name: str | None, body: str) -> tuple[str |
     material = read_certificate(body)
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
+        if user is None:
+            await uow.credential_owners.lock_account(call.account_id)
+        else:
+            await uow.credential_owners.lock_user(user.id)
         owner = _owner(call, user)
         if await uow.signing_certificates.by_digest(call.account_id, material.der_sha256) is not None:
             raise _duplicate()

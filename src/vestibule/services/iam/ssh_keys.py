@@ -34,6 +34,7 @@ async def upload(call: ApiCall, user_name: str, body: str) -> SshPublicKey:
     material = read_ssh_key(body)
     async with call.unit() as uow:
         user = await named_user(call, uow, user_name)
+        await uow.credential_owners.lock_user(user.id)
         owner = PrincipalRef.iam_user(user.id).key
         existing = await uow.ssh_keys.for_principal(owner)
         if any(k.fingerprint == material.fingerprint for k in existing):

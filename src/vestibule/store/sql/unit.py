@@ -32,7 +32,7 @@ from .server_certificates import ServerCertificates
 from .sessions import Browsers, Sessions
 from .sync_units import SyncUnits
 from .throttle import ThrottleCounters
-from .user_keys import ServiceCredentials, SigningCertificates, SshPublicKeys
+from .user_keys import CredentialOwners, ServiceCredentials, SigningCertificates, SshPublicKeys
 
 AfterCommit = Callable[[], Awaitable[None]]
 T = TypeVar("T")
@@ -133,6 +133,10 @@ class UnitOfWork:
     @cached_property
     def service_credentials(self) -> ServiceCredentials:
         return ServiceCredentials(self.db)
+
+    @cached_property
+    def credential_owners(self) -> CredentialOwners:
+        return CredentialOwners(self.db)
 
     @cached_property
     def server_certificates(self) -> ServerCertificates:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from ..models import ServiceSpecificCredential, SigningCertificate, SshPublicKey
+from ..models import Account, IamUser, ServiceSpecificCredential, SigningCertificate, SshPublicKey
 from .base import Repository
 
 
@@ -76,3 +76,17 @@ class ServiceCredentials(Repository):
     async def delete(self, credential: ServiceSpecificCredential) -> None:
         await self.db.delete(credential)
         await self.db.flush()
+
+
+class CredentialOwners(Repository):
+    """Serializes changes counted against one owner's quota: a no-op UPDATE holds the owner's row until the unit
+    ends (on SQLite it takes the write lock, which SELECT ... FOR UPDATE does not), so a second request counts
+    after the first has committed."""
+
+    async def lock_user(self, user_id: str) -> None:
+        await self.db.execute(update(IamUser).where(IamUser.id == user_id).values(name=IamUser.name)
+                              .execution_options(synchronize_session=False))
+
+    async def lock_account(self, account_id: str) -> None:
+        await self.db.execute(update(Account).where(Account.id == account_id).values(name=Account.name)
+                              .execution_options(synchronize_session=False))
