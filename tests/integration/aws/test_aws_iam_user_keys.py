@@ -406,3 +406,29 @@ def test_concurrent_uploads_keep_the_limits(world: AwsWorld, account: Account) -
                                 ServiceName="codecommit.amazonaws.com") for c in clients])
     assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
     assert len(iam.list_service_specific_credentials(UserName="busy")["ServiceSpecificCredentials"]) == 2
+
+
+def test_delete_user_racing_uploads_leaves_no_orphans(world: AwsWorld, account: Account) -> None:
+    """DeleteUser and uploads at the same moment: either the user is deleted and nothing was stored for it, or the
+    uploads won and DeleteUser answered DeleteConflict."""
+    clients = [world.iam(account.root) for _ in range(5)]
+    for round_ in range(3):
+        name = f"racer{round_}"
+        user_id = clients[0].create_user(UserName=name)["User"]["UserId"]
+        calls: list[Callable[[], Any]] = [partial(clients[0].delete_user, UserName=name)]
+        calls += [partial(c.upload_ssh_public_key, UserName=name, SSHPublicKeyBody=_openssh(_RSA[i]))
+                  for i, c in enumerate(clients[1:3])]
+        calls += [partial(c.create_service_specific_credential, UserName=name,
+                          ServiceName="codecommit.amazonaws.com") for c in clients[3:]]
+        answers = _at_once(calls)
+
+        async def stored(deps: Deps, owner: str = f"user:{user_id}") -> int:
+            async with deps.store.unit() as uow:
+                return (len(await uow.ssh_keys.for_principal(owner))
+                        + len(await uow.service_credentials.for_principal(owner)))
+
+        left = world.run(stored)
+        if answers[0] == "ok":
+            assert left == 0 and set(answers[1:]) <= {"NoSuchEntity"}, (round_, answers)
+        else:
+            assert answers[0] == "DeleteConflict" and left == answers.count("ok"), (round_, answers)

@@ -14,7 +14,7 @@ from ...errors import InvalidValue, LimitExceeded, NotFound, RejectedMaterial
 from ...store.models import IamUser, ServiceSpecificCredential
 from ...store.repositories import UnitOfWork
 from ..api_call import ApiCall
-from .common import named_user, target_user
+from .common import named_user, no_such_user, target_user
 
 BEDROCK = "bedrock.amazonaws.com"
 SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com", BEDROCK})
@@ -60,7 +60,8 @@ async def create(call: ApiCall, user_name: str, service_name: str, age_days: int
         raise InvalidValue("CredentialAgeDays is only valid for Bedrock API keys.")
     async with call.unit() as uow:
         user = await named_user(call, uow, user_name)
-        await uow.credential_owners.lock_user(user.id)
+        if not await uow.credential_owners.lock_user(user.id):
+            raise no_such_user(user.name)
         owner = PrincipalRef.iam_user(user.id).key
         if len(await uow.service_credentials.for_principal(owner, service_name)) >= MAX_PER_SERVICE:
             raise LimitExceeded(f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: "

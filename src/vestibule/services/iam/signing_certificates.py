@@ -12,7 +12,7 @@ from ...errors import InvalidInput, LimitExceeded, NotFound, RejectedMaterial
 from ...store.models import IamUser, SigningCertificate
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
-from .common import target_user
+from .common import no_such_user, target_user
 from .key_material import read_certificate
 
 MAX_CERTIFICATES_PER_USER = 2
@@ -41,7 +41,8 @@ async def upload(call: ApiCall, user_name: str | None, body: str) -> tuple[str |
         if user is None:
             await uow.credential_owners.lock_account(call.account_id)
         else:
-            await uow.credential_owners.lock_user(user.id)
+            if not await uow.credential_owners.lock_user(user.id):
+                raise no_such_user(user.name)
         owner = _owner(call, user)
         if await uow.signing_certificates.by_digest(call.account_id, material.der_sha256) is not None:
             raise _duplicate()

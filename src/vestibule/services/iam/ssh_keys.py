@@ -12,7 +12,7 @@ from ...errors import InvalidInput, LimitExceeded, NotFound, RejectedMaterial
 from ...store.models import SshPublicKey
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
-from .common import named_user, target_user
+from .common import named_user, no_such_user, target_user
 from .key_material import read_ssh_key
 
 MAX_KEYS_PER_USER = 5
@@ -34,7 +34,8 @@ async def upload(call: ApiCall, user_name: str, body: str) -> SshPublicKey:
     material = read_ssh_key(body)
     async with call.unit() as uow:
         user = await named_user(call, uow, user_name)
-        await uow.credential_owners.lock_user(user.id)
+        if not await uow.credential_owners.lock_user(user.id):
+            raise no_such_user(user.name)
         owner = PrincipalRef.iam_user(user.id).key
         existing = await uow.ssh_keys.for_principal(owner)
         if any(k.fingerprint == material.fingerprint for k in existing):

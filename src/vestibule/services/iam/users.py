@@ -62,6 +62,7 @@ async def update_user(call: ApiCall, name: str, new_name: str | None, new_path: 
 async def delete_user(call: ApiCall, name: str) -> None:
     async with call.unit() as uow:
         user = await named_user(call, uow, name)
+        await uow.credential_owners.lock_user(user.id)  # uploads of keys and certificates wait, then find no user
         key = f"user:{user.id}"
         blockers = []
         if user.password_hash:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 
 from ..models import Account, IamUser, ServiceSpecificCredential, SigningCertificate, SshPublicKey
-from .base import Repository
+from .base import Repository, rowcount
 
 
 class SshPublicKeys(Repository):
@@ -83,9 +83,11 @@ class CredentialOwners(Repository):
     ends (on SQLite it takes the write lock, which SELECT ... FOR UPDATE does not), so a second request counts
     after the first has committed."""
 
-    async def lock_user(self, user_id: str) -> None:
-        await self.db.execute(update(IamUser).where(IamUser.id == user_id).values(name=IamUser.name)
-                              .execution_options(synchronize_session=False))
+    async def lock_user(self, user_id: str) -> bool:
+        """False when the user is gone (deleted by a request that held the row first)."""
+        result = await self.db.execute(update(IamUser).where(IamUser.id == user_id).values(name=IamUser.name)
+                                       .execution_options(synchronize_session=False))
+        return rowcount(result) > 0
 
     async def lock_account(self, account_id: str) -> None:
         await self.db.execute(update(Account).where(Account.id == account_id).values(name=Account.name)
