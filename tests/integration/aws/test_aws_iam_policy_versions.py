@@ -61,6 +61,8 @@ def test_policy_versions_up_to_five_one_default(world: AwsWorld, account: Accoun
     # version numbers are never reused
     assert iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc())["PolicyVersion"]["VersionId"] == "v6"
     _fails("NoSuchEntity", iam.set_default_policy_version, PolicyArn=arn, VersionId="v9")
+    listed = {p["Arn"]: p for p in iam.list_policies(Scope="Local")["Policies"]}
+    assert listed[arn]["DefaultVersionId"] == "v3"
     iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
     assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
     _fails("MalformedPolicyDocument", iam.create_policy_version, PolicyArn=arn, PolicyDocument="{nope")
