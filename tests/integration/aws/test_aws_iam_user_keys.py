@@ -250,7 +250,13 @@ def test_service_specific_credentials(world: AwsWorld, account: Account, monkeyp
     # a Bedrock API key: an alias and a secret, expiring after CredentialAgeDays
     bedrock = iam.create_service_specific_credential(UserName="frank", ServiceName="bedrock.amazonaws.com",
                                                      CredentialAgeDays=1)["ServiceSpecificCredential"]
-    assert bedrock["ServiceCredentialAlias"].endswith(f"-at-{account.account_id}")
+    assert bedrock["ServiceCredentialAlias"].startswith(f"frank-at-{account.account_id}")
+    logs = iam.create_service_specific_credential(UserName="frank", ServiceName="logs.amazonaws.com")
+    assert "ServiceCredentialSecret" in logs["ServiceSpecificCredential"]
+    iam.delete_service_specific_credential(
+        UserName="frank", ServiceSpecificCredentialId=logs["ServiceSpecificCredential"]["ServiceSpecificCredentialId"])
+    _fails("ValidationError", iam.create_service_specific_credential, UserName="frank",
+           ServiceName="codecommit.amazonaws.com", CredentialAgeDays=30)
     assert bedrock["ServiceCredentialSecret"] and "ServicePassword" not in bedrock
     assert abs((bedrock["ExpirationDate"] - bedrock["CreateDate"]).total_seconds() - 86400) < 2
 

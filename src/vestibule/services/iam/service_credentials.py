@@ -1,6 +1,7 @@
 """Service-specific credentials of IAM users: a user name and password for CodeCommit or Amazon Keyspaces, or a
-Bedrock API key (an alias and a secret, optionally expiring). The secret is shown when it is created and when
-it is reset, never again: only its SHA-256 is stored (it is 264 random bits, and nothing here signs in with it)."""
+long-term API key for Amazon Bedrock or CloudWatch Logs (an alias and a secret, optionally expiring). The secret
+is shown when it is created and when it is reset, never again: only its SHA-256 is stored (it is 264 random bits,
+and nothing here signs in with it)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from ..api_call import ApiCall
 from .common import named_user, no_such_user, target_user
 
 BEDROCK = "bedrock.amazonaws.com"
-SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com", BEDROCK})
+# these answer an alias and a secret, and may expire (CredentialAgeDays)
+API_KEY_SERVICES = frozenset({BEDROCK, "logs.amazonaws.com"})
+SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com", *API_KEY_SERVICES})
 MAX_PER_SERVICE = 2
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _DAY = 86400.0
@@ -27,7 +30,7 @@ _DAY = 86400.0
 class Listed:
     credential: ServiceSpecificCredential
     user_name: str
-    status: str  # Expired once a Bedrock key's age has passed
+    status: str  # Expired once an API key's age has passed
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,8 @@ def _new_secret(service_name: str) -> str:
 
 async def create(call: ApiCall, user_name: str, service_name: str, age_days: int | None) -> Issued:
     _check_service(service_name)
-    if age_days is not None and service_name != BEDROCK:
-        raise InvalidValue("CredentialAgeDays is only valid for Bedrock API keys.")
+    if age_days is not None and service_name not in API_KEY_SERVICES:
+        raise InvalidValue("CredentialAgeDays is only valid for services that support long-term API keys.")
     async with call.unit() as uow:
         user = await named_user(call, uow, user_name)
         if not await uow.credential_owners.lock_user(user.id):
@@ -67,8 +70,8 @@ async def create(call: ApiCall, user_name: str, service_name: str, age_days: int
             raise LimitExceeded(f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: "
                                 f"{MAX_PER_SERVICE}")
         now = call.now()
-        if service_name == BEDROCK:
-            login = f"BedrockAPIKey-{secrets.token_hex(2)}-at-{call.account_id}"
+        if service_name in API_KEY_SERVICES:  # the user name, then version and creation
+            login = f"{user.name}-at-{call.account_id}+v1-{int(now)}"
         else:
             login = f"{user.name}-at-{call.account_id}"
         secret = _new_secret(service_name)

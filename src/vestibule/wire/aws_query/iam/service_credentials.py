@@ -4,7 +4,7 @@ delete."""
 from __future__ import annotations
 
 from ....services.iam import service_credentials
-from ....services.iam.service_credentials import BEDROCK, Listed
+from ....services.iam.service_credentials import API_KEY_SERVICES, Listed
 from ...members import boolean, enum, integer, text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
@@ -19,7 +19,7 @@ SERVICE_NAME = text("ServiceName")
 def _metadata(listed: Listed) -> dict[str, XmlValue]:
     c = listed.credential
     shape: dict[str, XmlValue] = {"UserName": listed.user_name, "Status": listed.status}
-    shape["ServiceCredentialAlias" if c.service_name == BEDROCK else "ServiceUserName"] = c.service_user_name
+    shape["ServiceCredentialAlias" if c.service_name in API_KEY_SERVICES else "ServiceUserName"] = c.service_user_name
     shape["CreateDate"] = Timestamp(c.created_at)
     if c.expires_at is not None:
         shape["ExpirationDate"] = Timestamp(c.expires_at)
@@ -28,7 +28,7 @@ def _metadata(listed: Listed) -> dict[str, XmlValue]:
 
 def _issued(issued: service_credentials.Issued) -> dict[str, XmlValue]:
     shape = _metadata(issued.listed)
-    shape["ServiceCredentialSecret" if issued.listed.credential.service_name == BEDROCK
+    shape["ServiceCredentialSecret" if issued.listed.credential.service_name in API_KEY_SERVICES
           else "ServicePassword"] = issued.secret
     return shape
 
