@@ -246,3 +246,13 @@ def test_concurrent_adds_put_one_role_in_a_profile(world: AwsWorld, account: Acc
     assert sorted(outcomes) == ["LimitExceeded"] * 7 + ["ok"], outcomes
     held = iam.get_instance_profile(InstanceProfileName="contended")["InstanceProfile"]["Roles"]
     assert len(held) == 1 and held[0]["RoleName"] == names[outcomes.index("ok")]
+
+
+def test_virtual_mfa_device_names_longer_than_a_serial_allows(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    _fails("InvalidInput", iam.create_virtual_mfa_device, VirtualMFADeviceName="9" * 129)
+    long_path = "/" + "p" * 200 + "/"
+    _fails("InvalidInput", iam.create_virtual_mfa_device, VirtualMFADeviceName="n" * 40, Path=long_path)
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="n" * 128)["VirtualMFADevice"]["SerialNumber"]
+    assert len(serial) <= 256 and iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == []
+    assert all(d["SerialNumber"] != "9" * 129 for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import qrcode
 
 from ...core import arns, totp
-from ...errors import AlreadyExists, InUse, InvalidMfaCode, NotFound
+from ...errors import AlreadyExists, InUse, InvalidInput, InvalidMfaCode, NotFound
 from ...store.models import Account, IamUser, MfaDevice
 from ...store.repositories import Conflict, UnitOfWork
 from .. import mfa
@@ -18,6 +18,8 @@ from ..api_call import ApiCall
 from .common import TagPairs, account_of, put_tags, tags_of, target_user
 
 TAG_KIND = "mfa"
+MAX_NAME = 128  # the model sets no maximum; the stored name is at most this
+MAX_SERIAL = 256  # serialNumberType: every other MFA operation names the device by a serial of at most this
 
 
 def _tag_target(device: MfaDevice) -> str:
@@ -72,6 +74,9 @@ async def _enrolment_step(call: ApiCall, device: MfaDevice, owner: str, code1: s
 
 async def create_virtual_device(call: ApiCall, name: str, path: str) -> NewDevice:
     serial = arns.mfa_arn(call.account_id, name, path)
+    if len(name) > MAX_NAME or len(serial) > MAX_SERIAL:
+        raise InvalidInput("virtualMFADeviceName", f"The device name must be at most {MAX_NAME} characters and "
+                           f"its serial number (the ARN of path and name) at most {MAX_SERIAL}.")
     secret = totp.new_secret()
     async with call.unit() as uow:
         await call.authorize(uow, serial)
