@@ -104,6 +104,8 @@ def test_server_certificate_lifecycle(world: AwsWorld, account: Account) -> None
     plain = iam.get_server_certificate(ServerCertificateName="api")["ServerCertificate"]
     assert "CertificateChain" not in plain and "Tags" not in plain
     assert plain["ServerCertificateMetadata"]["Path"] == "/"
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert summary["ServerCertificates"] == 2 and summary["ServerCertificatesQuota"] == 20
 
     # refused material
     _fails("KeyPairMismatch", iam.upload_server_certificate, ServerCertificateName="bad", CertificateBody=_pem(LEAF),

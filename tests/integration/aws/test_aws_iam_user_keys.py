@@ -211,7 +211,9 @@ def test_signing_certificates(world: AwsWorld, account: Account) -> None:
     own = iam.upload_signing_certificate(CertificateBody=_certificate(_RSA[3], "root"))["Certificate"]
     assert "UserName" not in own
     assert [c["CertificateId"] for c in iam.list_signing_certificates()["Certificates"]] == [own["CertificateId"]]
+    assert iam.get_account_summary()["SummaryMap"]["AccountSigningCertificatesPresent"] == 1
     iam.delete_signing_certificate(CertificateId=own["CertificateId"])
+    assert iam.get_account_summary()["SummaryMap"]["AccountSigningCertificatesPresent"] == 0
 
     err = _fails("DeleteConflict", iam.delete_user, UserName="carol")
     assert "signing certificates" in err.response["Error"]["Message"]

@@ -7,7 +7,8 @@ from ...errors import AlreadyExists, InvalidInput, InvalidValue, NotFound
 from ...store.models import Account
 from .. import accounts
 from ..api_call import ApiCall
-from . import quotas
+from . import quotas, signing_certificates
+from . import server_certificates as server_certs
 from .common import account_of
 
 
@@ -89,18 +90,20 @@ async def summary(call: ApiCall) -> dict[str, int]:
         root_key = f"root:{account.id}"
         root_mfa = [d for d in devices if d.principal_key == root_key and d.enabled_at]
         root_keys = await uow.access_keys.for_principal(root_key)
+        server_certificates = await uow.server_certificates.count_in_account(account.id)
+        root_certificates = await uow.signing_certificates.for_principal(root_key)
     return {
         "Users": len(users), "UsersQuota": quotas.USERS,
         "Groups": len(groups), "GroupsQuota": quotas.GROUPS,
         "Roles": len(roles), "RolesQuota": quotas.ROLES,
         "Policies": len(policies), "PoliciesQuota": quotas.POLICIES,
-        "ServerCertificates": 0, "ServerCertificatesQuota": 20,
+        "ServerCertificates": server_certificates, "ServerCertificatesQuota": server_certs.MAX_PER_ACCOUNT,
         "Providers": 0, "InstanceProfiles": 0, "InstanceProfilesQuota": 1000,
         "MFADevices": len(devices), "MFADevicesInUse": sum(1 for d in devices if d.principal_key),
         "AccountMFAEnabled": 1 if root_mfa else 0,
         "AccountAccessKeysPresent": 1 if root_keys else 0,
         "AccountPasswordPresent": 1,
-        "AccountSigningCertificatesPresent": 0,
+        "AccountSigningCertificatesPresent": 1 if root_certificates else 0,
         "AttachedPoliciesPerGroupQuota": quotas.ATTACHED_POLICIES,
         "AttachedPoliciesPerRoleQuota": quotas.ATTACHED_POLICIES,
         "AttachedPoliciesPerUserQuota": quotas.ATTACHED_POLICIES, "GroupsPerUserQuota": quotas.GROUPS_PER_USER,
@@ -108,6 +111,7 @@ async def summary(call: ApiCall) -> dict[str, int]:
         "UserPolicySizeQuota": quotas.INLINE_POLICIES["user"], "PolicySizeQuota": quotas.MANAGED_POLICY,
         "PolicyVersionsInUse": policy_versions, "PolicyVersionsInUseQuota": 10000,
         "VersionsPerPolicyQuota": quotas.POLICY_VERSIONS, "AccessKeysPerUserQuota": quotas.ACCESS_KEYS_PER_USER,
-        "SigningCertificatesPerUserQuota": 2, "AssumeRolePolicySizeQuota": quotas.TRUST_POLICY,
+        "SigningCertificatesPerUserQuota": signing_certificates.MAX_CERTIFICATES_PER_USER,
+        "AssumeRolePolicySizeQuota": quotas.TRUST_POLICY,
         "GlobalEndpointTokenVersion": 1,
     }
