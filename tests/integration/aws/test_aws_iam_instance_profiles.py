@@ -256,3 +256,26 @@ def test_virtual_mfa_device_names_longer_than_a_serial_allows(world: AwsWorld, a
     serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="n" * 128)["VirtualMFADevice"]["SerialNumber"]
     assert len(serial) <= 256 and iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == []
     assert all(d["SerialNumber"] != "9" * 129 for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"])
+
+
+def test_mfa_device_listings_honour_max_items(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    iam.create_user(UserName="holder")
+    serials = sorted(world.enable_virtual_mfa(iam, f"d{i}", "holder")[0] for i in range(3))
+    spare = iam.create_virtual_mfa_device(VirtualMFADeviceName="spare")["VirtualMFADevice"]["SerialNumber"]
+    first = iam.list_virtual_mfa_devices(MaxItems=2)
+    assert first["IsTruncated"] and len(first["VirtualMFADevices"]) == 2
+    rest = iam.list_virtual_mfa_devices(MaxItems=2, Marker=first["Marker"])
+    assert rest["IsTruncated"] is False
+    assert [d["SerialNumber"] for d in first["VirtualMFADevices"] + rest["VirtualMFADevices"]] == sorted(
+        [*serials, spare])
+    paged = [d["SerialNumber"] for page in iam.get_paginator("list_virtual_mfa_devices").paginate(
+        AssignmentStatus="Assigned", PaginationConfig={"PageSize": 1}) for d in page["VirtualMFADevices"]]
+    assert paged == serials
+    _fails("ValidationError", iam.list_virtual_mfa_devices, Marker="bogus")
+
+    mine = iam.list_mfa_devices(UserName="holder", MaxItems=2)
+    assert mine["IsTruncated"] and len(mine["MFADevices"]) == 2
+    more = iam.list_mfa_devices(UserName="holder", MaxItems=2, Marker=mine["Marker"])
+    assert more["IsTruncated"] is False and len(more["MFADevices"]) == 1
+    assert sorted(d["SerialNumber"] for d in mine["MFADevices"] + more["MFADevices"]) == serials

@@ -59,9 +59,9 @@ async def delete_virtual_mfa_device(q: QueryRequest) -> Result:
 
 @IAM.operation("ListMFADevices", action="iam:ListMFADevices", inputs=listing(EXISTING_USER_NAME))
 async def list_mfa_devices(q: QueryRequest) -> Result:
-    devices = await mfa_devices.list_devices(q.call, q.input.text("UserName"))
+    devices, extra = page(q, await mfa_devices.list_devices(q.call, q.input.text("UserName")))
     return {"MFADevices": [{"UserName": d.user_name or q.call.account_id, "SerialNumber": d.serial,
-                            "EnableDate": Timestamp(d.enabled_at)} for d in devices], "IsTruncated": False}
+                            "EnableDate": Timestamp(d.enabled_at)} for d in devices], **extra}
 
 
 @IAM.operation("GetMFADevice", action="iam:GetMFADevice", inputs=(DEVICE, USER_NAME))
@@ -75,7 +75,8 @@ async def get_mfa_device(q: QueryRequest) -> Result:
     enum("AssignmentStatus", "Assigned", "Unassigned", "Any")))
 async def list_virtual_mfa_devices(q: QueryRequest) -> Result:
     members = []
-    for d in await mfa_devices.list_virtual_devices(q.call, q.input.text("AssignmentStatus") or "Any"):
+    devices, extra = page(q, await mfa_devices.list_virtual_devices(q.call, q.input.text("AssignmentStatus") or "Any"))
+    for d in devices:
         item: dict[str, XmlValue] = {"SerialNumber": d.serial}
         if d.user is not None:
             item["User"] = user_shape(d.user)
@@ -84,7 +85,7 @@ async def list_virtual_mfa_devices(q: QueryRequest) -> Result:
         if d.enabled_at:
             item["EnableDate"] = Timestamp(d.enabled_at)
         members.append(item)
-    return {"VirtualMFADevices": members, "IsTruncated": False}
+    return {"VirtualMFADevices": members, **extra}
 
 
 @IAM.operation("TagMFADevice", action="iam:TagMFADevice", audit="TagMFADevice", inputs=(DEVICE, TAGS.required()))
