@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 from integration.aws.aws_world import Account, AwsWorld, error_code
+from integration.aws.test_aws_cli import Cli
 from vestibule.services.audit import as_dict
 from vestibule.services.context import Deps
 from vestibule.store.models import ServiceSpecificCredential
@@ -440,3 +441,34 @@ def test_delete_user_racing_uploads_leaves_no_orphans(world: AwsWorld, account: 
             assert left == 0 and set(answers[1:]) <= {"NoSuchEntity"}, (round_, answers)
         else:
             assert answers[0] == "DeleteConflict" and left == answers.count("ok"), (round_, answers)
+
+
+def test_aws_cli_uploads_from_files_and_pages(world: AwsWorld, account: Account, tmp_path: Path) -> None:
+    """The aws CLI reads key and certificate bodies from file:// and pages --max-items/--starting-token."""
+    cli = Cli(world, tmp_path)
+    cli.ok(account.root, "iam", "create-user", "--user-name", "cli-user")
+    ids = []
+    for i, private in enumerate(_RSA[:3]):
+        path = tmp_path / f"key{i}.pub"
+        path.write_text(_openssh(private, f"cli{i}") + "\n")
+        made = cli.ok(account.root, "iam", "upload-ssh-public-key", "--user-name", "cli-user",
+                      "--ssh-public-key-body", f"file://{path}")["SSHPublicKey"]
+        assert made["Fingerprint"] == _ssh_keygen_md5(path.read_text().strip(), tmp_path)
+        ids.append(made["SSHPublicKeyId"])
+    first = cli.ok(account.root, "iam", "list-ssh-public-keys", "--user-name", "cli-user", "--max-items", "2")
+    assert [k["SSHPublicKeyId"] for k in first["SSHPublicKeys"]] == ids[:2] and first["NextToken"]
+    rest = cli.ok(account.root, "iam", "list-ssh-public-keys", "--user-name", "cli-user", "--max-items", "2",
+                  "--starting-token", first["NextToken"])
+    assert [k["SSHPublicKeyId"] for k in rest["SSHPublicKeys"]] == ids[2:] and "NextToken" not in rest
+    pem = cli.ok(account.root, "iam", "get-ssh-public-key", "--user-name", "cli-user", "--ssh-public-key-id", ids[0],
+                 "--encoding", "PEM")["SSHPublicKey"]["SSHPublicKeyBody"]
+    assert pem.startswith("-----BEGIN PUBLIC KEY-----")
+
+    cert_path = tmp_path / "cert.pem"
+    cert_path.write_text(_certificate(_RSA[0], "cli"))
+    cert = cli.ok(account.root, "iam", "upload-signing-certificate", "--user-name", "cli-user",
+                  "--certificate-body", f"file://{cert_path}")["Certificate"]
+    assert cert["CertificateBody"] == cert_path.read_text().strip()
+    made = cli.ok(account.root, "iam", "create-service-specific-credential", "--user-name", "cli-user",
+                  "--service-name", "codecommit.amazonaws.com")["ServiceSpecificCredential"]
+    assert made["ServicePassword"]
