@@ -57,11 +57,13 @@ class ApiCall:
         return authorization.request_context(self.caller, source_ip=self.source_ip, secure=self.secure,
                                              now=self.now(), mfa_present=mfa_present, external_id=external_id)
 
-    async def authorize(self, uow: UnitOfWork, resource: str) -> None:
-        """PermissionDenied unless the caller's policies allow the operation's action on `resource`."""
+    async def authorize(self, uow: UnitOfWork, resource: str, *, action: str | None = None) -> None:
+        """PermissionDenied unless the caller's policies allow the operation's action on `resource` (or another
+        `action` the operation also needs, such as `iam:PassRole`)."""
         assert self.action is not None, "an operation without an IAM action has nothing to authorize"
-        self.authorized = True
-        caller, action = self.caller, self.action
+        if action is None:
+            self.authorized = True
+        caller, action = self.caller, action or self.action
         if (resource.startswith("arn:") and arns.account_of(resource) not in (caller.account_id, "")
                 and not arns.is_aws_managed(resource)):
             raise PermissionDenied(engine.access_denied_message(caller.arn, action, resource, explicit=False))

@@ -16,7 +16,7 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
-from integration.aws.aws_world import Account, AwsWorld, error_code
+from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 from integration.aws.test_aws_cli import Cli
 
 
@@ -279,3 +279,25 @@ def test_mfa_device_listings_honour_max_items(world: AwsWorld, account: Account)
     more = iam.list_mfa_devices(UserName="holder", MaxItems=2, Marker=mine["Marker"])
     assert more["IsTruncated"] is False and len(more["MFADevices"]) == 1
     assert sorted(d["SerialNumber"] for d in mine["MFADevices"] + more["MFADevices"]) == serials
+
+
+def test_adding_a_role_needs_pass_role_on_it(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    iam.create_instance_profile(InstanceProfileName="ec2")
+    iam.create_role(RoleName="admin", AssumeRolePolicyDocument=_trust(account.root_arn))
+    iam.create_role(RoleName="worker", Path="/app/", AssumeRolePolicyDocument=_trust(account.root_arn))
+    iam.create_user(UserName="builder")
+    iam.put_user_policy(UserName="builder", PolicyName="profiles", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["iam:AddRoleToInstanceProfile", "iam:GetInstanceProfile"],
+             "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole",
+             "Resource": f"arn:aws:iam::{account.account_id}:role/app/*"}]}))
+    builder = world.iam(Keys.of(iam.create_access_key(UserName="builder")["AccessKey"]))
+    err = _fails("AccessDenied", builder.add_role_to_instance_profile, InstanceProfileName="ec2", RoleName="admin")
+    assert "iam:PassRole" in err.response["Error"]["Message"]
+    _fails("AccessDenied", builder.add_role_to_instance_profile, InstanceProfileName="ec2", RoleName="ghost")
+    assert iam.get_instance_profile(InstanceProfileName="ec2")["InstanceProfile"]["Roles"] == []
+    builder.add_role_to_instance_profile(InstanceProfileName="ec2", RoleName="worker")
+    assert [r["RoleName"] for r in builder.get_instance_profile(InstanceProfileName="ec2")["InstanceProfile"][
+        "Roles"]] == ["worker"]

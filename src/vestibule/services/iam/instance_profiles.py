@@ -97,6 +97,9 @@ async def add_role(call: ApiCall, name: str, role_name: str) -> None:
     async with call.unit() as uow:
         profile = await _named(call, uow, name)
         role = await uow.roles.by_name(call.account_id, role_name)
+        # AWS: the caller must also be allowed iam:PassRole on the role (checked before the role's existence shows)
+        await call.authorize(uow, arns.role_arn(call.account_id, role_name, role.path if role else "/"),
+                             action="iam:PassRole")
         if role is None:
             raise NotFound(f"The role with name {role_name} cannot be found.")
         if not await uow.instance_profiles.put_role(profile, role.id):
