@@ -118,6 +118,11 @@ def test_server_certificate_lifecycle(world: AwsWorld, account: Account) -> None
            CertificateBody=_pem(LEAF), PrivateKey=_key_pem(_LEAF_KEY, b"secret"))
     _fails("MalformedCertificate", iam.upload_server_certificate, ServerCertificateName="bad",
            CertificateBody=_pem(LEAF), PrivateKey=key_pem, CertificateChain="no chain here")
+    # RSA keys above 4096 bits are refused before the (costly) consistency check of the private key
+    big = rsa.generate_private_key(public_exponent=65537, key_size=4160)
+    err = _fails("MalformedCertificate", iam.upload_server_certificate, ServerCertificateName="bad",
+                 CertificateBody=_pem(LEAF), PrivateKey=_key_pem(big))
+    assert "4096" in err.response["Error"]["Message"]
     _fails("EntityAlreadyExists", iam.upload_server_certificate, ServerCertificateName="Www",
            CertificateBody=_pem(LEAF), PrivateKey=key_pem)
     _fails("ValidationError", world.iam(account.root, validate=False).upload_server_certificate,

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ...errors import RejectedMaterial
 
 MIN_RSA_BITS = 2048
+MAX_SERVER_RSA_BITS = 4096
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,17 @@ def read_server_certificate(body: str, private_key: str, chain: str | None) -> S
         certificate = x509.load_pem_x509_certificate(text.encode("latin-1"))
     except ValueError:
         raise _malformed("Unable to parse certificate. Please ensure the certificate is in PEM format.") from None
+    key_pem = private_key.strip().encode("latin-1", "replace")
+    unreadable = _malformed("Unable to parse private key. Please ensure the key is in PEM format and not encrypted.")
     try:
-        key = serialization.load_pem_private_key(private_key.strip().encode("latin-1"), password=None)
+        # read without the RSA consistency check first, so its cost is only paid for a key of a size IAM takes
+        key = serialization.load_pem_private_key(key_pem, password=None, unsafe_skip_rsa_key_validation=True)
+        if isinstance(key, rsa.RSAPrivateKey):
+            if key.key_size > MAX_SERVER_RSA_BITS:
+                raise _malformed(f"The private key must be an RSA key of at most {MAX_SERVER_RSA_BITS} bits.")
+            key = serialization.load_pem_private_key(key_pem, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise _malformed("Unable to parse private key. Please ensure the key is in PEM format and not "
-                         "encrypted.") from None
+        raise unreadable from None
     spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
         raise RejectedMaterial("KeyPairMismatch", "The public key certificate and the private key do not match.")
