@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 from integration.aws.test_aws_cli import Cli
+from vestibule.services.iam import instance_profiles
 
 
 def _fails(code: str, call: Any, **kwargs: Any) -> ClientError:
@@ -301,3 +302,18 @@ def test_adding_a_role_needs_pass_role_on_it(world: AwsWorld, account: Account) 
     builder.add_role_to_instance_profile(InstanceProfileName="ec2", RoleName="worker")
     assert [r["RoleName"] for r in builder.get_instance_profile(InstanceProfileName="ec2")["InstanceProfile"][
         "Roles"]] == ["worker"]
+
+
+def test_instance_profiles_per_account(world: AwsWorld, account: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    iam = world.iam(account.root)
+    summary = iam.get_account_summary()["SummaryMap"]
+    assert summary["InstanceProfiles"] == 0 and summary["InstanceProfilesQuota"] == 1000
+    monkeypatch.setattr(instance_profiles, "MAX_PER_ACCOUNT", 2)  # the server runs in this process
+    iam.create_instance_profile(InstanceProfileName="one")
+    iam.create_instance_profile(InstanceProfileName="two")
+    err = _fails("LimitExceeded", iam.create_instance_profile, InstanceProfileName="three")
+    assert "InstanceProfilesPerAccount: 2" in err.response["Error"]["Message"]
+    assert iam.get_account_summary()["SummaryMap"]["InstanceProfiles"] == 2
+    world.iam(world.new_account().root).create_instance_profile(InstanceProfileName="three")  # per account
+    iam.delete_instance_profile(InstanceProfileName="one")
+    iam.create_instance_profile(InstanceProfileName="three")

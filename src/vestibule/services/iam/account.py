@@ -7,7 +7,7 @@ from ...errors import AlreadyExists, InvalidInput, InvalidValue, NotFound
 from ...store.models import Account
 from .. import accounts
 from ..api_call import ApiCall
-from . import quotas, signing_certificates
+from . import instance_profiles, quotas, signing_certificates
 from . import server_certificates as server_certs
 from .common import account_of
 
@@ -91,6 +91,7 @@ async def summary(call: ApiCall) -> dict[str, int]:
         root_mfa = [d for d in devices if d.principal_key == root_key and d.enabled_at]
         root_keys = await uow.access_keys.for_principal(root_key)
         server_certificates = await uow.server_certificates.count_in_account(account.id)
+        profiles = await uow.instance_profiles.count_in_account(account.id)
         root_certificates = await uow.signing_certificates.for_principal(root_key)
     return {
         "Users": len(users), "UsersQuota": quotas.USERS,
@@ -98,7 +99,7 @@ async def summary(call: ApiCall) -> dict[str, int]:
         "Roles": len(roles), "RolesQuota": quotas.ROLES,
         "Policies": len(policies), "PoliciesQuota": quotas.POLICIES,
         "ServerCertificates": server_certificates, "ServerCertificatesQuota": server_certs.MAX_PER_ACCOUNT,
-        "Providers": 0, "InstanceProfiles": 0, "InstanceProfilesQuota": 1000,
+        "Providers": 0, "InstanceProfiles": profiles, "InstanceProfilesQuota": instance_profiles.MAX_PER_ACCOUNT,
         "MFADevices": len(devices), "MFADevicesInUse": sum(1 for d in devices if d.principal_key),
         "AccountMFAEnabled": 1 if root_mfa else 0,
         "AccountAccessKeysPresent": 1 if root_keys else 0,

@@ -14,6 +14,7 @@ from .common import TagPairs, named_role, put_tags, tags_of
 
 TAG_KIND = "profile"
 ROLES_PER_PROFILE = 1  # AWS: InstanceSessionsPerInstanceProfile
+MAX_PER_ACCOUNT = 1000  # AWS: InstanceProfilesPerAccount
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ async def create_profile(call: ApiCall, name: str, path: str, tags: TagPairs) ->
         await call.authorize(uow, instance_profile_arn(call.account_id, name, path))
         if await uow.instance_profiles.by_name(call.account_id, name) is not None:
             raise exists()
+        if await uow.instance_profiles.count_in_account(call.account_id) >= MAX_PER_ACCOUNT:
+            raise LimitExceeded(f"Cannot exceed quota for InstanceProfilesPerAccount: {MAX_PER_ACCOUNT}")
         profile = InstanceProfile(id=ids.new_iam_id("AIPA"), account_id=call.account_id, name=name,
                                   name_lower=name.lower(), path=path, role_id=None, created_at=call.now())
         try:

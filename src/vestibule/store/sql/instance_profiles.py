@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ..models import InstanceProfile
 from .base import Repository, rowcount
@@ -24,6 +24,10 @@ class InstanceProfiles(Repository):
                 .where(InstanceProfile.account_id == account_id, InstanceProfile.path.startswith(path_prefix))
                 .order_by(InstanceProfile.name_lower))
         return (await self.db.execute(stmt)).scalars().all()
+
+    async def count_in_account(self, account_id: str) -> int:
+        stmt = select(func.count()).select_from(InstanceProfile).where(InstanceProfile.account_id == account_id)
+        return int((await self.db.execute(stmt)).scalar_one())
 
     async def holding(self, role_id: str) -> Sequence[InstanceProfile]:
         """The profiles that hold the role, by name."""
