@@ -56,7 +56,10 @@ _CODES = Rule(captcha_after=None, delay_after=5, max_delay=MAX_DELAY_SECONDS, wi
 
 RULES: Mapping[Scope, Rule] = {
     Scope.PRINCIPAL: _PASSWORDS,
-    Scope.CLIENT: _PASSWORDS,
+    # One address is often many people (an office behind NAT, a proxy), and a sign-in in progress counts until
+    # its password is known to be right: a rule as tight as one user's would ask everyone behind one address for
+    # a CAPTCHA as soon as three of them sign in at the same moment. Each user keeps its own 3, the account its 10.
+    Scope.CLIENT: Rule(captcha_after=20, delay_after=40, max_delay=60, window=WINDOW_SECONDS),
     # Gentler than one user's: it stops spraying one password over many users without making every user of
     # the account wait long behind one attacker.
     Scope.ACCOUNT: Rule(captcha_after=10, delay_after=20, max_delay=60, window=WINDOW_SECONDS),

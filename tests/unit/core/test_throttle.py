@@ -32,7 +32,8 @@ CODES = RULES[Scope.CODES]
 
 def test_constants() -> None:
     assert (CAPTCHA_AFTER, DELAY_AFTER, MAX_DELAY_SECONDS, WINDOW_SECONDS) == (3, 6, 300, 3600)
-    assert RULES[Scope.CLIENT] == PASSWORDS
+    client = RULES[Scope.CLIENT]  # many people share an address: room for sign-ins in progress at once
+    assert (client.captcha_after, client.delay_after, client.max_delay, client.window) == (20, 40, 60, 3600)
     assert (PASSWORDS.captcha_after, PASSWORDS.delay_after, PASSWORDS.max_delay) == (3, 6, 300)
     assert (ACCOUNT.captcha_after, ACCOUNT.delay_after, ACCOUNT.max_delay, ACCOUNT.window) == (10, 20, 60, 3600)
     assert RULES[Scope.DEVICE] == CODES and CODES.captcha_after is None
@@ -162,6 +163,9 @@ def test_guessing_budget_per_day() -> None:
     # the account (spraying over many users, from many addresses)
     assert guesses_per_day([ACCOUNT], captcha_solved=False) == 240
     assert guesses_per_day([ACCOUNT], captcha_solved=True) == 1463
+    # one client address, over every account it tries
+    assert guesses_per_day([RULES[Scope.CLIENT]], captcha_solved=False) == 480
+    assert guesses_per_day([RULES[Scope.CLIENT]], captcha_solved=True) == 1483
     # one MFA device (and one principal's one-time codes): 10 in a row, then one an hour; no CAPTCHA helps
     assert guesses_per_day([CODES, CODES], captcha_solved=False) == 33
     assert guesses_per_day([CODES], captcha_solved=True) == 33
