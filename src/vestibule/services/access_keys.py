@@ -37,6 +37,12 @@ class NewKey:
 async def create(deps: Deps, uow: UnitOfWork, account_id: str, principal_key: str, *, client: Client = Client(),
                  actor: str = "", via: str = "cli", audited: bool = True) -> NewKey:
     """`audited=False` when the caller records the change itself (the IAM API's operation table)."""
+    # Requests at the same moment are counted one after another: the owner's row is held first
+    if principal_key.startswith("user:"):
+        if not await uow.credential_owners.lock_user(principal_key.removeprefix("user:")):
+            raise NotFound("The user cannot be found (it was deleted).")
+    else:
+        await uow.credential_owners.lock_account(account_id)
     if len(await uow.access_keys.for_principal(principal_key)) >= MAX_KEYS:
         raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}")
     key_id, secret = new_key_id(), new_secret()

@@ -472,3 +472,16 @@ def test_aws_cli_uploads_from_files_and_pages(world: AwsWorld, account: Account,
     made = cli.ok(account.root, "iam", "create-service-specific-credential", "--user-name", "cli-user",
                   "--service-name", "codecommit.amazonaws.com")["ServiceSpecificCredential"]
     assert made["ServicePassword"]
+
+
+def test_concurrent_access_key_creations_keep_the_limit(world: AwsWorld, account: Account) -> None:
+    """Six CreateAccessKey calls at the same moment, for an IAM user and for the root user: two keys each."""
+    clients = [world.iam(account.root) for _ in range(6)]
+    clients[0].create_user(UserName="keys")
+    answers = _at_once([partial(c.create_access_key, UserName="keys") for c in clients])
+    assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
+    assert len(clients[0].list_access_keys(UserName="keys")["AccessKeyMetadata"]) == 2
+    before = len(clients[0].list_access_keys()["AccessKeyMetadata"])  # the root user's (one signs these calls)
+    answers = _at_once([partial(c.create_access_key) for c in clients])
+    assert answers.count("ok") == 2 - before, answers
+    assert len(clients[0].list_access_keys()["AccessKeyMetadata"]) == 2
