@@ -278,3 +278,26 @@ def test_concurrent_tagging_keeps_fifty(world: AwsWorld, account: Account) -> No
                         for n, c in enumerate(clients)])
     assert sorted(answers) == ["LimitExceeded"] * 3 + ["ok"] * 2, answers
     assert len(clients[0].list_policy_tags(PolicyArn=arn)["Tags"]) == 50
+
+
+
+@pytest.mark.parametrize("kind", ["user", "role"])
+def test_concurrent_user_and_role_tagging_keeps_fifty(world: AwsWorld, account: Account, kind: str) -> None:
+    """The same limit for users and roles: the tagged entity's owner row is held before the tags are counted."""
+    clients = [world.iam(account.root) for _ in range(5)]
+    iam = clients[0]
+    start = [{"Key": f"k{i:02}", "Value": "v"} for i in range(46)]
+    if kind == "user":
+        iam.create_user(UserName="tagged", Tags=start)
+    else:
+        root = f"arn:aws:iam::{account.account_id}:root"
+        trust = {"Version": "2012-10-17",
+                 "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": root}}]}
+        iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=json.dumps(trust), Tags=start)
+    name = {"UserName": "tagged"} if kind == "user" else {"RoleName": "tagged"}
+    answers = _at_once([partial(c.tag_user if kind == "user" else c.tag_role, **name,
+                                Tags=[{"Key": f"n{n}-{i}", "Value": "v"} for i in range(2)])
+                        for n, c in enumerate(clients)])
+    assert sorted(answers) == ["LimitExceeded"] * 3 + ["ok"] * 2, answers
+    listed = iam.list_user_tags(**name) if kind == "user" else iam.list_role_tags(**name)
+    assert len(listed["Tags"]) == 50

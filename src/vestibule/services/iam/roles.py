@@ -100,6 +100,7 @@ async def delete_role(call: ApiCall, name: str) -> None:
 async def tag_role(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        await uow.credential_owners.lock_account(role.account_id)  # concurrent taggings counted one after another
         await put_tags(uow, "role", role.id, tags)
         await call.record(uow, role=name, keys=",".join(k for k, _ in tags))
 

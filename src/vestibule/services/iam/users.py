@@ -92,6 +92,7 @@ async def delete_user(call: ApiCall, name: str) -> None:
 async def tag_user(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         user = await named_user(call, uow, name)
+        await uow.credential_owners.lock_user(user.id)  # concurrent taggings are counted one after another
         await put_tags(uow, "user", user.id, tags)
         await call.record(uow, user=name, keys=",".join(k for k, _ in tags))
 
