@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from typing import Any
 
 from uvicorn.config import Config
@@ -42,6 +43,7 @@ def _seconds(name: str, default: float) -> float:
 HEAD_TIMEOUT = _seconds("VESTIBULE_HTTP_HEAD_TIMEOUT_SECONDS", 20.0)
 BODY_TIMEOUT = _seconds("VESTIBULE_HTTP_BODY_TIMEOUT_SECONDS", 60.0)
 _SWEEP_EVERY = min(1.0, HEAD_TIMEOUT / 2, BODY_TIMEOUT / 2)
+_swept: weakref.WeakSet[ServerState] = weakref.WeakSet()  # servers whose connections are swept
 
 _MESSAGE = b"Request header fields too large.\n"
 _REFUSAL = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
@@ -71,8 +73,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         self._since = self.loop.time()
         state = self.server_state
-        if not getattr(state, "vestibule_sweeping", False):  # one sweep per server (per process)
-            state.vestibule_sweeping = True  # type: ignore[attr-defined]
+        if state not in _swept:  # one sweep per server (per process)
+            _swept.add(state)
             self.loop.call_later(_SWEEP_EVERY, _sweep, self.loop, state)
 
     def overdue(self, now: float) -> bool:

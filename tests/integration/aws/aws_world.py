@@ -7,9 +7,11 @@ and the database without seeing each other's users, roles or keys."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -201,3 +203,21 @@ class AwsWorld:
 
 def error_code(exc: Any) -> str:
     return str(exc.response["Error"]["Code"])
+
+
+def at_once(calls: list[Callable[[], Any]]) -> list[str]:
+    """Run the calls in threads released together; each answers "ok" or its error code."""
+    from botocore.exceptions import ClientError
+
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> str:
+        barrier.wait()
+        try:
+            call()
+        except ClientError as exc:
+            return error_code(exc)
+        return "ok"
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))

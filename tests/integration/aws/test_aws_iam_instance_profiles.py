@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
-from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
+from integration.aws.aws_world import Account, AwsWorld, Keys, at_once, error_code
 from integration.aws.test_aws_cli import Cli
 from vestibule.services.iam import instance_profiles
 
@@ -219,22 +216,6 @@ def test_cli_pages_instance_profiles(world: AwsWorld, account: Account, tmp_path
     assert [p["InstanceProfileName"] for p in tiny["InstanceProfiles"]] == ["c1", "c2", "c3"]
 
 
-def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
-    """Run the calls in threads released together; each answers "ok" or its error code."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> str:
-        barrier.wait()
-        try:
-            call()
-        except ClientError as exc:
-            return error_code(exc)
-        return "ok"
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_concurrent_adds_put_one_role_in_a_profile(world: AwsWorld, account: Account) -> None:
     iam = world.iam(account.root)
     iam.create_instance_profile(InstanceProfileName="contended")
@@ -242,7 +223,7 @@ def test_concurrent_adds_put_one_role_in_a_profile(world: AwsWorld, account: Acc
     for name in names:
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust(account.root_arn))
     clients = [world.iam(account.root) for _ in names]
-    outcomes = _at_once([functools.partial(c.add_role_to_instance_profile, InstanceProfileName="contended",
+    outcomes = at_once([functools.partial(c.add_role_to_instance_profile, InstanceProfileName="contended",
                                            RoleName=n) for c, n in zip(clients, names, strict=True)])
     assert sorted(outcomes) == ["LimitExceeded"] * 7 + ["ok"], outcomes
     held = iam.get_instance_profile(InstanceProfileName="contended")["InstanceProfile"]["Roles"]

@@ -4,9 +4,6 @@ evaluated), the entities a policy is attached to, and tags (on create and Tag/Un
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from integration.aws.aws_world import Account, AwsWorld, error_code
+from integration.aws.aws_world import Account, AwsWorld, at_once, error_code
 from integration.aws.test_aws_cli import Cli
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -230,35 +227,19 @@ def test_cli_pages_policy_versions(world: AwsWorld, account: Account, tmp_path: 
     assert [v["VersionId"] for v in rest["Versions"]] == ["v1"] and "NextToken" not in rest
 
 
-def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
-    """Run the calls in threads released together; each answers "ok" or its error code."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> str:
-        barrier.wait()
-        try:
-            call()
-        except ClientError as exc:
-            return error_code(exc)
-        return "ok"
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_concurrent_version_changes_keep_the_limits(world: AwsWorld, account: Account) -> None:
     clients = [world.iam(account.root) for _ in range(6)]
     iam = clients[0]
     arn = iam.create_policy(PolicyName="busy", PolicyDocument=_doc())["Policy"]["Arn"]
     for _ in range(3):
         iam.create_policy_version(PolicyArn=arn, PolicyDocument=_doc())
-    answers = _at_once([partial(c.create_policy_version, PolicyArn=arn, PolicyDocument=_doc()) for c in clients])
+    answers = at_once([partial(c.create_policy_version, PolicyArn=arn, PolicyDocument=_doc()) for c in clients])
     assert sorted(answers) == ["LimitExceeded"] * 5 + ["ok"], answers
     assert len(_versions(iam, arn)) == 5
     # making a version the default while another request deletes it: never a default that does not exist
     for round_ in range(4):
         victim = _versions(iam, arn)[0][0]
-        answers = _at_once([partial(clients[1].set_default_policy_version, PolicyArn=arn, VersionId=victim),
+        answers = at_once([partial(clients[1].set_default_policy_version, PolicyArn=arn, VersionId=victim),
                             partial(clients[2].delete_policy_version, PolicyArn=arn, VersionId=victim)])
         default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
         assert default in dict(_versions(iam, arn)), (round_, answers)
@@ -273,7 +254,7 @@ def test_concurrent_tagging_keeps_fifty(world: AwsWorld, account: Account) -> No
     clients = [world.iam(account.root) for _ in range(5)]
     arn = clients[0].create_policy(PolicyName="tags", PolicyDocument=_doc(),
                                    Tags=[{"Key": f"k{i:02}", "Value": "v"} for i in range(46)])["Policy"]["Arn"]
-    answers = _at_once([partial(c.tag_policy, PolicyArn=arn, Tags=[{"Key": f"n{n}-{i}", "Value": "v"}
+    answers = at_once([partial(c.tag_policy, PolicyArn=arn, Tags=[{"Key": f"n{n}-{i}", "Value": "v"}
                                                                    for i in range(2)])
                         for n, c in enumerate(clients)])
     assert sorted(answers) == ["LimitExceeded"] * 3 + ["ok"] * 2, answers
@@ -295,7 +276,7 @@ def test_concurrent_user_and_role_tagging_keeps_fifty(world: AwsWorld, account: 
                  "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": root}}]}
         iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=json.dumps(trust), Tags=start)
     name = {"UserName": "tagged"} if kind == "user" else {"RoleName": "tagged"}
-    answers = _at_once([partial(c.tag_user if kind == "user" else c.tag_role, **name,
+    answers = at_once([partial(c.tag_user if kind == "user" else c.tag_role, **name,
                                 Tags=[{"Key": f"n{n}-{i}", "Value": "v"} for i in range(2)])
                         for n, c in enumerate(clients)])
     assert sorted(answers) == ["LimitExceeded"] * 3 + ["ok"] * 2, answers

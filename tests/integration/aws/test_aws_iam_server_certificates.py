@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -19,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from integration.aws.aws_world import Account, AwsWorld, error_code
+from integration.aws.aws_world import Account, AwsWorld, at_once, error_code
 from vestibule.services.audit import as_dict
 from vestibule.services.context import Deps
 from vestibule.store.models import ServerCertificate
@@ -212,32 +209,16 @@ def test_authorized_on_the_certificate_arn(world: AwsWorld, account: Account) ->
     assert root.get_server_certificate(ServerCertificateName="mine")
 
 
-def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
-    """Run the calls in threads released together; each answers "ok" or its error code."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> str:
-        barrier.wait()
-        try:
-            call()
-        except ClientError as exc:
-            return error_code(exc)
-        return "ok"
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_concurrent_uploads_keep_the_quota_and_one_name(world: AwsWorld, account: Account) -> None:
     clients = [world.iam(account.root) for _ in range(6)]
     key = _key_pem(_LEAF_KEY)
-    answers = _at_once([partial(c.upload_server_certificate, ServerCertificateName="same", CertificateBody=_pem(LEAF),
+    answers = at_once([partial(c.upload_server_certificate, ServerCertificateName="same", CertificateBody=_pem(LEAF),
                                 PrivateKey=key) for c in clients])
     assert sorted(answers) == ["EntityAlreadyExists"] * 5 + ["ok"], answers
     for i in range(17):
         clients[0].upload_server_certificate(ServerCertificateName=f"c{i:02d}", CertificateBody=_pem(LEAF),
                                              PrivateKey=key)
-    answers = _at_once([partial(c.upload_server_certificate, ServerCertificateName=f"n{i}",
+    answers = at_once([partial(c.upload_server_certificate, ServerCertificateName=f"n{i}",
                                 CertificateBody=_pem(LEAF), PrivateKey=key) for i, c in enumerate(clients)])
     assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
     assert len(clients[0].list_server_certificates()["ServerCertificateMetadataList"]) == 20

@@ -9,9 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from integration.aws.aws_world import Account, AwsWorld, error_code
+from integration.aws.aws_world import Account, AwsWorld, at_once, error_code
 from integration.aws.test_aws_cli import Cli
 from vestibule.services.audit import as_dict
 from vestibule.services.context import Deps
@@ -367,22 +365,6 @@ def test_users_manage_their_own_and_nobody_elses(world: AwsWorld, account: Accou
     assert upload == {"user": "gina", "ssh_public_key_id": key["SSHPublicKeyId"], "fingerprint": key["Fingerprint"]}
 
 
-def _at_once(calls: list[Callable[[], Any]]) -> list[str]:
-    """Run the calls in threads released together; each answers "ok" or its error code."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> str:
-        barrier.wait()
-        try:
-            call()
-        except ClientError as exc:
-            return error_code(exc)
-        return "ok"
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_concurrent_uploads_keep_the_limits(world: AwsWorld, account: Account) -> None:
     """Requests at the same moment are counted one after another: a user never holds more than the quota, and
     the same key sent many times at once is stored once."""
@@ -392,26 +374,26 @@ def test_concurrent_uploads_keep_the_limits(world: AwsWorld, account: Account) -
     for private in _RSA[:3]:
         iam.upload_ssh_public_key(UserName="busy", SSHPublicKeyBody=_openssh(private))
     fresh = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(len(clients))]
-    answers = _at_once([partial(c.upload_ssh_public_key, UserName="busy", SSHPublicKeyBody=_openssh(k))
+    answers = at_once([partial(c.upload_ssh_public_key, UserName="busy", SSHPublicKeyBody=_openssh(k))
                         for c, k in zip(clients, fresh, strict=True)])
     assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
     assert len(iam.list_ssh_public_keys(UserName="busy")["SSHPublicKeys"]) == 5
 
     iam.create_user(UserName="twice")
-    answers = _at_once([partial(c.upload_ssh_public_key, UserName="twice", SSHPublicKeyBody=_openssh(fresh[0]))
+    answers = at_once([partial(c.upload_ssh_public_key, UserName="twice", SSHPublicKeyBody=_openssh(fresh[0]))
                         for c in clients])
     assert sorted(answers) == ["DuplicateSSHPublicKey"] * 5 + ["ok"], answers
 
-    answers = _at_once([partial(c.upload_signing_certificate, UserName="busy",
+    answers = at_once([partial(c.upload_signing_certificate, UserName="busy",
                                 CertificateBody=_certificate(k, f"busy {i}"))
                         for i, (c, k) in enumerate(zip(clients, fresh, strict=True))])
     assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
     body = _certificate(_RSA[6], "shared")
-    answers = _at_once([partial(c.upload_signing_certificate, UserName=user, CertificateBody=body)
+    answers = at_once([partial(c.upload_signing_certificate, UserName=user, CertificateBody=body)
                         for c, user in zip(clients, ["twice", "twice", "twice", "busy", "busy", "busy"], strict=True)])
     assert answers.count("ok") == 1, answers
 
-    answers = _at_once([partial(c.create_service_specific_credential, UserName="busy",
+    answers = at_once([partial(c.create_service_specific_credential, UserName="busy",
                                 ServiceName="codecommit.amazonaws.com") for c in clients])
     assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
     assert len(iam.list_service_specific_credentials(UserName="busy")["ServiceSpecificCredentials"]) == 2
@@ -429,7 +411,7 @@ def test_delete_user_racing_uploads_leaves_no_orphans(world: AwsWorld, account: 
                   for i, c in enumerate(clients[1:3])]
         calls += [partial(c.create_service_specific_credential, UserName=name,
                           ServiceName="codecommit.amazonaws.com") for c in clients[3:]]
-        answers = _at_once(calls)
+        answers = at_once(calls)
 
         async def stored(deps: Deps, owner: str = f"user:{user_id}") -> int:
             async with deps.store.unit() as uow:
@@ -478,10 +460,10 @@ def test_concurrent_access_key_creations_keep_the_limit(world: AwsWorld, account
     """Six CreateAccessKey calls at the same moment, for an IAM user and for the root user: two keys each."""
     clients = [world.iam(account.root) for _ in range(6)]
     clients[0].create_user(UserName="keys")
-    answers = _at_once([partial(c.create_access_key, UserName="keys") for c in clients])
+    answers = at_once([partial(c.create_access_key, UserName="keys") for c in clients])
     assert sorted(answers) == ["LimitExceeded"] * 4 + ["ok"] * 2, answers
     assert len(clients[0].list_access_keys(UserName="keys")["AccessKeyMetadata"]) == 2
     before = len(clients[0].list_access_keys()["AccessKeyMetadata"])  # the root user's (one signs these calls)
-    answers = _at_once([partial(c.create_access_key) for c in clients])
+    answers = at_once([partial(c.create_access_key) for c in clients])
     assert answers.count("ok") == 2 - before, answers
     assert len(clients[0].list_access_keys()["AccessKeyMetadata"]) == 2

@@ -74,7 +74,10 @@ def user_arn(user: IamUser) -> str:
     return arns.user_arn(user.account_id, user.name, user.path)
 
 
-async def put_tags(uow: UnitOfWork, kind: str, entity_id: str, tags: TagPairs) -> None:
+async def put_tags(uow: UnitOfWork, account_id: str, kind: str, entity_id: str, tags: TagPairs) -> None:
+    """Store `tags` on an entity of `account_id`, within the 50-tag quota. The account's row is held first, so
+    concurrent taggings are counted one after another (tagging is rare; one lock serves every kind of entity)."""
+    await uow.credential_owners.lock_account(account_id)
     for key, value in tags:
         await uow.tags.put(kind, entity_id, key, value)
     if len(await uow.tags.of(kind, entity_id)) > quotas.TAGS_PER_RESOURCE:

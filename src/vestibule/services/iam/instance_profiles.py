@@ -68,7 +68,7 @@ async def create_profile(call: ApiCall, name: str, path: str, tags: TagPairs) ->
             await uow.instance_profiles.add(profile)
         except Conflict:
             raise exists() from None
-        await put_tags(uow, TAG_KIND, profile.id, tags)
+        await put_tags(uow, call.account_id, TAG_KIND, profile.id, tags)
         await call.record(uow, instance_profile=name)
         return ProfileView(profile, [], await tags_of(uow, TAG_KIND, profile.id))
 
@@ -130,7 +130,7 @@ async def profiles_for_role(call: ApiCall, role_name: str) -> list[ProfileView]:
 async def tag_profile(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         profile = await _named(call, uow, name)
-        await put_tags(uow, TAG_KIND, profile.id, tags)
+        await put_tags(uow, call.account_id, TAG_KIND, profile.id, tags)
         await call.record(uow, instance_profile=name, keys=",".join(k for k, _ in tags))
 
 

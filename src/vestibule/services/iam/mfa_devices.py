@@ -192,7 +192,7 @@ async def _tagged_device(call: ApiCall, uow: UnitOfWork, serial: str) -> MfaDevi
 async def tag_device(call: ApiCall, serial: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         device = await _tagged_device(call, uow, serial)
-        await put_tags(uow, TAG_KIND, _tag_target(device), tags)
+        await put_tags(uow, call.account_id, TAG_KIND, _tag_target(device), tags)
         await call.record(uow, serial=serial, keys=",".join(k for k, _ in tags))
 
 

@@ -87,7 +87,7 @@ async def create_policy(call: ApiCall, name: str, path: str, document: str, desc
                                 "Duplicate names are not allowed.") from None
         await uow.policies.add_version(ManagedPolicyVersion(policy_arn=arn, version_id="v1", document=document,
                                                             created_at=now))
-        await put_tags(uow, TAG_KIND, row.id, tags)
+        await put_tags(uow, call.account_id, TAG_KIND, row.id, tags)
         await call.record(uow, policy=arn, tag_keys=",".join(k for k, _ in tags))
     return PolicyInfo(name, row.id, arn, path, description, now, now, 0, document, "v1", tags)
 
@@ -156,7 +156,7 @@ async def _own(call: ApiCall, uow: UnitOfWork, arn: str, *, lock: bool = False) 
 async def tag_policy(call: ApiCall, arn: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         row = await _own(call, uow, arn, lock=True)
-        await put_tags(uow, TAG_KIND, row.id, tags)
+        await put_tags(uow, call.account_id, TAG_KIND, row.id, tags)
         await call.record(uow, policy=arn, keys=",".join(k for k, _ in tags))
 
 

@@ -49,7 +49,7 @@ async def create_role(call: ApiCall, new: NewRole) -> IamRole:
             await uow.roles.add(role)
         except Conflict:
             raise _exists(new.name) from None
-        await put_tags(uow, "role", role.id, new.tags)
+        await put_tags(uow, call.account_id, "role", role.id, new.tags)
         await call.record(uow, role=new.name)
         return role
 
@@ -100,8 +100,7 @@ async def delete_role(call: ApiCall, name: str) -> None:
 async def tag_role(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
-        await uow.credential_owners.lock_account(role.account_id)  # concurrent taggings counted one after another
-        await put_tags(uow, "role", role.id, tags)
+        await put_tags(uow, call.account_id, "role", role.id, tags)
         await call.record(uow, role=name, keys=",".join(k for k, _ in tags))
 
 

@@ -59,7 +59,7 @@ async def upload(call: ApiCall, name: str, path: str, body: str, private_key: st
             await uow.server_certificates.add(certificate)
         except Conflict:
             raise _exists(name) from None
-        await put_tags(uow, TAG_KIND, certificate.id, tags)
+        await put_tags(uow, call.account_id, TAG_KIND, certificate.id, tags)
         await call.record(uow, server_certificate=name, server_certificate_id=certificate.id)
     return certificate
 
@@ -104,7 +104,7 @@ async def delete(call: ApiCall, name: str) -> None:
 async def tag(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         certificate = await _named(call, uow, name)
-        await put_tags(uow, TAG_KIND, certificate.id, tags)
+        await put_tags(uow, call.account_id, TAG_KIND, certificate.id, tags)
         await call.record(uow, server_certificate=name, keys=",".join(k for k, _ in tags))
 
 

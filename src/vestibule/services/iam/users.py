@@ -27,7 +27,7 @@ async def create_user(call: ApiCall, name: str, path: str, tags: TagPairs) -> Ia
         account = await account_of(call, uow)
         user = await iam_users.create_user(call.deps, uow, account, name, path=path, client=call.client,
                                            actor=call.caller.arn, audited=False)
-        await put_tags(uow, "user", user.id, tags)
+        await put_tags(uow, call.account_id, "user", user.id, tags)
         await call.record(uow, user=name)
         return user
 
@@ -92,8 +92,7 @@ async def delete_user(call: ApiCall, name: str) -> None:
 async def tag_user(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         user = await named_user(call, uow, name)
-        await uow.credential_owners.lock_user(user.id)  # concurrent taggings are counted one after another
-        await put_tags(uow, "user", user.id, tags)
+        await put_tags(uow, call.account_id, "user", user.id, tags)
         await call.record(uow, user=name, keys=",".join(k for k, _ in tags))
 
 
