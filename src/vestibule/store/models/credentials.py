@@ -63,6 +63,7 @@ class TemporaryCredential(Base):
     role_id: Mapped[str | None] = mapped_column(String(21), default=None)
     session_name: Mapped[str | None] = mapped_column(String(64), default=None)
     session_policy: Mapped[str | None] = mapped_column(Text, default=None)
+    source_identity: Mapped[str | None] = mapped_column(String(256), default=None)  # role sessions: SourceIdentity
     mfa_authenticated: Mapped[bool] = mapped_column(Boolean, default=False)
     mfa_authenticated_at: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[float] = mapped_column(Float)

@@ -23,6 +23,7 @@ class IamUser(Base):
     password_last_used_at: Mapped[float | None] = mapped_column(Float, default=None)
     login_profile_created_at: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[float] = mapped_column(Float)
+    permissions_boundary: Mapped[str | None] = mapped_column(String(600), default=None, index=True)  # policy ARN
 
 
 class IamGroup(Base):
@@ -59,6 +60,7 @@ class IamRole(Base):
     created_at: Mapped[float] = mapped_column(Float)
     last_used_at: Mapped[float | None] = mapped_column(Float, default=None)
     last_used_region: Mapped[str | None] = mapped_column(String(32), default=None)
+    permissions_boundary: Mapped[str | None] = mapped_column(String(600), default=None, index=True)  # policy ARN
 
 
 class ManagedPolicy(Base):
