@@ -18,6 +18,7 @@ from .iam import (
 )
 from .instance_profiles import InstanceProfile
 from .outbox import OutboxMail
+from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
 from .server_certificates import ServerCertificate
 from .sessions import KnownBrowser, Session
 from .throttle import ThrottleCounter
@@ -26,9 +27,11 @@ from .user_keys import ServiceSpecificCredential, SigningCertificate, SshPublicK
 __all__ = [
     "AccessKey",
     "Account",
+    "AccountSettings",
     "AuditEvent",
     "Base",
     "Captcha",
+    "CredentialReport",
     "FlowRecord",
     "GroupMembership",
     "IamGroup",
@@ -44,7 +47,9 @@ __all__ = [
     "PasswordHistory",
     "PolicyAttachment",
     "RecoveryToken",
+    "ReportJob",
     "ServerCertificate",
+    "ServiceLastAccessed",
     "ServiceSpecificCredential",
     "Session",
     "SigningCertificate",
