@@ -5,18 +5,49 @@ the use case's own transaction. The endpoint then checks that both happened."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from ..core import arns
 from ..core import policy as engine
+from ..core.policy_conditions import ContextValue
 from ..errors import PermissionDenied
+from ..store.models import IamRole, IamUser
 from ..store.repositories import UnitOfWork
 from . import audit, authorization
 from .aws_identity import Caller
 from .context import Client, Deps
 
 AuditValue = str | int | bool | None
+TagPairs = Sequence[tuple[str, str]]
+
+# The actions whose request context holds iam:PermissionsBoundary (the IAM service authorization reference):
+# the boundary asked for (CreateUser, CreateRole, Put...PermissionsBoundary) or the one the user or role has.
+BOUNDARY_KEY_ACTIONS = frozenset(f"iam:{name}" for name in (
+    "CreateUser", "CreateRole", "PutUserPermissionsBoundary", "PutRolePermissionsBoundary",
+    "DeleteUserPermissionsBoundary", "DeleteRolePermissionsBoundary", "AttachUserPolicy", "AttachRolePolicy",
+    "DetachUserPolicy", "DetachRolePolicy", "PutUserPolicy", "PutRolePolicy", "DeleteUserPolicy",
+    "DeleteRolePolicy"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """The entity a call is about, as its request context sees it: its tags are aws:ResourceTag/<key> (and, for
+    users and roles, iam:ResourceTag/<key>), and a user's or role's permissions boundary is
+    iam:PermissionsBoundary for the actions of BOUNDARY_KEY_ACTIONS."""
+
+    tag_kind: str  # as the tags table keys it: user, role, policy, instance-profile, ...
+    entity_id: str
+    permissions_boundary: str | None = None
+
+    @classmethod
+    def user(cls, user: IamUser) -> Target:
+        return cls("user", user.id, user.permissions_boundary)
+
+    @classmethod
+    def role(cls, role: IamRole) -> Target:
+        return cls("role", role.id, role.permissions_boundary)
 
 
 @dataclass
@@ -30,6 +61,8 @@ class ApiCall:
     secure: bool = False
     user_agent: str = ""
     region: str = ""  # the region the request was signed for
+    request_tags: TagPairs | None = None  # the request's Tags (Create..., Tag...): aws:RequestTag/<key>
+    tag_keys: Sequence[str] | None = None  # aws:TagKeys: the keys of `request_tags`, or Untag...'s TagKeys
     authorized: bool = field(default=False, init=False)
     recorded: bool = field(default=False, init=False)
 
@@ -53,13 +86,48 @@ class ApiCall:
     def unit(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return self.deps.store.unit()
 
-    def context(self, *, mfa_present: bool | None = None, external_id: str | None = None) -> authorization.Context:
-        return authorization.request_context(self.caller, source_ip=self.source_ip, secure=self.secure,
-                                             now=self.now(), mfa_present=mfa_present, external_id=external_id)
+    def context(self, *, mfa_present: bool | None = None, external_id: str | None = None,
+                extra: Mapping[str, ContextValue] | None = None) -> authorization.Context:
+        """The request's condition keys that need no lookup: the global ones, the request's tags, `extra`."""
+        context = authorization.request_context(self.caller, source_ip=self.source_ip, secure=self.secure,
+                                                now=self.now(), mfa_present=mfa_present, external_id=external_id)
+        for key, value in self.request_tags or ():
+            context[f"aws:RequestTag/{key}"] = value
+        keys = self.tag_keys if self.tag_keys is not None else [k for k, _ in self.request_tags or ()]
+        if keys:
+            context["aws:TagKeys"] = list(keys)
+        context.update(extra or {})
+        return context
 
-    async def authorize(self, uow: UnitOfWork, resource: str, *, action: str | None = None) -> None:
+    async def full_context(self, uow: UnitOfWork, documents: Iterable[str], *, action: str | None = None,
+                           target: Target | None = None, mfa_present: bool | None = None,
+                           external_id: str | None = None,
+                           extra: Mapping[str, ContextValue] | None = None) -> authorization.Context:
+        """`context()` and the keys that need the store: the caller's tags (aws:PrincipalTag/<key>) and the
+        target's (aws:ResourceTag/<key>), each read only when one of `documents` (the policies that will
+        decide) mentions it, and the target's permissions boundary for `action` (iam:PermissionsBoundary)."""
+        documents = list(documents)
+        context = self.context(mfa_present=mfa_present, external_id=external_id)
+        principal = authorization.principal_tag_subject(self.caller)
+        if principal is not None and authorization.mentions(documents, authorization.PRINCIPAL_TAG):
+            context.update(await authorization.tag_keys(uow, principal, [authorization.PRINCIPAL_TAG]))
+        if target is not None:
+            families = [authorization.RESOURCE_TAG]
+            if target.tag_kind in ("user", "role"):
+                families.append(authorization.IAM_RESOURCE_TAG)
+            if any(authorization.mentions(documents, family) for family in families):
+                context.update(await authorization.tag_keys(uow, (target.tag_kind, target.entity_id), families))
+            if target.permissions_boundary is not None and (action or self.action) in BOUNDARY_KEY_ACTIONS:
+                context["iam:PermissionsBoundary"] = target.permissions_boundary
+        context.update(extra or {})
+        return context
+
+    async def authorize(self, uow: UnitOfWork, resource: str, *, action: str | None = None,
+                        target: Target | None = None, context: Mapping[str, ContextValue] | None = None) -> None:
         """PermissionDenied unless the caller's policies allow the operation's action on `resource` (or another
-        `action` the operation also needs, such as `iam:PassRole`)."""
+        `action` the operation also needs, such as `iam:PassRole`). `target` is the entity `resource` names,
+        when it exists; `context` adds condition keys of this request (`iam:PermissionsBoundary` asked for,
+        `iam:PassedToService`)."""
         assert self.action is not None, "an operation without an IAM action has nothing to authorize"
         if action is None:
             self.authorized = True
@@ -74,9 +142,10 @@ class ApiCall:
                                    f"{resource} with session credentials that were issued without MFA authentication")
         if caller.is_root:
             return
-        documents = await authorization.documents_for(uow, caller)
-        allowed, explicit = authorization.decide(documents, caller.session_policy, caller, action, resource,
-                                                 self.context())
+        permissions = await authorization.documents_for(uow, caller)
+        keys = await self.full_context(uow, permissions.documents(caller.session_policy), action=action,
+                                       target=target, extra=context)
+        allowed, explicit = authorization.decide(permissions, caller.session_policy, caller, action, resource, keys)
         if not allowed:
             raise PermissionDenied(engine.access_denied_message(caller.arn, action, resource, explicit=explicit))
 

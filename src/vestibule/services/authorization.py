@@ -1,9 +1,12 @@
-"""Deciding IAM API calls: the caller's identity policies, evaluated by the pure policy core."""
+"""Deciding IAM API calls: the caller's identity policies, its permissions boundary and its session policy,
+evaluated by the pure policy core; the request context they are evaluated in."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,29 +43,55 @@ BUILTIN_POLICIES: dict[str, BuiltinPolicy] = {
 
 
 ROOT_POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+# What a boundary naming a policy that is gone allows: nothing (DeletePolicy refuses while a policy is a boundary,
+# so this only covers a policy deleted in a race).
+NO_ACCESS = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "*", "Resource": "*"}]}'
 
 
-async def documents_for(uow: UnitOfWork, caller: Caller) -> list[str]:
-    """Identity-based policy documents that apply to the caller (not the session policy)."""
+@dataclass(frozen=True)
+class Permissions:
+    """The policies that decide a caller's requests, apart from its session policy."""
+
+    identity: list[str]  # identity-based documents: managed and inline, of the principal and its groups
+    boundary: str | None = None  # the permissions boundary's document; None: the principal has no boundary
+
+    def documents(self, session_policy: str | None) -> list[str]:
+        """Every document a decision reads, the session policy included."""
+        extra = [d for d in (self.boundary, session_policy) if d is not None]
+        return [*self.identity, *extra]
+
+
+async def documents_for(uow: UnitOfWork, caller: Caller) -> Permissions:
+    """The identity-based policies and the permissions boundary that apply to the caller (not the session
+    policy). A role session has its role's boundary; GetSessionToken and GetFederationToken sessions of an
+    IAM user have the user's."""
     docs: list[str] = []
+    boundary_arn: str | None = None
     if caller.role_id is not None:
         targets = [("role", caller.role_id)]
+        role = await uow.roles.get(caller.role_id)
+        boundary_arn = role.permissions_boundary if role is not None else None
     elif caller.principal_key.startswith("user:"):
         user_id = caller.principal_key.split(":", 1)[1]
         targets = [("user", user_id)] + [("group", g.id) for g in await uow.groups.of_user(user_id)]
+        user = await uow.users.get(user_id)
+        boundary_arn = user.permissions_boundary if user is not None else None
     elif caller.principal_key.startswith("root:"):
         # Sessions of the root user (a federated user from the root's keys): the root may do everything,
         # so only the session policy limits them.
-        return [ROOT_POLICY]
+        return Permissions([ROOT_POLICY])
     else:
-        return docs
+        return Permissions(docs)
     for kind, target_id in targets:
         for arn in await uow.policies.attached_to(kind, target_id):
             document = await managed_document(uow, arn)
             if document is not None:
                 docs.append(document)
         docs.extend(row.document for row in await uow.policies.inline_of(kind, target_id))
-    return docs
+    boundary = None
+    if boundary_arn is not None:
+        boundary = await managed_document(uow, boundary_arn) or NO_ACCESS
+    return Permissions(docs, boundary)
 
 
 async def managed_document(uow: UnitOfWork, arn: str) -> str | None:
@@ -92,18 +121,64 @@ def request_context(caller: Caller, *, source_ip: str, secure: bool, now: float,
         username=caller.user_name if caller.kind == "user" else None, userid=caller.user_id,
         principal_arn=arns.role_of_session(caller.arn) if caller.kind == "assumed-role" else caller.arn,
         external_id=external_id, extra={"aws:PrincipalType": _PRINCIPAL_TYPES[caller.kind]})
-    return dict(built)
+    context = dict(built)
+    if caller.source_identity is not None:
+        context["aws:SourceIdentity"] = caller.source_identity
+    return context
 
 
-def decide(documents: list[str], session_policy: str | None, caller: Caller, action: str, resource: str,
+# ---- tags in the request context: loaded only when a policy that decides mentions them -------------
+
+TagSubject = tuple[str, str]  # (kind, id) as the tags table keys an entity: ("user", id), ("role", id), ...
+PRINCIPAL_TAG = "aws:PrincipalTag/"
+RESOURCE_TAG = "aws:ResourceTag/"
+IAM_RESOURCE_TAG = "iam:ResourceTag/"  # IAM's own key for the tags of the user or role a call is about
+_FAMILIES = (PRINCIPAL_TAG, RESOURCE_TAG, IAM_RESOURCE_TAG)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mentioned(document: str) -> frozenset[str]:
+    lowered = document.lower()
+    return frozenset(family for family in _FAMILIES if family.lower() in lowered)
+
+
+def mentions(documents: Iterable[str], family: str) -> bool:
+    """Whether any of `documents` names a key of `family` (as a condition key or a policy variable)."""
+    return any(family in _mentioned(document) for document in documents)
+
+
+def principal_tag_subject(caller: Caller) -> TagSubject | None:
+    """Whose tags are aws:PrincipalTag: the IAM user (also in its GetSessionToken sessions), or the role of a
+    role session. Federated users and the root user have none."""
+    if caller.kind == "user" and caller.principal_key.startswith("user:"):
+        return ("user", caller.principal.id)
+    if caller.kind == "assumed-role" and caller.role_id is not None:
+        return ("role", caller.role_id)
+    return None
+
+
+async def tag_keys(uow: UnitOfWork, subject: TagSubject, families: Iterable[str]) -> Context:
+    """`<family><key>`: value for each tag of `subject`, in each family."""
+    tags = await uow.tags.of(*subject)
+    return {f"{family}{tag.key}": tag.value for tag in tags for family in families}
+
+
+def decide(permissions: Permissions, session_policy: str | None, caller: Caller, action: str, resource: str,
            context: Context) -> tuple[bool, bool]:
-    """(allowed, explicitly denied)."""
+    """(allowed, explicitly denied). As AWS evaluates them: an explicit Deny in any policy wins; otherwise the
+    identity policies must allow, and so must the permissions boundary and the session policy when there is
+    one (a boundary or session policy only ever narrows)."""
     request = engine.AuthzRequest(principal_arn=caller.arn, action=action, resource=resource, context=context)
-    parsed = [engine.parse_policy(d) for d in documents]
+    parsed = [engine.parse_policy(d) for d in permissions.identity]
     result = engine.evaluate(parsed, request)
     if result.explicit:
         return False, True
     allowed = result.allowed
+    if permissions.boundary is not None:
+        bounded = engine.evaluate([engine.parse_policy(permissions.boundary)], request)
+        if bounded.explicit:
+            return False, True
+        allowed = allowed and bounded.allowed
     if session_policy is not None or caller.kind == "federated-user":
         session = [engine.parse_policy(session_policy)] if session_policy else []
         second = engine.evaluate(session, request)

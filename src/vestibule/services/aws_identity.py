@@ -33,6 +33,7 @@ class Caller:
     session_policy: str | None = None
     mfa_authenticated: bool = False
     mfa_authenticated_at: float | None = None
+    source_identity: str | None = None  # role sessions: AssumeRole's SourceIdentity, kept across chaining
 
     @property
     def is_root(self) -> bool:
@@ -169,7 +170,7 @@ async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
                                        else PrincipalRef.parse(cred.source_principal_key)),
                             access_key_id=key_id, temporary=True, user_name=user_name, role_id=cred.role_id,
                             session_policy=cred.session_policy, mfa_authenticated=cred.mfa_authenticated,
-                            mfa_authenticated_at=cred.mfa_authenticated_at)
+                            mfa_authenticated_at=cred.mfa_authenticated_at, source_identity=cred.source_identity)
         return KeyRecord(caller, secret, True, cred.expires_at, cred.token_hash)
     return None
 

@@ -12,7 +12,7 @@ from ..core import policy as engine
 from ..errors import InvalidValue, PermissionDenied, SessionPolicyTooLarge, UnknownReference
 from ..store.repositories import UnitOfWork
 from . import authorization, mfa
-from .api_call import ApiCall
+from .api_call import ApiCall, Target
 from .iam.documents import checked_document
 from .temporary_credentials import Issued, issue
 
@@ -45,6 +45,7 @@ class AssumeRoleRequest:
     external_id: str | None = None
     mfa: MfaProof | None = None
     policy: SessionPolicy = SessionPolicy()
+    source_identity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class RoleSession:
     assumed_role_id: str
     arn: str
     packed_policy_size: int
+    source_identity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,13 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
         if role is None:
             raise denied
         mfa_used = mfa_now or caller.mfa_authenticated
-        context = call.context(mfa_present=mfa_used, external_id=request.external_id)
+        source_identity = _source_identity(call, request)
+        documents = await authorization.documents_for(uow, caller)
+        context = await call.full_context(
+            uow, [role.trust_policy, *documents.documents(caller.session_policy)], action="sts:AssumeRole",
+            target=Target.role(role), mfa_present=mfa_used, external_id=request.external_id,
+            extra={"sts:RoleSessionName": request.session_name,
+                   **({"sts:SourceIdentity": source_identity} if source_identity else {})})
         trust = engine.parse_policy(role.trust_policy, kind="trust")
         principal = engine.TrustPrincipal.aws(
             caller.arn, role_arn=arns.role_of_session(caller.arn) if caller.kind == "assumed-role" else None)
@@ -176,12 +184,19 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
         # The caller's identity policies are always consulted: an explicit Deny there wins over any trust
         # policy, and across accounts they must allow sts:AssumeRole as well. Only inside the role's own
         # account may a trust policy naming the caller's own ARN stand in for a missing identity Allow.
-        documents = await authorization.documents_for(uow, caller)
         allowed, explicit = authorization.decide(documents, caller.session_policy, caller, "sts:AssumeRole",
                                                  request.role_arn, context)
         trusted_by_name = caller.account_id == account_id and _names_caller(trust, caller.arn)
         if explicit or not (allowed or trusted_by_name):
             raise _denied(call, "sts:AssumeRole", request.role_arn, explicit)
+        if source_identity is not None:
+            # AWS: setting (or carrying along, when chaining) a source identity needs sts:SetSourceIdentity in
+            # the trust policy and in the caller's own policies
+            trusted = engine.evaluate_trust(trust, principal, action="sts:SetSourceIdentity", context=context)
+            allowed, explicit = authorization.decide(documents, caller.session_policy, caller,
+                                                     "sts:SetSourceIdentity", request.role_arn, context)
+            if not trusted.allowed or explicit or not (allowed or trusted_by_name):
+                raise _denied(call, "sts:SetSourceIdentity", request.role_arn, explicit or trusted.explicit)
         call.authorized_by_rule()
         maximum = ROLE_CHAINING_MAX if caller.kind == "assumed-role" else role.max_session_duration
         duration = request.duration or 3600
@@ -194,11 +209,24 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
                              user_id=f"{role.id}:{request.session_name}", duration=duration, role_id=role.id,
                              session_name=request.session_name, session_policy=session_policy,
                              mfa_authenticated=mfa_used,
-                             mfa_authenticated_at=call.now() if mfa_now else caller.mfa_authenticated_at)
+                             mfa_authenticated_at=call.now() if mfa_now else caller.mfa_authenticated_at,
+                             source_identity=source_identity)
         role.last_used_at, role.last_used_region = call.now(), call.region or None
         await call.record(uow, account_id=account_id, mfa_used=mfa_used, role=request.role_arn,
-                          session=request.session_name)
-    return RoleSession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy))
+                          session=request.session_name, source_identity=source_identity)
+    return RoleSession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy),
+                       source_identity)
+
+
+def _source_identity(call: ApiCall, request: AssumeRoleRequest) -> str | None:
+    """The session's source identity: the one asked for, or the calling role session's, which a chained
+    session keeps and cannot change."""
+    inherited = call.caller.source_identity
+    if inherited is not None and request.source_identity not in (None, inherited):
+        raise PermissionDenied(f"User: {call.caller.arn} is not authorized to perform: sts:SetSourceIdentity on "
+                               f"resource: {request.role_arn}: the source identity of a role session cannot be "
+                               "changed")
+    return request.source_identity or inherited
 
 
 def _names_caller(trust: engine.Policy, caller_arn: str) -> bool:

@@ -23,7 +23,7 @@ class Issued:
 async def issue(deps: Deps, uow: UnitOfWork, *, account_id: str, kind: str, source_principal_key: str, arn: str,
                 user_id: str, duration: int, role_id: str | None = None, session_name: str | None = None,
                 session_policy: str | None = None, mfa_authenticated: bool = False,
-                mfa_authenticated_at: float | None = None) -> Issued:
+                mfa_authenticated_at: float | None = None, source_identity: str | None = None) -> Issued:
     now = deps.clock()
     key_id = new_key_id("ASIA")
     secret = new_secret()
@@ -34,6 +34,6 @@ async def issue(deps: Deps, uow: UnitOfWork, *, account_id: str, kind: str, sour
         token_hash=hash_token(token), kind=kind, source_principal_key=source_principal_key, arn=arn,
         user_id=user_id, role_id=role_id, session_name=session_name, session_policy=session_policy,
         mfa_authenticated=mfa_authenticated, mfa_authenticated_at=mfa_authenticated_at, created_at=now,
-        expires_at=expires,
+        expires_at=expires, source_identity=source_identity,
     ))
     return Issued(key_id, secret, token, expires)

@@ -55,16 +55,21 @@ async def get_session_token(q: QueryRequest) -> Result:
 @STS.operation("AssumeRole", action="sts:AssumeRole", audit="AssumeRole", inputs=(
     text("RoleArn", 20, 2048, ROLE_ARN_PATTERN).required(), text("RoleSessionName", 2, 64, r"[\w+=,.@-]*").required(),
     POLICY_ARNS, ROLE_SESSION_POLICY, integer("DurationSeconds", 900, 43200),
-    text("ExternalId", 2, 1224, r"[\w+=,.@:\/-]*"), SERIAL, TOKEN_CODE))
+    text("ExternalId", 2, 1224, r"[\w+=,.@:\/-]*"), SERIAL, TOKEN_CODE,
+    text("SourceIdentity", 2, 256, r"[\w+=,.@-]*")))
 async def assume_role(q: QueryRequest) -> Result:
     request = sts.AssumeRoleRequest(
         role_arn=q.input.required("RoleArn"), session_name=q.input.required("RoleSessionName"),
         duration=q.input.integer("DurationSeconds"), external_id=q.input.text("ExternalId"), mfa=_mfa(q),
-        policy=_session_policy(q))
+        policy=_session_policy(q), source_identity=q.input.text("SourceIdentity"))
     session = await sts.assume_role(q.call, request)
-    return {"Credentials": _credentials(session.credentials),
-            "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
-            "PackedPolicySize": session.packed_policy_size}
+    result: dict[str, XmlValue] = {
+        "Credentials": _credentials(session.credentials),
+        "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
+        "PackedPolicySize": session.packed_policy_size}
+    if session.source_identity is not None:
+        result["SourceIdentity"] = session.source_identity
+    return result
 
 
 @STS.operation("GetFederationToken", action="sts:GetFederationToken", audit="GetFederationToken", inputs=(
