@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): SigV4-signed STS GetCallerIdentity and IAM CreateUser+GetUser
-throughput and latency at 1, 8 and 64 concurrent connections, against Vestibule, moto_server
-and a bare Starlette endpoint (bench/bare_endpoint.py), all started side by side in one run.
+"""Benchmark (not a test): SigV4-signed STS GetCallerIdentity, a read-heavy IAM mix (GetUser,
+ListUsers, SimulatePrincipalPolicy) and IAM CreateUser+GetUser throughput and latency at 1, 8 and
+64 concurrent connections, against Vestibule, moto_server and a bare Starlette endpoint
+(bench/bare_endpoint.py), all started side by side in one run.
 
 Load generator: `wrk` (Debian package) with a generated Lua script.
 - GetCallerIdentity: one request, signed with SigV4 just before each wrk run and replayed for
@@ -13,6 +14,12 @@ Load generator: `wrk` (Debian package) with a generated Lua script.
   pair. The pool is sized from that target's GetCallerIdentity rate; if a connection runs
   out of pairs it starts over (its CreateUser calls then fail with 409 and are counted as
   errors, and the table says so).
+- Read mix (`--ops readmix`, bench/_readmix.py): after a setup of `--readmix-users` users and a
+  managed policy attached to one of them, each connection (one per wrk thread) cycles through
+  pre-signed GetUser(a random user), ListUsers(MaxItems=100) and SimulatePrincipalPolicy(that
+  user, iam:GetUser) in the ratio `--mix` (6:3:1); answers and errors are counted per operation.
+  SimulatePrincipalPolicy stays in the mix only when every target serves it (`--simulate auto`),
+  so that all targets get the same mix; the output says who refused it and with what answer.
 Requests are signed by this script's own SigV4 signer (checked against botocore's signer at
 start, byte for byte), with the headers botocore signs for the query protocol.
 
@@ -27,11 +34,9 @@ moto comes from the `moto[server]` package in a separate virtual environment
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import hashlib
-import hmac
 import json
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -44,6 +49,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _readmix as readmix
 from _common import (
     BENCH_DIR,
     Server,
@@ -57,86 +63,22 @@ from _common import (
     venv_bin,
     wait_for_quiet,
 )
+from _sigv4 import (  # Signer, amz_now, gci_body: the other scripts import them from here
+    IAM_VERSION,
+    Client,
+    Signer,
+    amz_now,
+    check_signer_against_botocore,
+    create_body,
+    gci_body,
+    get_body,
+)
 
-CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
-REGION = "us-east-1"
-STS_VERSION = "2011-06-15"
-IAM_VERSION = "2010-05-08"
 PASSWORD = "Bench-Passw0rd-for-aws!"
-
-
-# --- SigV4 signing (client side) ---------------------------------------------------------------
-
-
-class Signer:
-    """SigV4 for `POST /` query-protocol calls, signing content-type;host;x-amz-date like botocore."""
-
-    def __init__(self, key_id: str, secret: str) -> None:
-        self.key_id, self.secret = key_id, secret
-        self._keys: dict[tuple[str, str], bytes] = {}
-
-    def _key(self, date: str, service: str) -> bytes:
-        k = self._keys.get((date, service))
-        if k is None:
-            k = ("AWS4" + self.secret).encode()
-            for step in (date, REGION, service, "aws4_request"):
-                k = hmac.new(k, step.encode(), hashlib.sha256).digest()
-            self._keys[(date, service)] = k
-        return k
-
-    def headers(self, host: str, service: str, body: str, amz_date: str) -> list[tuple[str, str]]:
-        payload = hashlib.sha256(body.encode()).hexdigest()
-        signed = "content-type;host;x-amz-date"
-        canonical = (f"POST\n/\n\ncontent-type:{CONTENT_TYPE}\nhost:{host}\nx-amz-date:{amz_date}\n\n"
-                     f"{signed}\n{payload}")
-        scope = f"{amz_date[:8]}/{REGION}/{service}/aws4_request"
-        to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._key(amz_date[:8], service), to_sign.encode(), hashlib.sha256).hexdigest()
-        return [("Host", host), ("Content-Type", CONTENT_TYPE), ("X-Amz-Date", amz_date),
-                ("Authorization", f"AWS4-HMAC-SHA256 Credential={self.key_id}/{scope}, "
-                                  f"SignedHeaders={signed}, Signature={signature}")]
-
-    def raw(self, host: str, service: str, body: str, amz_date: str) -> bytes:
-        lines = ["POST / HTTP/1.1"] + [f"{k}: {v}" for k, v in self.headers(host, service, body, amz_date)]
-        lines.append(f"Content-Length: {len(body.encode())}")
-        return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
-
-
-def amz_now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def check_signer_against_botocore() -> None:
-    """Our signer must produce exactly botocore's Authorization header (when botocore is installed;
-    Vestibule's own check of every signature in check_target() covers it otherwise)."""
-    try:
-        from botocore.auth import SigV4Auth
-    except ImportError:
-        print("botocore is not installed: the signer is checked by Vestibule's answers only", flush=True)
-        return
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    body = urlencode({"Action": "CreateUser", "Version": IAM_VERSION, "UserName": "someone+x=y,z.@-_"})
-    req = AWSRequest(method="POST", url="http://127.0.0.1:1234/", data=body, headers={"Content-Type": CONTENT_TYPE})
-    SigV4Auth(Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), "iam", REGION).add_auth(req)
-    ours = dict(Signer("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY").headers(
-        "127.0.0.1:1234", "iam", body, req.headers["X-Amz-Date"]))
-    if ours["Authorization"] != req.headers["Authorization"]:
-        raise SystemExit(f"signer mismatch:\n ours     {ours['Authorization']}\n"
-                         f" botocore {req.headers['Authorization']}")
-
-
-def gci_body() -> str:
-    return urlencode({"Action": "GetCallerIdentity", "Version": STS_VERSION})
-
-
-def create_body(name: str) -> str:
-    return urlencode({"Action": "CreateUser", "Version": IAM_VERSION, "UserName": name})
-
-
-def get_body(name: str) -> str:
-    return urlencode({"Action": "GetUser", "Version": IAM_VERSION, "UserName": name})
+# the order the operations run in, whatever order --ops names them: moto slows down as it holds more
+# users, so GetCallerIdentity comes before anything that creates users, and the read mix (500 users)
+# before CreateUser+GetUser (thousands)
+OP_ORDER = ("gci", "readmix", "pair")
 
 
 # --- wrk -----------------------------------------------------------------------------------
@@ -253,6 +195,8 @@ class Target:
     signer: Signer
     distinct_users: bool  # CreateUser names must be new (a real IAM)
     gci_rate: dict[int, float] = field(default_factory=dict)
+    mix: readmix.MixSetup | None = None  # the read mix's users and what the target answered at setup
+    mix_kinds: list[str] = field(default_factory=list)  # one cycle of the read mix, as sent to this target
 
     @property
     def host(self) -> str:
@@ -284,7 +228,10 @@ def cli(env: dict[str, str], *args: str) -> dict:
     return json.loads(out.stdout)
 
 
-def setup_vestibule(name: str, launcher: str, workers: int, principal: str, tmp: Path) -> Target:
+def setup_vestibule(name: str, launcher: str, workers: int, principal: str, tmp: Path,
+                    env_extra: dict[str, str] | None = None) -> Target:
+    """A new data directory (SQLite unless `env_extra` names a VESTIBULE_DATABASE_URL), an account, the
+    server started, and the key the requests are signed with."""
     port = free_port()
     data = tmp / name
     env = {
@@ -294,6 +241,7 @@ def setup_vestibule(name: str, launcher: str, workers: int, principal: str, tmp:
         "VESTIBULE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "VESTIBULE_LOG_LEVEL": "warning",
         "VESTIBULE_SERVE_LOOPBACK": "1",
+        **(env_extra or {}),
     }
     account = cli(env, "account", "create", "--email", f"{name}@example.com", "--password", PASSWORD,
                   "--alias", f"bench-{name}")
@@ -369,6 +317,8 @@ def measure(t: Target, op: str, conns: int, seconds: float, work: Path, min_pair
         script = work / f"{t.name}-gci.lua"
         write_gci_script(t, script)
         return run_wrk(t.server.port, script, min(2, conns), conns, seconds, t.server.pids())
+    if op == "readmix":
+        return measure_readmix(t, conns, seconds, work)
     # one connection per wrk thread, so each connection keeps CreateUser(u) before GetUser(u)
     threads = conns
     if t.distinct_users:
@@ -385,12 +335,102 @@ def measure(t: Target, op: str, conns: int, seconds: float, work: Path, min_pair
     return result
 
 
+def measure_readmix(t: Target, conns: int, seconds: float, work: Path, per_thread: int = 600) -> WrkResult:
+    """One connection per wrk thread (so each answer is matched to its operation); reads can repeat, so
+    the pool simply starts over when a connection has sent it all."""
+    assert t.mix is not None, "prepare_readmix() first"
+    pool = work / f"{t.name}-readmix"
+    if pool.exists():
+        shutil.rmtree(pool)
+    pool.mkdir(parents=True)
+    readmix.write_pool(t.signer, t.host, pool, conns, per_thread, t.mix, t.mix_kinds, random.Random(conns))
+    script = readmix.write_script(pool, _lua_str(str(pool)))
+    result = run_wrk(t.server.port, script, conns, conns, seconds, t.server.pids())
+    shutil.rmtree(pool)
+    return result
+
+
+def prepare_readmix(targets: list[Target], n_users: int, weights: dict[str, int], simulate: str,
+                    moto_version: str) -> dict:
+    """Create the mix's users and policy on every target, see who serves SimulatePrincipalPolicy, and choose
+    the cycle every target gets (the same one for all, so their rates compare)."""
+    notes: list[str] = []
+    setups: dict[str, readmix.MixSetup] = {}
+    for t in targets:
+        print(f"  read mix setup on {t.name}: {n_users} users, a managed policy ...", flush=True)
+        m = setups[t.name] = t.mix = readmix.prepare(Client(t.server.port, t.signer), n_users, uuid.uuid4().hex[:6])
+        if t.name == "moto" and not m.simulate_served:
+            m.simulate_answer += _moto_says_why(t.server)
+        print(f"    ListUsers(MaxItems={readmix.LIST_MAX_ITEMS}) answered {m.list_page} users "
+              f"(IsTruncated {str(m.list_truncated).lower()}); SimulatePrincipalPolicy answered "
+              f"{m.simulate_status} {m.simulate_answer}", flush=True)
+        if t.name == "moto" and m.list_page > readmix.LIST_MAX_ITEMS:
+            notes.append(f"moto {moto_version} ignores MaxItems: its ListUsers answered all {m.list_page} users "
+                         f"where Vestibule answers a page of {readmix.LIST_MAX_ITEMS} (--readmix-users 99 makes "
+                         f"the pages the same size)")
+    label = {n: f"{n} {moto_version}" if n == "moto" else n for n in setups}
+    sent = dict(weights)
+    if weights["s"]:
+        # the bare endpoint answers 200 to anything; only the real IAMs count
+        refusing = [n for n, m in setups.items() if n != "bare" and not m.simulate_served]
+        if simulate == "never":
+            sent["s"] = 0
+            notes.append("SimulatePrincipalPolicy left out of the mix for every target (--simulate never)")
+        elif simulate == "auto" and refusing:
+            sent["s"] = 0
+            notes.append("SimulatePrincipalPolicy left out of the mix for every target, so that they get the same "
+                         "mix: not served by " + ", ".join(
+                             f"{label[n]} ({setups[n].simulate_status} {setups[n].simulate_answer})"
+                             for n in refusing) + "; --simulate always sends it anyway and counts the failures")
+        elif refusing:
+            notes.append("SimulatePrincipalPolicy is sent to every target (--simulate always) but fails on "
+                         + ", ".join(label[n] for n in refusing)
+                         + ": those answers count as errors in the table (and as requests in req/s)")
+    kinds = readmix.cycle(sent)
+    for t in targets:
+        t.mix_kinds = kinds
+    for n in notes:
+        print(f"  NOTE: {n}", flush=True)
+    print(f"  read mix: {readmix.describe(sent)}, one cycle: {' '.join(kinds).upper()}", flush=True)
+    return {"users": n_users, "weights": sent, "asked_weights": weights, "cycle": kinds,
+            "label": readmix.describe(sent), "notes": notes,
+            "setup": {n: {"list_page": m.list_page, "list_truncated": m.list_truncated,
+                          "simulate_status": m.simulate_status, "simulate_answer": m.simulate_answer}
+                      for n, m in setups.items()}}
+
+
+def _moto_says_why(server: Server) -> str:
+    """moto answers an HTML 500 for an action it lacks and logs the reason just after answering."""
+    for _ in range(30):
+        if server.log_path is None:
+            break
+        why = [ln for ln in server.log_path.read_text(errors="replace").splitlines()
+               if ln.startswith("NotImplementedError")]
+        if why:
+            return f"; its log: {why[-1]}"
+        time.sleep(0.1)
+    return ""
+
+
+def moto_version(venv: Path) -> str:
+    out = subprocess.run([str(venv / "bin" / "python"), "-c", "import moto; print(moto.__version__)"],
+                         capture_output=True, text=True, check=False)
+    return out.stdout.strip() or "?"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each wrk run")
     ap.add_argument("--repeat", type=int, default=3, help="measurements per point (medians are reported)")
     ap.add_argument("--connections", default="1,8,64")
-    ap.add_argument("--ops", default="gci,pair", help="gci (GetCallerIdentity), pair (CreateUser+GetUser)")
+    ap.add_argument("--ops", default="gci,readmix,pair",
+                    help="gci (GetCallerIdentity), readmix (GetUser, ListUsers, SimulatePrincipalPolicy), pair "
+                         "(CreateUser+GetUser); always run in this order")
+    ap.add_argument("--readmix-users", type=int, default=500, help="users created for the read mix")
+    ap.add_argument("--mix", default="6:3:1", help="read mix weights GetUser:ListUsers:SimulatePrincipalPolicy")
+    ap.add_argument("--simulate", choices=["auto", "always", "never"], default="auto",
+                    help="SimulatePrincipalPolicy in the read mix: auto = only when every target (bare aside) "
+                         "serves it, else left out for all; always = sent to all, failures counted as errors")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn workers for Vestibule and the bare endpoint")
     ap.add_argument("--vestibule", default="serve",
                     help="comma list of how to start Vestibule: serve (`vestibule serve --workers W`), uvicorn "
@@ -408,6 +448,13 @@ def main() -> int:
     check_signer_against_botocore()
     conns_list = [int(c) for c in args.connections.split(",")]
     ops = args.ops.split(",")
+    unknown = [op for op in ops if op not in OP_ORDER]
+    if unknown:
+        raise SystemExit(f"unknown --ops {','.join(unknown)}: choose from {','.join(OP_ORDER)}")
+    if ops != sorted(ops, key=OP_ORDER.index):
+        ops = sorted(ops, key=OP_ORDER.index)
+        print(f"running the operations in the order {','.join(ops)} (moto slows down as it holds more users)")
+    weights = readmix.parse_weights(args.mix)
     wanted = args.targets.split(",")
     tmp_dir = tempfile.TemporaryDirectory(prefix="vestibule-bench-aws-")
     tmp = Path(tmp_dir.name)
@@ -441,10 +488,14 @@ def main() -> int:
         work = tmp / "work"
         work.mkdir()
         points: dict[str, dict] = {}
+        mix_info: dict | None = None
         # Every GetCallerIdentity run comes before any CreateUser load: moto's GetCallerIdentity
         # gets slower as it holds more users (about 3x slower after a few thousand), so measuring
         # it after the CreateUser runs would understate moto.
         for op in ops:
+            if op == "readmix":
+                mix_info = prepare_readmix(targets, args.readmix_users, weights, args.simulate,
+                                           moto_version(args.moto_venv) if "moto" in wanted else "")
             for t in targets:  # warm-up, not recorded
                 measure(t, op, 8, 3 if op == "gci" else 2, work, 50)
             for rep in range(args.repeat):
@@ -458,16 +509,16 @@ def main() -> int:
                         key = f"{t.name}|{op}|{conns}"
                         points.setdefault(key, {"target": t.name, "op": op, "conns": conns, "runs": []})
                         points[key]["runs"].append(r.__dict__)
-                        print(f"rep {rep + 1} {op:4} c={conns:<3} {t.name:18} {r.rps:9.1f} req/s  "
+                        print(f"rep {rep + 1} {op:7} c={conns:<3} {t.name:18} {r.rps:9.1f} req/s  "
                               f"p50 {r.p50_ms:8.2f} ms"
                               f"  p99 {r.p99_ms:8.2f} ms  errors {r.errors}{'  WRAPPED' if r.wrapped else ''}"
                               f"  server {r.server_cpu_cores:.2f} cores, wrk {r.wrk_cpu_cores:.2f} cores, "
                               f"other {r.raw['other_cpu_cores']:.2f} cores"
-                              f"  load {os.getloadavg()[0]:.2f}", flush=True)
+                              f"  load {os.getloadavg()[0]:.2f}{_per_op(r.raw)}", flush=True)
         results = {"command": command_line(), "machine": info, "loadavg_start": load, "seconds": args.seconds,
                    "repeat": args.repeat, "workers": args.workers, "principal": args.principal,
                    "targets": {t.name: {"argv": t.server.argv, "processes": len(t.server.pids())} for t in targets},
-                   "points": points}
+                   "points": points, "readmix": mix_info}
     finally:
         for t in targets:
             t.server.stop()
@@ -477,6 +528,16 @@ def main() -> int:
     print(f"\nraw numbers: {os.path.relpath(path)}")
     tmp_dir.cleanup()
     return 0
+
+
+def _per_op(raw: dict) -> str:
+    """The read mix's answers per operation: '  [GetUser 6012 (0 errors), ...]'."""
+    ops = raw.get("ops")
+    if not ops:
+        return ""
+    return "  [" + ", ".join(f"{readmix.SHORT[k]} {v['answers']}"
+                             + (f" ({v['errors']} errors, last status {v['last_error_status']})" if v["errors"] else "")
+                             for k, v in ops.items() if v["answers"]) + "]"
 
 
 def _med(point: dict, key: str) -> float:
@@ -508,7 +569,9 @@ def render(results: dict) -> str:
     for p in points.values():
         if (p["op"], p["conns"]) not in ops_seen:
             ops_seen.append((p["op"], p["conns"]))
-    label = {"gci": "GetCallerIdentity", "pair": "CreateUser+GetUser (calls)"}
+    mix = results.get("readmix")
+    label = {"gci": "GetCallerIdentity", "pair": "CreateUser+GetUser (calls)",
+             "readmix": f"read mix {mix['label']}" if mix else "read mix"}
     for op, conns in ops_seen:
         for n in names:
             p = points.get(f"{n}|{op}|{conns}")
@@ -516,8 +579,12 @@ def render(results: dict) -> str:
                 continue
             errors = sum(r["errors"] for r in p["runs"])
             wrapped = any(r["wrapped"] for r in p["runs"])
+            by_op = {k: sum(r["raw"]["ops"][k]["errors"] for r in p["runs"]) for k in readmix.SHORT} \
+                if op == "readmix" else {}
+            split = ", ".join(f"{readmix.SHORT[k]} {e}" for k, e in by_op.items() if e)
             lines.append(f"| {label[op]} | {conns} | {n} | {_med(p, 'rps'):.1f} | {_med(p, 'p50_ms'):.2f} ms "
-                         f"| {_med(p, 'p99_ms'):.2f} ms | {errors}{' (pool wrapped)' if wrapped else ''} "
+                         f"| {_med(p, 'p99_ms'):.2f} ms | {errors}{' (pool wrapped)' if wrapped else ''}"
+                         f"{f' ({split})' if split else ''} "
                          f"| {_med(p, 'server_cpu_cores'):.2f} | {_med(p, 'wrk_cpu_cores'):.2f} |")
     vest = [n for n in names if n.startswith("vestibule")]
     if vest:
@@ -531,6 +598,16 @@ def render(results: dict) -> str:
                     po = points.get(f"{other}|{op}|{conns}")
                     cells.append(f"{_med(pv, 'rps') / _med(po, 'rps'):.2f}x" if pv and po else "n/a")
             lines.append(f"| {label[op]} | {conns} | " + " | ".join(cells) + " |")
+    if mix:
+        lines += ["", f"Read mix: {mix['users']} users; each connection cycles "
+                      f"{' '.join(mix['cycle']).upper()} (G = GetUser of a random one of the users, "
+                      f"L = ListUsers MaxItems={readmix.LIST_MAX_ITEMS}, S = SimulatePrincipalPolicy of iam:GetUser "
+                      f"for the user with the managed policy); req/s counts every call, latency is per call, "
+                      f"errors are all runs' non-200 answers and socket errors (per operation in brackets)."]
+        lines += [f"- setup on {n}: ListUsers answered {v['list_page']} users (IsTruncated "
+                  f"{str(v['list_truncated']).lower()}); SimulatePrincipalPolicy answered {v['simulate_status']} "
+                  f"{v['simulate_answer']}" for n, v in mix["setup"].items()]
+        lines += [f"- {note}" for note in mix["notes"]]
     return "\n".join(lines)
 
 
