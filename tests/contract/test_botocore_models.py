@@ -5,6 +5,7 @@ range, pattern, enum), and the declared parsing really refusing what the model r
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import pytest
@@ -108,6 +109,8 @@ def test_declared_members_match_the_model(service: Service, operation: AnyOperat
         assert (member.min, member.max) == (target.get("min"), target.get("max")), member.name
         assert member.pattern == target.get("pattern"), member.name
         assert member.enum == tuple(target.get("enum", ())), member.name
+        reference = shape["members"][member.name]
+        assert member.is_sensitive == bool(target.get("sensitive") or reference.get("sensitive")), member.name
 
 
 def _violations(member: Member) -> list[str]:
@@ -139,14 +142,47 @@ def test_parsing_refuses_what_the_model_refuses(service: Service, operation: Any
         if member.is_required:
             with pytest.raises(ValidationError) as missing:
                 Input(QueryParams([]), [member])
-            assert f"'{member.wire_name}'" in missing.value.message and "must not be null" in missing.value.message
+            assert missing.value.message == (f"1 validation error detected: Value null at '{member.wire_name}' "
+                                             "failed to satisfy constraint: Member must not be null")
         for value in _violations(member):
             with pytest.raises(QueryError) as refused:
                 Input(QueryParams([(member.name, value)]), [member])
             assert refused.value.code == "ValidationError", (member.name, value)
+            message = refused.value.message
+            assert message.startswith(("1 validation error detected: Value ", "2 validation errors detected: "))
+            assert f" at '{member.wire_name}' failed to satisfy constraint: Member must " in message
+            quoted = f"Value '{value if len(value) <= 64 else value[:64] + '...'}' at"
+            assert (quoted in message) != member.is_sensitive, message
         if member.type == "integer" and member.max is not None:
-            with pytest.raises(ValidationError):
+            with pytest.raises(ValidationError) as too_big:
                 Input(QueryParams([(member.name, str(member.max + 1))]), [member])
+            assert too_big.value.message == (
+                f"1 validation error detected: Value '{member.max + 1}' at '{member.wire_name}' failed to satisfy "
+                f"constraint: Member must have value less than or equal to {member.max}")
+
+
+CHECKED_ROWS = [(s, op) for s, op in QUERY_ROWS if any(m.is_required or _violations(m) for m in op.inputs)]
+
+
+@pytest.mark.parametrize(("service", "operation"), CHECKED_ROWS,
+                         ids=[f"{s.name}.{op.name}" for s, op in CHECKED_ROWS])
+def test_one_request_reports_every_member_that_fails(service: Service, operation: AnyOperation) -> None:
+    """All members wrong at once: one ValidationError listing each violation, in declaration order."""
+    pairs, expected = [], []
+    for member in operation.inputs:
+        values = _violations(member)
+        if values:
+            pairs.append((member.name, values[0]))
+            expected.append(member.wire_name)
+        elif member.is_required:
+            expected.append(member.wire_name)
+    with pytest.raises(ValidationError) as refused:
+        Input(QueryParams(pairs), operation.inputs)
+    message = refused.value.message
+    named = re.findall(r"(?:^|; )Value(?: null| '[^']*')? at '([^']+)' failed to satisfy constraint: ",
+                       message.partition(" detected: ")[2])
+    assert message.startswith(f"{len(named)} validation error{'' if len(named) == 1 else 's'} detected: ")
+    assert sorted(set(named), key=named.index) == expected
 
 
 def test_user_name_is_64_where_a_user_is_named_and_128_where_one_is_looked_up() -> None:

@@ -6,15 +6,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..members import Member
+from ..members import Member, detected, missing, shown, violation
 from .errors import InvalidInput, ValidationError
+
+__all__ = ["Input", "QueryParams", "shown"]
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # A list index as the SDKs write it (from 1, ASCII digits); nine digits are far beyond any list a model allows.
 _INDEX = re.compile(r"[1-9][0-9]{0,8}", re.ASCII)
 # An integer as the SDKs write it; longer than 19 digits it is out of every model's range (no unbounded int()).
 _INTEGER = re.compile(r"[-+]?0*([0-9]{1,19})", re.ASCII)
-_ONE = "1 validation error detected: "
+
+
+class _BadIndex(Exception):
+    """A `Name.member.N` key whose N is not 1-999999999."""
+
+    def __init__(self, name: str, index: str) -> None:
+        super().__init__(name)
+        quoted = "" if _XML_ILLEGAL.search(index) else f" '{shown(index)}'"
+        self.violation = violation(_wire(name), f"Member index{quoted} must be a whole number from 1 to 999999999",
+                                   None)
 
 
 def _wire(name: str) -> str:
@@ -23,14 +34,8 @@ def _wire(name: str) -> str:
 
 def _index(name: str, index: str) -> int:
     if _INDEX.fullmatch(index) is None:
-        raise ValidationError(f"{_ONE}Value at '{_wire(name)}' failed to satisfy constraint: Member index "
-                              f"'{shown(index)}' must be a whole number from 1 to 999999999")
+        raise _BadIndex(name, index)
     return int(index)
-
-
-def shown(value: str, limit: int = 64) -> str:
-    """A client's value quoted in an error message, cut short."""
-    return value if len(value) <= limit else value[:limit] + "..."
 
 
 class QueryParams:
@@ -43,7 +48,7 @@ class QueryParams:
         return self._values.get(name)
 
     def members(self, name: str) -> list[str]:
-        """`Name.member.N` values in index order; an index that is not 1-999999999 is a ValidationError."""
+        """`Name.member.N` values in index order; an index that is not 1-999999999 raises `_BadIndex`."""
         prefix = f"{name}.member."
         found = [(_index(name, key[len(prefix):]), value) for key, value in self._values.items()
                  if key.startswith(prefix)]
@@ -60,55 +65,43 @@ class QueryParams:
                     found.setdefault(_index(name, index), {})[field] = value
         return [found[i] for i in sorted(found)]
 
-    def present(self, member: Member) -> bool:
-        if member.type == "list":
-            return bool(self.members(member.name))
-        if member.type == "structure-list":
-            return bool(self.structs(member.name))
-        return member.name in self._values
+
+def _bounds(member: Member, size: int, measure: str) -> list[str]:
+    """`Member must have length|value ...` for each bound `size` is outside of."""
+    rules = []
+    if member.min is not None and size < member.min:
+        rules.append(f"Member must have {measure} greater than or equal to {member.min}")
+    if member.max is not None and size > member.max:
+        rules.append(f"Member must have {measure} less than or equal to {member.max}")
+    return rules
 
 
-def _length_rule(member: Member) -> str:
-    if member.max is None:
-        return f"Member must have length greater than or equal to {member.min}"
-    if member.min is None and member.type in ("list", "structure-list"):
-        return f"Member must have length less than or equal to {member.max}"
-    return f"Member must have length between {member.min or 0} and {member.max}"
-
-
-def _check_text(member: Member, value: str) -> None:
-    at = member.wire_name
+def _text_violations(member: Member, value: str) -> list[str]:
+    # XML cannot carry a control character: stored, it would make every later answer that includes it
+    # unparseable; quoted back, this one
+    illegal = _XML_ILLEGAL.search(value) is not None
+    quoted = None if member.is_sensitive or illegal else value
+    rules = []
     if member.enum and value not in member.enum:
-        raise ValidationError(f"{_ONE}Value '{shown(value)}' at '{at}' failed to satisfy constraint: Member must "
-                              f"satisfy enum value set: [{', '.join(member.enum)}]")
-    if (member.min is not None and len(value) < member.min) or (member.max is not None and len(value) > member.max):
-        raise ValidationError(f"{_ONE}Value at '{at}' failed to satisfy constraint: {_length_rule(member)}")
-    if _XML_ILLEGAL.search(value):
-        # XML cannot carry it: stored, it would make every later answer that includes it unparseable
-        raise ValidationError(f"{_ONE}Value at '{at}' failed to satisfy constraint: Member must not contain "
-                              "control characters")
+        rules.append(f"Member must satisfy enum value set: [{', '.join(member.enum)}]")
+    rules += _bounds(member, len(value), "length")
+    if illegal:
+        rules.append("Member must not contain control characters")
     if member.matcher is not None and not member.matcher.fullmatch(value):
-        raise ValidationError(f"{_ONE}Value '{shown(value)}' at '{at}' failed to satisfy constraint: Member must "
-                              f"satisfy regular expression pattern: {member.pattern}")
+        rules.append(f"Member must satisfy regular expression pattern: {member.pattern}")
+    return [violation(member.wire_name, rule, quoted) for rule in rules]
 
 
-def _check_integer(member: Member, raw: str) -> int:
-    at = member.wire_name
+def _integer(member: Member, raw: str) -> tuple[int | None, list[str]]:
     digits = _INTEGER.fullmatch(raw)
     if digits is None:
-        raise ValidationError(f"{_ONE}Value '{shown(raw)}' at '{at}' failed to satisfy constraint: Member must be "
-                              "a whole number of at most 19 digits")
+        quoted = None if _XML_ILLEGAL.search(raw) else raw
+        return None, [violation(member.wire_name, "Member must be a whole number of at most 19 digits", quoted)]
     value = -int(digits[1]) if raw.startswith("-") else int(digits[1])
-    if (member.min is not None and value < member.min) or (member.max is not None and value > member.max):
-        rule = (f"between {member.min} and {member.max}" if member.min is not None and member.max is not None
-                else f"greater than or equal to {member.min}" if member.min is not None
-                else f"less than or equal to {member.max}")
-        raise ValidationError(f"{_ONE}Value '{value}' at '{at}' failed to satisfy constraint: Member must have "
-                              f"value {rule}")
-    return value
+    return value, [violation(member.wire_name, rule, str(value)) for rule in _bounds(member, value, "value")]
 
 
-def _check_boolean(member: Member, raw: str) -> bool:
+def _boolean(member: Member, raw: str) -> bool:
     if raw.lower() in {"true", "1"}:
         return True
     if raw.lower() in {"false", "0"}:
@@ -116,8 +109,14 @@ def _check_boolean(member: Member, raw: str) -> bool:
     raise InvalidInput(f"Invalid boolean value for {member.name}: {shown(raw)}")
 
 
+def _list_shown(items: list[str]) -> str | None:
+    """A string list as AWS quotes it (Java's `[a, b]`); None when an item cannot be quoted in XML."""
+    return None if any(_XML_ILLEGAL.search(item) for item in items) else f"[{', '.join(items)}]"
+
+
 class Input:
-    """The declared members of one call, validated; reading an undeclared member is a programming error."""
+    """The declared members of one call, validated in one pass: a ValidationError lists every member's every
+    violation (`2 validation errors detected: ...; ...`); reading an undeclared member is a programming error."""
 
     def __init__(self, params: QueryParams, declared: Sequence[Member]) -> None:
         self._declared = {m.name: m for m in declared}
@@ -126,35 +125,50 @@ class Input:
         self._booleans: dict[str, bool] = {}
         self._lists: dict[str, list[str]] = {}
         self._structs: dict[str, list[dict[str, str]]] = {}
+        violations: list[str] = []
         for member in declared:
-            self._read(params, member)
+            violations += self._read(params, member)
+        if violations:
+            raise ValidationError(detected(violations))
 
-    def _read(self, params: QueryParams, member: Member) -> None:
-        if not params.present(member):
-            if member.is_required:
-                raise ValidationError(f"{_ONE}Value null at '{member.wire_name}' failed to satisfy constraint: "
-                                      "Member must not be null")
-            return
+    def _read(self, params: QueryParams, member: Member) -> list[str]:
+        """Keeps the member's value and answers its violations."""
         if member.type in ("list", "structure-list"):
-            items: list[str] | list[dict[str, str]]
-            items = params.members(member.name) if member.type == "list" else params.structs(member.name)
-            if member.max is not None and len(items) > member.max:
-                raise ValidationError(f"{_ONE}Value at '{member.wire_name}' failed to satisfy constraint: "
-                                      f"{_length_rule(member)}")
-            if member.type == "list":
-                self._lists[member.name] = params.members(member.name)
-            else:
-                self._structs[member.name] = params.structs(member.name)
-            return
+            return self._read_list(params, member)
         raw = params.get(member.name)
-        assert raw is not None
+        if raw is None:
+            return [missing(member.wire_name)] if member.is_required else []
         if member.type == "integer":
-            self._integers[member.name] = _check_integer(member, raw)
-        elif member.type == "boolean":
-            self._booleans[member.name] = _check_boolean(member, raw)
-        else:
-            _check_text(member, raw)
-            self._texts[member.name] = raw
+            value, violations = _integer(member, raw)
+            if value is not None and not violations:
+                self._integers[member.name] = value
+            return violations
+        if member.type == "boolean":
+            self._booleans[member.name] = _boolean(member, raw)
+            return []
+        violations = _text_violations(member, raw)
+        self._texts[member.name] = raw
+        return violations
+
+    def _read_list(self, params: QueryParams, member: Member) -> list[str]:
+        quoted: str | None = None  # a list of structures has no quoted form AWS's messages agree on
+        try:
+            if member.type == "list":
+                strings = params.members(member.name)
+                size = len(strings)
+                quoted = None if member.is_sensitive else _list_shown(strings)
+                if strings:
+                    self._lists[member.name] = strings
+            else:
+                structs = params.structs(member.name)
+                size = len(structs)
+                if structs:
+                    self._structs[member.name] = structs
+        except _BadIndex as bad:
+            return [bad.violation]
+        if not size:
+            return [missing(member.wire_name)] if member.is_required else []
+        return [violation(member.wire_name, rule, quoted) for rule in _bounds(member, size, "length")]
 
     def _member(self, name: str) -> Member:
         member = self._declared.get(name)

@@ -23,7 +23,7 @@ def _metadata(certificate: ServerCertificate) -> dict[str, XmlValue]:
 
 @IAM.operation("UploadServerCertificate", action="iam:UploadServerCertificate", audit="UploadServerCertificate",
                inputs=(PATH, CERTIFICATE_NAME, text("CertificateBody", 1, 16384, DOCUMENT_PATTERN).required(),
-                       text("PrivateKey", 1, 16384, DOCUMENT_PATTERN).required(),
+                       text("PrivateKey", 1, 16384, DOCUMENT_PATTERN).sensitive().required(),
                        text("CertificateChain", 1, 2097152, DOCUMENT_PATTERN), TAGS))
 async def upload_server_certificate(q: QueryRequest) -> Result:
     tags = tags_of(q)
