@@ -162,3 +162,37 @@ class RejectedMaterial(VestibuleError):
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason = reason
+
+
+class AuthorizationDenied(PermissionDenied):
+    """Denied by policy evaluation; `failure` is the decoded authorization message (what was asked, by whom,
+    in which context, and which statements decided), which AWS clients receive encoded."""
+
+    def __init__(self, detail: str, failure: dict[str, object], account_id: str) -> None:
+        super().__init__(detail)
+        self.failure = failure
+        self.account_id = account_id  # the denied principal's: only that account may decode the message
+
+
+class InvalidAuthorizationMessage(VestibuleError):
+    """DecodeAuthorizationMessage was given a message this installation did not encode for the caller's account."""
+
+    code = "authorization.invalid_message"
+
+
+class InvalidSubjectCredentials(VestibuleError):
+    """The calling credentials cannot be scoped down (GetScopedCredentials needs temporary credentials)."""
+
+    code = "sts.invalid_subject_credentials"
+
+
+class InsufficientSessionLifetime(VestibuleError):
+    """The requested lifetime goes past the calling session's own expiry."""
+
+    code = "sts.insufficient_session_lifetime"
+
+
+class Unmodifiable(VestibuleError):
+    """The entity is managed by a service (a service-linked role) and cannot be changed directly."""
+
+    code = "input.unmodifiable"

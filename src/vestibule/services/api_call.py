@@ -10,12 +10,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from ..core import arns
-from ..core import policy as engine
 from ..core.policy_conditions import ContextValue
 from ..errors import PermissionDenied
 from ..store.models import IamRole, IamUser
 from ..store.repositories import UnitOfWork
-from . import audit, authorization
+from . import audit, authorization, authorization_messages
 from .aws_identity import Caller
 from .context import Client, Deps
 
@@ -134,7 +133,7 @@ class ApiCall:
         caller, action = self.caller, action or self.action
         if (resource.startswith("arn:") and arns.account_of(resource) not in (caller.account_id, "")
                 and not arns.is_aws_managed(resource)):
-            raise PermissionDenied(engine.access_denied_message(caller.arn, action, resource, explicit=False))
+            raise authorization_messages.denied(caller, action, resource, explicit=False, context=self.context())
         if caller.is_root and not caller.temporary:
             return
         if caller.session_credentials and self.service == "iam" and not caller.mfa_authenticated:
@@ -147,7 +146,8 @@ class ApiCall:
                                        target=target, extra=context)
         allowed, explicit = authorization.decide(permissions, caller.session_policy, caller, action, resource, keys)
         if not allowed:
-            raise PermissionDenied(engine.access_denied_message(caller.arn, action, resource, explicit=explicit))
+            raise authorization_messages.denied(caller, action, resource, explicit=explicit, context=keys,
+                                                documents=permissions.identity, others=(permissions.boundary,))
 
     def authorized_by_rule(self) -> None:
         """The use case decided access by a rule of its own (a trust policy, an account setting)."""

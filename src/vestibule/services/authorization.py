@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..core import arns
+from ..core import arns, session_policies
 from ..core import policy as engine
 from ..core.policy_conditions import ContextValue
 from ..store.repositories import UnitOfWork
@@ -179,9 +179,9 @@ def decide(permissions: Permissions, session_policy: str | None, caller: Caller,
         if bounded.explicit:
             return False, True
         allowed = allowed and bounded.allowed
-    if session_policy is not None or caller.kind == "federated-user":
-        session = [engine.parse_policy(session_policy)] if session_policy else []
-        second = engine.evaluate(session, request)
+    base, scoped = session_policies.split(session_policy)  # scoped: GetScopedCredentials' layers, each must allow
+    for document in ([base] if base is not None or caller.kind == "federated-user" else []) + list(scoped):
+        second = engine.evaluate([engine.parse_policy(document)] if document else [], request)
         if second.explicit:
             return False, True
         allowed = allowed and second.allowed

@@ -11,7 +11,7 @@ from ..core import arns
 from ..core import policy as engine
 from ..errors import InvalidValue, PermissionDenied, SessionPolicyTooLarge, UnknownReference
 from ..store.repositories import UnitOfWork
-from . import authorization, mfa
+from . import authorization, authorization_messages, mfa
 from .api_call import ApiCall, Target
 from .iam.documents import checked_document
 from .temporary_credentials import Issued, issue
@@ -70,7 +70,7 @@ def _packed_size(session_policy: str | None) -> int:
 
 
 def _denied(call: ApiCall, action: str, resource: str, explicit: bool = False) -> PermissionDenied:
-    return PermissionDenied(engine.access_denied_message(call.caller.arn, action, resource, explicit=explicit))
+    return authorization_messages.denied(call.caller, action, resource, explicit=explicit, context=call.context())
 
 
 async def _session_policy(uow: UnitOfWork, policy: SessionPolicy, account_id: str) -> str | None:

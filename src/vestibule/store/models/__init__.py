@@ -20,6 +20,7 @@ from .instance_profiles import InstanceProfile
 from .outbox import OutboxMail
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
 from .server_certificates import ServerCertificate
+from .service_linked_roles import ServiceLinkedRoleDeletion
 from .sessions import KnownBrowser, Session
 from .throttle import ThrottleCounter
 from .user_keys import ServiceSpecificCredential, SigningCertificate, SshPublicKey
@@ -50,6 +51,7 @@ __all__ = [
     "ReportJob",
     "ServerCertificate",
     "ServiceLastAccessed",
+    "ServiceLinkedRoleDeletion",
     "ServiceSpecificCredential",
     "Session",
     "SigningCertificate",

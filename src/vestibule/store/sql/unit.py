@@ -29,6 +29,7 @@ from .mfa import MfaDevices, VirtualMfa
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
 from .server_certificates import ServerCertificates
+from .service_linked_roles import ServiceLinkedRoleDeletions
 from .sessions import Browsers, Sessions
 from .sync_units import SyncUnits
 from .throttle import ThrottleCounters
@@ -141,6 +142,10 @@ class UnitOfWork:
     @cached_property
     def server_certificates(self) -> ServerCertificates:
         return ServerCertificates(self.db)
+
+    @cached_property
+    def service_linked_role_deletions(self) -> ServiceLinkedRoleDeletions:
+        return ServiceLinkedRoleDeletions(self.db)
 
     @cached_property
     def expired(self) -> ExpiredRows:

@@ -19,7 +19,14 @@ from ..request_ids import new_request_id
 from ..services import QUERY_BY_SIGNING_NAME, QUERY_BY_VERSION, Service
 from ..sigv4_auth import SigV4Authenticator
 from . import xml
-from .errors import DOMAIN_ERRORS, InvalidAction, MalformedQueryString, MissingAction, ServiceFailure
+from .errors import (
+    DOMAIN_ERRORS,
+    InvalidAction,
+    MalformedQueryString,
+    MissingAction,
+    ServiceFailure,
+    with_encoded_message,
+)
 from .params import Input, QueryParams
 from .request import QueryRequest
 
@@ -78,6 +85,7 @@ class QueryEndpoint:
         except VestibuleError as exc:
             wire = translate(exc, DOMAIN_ERRORS)
             if wire is not None:
+                wire = with_encoded_message(wire, exc, self.deps.box)
                 return wire.status, _error(wire, request_id, service), request_id
             log.exception("unmapped domain error (request %s)", request_id)
         except Exception:

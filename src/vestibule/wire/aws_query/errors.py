@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ... import errors as domain
+from ...core.secretbox import SecretBox
+from ...services import authorization_messages
 from ..errors import AwsError, DomainMapping
 
 
@@ -60,6 +62,18 @@ class PackedPolicyTooLarge(_Sender):
 
 class Throttling(_Sender):
     code = "Throttling"
+
+
+class InvalidAuthorizationMessageException(_Sender):
+    code = "InvalidAuthorizationMessageException"
+
+
+class InvalidSubjectCredentials(_Sender):
+    code = "InvalidSubjectCredentials"
+
+
+class InsufficientSessionLifetime(_Sender):
+    code = "InsufficientSessionLifetime"
 
 
 class NoSuchEntity(AwsError):
@@ -145,4 +159,17 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.SessionPolicyTooLarge: lambda e: PackedPolicyTooLarge(_message(e)),
     domain.TooManyAttempts: lambda e: Throttling("Rate exceeded"),
     domain.RejectedMaterial: _rejected_material,
+    domain.InvalidAuthorizationMessage: lambda e: InvalidAuthorizationMessageException(_message(e)),
+    domain.InvalidSubjectCredentials: lambda e: InvalidSubjectCredentials(_message(e)),
+    domain.InsufficientSessionLifetime: lambda e: InsufficientSessionLifetime(_message(e)),
+    domain.Unmodifiable: lambda e: UnmodifiableEntity(_message(e)),
 }
+
+
+def with_encoded_message(wire: AwsError, exc: domain.VestibuleError, box: SecretBox) -> AwsError:
+    """A policy's AccessDenied also carries the encoded authorization failure message (readable with
+    DecodeAuthorizationMessage), after AWS's readable message."""
+    if not isinstance(exc, domain.AuthorizationDenied):
+        return wire
+    encoded = authorization_messages.encode(box, exc)
+    return AccessDenied(f"{wire.message}. Encoded authorization failure message: {encoded}")

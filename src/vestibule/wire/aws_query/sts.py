@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...services import sts
+from ...services import sts, sts_decode, sts_scoped
 from ...services.temporary_credentials import Issued
 from ..members import integer, structure_list, text
 from .request import QueryRequest, QueryTable
@@ -17,6 +17,7 @@ TOKEN_CODE = text("TokenCode", 6, 6, r"[\d]*")
 FEDERATION_POLICY = text("Policy", 1, 2048, r"[\u0009\u000A\u000D\u0020-\u00FF]+")
 ROLE_SESSION_POLICY = text("Policy", 1, None, r"[\u0009\u000A\u000D\u0020-\u00FF]+")  # packed size checked
 POLICY_ARNS = structure_list("PolicyArns")
+MINIMUM_TOKEN_SIZE = integer("MinimumSessionTokenSize", 0, 4096)  # accepted, not acted on
 # the model's arnType pattern, verbatim: Java reads `\u10000` as U+1000 then "0", and so does Python
 ROLE_ARN_PATTERN = r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"
 
@@ -80,3 +81,25 @@ async def get_federation_token(q: QueryRequest) -> Result:
     return {"Credentials": _credentials(session.credentials),
             "FederatedUser": {"FederatedUserId": session.federated_user_id, "Arn": session.arn},
             "PackedPolicySize": session.packed_policy_size}
+
+
+@STS.operation("DecodeAuthorizationMessage", action="sts:DecodeAuthorizationMessage",
+               audit="DecodeAuthorizationMessage", inputs=(
+    text("EncodedMessage", 1, 10240).required(),))
+async def decode_authorization_message(q: QueryRequest) -> Result:
+    return {"DecodedMessage": await sts_decode.decode_authorization_message(q.call, q.input.required("EncodedMessage"))}
+
+
+@STS.operation("GetScopedCredentials", action="sts:GetScopedCredentials", audit="GetScopedCredentials", inputs=(
+    FEDERATION_POLICY, integer("DurationSeconds", 1, 129600), MINIMUM_TOKEN_SIZE,
+    text("ScopedSessionDescription", 2, 256, r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*")))
+async def get_scoped_credentials(q: QueryRequest) -> Result:
+    scoped = await sts_scoped.get_scoped_credentials(q.call, q.input.text("Policy"), q.input.integer("DurationSeconds"),
+                                                     q.input.text("ScopedSessionDescription"))
+    result: dict[str, XmlValue] = {"Credentials": _credentials(scoped.credentials),
+                                   "SessionInfo": {"ScopedSessionId": scoped.scoped_session_id, "Arn": scoped.arn},
+                                   "SessionTokenSize": len(scoped.credentials.session_token),
+                                   "ScopedPoliciesCount": scoped.scoped_policies}
+    if scoped.source_identity is not None:
+        result["SourceIdentity"] = scoped.source_identity
+    return result

@@ -85,10 +85,8 @@ STS_UNSERVED: Mapping[str, str] = MappingProxyType({
     "AssumeRoleWithSAML": _FEDERATION,
     "AssumeRoleWithWebIdentity": _FEDERATION,
     "AssumeRoot": _BUILDING,
-    "DecodeAuthorizationMessage": _BUILDING,
     "GetDelegatedAccessToken": ("exchanges the token of an IAM delegation request (AWS's partner-console "
                                 "feature); not applicable to a self-hosted service"),
-    "GetScopedCredentials": _BUILDING,
     "GetWebIdentityToken": _BUILDING,
 })
 
