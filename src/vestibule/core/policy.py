@@ -1,7 +1,9 @@
-"""IAM policy documents: parsing, evaluation of identity and role trust policies, AWS managed policies.
+"""IAM policy documents: parsing, evaluation of identity, role trust and resource-based policies, AWS managed
+policies.
 
-Explicit Deny beats Allow, Allow beats the implicit deny. Condition operators, wildcards and
-policy variables live in `policy_conditions`."""
+Explicit Deny beats Allow, Allow beats the implicit deny. Whether one statement applies to a request is decided
+in one place (`statement_applies`), for real authorization and for the simulator (`policy_explain`) alike.
+Condition operators, wildcards and policy variables live in `policy_conditions`."""
 
 from __future__ import annotations
 
@@ -48,15 +50,20 @@ __all__ = [
     "PolicyTooLarge",
     "PrincipalType",
     "Statement",
+    "Target",
     "TrustPrincipal",
     "access_denied_message",
+    "action_matches",
     "aws_managed_policy",
     "check_policy_size",
     "evaluate",
     "evaluate_trust",
     "parse_policy",
     "policy_size",
+    "principal_keys",
     "request_context",
+    "statement_applies",
+    "statement_in_scope",
 ]
 
 VERSION_2012 = "2012-10-17"
@@ -68,7 +75,7 @@ GROUP_INLINE_POLICIES_MAX_SIZE = 5120
 ROLE_INLINE_POLICIES_MAX_SIZE = 10240
 TRUST_POLICY_MAX_SIZE = 2048
 
-PolicyKind = Literal["identity", "trust"]
+PolicyKind = Literal["identity", "trust", "resource"]
 PrincipalType = Literal["AWS", "Service", "Federated", "CanonicalUser"]
 
 _SYNTAX = "Syntax errors in policy."
@@ -132,9 +139,9 @@ class Statement:
     effect: Effect
     actions: tuple[str, ...]
     not_action: bool
-    resources: tuple[str, ...] = ()  # identity policies
+    resources: tuple[str, ...] = ()  # identity and resource-based policies
     not_resource: bool = False
-    principals: tuple[tuple[str, str], ...] = ()  # trust policies: (type, value); ("*", "*") for "*"
+    principals: tuple[tuple[str, str], ...] = ()  # trust and resource-based: (type, value); ("*", "*") for "*"
     not_principal: bool = False
     conditions: tuple[Condition, ...] = ()
 
@@ -247,15 +254,25 @@ def _statement(index: int, raw: object, kind: PolicyKind) -> Statement:
         for resource in resources:
             _check_resource(resource)
     else:
-        for prohibited in ("Resource", "NotResource"):
-            if prohibited in raw:
-                raise MalformedPolicy(f"Has prohibited field {prohibited}")
+        if kind == "trust":
+            for prohibited in ("Resource", "NotResource"):
+                if prohibited in raw:
+                    raise MalformedPolicy(f"Has prohibited field {prohibited}")
         if "Principal" in raw and "NotPrincipal" in raw:
             raise MalformedPolicy("A statement can have only one of Principal and NotPrincipal.")
         if "Principal" not in raw and "NotPrincipal" not in raw:
             raise MalformedPolicy("Missing required field Principal")
         not_principal = "NotPrincipal" in raw
+        # AWS: NotPrincipal is not allowed in a role trust policy, and elsewhere only with "Effect": "Deny"
+        if not_principal and kind == "trust":
+            raise MalformedPolicy("NotPrincipal is not supported in a role trust policy.")
+        if not_principal and raw["Effect"] != "Deny":
+            raise MalformedPolicy("NotPrincipal must be used with \"Effect\": \"Deny\".")
         principals = _principals(raw["NotPrincipal" if not_principal else "Principal"])
+        if kind == "resource":
+            resources, not_resource = _exactly_one(raw, "Resource", "Policy statement must contain resources.")
+            for resource in resources:
+                _check_resource(resource)
     try:
         conditions = parse_conditions(raw["Condition"]) if "Condition" in raw else ()
     except InvalidCondition as error:
@@ -276,7 +293,7 @@ def _statement(index: int, raw: object, kind: PolicyKind) -> Statement:
 
 def parse_policy(document: str, kind: PolicyKind = "identity") -> Policy:
     """Parse and validate a policy document; raises MalformedPolicy. Results are cached (immutable)."""
-    if kind not in ("identity", "trust"):
+    if kind not in ("identity", "trust", "resource"):
         raise ValueError(f"unknown policy kind: {kind}")
     return _parse_cached(document, kind)
 
@@ -351,9 +368,12 @@ def _account_of(arn: str) -> str | None:
     return parts[4] if len(parts) == 6 and _ACCOUNT_ID.fullmatch(parts[4]) else None
 
 
-def _with_principal_keys(context: Mapping[str, ContextValue], principal_arn: str) -> dict[str, tuple[str, ...]]:
-    """aws:PrincipalArn, aws:PrincipalAccount and, for IAM users, aws:username, unless given."""
+def principal_keys(context: Mapping[str, ContextValue], principal_arn: str) -> dict[str, tuple[str, ...]]:
+    """The request context with lower-cased keys, plus aws:PrincipalArn, aws:PrincipalAccount and, for IAM
+    users, aws:username, unless given."""
     keys = normalize_context(context)
+    if not principal_arn:  # a simulation with no caller named
+        return keys
     keys.setdefault("aws:principalarn", (principal_arn,))
     account = _account_of(principal_arn)
     if account is not None:
@@ -364,7 +384,8 @@ def _with_principal_keys(context: Mapping[str, ContextValue], principal_arn: str
     return keys
 
 
-def _action_matches(statement: Statement, action: str) -> bool:
+def action_matches(statement: Statement, action: str) -> bool:
+    """The Action (or NotAction) element covers `action` (case-insensitively)."""
     matched = any(glob_match(pattern, action, ignore_case=True) for pattern in statement.actions)
     return matched != statement.not_action
 
@@ -374,34 +395,13 @@ def _resource_matches(statement: Statement, resource: str, variables: Context | 
     return matched != statement.not_resource
 
 
-def evaluate(policies: Sequence[Policy], request: AuthzRequest) -> Decision:
-    """Identity-based policies (managed, inline, group) of one principal, for one action on one resource."""
-    context = _with_principal_keys(request.context, request.principal_arn)
-    allow: Decision | None = None
-    for position, policy in enumerate(policies):
-        if policy.kind != "identity":
-            raise ValueError("evaluate() takes identity policies; use evaluate_trust() for trust policies")
-        variables = context if policy.substitutes_variables else None
-        for statement in policy.statements:
-            if allow is not None and statement.effect is Effect.ALLOW:
-                continue
-            if (
-                _action_matches(statement, request.action)
-                and _resource_matches(statement, request.resource, variables)
-                and conditions_hold(statement.conditions, context, policy.substitutes_variables)
-            ):
-                if statement.effect is Effect.DENY:
-                    return Decision(Outcome.EXPLICIT_DENY, position, statement)
-                allow = Decision(Outcome.ALLOW, position, statement)
-    return allow or Decision(Outcome.IMPLICIT_DENY)
-
-
-# --- trust policies -------------------------------------------------------------------------------
+# --- trust and resource-based policies: who the statement names ---------------------------------
 
 
 @dataclass(frozen=True)
 class TrustPrincipal:
-    """Who asks to assume a role: an AWS principal (by ARN), a service, or a federated provider."""
+    """Who asks: an AWS principal (by ARN), a service, or a federated provider. Named so for its first use,
+    who may assume a role; resource-based policies name principals the same way."""
 
     type: PrincipalType
     identifier: str  # principal ARN, service name ("ec2.amazonaws.com") or provider ARN/name
@@ -434,6 +434,8 @@ def _account_reference(value: str) -> str | None:
 
 
 def _principal_listed(statement: Statement, principal: TrustPrincipal) -> bool:
+    """A Principal element names the caller: its account (every principal of it), its ARN, the role of its
+    session, or a wildcard."""
     for kind, value in statement.principals:
         if kind == "*" or (kind == principal.type and value == "*"):
             return True
@@ -454,6 +456,95 @@ def _principal_listed(statement: Statement, principal: TrustPrincipal) -> bool:
     return False
 
 
+def _excepted(statement: Statement, principal: TrustPrincipal) -> bool:
+    """Whether a NotPrincipal element excepts the caller. AWS checks each identity the request carries, the
+    account first, then the role and the session (or the user): every one of them must be listed, so
+    naming a user without its account excepts no one (AWS: "you must also specify the account ARN")."""
+    entries = statement.principals
+    if ("*", "*") in entries or (principal.type, "*") in entries:
+        return True
+    if principal.type != "AWS":
+        return _principal_listed(statement, principal)
+    listed = {value for kind, value in entries if kind == "AWS"}
+    accounts = {_account_reference(value) for value in listed} - {None}
+    account = principal.account_id
+    if account is None or account not in accounts:
+        return False
+    identities = [arn for arn in (principal.role_arn, principal.identifier)
+                  if arn is not None and _account_reference(arn) is None]
+    return all(arn in listed for arn in identities)
+
+
+def _principal_applies(statement: Statement, principal: TrustPrincipal, bounded: bool) -> bool:
+    if not statement.not_principal:
+        return _principal_listed(statement, principal)
+    # AWS: a NotPrincipal Deny always denies an IAM principal that has a permissions boundary
+    if bounded and principal.type == "AWS":
+        return True
+    return not _excepted(statement, principal)
+
+
+# --- whether one statement applies: the one test every evaluation makes ------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a statement is tested against: the action, the resource (None for a role trust policy, which
+    has no Resource element) and who asks (None for identity-based policies, which name no principal).
+    `bounded`: the principal has a permissions boundary (it changes what NotPrincipal means)."""
+
+    action: str
+    resource: str | None = None
+    principal: TrustPrincipal | None = None
+    bounded: bool = False
+
+
+def statement_in_scope(statement: Statement, policy: Policy, target: Target, context: Context) -> bool:
+    """Action, resource and principal match (conditions aside). `context` as `principal_keys` gives it."""
+    if not action_matches(statement, target.action):
+        return False
+    if policy.kind != "trust":
+        if target.resource is None:
+            raise ValueError(f"a {policy.kind} policy needs the request's resource")
+        variables = context if policy.substitutes_variables else None
+        if not _resource_matches(statement, target.resource, variables):
+            return False
+    if policy.kind != "identity":
+        if target.principal is None:
+            raise ValueError(f"a {policy.kind} policy needs the requesting principal")
+        if not _principal_applies(statement, target.principal, target.bounded):
+            return False
+    return True
+
+
+def statement_applies(statement: Statement, policy: Policy, target: Target, context: Context) -> bool:
+    """The statement's Effect takes part in the decision: in scope, and its conditions hold."""
+    return statement_in_scope(statement, policy, target, context) and conditions_hold(
+        statement.conditions, context, policy.substitutes_variables)
+
+
+def _decide(policies: Sequence[Policy], target: Target, context: Context, *, positions: bool) -> Decision:
+    allow: Decision | None = None
+    for position, policy in enumerate(policies):
+        for statement in policy.statements:
+            if allow is not None and statement.effect is Effect.ALLOW:
+                continue  # already allowed: only a Deny can change the answer
+            if statement_applies(statement, policy, target, context):
+                if statement.effect is Effect.DENY:
+                    return Decision(Outcome.EXPLICIT_DENY, position if positions else 0, statement)
+                allow = Decision(Outcome.ALLOW, position if positions else 0, statement)
+    return allow or Decision(Outcome.IMPLICIT_DENY)
+
+
+def evaluate(policies: Sequence[Policy], request: AuthzRequest) -> Decision:
+    """Identity-based policies (managed, inline, group) of one principal, for one action on one resource."""
+    for policy in policies:
+        if policy.kind != "identity":
+            raise ValueError("evaluate() takes identity policies; use evaluate_trust() for trust policies")
+    context = principal_keys(request.context, request.principal_arn)
+    return _decide(policies, Target(request.action, request.resource), context, positions=True)
+
+
 def evaluate_trust(
     policy: Policy,
     principal: TrustPrincipal,
@@ -465,20 +556,8 @@ def evaluate_trust(
         raise ValueError("evaluate_trust() takes a trust policy")
     keys = normalize_context(context or {})
     if principal.type == "AWS":
-        keys = _with_principal_keys(keys, principal.role_arn or principal.identifier)
-    allow: Decision | None = None
-    for statement in policy.statements:
-        if allow is not None and statement.effect is Effect.ALLOW:
-            continue
-        if (
-            _action_matches(statement, action)
-            and _principal_listed(statement, principal) != statement.not_principal
-            and conditions_hold(statement.conditions, keys, policy.substitutes_variables)
-        ):
-            if statement.effect is Effect.DENY:
-                return Decision(Outcome.EXPLICIT_DENY, 0, statement)
-            allow = Decision(Outcome.ALLOW, 0, statement)
-    return allow or Decision(Outcome.IMPLICIT_DENY)
+        keys = principal_keys(keys, principal.role_arn or principal.identifier)
+    return _decide([policy], Target(action, principal=principal), keys, positions=False)
 
 
 # --- request context and messages -----------------------------------------------------------------

@@ -723,21 +723,13 @@ def test_trust_principals(case: str, principal: object, caller: TrustPrincipal, 
     assert evaluate_trust(parse_policy(trust(principal), kind="trust"), caller).outcome is outcome
 
 
-@pytest.mark.parametrize(
-    ("effect", "caller", "outcome"),
-    [
-        ("Allow", TrustPrincipal.aws(ALICE), A),
-        ("Allow", TrustPrincipal.aws(BOB), N),
-        ("Deny", TrustPrincipal.aws(ALICE), D),
-        ("Deny", TrustPrincipal.aws(BOB), A),
-    ],
-)
-def test_trust_not_principal(effect: str, caller: TrustPrincipal, outcome: Outcome) -> None:
+@pytest.mark.parametrize("effect", ["Allow", "Deny"])
+def test_trust_not_principal_is_refused(effect: str) -> None:
+    """AWS: NotPrincipal cannot be used in a role trust policy (tests/unit/core/test_policy_not_elements.py
+    covers it in resource-based policies)."""
     statements = [{"Effect": effect, "Action": "sts:AssumeRole", "NotPrincipal": {"AWS": BOB}}]
-    if effect == "Deny":  # everyone else may, so only the NotPrincipal deny can refuse
-        statements.append({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}})
-    policy = parse_policy(doc(*statements), kind="trust")
-    assert evaluate_trust(policy, caller).outcome is outcome
+    with pytest.raises(MalformedPolicy, match="NotPrincipal is not supported in a role trust policy"):
+        parse_policy(doc(*statements), kind="trust")
 
 
 @pytest.mark.parametrize(
