@@ -7,7 +7,7 @@ RUNTIME_LOCK := requirements/runtime.lock
 TEST_LOCK := requirements/test.lock
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test check lint smoke suite install install-test chromium lock bench clean
+.PHONY: run test check lint smoke suite install install-test chromium node-deps lock bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,17 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk; \
 	fi
 
+# The AWS SDK for JavaScript v3 for tests/integration/aws/test_aws_js_sdk.py, exactly as tests/js/package-lock.json
+# pins it; again only when the lock is newer than the last install.
+node-deps: tests/js/node_modules/.package-lock.json
+
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$VESTIBULE_ALLOW_NO_NODE" = 1 ]; then echo "npm not found: the JavaScript SDK test will be skipped"; exit 0; fi; \
+	  echo "npm not found: install Node.js 20 or later (or set VESTIBULE_ALLOW_NO_NODE=1)"; exit 1; \
+	fi; \
+	npm ci --prefix tests/js --no-audit --no-fund && touch $@
+
 # A fresh virtual environment with only the runtime lock must serve / and a signed GetCallerIdentity.
 smoke: install-test
 	$(BIN)/python .ci/smoke_runtime.py --python $(PY) --lock $(RUNTIME_LOCK)
@@ -42,7 +53,7 @@ lint: install-test
 	$(BIN)/lint-imports
 
 # The whole suite on SQLite, then again on PostgreSQL + Redis.
-suite: install-test chromium
+suite: install-test chromium node-deps
 	$(BIN)/python -m pytest -q
 	VESTIBULE_TEST_DATABASE_URL=$${VESTIBULE_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 	VESTIBULE_TEST_REDIS_URL=$${VESTIBULE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
