@@ -34,6 +34,11 @@ class Throttle(Protocol):
         """A reserved attempt was right: the counts of `clear` are cleared, `release` take the attempt back."""
         ...
 
+    def settlement(self, clear: Sequence[ThrottleKey], release: Sequence[ThrottleKey]) -> hot.ThrottleSettle | None:
+        """The same as `settle`, as a change another database unit can make in its own transaction (a
+        sign-in's end), or None when the counters are not in the database."""
+        ...
+
 
 def _stored(row: tuple[int, float] | None) -> ThrottleState:
     return ThrottleState() if row is None or row[0] <= 0 else ThrottleState(row[0], row[1])
@@ -71,16 +76,21 @@ class DatabaseThrottle:
         return None
 
     async def settle(self, clear: Sequence[ThrottleKey], release: Sequence[ThrottleKey]) -> None:
+        settle = self.settlement(clear, release)
+        if settle is not None:
+            await self._store.run(hot.throttle_update, settle.keys, settle.change)
+
+    def settlement(self, clear: Sequence[ThrottleKey], release: Sequence[ThrottleKey]) -> hot.ThrottleSettle | None:
         cleared = set(clear)
         keys = list(dict.fromkeys([*clear, *release]))
         if not keys:
-            return
+            return None
 
         def change(rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
             return _rows([ThrottleState() if key in cleared else _stored(row).taken_back()
                           for key, row in zip(keys, rows, strict=True)])
 
-        await self._store.run(hot.throttle_update, [k.name for k in keys], change)
+        return hot.ThrottleSettle(tuple(k.name for k in keys), change)
 
 
 T = TypeVar("T")

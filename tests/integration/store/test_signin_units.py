@@ -94,6 +94,39 @@ async def test_throttle_rows(store: Store) -> None:
     assert await store.run(hot.throttle_rows, []) == {}
 
 
+async def test_throttle_update_reads_writes_and_deletes_every_key_in_three_statements(store: Store) -> None:
+    async with store.unit() as uow:
+        await uow.throttle.fail("ip:1", NOW, 900)
+    seen: list[list[tuple[int, float]]] = []
+
+    def change(rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        seen.append(rows)
+        return [(0, 0.0), (rows[1][0] + 1, NOW + 5), (7, NOW + 6)]  # ip:1 dropped, the others counted
+
+    with statements() as texts:
+        await store.run(hot.throttle_update, ["ip:1", "user:b", "acct:a"], change)
+    assert seen == [[(1, NOW), (0, 0.0), (0, 0.0)]], "in the order given, missing keys at 0"
+    assert len([t for t in texts if "throttle_counters" in t]) == 3
+    assert await store.run(hot.throttle_rows, ["ip:1", "user:b", "acct:a"]) == {
+        "user:b": (1, NOW + 5), "acct:a": (7, NOW + 6)}
+    with pytest.raises(hot.ThrottleUnchanged):
+        await store.run(hot.throttle_update, ["acct:a"], lambda rows: None)
+    assert await store.run(hot.throttle_rows, ["acct:a"]) == {"acct:a": (7, NOW + 6)}, "refused: unchanged"
+
+
+async def test_finish_sign_in_settles_the_throttle_in_its_transaction(store: Store) -> None:
+    await _people(store)
+    async with store.unit() as uow:
+        await uow.throttle.fail("user:x", NOW, 900)
+        await uow.flows.add(rows.flow("f2"))
+    settle = hot.ThrottleSettle(("user:x",), lambda rows: [(0, 0.0)])
+    with pytest.raises(FlowNotFound):  # the sign-in fails: the attempt stays counted
+        await store.run(hot.finish_sign_in, _end("s1", flow=hot.FlowDone("gone", "done", {}, NOW), throttle=settle))
+    assert await store.run(hot.throttle_rows, ["user:x"]) == {"user:x": (1, NOW)}
+    await store.run(hot.finish_sign_in, _end("s2", throttle=settle))
+    assert await store.run(hot.throttle_rows, ["user:x"]) == {}
+
+
 def _end(session_hash: str, *, method: str = "password", **kw: Any) -> hot.SignInEnd:
     audit = AuditEvent(at=NOW, account_id=ACCOUNT, principal="arn", event="ConsoleLogin", method=method,
                        mfa_used=False, result="Success", client_ip="", user_agent="", detail={})

@@ -40,9 +40,11 @@ class SignedIn:
 
 async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client: Client, method: str,
                            mfa_used: bool, flow: Flow[S, P] | None = None, previous_session: str = "",
-                           password_use: PasswordUse | None = None, within: UnitOfWork | None = None) -> SignedIn:
+                           password_use: PasswordUse | None = None, within: UnitOfWork | None = None,
+                           settle: hot.ThrottleSettle | None = None) -> SignedIn:
     """`previous_session`: the session token this browser held before (its cookie), ended here.
     `password_use`: an IAM user's password last use (and new hash) to note in the same transaction.
+    `settle`: the password attempt taken back on its throttle counters, in the same transaction.
     `within`: the caller's unit of work, when the sign-in ends a larger change that must commit with it."""
     now = ports.clock()
     done: hot.FlowDone | None = None
@@ -58,6 +60,7 @@ async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client:
         audit=audit.new_event(at=now, event="ConsoleLogin", result="Success", client=client,
                               account_id=principal.account_id, principal=principal.arn, method=method,
                               mfa_used=mfa_used),
+        throttle=settle,
     )
     if within is None:
         if await ports.store.run(hot.finish_sign_in, end) and previous is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ...core.throttle import Scope, ThrottleDecision, ThrottleKey, decide, wait_without_captcha
 from ...errors import CaptchaInvalid, CaptchaRequired, TooManyAttempts
+from ...store.sql.hot import ThrottleSettle
 from ..audit import record
 from ..captcha import CaptchaService
 from ..context import Client, Deps
@@ -83,6 +84,13 @@ async def succeeded(deps: Deps, admission: Admission) -> None:
     counters only take this attempt back, so a user's own sign-ins cannot wash out an attacker's failures."""
     clear = [k for k in admission.keys if k.scope is Scope.PRINCIPAL]
     await deps.throttle.settle(clear, [k for k in admission.keys if k.scope is not Scope.PRINCIPAL])
+
+
+def success_settlement(deps: Deps, admission: Admission) -> ThrottleSettle | None:
+    """`succeeded` as a change the sign-in's last transaction makes too (`complete_sign_in(settle=...)`),
+    when the counters are in the database; None when the caller must await `succeeded` instead."""
+    clear = [k for k in admission.keys if k.scope is Scope.PRINCIPAL]
+    return deps.throttle.settlement(clear, [k for k in admission.keys if k.scope is not Scope.PRINCIPAL])
 
 
 async def record_failure(deps: Deps, client: Client, *, account_id: str | None, principal: str,

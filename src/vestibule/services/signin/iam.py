@@ -16,7 +16,7 @@ from ..context import Client, Deps
 from ..passwords import hash_password, policy_of
 from ..principals import user_principal
 from .completion import PasswordUse, complete_sign_in
-from .gate import admit, iam_keys, record_failure, risk, succeeded
+from .gate import admit, iam_keys, record_failure, risk, succeeded, success_settlement
 from .methods import Attempt, Credential, Verified, ask_in_turn
 from .steps import Continue, Outcome, State, console_methods, failure_reason
 
@@ -52,22 +52,27 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
                              method="password",
                              reason=failure_reason(result, "wrong password") if user else "unknown account or user")
         raise InvalidCredentials()
-    await succeeded(deps, admission)
     risky = admission.risky
     principal = user_principal(user, account)
     now = deps.clock()
     policy = policy_of(account)
     expired = rules.is_expired(policy, user.password_changed_at, now)
+    must_change = user.password_reset_required or expired
+    if not has_mfa and not must_change:
+        # The usual sign-in: the right password's attempt is taken back in the transaction that signs in.
+        rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(stored or "") else None
+        settle = success_settlement(deps, admission)
+        if settle is None:
+            await succeeded(deps, admission)
+        return await complete_sign_in(deps.session_ports, principal=principal, client=client, method="password",
+                                      mfa_used=False, previous_session=previous_session,
+                                      password_use=PasswordUse(user.id, now, rehashed), settle=settle)
+    await succeeded(deps, admission)
     if expired and policy.hard_expiry and not user.password_reset_required:
         await record_failure(deps, client, account_id=account.id, principal=principal.arn, method="password",
                              reason="password expired (hard expiry)")
         raise PasswordExpired()
-    must_change = user.password_reset_required or expired
     rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(stored or "") else None
-    if not has_mfa and not must_change:
-        return await complete_sign_in(deps.session_ports, principal=principal, client=client, method="password",
-                                      mfa_used=False, previous_session=previous_session,
-                                      password_use=PasswordUse(user.id, now, rehashed))
     async with deps.store.unit() as uow:
         await uow.users.note_password_use(user.id, now, rehashed)
         payload = ConsoleSignIn(Audience.IAM).password_verified(

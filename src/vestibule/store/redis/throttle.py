@@ -115,6 +115,10 @@ class RedisThrottle:
             await self._update(keys, lambda states: [ThrottleState() if key in cleared else state.taken_back()
                                                      for key, state in zip(keys, states, strict=True)])
 
+    def settlement(self, clear: Sequence[ThrottleKey], release: Sequence[ThrottleKey]) -> None:
+        """Counters in Redis are never changed inside a database transaction: callers `settle` instead."""
+        return None
+
     async def close(self) -> None:
         if self._owned:
             await self._redis.aclose()

@@ -211,42 +211,83 @@ class ThrottleUnchanged(Exception):
     """Raised inside `throttle_update` when the change is refused, so that its unit rolls back."""
 
 
-def _throttle_lock(dialect: Any) -> _Statement:
-    new = dialect.insert(_throttle).values(key=sa.bindparam("k"), failures=sa.literal(0),
-                                           last_failure_at=sa.literal(0.0))
-    # a no-op update: it locks the row (waiting for a concurrent writer) and returns its committed values
+def _throttle_values(n: int) -> list[dict[str, Any]]:
+    return [{"key": sa.bindparam(f"k{i}"), "failures": sa.bindparam(f"f{i}"), "last_failure_at": sa.bindparam(f"t{i}")}
+            for i in range(n)]
+
+
+def _throttle_lock(dialect: Any, n: int) -> _Statement:
+    new = dialect.insert(_throttle).values(_throttle_values(n))
+    # a no-op update: it locks each row (waiting for a concurrent writer; rows in the order given) and
+    # returns its committed values; a missing row is created at 0
     return _Statement(new.on_conflict_do_update(index_elements=[_throttle.c.key],
                                                 set_={"failures": _throttle.c.failures})
-                      .returning(_throttle.c.failures, _throttle.c.last_failure_at))
+                      .returning(_throttle.c.key, _throttle.c.failures, _throttle.c.last_failure_at))
 
 
-_THROTTLE_LOCK = {"sqlite": _throttle_lock(sqlite), "postgresql": _throttle_lock(postgresql)}
-_THROTTLE_SET = _Statement(sa.update(_throttle).where(_throttle.c.key == sa.bindparam("b_key")).values(
-    failures=sa.bindparam("failures"), last_failure_at=sa.bindparam("at")))
-_THROTTLE_DROP = _Statement(sa.delete(_throttle).where(_throttle.c.key == sa.bindparam("b_key")))
+def _throttle_set(dialect: Any, n: int) -> _Statement:
+    new = dialect.insert(_throttle).values(_throttle_values(n))
+    return _Statement(new.on_conflict_do_update(
+        index_elements=[_throttle.c.key],
+        set_={"failures": new.excluded.failures, "last_failure_at": new.excluded.last_failure_at}))
+
+
+def _throttle_drop(n: int) -> _Statement:
+    return _Statement(sa.delete(_throttle).where(_throttle.c.key.in_([sa.bindparam(f"k{i}") for i in range(n)])))
+
+
+# One statement of each kind per dialect and number of keys (a few, fixed per caller), built once.
+_THROTTLE_STATEMENTS: dict[tuple[str, str, int], _Statement] = {}
+_DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
+
+
+def _throttle_statement(kind: str, dialect_name: str, n: int) -> _Statement:
+    stmt = _THROTTLE_STATEMENTS.get((kind, dialect_name, n))
+    if stmt is None:
+        dialect = _DIALECTS[dialect_name]
+        stmt = (_throttle_lock(dialect, n) if kind == "lock" else _throttle_set(dialect, n) if kind == "set"
+                else _throttle_drop(n))
+        _THROTTLE_STATEMENTS[(kind, dialect_name, n)] = stmt
+    return stmt
+
 
 ThrottleChange = Callable[[list[tuple[int, float]]], list[tuple[int, float]] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleSettle:
+    """A `throttle_update` to run inside another unit (`SignInEnd.throttle`): the keys and their change."""
+
+    keys: tuple[str, ...]
+    change: ThrottleChange
 
 
 def throttle_update(conn: Connection, keys: Sequence[str], change: ThrottleChange) -> None:
     """Read-decide-write on the counters of `keys`, atomically: each row is locked (created at 0 when
     missing; in key order, so two units never wait on each other in a circle), `change` gets their
     (failures, last failure) in the order of `keys` and returns the new values, written back (a count of 0
-    deletes the row). When it returns None, ThrottleUnchanged: nothing is written, the unit rolls back."""
-    lock = _THROTTLE_LOCK[conn.dialect.name]
-    current: dict[str, tuple[int, float]] = {}
-    for key in sorted(set(keys)):
-        row = lock.first(conn, {"k": key})
-        assert row is not None
-        current[key] = (int(row[0]), float(row[1]))
+    deletes the row). When it returns None, ThrottleUnchanged: nothing is written, the unit rolls back.
+    At most three statements whatever the number of keys: lock all, write the counts, delete the zeros."""
+    dialect = conn.dialect.name
+    ordered = sorted(set(keys))
+    params: dict[str, Any] = {}
+    for i, key in enumerate(ordered):
+        params[f"k{i}"], params[f"f{i}"], params[f"t{i}"] = key, 0, 0.0
+    current = {str(r[0]): (int(r[1]), float(r[2]))
+               for r in _throttle_statement("lock", dialect, len(ordered)).rows(conn, params)}
     new = change([current[key] for key in keys])
     if new is None:
         raise ThrottleUnchanged()
-    for key, (failures, at) in sorted(zip(keys, new, strict=True)):
-        if failures <= 0:
-            _THROTTLE_DROP.write(conn, {"b_key": key})
-        else:
-            _THROTTLE_SET.write(conn, {"b_key": key, "failures": failures, "at": at})
+    final = dict(zip(keys, new, strict=True))
+    kept = [(key, final[key]) for key in ordered if final[key][0] > 0]
+    dropped = [key for key in ordered if final[key][0] <= 0]
+    if kept:
+        values: dict[str, Any] = {}
+        for i, (key, (failures, at)) in enumerate(kept):
+            values[f"k{i}"], values[f"f{i}"], values[f"t{i}"] = key, failures, at
+        _throttle_statement("set", dialect, len(kept)).write(conn, values)
+    if dropped:
+        _throttle_statement("drop", dialect, len(dropped)).write(conn, {f"k{i}": k for i, k in enumerate(dropped)})
 
 
 # ---- IAM user sign-in ----------------------------------------------------------------------------
@@ -311,6 +352,7 @@ class SignInEnd:
     remember_browser: tuple[str, str] | None = None  # (principal key, browser hash)
     previous_session: str | None = None  # the id hash of the session the browser held
     password_use: PasswordUse | None = None
+    throttle: ThrottleSettle | None = None  # a right password's attempt taken back, in the same transaction
 
 
 _FLOW_DONE = _Statement(sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id"),
@@ -346,6 +388,8 @@ def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
 
     Returns whether a live previous session was revoked. FlowNotFound (and the whole unit rolled back)
     when the flow is gone or another request changed it since it was loaded (its version moved on)."""
+    if end.throttle is not None:
+        throttle_update(conn, end.throttle.keys, end.throttle.change)
     if end.flow is not None:
         flow = end.flow
         done = _FLOW_DONE.write(conn, {"b_id": flow.id, "b_version": flow.version, "state": flow.state,
