@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     roles,
     server_certificates,
     service_credentials,
+    service_linked_roles,
     signing_certificates,
     ssh_keys,
     users,
