@@ -164,6 +164,22 @@ class RejectedMaterial(VestibuleError):
         self.reason = reason
 
 
+class ReportNotReady(VestibuleError):
+    """A report that cannot be read: `state` is `not_present`, `expired` or `in_progress`."""
+
+    code = "report.not_ready"
+
+    def __init__(self, state: str, detail: str) -> None:
+        super().__init__(detail)
+        self.state = state
+
+
+class NotInOrganization(VestibuleError):
+    """An AWS Organizations feature asked of an account that belongs to no organization."""
+
+    code = "organizations.not_found"
+
+
 class AuthorizationDenied(PermissionDenied):
     """Denied by policy evaluation; `failure` is the decoded authorization message (what was asked, by whom,
     in which context, and which statements decided), which AWS clients receive encoded."""

@@ -10,6 +10,7 @@ from typing import TypeVar
 from ..services.api_call import ApiCall
 from ..services.aws_identity import Caller
 from ..services.context import Deps
+from ..services.iam import last_accessed
 from .operations import Operation
 
 log = logging.getLogger("vestibule.aws")
@@ -42,6 +43,8 @@ async def run(operation: Operation[Request, Reply], call: ApiCall, request: Requ
     if operation.audit is not None and not call.recorded:
         log.error("%s declares the audit event %s but did not record it", operation.name, operation.audit)
         raise UndeclaredBehaviour(operation.name)
+    if call.authorized:
+        last_accessed.noted(call)  # service last accessed data: batched, written off the request path
     return reply
 
 

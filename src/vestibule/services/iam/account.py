@@ -7,7 +7,7 @@ from ...errors import AlreadyExists, InvalidInput, InvalidValue, NotFound
 from ...store.models import Account
 from .. import accounts
 from ..api_call import ApiCall
-from . import instance_profiles, quotas, signing_certificates
+from . import account_settings, instance_profiles, quotas, signing_certificates
 from . import server_certificates as server_certs
 from .common import account_of
 
@@ -93,6 +93,7 @@ async def summary(call: ApiCall) -> dict[str, int]:
         server_certificates = await uow.server_certificates.count_in_account(account.id)
         profiles = await uow.instance_profiles.count_in_account(account.id)
         root_certificates = await uow.signing_certificates.for_principal(root_key)
+        token_version = await account_settings.token_version(uow, account.id)
     return {
         "Users": len(users), "UsersQuota": quotas.USERS,
         "Groups": len(groups), "GroupsQuota": quotas.GROUPS,
@@ -114,5 +115,5 @@ async def summary(call: ApiCall) -> dict[str, int]:
         "VersionsPerPolicyQuota": quotas.POLICY_VERSIONS, "AccessKeysPerUserQuota": quotas.ACCESS_KEYS_PER_USER,
         "SigningCertificatesPerUserQuota": signing_certificates.MAX_CERTIFICATES_PER_USER,
         "AssumeRolePolicySizeQuota": quotas.TRUST_POLICY,
-        "GlobalEndpointTokenVersion": 1,
+        "GlobalEndpointTokenVersion": token_version,
     }

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session as SyncSession
 
 from .access_keys import AccessKeys, TemporaryCredentials
+from .account_details import AccountDetails
 from .accounts import Accounts
 from .audit import AuditEvents
 from .base import Conflict
@@ -28,6 +29,7 @@ from .instance_profiles import InstanceProfiles
 from .mfa import MfaDevices, VirtualMfa
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
+from .reports import AccountSettingsRows, CredentialReports, LastAccessed, ReportJobs
 from .server_certificates import ServerCertificates
 from .service_linked_roles import ServiceLinkedRoleDeletions
 from .sessions import Browsers, Sessions
@@ -146,6 +148,26 @@ class UnitOfWork:
     @cached_property
     def service_linked_role_deletions(self) -> ServiceLinkedRoleDeletions:
         return ServiceLinkedRoleDeletions(self.db)
+
+    @cached_property
+    def credential_reports(self) -> CredentialReports:
+        return CredentialReports(self.db)
+
+    @cached_property
+    def report_jobs(self) -> ReportJobs:
+        return ReportJobs(self.db)
+
+    @cached_property
+    def last_accessed(self) -> LastAccessed:
+        return LastAccessed(self.db)
+
+    @cached_property
+    def account_settings(self) -> AccountSettingsRows:
+        return AccountSettingsRows(self.db)
+
+    @cached_property
+    def account_details(self) -> AccountDetails:
+        return AccountDetails(self.db)
 
     @cached_property
     def expired(self) -> ExpiredRows:

@@ -64,6 +64,10 @@ class Throttling(_Sender):
     code = "Throttling"
 
 
+class OrganizationNotFoundException(_Sender):
+    code = "OrganizationNotFoundException"
+
+
 class InvalidAuthorizationMessageException(_Sender):
     code = "InvalidAuthorizationMessageException"
 
@@ -94,6 +98,25 @@ class LimitExceeded(AwsError):
 class DeleteConflict(AwsError):
     code = "DeleteConflict"
     status = 409
+
+
+class ReportNotPresent(AwsError):
+    code = "ReportNotPresent"
+    status = 410
+
+
+class ReportExpired(AwsError):
+    code = "ReportExpired"
+    status = 410
+
+
+class ReportInProgress(AwsError):
+    code = "ReportInProgress"
+    status = 404
+
+
+_REPORT_STATES: dict[str, type[AwsError]] = {
+    "not_present": ReportNotPresent, "expired": ReportExpired, "in_progress": ReportInProgress}
 
 
 class InvalidAuthenticationCode(AwsError):
@@ -135,6 +158,11 @@ def _password_violation(exc: domain.VestibuleError) -> AwsError:
                                    + ", ".join(p.split(".", 1)[1].replace("_", " ") for p in problems) + ".")
 
 
+def _report_not_ready(exc: domain.VestibuleError) -> AwsError:
+    state = exc.state if isinstance(exc, domain.ReportNotReady) else "not_present"
+    return _REPORT_STATES[state](_message(exc))
+
+
 def _message(exc: domain.VestibuleError) -> str:
     if isinstance(exc, (domain.InvalidInput, domain.AlreadyExists)):
         return exc.message
@@ -159,6 +187,8 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.SessionPolicyTooLarge: lambda e: PackedPolicyTooLarge(_message(e)),
     domain.TooManyAttempts: lambda e: Throttling("Rate exceeded"),
     domain.RejectedMaterial: _rejected_material,
+    domain.ReportNotReady: _report_not_ready,
+    domain.NotInOrganization: lambda e: OrganizationNotFoundException(_message(e)),
     domain.InvalidAuthorizationMessage: lambda e: InvalidAuthorizationMessageException(_message(e)),
     domain.InvalidSubjectCredentials: lambda e: InvalidSubjectCredentials(_message(e)),
     domain.InsufficientSessionLifetime: lambda e: InsufficientSessionLifetime(_message(e)),

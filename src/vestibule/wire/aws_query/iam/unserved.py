@@ -12,8 +12,8 @@ _FEDERATION = "federation: not yet (issue 12)"
 _DELEGATION = ("delegation requests are AWS's partner-console feature (a partner asks a customer for access); "
                "not applicable to a self-hosted service")
 _TEMPLATES = "role templates: no IAM API creates one, so there is none to read or acquire"
-_ORGANIZATIONS_REPORT = ("needs an AWS Organizations organization with service control policies, "
-                         "which Vestibule does not have")
+_ACCOUNT_PROPERTIES = ("account properties configure Role Manager, an AWS feature Vestibule does not have; AWS "
+                       "documents no property keys or value types to validate against")
 _BUILDING = "being built"
 
 IAM_UNSERVED: Mapping[str, str] = MappingProxyType({
@@ -28,42 +28,27 @@ IAM_UNSERVED: Mapping[str, str] = MappingProxyType({
     "DeleteRolePermissionsBoundary": _BUILDING,
     "DeleteSAMLProvider": _FEDERATION,
     "DeleteUserPermissionsBoundary": _BUILDING,
-    "DisableOrganizationsRootCredentialsManagement": _BUILDING,
-    "DisableOrganizationsRootSessions": _BUILDING,
     "DisableOutboundWebIdentityFederation": _BUILDING,
-    "EnableOrganizationsRootCredentialsManagement": _BUILDING,
-    "EnableOrganizationsRootSessions": _BUILDING,
     "EnableOutboundWebIdentityFederation": _BUILDING,
-    "GenerateCredentialReport": _BUILDING,
-    "GenerateOrganizationsAccessReport": _ORGANIZATIONS_REPORT,
-    "GenerateServiceLastAccessedDetails": _BUILDING,
-    "GetAccountAuthorizationDetails": _BUILDING,
-    "GetAccountProperties": _BUILDING,
-    "GetCredentialReport": _BUILDING,
+    "GetAccountProperties": _ACCOUNT_PROPERTIES,
     "GetDelegationRequest": _DELEGATION,
     "GetHumanReadableSummary": ("AWS writes the summary of a delegation request with a large language model; "
                                 "there are no delegation requests here and no model"),
     "GetOpenIDConnectProvider": _FEDERATION,
-    "GetOrganizationsAccessReport": _ORGANIZATIONS_REPORT,
     "GetOutboundWebIdentityFederationInfo": _BUILDING,
     "GetRoleTemplateVersion": _TEMPLATES,
     "GetSAMLProvider": _FEDERATION,
-    "GetServiceLastAccessedDetails": _BUILDING,
-    "GetServiceLastAccessedDetailsWithEntities": _BUILDING,
     "ListDelegationRequests": _DELEGATION,
     "ListOpenIDConnectProviderTags": _FEDERATION,
     "ListOpenIDConnectProviders": _FEDERATION,
-    "ListOrganizationsFeatures": _BUILDING,
-    "ListPoliciesGrantingServiceAccess": _BUILDING,
     "ListSAMLProviderTags": _FEDERATION,
     "ListSAMLProviders": _FEDERATION,
-    "PutAccountProperties": _BUILDING,
+    "PutAccountProperties": _ACCOUNT_PROPERTIES,
     "PutRolePermissionsBoundary": _BUILDING,
     "PutUserPermissionsBoundary": _BUILDING,
     "RejectDelegationRequest": _DELEGATION,
     "RemoveClientIDFromOpenIDConnectProvider": _FEDERATION,
     "SendDelegationToken": _DELEGATION,
-    "SetSecurityTokenServicePreferences": _BUILDING,
     "TagOpenIDConnectProvider": _FEDERATION,
     "TagSAMLProvider": _FEDERATION,
     "UntagOpenIDConnectProvider": _FEDERATION,
