@@ -3,6 +3,7 @@ client) against a live server, configured only through environment variables."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -142,3 +143,58 @@ def test_cli_access_denied_for_a_user_without_permissions(world: AwsWorld, accou
     assert wrong.returncode == SERVICE_ERROR and "SignatureDoesNotMatch" in wrong.stderr
     unknown = cli.run(Keys("AKIA" + "Y" * 16, "w" * 40), "sts", "get-caller-identity")
     assert unknown.returncode == SERVICE_ERROR and "InvalidClientTokenId" in unknown.stderr
+
+
+def _pages(cli: Cli, keys: Keys, key: str, *args: str) -> list[list[Any]]:
+    """Every page of a paginated command: `--max-items` on each call, then `--starting-token` from the last."""
+    pages, token = [], None
+    while True:
+        answer = cli.ok(keys, *args, *(("--starting-token", token) if token else ()))
+        pages.append(answer[key])
+        token = answer.get("NextToken")
+        if token is None:
+            return pages
+        assert len(pages) < 20, "the pages never end"
+
+
+def test_cli_pages_users_and_local_policies_with_max_items_and_starting_token(world: AwsWorld, account: Account,
+                                                                             cli: Cli) -> None:
+    root, iam = account.root, world.iam(account.root)
+    names = [f"pager-{i}" for i in range(5)]
+    for name in names:
+        iam.create_user(UserName=name, Path="/pager/")
+    pages = _pages(cli, root, "Users", "iam", "list-users", "--path-prefix", "/pager/", "--max-items", "2")
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [u["UserName"] for page in pages for u in page] == names
+    # a page size below --max-items: the CLI makes several calls per page, the pages stay the same
+    assert _pages(cli, root, "Users", "iam", "list-users", "--path-prefix", "/pager/", "--max-items", "2",
+                  "--page-size", "1") == pages
+    everything = cli.ok(root, "iam", "list-users", "--path-prefix", "/pager/")
+    assert [u["UserName"] for u in everything["Users"]] == names and "NextToken" not in everything
+
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    for name in ("local-a", "local-b"):
+        iam.create_policy(PolicyName=name, PolicyDocument=document)
+    pages = _pages(cli, root, "Policies", "iam", "list-policies", "--scope", "Local", "--max-items", "1")
+    assert [[p["PolicyName"] for p in page] for page in pages] == [["local-a"], ["local-b"]]
+    assert all(p["Arn"].startswith(f"arn:aws:iam::{account.account_id}:policy/") for page in pages for p in page)
+    aws_managed = cli.ok(root, "iam", "list-policies", "--scope", "AWS", "--max-items", "1")
+    assert aws_managed["Policies"][0]["Arn"].startswith("arn:aws:iam::aws:policy/") and aws_managed["NextToken"]
+
+
+def test_cli_an_invalid_marker_is_a_validation_error(world: AwsWorld, account: Account, cli: Cli) -> None:
+    root = account.root
+    world.iam(root).create_user(UserName="marked")
+    # a starting token the CLI decodes (base64 JSON) into a Marker no page ever gave
+    forged = base64.b64encode(json.dumps({"Marker": "bogus"}).encode()).decode()
+    done = cli.run(root, "iam", "list-users", "--max-items", "1", "--starting-token", forged)
+    assert done.returncode == SERVICE_ERROR, done
+    assert "An error occurred (ValidationError) when calling the ListUsers operation" in done.stderr
+    assert ("1 validation error detected: Value 'bogus' at 'marker' failed to satisfy constraint: Member must be a "
+            "marker from an earlier page") in done.stderr
+    done = cli.run(root, "iam", "list-users", "--marker", "-1", "--no-paginate")
+    assert done.returncode == SERVICE_ERROR and "(ValidationError)" in done.stderr and "'-1'" in done.stderr
+    # a token that is not base64 JSON is sent as the Marker itself (botocore's older token form)
+    done = cli.run(root, "iam", "list-users", "--starting-token", "not a token")
+    assert done.returncode == SERVICE_ERROR and "Value 'not a token' at 'marker'" in done.stderr, done
