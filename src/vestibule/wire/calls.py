@@ -4,7 +4,7 @@ row, run the handler, then check that the declared authorization and audit event
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from ..services.api_call import ApiCall
@@ -24,9 +24,12 @@ class UndeclaredBehaviour(Exception):
 
 
 def api_call(deps: Deps, caller: Caller, service: str, operation: Operation[Request, Reply], *, source_ip: str,
-             secure: bool, user_agent: str = "", region: str = "") -> ApiCall:
+             secure: bool, user_agent: str = "", region: str = "",
+             request_tags: Sequence[tuple[str, str]] | None = None,
+             tag_keys: Sequence[str] | None = None) -> ApiCall:
+    """`request_tags` and `tag_keys`: the request's Tags and TagKeys, for aws:RequestTag and aws:TagKeys."""
     return ApiCall(deps, caller, service, operation.action, operation.audit, source_ip=source_ip, secure=secure,
-                   user_agent=user_agent, region=region)
+                   user_agent=user_agent, region=region, request_tags=request_tags, tag_keys=tag_keys)
 
 
 def user_agent_of(grouped_headers: dict[str, list[str]]) -> str:

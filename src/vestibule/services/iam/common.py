@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ...core import arns
+from ...core.policy_conditions import ContextValue
 from ...errors import InvalidValue, LimitExceeded, NotFound, PermissionDenied
 from ...store.models import Account, IamGroup, IamRole, IamUser
 from ...store.repositories import UnitOfWork
-from ..api_call import ApiCall
+from ..api_call import ApiCall, Target
 from . import quotas
 
 TagPairs = list[tuple[str, str]]
@@ -30,10 +33,13 @@ async def require_user(uow: UnitOfWork, account_id: str, name: str) -> IamUser:
     return user
 
 
-async def named_user(call: ApiCall, uow: UnitOfWork, name: str) -> IamUser:
-    """The user `name`, after authorizing the call on its ARN (so a denied caller learns nothing)."""
+async def named_user(call: ApiCall, uow: UnitOfWork, name: str, *,
+                     context: Mapping[str, ContextValue] | None = None) -> IamUser:
+    """The user `name`, after authorizing the call on its ARN (so a denied caller learns nothing); `context`:
+    condition keys of the request (such as the iam:PermissionsBoundary it asks for)."""
     user = await uow.users.by_name(call.account_id, name)
-    await call.authorize(uow, arns.user_arn(call.account_id, name, user.path if user else "/"))
+    await call.authorize(uow, arns.user_arn(call.account_id, name, user.path if user else "/"),
+                         target=Target.user(user) if user else None, context=context)
     if user is None:
         raise no_such_user(name)
     return user
@@ -46,7 +52,7 @@ async def target_user(call: ApiCall, uow: UnitOfWork, name: str | None) -> IamUs
     caller = call.caller
     if caller.kind == "user" and caller.user_name:
         user = await require_user(uow, caller.account_id, caller.user_name)
-        await call.authorize(uow, arns.user_arn(user.account_id, user.name, user.path))
+        await call.authorize(uow, arns.user_arn(user.account_id, user.name, user.path), target=Target.user(user))
         return user
     if caller.is_root:
         await call.authorize(uow, arns.root_arn(caller.account_id))
@@ -62,9 +68,11 @@ async def named_group(call: ApiCall, uow: UnitOfWork, name: str) -> IamGroup:
     return group
 
 
-async def named_role(call: ApiCall, uow: UnitOfWork, name: str) -> IamRole:
+async def named_role(call: ApiCall, uow: UnitOfWork, name: str, *,
+                     context: Mapping[str, ContextValue] | None = None) -> IamRole:
     role = await uow.roles.by_name(call.account_id, name)
-    await call.authorize(uow, arns.role_arn(call.account_id, name, role.path if role else "/"))
+    await call.authorize(uow, arns.role_arn(call.account_id, name, role.path if role else "/"),
+                         target=Target.role(role) if role else None, context=context)
     if role is None:
         raise NotFound(f"The role with name {name} cannot be found.")
     return role

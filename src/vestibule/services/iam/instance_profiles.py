@@ -9,7 +9,7 @@ from ...core import identifiers as ids
 from ...errors import AlreadyExists, InUse, LimitExceeded, NotFound
 from ...store.models import IamRole, InstanceProfile
 from ...store.repositories import Conflict, UnitOfWork
-from ..api_call import ApiCall
+from ..api_call import ApiCall, Target
 from .common import TagPairs, named_role, put_tags, tags_of
 
 TAG_KIND = "profile"
@@ -41,7 +41,8 @@ def _missing(name: str) -> NotFound:
 async def _named(call: ApiCall, uow: UnitOfWork, name: str) -> InstanceProfile:
     """The profile `name`, after authorizing the call on its ARN (so a denied caller learns nothing)."""
     profile = await uow.instance_profiles.by_name(call.account_id, name)
-    await call.authorize(uow, instance_profile_arn(call.account_id, name, profile.path if profile else "/"))
+    await call.authorize(uow, instance_profile_arn(call.account_id, name, profile.path if profile else "/"),
+                         target=Target(TAG_KIND, profile.id) if profile else None)
     if profile is None:
         raise _missing(name)
     return profile
@@ -102,7 +103,8 @@ async def add_role(call: ApiCall, name: str, role_name: str) -> None:
         role = await uow.roles.by_name(call.account_id, role_name)
         # AWS: the caller must also be allowed iam:PassRole on the role (checked before the role's existence shows)
         await call.authorize(uow, arns.role_arn(call.account_id, role_name, role.path if role else "/"),
-                             action="iam:PassRole")
+                             action="iam:PassRole", target=Target.role(role) if role else None,
+                             context={"iam:PassedToService": "ec2.amazonaws.com"})
         if role is None:
             raise NotFound(f"The role with name {role_name} cannot be found.")
         if not await uow.instance_profiles.put_role(profile, role.id):

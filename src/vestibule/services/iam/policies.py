@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ...core import arns
 from ...core import identifiers as ids
-from ...errors import AlreadyExists, InUse, LimitExceeded, NotFound
+from ...errors import AlreadyExists, InUse, InvalidInput, LimitExceeded, NotFound
 from ...store.models import ManagedPolicy, ManagedPolicyVersion
 from ...store.repositories import Conflict, UnitOfWork
 from .. import authorization
-from ..api_call import ApiCall
+from ..api_call import ApiCall, Target
 from . import quotas
 from .common import TagPairs, named_group, named_role, named_user, put_tags, tags_of
 from .documents import checked_document
 
 BUILTIN_CREATED = 1_420_070_400.0  # 2015-01-01, the creation date reported for built-in policies
 Scope = Literal["All", "AWS", "Local"]
+Usage = Literal["PermissionsPolicy", "PermissionsBoundary"]
 EntityKind = quotas.EntityKind
 TAG_KIND = "policy"
 
@@ -35,6 +37,7 @@ class PolicyInfo:
     document: str
     default_version: str = "v1"
     tags: TagPairs = field(default_factory=list)
+    boundary_uses: int = 0  # users and roles of the account that have it as their permissions boundary
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,47 @@ class InlinePolicy:
     document: str
 
 
-async def _find(uow: UnitOfWork, account_id: str, arn: str, *, with_tags: bool = False) -> PolicyInfo:
-    """A built-in policy or one of this account's (with its tags when asked)."""
+async def _find(uow: UnitOfWork, account_id: str, arn: str, *, with_tags: bool = False,
+                boundary_uses: int | None = None) -> PolicyInfo:
+    """A built-in policy or one of this account's (with its tags when asked); `boundary_uses` when the caller
+    counted them already (ListPolicies counts all at once)."""
     builtin = authorization.BUILTIN_POLICIES.get(arn)
-    count = await uow.policies.attachment_count(arn, account_id)
-    if builtin is not None:
-        return PolicyInfo(builtin.name, builtin.policy_id, arn, builtin.path, builtin.description, BUILTIN_CREATED,
-                          BUILTIN_CREATED, count, builtin.document)
-    row = await uow.policies.get(arn)
-    if row is None or row.account_id != account_id:
+    row = None if builtin is not None else await uow.policies.get(arn)
+    if builtin is None and (row is None or row.account_id != account_id):
         raise NotFound(f"Policy {arn} does not exist or is not attachable.")
+    count = await uow.policies.attachment_count(arn, account_id)
+    if boundary_uses is None:
+        boundary_uses = await uow.policies.boundary_count(arn, account_id)
+    if row is None:
+        assert builtin is not None
+        return PolicyInfo(builtin.name, builtin.policy_id, arn, builtin.path, builtin.description, BUILTIN_CREATED,
+                          BUILTIN_CREATED, count, builtin.document, boundary_uses=boundary_uses)
     tags = await tags_of(uow, TAG_KIND, row.id) if with_tags else []
     return PolicyInfo(row.name, row.id, row.arn, row.path, row.description, row.created_at, row.updated_at, count,
-                      row.document, row.default_version, tags)
+                      row.document, row.default_version, tags, boundary_uses)
+
+
+# ---- permissions boundaries ---------------------------------------------------------------------
+
+_POLICY_ARN = re.compile(r"arn:aws:iam::(?:aws|[0-9]{12}):policy/.+", re.DOTALL)
+
+
+async def require_boundary(uow: UnitOfWork, account_id: str, arn: str) -> None:
+    """`arn` may be a permissions boundary in `account_id`: a built-in policy or one of the account's own (the
+    error AWS gives otherwise). A customer policy's row is held until the unit ends, so a DeletePolicy running
+    at the same time either finishes first (and this answers NoSuchEntity) or sees the boundary and refuses."""
+    if _POLICY_ARN.fullmatch(arn) is None:
+        raise InvalidInput("permissionsboundary", f"ARN {arn[:64]} is not valid.")
+    if arn in authorization.BUILTIN_POLICIES:
+        return
+    row = await uow.policies.get(arn, lock=True) if arns.account_of(arn) == account_id else None
+    if row is None or row.account_id != account_id:
+        raise NotFound(f"Scope ARN: {arn} does not exist or is not attachable.")
+
+
+def boundary_key(arn: str | None) -> dict[str, str]:
+    """The request context of a call that sets the permissions boundary `arn` (iam:PermissionsBoundary)."""
+    return {} if arn is None else {"iam:PermissionsBoundary": arn}
 
 
 async def create_policy(call: ApiCall, name: str, path: str, document: str, description: str,
@@ -92,33 +123,46 @@ async def create_policy(call: ApiCall, name: str, path: str, document: str, desc
     return PolicyInfo(name, row.id, arn, path, description, now, now, 0, document, "v1", tags)
 
 
+async def _target(uow: UnitOfWork, account_id: str, arn: str) -> Target | None:
+    """The customer policy `arn` names, for aws:ResourceTag (built-in policies have no tags)."""
+    row = None if arn in authorization.BUILTIN_POLICIES else await uow.policies.get(arn)
+    return Target(TAG_KIND, row.id) if row is not None and row.account_id == account_id else None
+
+
 async def get_policy(call: ApiCall, arn: str) -> PolicyInfo:
     async with call.unit() as uow:
-        await call.authorize(uow, arn)
+        await call.authorize(uow, arn, target=await _target(uow, call.account_id, arn))
         return await _find(uow, call.account_id, arn, with_tags=True)
 
 
-async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_prefix: str) -> list[PolicyInfo]:
+async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_prefix: str,
+                        usage: Usage = "PermissionsPolicy") -> list[PolicyInfo]:
+    """`only_attached`: those attached to an entity, or with `usage` PermissionsBoundary, those that are some
+    entity's permissions boundary."""
     async with call.unit() as uow:
         await call.authorize(uow, "*")
         found: list[PolicyInfo] = []
+        uses = await uow.policies.boundary_counts(call.account_id)
         if scope in {"All", "AWS"}:
             for builtin in authorization.BUILTIN_POLICIES.values():
                 if builtin.path.startswith(path_prefix):
-                    found.append(await _find(uow, call.account_id, builtin.arn))
+                    found.append(await _find(uow, call.account_id, builtin.arn, boundary_uses=uses.get(builtin.arn, 0)))
         if scope in {"All", "Local"}:
             for row in await uow.policies.list(call.account_id, path_prefix):
-                found.append(await _find(uow, call.account_id, row.arn))
+                found.append(await _find(uow, call.account_id, row.arn, boundary_uses=uses.get(row.arn, 0)))
+    if usage == "PermissionsBoundary":
+        return [p for p in found if p.boundary_uses > 0] if only_attached else found
     return [p for p in found if p.attachments > 0] if only_attached else found
 
 
 async def delete_policy(call: ApiCall, arn: str) -> None:
     async with call.unit() as uow:
-        await call.authorize(uow, arn)
+        await call.authorize(uow, arn, target=await _target(uow, call.account_id, arn))
         row = await uow.policies.get(arn, lock=True)
         if row is None or row.account_id != call.account_id:
             raise NotFound(f"Policy {arn} was not found.")
-        if await uow.policies.attachment_count(arn, call.account_id):
+        if (await uow.policies.attachment_count(arn, call.account_id)
+                or await uow.policies.boundary_count(arn, call.account_id)):
             raise InUse("Cannot delete a policy attached to entities.")
         if len(await uow.policies.versions(arn)) > 1:
             raise InUse("This policy has more than one version. Before you delete a policy, you must delete the "
@@ -130,15 +174,14 @@ async def delete_policy(call: ApiCall, arn: str) -> None:
 
 async def list_entities(call: ApiCall, arn: str, kinds: frozenset[EntityKind], path_prefix: str,
                         boundaries: bool) -> list[PolicyEntity]:
-    """The users, groups and roles of `kinds` under `path_prefix` this policy is attached to (as a permissions
-    policy; nothing is attached as a boundary here)."""
+    """The users, groups and roles of `kinds` under `path_prefix` this policy is attached to as a permissions
+    policy, or with `boundaries`, the users and roles that have it as their permissions boundary."""
     async with call.unit() as uow:
         await call.authorize(uow, arn)
         await _find(uow, call.account_id, arn)
-        if boundaries:
-            return []
+        using = uow.policies.boundary_entities if boundaries else uow.policies.attached_entities
         return [PolicyEntity(kind, entity_id, name, path)
-                for kind, entity_id, name, path in await uow.policies.attached_entities(arn, call.account_id)
+                for kind, entity_id, name, path in await using(arn, call.account_id)
                 if kind in kinds and path.startswith(path_prefix)]
 
 
@@ -146,7 +189,7 @@ async def list_entities(call: ApiCall, arn: str, kinds: frozenset[EntityKind], p
 
 async def _own(call: ApiCall, uow: UnitOfWork, arn: str, *, lock: bool = False) -> ManagedPolicy:
     """This account's policy; `lock` when changing its tags, so concurrent tag changes count one another."""
-    await call.authorize(uow, arn)
+    await call.authorize(uow, arn, target=await _target(uow, call.account_id, arn))
     row = await uow.policies.get(arn, lock=lock)
     if row is None or row.account_id != call.account_id:
         raise NotFound(f"The policy with ARN {arn} cannot be found.")

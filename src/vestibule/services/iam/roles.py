@@ -6,13 +6,20 @@ from dataclasses import dataclass
 
 from ...core import arns
 from ...core import identifiers as ids
-from ...errors import AlreadyExists, InUse
+from ...core.policy_conditions import glob_match
+from ...errors import AlreadyExists, InUse, InvalidPolicy
 from ...store.models import IamRole
 from ...store.repositories import Conflict
 from ..api_call import ApiCall
 from . import quotas
 from .common import TagPairs, named_role, put_tags, tags_of
 from .documents import checked_document
+from .policies import boundary_key, require_boundary
+
+# What a trust policy may allow or deny: the STS actions that start or shape a role session.
+TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity", "sts:TagSession",
+                 "sts:SetSourceIdentity", "sts:SetContext")
+_TRUST_ACTIONS_LOWER = frozenset(action.lower() for action in TRUST_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -23,14 +30,31 @@ class NewRole:
     description: str | None  # None: not given (an empty one is kept, as AWS keeps it)
     max_session_duration: int
     tags: TagPairs
+    permissions_boundary: str | None = None  # the ARN of the managed policy that bounds the role's permissions
 
 
 def _exists(name: str) -> AlreadyExists:
     return AlreadyExists("role", f"Role with name {name} already exists.")
 
 
+def _trust_action(action: str) -> bool:
+    """An STS action a trust policy may name, or a wildcard of them (`*`, `sts:*`, `sts:Assume*`)."""
+    if action.lower() in _TRUST_ACTIONS_LOWER:
+        return True
+    wildcard = "*" in action or "?" in action
+    return wildcard and (action == "*" or action.lower().startswith("sts:")) and any(
+        glob_match(action, known, ignore_case=True) for known in TRUST_ACTIONS)
+
+
 def _trust(document: str) -> str:
-    checked_document(document, kind="trust")
+    """A trust policy as CreateRole and UpdateAssumeRolePolicy accept it: the trust grammar (a Principal, no
+    Resource), actions that are STS's, and the size quota."""
+    policy = checked_document(document, kind="trust")
+    for statement in policy.statements:
+        if not all(_trust_action(action) for action in statement.actions):
+            raise InvalidPolicy("Trust Policy statement actions can only be sts:AssumeRole, "
+                                "sts:AssumeRoleWithSAML, sts:AssumeRoleWithWebIdentity, sts:TagSession, "
+                                "sts:SetSourceIdentity and sts:SetContext")
     quotas.check_trust_size(document)
     return document
 
@@ -38,19 +62,22 @@ def _trust(document: str) -> str:
 async def create_role(call: ApiCall, new: NewRole) -> IamRole:
     _trust(new.trust_policy)
     async with call.unit() as uow:
-        await call.authorize(uow, arns.role_arn(call.account_id, new.name, new.path))
+        await call.authorize(uow, arns.role_arn(call.account_id, new.name, new.path),
+                             context=boundary_key(new.permissions_boundary))
+        if new.permissions_boundary is not None:
+            await require_boundary(uow, call.account_id, new.permissions_boundary)
         if await uow.roles.by_name(call.account_id, new.name) is not None:
             raise _exists(new.name)
         role = IamRole(id=ids.new_iam_id("AROA"), account_id=call.account_id, name=new.name,
                        name_lower=new.name.lower(), path=new.path, description=new.description,
                        trust_policy=new.trust_policy, max_session_duration=new.max_session_duration,
-                       created_at=call.now())
+                       created_at=call.now(), permissions_boundary=new.permissions_boundary)
         try:
             await uow.roles.add(role)
         except Conflict:
             raise _exists(new.name) from None
         await put_tags(uow, call.account_id, "role", role.id, new.tags)
-        await call.record(uow, role=new.name)
+        await call.record(uow, role=new.name, permissions_boundary=new.permissions_boundary)
         return role
 
 
@@ -83,6 +110,24 @@ async def update_trust_policy(call: ApiCall, name: str, document: str) -> None:
         role = await named_role(call, uow, name)
         role.trust_policy = document
         await call.record(uow, role=name)
+
+
+async def put_boundary(call: ApiCall, name: str, boundary: str) -> None:
+    """PutRolePermissionsBoundary: sets or replaces the role's permissions boundary; its sessions are bounded
+    from their next request."""
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name, context=boundary_key(boundary))
+        await require_boundary(uow, call.account_id, boundary)
+        previous, role.permissions_boundary = role.permissions_boundary, boundary
+        await call.record(uow, role=role.name, permissions_boundary=boundary, previous=previous)
+
+
+async def delete_boundary(call: ApiCall, name: str) -> None:
+    """DeleteRolePermissionsBoundary: the role has no boundary afterwards (also when it had none)."""
+    async with call.unit() as uow:
+        role = await named_role(call, uow, name)
+        previous, role.permissions_boundary = role.permissions_boundary, None
+        await call.record(uow, role=role.name, previous=previous)
 
 
 async def delete_role(call: ApiCall, name: str) -> None:

@@ -10,6 +10,7 @@ from ...store.models import Account, IamUser
 from .. import iam_users
 from ..api_call import ApiCall
 from .common import TagPairs, account_of, named_user, put_tags, tags_of, target_user
+from .policies import boundary_key, require_boundary
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,18 @@ class UserDetails:
     tags: TagPairs
 
 
-async def create_user(call: ApiCall, name: str, path: str, tags: TagPairs) -> IamUser:
+async def create_user(call: ApiCall, name: str, path: str, tags: TagPairs, boundary: str | None = None) -> IamUser:
+    """`boundary`: the ARN of the managed policy that is the user's permissions boundary."""
     async with call.unit() as uow:
-        await call.authorize(uow, arns.user_arn(call.account_id, name, path))
+        await call.authorize(uow, arns.user_arn(call.account_id, name, path), context=boundary_key(boundary))
+        if boundary is not None:
+            await require_boundary(uow, call.account_id, boundary)
         account = await account_of(call, uow)
         user = await iam_users.create_user(call.deps, uow, account, name, path=path, client=call.client,
                                            actor=call.caller.arn, audited=False)
+        user.permissions_boundary = boundary
         await put_tags(uow, call.account_id, "user", user.id, tags)
-        await call.record(uow, user=name)
+        await call.record(uow, user=name, permissions_boundary=boundary)
         return user
 
 
@@ -87,6 +92,23 @@ async def delete_user(call: ApiCall, name: str) -> None:
         await uow.sessions.revoke_all(key, call.now())
         await uow.db.delete(user)
         await call.record(uow, account_id=user.account_id, user=name)
+
+
+async def put_boundary(call: ApiCall, name: str, boundary: str) -> None:
+    """PutUserPermissionsBoundary: sets or replaces the user's permissions boundary."""
+    async with call.unit() as uow:
+        user = await named_user(call, uow, name, context=boundary_key(boundary))
+        await require_boundary(uow, call.account_id, boundary)
+        previous, user.permissions_boundary = user.permissions_boundary, boundary
+        await call.record(uow, user=user.name, permissions_boundary=boundary, previous=previous)
+
+
+async def delete_boundary(call: ApiCall, name: str) -> None:
+    """DeleteUserPermissionsBoundary: the user has no boundary afterwards (also when it had none)."""
+    async with call.unit() as uow:
+        user = await named_user(call, uow, name)
+        previous, user.permissions_boundary = user.permissions_boundary, None
+        await call.record(uow, user=user.name, previous=previous)
 
 
 async def tag_user(call: ApiCall, name: str, tags: TagPairs) -> None:

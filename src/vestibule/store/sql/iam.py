@@ -144,6 +144,38 @@ class Policies(Repository):
             found.extend((kind, row.id, row.name, row.path) for row in (await self.db.execute(stmt)).all())
         return found
 
+    async def boundary_entities(self, arn: str, account_id: str) -> Sequence[tuple[str, str, str, str]]:
+        """(kind, id, name, path) of every user and role of the account whose permissions boundary is `arn`, by
+        kind then name."""
+        found: builtins.list[tuple[str, str, str, str]] = []
+        for kind, model in (("user", IamUser), ("role", IamRole)):
+            stmt = (select(model.id, model.name, model.path)
+                    .where(model.permissions_boundary == arn, model.account_id == account_id)
+                    .order_by(model.name_lower))
+            found.extend((kind, row.id, row.name, row.path) for row in (await self.db.execute(stmt)).all())
+        return found
+
+    async def boundary_count(self, arn: str, account_id: str) -> int:
+        """Users and roles of the account whose permissions boundary is `arn`."""
+        total = 0
+        for model in (IamUser, IamRole):
+            stmt = select(func.count()).select_from(model).where(model.permissions_boundary == arn,
+                                                                 model.account_id == account_id)
+            total += int((await self.db.execute(stmt)).scalar_one())
+        return total
+
+    async def boundary_counts(self, account_id: str) -> dict[str, int]:
+        """Policy ARN -> how many of the account's users and roles have it as their permissions boundary."""
+        counts: dict[str, int] = {}
+        for model in (IamUser, IamRole):
+            stmt = (select(model.permissions_boundary, func.count())
+                    .where(model.account_id == account_id, model.permissions_boundary.is_not(None))
+                    .group_by(model.permissions_boundary))
+            for arn, count in (await self.db.execute(stmt)).all():
+                if arn is not None:
+                    counts[arn] = counts.get(arn, 0) + int(count)
+        return counts
+
     async def attach(self, account_id: str, arn: str, kind: str, target_id: str) -> None:
         if await self.db.get(PolicyAttachment, (arn, kind, target_id)) is None:
             await self._add(PolicyAttachment(account_id=account_id, policy_arn=arn, target_kind=kind,

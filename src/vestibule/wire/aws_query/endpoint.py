@@ -15,6 +15,7 @@ from ...errors import VestibuleError
 from ...services.context import Deps
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
+from ..operations import AnyOperation
 from ..request_ids import new_request_id
 from ..services import QUERY_BY_SIGNING_NAME, QUERY_BY_VERSION, Service
 from ..sigv4_auth import SigV4Authenticator
@@ -74,9 +75,12 @@ class QueryEndpoint:
             if operation is None:
                 raise InvalidAction(f"Could not find operation {action} for version "
                                     f"{version or 'NO_VERSION_SPECIFIED'}")
+            inputs = Input(params, operation.inputs)
+            tags, tag_keys = _request_tags(operation, inputs)
             call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
-                            user_agent=user_agent_of(signed.grouped_headers), region=parts.region)
-            result = await run(operation, call, QueryRequest(call, Input(params, operation.inputs), request_id))
+                            user_agent=user_agent_of(signed.grouped_headers), region=parts.region,
+                            request_tags=tags, tag_keys=tag_keys)
+            result = await run(operation, call, QueryRequest(call, inputs, request_id))
             return 200, xml.response(action, _namespace(service), result, request_id), request_id
         except sigv4.SigV4Error as exc:
             return exc.status, xml.error(exc.code, exc.message, request_id, _namespace(service)), request_id
@@ -92,6 +96,17 @@ class QueryEndpoint:
             log.exception("internal error (request %s)", request_id)
         failure = ServiceFailure("An internal error occurred; the request ID identifies it in the server log.")
         return 500, _error(failure, request_id, service), request_id
+
+
+def _request_tags(operation: AnyOperation, inputs: Input) -> tuple[list[tuple[str, str]] | None, list[str] | None]:
+    """The Tags (Create..., Tag...) and TagKeys (Untag...) of a request, as its request context holds them."""
+    tags = keys = None
+    for member in operation.inputs:
+        if member.name == "Tags":
+            tags = [(item.get("Key", ""), item.get("Value", "")) for item in inputs.structs("Tags")]
+        elif member.name == "TagKeys":
+            keys = inputs.strings("TagKeys")
+    return tags, keys
 
 
 def _form_pairs(form: str) -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import quote
 
 from ....services.iam import policies, policy_versions
-from ....services.iam.policies import EntityKind, PolicyEntity, Scope
+from ....services.iam.policies import EntityKind, PolicyEntity, Scope, Usage
 from ....services.iam.policy_versions import PolicyVersionInfo
 from ...members import Member, boolean, enum, text
 from ..request import QueryRequest
@@ -33,6 +33,7 @@ ARN = POLICY_ARN.required()
 NAME = POLICY_NAME.required()
 VERSION_ID = text("VersionId", None, None, r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?").required()
 SCOPES: dict[str, Scope] = {"All": "All", "AWS": "AWS", "Local": "Local"}
+USAGES: dict[str, Usage] = {"PermissionsPolicy": "PermissionsPolicy", "PermissionsBoundary": "PermissionsBoundary"}
 ENTITY_FILTERS: dict[str, frozenset[EntityKind]] = {
     "User": frozenset({"user"}), "Role": frozenset({"role"}), "Group": frozenset({"group"}),
     "LocalManagedPolicy": frozenset(), "AWSManagedPolicy": frozenset()}
@@ -132,10 +133,13 @@ async def list_policy_tags(q: QueryRequest) -> Result:
 
 
 @IAM.operation("ListPolicies", action="iam:ListPolicies", inputs=listing(
-    enum("Scope", "All", "AWS", "Local"), boolean("OnlyAttached"), POLICY_PATH_PREFIX))
+    enum("Scope", "All", "AWS", "Local"), boolean("OnlyAttached"), POLICY_PATH_PREFIX,
+    enum("PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")))
 async def list_policies(q: QueryRequest) -> Result:
+    usage = USAGES[q.input.text("PolicyUsageFilter") or "PermissionsPolicy"]
     found = await policies.list_policies(q.call, SCOPES[q.input.text("Scope") or "All"],
-                                         bool(q.input.boolean("OnlyAttached")), q.input.text("PathPrefix") or "/")
+                                         bool(q.input.boolean("OnlyAttached")), q.input.text("PathPrefix") or "/",
+                                         usage)
     items, extra = page(q, found)
     return {"Policies": [policy_shape(p) for p in items], **extra}
 

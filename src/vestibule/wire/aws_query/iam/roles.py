@@ -13,23 +13,40 @@ from .table import IAM
 ROLE = ROLE_NAME.required()
 DESCRIPTION = text("Description", None, 1000, r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*")
 MAX_SESSION = integer("MaxSessionDuration", 3600, 43200)
+BOUNDARY = text("PermissionsBoundary", 20, 2048)  # arnType
 
 
 @IAM.operation("CreateRole", action="iam:CreateRole", audit="CreateRole", inputs=(
-    PATH, ROLE, POLICY_DOCUMENT.named("AssumeRolePolicyDocument").required(), DESCRIPTION, MAX_SESSION, TAGS))
+    PATH, ROLE, POLICY_DOCUMENT.named("AssumeRolePolicyDocument").required(), DESCRIPTION, MAX_SESSION, BOUNDARY,
+    TAGS))
 async def create_role(q: QueryRequest) -> Result:
     tags = tags_of(q)
     role = await roles.create_role(q.call, roles.NewRole(
         name=q.input.required("RoleName"), path=q.input.text("Path") or "/",
         trust_policy=q.input.required("AssumeRolePolicyDocument"), description=q.input.text("Description"),
-        max_session_duration=q.input.integer("MaxSessionDuration") or 3600, tags=tags))
-    return {"Role": role_shape(role, tags)}
+        max_session_duration=q.input.integer("MaxSessionDuration") or 3600, tags=tags,
+        permissions_boundary=q.input.text("PermissionsBoundary")))
+    return {"Role": role_shape(role, tags, boundary=True)}
 
 
 @IAM.operation("GetRole", action="iam:GetRole", inputs=(ROLE,))
 async def get_role(q: QueryRequest) -> Result:
     role, tags = await roles.get_role(q.call, q.input.required("RoleName"))
-    return {"Role": role_shape(role, tags, last_used=True)}
+    return {"Role": role_shape(role, tags, last_used=True, boundary=True)}
+
+
+@IAM.operation("PutRolePermissionsBoundary", action="iam:PutRolePermissionsBoundary",
+               audit="PutRolePermissionsBoundary", inputs=(ROLE, BOUNDARY.required()))
+async def put_role_permissions_boundary(q: QueryRequest) -> Result:
+    await roles.put_boundary(q.call, q.input.required("RoleName"), q.input.required("PermissionsBoundary"))
+    return None
+
+
+@IAM.operation("DeleteRolePermissionsBoundary", action="iam:DeleteRolePermissionsBoundary",
+               audit="DeleteRolePermissionsBoundary", inputs=(ROLE,))
+async def delete_role_permissions_boundary(q: QueryRequest) -> Result:
+    await roles.delete_boundary(q.call, q.input.required("RoleName"))
+    return None
 
 
 @IAM.operation("ListRoles", action="iam:ListRoles", inputs=listing(PATH_PREFIX))

@@ -28,12 +28,21 @@ def tags_shape(tags: TagPairs) -> list[XmlValue]:
     return [{"Key": key, "Value": value} for key, value in tags]
 
 
-def user_shape(user: IamUser, tags: TagPairs | None = None) -> Shape:
+def boundary_shape(arn: str) -> Shape:
+    """AttachedPermissionsBoundary: its type is always Policy."""
+    return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+
+
+def user_shape(user: IamUser, tags: TagPairs | None = None, *, boundary: bool = False) -> Shape:
+    """A user; `boundary` for the answers that show its PermissionsBoundary (ListUsers leaves it out, as AWS
+    does)."""
     shape: Shape = {"Path": user.path, "UserName": user.name, "UserId": user.id,
                     "Arn": arns.user_arn(user.account_id, user.name, user.path),
                     "CreateDate": Timestamp(user.created_at)}
     if user.password_last_used_at:
         shape["PasswordLastUsed"] = Timestamp(user.password_last_used_at)
+    if boundary and user.permissions_boundary:
+        shape["PermissionsBoundary"] = boundary_shape(user.permissions_boundary)
     if tags:
         shape["Tags"] = tags_shape(tags)
     return shape
@@ -49,8 +58,10 @@ def group_shape(group: IamGroup) -> Shape:
             "Arn": arns.group_arn(group.account_id, group.name, group.path), "CreateDate": Timestamp(group.created_at)}
 
 
-def role_shape(role: IamRole, tags: TagPairs | None = None, *, last_used: bool = False) -> Shape:
-    """A role; `last_used` for GetRole, the one answer with RoleLastUsed (empty until AssumeRole succeeds)."""
+def role_shape(role: IamRole, tags: TagPairs | None = None, *, last_used: bool = False,
+               boundary: bool = False) -> Shape:
+    """A role; `last_used` for GetRole, the one answer with RoleLastUsed (empty until AssumeRole succeeds);
+    `boundary` for the answers that show its PermissionsBoundary (ListRoles leaves it out, as AWS does)."""
     shape: Shape = {
         "Path": role.path, "RoleName": role.name, "RoleId": role.id,
         "Arn": arns.role_arn(role.account_id, role.name, role.path), "CreateDate": Timestamp(role.created_at),
@@ -59,6 +70,8 @@ def role_shape(role: IamRole, tags: TagPairs | None = None, *, last_used: bool =
     }
     if role.description is not None:
         shape["Description"] = role.description
+    if boundary and role.permissions_boundary:
+        shape["PermissionsBoundary"] = boundary_shape(role.permissions_boundary)
     if tags:
         shape["Tags"] = tags_shape(tags)
     if last_used:
@@ -74,7 +87,7 @@ def role_shape(role: IamRole, tags: TagPairs | None = None, *, last_used: bool =
 def policy_shape(policy: PolicyInfo) -> Shape:
     shape: Shape = {"PolicyName": policy.name, "PolicyId": policy.policy_id, "Arn": policy.arn, "Path": policy.path,
                     "DefaultVersionId": policy.default_version, "AttachmentCount": policy.attachments,
-                    "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
+                    "PermissionsBoundaryUsageCount": policy.boundary_uses, "IsAttachable": True,
                     "CreateDate": Timestamp(policy.created_at), "UpdateDate": Timestamp(policy.updated_at)}
     if policy.description:
         shape["Description"] = policy.description
