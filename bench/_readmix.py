@@ -104,16 +104,20 @@ def prepare(client: Client, n_users: int, tag: str) -> MixSetup:
 def write_pool(signer: Signer, host: str, pool_dir: Path, threads: int, per_thread: int, mix: MixSetup,
                kinds: list[str], rng: random.Random) -> None:
     """pool-<thread>.bin: entries '<kind> <length>\\n<raw request>', `per_thread` of them rounded up to whole
-    cycles; every request signed now (one signature per distinct request: they are replayed)."""
+    cycles, thread t starting at place t of the cycle; every request signed now (one signature per distinct
+    request: they are replayed)."""
     date = amz_now()
     gets = {u: signer.raw(host, "iam", get_body(u), date) for u in mix.users}
     fixed = {"l": signer.raw(host, "iam", list_body(), date),
              "s": signer.raw(host, "iam", simulate_body(mix.source_arn), date)}
     cycles = max(1, -(-per_thread // len(kinds)))
     for th in range(threads):
+        # each connection starts at another place in the cycle, so even a short run keeps the ratio
+        shift = th % len(kinds)
+        order = kinds[shift:] + kinds[:shift]
         chunks = []
         for _ in range(cycles):
-            for k in kinds:
+            for k in order:
                 raw = gets[rng.choice(mix.users)] if k == "g" else fixed[k]
                 chunks.append(b"%s %d\n" % (k.encode(), len(raw)) + raw)
         (pool_dir / f"pool-{th}.bin").write_bytes(b"".join(chunks))
