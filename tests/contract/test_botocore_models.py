@@ -19,7 +19,7 @@ from vestibule.wire.operations import AnyOperation
 from vestibule.wire.services import SERVICES, Protocol, Service
 
 Model = dict[str, Any]
-_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "list": "list"}
+_TYPES = {"string": "string", "integer": "integer", "boolean": "boolean", "list": "list", "structure": "structure"}
 
 
 @functools.cache

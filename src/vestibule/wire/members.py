@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal
 
-MemberType = Literal["string", "integer", "boolean", "list", "structure-list"]
+MemberType = Literal["string", "integer", "boolean", "list", "structure-list", "structure"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,8 @@ def string_list(name: str, high: int | None = None) -> Member:
 
 def structure_list(name: str, high: int | None = None) -> Member:
     return Member(name, "structure-list", None, high)
+
+
+def structure(name: str) -> Member:
+    """A structure member (`Name.Field=...`); its fields are read as text, checked by the use case."""
+    return Member(name, "structure")

@@ -1,5 +1,6 @@
 """STS beyond the basic credentials, through boto3 and the aws CLI against a live server: the encoded
-authorization failure message of AccessDenied and DecodeAuthorizationMessage, and GetScopedCredentials."""
+authorization failure message of AccessDenied and DecodeAuthorizationMessage, GetScopedCredentials, and
+AssumeRoot's answer while there are no organizations."""
 
 from __future__ import annotations
 
@@ -248,3 +249,42 @@ def test_session_token_credentials_can_be_scoped(world: AwsWorld, account: Accou
     out = world.sts(session).get_scoped_credentials(Policy=_policy(_allow("sts:GetCallerIdentity")))
     assert out["SessionInfo"]["Arn"] == account.user_arn("alice")
     assert world.sts(Keys.of(out["Credentials"])).get_caller_identity()["Arn"] == account.user_arn("alice")
+
+
+# ---- AssumeRoot -----------------------------------------------------------------------------------------------
+
+TASK = {"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"}
+
+
+def test_assume_root_is_refused_while_there_are_no_organizations(world: AwsWorld, account: Account) -> None:
+    admin = world.api_user(account, "admin", ADMIN)
+    member = world.new_account()
+    for target in (member.account_id, member.root_arn):
+        err = _error(world.sts(admin).assume_root, TargetPrincipal=target, TaskPolicyArn=TASK, DurationSeconds=900)
+        assert error_code(err) == "AccessDenied", err.response["Error"]
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        message = err.response["Error"]["Message"]
+        assert message.startswith(f"User: {account.user_arn('admin')} is not authorized to perform: sts:AssumeRoot "
+                                  f"on resource: {member.root_arn} because the account {account.account_id} is not "
+                                  "the management account or the delegated administrator account")
+    # root users may never call it
+    err = _error(world.sts(account.root).assume_root, TargetPrincipal=member.account_id, TaskPolicyArn=TASK)
+    assert error_code(err) == "AccessDenied" and "Root user credentials" in err.response["Error"]["Message"]
+
+
+def test_assume_root_validates_its_input_first(world: AwsWorld, account: Account) -> None:
+    admin = world.api_user(account, "admin", ADMIN)
+    sts = world.sts(admin, validate=False)
+    member = world.new_account()
+    err = _error(sts.assume_root, TargetPrincipal=member.account_id, TaskPolicyArn=TASK, DurationSeconds=901)
+    assert error_code(err) == "ValidationError" and "900" in err.response["Error"]["Message"]
+    err = _error(sts.assume_root, TargetPrincipal="not-an-account", TaskPolicyArn=TASK)
+    assert error_code(err) == "InvalidParameterValue"
+    err = _error(sts.assume_root, TargetPrincipal=f"arn:aws:iam::{member.account_id}:user/bob", TaskPolicyArn=TASK)
+    assert error_code(err) == "InvalidParameterValue"
+    err = _error(sts.assume_root, TargetPrincipal=member.account_id, TaskPolicyArn={"arn": ADMIN})
+    assert error_code(err) == "InvalidParameterValue" and "root task policy" in err.response["Error"]["Message"]
+    err = _error(sts.assume_root, TargetPrincipal=member.account_id)
+    assert error_code(err) == "ValidationError"
+    err = _error(sts.assume_root, TargetPrincipal="12345", TaskPolicyArn=TASK)
+    assert error_code(err) == "ValidationError"

@@ -54,6 +54,11 @@ class QueryParams:
                  if key.startswith(prefix)]
         return [value for _, value in sorted(found)]
 
+    def struct(self, name: str) -> dict[str, str]:
+        """`Name.Field` values of a structure member, by field."""
+        prefix = f"{name}."
+        return {key[len(prefix):]: value for key, value in self._values.items() if key.startswith(prefix)}
+
     def structs(self, name: str) -> list[dict[str, str]]:
         """`Name.member.N.Field` values grouped by N, in index order."""
         found: dict[int, dict[str, str]] = {}
@@ -135,6 +140,11 @@ class Input:
         """Keeps the member's value and answers its violations."""
         if member.type in ("list", "structure-list"):
             return self._read_list(params, member)
+        if member.type == "structure":
+            fields = params.struct(member.name)
+            if fields:
+                self._structs[member.name] = [fields]
+            return [missing(member.wire_name)] if member.is_required and not fields else []
         raw = params.get(member.name)
         if raw is None:
             return [missing(member.wire_name)] if member.is_required else []
@@ -200,3 +210,8 @@ class Input:
     def structs(self, name: str) -> list[dict[str, str]]:
         self._member(name)
         return self._structs.get(name, [])
+
+    def struct(self, name: str) -> dict[str, str]:
+        """The fields of a structure member (none when it was not given)."""
+        self._member(name)
+        return next(iter(self._structs.get(name, [])), {})

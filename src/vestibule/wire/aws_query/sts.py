@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ...services import sts, sts_decode, sts_scoped
+from ...services import sts, sts_decode, sts_root, sts_scoped
 from ...services.temporary_credentials import Issued
-from ..members import integer, structure_list, text
+from ..members import integer, structure, structure_list, text
 from .request import QueryRequest, QueryTable
 from .xml import Result, Timestamp, XmlValue
 
@@ -103,3 +103,12 @@ async def get_scoped_credentials(q: QueryRequest) -> Result:
     if scoped.source_identity is not None:
         result["SourceIdentity"] = scoped.source_identity
     return result
+
+
+@STS.operation("AssumeRoot", action="sts:AssumeRoot", audit="AssumeRoot", inputs=(
+    text("TargetPrincipal", 12, 2048).required(), structure("TaskPolicyArn").required(),
+    integer("DurationSeconds", 0, 900), MINIMUM_TOKEN_SIZE))
+async def assume_root(q: QueryRequest) -> Result:
+    await sts_root.assume_root(q.call, q.input.required("TargetPrincipal"),
+                               q.input.struct("TaskPolicyArn").get("arn", ""))
+    return None  # not reached: there are no organizations yet

@@ -58,7 +58,6 @@ IAM_UNSERVED: Mapping[str, str] = MappingProxyType({
 STS_UNSERVED: Mapping[str, str] = MappingProxyType({
     "AssumeRoleWithSAML": _FEDERATION,
     "AssumeRoleWithWebIdentity": _FEDERATION,
-    "AssumeRoot": _BUILDING,
     "GetDelegatedAccessToken": ("exchanges the token of an IAM delegation request (AWS's partner-console "
                                 "feature); not applicable to a self-hosted service"),
     "GetWebIdentityToken": _BUILDING,
