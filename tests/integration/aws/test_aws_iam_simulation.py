@@ -361,6 +361,48 @@ def test_context_keys_of_policies(world: AwsWorld, account: Account) -> None:
     assert error_code(malformed.value) == "InvalidInput"
 
 
+def test_policy_exclusion_list(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    iam.create_user(UserName="excl")
+    managed = iam.create_policy(PolicyName="team-read", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="excl", PolicyArn=managed)
+    iam.attach_user_policy(UserName="excl", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.put_user_policy(UserName="excl", PolicyName="deny-get", PolicyDocument=policy(
+        {"Effect": "Deny", "Action": "iam:GetRole", "Resource": "*"}))
+    iam.create_group(GroupName="excl-group")
+    iam.add_user_to_group(GroupName="excl-group", UserName="excl")
+    iam.put_group_policy(GroupName="excl-group", PolicyName="deny-get", PolicyDocument=policy(
+        {"Effect": "Deny", "Action": "iam:GetGroup", "Resource": "*"}))
+
+    def decided(*exclusions: dict[str, Any]) -> list[str]:
+        answer = iam.simulate_principal_policy(
+            PolicySourceArn=account.user_arn("excl"), ActionNames=["iam:GetRole", "iam:GetGroup", "iam:GetUser"],
+            PolicyExclusionList=list(exclusions))
+        return [r["EvalDecision"] for r in answer["EvaluationResults"]]
+
+    assert decided() == ["explicitDeny", "explicitDeny", "allowed"]
+    assert decided({"PolicyType": "inline"}) == ["allowed", "allowed", "allowed"]
+    user_inline = {"InlinePolicyIdentifier": {"PolicyName": "deny-get", "AttachmentType": "user",
+                                              "AttachmentName": "ex*"}}
+    assert decided(user_inline) == ["allowed", "explicitDeny", "allowed"]
+    assert decided({"PolicyType": "inline"}, {"PolicyArn": managed}) == ["allowed", "allowed", "allowed"]
+    assert decided({"PolicyType": "inline"}, {"PolicyArn": managed},
+                   {"PolicyType": "aws-managed"}) == ["implicitDeny", "implicitDeny", "implicitDeny"]
+    assert decided({"PolicyType": "inline"}, {"PolicyArn": f"arn:aws:iam::{account.account_id}:policy/team-*"},
+                   {"PolicyArn": "arn:aws:iam::aws:policy/IAMReadOnly?ccess"}) == ["implicitDeny"] * 3
+    assert decided({"PolicyArn": f"arn:aws:iam::{account.account_id}:policy/nothing"},
+                   {"PolicyType": "scp"}) == ["explicitDeny", "explicitDeny", "allowed"]  # matching nothing: ignored
+    for bad in ({"PolicyArn": "arn:aws:iam::*:policy/team-read"}, {"PolicyArn": "arn:aws:iam::aws:policy/a*b*"},
+                {"PolicyArn": "not-an-arn-but-long-enough"},
+                {"InlinePolicyIdentifier": {**user_inline["InlinePolicyIdentifier"], "AttachmentType": "bucket"}},
+                {"PolicyType": "inline", "PolicyArn": managed}):  # a union names one (botocore checks it too)
+        with pytest.raises(ClientError) as refused:
+            world.iam(account.root, validate=False).simulate_principal_policy(
+                PolicySourceArn=account.user_arn("excl"), ActionNames=["iam:GetUser"], PolicyExclusionList=[bad])
+        assert error_code(refused.value) == "InvalidInput", bad
+
+
 def test_service_control_policies_of_a_custom_simulation(world: AwsWorld, account: Account) -> None:
     iam = world.iam(account.root)
     full = policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
@@ -439,9 +481,19 @@ def _generated_policy(rng: random.Random, account_id: str) -> str:
     return policy(*statements, indent=None)
 
 
+def _set_boundary(account_id: str, user_name: str, policy_arn: str) -> Callable[[Any], Any]:
+    async def put(deps: Any) -> None:
+        async with deps.store.unit() as uow:
+            user = await uow.users.by_name(account_id, user_name)
+            user.permissions_boundary = policy_arn
+
+    return put
+
+
 def test_simulated_decisions_equal_real_ones(world: AwsWorld, account: Account) -> None:
-    """For generated policies, SimulatePrincipalPolicy (with the request's context given as ContextEntries)
-    decides exactly as a real call by that user does: allowed, or denied explicitly or implicitly."""
+    """For generated policies (the user's, its group's, its permissions boundary), SimulatePrincipalPolicy (with
+    the request's context given as ContextEntries) decides exactly as a real call by that user does: allowed, or
+    denied explicitly or implicitly."""
     rng = random.Random(20240901)
     iam = world.iam(account.root)
     for target in _TARGETS:
@@ -450,7 +502,7 @@ def test_simulated_decisions_equal_real_ones(world: AwsWorld, account: Account) 
                {"ContextKeyName": "aws:SecureTransport", "ContextKeyValues": ["false"], "ContextKeyType": "boolean"},
                {"ContextKeyName": "aws:PrincipalType", "ContextKeyValues": ["User"], "ContextKeyType": "string"}]
     seen: list[str] = []
-    for number in range(12):
+    for number in range(16):
         name = f"sim-{number}"
         iam.create_user(UserName=name)
         iam.put_user_policy(UserName=name, PolicyName="generated", PolicyDocument=_generated_policy(
@@ -460,6 +512,10 @@ def test_simulated_decisions_equal_real_ones(world: AwsWorld, account: Account) 
             iam.add_user_to_group(GroupName=f"g-{number}", UserName=name)
             iam.put_group_policy(GroupName=f"g-{number}", PolicyName="generated",
                                  PolicyDocument=_generated_policy(rng, account.account_id))
+        if rng.random() < 0.4:  # a permissions boundary, stored where authorization reads it
+            boundary = iam.create_policy(PolicyName=f"boundary-{number}", PolicyDocument=_generated_policy(
+                rng, account.account_id))["Policy"]["Arn"]
+            world.run(_set_boundary(account.account_id, name, boundary))
         keys = Keys.of(iam.create_access_key(UserName=name)["AccessKey"])
         theirs = world.iam(keys)
         resources = [account.user_arn(t) for t in _TARGETS]
@@ -477,6 +533,6 @@ def test_simulated_decisions_equal_real_ones(world: AwsWorld, account: Account) 
                     real = "explicitDeny" if "explicit deny" in exc.response["Error"]["Message"] else "implicitDeny"
                 assert by_pair[(action, account.user_arn(target))] == real, (name, action, target)
                 seen.append(real)
-    assert len(seen) == 12 * len(_REAL_ACTIONS) * len(_TARGETS)
+    assert len(seen) == 16 * len(_REAL_ACTIONS) * len(_TARGETS)
     assert {decision: seen.count(decision) > 5 for decision in ("allowed", "explicitDeny", "implicitDeny")} == {
         "allowed": True, "explicitDeny": True, "implicitDeny": True}

@@ -18,7 +18,17 @@ from ...errors import InvalidInput, NotFound, VestibuleError
 from ...store.repositories import UnitOfWork
 from .. import authorization
 from ..api_call import ApiCall
-from .simulation_inputs import ContextEntry, check_actions, check_resources, context_of, owner_account
+from .simulation_inputs import (
+    ContextEntry,
+    Exclusion,
+    Origin,
+    check_actions,
+    check_exclusions,
+    check_resources,
+    context_of,
+    excluded,
+    owner_account,
+)
 
 IDENTITY = "IAM Policy"  # SourcePolicyType and EvalDecisionDetails keys, as the API reference's samples show them
 RESOURCE = "Resource Policy"
@@ -43,6 +53,7 @@ class SourcedPolicy:
     source_type: str
     document: str
     policy: engine.Policy
+    origin: Origin | None = None  # for a principal's stored policies: what PolicyExclusionList can name
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ class SimulationInputs:
     caller_arn: str | None = None
     context: Sequence[ContextEntry] = ()
     scenario: str | None = None
+    exclusions: Sequence[Exclusion] = ()
     organization_levels: Sequence[Sequence[str]] = field(default_factory=tuple)
 
 
@@ -107,9 +119,9 @@ def _given(documents: Sequence[str], member: str, kind: engine.PolicyKind, sourc
     return out
 
 
-def _stored(source_id: str, source_type: str, document: str) -> SourcedPolicy:
+def _stored(source_id: str, source_type: str, document: str, origin: Origin) -> SourcedPolicy:
     try:
-        return SourcedPolicy(source_id, source_type, document, engine.parse_policy(document))
+        return SourcedPolicy(source_id, source_type, document, engine.parse_policy(document), origin)
     except engine.MalformedPolicy:
         raise PolicyNotEvaluable(f"The policy {source_id} could not be evaluated.") from None
 
@@ -120,9 +132,11 @@ async def _policies_of(uow: UnitOfWork, kind: str, entity_id: str, entity_name: 
     for arn in await uow.policies.attached_to(kind, entity_id):
         document = await authorization.managed_document(uow, arn)
         if document is not None:
-            out.append(_stored(arn.rsplit("/", 1)[1], IDENTITY, document))
+            managed = "aws-managed" if arns.is_aws_managed(arn) else "user-managed"
+            out.append(_stored(arn.rsplit("/", 1)[1], IDENTITY, document, Origin(managed, arn=arn)))
     for row in await uow.policies.inline_of(kind, entity_id):
-        out.append(_stored(f"{kind}_{entity_name}_{row.name}", IDENTITY, row.document))
+        out.append(_stored(f"{kind}_{entity_name}_{row.name}", IDENTITY, row.document,
+                           Origin("inline", name=row.name, attachment=(kind, entity_name))))
     return out
 
 
@@ -132,10 +146,8 @@ async def stored_boundary(uow: UnitOfWork, boundary_arn: str | None) -> SourcedP
     if boundary_arn is None:
         return None
     document = await authorization.managed_document(uow, boundary_arn)
-    return _stored(boundary_arn.rsplit("/", 1)[1], BOUNDARY, document or _NO_ACCESS)
-
-
-_NO_ACCESS = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "*", "Resource": "*"}]}'
+    return _stored(boundary_arn.rsplit("/", 1)[1], BOUNDARY, document or authorization.NO_ACCESS,
+                   Origin("permission-boundary", arn=boundary_arn))
 
 
 @dataclass(frozen=True)
@@ -331,6 +343,7 @@ async def simulate_custom(call: ApiCall, inputs: SimulationInputs) -> list[Evalu
 
 async def simulate_principal(call: ApiCall, source_arn: str, inputs: SimulationInputs) -> list[EvaluationResult]:
     given, boundaries, resource, levels = _prepare(inputs)
+    check_exclusions(inputs.exclusions)
     async with call.unit() as uow:
         principal = await _principal(call, uow, source_arn)
         await call.record(uow, policy_source=principal.arn, actions=len(inputs.actions),
@@ -343,9 +356,12 @@ async def simulate_principal(call: ApiCall, source_arn: str, inputs: SimulationI
             raise InvalidInput("CallerArn", "CallerArn is required when a ResourcePolicy is given and "
                                             "PolicySourceArn is not a user.")
     caller = inputs.caller_arn or principal.arn
-    boundary = boundaries[0] if boundaries else principal.boundary
-    setup = _setup(principal.identity + given, boundary, resource, levels, caller, arns.account_of(caller),
-                   inputs)
+    kept = [p for p in principal.identity if not excluded(p.origin, inputs.exclusions)]
+    stored = principal.boundary
+    if stored is not None and excluded(stored.origin, inputs.exclusions):
+        stored = None
+    boundary = boundaries[0] if boundaries else stored
+    setup = _setup(kept + given, boundary, resource, levels, caller, arns.account_of(caller), inputs)
     return _simulate(setup, inputs)
 
 

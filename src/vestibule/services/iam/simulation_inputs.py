@@ -10,12 +10,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ...core.policy_conditions import ContextValue, parse_date, parse_number
+from ...core.policy_conditions import ContextValue, glob_match, parse_date, parse_number
 from ...errors import InvalidInput
 
 _ACTION = re.compile(r"[A-Za-z0-9-]+:[A-Za-z0-9_-]+", re.ASCII)
 _ACCOUNT = re.compile(r"[0-9]{12}", re.ASCII)
 _ROOT = re.compile(r"arn:aws:iam::([0-9]{12}):root", re.ASCII)
+_EXCLUDED_TYPES = ("inline", "aws-managed", "user-managed", "permission-boundary", "scp", "rcp")
+_EXCLUDED_ARN = re.compile(r"arn:aws:iam::(?:aws|[0-9]{12}):policy/(?:[\u0021-\u007E]*/)?([\w+=,.@*?-]+)", re.ASCII)
+_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
 _LIST_TYPES = frozenset({"stringList", "numericList", "booleanList", "ipList", "binaryList", "dateList"})
 
 # ResourceHandlingOption: the EC2 resource types each scenario must be given (API reference, SimulateCustomPolicy)
@@ -133,3 +136,77 @@ def context_of(entries: Sequence[ContextEntry]) -> dict[str, ContextValue]:
         values = tuple(value.lower() if scalar == "boolean" else value for value in entry.values)
         context[entry.name] = values if kind in _LIST_TYPES else values[0]
     return context
+
+
+# ---- PolicyExclusionList ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a principal's stored policy comes from, as a PolicyIdentifier names it."""
+
+    type: str  # inline | aws-managed | user-managed | permission-boundary
+    arn: str | None = None  # managed policies and the boundary
+    name: str | None = None  # inline policies
+    attachment: tuple[str, str] | None = None  # inline policies: (user | group | role, entity name)
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """One PolicyIdentifier of PolicyExclusionList: exactly one of the three ways to name policies."""
+
+    policy_type: str | None = None
+    policy_arn: str | None = None
+    inline: tuple[str | None, str | None, str | None] | None = None  # (PolicyName, AttachmentType, AttachmentName)
+
+
+def _one_star(text: str) -> bool:
+    return text.count("*") <= 1
+
+
+def check_exclusions(exclusions: Sequence[Exclusion]) -> None:
+    """AWS: syntactically invalid identifiers (malformed ARNs, wildcards where none may be) are InvalidInput."""
+    for number, item in enumerate(exclusions, start=1):
+        named = [item.policy_type is not None, item.policy_arn is not None, item.inline is not None]
+        if named.count(True) != 1:
+            raise InvalidInput("PolicyExclusionList", f"PolicyExclusionList.{number} must name exactly one of "
+                                                      "PolicyType, PolicyArn and InlinePolicyIdentifier.")
+        if item.policy_type is not None and item.policy_type not in _EXCLUDED_TYPES:
+            raise InvalidInput("PolicyExclusionList", f"Invalid PolicyType {item.policy_type}: valid values are "
+                                                      f"{', '.join(_EXCLUDED_TYPES)}.")
+        if item.policy_arn is not None:
+            match = _EXCLUDED_ARN.fullmatch(item.policy_arn)
+            wild_elsewhere = match is not None and any(c in item.policy_arn[:match.start(1)] for c in "*?")
+            if match is None or wild_elsewhere or not _one_star(match.group(1)):
+                raise InvalidInput("PolicyExclusionList", f"Invalid PolicyArn {item.policy_arn}: a managed policy "
+                                                          "ARN, with wildcards only in its name (at most one *).")
+        if item.inline is not None:
+            name, kind, entity = item.inline
+            if name is None or _NAME.fullmatch(name) is None:
+                raise InvalidInput("PolicyExclusionList", f"Invalid PolicyName {name} in PolicyExclusionList."
+                                                          f"{number}.InlinePolicyIdentifier.")
+            if kind not in ("user", "group", "role"):
+                raise InvalidInput("PolicyExclusionList", f"Invalid AttachmentType {kind}: user, group or role.")
+            if entity is None or _NAME.fullmatch(entity.replace("*", "a").replace("?", "a")) is None \
+                    or not _one_star(entity):
+                raise InvalidInput("PolicyExclusionList", f"Invalid AttachmentName {entity}: an entity name, "
+                                                          "with at most one * and any number of ?.")
+
+
+def excluded(origin: Origin | None, exclusions: Sequence[Exclusion]) -> bool:
+    """Whether one of `exclusions` names the stored policy `origin` describes (identifiers that match nothing,
+    and those for SCPs and RCPs, are ignored)."""
+    if origin is None:
+        return False
+    for item in exclusions:
+        if item.policy_type is not None and item.policy_type == origin.type:
+            return True
+        if (item.policy_arn is not None and origin.arn is not None and origin.type != "permission-boundary"
+                and glob_match(item.policy_arn, origin.arn)):
+            return True
+        if item.inline is not None and origin.attachment is not None:
+            name, kind, entity = item.inline
+            if (name == origin.name and kind == origin.attachment[0] and entity is not None
+                    and glob_match(entity, origin.attachment[1])):
+                return True
+    return False

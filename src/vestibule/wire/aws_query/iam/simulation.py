@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from ....services.iam import simulation
-from ....services.iam.simulation_inputs import ContextEntry
+from ....services.iam.simulation_inputs import ContextEntry, Exclusion
 from ...errors import AwsError
 from ...members import string_list, structure_list, text
 from ..errors import ValidationError
@@ -28,6 +28,7 @@ CALLER_ARN = text("CallerArn", 1, 2048)
 CONTEXT_ENTRIES = structure_list("ContextEntries")
 RESOURCE_HANDLING = text("ResourceHandlingOption", 1, 64)
 ORGANIZATION_POLICIES = structure_list("OrderedOrganizationPolicyInputList", 7)
+EXCLUSIONS = structure_list("PolicyExclusionList", 256)
 _SIMULATION = (BOUNDARY_INPUTS, ACTION_NAMES, RESOURCE_ARNS, RESOURCE_POLICY, RESOURCE_OWNER, CALLER_ARN,
                CONTEXT_ENTRIES, RESOURCE_HANDLING, *PAGES)
 _DOCUMENT = re.compile(DOCUMENT_PATTERN)
@@ -81,7 +82,17 @@ def _context(q: QueryRequest) -> list[ContextEntry]:
     return entries
 
 
-def _inputs(q: QueryRequest, *, organizations: bool = False) -> simulation.SimulationInputs:
+def _exclusions(q: QueryRequest) -> list[Exclusion]:
+    out = []
+    for fields in q.input.structs("PolicyExclusionList"):
+        inline = tuple(fields.get(f"InlinePolicyIdentifier.{name}")
+                       for name in ("PolicyName", "AttachmentType", "AttachmentName"))
+        out.append(Exclusion(fields.get("PolicyType"), fields.get("PolicyArn"),
+                             (inline[0], inline[1], inline[2]) if any(v is not None for v in inline) else None))
+    return out
+
+
+def _inputs(q: QueryRequest, *, organizations: bool = False, exclusions: bool = False) -> simulation.SimulationInputs:
     actions = q.input.strings("ActionNames")
     for number, action in enumerate(actions, start=1):
         _length(f"actionNames.{number}.member", action, 3, 128)
@@ -100,7 +111,7 @@ def _inputs(q: QueryRequest, *, organizations: bool = False) -> simulation.Simul
                                    "permissionsBoundaryPolicyInputList"),
         resource_policy=q.input.text("ResourcePolicy"), resource_owner=q.input.text("ResourceOwner"),
         caller_arn=q.input.text("CallerArn"), context=_context(q), scenario=q.input.text("ResourceHandlingOption"),
-        organization_levels=levels)
+        organization_levels=levels, exclusions=_exclusions(q) if exclusions else ())
 
 
 def _statement(matched: simulation.MatchedStatement) -> Shape:
@@ -140,10 +151,11 @@ def _answer(q: QueryRequest, results: list[simulation.EvaluationResult]) -> Resu
 
 
 @IAM.operation("SimulatePrincipalPolicy", action="iam:SimulatePrincipalPolicy", audit="SimulatePrincipalPolicy",
-               inputs=(POLICY_SOURCE_ARN, POLICY_INPUTS, *_SIMULATION))
+               inputs=(POLICY_SOURCE_ARN, POLICY_INPUTS, EXCLUSIONS, *_SIMULATION))
 async def simulate_principal_policy(q: QueryRequest) -> Result:
+    source = q.input.required("PolicySourceArn")
     try:
-        results = await simulation.simulate_principal(q.call, q.input.required("PolicySourceArn"), _inputs(q))
+        results = await simulation.simulate_principal(q.call, source, _inputs(q, exclusions=True))
     except simulation.PolicyNotEvaluable as exc:
         raise PolicyEvaluation(str(exc)) from None
     return _answer(q, results)
