@@ -250,14 +250,19 @@ def setup_vestibule(name: str, launcher: str, workers: int, principal: str, tmp:
     server = Server(name, vestibule_argv(launcher, port, workers), port, env=env, log_path=tmp / f"{name}.log",
                     health_path="/_health")
     server.start()
-    if principal == "root":
-        key = root_key
-    else:
-        cli(env, "iam-user", "create", "--account", account_id, "--name", "bench-admin")
-        root = Target(name, server, Signer(root_key["AccessKeyId"], root_key["SecretAccessKey"]), True)
-        post(root, "iam", urlencode({"Action": "AttachUserPolicy", "Version": IAM_VERSION, "UserName": "bench-admin",
-                                     "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
-        key = cli(env, "access-key", "create", "--account", account_id, "--user", "bench-admin")
+    try:
+        if principal == "root":
+            key = root_key
+        else:
+            cli(env, "iam-user", "create", "--account", account_id, "--name", "bench-admin")
+            root = Target(name, server, Signer(root_key["AccessKeyId"], root_key["SecretAccessKey"]), True)
+            post(root, "iam", urlencode({"Action": "AttachUserPolicy", "Version": IAM_VERSION,
+                                         "UserName": "bench-admin",
+                                         "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}))
+            key = cli(env, "access-key", "create", "--account", account_id, "--user", "bench-admin")
+    except BaseException:
+        server.stop()  # the caller never gets the target, so it could not stop the server
+        raise
     return Target(name, server, Signer(key["AccessKeyId"], key["SecretAccessKey"]), True)
 
 

@@ -193,12 +193,13 @@ def main() -> int:
     name = f"durability-{uuid.uuid4().hex[:8]}"  # a new account alias even in a database used before
     where = f"PostgreSQL {masked}" if args.database_url else f"SQLite in {tmp / name}"
     print(f"starting vestibule serve --workers {args.workers} on {where} ...", flush=True)
-    target = setup_vestibule(name, "serve", args.workers, "user", tmp, env_extra=env)
-    server, port, signer = target.server, target.server.port, target.signer
     all_acked: list[str] = []
     all_unanswered: list[str] = []
     lost_total = 0
+    server: Server | None = None
     try:
+        target = setup_vestibule(name, "serve", args.workers, "user", tmp, env_extra=env)
+        server, port, signer = target.server, target.server.port, target.signer
         for rnd in range(1, args.rounds + 1):
             load, stop, killed = Load(), threading.Event(), threading.Event()
             clients = [threading.Thread(target=client_loop, daemon=True,
@@ -253,7 +254,8 @@ def main() -> int:
         else:
             print(sqlite_facts(tmp / name / "vestibule.db"))
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
         if args.keep:
             print(f"kept {tmp}")
         else:
