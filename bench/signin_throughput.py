@@ -86,13 +86,30 @@ def _argon_worker(params: tuple[int, int, int], seconds: float, start, out) -> N
     out.put((count, now - t0))
 
 
-def raw_argon2_rate(params: tuple[int, int, int], procs: int, seconds: float) -> dict[str, float]:
-    ctx = mp.get_context("fork")
+HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
+
+
+def raw_argon2_rate(params: tuple[int, int, int], procs: int, seconds: float,
+                    huge_pages: bool = False) -> dict[str, float]:
+    """`huge_pages`: the processes start with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (what `vestibule serve`
+    sets for itself), so argon2id's work area is on transparent huge pages, as in the server."""
+    ctx = mp.get_context("spawn" if huge_pages else "fork")
     start = ctx.Event()
     out = ctx.Queue()
     workers = [ctx.Process(target=_argon_worker, args=(params, seconds, start, out)) for _ in range(procs)]
-    for w in workers:
-        w.start()
+    saved = os.environ.get("GLIBC_TUNABLES")
+    if huge_pages:
+        os.environ["GLIBC_TUNABLES"] = HUGE_PAGES_TUNABLE  # read by each new interpreter at its start
+    try:
+        for w in workers:
+            w.start()
+    finally:
+        if saved is None:
+            os.environ.pop("GLIBC_TUNABLES", None)
+        else:
+            os.environ["GLIBC_TUNABLES"] = saved
+    if huge_pages:
+        time.sleep(1.5)  # spawned interpreters import argon2 first
     time.sleep(0.5)  # every process has hashed its password and waits
     start.set()
     results = [out.get() for _ in workers]
@@ -338,6 +355,10 @@ def main() -> int:
     ap.add_argument("--max-load", type=float, default=0.5,
                     help="wait (up to --max-wait s) until the 1-min load average is at most this")
     ap.add_argument("--max-wait", type=float, default=600.0)
+    ap.add_argument("--raw-huge-pages", action="store_true",
+                    help="also measure raw argon2id with its work area on transparent huge pages in each run")
+    ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment for the server (e.g. VESTIBULE_HUGE_PAGES=0)")
     args = ap.parse_args()
 
     try:
@@ -364,6 +385,9 @@ def main() -> int:
         "VESTIBULE_LOG_LEVEL": "warning",
         "VESTIBULE_SERVE_LOOPBACK": "1",  # what `vestibule serve` sets on 127.0.0.1 (for --launcher uvicorn)
     }
+    for item in args.server_env:
+        name, _, value = item.partition("=")
+        env[name] = value
     alias = "bench-signin"
     print("setting up: account and users through the CLI ...", flush=True)
     account = cli(env, "account", "create", "--email", "bench@example.com", "--password", PASSWORD,
@@ -398,14 +422,16 @@ def main() -> int:
         print(f"machine: {results['machine']}", flush=True)
         for r in range(args.runs):
             order = ["raw", "signin"] if r % 2 == 0 else ["signin", "raw"]
+            if args.raw_huge_pages:
+                order.insert(1, "raw_hp")
             run: dict[str, Any] = {"loadavg_before": os.getloadavg()}
             for kind in order:
-                if kind == "raw":
+                if kind in ("raw", "raw_hp"):
                     m0, w0 = system_busy_seconds(), time.perf_counter()
-                    run["raw"] = raw_argon2_rate(params, args.workers, args.seconds)
+                    run[kind] = raw_argon2_rate(params, args.workers, args.seconds, huge_pages=kind == "raw_hp")
                     busy, wall = system_busy_seconds() - m0, time.perf_counter() - w0
                     # the argon2 processes keep `workers` cores busy for `seconds`; the rest is someone else
-                    run["raw"]["other_cpu_cores"] = (busy - args.workers * args.seconds) / wall
+                    run[kind]["other_cpu_cores"] = (busy - args.workers * args.seconds) / wall
                 else:
                     spids = server.pids()
                     s_cpu0, c_cpu0, m0 = cpu_seconds(spids), time.process_time(), system_busy_seconds()
@@ -424,6 +450,8 @@ def main() -> int:
                         "other_cpu_cores": other / (elapsed + args.warmup),
                     }
             run["ratio"] = run["signin"]["rate"] / run["raw"]["rate"]
+            if "raw_hp" in run:
+                run["ratio_hp"] = run["signin"]["rate"] / run["raw_hp"]["rate"]
             results["runs"].append(run)
             s, w = run["signin"], run["raw"]
             print(f"run {r + 1}/{args.runs}: sign-ins {s['rate']:.1f}/s (ok {s['ok']}, failed {s['failed']}, "
@@ -432,6 +460,9 @@ def main() -> int:
                   f"raw argon2id {w['rate']:.1f}/s "
                   f"({w['ms_per_verify']:.1f} ms each); ratio {run['ratio']:.3f}; load {run['loadavg_before'][0]:.2f}",
                   flush=True)
+            if "raw_hp" in run:
+                print(f"  raw argon2id on huge pages {run['raw_hp']['rate']:.1f}/s "
+                      f"({run['raw_hp']['ms_per_verify']:.1f} ms each); ratio to it {run['ratio_hp']:.3f}", flush=True)
             if s["errors"]:
                 print(f"  errors: {s['errors']}", flush=True)
         time.sleep(3.0)
@@ -497,6 +528,12 @@ def render(results: dict) -> str:
                  f"| {median([r['signin']['other_cpu_cores'] for r in runs]):.2f} / "
                  f"{median([r['raw']['other_cpu_cores'] for r in runs]):.2f} |")
     lines += ["", f"Ratio of the medians: {median(signin) / median(raw):.3f}", ""]
+    if all("raw_hp" in r for r in runs):
+        hp = [r["raw_hp"]["rate"] for r in runs]
+        hp_ratios = [r["ratio_hp"] for r in runs]
+        lines += [f"Raw argon2id with `GLIBC_TUNABLES={HUGE_PAGES_TUNABLE}` (work area on huge pages, as the server "
+                  f"runs): {', '.join(f'{x:.1f}' for x in hp)}/s, median **{median(hp):.1f}**; ratio of sign-ins to "
+                  f"it per run {', '.join(f'{x:.3f}' for x in hp_ratios)}, median **{median(hp_ratios):.3f}**", ""]
     lines += ["| idle server memory (SQLite) | total RSS | master RSS | worker RSS | total PSS | worker PSS |",
               "|---|---|---|---|---|---|"]
     for label, key in (("after start-up", "memory_idle_start"), ("after the load", "memory_idle_after")):

@@ -59,6 +59,7 @@ class Settings:
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
+    huge_pages: bool = True  # `serve`: glibc's malloc puts large blocks (argon2id's work area) on huge pages
     dev_mailbox: bool = True
     log_level: str = "info"
     janitor_interval_seconds: int = 300
@@ -128,6 +129,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dev_mailbox=_bool(env, "VESTIBULE_DEV_MAILBOX", True),
         log_level=env.get("VESTIBULE_LOG_LEVEL", "info"),
         janitor_interval_seconds=_int(env, "VESTIBULE_JANITOR_INTERVAL_SECONDS", 300, 0, 86400),
+        huge_pages=_bool(env, "VESTIBULE_HUGE_PAGES", True),
         janitor_retention_seconds=_int(env, "VESTIBULE_JANITOR_RETENTION_SECONDS", 86400, 0, 365 * 86400),
         mail_max_attempts=_int(env, "VESTIBULE_MAIL_MAX_ATTEMPTS", 8, 1, 100),
         mail_retry_seconds=_int(env, "VESTIBULE_MAIL_RETRY_SECONDS", 10, 1, 3600),
