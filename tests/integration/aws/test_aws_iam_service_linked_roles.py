@@ -149,3 +149,43 @@ def test_delete_service_linked_role_refuses_an_ordinary_role(world: AwsWorld, ac
     err = _error(iam.delete_service_linked_role, RoleName="plain")
     assert error_code(err) == "InvalidInput" and "not a service-linked role" in err.response["Error"]["Message"]
     assert iam.get_role(RoleName="plain")["Role"]["RoleName"] == "plain"
+
+
+def test_service_linked_roles_are_unmodifiable(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    name = iam.create_service_linked_role(AWSServiceName="elasticbeanstalk.amazonaws.com")["Role"]["RoleName"]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": account.root_arn}, "Action": "sts:AssumeRole"}]})
+    refused = [
+        (iam.delete_role, {"RoleName": name}),
+        (iam.update_assume_role_policy, {"RoleName": name, "PolicyDocument": trust}),
+        (iam.put_role_policy, {"RoleName": name, "PolicyName": "mine", "PolicyDocument": policy}),
+        (iam.delete_role_policy, {"RoleName": name, "PolicyName": "mine"}),
+        (iam.attach_role_policy, {"RoleName": name, "PolicyArn": ADMIN}),
+        (iam.detach_role_policy, {"RoleName": name, "PolicyArn": ADMIN}),
+        (iam.update_role, {"RoleName": name, "MaxSessionDuration": 7200}),
+        (iam.put_role_permissions_boundary, {"RoleName": name, "PermissionsBoundary": ADMIN}),
+        (iam.delete_role_permissions_boundary, {"RoleName": name}),
+    ]
+    for call, kwargs in refused:
+        err = _error(call, **kwargs)
+        assert error_code(err) == "UnmodifiableEntity", (call, err.response["Error"])
+        assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert err.response["Error"]["Message"] == (f"Cannot perform the operation on the protected role '{name}' - "
+                                                    "this role is only modifiable by AWS")
+    # reading it, tagging it and editing its description are allowed, as in AWS
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+    iam.update_role_description(RoleName=name, Description="edited")
+    iam.update_role(RoleName=name, Description="edited again")
+    assert iam.get_role(RoleName=name)["Role"]["Description"] == "edited again"
+    iam.tag_role(RoleName=name, Tags=[{"Key": "k", "Value": "v"}])
+    # an ordinary role cannot be put under the service-linked roles' path
+    err = _error(iam.create_role, RoleName="sneaky", Path="/aws-service-role/elasticbeanstalk.amazonaws.com/",
+                 AssumeRolePolicyDocument=trust)
+    assert error_code(err) == "InvalidInput" and "reserved" in err.response["Error"]["Message"]
+    # permission is checked first: a user without any learns nothing about the role
+    keys = world.api_user(account, "nobody")
+    err = _error(world.iam(keys).delete_role, RoleName=name)
+    assert error_code(err) == "AccessDenied"

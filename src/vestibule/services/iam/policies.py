@@ -14,6 +14,7 @@ from ...store.repositories import Conflict, UnitOfWork
 from .. import authorization
 from ..api_call import ApiCall, Target
 from . import quotas
+from . import service_linked_roles as linked
 from .common import TagPairs, named_group, named_role, named_user, put_tags, tags_of
 from .documents import checked_document
 
@@ -218,8 +219,10 @@ async def list_policy_tags(call: ApiCall, arn: str) -> TagPairs:
 
 # ---- attachments and inline policies, the same for users, groups and roles ----------------------
 
-async def _entity(call: ApiCall, uow: UnitOfWork, kind: EntityKind, name: str) -> tuple[str, str]:
-    """(id, name) of the user, group or role, after authorizing the call on it."""
+async def _entity(call: ApiCall, uow: UnitOfWork, kind: EntityKind, name: str, *,
+                  changing: bool = False) -> tuple[str, str]:
+    """(id, name) of the user, group or role, after authorizing the call on it; `changing` refuses a
+    service-linked role (its policies are the service's)."""
     if kind == "user":
         user = await named_user(call, uow, name)
         return user.id, user.name
@@ -227,12 +230,14 @@ async def _entity(call: ApiCall, uow: UnitOfWork, kind: EntityKind, name: str) -
         group = await named_group(call, uow, name)
         return group.id, group.name
     role = await named_role(call, uow, name)
+    if changing:
+        linked.refuse_if_service_linked(role)
     return role.id, role.name
 
 
 async def attach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name)
+        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
         await _find(uow, call.account_id, arn)
         attached = await uow.policies.attached_to(kind, entity_id)
         if arn not in attached and len(attached) >= quotas.ATTACHED_POLICIES:
@@ -243,7 +248,7 @@ async def attach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
 
 async def detach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name)
+        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
         if not await uow.policies.detach(arn, kind, entity_id):
             raise NotFound(f"Policy {arn} was not found.")
         await call.record(uow, entity_kind=kind, entity=name, policy=arn)
@@ -265,7 +270,7 @@ async def put_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: st
     checked_document(document)
     quotas.check_inline_size(kind, [document])
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name)
+        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
         others = [row.document for row in await uow.policies.inline_of(kind, entity_id) if row.name != policy_name]
         quotas.check_inline_size(kind, [*others, document])
         await uow.policies.put_inline(call.account_id, kind, entity_id, policy_name, document)
@@ -283,7 +288,7 @@ async def get_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: st
 
 async def delete_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: str) -> None:
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name)
+        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
         row = await uow.policies.get_inline(kind, entity_id, policy_name)
         if row is None:
             raise NotFound(f"The {kind} policy with name {policy_name} cannot be found.")

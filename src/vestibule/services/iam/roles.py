@@ -12,6 +12,7 @@ from ...store.models import IamRole
 from ...store.repositories import Conflict
 from ..api_call import ApiCall
 from . import quotas
+from . import service_linked_roles as linked
 from .common import TagPairs, named_role, put_tags, tags_of
 from .documents import checked_document
 from .policies import boundary_key, require_boundary
@@ -61,6 +62,7 @@ def _trust(document: str) -> str:
 
 async def create_role(call: ApiCall, new: NewRole) -> IamRole:
     _trust(new.trust_policy)
+    linked.refuse_reserved_path(new.path)
     async with call.unit() as uow:
         await call.authorize(uow, arns.role_arn(call.account_id, new.name, new.path),
                              context=boundary_key(new.permissions_boundary))
@@ -96,6 +98,8 @@ async def list_roles(call: ApiCall, path_prefix: str) -> list[IamRole]:
 async def update_role(call: ApiCall, name: str, description: str | None, max_duration: int | None) -> IamRole:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        if max_duration is not None:  # a service-linked role's description may change, nothing else
+            linked.refuse_if_service_linked(role)
         if description is not None:
             role.description = description
         if max_duration is not None:
@@ -108,6 +112,7 @@ async def update_trust_policy(call: ApiCall, name: str, document: str) -> None:
     _trust(document)
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        linked.refuse_if_service_linked(role)
         role.trust_policy = document
         await call.record(uow, role=name)
 
@@ -117,6 +122,7 @@ async def put_boundary(call: ApiCall, name: str, boundary: str) -> None:
     from their next request."""
     async with call.unit() as uow:
         role = await named_role(call, uow, name, context=boundary_key(boundary))
+        linked.refuse_if_service_linked(role)
         await require_boundary(uow, call.account_id, boundary)
         previous, role.permissions_boundary = role.permissions_boundary, boundary
         await call.record(uow, role=role.name, permissions_boundary=boundary, previous=previous)
@@ -126,6 +132,7 @@ async def delete_boundary(call: ApiCall, name: str) -> None:
     """DeleteRolePermissionsBoundary: the role has no boundary afterwards (also when it had none)."""
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        linked.refuse_if_service_linked(role)
         previous, role.permissions_boundary = role.permissions_boundary, None
         await call.record(uow, role=role.name, previous=previous)
 
@@ -133,6 +140,7 @@ async def delete_boundary(call: ApiCall, name: str) -> None:
 async def delete_role(call: ApiCall, name: str) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        linked.refuse_if_service_linked(role)
         if await uow.instance_profiles.holding(role.id):
             raise InUse("Cannot delete entity, must remove roles from instance profile first.")
         if await uow.policies.attached_to("role", role.id) or await uow.policies.inline_of("role", role.id):
