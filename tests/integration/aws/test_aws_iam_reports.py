@@ -8,7 +8,9 @@ import csv
 import datetime as dt
 import io
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +195,22 @@ def test_a_report_being_generated_is_in_progress(world: AwsWorld, account: Accou
     assert iam.get_credential_report()["Content"].startswith(b"user,arn,")
 
 
+
+def test_concurrent_generations_start_one_report(world: AwsWorld, account: Account) -> None:
+    clients = [world.iam(account.root) for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+
+    def generate(iam: Any) -> str:
+        barrier.wait()
+        return str(iam.generate_credential_report()["State"])
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        states = list(pool.map(generate, clients))
+    assert states.count("STARTED") == 1, states
+    assert set(states) <= {"STARTED", "INPROGRESS", "COMPLETE"}
+    assert _generate_until_complete(clients[0]) == ["COMPLETE"]
+
+
 def test_credential_report_needs_its_permissions(world: AwsWorld, account: Account) -> None:
     reader = world.api_user(account, "auditor", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
     nobody = world.api_user(account, "nobody")
@@ -275,6 +293,22 @@ def test_account_authorization_details_describes_every_entity(world: AwsWorld, a
     assert [p["PolicyName"] for p in roles_only["Policies"]] == ["custom"]
     aws_only = iam.get_account_authorization_details(Filter=["AWSManagedPolicy"])
     assert sorted(p["PolicyName"] for p in aws_only["Policies"]) == ["IAMReadOnlyAccess", "ReadOnlyAccess"]
+
+
+
+def test_account_authorization_details_shows_permissions_boundaries(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=READ_USERS)["Policy"]["Arn"]
+    iam.create_user(UserName="bounded")
+    iam.put_user_permissions_boundary(UserName="bounded", PermissionsBoundary=boundary)
+    iam.create_role(RoleName="bounded-role", AssumeRolePolicyDocument=TRUST)
+    iam.put_role_permissions_boundary(RoleName="bounded-role", PermissionsBoundary=boundary)
+    found = iam.get_account_authorization_details()
+    expected = {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": boundary}
+    assert found["UserDetailList"][0]["PermissionsBoundary"] == expected
+    assert found["RoleDetailList"][0]["PermissionsBoundary"] == expected
+    (policy,) = found["Policies"]
+    assert (policy["AttachmentCount"], policy["PermissionsBoundaryUsageCount"]) == (0, 2)
 
 
 def test_account_authorization_details_pages_across_sections(world: AwsWorld, account: Account) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from integration.store import rows
-from vestibule.store.models import ReportJob
+from vestibule.store.models import AuditEvent, ReportJob
 from vestibule.store.repositories import Store
 from vestibule.store.sql.reports import AccessNote
 
@@ -94,4 +94,10 @@ async def test_account_details_pages(accounts: Store) -> None:
         assert [k.id for k in keys] == ["AKIAKEY1", "AKIAKEY2"]  # oldest first: access_key_1, access_key_2
         assert await uow.account_details.access_keys_of([]) == []
         assert await uow.account_details.with_mfa(["user:none"]) == set()
-        assert await uow.account_details.last_console_sign_in(ACCT, "arn:aws:iam::111122223333:root") is None
+        root = "arn:aws:iam::111122223333:root"
+        assert await uow.account_details.last_console_sign_in(ACCT, root) is None
+        for at, result, event in ((10.0, "Success", "ConsoleLogin"), (30.0, "Failure", "ConsoleLogin"),
+                                  (20.0, "Success", "ConsoleLogin"), (40.0, "Success", "PasswordChanged")):
+            await uow.audit.add(AuditEvent(at=at, account_id=ACCT, principal=root, event=event, result=result))
+    async with accounts.unit() as uow:
+        assert await uow.account_details.last_console_sign_in(ACCT, root) == 20.0
