@@ -17,6 +17,7 @@ from .iam import (
     Tag,
 )
 from .instance_profiles import InstanceProfile
+from .outbound_web_identity import OutboundWebIdentity
 from .outbox import OutboxMail
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
 from .server_certificates import ServerCertificate
@@ -44,6 +45,7 @@ __all__ = [
     "ManagedPolicy",
     "ManagedPolicyVersion",
     "MfaDevice",
+    "OutboundWebIdentity",
     "OutboxMail",
     "PasswordHistory",
     "PolicyAttachment",

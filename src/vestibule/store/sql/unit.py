@@ -27,6 +27,7 @@ from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
 from .instance_profiles import InstanceProfiles
 from .mfa import MfaDevices, VirtualMfa
+from .outbound_web_identity import OutboundWebIdentities
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
 from .reports import AccountSettingsRows, CredentialReports, LastAccessed, ReportJobs
@@ -148,6 +149,10 @@ class UnitOfWork:
     @cached_property
     def service_linked_role_deletions(self) -> ServiceLinkedRoleDeletions:
         return ServiceLinkedRoleDeletions(self.db)
+
+    @cached_property
+    def outbound_web_identities(self) -> OutboundWebIdentities:
+        return OutboundWebIdentities(self.db)
 
     @cached_property
     def credential_reports(self) -> CredentialReports:
