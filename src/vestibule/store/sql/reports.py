@@ -76,8 +76,9 @@ class LastAccessed(Repository):
         if not notes:
             return
         dialect = sqlite if self.db.get_bind().dialect.name == "sqlite" else postgresql
+        ordered = sorted(notes, key=lambda n: (n.principal_key, n.service, n.action))  # one lock order per node
         rows = [{"principal_key": n.principal_key, "service": n.service, "action": n.action,
-                 "account_id": n.account_id, "last_at": n.at, "region": n.region} for n in notes]
+                 "account_id": n.account_id, "last_at": n.at, "region": n.region} for n in ordered]
         new = dialect.insert(ServiceLastAccessed)
         await self.db.execute(new.on_conflict_do_update(
             index_elements=[_last.c.principal_key, _last.c.service, _last.c.action],
