@@ -8,6 +8,7 @@ from typing import Any
 
 from ..store.models import AuditEvent
 from ..store.repositories import UnitOfWork
+from ..store.sql import hot
 from .context import Client
 
 
@@ -23,10 +24,12 @@ def new_event(
     mfa_used: bool = False,
     **detail: Any,
 ) -> AuditEvent:
-    """An audit event's row (for `record`, or for a hot unit that writes it)."""
-    return AuditEvent(at=at, account_id=account_id, principal=principal, event=event, method=method,
-                      mfa_used=mfa_used, result=result, client_ip=client.ip[:64], user_agent=client.user_agent[:512],
-                      detail=detail)
+    """An audit event's row (for `record`, or for a hot unit that writes it), built without the ORM
+    constructor's change tracking (a quarter of a millisecond per event on the sign-in path)."""
+    return hot.new_row(AuditEvent, {
+        "at": at, "account_id": account_id, "principal": principal, "event": event, "method": method,
+        "mfa_used": mfa_used, "result": result, "client_ip": client.ip[:64], "user_agent": client.user_agent[:512],
+        "detail": detail})
 
 
 async def record(
