@@ -144,10 +144,11 @@ class ApiCall:
         permissions = await authorization.documents_for(uow, caller)
         keys = await self.full_context(uow, permissions.documents(caller.session_policy), action=action,
                                        target=target, extra=context)
-        allowed, explicit = authorization.decide(permissions, caller.session_policy, caller, action, resource, keys)
-        if not allowed:
-            raise authorization_messages.denied(caller, action, resource, explicit=explicit, context=keys,
-                                                documents=permissions.identity, others=(permissions.boundary,))
+        found = authorization.verdict(permissions, caller.session_policy, caller, action, resource, keys)
+        if not found.allowed:
+            raise authorization_messages.denied(caller, action, resource, explicit=found.explicit, context=keys,
+                                                documents=permissions.identity, others=(permissions.boundary,),
+                                                message=found.message(caller.arn, action, resource))
 
     def authorized_by_rule(self) -> None:
         """The use case decided access by a rule of its own (a trust policy, an account setting)."""

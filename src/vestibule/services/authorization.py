@@ -9,6 +9,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from ..core import arns, session_policies
 from ..core import policy as engine
@@ -163,26 +164,64 @@ async def tag_keys(uow: UnitOfWork, subject: TagSubject, families: Iterable[str]
     return {f"{family}{tag.key}": tag.value for tag in tags for family in families}
 
 
-def decide(permissions: Permissions, session_policy: str | None, caller: Caller, action: str, resource: str,
-           context: Context) -> tuple[bool, bool]:
-    """(allowed, explicitly denied). As AWS evaluates them: an explicit Deny in any policy wins; otherwise the
-    identity policies must allow, and so must the permissions boundary and the session policy when there is
-    one (a boundary or session policy only ever narrows)."""
+PolicyType = Literal["identity-based", "permissions boundary", "session"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A decision and, when it denies, the kind of policy that denied (AWS names it in AccessDenied)."""
+
+    allowed: bool
+    explicit: bool = False
+    policy_type: PolicyType = "identity-based"
+
+    def message(self, principal_arn: str, action: str, resource: str) -> str:
+        """AWS's AccessDenied message for this denial ("... with an explicit deny in a permissions boundary",
+        "... because no session policy allows the <action> action")."""
+        head = f"User: {principal_arn} is not authorized to perform: {action} on resource: {resource}"
+        article, noun = _POLICY_NOUNS[self.policy_type]
+        if self.explicit:
+            return f"{head} with an explicit deny in {article} {noun}"
+        return f"{head} because no {noun} allows the {action} action"
+
+
+_POLICY_NOUNS: dict[PolicyType, tuple[str, str]] = {
+    "identity-based": ("an", "identity-based policy"),
+    "permissions boundary": ("a", "permissions boundary"),
+    "session": ("a", "session policy"),
+}
+
+
+def verdict(permissions: Permissions, session_policy: str | None, caller: Caller, action: str, resource: str,
+            context: Context) -> Verdict:
+    """As AWS evaluates them: an explicit Deny in any policy wins; otherwise the identity policies must allow,
+    and so must the permissions boundary and the session policy when there is one (a boundary or session
+    policy only ever narrows). An implicit denial is blamed on the first of identity, boundary, session that
+    does not allow."""
     request = engine.AuthzRequest(principal_arn=caller.arn, action=action, resource=resource, context=context)
     parsed = [engine.parse_policy(d) for d in permissions.identity]
     result = engine.evaluate(parsed, request)
     if result.explicit:
-        return False, True
-    allowed = result.allowed
+        return Verdict(False, True)
+    blame: PolicyType | None = None if result.allowed else "identity-based"
     if permissions.boundary is not None:
         bounded = engine.evaluate([engine.parse_policy(permissions.boundary)], request)
         if bounded.explicit:
-            return False, True
-        allowed = allowed and bounded.allowed
+            return Verdict(False, True, "permissions boundary")
+        if not bounded.allowed and blame is None:
+            blame = "permissions boundary"
     base, scoped = session_policies.split(session_policy)  # scoped: GetScopedCredentials' layers, each must allow
     for document in ([base] if base is not None or caller.kind == "federated-user" else []) + list(scoped):
         second = engine.evaluate([engine.parse_policy(document)] if document else [], request)
         if second.explicit:
-            return False, True
-        allowed = allowed and second.allowed
-    return allowed, False
+            return Verdict(False, True, "session")
+        if not second.allowed and blame is None:
+            blame = "session"
+    return Verdict(True) if blame is None else Verdict(False, False, blame)
+
+
+def decide(permissions: Permissions, session_policy: str | None, caller: Caller, action: str, resource: str,
+           context: Context) -> tuple[bool, bool]:
+    """(allowed, explicitly denied): `verdict` without the blame."""
+    found = verdict(permissions, session_policy, caller, action, resource, context)
+    return found.allowed, found.explicit

@@ -211,7 +211,9 @@ def test_a_boundary_limits_an_administrator(world: AwsWorld, account: Account) -
     boxed.create_user(UserName="before")  # AdministratorAccess alone
     root.put_user_permissions_boundary(UserName="boxed", PermissionsBoundary=IAM_READ)
     message = message_of(boxed.create_user, UserName="during")
-    assert "iam:CreateUser" in message and account.user_arn("boxed") in message
+    assert message.startswith(f"User: {account.user_arn('boxed')} is not authorized to perform: iam:CreateUser on "
+                              f"resource: {account.user_arn('during')} because no permissions boundary allows the "
+                              "iam:CreateUser action")
     assert [u["UserName"] for u in boxed.list_users()["Users"]] == ["before", "boxed"]  # read is allowed by both
     assert code_of(boxed.delete_user_permissions_boundary, UserName="boxed") == "AccessDenied"  # cannot lift it
     # GetSessionToken sessions of the user are bounded as the user is
@@ -248,7 +250,8 @@ def test_a_deny_in_a_boundary_wins(world: AwsWorld, account: Account) -> None:
     ops = world.iam(keys)
     ops.create_user(UserName="temp")
     message = message_of(ops.delete_user, UserName="temp")
-    assert "explicit deny" in message
+    assert message.startswith(f"User: {account.user_arn('ops')} is not authorized to perform: iam:DeleteUser on "
+                              f"resource: {account.user_arn('temp')} with an explicit deny in a permissions boundary")
     assert root.get_user(UserName="temp")["User"]["UserName"] == "temp"
 
 
@@ -256,7 +259,8 @@ def test_a_boundary_never_widens(world: AwsWorld, account: Account) -> None:
     keys = world.api_user(account, "reader", IAM_READ)
     world.iam(account.root).put_user_permissions_boundary(UserName="reader", PermissionsBoundary=ADMIN)
     reader = world.iam(keys)
-    assert code_of(reader.create_user, UserName="x") == "AccessDenied"
+    assert "because no identity-based policy allows the iam:CreateUser action" in message_of(reader.create_user,
+                                                                                            UserName="x")
     assert reader.list_users()["Users"]
     # and a boundary alone grants nothing
     bare = world.api_user(account, "bare")
@@ -274,7 +278,9 @@ def test_session_policies_still_intersect(world: AwsWorld, account: Account) -> 
         allow(["iam:ListUsers", "iam:GetUser", "sts:GetCallerIdentity"])))["Credentials"]
     session = world.iam(Keys.of(credentials))
     assert session.list_users()["Users"] is not None
-    assert code_of(session.create_user, UserName="x") == "AccessDenied"  # boundary allows, session policy not
+    # the boundary allows it, the session policy does not
+    assert "because no session policy allows the iam:CreateUser action" in message_of(session.create_user,
+                                                                                      UserName="x")
     assert code_of(session.list_roles) == "AccessDenied"
     # federation tokens of a bounded user: identity policies, the user's boundary and the session policy
     user = world.api_user(account, "fed", ADMIN)
@@ -339,3 +345,31 @@ def test_permissions_boundary_condition_key_delegates_safely(world: AwsWorld, ac
     assert code_of(delegate.create_role, RoleName="r1", AssumeRolePolicyDocument=trusting(account)) == (
         "AccessDenied")
     delegate.create_role(RoleName="r2", AssumeRolePolicyDocument=trusting(account), PermissionsBoundary=fence)
+
+
+# ---- trust policies (CreateRole, UpdateAssumeRolePolicy) ------------------------------------------------
+
+def test_trust_policies_allow_only_sts_actions(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+
+    def trust(action: object, **extra: object) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": account.root_arn}, "Action": action, **extra}]})
+
+    ok = ["sts:AssumeRole", ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext"],
+          "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML", "sts:*", "sts:Assume*"]
+    for index, action in enumerate(ok):
+        iam.create_role(RoleName=f"ok-{index}", AssumeRolePolicyDocument=trust(action))
+        iam.update_assume_role_policy(RoleName=f"ok-{index}", PolicyDocument=trust(action))
+    for action in ("s3:GetObject", ["sts:AssumeRole", "iam:PassRole"], "sts:GetCallerIdentity", "iam:*"):
+        with pytest.raises(ClientError) as err:
+            iam.create_role(RoleName="bad", AssumeRolePolicyDocument=trust(action))
+        assert error_code(err.value) == "MalformedPolicyDocument"
+        assert err.value.response["Error"]["Message"].startswith("Trust Policy statement actions can only be")
+        assert code_of(iam.update_assume_role_policy, RoleName="ok-0", PolicyDocument=trust(action)) == (
+            "MalformedPolicyDocument")
+    assert message_of(iam.create_role, RoleName="bad",
+                      AssumeRolePolicyDocument=trust("sts:AssumeRole", Resource="*")) == "Has prohibited field Resource"
+    assert code_of(iam.get_role, RoleName="bad") == "NoSuchEntity"
+    # the refused update left the trust policy as it was
+    assert "sts:AssumeRole" in json.dumps(iam.get_role(RoleName="ok-0")["Role"]["AssumeRolePolicyDocument"])

@@ -193,7 +193,7 @@ def test_scoped_credentials_keep_the_identity_and_narrow_the_permissions(world: 
         _allow("*"), {"Effect": "Deny", "Action": "iam:ListUsers", "Resource": "*"}), DurationSeconds=900)
     assert 890 < _expiry(out["Credentials"]) - time.time() <= 900
     readable, _ = _denied_message(world.iam(Keys.of(out["Credentials"])).list_users)
-    assert readable.endswith("with an explicit deny in an identity-based policy")
+    assert readable.endswith("with an explicit deny in a session policy")  # AWS names the policy type
 
 
 def test_scope_down_layers_intersect_up_to_three(world: AwsWorld, account: Account) -> None:
