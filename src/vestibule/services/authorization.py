@@ -137,7 +137,7 @@ IAM_RESOURCE_TAG = "iam:ResourceTag/"  # IAM's own key for the tags of the user 
 _FAMILIES = (PRINCIPAL_TAG, RESOURCE_TAG, IAM_RESOURCE_TAG)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)  # documents are at most a few kilobytes; the hot ones stay cached
 def _mentioned(document: str) -> frozenset[str]:
     lowered = document.lower()
     return frozenset(family for family in _FAMILIES if family.lower() in lowered)
