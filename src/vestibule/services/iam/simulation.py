@@ -333,8 +333,7 @@ async def simulate_custom(call: ApiCall, inputs: SimulationInputs) -> list[Evalu
         raise InvalidInput("CallerArn", "CallerArn is required when a ResourcePolicy is given: its Principal "
                                         "element needs a caller to match.")
     async with call.unit() as uow:
-        await call.authorize(uow, "*")
-        await call.record(uow, actions=len(inputs.actions), resources=len(inputs.resources))
+        await call.authorize(uow, "*")  # a simulation changes nothing: not audited, like Get and List calls
     caller = inputs.caller_arn or ""
     account = arns.account_of(caller) or call.account_id
     setup = _setup(given, boundaries[0] if boundaries else None, resource, levels, caller, account, inputs)
@@ -345,9 +344,7 @@ async def simulate_principal(call: ApiCall, source_arn: str, inputs: SimulationI
     given, boundaries, resource, levels = _prepare(inputs)
     check_exclusions(inputs.exclusions)
     async with call.unit() as uow:
-        principal = await _principal(call, uow, source_arn)
-        await call.record(uow, policy_source=principal.arn, actions=len(inputs.actions),
-                          resources=len(inputs.resources))
+        principal = await _principal(call, uow, source_arn)  # authorized there; not audited (changes nothing)
     if resource is not None:
         if principal.kind == "role":
             raise InvalidInput("ResourcePolicy", "Simulation of resource-based policies isn't supported for IAM "

@@ -150,7 +150,7 @@ def _answer(q: QueryRequest, results: list[simulation.EvaluationResult]) -> Resu
     return {"EvaluationResults": listed, **extra}
 
 
-@IAM.operation("SimulatePrincipalPolicy", action="iam:SimulatePrincipalPolicy", audit="SimulatePrincipalPolicy",
+@IAM.operation("SimulatePrincipalPolicy", action="iam:SimulatePrincipalPolicy",
                inputs=(POLICY_SOURCE_ARN, POLICY_INPUTS, EXCLUSIONS, *_SIMULATION))
 async def simulate_principal_policy(q: QueryRequest) -> Result:
     source = q.input.required("PolicySourceArn")
@@ -161,7 +161,7 @@ async def simulate_principal_policy(q: QueryRequest) -> Result:
     return _answer(q, results)
 
 
-@IAM.operation("SimulateCustomPolicy", action="iam:SimulateCustomPolicy", audit="SimulateCustomPolicy",
+@IAM.operation("SimulateCustomPolicy", action="iam:SimulateCustomPolicy",
                inputs=(POLICY_INPUTS.required(), ORGANIZATION_POLICIES, *_SIMULATION))
 async def simulate_custom_policy(q: QueryRequest) -> Result:
     return _answer(q, await simulation.simulate_custom(q.call, _inputs(q, organizations=True)))
