@@ -212,3 +212,25 @@ class Unmodifiable(VestibuleError):
     """The entity is managed by a service (a service-linked role) and cannot be changed directly."""
 
     code = "input.unmodifiable"
+
+
+class OutboundFederationState(VestibuleError):
+    """Outbound web identity federation is not in the state the call needs: `enabled` is what it is now, and
+    `vending` whether the caller asked for a token (STS) rather than a change of the setting (IAM)."""
+
+    code = "federation.outbound_state"
+
+    def __init__(self, enabled: bool, detail: str, *, vending: bool = False) -> None:
+        super().__init__(detail)
+        self.enabled = enabled
+        self.vending = vending
+
+
+class SessionDurationEscalation(VestibuleError):
+    """A token asked to outlive the credentials of the session asking for it."""
+
+    code = "sts.session_duration_escalation"
+
+
+class TokenPayloadTooLarge(VestibuleError):
+    code = "sts.token_payload_too_large"

@@ -1,11 +1,14 @@
 """STS beyond the basic credentials, through boto3 and the aws CLI against a live server: the encoded
-authorization failure message of AccessDenied and DecodeAuthorizationMessage, GetScopedCredentials, and
-AssumeRoot's answer while there are no organizations."""
+authorization failure message of AccessDenied and DecodeAuthorizationMessage, GetScopedCredentials, AssumeRoot's
+answer while there are no organizations, and outbound web identity federation (IAM's setting, GetWebIdentityToken,
+the issuer's discovery document and JWKS, each token verified against them)."""
 
 from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 from integration.aws.test_aws_cli import Cli
+from vestibule.core import jws
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 IAM_READ = "arn:aws:iam::aws:policy/IAMReadOnlyAccess"
@@ -288,3 +292,131 @@ def test_assume_root_validates_its_input_first(world: AwsWorld, account: Account
     assert error_code(err) == "ValidationError"
     err = _error(sts.assume_root, TargetPrincipal="12345", TaskPolicyArn=TASK)
     assert error_code(err) == "ValidationError"
+
+
+# ---- outbound web identity federation: IAM's setting, STS's GetWebIdentityToken, the issuer's documents --------
+
+
+def _fetch(world: AwsWorld, issuer: str, document: str) -> tuple[int, Any]:
+    path = issuer.split("://", 1)[1].split("/", 1)[1]
+    try:
+        with urllib.request.urlopen(f"{world.url}/{path}/.well-known/{document}", timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, None
+
+
+def _verified(world: AwsWorld, issuer: str, token: str) -> dict[str, Any]:
+    header = json.loads(jws.b64url_decode(token.split(".")[0]))
+    status, jwks = _fetch(world, issuer, "jwks.json")
+    assert status == 200
+    [key] = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
+    assert key["alg"] == header["alg"] and header["typ"] == "JWT"
+    return jws.verify(token, key)
+
+
+def test_outbound_federation_setting(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    err = _error(iam.get_outbound_web_identity_federation_info)
+    assert error_code(err) == "FeatureDisabled" and err.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    issuer = iam.enable_outbound_web_identity_federation()["IssuerIdentifier"]
+    assert issuer.startswith(f"{world.deps.settings.public_origin}/outbound-federation/")  # VESTIBULE_PUBLIC_URL
+    err = _error(iam.enable_outbound_web_identity_federation)
+    assert error_code(err) == "FeatureEnabled" and err.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    info = iam.get_outbound_web_identity_federation_info()
+    assert info["IssuerIdentifier"] == issuer and info["JwtVendingEnabled"] is True
+    status, discovery = _fetch(world, issuer, "openid-configuration")
+    assert status == 200 and discovery["issuer"] == issuer
+    assert discovery["jwks_uri"] == f"{issuer}/.well-known/jwks.json"
+    assert set(discovery["id_token_signing_alg_values_supported"]) == {"RS256", "ES384"}
+    status, jwks = _fetch(world, issuer, "jwks.json")
+    assert status == 200 and {(k["kty"], k["alg"]) for k in jwks["keys"]} == {("RSA", "RS256"), ("EC", "ES384")}
+    iam.disable_outbound_web_identity_federation()
+    err = _error(iam.disable_outbound_web_identity_federation)
+    assert error_code(err) == "FeatureDisabled"
+    info = iam.get_outbound_web_identity_federation_info()
+    assert info["IssuerIdentifier"] == issuer and info["JwtVendingEnabled"] is False
+    assert _fetch(world, issuer, "jwks.json") == (200, jwks)  # tokens issued before still verify
+    # enabled again: the same issuer and keys
+    assert iam.enable_outbound_web_identity_federation()["IssuerIdentifier"] == issuer
+    assert _fetch(world, issuer, "jwks.json") == (200, jwks)
+    assert _fetch(world, issuer.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000", "jwks.json")[0] == 404
+    # IAM users need the actions
+    keys = world.api_user(account, "nobody")
+    _denied_message(world.iam(keys).get_outbound_web_identity_federation_info)
+    _denied_message(world.iam(keys).disable_outbound_web_identity_federation)
+
+
+def test_web_identity_tokens(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    issuer = iam.enable_outbound_web_identity_federation()["IssuerIdentifier"]
+    iam.create_user(UserName="workload", Tags=[{"Key": "team", "Value": "data"}])
+    iam.put_user_policy(UserName="workload", PolicyName="tokens", PolicyDocument=_policy({
+        "Effect": "Allow", "Action": "sts:GetWebIdentityToken", "Resource": "*",
+        "Condition": {"ForAllValues:StringEquals": {"sts:IdentityTokenAudience": ["https://api.example.com",
+                                                                                  "https://other.example.com"]},
+                      "NumericLessThanEquals": {"sts:DurationSeconds": "900"}}}))
+    keys = Keys.of(iam.create_access_key(UserName="workload")["AccessKey"])
+    sts = world.sts(keys)
+    before = time.time()
+    out = sts.get_web_identity_token(Audience=["https://api.example.com"], SigningAlgorithm="RS256",
+                                     Tags=[{"Key": "job", "Value": "j-1"}])
+    claims = _verified(world, issuer, out["WebIdentityToken"])
+    assert claims["iss"] == issuer and claims["aud"] == "https://api.example.com"
+    assert claims["sub"] == account.user_arn("workload")
+    assert claims["exp"] - claims["iat"] == 300 and abs(claims["iat"] - before) < 5
+    assert abs(_expiry(out) - claims["exp"]) < 1
+    aws = claims["https://sts.amazonaws.com/"]
+    assert aws["aws_account"] == account.account_id and aws["principal_id"] == account.user_arn("workload")
+    assert aws["source_region"] == "us-east-1"
+    assert aws["principal_tags"] == {"team": "data"} and aws["request_tags"] == {"job": "j-1"}
+    out = sts.get_web_identity_token(Audience=["https://api.example.com", "https://other.example.com"],
+                                     SigningAlgorithm="ES384", DurationSeconds=900)
+    claims = _verified(world, issuer, out["WebIdentityToken"])
+    assert claims["aud"] == ["https://api.example.com", "https://other.example.com"]
+    assert claims["exp"] - claims["iat"] == 900
+    # the policy's conditions: another audience, a longer life
+    _denied_message(sts.get_web_identity_token, Audience=["https://evil.example.com"], SigningAlgorithm="RS256")
+    _denied_message(sts.get_web_identity_token, Audience=["https://api.example.com"], SigningAlgorithm="RS256",
+                    DurationSeconds=1800)
+    # a tampered token does not verify
+    head, _, signature = out["WebIdentityToken"].split(".")
+    forged = jws.b64url(json.dumps({**claims, "sub": account.root_arn}).encode())
+    with pytest.raises(ValueError):
+        _verified(world, issuer, f"{head}.{forged}.{signature}")
+
+
+def test_web_identity_token_refusals(world: AwsWorld, account: Account) -> None:
+    admin = world.api_user(account, "admin", ADMIN)
+    sts = world.sts(admin)
+    err = _error(sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256")
+    assert error_code(err) == "OutboundWebIdentityFederationDisabledException"
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    issuer = world.iam(account.root).enable_outbound_web_identity_federation()["IssuerIdentifier"]
+    unchecked = world.sts(admin, validate=False)
+    for kwargs in ({"SigningAlgorithm": "HS256"}, {"SigningAlgorithm": "RS256", "SubjectMode": "OriginIdentity"},
+                   {"SigningAlgorithm": "RS256", "Scope": "read"}, {"SigningAlgorithm": "RS256", "DurationSeconds": 59},
+                   {"SigningAlgorithm": "RS256", "DurationSeconds": 3601}):
+        err = _error(unchecked.get_web_identity_token, Audience=["a"], **kwargs)
+        assert error_code(err) == "ValidationError", kwargs
+    err = _error(unchecked.get_web_identity_token, Audience=[], SigningAlgorithm="RS256")
+    assert error_code(err) == "ValidationError"
+    err = _error(unchecked.get_web_identity_token, Audience=["a"] * 11, SigningAlgorithm="RS256")
+    assert error_code(err) == "ValidationError"
+    err = _error(sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256",
+                 Tags=[{"Key": f"k{i}", "Value": "v" * 256} for i in range(50)])
+    assert error_code(err) == "JWTPayloadSizeExceededException"
+    # a role session: the token names the role, and may not outlive the session
+    session, assumed = _role_session(world, account, duration=900)
+    out = world.sts(session).get_web_identity_token(Audience=["a"], SigningAlgorithm="ES384", DurationSeconds=600)
+    claims = _verified(world, issuer, out["WebIdentityToken"])
+    assert claims["sub"] == f"arn:aws:iam::{account.account_id}:role/worker"
+    err = _error(world.sts(session).get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256",
+                 DurationSeconds=3600)
+    assert error_code(err) == "SessionDurationEscalationException"
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # turned off: no more tokens
+    world.iam(account.root).disable_outbound_web_identity_federation()
+    err = _error(sts.get_web_identity_token, Audience=["a"], SigningAlgorithm="RS256")
+    assert error_code(err) == "OutboundWebIdentityFederationDisabledException"
+    assert assumed["AssumedRoleUser"]["Arn"].endswith("/agent")

@@ -80,6 +80,30 @@ class InsufficientSessionLifetime(_Sender):
     code = "InsufficientSessionLifetime"
 
 
+class JWTPayloadSizeExceededException(_Sender):
+    code = "JWTPayloadSizeExceededException"
+
+
+class OutboundWebIdentityFederationDisabledException(AwsError):
+    code = "OutboundWebIdentityFederationDisabledException"
+    status = 403
+
+
+class SessionDurationEscalationException(AwsError):
+    code = "SessionDurationEscalationException"
+    status = 403
+
+
+class FeatureEnabled(AwsError):
+    code = "FeatureEnabled"
+    status = 409
+
+
+class FeatureDisabled(AwsError):
+    code = "FeatureDisabled"
+    status = 404
+
+
 class NoSuchEntity(AwsError):
     code = "NoSuchEntity"
     status = 404
@@ -163,6 +187,13 @@ def _report_not_ready(exc: domain.VestibuleError) -> AwsError:
     return _REPORT_STATES[state](_message(exc))
 
 
+def _outbound_state(exc: domain.VestibuleError) -> AwsError:
+    if isinstance(exc, domain.OutboundFederationState) and exc.vending:
+        return OutboundWebIdentityFederationDisabledException(_message(exc))
+    enabled = isinstance(exc, domain.OutboundFederationState) and exc.enabled
+    return FeatureEnabled(_message(exc)) if enabled else FeatureDisabled(_message(exc))
+
+
 def _message(exc: domain.VestibuleError) -> str:
     if isinstance(exc, (domain.InvalidInput, domain.AlreadyExists)):
         return exc.message
@@ -193,6 +224,9 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.InvalidSubjectCredentials: lambda e: InvalidSubjectCredentials(_message(e)),
     domain.InsufficientSessionLifetime: lambda e: InsufficientSessionLifetime(_message(e)),
     domain.Unmodifiable: lambda e: UnmodifiableEntity(_message(e)),
+    domain.OutboundFederationState: _outbound_state,
+    domain.SessionDurationEscalation: lambda e: SessionDurationEscalationException(_message(e)),
+    domain.TokenPayloadTooLarge: lambda e: JWTPayloadSizeExceededException(_message(e)),
 }
 
 

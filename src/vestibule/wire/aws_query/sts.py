@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ...services import sts, sts_decode, sts_root, sts_scoped
+from dataclasses import replace
+
+from ...services import outbound_federation, sts, sts_decode, sts_root, sts_scoped
 from ...services.temporary_credentials import Issued
-from ..members import integer, structure, structure_list, text
+from ..members import enum, integer, string_list, structure, structure_list, text
 from .request import QueryRequest, QueryTable
 from .xml import Result, Timestamp, XmlValue
 
@@ -112,3 +114,17 @@ async def assume_root(q: QueryRequest) -> Result:
     await sts_root.assume_root(q.call, q.input.required("TargetPrincipal"),
                                q.input.struct("TaskPolicyArn").get("arn", ""))
     return None  # not reached: there are no organizations yet
+
+
+@STS.operation("GetWebIdentityToken", action="sts:GetWebIdentityToken", audit="GetWebIdentityToken", inputs=(
+    replace(string_list("Audience", 10), min=1).required(), integer("DurationSeconds", 60, 3600),
+    text("SigningAlgorithm", 5, 5).required(),
+    text("Scope", 1, 256, r"[\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]+( [\x21\x23-\x2B\x2D-\x5B\x5D-\x7E]+)*"),
+    enum("SubjectMode", "AWSIdentity", "OriginIdentity"), structure_list("Tags", 50)))
+async def get_web_identity_token(q: QueryRequest) -> Result:
+    token = await outbound_federation.get_web_identity_token(q.call, outbound_federation.TokenRequest(
+        audiences=tuple(q.input.strings("Audience")), algorithm=q.input.required("SigningAlgorithm"),
+        duration=q.input.integer("DurationSeconds"), scope=q.input.text("Scope"),
+        subject_mode=q.input.text("SubjectMode"),
+        tags=tuple((t.get("Key", ""), t.get("Value", "")) for t in q.input.structs("Tags"))))
+    return {"WebIdentityToken": token.token, "Expiration": Timestamp(token.expires_at)}

@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     last_accessed,
     login_profiles,
     mfa_devices,
+    outbound_federation,
     policies,
     reports,
     roles,

@@ -26,14 +26,11 @@ IAM_UNSERVED: Mapping[str, str] = MappingProxyType({
     "CreateSAMLProvider": _FEDERATION,
     "DeleteOpenIDConnectProvider": _FEDERATION,
     "DeleteSAMLProvider": _FEDERATION,
-    "DisableOutboundWebIdentityFederation": _BUILDING,
-    "EnableOutboundWebIdentityFederation": _BUILDING,
     "GetAccountProperties": _ACCOUNT_PROPERTIES,
     "GetDelegationRequest": _DELEGATION,
     "GetHumanReadableSummary": ("AWS writes the summary of a delegation request with a large language model; "
                                 "there are no delegation requests here and no model"),
     "GetOpenIDConnectProvider": _FEDERATION,
-    "GetOutboundWebIdentityFederationInfo": _BUILDING,
     "GetRoleTemplateVersion": _TEMPLATES,
     "GetSAMLProvider": _FEDERATION,
     "ListDelegationRequests": _DELEGATION,
@@ -60,7 +57,6 @@ STS_UNSERVED: Mapping[str, str] = MappingProxyType({
     "AssumeRoleWithWebIdentity": _FEDERATION,
     "GetDelegatedAccessToken": ("exchanges the token of an IAM delegation request (AWS's partner-console "
                                 "feature); not applicable to a self-hosted service"),
-    "GetWebIdentityToken": _BUILDING,
 })
 
 UNSERVED: Mapping[str, Mapping[str, str]] = MappingProxyType({"iam": IAM_UNSERVED, "sts": STS_UNSERVED})
