@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from vestibule.wire.aws_query.errors import InvalidInput, ValidationError
+from vestibule.wire.aws_query.errors import ValidationError
 from vestibule.wire.aws_query.iam import IAM
 from vestibule.wire.aws_query.params import Input, QueryParams
 
@@ -84,10 +84,13 @@ def test_lists_quote_their_items_and_a_bad_index_is_one_of_the_errors() -> None:
                        "from 1 to 999999999")
 
 
-def test_a_malformed_boolean_is_not_a_validation_error() -> None:
-    with pytest.raises(InvalidInput, match="Invalid boolean value for PasswordResetRequired: maybe"):
-        Input(QueryParams([("UserName", "alice"), ("Password", "pw"), ("PasswordResetRequired", "maybe")]),
-              IAM.rows["CreateLoginProfile"].inputs)
+def test_a_malformed_boolean_is_one_of_the_validation_errors() -> None:
+    assert _refused("CreateLoginProfile", UserName="a b", Password="pw", PasswordResetRequired="maybe") == (
+        f"2 validation errors detected: Value 'a b' at 'userName' {_CONSTRAINT} satisfy regular expression "
+        rf"pattern: [\w+=,.@-]+; Value 'maybe' at 'passwordResetRequired' {_CONSTRAINT} be true or false")
+    parsed = Input(QueryParams([("UserName", "a"), ("Password", "pw"), ("PasswordResetRequired", "TRUE")]),
+                   IAM.rows["CreateLoginProfile"].inputs)
+    assert parsed.boolean("PasswordResetRequired") is True
 
 
 def test_valid_input_reads_back() -> None:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from ..members import Member, detected, missing, shown, violation
-from .errors import InvalidInput, ValidationError
+from .errors import ValidationError
 
 __all__ = ["Input", "QueryParams", "shown"]
 
@@ -106,12 +106,15 @@ def _integer(member: Member, raw: str) -> tuple[int | None, list[str]]:
     return value, [violation(member.wire_name, rule, str(value)) for rule in _bounds(member, value, "value")]
 
 
-def _boolean(member: Member, raw: str) -> bool:
+def _boolean(member: Member, raw: str) -> tuple[bool | None, list[str]]:
+    """`true`/`false` as the SDKs write them (any case; also `1`/`0`). Anything else is a violation of its own
+    (InvalidInput, which earlier releases answered, is not an error most operations' models declare)."""
     if raw.lower() in {"true", "1"}:
-        return True
+        return True, []
     if raw.lower() in {"false", "0"}:
-        return False
-    raise InvalidInput(f"Invalid boolean value for {member.name}: {shown(raw)}")
+        return False, []
+    quoted = None if _XML_ILLEGAL.search(raw) else raw
+    return None, [violation(member.wire_name, "Member must be true or false", quoted)]
 
 
 def _list_shown(items: list[str]) -> str | None:
@@ -154,8 +157,10 @@ class Input:
                 self._integers[member.name] = value
             return violations
         if member.type == "boolean":
-            self._booleans[member.name] = _boolean(member, raw)
-            return []
+            flag, violations = _boolean(member, raw)
+            if flag is not None:
+                self._booleans[member.name] = flag
+            return violations
         violations = _text_violations(member, raw)
         self._texts[member.name] = raw
         return violations
