@@ -238,6 +238,12 @@ async def _entity(call: ApiCall, uow: UnitOfWork, kind: EntityKind, name: str, *
 async def attach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
     async with call.unit() as uow:
         entity_id, _ = await _entity(call, uow, kind, name, changing=True)
+        # Attachments are counted one after another (the account's row), and a customer policy's row is held
+        # as DeletePolicy holds it: a concurrent delete either ends first (NoSuchEntity here) or sees this
+        # attachment (DeleteConflict there), never leaving an attachment to a deleted policy.
+        await uow.credential_owners.lock_account(call.account_id)
+        if arn not in authorization.BUILTIN_POLICIES:
+            await uow.policies.get(arn, lock=True)
         await _find(uow, call.account_id, arn)
         attached = await uow.policies.attached_to(kind, entity_id)
         if arn not in attached and len(attached) >= quotas.ATTACHED_POLICIES:
