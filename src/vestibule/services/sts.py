@@ -4,6 +4,7 @@ path to role credentials: the STS API calls it, and so will the SSO portal and c
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ ROOT_SESSION_MAX = 3600
 USER_SESSION_MAX = 129600
 ROLE_CHAINING_MAX = 3600
 PACKED_POLICY_MAX = 2048
+
+log = logging.getLogger("vestibule.sts")
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,9 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
     async with call.unit() as uow:
         session_policy = await _session_policy(uow, request.policy, account_id)
         role = await uow.roles.by_name(account_id, role_name)
-        if role is None:
+        # a role's ARN is case sensitive and carries its path: only the stored role's own ARN names it (the
+        # lookup ignores case, so `role/prod` or `role/zz/Prod` would otherwise reach `/Prod`)
+        if role is None or arns.role_arn(role.account_id, role.name, role.path) != request.role_arn:
             raise denied
         mfa_used = mfa_now or caller.mfa_authenticated
         source_identity = _source_identity(call, request)
@@ -176,7 +181,11 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
             target=Target.role(role), mfa_present=mfa_used, external_id=request.external_id,
             extra={"sts:RoleSessionName": request.session_name,
                    **({"sts:SourceIdentity": source_identity} if source_identity else {})})
-        trust = engine.parse_policy(role.trust_policy, kind="trust")
+        try:
+            trust = engine.parse_policy(role.trust_policy, kind="trust")
+        except engine.MalformedPolicy as exc:  # stored before a stricter parser: it allows no one
+            log.warning("role %s: stored trust policy does not parse (%s); AssumeRole refused", role.id, exc)
+            raise denied from None
         principal = engine.TrustPrincipal.aws(
             caller.arn, role_arn=arns.role_of_session(caller.arn) if caller.kind == "assumed-role" else None)
         if not engine.evaluate_trust(trust, principal, action="sts:AssumeRole", context=context).allowed:
