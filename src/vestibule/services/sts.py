@@ -8,12 +8,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import arns
+from ..core import arns, session_policies
 from ..core import policy as engine
 from ..errors import InvalidValue, PermissionDenied, SessionPolicyTooLarge, UnknownReference
 from ..store.repositories import UnitOfWork
 from . import authorization, authorization_messages, mfa
 from .api_call import ApiCall, Target
+from .aws_identity import Caller
 from .iam.documents import checked_document
 from .temporary_credentials import Issued, issue
 
@@ -192,11 +193,13 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
             raise denied
         # The caller's identity policies are always consulted: an explicit Deny there wins over any trust
         # policy, and across accounts they must allow sts:AssumeRole as well. Only inside the role's own
-        # account may a trust policy naming the caller's own ARN stand in for a missing identity Allow.
+        # account may a trust policy naming the caller's own ARN stand in for a missing identity Allow (never
+        # for a scope-down policy of GetScopedCredentials: each must allow).
         allowed, explicit = authorization.decide(documents, caller.session_policy, caller, "sts:AssumeRole",
                                                  request.role_arn, context)
         trusted_by_name = caller.account_id == account_id and _names_caller(trust, caller.arn)
-        if explicit or not (allowed or trusted_by_name):
+        if explicit or not (allowed or (trusted_by_name and _scope_down_allows(caller, "sts:AssumeRole",
+                                                                              request.role_arn, context))):
             raise _denied(call, "sts:AssumeRole", request.role_arn, explicit)
         if source_identity is not None:
             # AWS: setting (or carrying along, when chaining) a source identity needs sts:SetSourceIdentity in
@@ -204,7 +207,8 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
             trusted = engine.evaluate_trust(trust, principal, action="sts:SetSourceIdentity", context=context)
             allowed, explicit = authorization.decide(documents, caller.session_policy, caller,
                                                      "sts:SetSourceIdentity", request.role_arn, context)
-            if not trusted.allowed or explicit or not (allowed or trusted_by_name):
+            if not trusted.allowed or explicit or not (allowed or (trusted_by_name and _scope_down_allows(
+                    caller, "sts:SetSourceIdentity", request.role_arn, context))):
                 raise _denied(call, "sts:SetSourceIdentity", request.role_arn, explicit or trusted.explicit)
         call.authorized_by_rule()
         maximum = ROLE_CHAINING_MAX if caller.kind == "assumed-role" else role.max_session_duration
@@ -236,6 +240,13 @@ def _source_identity(call: ApiCall, request: AssumeRoleRequest) -> str | None:
                                f"resource: {request.role_arn}: the source identity of a role session cannot be "
                                "changed")
     return request.source_identity or inherited
+
+
+def _scope_down_allows(caller: Caller, action: str, resource: str, context: authorization.Context) -> bool:
+    """Whether each scope-down policy (GetScopedCredentials) of the caller's session allows the request."""
+    request = engine.AuthzRequest(principal_arn=caller.arn, action=action, resource=resource, context=context)
+    return all(engine.evaluate([engine.parse_policy(document)], request).allowed
+               for document in session_policies.split(caller.session_policy)[1])
 
 
 def _names_caller(trust: engine.Policy, caller_arn: str) -> bool:
