@@ -28,12 +28,12 @@ from .errors import (
     ServiceFailure,
     with_encoded_message,
 )
+from .iam.unserved import UNSERVED
 from .params import Input, QueryParams
 from .request import QueryRequest
 
 log = logging.getLogger("vestibule.aws")
 
-NOT_SERVED_YET = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}
 _FALLBACK = QUERY_BY_VERSION["2010-05-08"]
 
 
@@ -64,9 +64,9 @@ class QueryEndpoint:
             else:
                 parts = sigv4.parse_authorization(signed)
                 service = QUERY_BY_SIGNING_NAME.get(parts.service, _FALLBACK)
-            if action in NOT_SERVED_YET and service.name == "sts":
-                raise InvalidAction(f"{action} is not supported by this server yet; sign in through an "
-                                    "identity provider is planned for a later release.")
+            unserved = UNSERVED.get(service.name, {}).get(action or "")
+            if unserved is not None:  # an operation of the model that Vestibule does not serve: say why
+                raise InvalidAction(f"{action} is not served by Vestibule: {unserved}.")
             parts = parts or sigv4.parse_authorization(signed)
             caller = await self.auth.authenticate(signed, service.signing_name, parts)
             if not action:

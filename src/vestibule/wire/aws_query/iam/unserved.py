@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-_FEDERATION = "federation: not yet (issue 12)"
+_FEDERATION = "OIDC and SAML identity providers (federation) are not served yet"
 _DELEGATION = ("delegation requests are AWS's partner-console feature (a partner asks a customer for access); "
                "not applicable to a self-hosted service")
 _TEMPLATES = "role templates: no IAM API creates one, so there is none to read or acquire"
 _ACCOUNT_PROPERTIES = ("account properties configure Role Manager, an AWS feature Vestibule does not have; AWS "
                        "documents no property keys or value types to validate against")
-_BUILDING = "being built"
 
 IAM_UNSERVED: Mapping[str, str] = MappingProxyType({
     "AcceptDelegationRequest": _DELEGATION,
