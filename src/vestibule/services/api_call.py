@@ -139,8 +139,8 @@ class ApiCall:
         if caller.session_credentials and self.service == "iam" and not caller.mfa_authenticated:
             raise PermissionDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: "
                                    f"{resource} with session credentials that were issued without MFA authentication")
-        if caller.is_root:
-            return
+        if caller.is_root and caller.session_policy is None:
+            return  # the root may do everything; its scoped sessions only what every scope-down layer allows
         permissions = await authorization.documents_for(uow, caller)
         keys = await self.full_context(uow, permissions.documents(caller.session_policy), action=action,
                                        target=target, extra=context)

@@ -160,7 +160,8 @@ async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
         if source is None and cred.kind == "session":
             return None
         if cred.kind == "session" and source is not None:
-            caller = replace(source, temporary=True, session_credentials=True,
+            # session_policy: the scope-down layers GetScopedCredentials added to a GetSessionToken session
+            caller = replace(source, temporary=True, session_credentials=True, session_policy=cred.session_policy,
                              mfa_authenticated=cred.mfa_authenticated,
                              mfa_authenticated_at=cred.mfa_authenticated_at)
         else:

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import Account, AwsWorld, error_code
+from vestibule.services.context import Deps
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
@@ -128,7 +129,18 @@ def test_deletion_fails_while_an_instance_profile_holds_the_role(world: AwsWorld
     iam = world.iam(account.root)
     iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
     iam.create_instance_profile(InstanceProfileName="fleet")
-    iam.add_role_to_instance_profile(InstanceProfileName="fleet", RoleName="AWSServiceRoleForAutoScaling")
+    with pytest.raises(ClientError) as err:  # as AWS: only the role's service may put it in a profile
+        iam.add_role_to_instance_profile(InstanceProfileName="fleet", RoleName="AWSServiceRoleForAutoScaling")
+    assert error_code(err.value) == "UnmodifiableEntity"
+
+    async def hold(deps: Deps) -> None:  # as the service would, or a release that did not refuse it
+        async with deps.store.unit() as uow:
+            profile = await uow.instance_profiles.by_name(account.account_id, "fleet")
+            role = await uow.roles.by_name(account.account_id, "AWSServiceRoleForAutoScaling")
+            assert profile is not None and role is not None
+            assert await uow.instance_profiles.put_role(profile, role.id)
+
+    world.run(hold)
     task = iam.delete_service_linked_role(RoleName="AWSServiceRoleForAutoScaling")["DeletionTaskId"]
     status = iam.get_service_linked_role_deletion_status(DeletionTaskId=task)
     assert status["Status"] == "FAILED"

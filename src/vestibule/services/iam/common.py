@@ -36,9 +36,11 @@ async def require_user(uow: UnitOfWork, account_id: str, name: str) -> IamUser:
 async def named_user(call: ApiCall, uow: UnitOfWork, name: str, *,
                      context: Mapping[str, ContextValue] | None = None) -> IamUser:
     """The user `name`, after authorizing the call on its ARN (so a denied caller learns nothing); `context`:
-    condition keys of the request (such as the iam:PermissionsBoundary it asks for)."""
+    condition keys of the request (such as the iam:PermissionsBoundary it asks for). Names are matched without
+    regard to case, so the ARN authorized is the stored user's (its name and path as stored): a Deny on
+    `user/Admin` also holds when the call names `admin`."""
     user = await uow.users.by_name(call.account_id, name)
-    await call.authorize(uow, arns.user_arn(call.account_id, name, user.path if user else "/"),
+    await call.authorize(uow, user_arn(user) if user else arns.user_arn(call.account_id, name),
                          target=Target.user(user) if user else None, context=context)
     if user is None:
         raise no_such_user(name)
@@ -62,7 +64,8 @@ async def target_user(call: ApiCall, uow: UnitOfWork, name: str | None) -> IamUs
 
 async def named_group(call: ApiCall, uow: UnitOfWork, name: str) -> IamGroup:
     group = await uow.groups.by_name(call.account_id, name)
-    await call.authorize(uow, arns.group_arn(call.account_id, name, group.path if group else "/"))
+    await call.authorize(uow, arns.group_arn(call.account_id, group.name if group else name,
+                                             group.path if group else "/"))
     if group is None:
         raise NotFound(f"The group with name {name} cannot be found.")
     return group
@@ -71,15 +74,42 @@ async def named_group(call: ApiCall, uow: UnitOfWork, name: str) -> IamGroup:
 async def named_role(call: ApiCall, uow: UnitOfWork, name: str, *,
                      context: Mapping[str, ContextValue] | None = None) -> IamRole:
     role = await uow.roles.by_name(call.account_id, name)
-    await call.authorize(uow, arns.role_arn(call.account_id, name, role.path if role else "/"),
+    await call.authorize(uow, role_arn(role) if role else arns.role_arn(call.account_id, name),
                          target=Target.role(role) if role else None, context=context)
     if role is None:
         raise NotFound(f"The role with name {name} cannot be found.")
     return role
 
 
+Entity = IamUser | IamGroup | IamRole
+
+
+async def entity_at(uow: UnitOfWork, account_id: str, kind: str, path: str, name: str) -> Entity | None:
+    """The user, group or role of `kind` named `name` (matched without regard to case, as IAM names are) whose
+    stored path is exactly `path`; None when there is none."""
+    found: Entity | None
+    if kind == "user":
+        found = await uow.users.by_name(account_id, name)
+    elif kind == "group":
+        found = await uow.groups.by_name(account_id, name)
+    elif kind == "role":
+        found = await uow.roles.by_name(account_id, name)
+    else:
+        return None
+    return found if found is not None and found.path == path else None
+
+
+def entity_arn(kind: str, entity: Entity) -> str:
+    """The stored entity's own ARN (its name and path as stored): what a call about it is authorized on."""
+    return f"arn:aws:iam::{entity.account_id}:{kind}{entity.path}{entity.name}"
+
+
 def user_arn(user: IamUser) -> str:
     return arns.user_arn(user.account_id, user.name, user.path)
+
+
+def role_arn(role: IamRole) -> str:
+    return arns.role_arn(role.account_id, role.name, role.path)
 
 
 async def put_tags(uow: UnitOfWork, account_id: str, kind: str, entity_id: str, tags: TagPairs) -> None:

@@ -10,7 +10,8 @@ from ...errors import AlreadyExists, InUse, LimitExceeded, NotFound
 from ...store.models import IamRole, InstanceProfile
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall, Target
-from .common import TagPairs, named_role, put_tags, tags_of
+from . import service_linked_roles as linked
+from .common import TagPairs, named_role, put_tags, role_arn, tags_of
 
 TAG_KIND = "profile"
 ROLES_PER_PROFILE = 1  # AWS: InstanceSessionsPerInstanceProfile
@@ -39,9 +40,10 @@ def _missing(name: str) -> NotFound:
 
 
 async def _named(call: ApiCall, uow: UnitOfWork, name: str) -> InstanceProfile:
-    """The profile `name`, after authorizing the call on its ARN (so a denied caller learns nothing)."""
+    """The profile `name`, after authorizing the call on its ARN (so a denied caller learns nothing): the stored
+    profile's ARN when there is one (names match without regard to case)."""
     profile = await uow.instance_profiles.by_name(call.account_id, name)
-    await call.authorize(uow, instance_profile_arn(call.account_id, name, profile.path if profile else "/"),
+    await call.authorize(uow, profile_arn(profile) if profile else instance_profile_arn(call.account_id, name),
                          target=Target(TAG_KIND, profile.id) if profile else None)
     if profile is None:
         raise _missing(name)
@@ -102,11 +104,12 @@ async def add_role(call: ApiCall, name: str, role_name: str) -> None:
         profile = await _named(call, uow, name)
         role = await uow.roles.by_name(call.account_id, role_name)
         # AWS: the caller must also be allowed iam:PassRole on the role (checked before the role's existence shows)
-        await call.authorize(uow, arns.role_arn(call.account_id, role_name, role.path if role else "/"),
+        await call.authorize(uow, role_arn(role) if role else arns.role_arn(call.account_id, role_name),
                              action="iam:PassRole", target=Target.role(role) if role else None,
                              context={"iam:PassedToService": "ec2.amazonaws.com"})
         if role is None:
             raise NotFound(f"The role with name {role_name} cannot be found.")
+        linked.refuse_if_service_linked(role)  # AWS: UnmodifiableEntity; only its service may use the role
         if not await uow.instance_profiles.put_role(profile, role.id):
             raise LimitExceeded(f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {ROLES_PER_PROFILE}")
         await call.record(uow, instance_profile=name, role=role.name)

@@ -24,11 +24,12 @@ from ...core import access_advisor, arns
 from ...core import policy as engine
 from ...core.principals import PrincipalKind
 from ...errors import InvalidInput, NotFound
-from ...store.models import IamRole, IamUser, ReportJob, ServiceLastAccessed
+from ...store.models import IamGroup, IamRole, IamUser, ReportJob, ServiceLastAccessed
 from ...store.repositories import Store, UnitOfWork
 from ...store.sql.reports import AccessNote
 from .. import authorization
 from ..api_call import ApiCall
+from .common import entity_arn, entity_at
 
 log = logging.getLogger("vestibule.iam.last_accessed")
 
@@ -168,28 +169,25 @@ async def _subject(call: ApiCall, uow: UnitOfWork, arn: str, *, policies_allowed
     if match is None or (match.group(1) == "aws" and match.group(2) != "policy") or (
             match.group(2) == "policy" and not policies_allowed):
         raise InvalidInput("arn", f"ARN {arn} is not valid.")
-    await call.authorize(uow, arn)
     kind, path, name = match.group(2), match.group(3), match.group(4)
-    if kind == "user":
-        user = await uow.users.by_name(call.account_id, name)
-        if user is None or user.path != path:
-            raise _missing("user", name)
-        policies = await _policies_of(uow, "user", user.id, user.name, "USER")
-        for group in await uow.groups.of_user(user.id):
+    if kind == "policy":
+        await call.authorize(uow, arn)
+        return await _policy_subject(call, uow, arn)
+    # names match without regard to case: the stored entity's ARN is the one authorized (a Deny on
+    # user/Admin holds for user/admin too), the ARN as given when there is none
+    entity = await entity_at(uow, call.account_id, kind, path, name) if match.group(1) == call.account_id else None
+    await call.authorize(uow, entity_arn(kind, entity) if entity is not None else arn)
+    if isinstance(entity, IamUser):
+        policies = await _policies_of(uow, "user", entity.id, entity.name, "USER")
+        for group in await uow.groups.of_user(entity.id):
             policies += await _policies_of(uow, "group", group.id, group.name, "GROUP")
-        return Subject([_user(user)], policies)
-    if kind == "role":
-        role = await uow.roles.by_name(call.account_id, name)
-        if role is None or role.path != path:
-            raise _missing("role", name)
-        return Subject([_role(role)], await _policies_of(uow, "role", role.id, role.name, "ROLE"))
-    if kind == "group":
-        found = await uow.groups.by_name(call.account_id, name)
-        if found is None or found.path != path:
-            raise _missing("group", name)
-        return Subject([_user(u) for u in await uow.groups.members(found.id)],
-                       await _policies_of(uow, "group", found.id, found.name, "GROUP"))
-    return await _policy_subject(call, uow, arn)
+        return Subject([_user(entity)], policies)
+    if isinstance(entity, IamRole):
+        return Subject([_role(entity)], await _policies_of(uow, "role", entity.id, entity.name, "ROLE"))
+    if isinstance(entity, IamGroup):
+        return Subject([_user(u) for u in await uow.groups.members(entity.id)],
+                       await _policies_of(uow, "group", entity.id, entity.name, "GROUP"))
+    raise _missing(kind, name)
 
 
 async def _policy_subject(call: ApiCall, uow: UnitOfWork, arn: str) -> Subject:

@@ -35,7 +35,8 @@ def _exists(name: str) -> AlreadyExists:
 async def _named(call: ApiCall, uow: UnitOfWork, name: str) -> ServerCertificate:
     """The certificate `name`, after authorizing the call on its ARN (so a denied caller learns nothing)."""
     certificate = await uow.server_certificates.by_name(call.account_id, name)
-    await call.authorize(uow, certificate_arn(call.account_id, name, certificate.path if certificate else "/"))
+    await call.authorize(uow, certificate_arn(call.account_id, certificate.name, certificate.path) if certificate
+                         else certificate_arn(call.account_id, name))  # the stored name: names match without case
     if certificate is None:
         raise NotFound(f"The Server Certificate with name {name} cannot be found.")
     return certificate

@@ -15,9 +15,11 @@ from ...core import policy as engine
 from ...core import policy_explain as explained
 from ...core.policy_conditions import ContextValue
 from ...errors import InvalidInput, NotFound, VestibuleError
+from ...store.models import IamGroup, IamRole, IamUser
 from ...store.repositories import UnitOfWork
 from .. import authorization
 from ..api_call import ApiCall
+from .common import entity_arn, entity_at
 from .simulation_inputs import (
     ContextEntry,
     Exclusion,
@@ -166,32 +168,26 @@ def _entity_arn(arn: str, member: str = "PolicySourceArn") -> re.Match[str]:
 
 
 async def _principal(call: ApiCall, uow: UnitOfWork, arn: str) -> _Principal:
-    """The user, group or role `arn` names, after authorizing the call on that ARN; NoSuchEntity unless one
-    exists at exactly that path."""
+    """The user, group or role `arn` names, after authorizing the call on its stored ARN (names match without
+    regard to case, so a Deny on `user/Admin` holds for `user/admin` too), or on `arn` as given when there is
+    none; NoSuchEntity unless one exists at exactly that path."""
     match = _entity_arn(arn)
-    await call.authorize(uow, arn)
     account_id, kind, path, name = match.groups()
-    if kind == "user":
-        user = await uow.users.by_name(account_id, name)
-        if user is None or user.path != path:
-            raise NotFound(f"The user with name {name} cannot be found.")
-        identity = await _policies_of(uow, "user", user.id, user.name)
-        for member_of in await uow.groups.of_user(user.id):
+    entity = await entity_at(uow, account_id, kind, path, name) if account_id == call.account_id else None
+    await call.authorize(uow, entity_arn(kind, entity) if entity is not None else arn)
+    if isinstance(entity, IamUser):
+        identity = await _policies_of(uow, "user", entity.id, entity.name)
+        for member_of in await uow.groups.of_user(entity.id):
             identity += await _policies_of(uow, "group", member_of.id, member_of.name)
-        return _Principal(arns.user_arn(account_id, user.name, user.path), kind, identity,
-                          await stored_boundary(uow, user.permissions_boundary))
-    if kind == "group":
-        group = await uow.groups.by_name(account_id, name)
-        if group is None or group.path != path:
-            raise NotFound(f"The group with name {name} cannot be found.")
-        return _Principal(arns.group_arn(account_id, group.name, group.path), kind,
-                          await _policies_of(uow, "group", group.id, group.name), None)
-    role = await uow.roles.by_name(account_id, name)
-    if role is None or role.path != path:
-        raise NotFound(f"The role with name {name} cannot be found.")
-    return _Principal(arns.role_arn(account_id, role.name, role.path), kind,
-                      await _policies_of(uow, "role", role.id, role.name),
-                      await stored_boundary(uow, role.permissions_boundary))
+        return _Principal(entity_arn(kind, entity), kind, identity,
+                          await stored_boundary(uow, entity.permissions_boundary))
+    if isinstance(entity, IamGroup):
+        return _Principal(entity_arn(kind, entity), kind,
+                          await _policies_of(uow, "group", entity.id, entity.name), None)
+    if isinstance(entity, IamRole):
+        return _Principal(entity_arn(kind, entity), kind, await _policies_of(uow, "role", entity.id, entity.name),
+                          await stored_boundary(uow, entity.permissions_boundary))
+    raise NotFound(f"The {kind} with name {name} cannot be found.")
 
 
 # ---- deciding one action on one resource ------------------------------------------------------------------

@@ -234,21 +234,45 @@ class Policies(Repository):
 
 
 class Tags(Repository):
-    async def of(self, kind: str, target_id: str) -> Sequence[Tag]:
+    """Tags of IAM entities. Keys are matched without regard to case, as IAM does: an entity has one tag per
+    key, and putting `team` where `Team` is replaces that tag (key and value). Matching is done here, in Python,
+    so that every backend folds case alike (SQLite's lower() folds ASCII only)."""
+
+    async def _rows(self, kind: str, target_id: str) -> list[Tag]:
         stmt = select(Tag).where(Tag.target_kind == kind, Tag.target_id == target_id).order_by(Tag.key)
-        return (await self.db.execute(stmt)).scalars().all()
+        return list((await self.db.execute(stmt)).scalars().all())
+
+    async def of(self, kind: str, target_id: str) -> Sequence[Tag]:
+        """One tag per key, whatever its case. Rows whose keys differ only in case can only have been stored
+        before keys were matched that way; of those, the key last in binary order stands, on every backend."""
+        rows = await self._rows(kind, target_id)
+        chosen: dict[str, Tag] = {}
+        for row in rows:
+            seen = chosen.get(row.key.lower())
+            if seen is None or row.key > seen.key:
+                chosen[row.key.lower()] = row
+        return [row for row in rows if chosen[row.key.lower()] is row]
 
     async def put(self, kind: str, target_id: str, key: str, value: str) -> None:
-        row = await self.db.get(Tag, (kind, target_id, key))
-        if row is None:
+        same = [row for row in await self._rows(kind, target_id) if row.key.lower() == key.lower()]
+        kept = next((row for row in same if row.key == key), None)
+        for row in same:
+            if row is not kept:
+                await self.db.delete(row)
+        await self.db.flush()
+        if kept is None:
             await self._add(Tag(target_kind=kind, target_id=target_id, key=key, value=value))
         else:
-            row.value = value
+            kept.value = value
             await self.db.flush()
 
     async def remove(self, kind: str, target_id: str, keys: Sequence[str]) -> None:
-        await self.db.execute(delete(Tag).where(Tag.target_kind == kind, Tag.target_id == target_id,
-                                                Tag.key.in_(list(keys))))
+        """Removes the tags of `keys`, whatever the case of the stored keys."""
+        wanted = {key.lower() for key in keys}
+        for row in await self._rows(kind, target_id):
+            if row.key.lower() in wanted:
+                await self.db.delete(row)
+        await self.db.flush()
 
     async def remove_all(self, kind: str, target_id: str) -> None:
         await self.db.execute(delete(Tag).where(Tag.target_kind == kind, Tag.target_id == target_id))
