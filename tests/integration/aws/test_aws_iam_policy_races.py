@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from functools import partial
 
+import pytest
+
 from integration.aws.aws_world import Account, AwsWorld, at_once
 
 DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser",
@@ -48,3 +50,22 @@ def test_concurrent_attachments_keep_ten_per_user(world: AwsWorld, account: Acco
                        for c, arn in zip(clients, arns[8:], strict=True)])
     assert sorted(answers) == ["LimitExceeded"] * 2 + ["ok"] * 2, answers
     assert len(iam.list_attached_user_policies(UserName="many")["AttachedPolicies"]) == 10
+
+
+def test_a_value_that_is_no_policy_arn_is_invalid_input(world: AwsWorld, account: Account) -> None:
+    from botocore.exceptions import ClientError
+
+    iam = world.iam(account.root)
+    iam.create_user(UserName="arnless")
+    for call in (partial(iam.get_policy, PolicyArn="not-an-arn-but-long-enough"),
+                 partial(iam.attach_user_policy, UserName="arnless", PolicyArn="not-an-arn-but-long-enough")):
+        try:
+            call()
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "InvalidInput", exc.response
+            assert exc.response["Error"]["Message"] == "ARN not-an-arn-but-long-enough is not valid."
+        else:
+            raise AssertionError("accepted")
+    with pytest.raises(ClientError) as missing:
+        iam.get_policy(PolicyArn=f"arn:aws:iam::{account.account_id}:policy/none")
+    assert missing.value.response["Error"]["Code"] == "NoSuchEntity"

@@ -63,6 +63,8 @@ async def _find(uow: UnitOfWork, account_id: str, arn: str, *, with_tags: bool =
     """A built-in policy or one of this account's (with its tags when asked); `boundary_uses` when the caller
     counted them already (ListPolicies counts all at once)."""
     builtin = authorization.BUILTIN_POLICIES.get(arn)
+    if builtin is None and _POLICY_ARN.fullmatch(arn) is None:
+        raise InvalidInput("policyArn", f"ARN {arn[:64]} is not valid.")  # as AWS answers a value that is no ARN
     row = None if builtin is not None else await uow.policies.get(arn)
     if builtin is None and (row is None or row.account_id != account_id):
         raise NotFound(f"Policy {arn} does not exist or is not attachable.")
