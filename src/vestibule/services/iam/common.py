@@ -114,7 +114,10 @@ def role_arn(role: IamRole) -> str:
 
 async def put_tags(uow: UnitOfWork, account_id: str, kind: str, entity_id: str, tags: TagPairs) -> None:
     """Store `tags` on an entity of `account_id`, within the 50-tag quota. The account's row is held first, so
-    concurrent taggings are counted one after another (tagging is rare; one lock serves every kind of entity)."""
+    concurrent taggings are counted one after another (tagging is rare; one lock serves every kind of entity).
+    No tags: nothing to store or count (a create without Tags takes no lock)."""
+    if not tags:
+        return
     await uow.credential_owners.lock_account(account_id)
     for key, value in tags:
         await uow.tags.put(kind, entity_id, key, value)

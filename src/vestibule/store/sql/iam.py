@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from ..models import (
     GroupMembership,
@@ -233,14 +233,19 @@ class Policies(Repository):
                                                          InlinePolicy.target_id == target_id))
 
 
+# Built once: building a statement's expressions costs more than running it on SQLite (GetUser reads tags).
+_TAG_ROWS = select(Tag).where(Tag.target_kind == bindparam("kind"), Tag.target_id == bindparam("target_id")).order_by(
+    Tag.key)
+
+
 class Tags(Repository):
     """Tags of IAM entities. Keys are matched without regard to case, as IAM does: an entity has one tag per
     key, and putting `team` where `Team` is replaces that tag (key and value). Matching is done here, in Python,
     so that every backend folds case alike (SQLite's lower() folds ASCII only)."""
 
     async def _rows(self, kind: str, target_id: str) -> list[Tag]:
-        stmt = select(Tag).where(Tag.target_kind == kind, Tag.target_id == target_id).order_by(Tag.key)
-        return list((await self.db.execute(stmt)).scalars().all())
+        rows = await self.db.execute(_TAG_ROWS, {"kind": kind, "target_id": target_id})
+        return list(rows.scalars().all())
 
     async def of(self, kind: str, target_id: str) -> Sequence[Tag]:
         """One tag per key, whatever its case. Rows whose keys differ only in case can only have been stored

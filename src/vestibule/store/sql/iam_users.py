@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from ..models import IamUser
 from .base import Repository
 
+# Built once (building the expression costs more than running the statement on SQLite).
+_BY_NAME = select(IamUser).where(IamUser.account_id == bindparam("account_id"),
+                                 IamUser.name_lower == bindparam("name_lower"))
 
 class Users(Repository):
     async def get(self, user_id: str) -> IamUser | None:
         return await self.db.get(IamUser, user_id)
 
     async def by_name(self, account_id: str, name: str) -> IamUser | None:
-        stmt = select(IamUser).where(IamUser.account_id == account_id, IamUser.name_lower == name.lower())
-        return (await self.db.execute(stmt)).scalar_one_or_none()
+        found = await self.db.execute(_BY_NAME, {"account_id": account_id, "name_lower": name.lower()})
+        return found.scalar_one_or_none()
 
     async def add(self, user: IamUser) -> None:
         await self._add(user)
