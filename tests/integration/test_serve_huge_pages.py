@@ -5,6 +5,7 @@ restarts itself once with `GLIBC_TUNABLES`, keeping its PID and arguments; with 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -46,7 +47,7 @@ def _serve(tmp_path: Path, workers: int, huge_pages: str | None) -> tuple[subpro
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "vestibule.cli", "serve", "--host", "127.0.0.1",
                                     "--port", str(port), "--workers", str(workers)], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -57,17 +58,20 @@ def _serve(tmp_path: Path, workers: int, huge_pages: str | None) -> tuple[subpro
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    process.kill()
+    _stop(process)
     pytest.fail(f"server did not start:\n{log.read_text()[-3000:]}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+    """The server and its workers (its own process group), so no worker outlives a failed test."""
     try:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
+    except ProcessLookupError:
+        pass
 
 
 def test_one_process_restarts_itself_on_huge_pages_keeping_its_pid(tmp_path: Path) -> None:
