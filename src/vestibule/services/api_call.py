@@ -102,14 +102,17 @@ class ApiCall:
                            target: Target | None = None, mfa_present: bool | None = None,
                            external_id: str | None = None,
                            extra: Mapping[str, ContextValue] | None = None) -> authorization.Context:
-        """`context()` and the keys that need the store: the caller's tags (aws:PrincipalTag/<key>) and the
-        target's (aws:ResourceTag/<key>), each read only when one of `documents` (the policies that will
-        decide) mentions it, and the target's permissions boundary for `action` (iam:PermissionsBoundary)."""
+        """`context()` and the keys that need the store: the caller's tags (aws:PrincipalTag/<key>, its session
+        tags over its user's or role's) and the target's (aws:ResourceTag/<key>), each read only when one of
+        `documents` (the policies that will decide) mentions it, and the target's permissions boundary for
+        `action` (iam:PermissionsBoundary)."""
         documents = list(documents)
         context = self.context(mfa_present=mfa_present, external_id=external_id)
-        principal = authorization.principal_tag_subject(self.caller)
-        if principal is not None and authorization.mentions(documents, authorization.PRINCIPAL_TAG):
-            context.update(await authorization.tag_keys(uow, principal, [authorization.PRINCIPAL_TAG]))
+        caller = self.caller
+        if ((caller.session_tags or authorization.principal_tag_subject(caller) is not None)
+                and authorization.mentions(documents, authorization.PRINCIPAL_TAG)):
+            context.update((f"{authorization.PRINCIPAL_TAG}{key}", value)
+                           for key, value in await authorization.principal_tags(uow, caller))
         if target is not None:
             families = [authorization.RESOURCE_TAG]
             if target.tag_kind in ("user", "role"):

@@ -149,13 +149,25 @@ def mentions(documents: Iterable[str], family: str) -> bool:
 
 
 def principal_tag_subject(caller: Caller) -> TagSubject | None:
-    """Whose tags are aws:PrincipalTag: the IAM user (also in its GetSessionToken sessions), or the role of a
-    role session. Federated users and the root user have none."""
-    if caller.kind == "user" and caller.principal_key.startswith("user:"):
+    """Whose stored tags are aws:PrincipalTag: the IAM user (also in its GetSessionToken sessions and the
+    federated users of its GetFederationToken sessions), or the role of a role session. The root user has none.
+    A session's own tags (`Caller.session_tags`) take precedence over these: see `principal_tags`."""
+    if caller.kind in ("user", "federated-user") and caller.principal_key.startswith("user:"):
         return ("user", caller.principal.id)
     if caller.kind == "assumed-role" and caller.role_id is not None:
         return ("role", caller.role_id)
     return None
+
+
+async def principal_tags(uow: UnitOfWork, caller: Caller) -> list[tuple[str, str]]:
+    """The caller's principal tags: its user's or role's stored tags, and its session tags, which override a
+    stored tag of the same key (keys compared without case, as AWS does; the session tag's spelling is kept)."""
+    merged: dict[str, tuple[str, str]] = {}
+    subject = principal_tag_subject(caller)
+    if subject is not None:
+        merged.update((tag.key.lower(), (tag.key, tag.value)) for tag in await uow.tags.of(*subject))
+    merged.update((key.lower(), (key, value)) for key, value in caller.session_tags)
+    return list(merged.values())
 
 
 async def tag_keys(uow: UnitOfWork, subject: TagSubject, families: Iterable[str]) -> Context:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -34,6 +35,10 @@ class Caller:
     mfa_authenticated: bool = False
     mfa_authenticated_at: float | None = None
     source_identity: str | None = None  # role sessions: AssumeRole's SourceIdentity, kept across chaining
+    # STS session tags (AssumeRole, GetFederationToken): aws:PrincipalTag/<key>, over the role's or user's own
+    # tags of the same key; the transitive ones (their keys) go on into sessions chained from a role session
+    session_tags: tuple[tuple[str, str], ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
 
     @property
     def is_root(self) -> bool:
@@ -171,9 +176,19 @@ async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
                                        else PrincipalRef.parse(cred.source_principal_key)),
                             access_key_id=key_id, temporary=True, user_name=user_name, role_id=cred.role_id,
                             session_policy=cred.session_policy, mfa_authenticated=cred.mfa_authenticated,
-                            mfa_authenticated_at=cred.mfa_authenticated_at, source_identity=cred.source_identity)
+                            mfa_authenticated_at=cred.mfa_authenticated_at, source_identity=cred.source_identity,
+                            session_tags=_pairs(cred.session_tags),
+                            transitive_tag_keys=_keys(cred.transitive_tag_keys))
         return KeyRecord(caller, secret, True, cred.expires_at, cred.token_hash)
     return None
+
+
+def _pairs(stored: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(key), str(value)) for key, value in json.loads(stored)) if stored else ()
+
+
+def _keys(stored: str | None) -> tuple[str, ...]:
+    return tuple(str(key) for key in json.loads(stored)) if stored else ()
 
 
 async def caller_for_principal(uow: UnitOfWork, principal_key: str, key_id: str) -> Caller | None:

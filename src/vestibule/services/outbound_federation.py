@@ -169,8 +169,7 @@ async def get_web_identity_token(call: ApiCall, request: TokenRequest) -> WebIde
         aws: dict[str, object] = {"aws_account": caller.account_id, "principal_id": subject}
         if call.region:
             aws["source_region"] = call.region
-        tagged = authorization.principal_tag_subject(caller)
-        principal_tags = {t.key: t.value for t in await uow.tags.of(*tagged)} if tagged else {}
+        principal_tags = dict(await authorization.principal_tags(uow, caller))  # session tags over stored ones
         if principal_tags:
             aws["principal_tags"] = principal_tags
         if request.tags:

@@ -26,6 +26,8 @@ PACKED_POLICY_MAX = 2048
 
 log = logging.getLogger("vestibule.sts")
 
+TagPairs = tuple[tuple[str, str], ...]
+
 
 @dataclass(frozen=True)
 class MfaProof:
@@ -50,6 +52,8 @@ class AssumeRoleRequest:
     mfa: MfaProof | None = None
     policy: SessionPolicy = SessionPolicy()
     source_identity: str | None = None
+    tags: TagPairs = ()  # session tags: aws:PrincipalTag/<key> of the session
+    transitive_tag_keys: tuple[str, ...] = ()  # which of `tags` go on into sessions chained from this one
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,59 @@ class FederatedSession:
     packed_policy_size: int
 
 
-def _packed_size(session_policy: str | None) -> int:
-    return 0 if session_policy is None else min(100, len(session_policy) * 100 // PACKED_POLICY_MAX)
+def _packed_chars(session_policy: str | None, tags: TagPairs) -> int:
+    """What a session's policy and tags take of the packed space: the policy's characters and each tag's key and
+    value (an approximation of AWS's packed binary form, which is not documented; transitivity costs nothing)."""
+    return len(session_policy or "") + sum(len(key) + len(value) for key, value in tags)
+
+
+def _packed_size(session_policy: str | None, tags: TagPairs = ()) -> int:
+    """PackedPolicySize: the percentage of the packed space used."""
+    return min(100, _packed_chars(session_policy, tags) * 100 // PACKED_POLICY_MAX)
+
+
+def _check_packed(document: str | None, tags: TagPairs) -> None:
+    """PackedPolicyTooLarge when the inline session policy and the session tags together do not fit."""
+    used = _packed_chars(document, tags)
+    if used > PACKED_POLICY_MAX:
+        what = "Packed policy and session tags consume" if tags else "Packed policy consumes"
+        raise SessionPolicyTooLarge(f"{what} {used * 100 // PACKED_POLICY_MAX}% of allotted space, please use "
+                                    f"smaller policy{' and fewer or shorter tags' if tags else ''} for this request.")
+
+
+def _tag_detail(tags: TagPairs, transitive: tuple[str, ...]) -> dict[str, str]:
+    """What the audit event says of a session's tags: their keys, and which are transitive."""
+    detail = {"session_tag_keys": ",".join(key for key, _ in tags)} if tags else {}
+    return {**detail, "transitive_tag_keys": ",".join(transitive)} if transitive else detail
+
+
+def _distinct_keys(tags: TagPairs) -> None:
+    keys = [key.lower() for key, _ in tags]
+    if len(set(keys)) != len(keys):
+        raise InvalidValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+
+
+def _session_tags(caller: Caller, request: AssumeRoleRequest) -> tuple[TagPairs, tuple[str, ...]]:
+    """The new role session's tags and the keys of its transitive ones: the tags asked for, and those the
+    calling role session passes on (its transitive tags, which stay transitive). A tag asked for may not have
+    the key of an inherited one (AWS: "If you pass a session tag with the same key as an inherited tag, the
+    operation fails")."""
+    _distinct_keys(request.tags)
+    asked = {key.lower() for key, _ in request.tags}
+    for key in request.transitive_tag_keys:
+        if key.lower() not in asked:
+            raise InvalidValue(f"The transitive tag key {key[:128]} is not the key of one of the session tags "
+                               "passed in Tags.")
+    carried = {key.lower() for key in caller.transitive_tag_keys} if caller.kind == "assumed-role" else set()
+    inherited = tuple((key, value) for key, value in caller.session_tags if key.lower() in carried)
+    for key, _ in request.tags:
+        if key.lower() in carried:
+            raise PermissionDenied(f"User: {caller.arn} is not authorized to perform: sts:TagSession on resource: "
+                                   f"{request.role_arn}: the session tag {key} is a transitive tag of the calling "
+                                   "session and cannot be passed again")
+    transitive = tuple(key for key, _ in inherited) + tuple(
+        key for key, _ in request.tags if key.lower() in {k.lower() for k in request.transitive_tag_keys})
+    return inherited + request.tags, transitive
 
 
 def _denied(call: ApiCall, action: str, resource: str, explicit: bool = False) -> PermissionDenied:
@@ -162,9 +217,8 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
         raise denied
     if request.policy.document is not None:
         checked_document(request.policy.document)
-        if len(request.policy.document) > PACKED_POLICY_MAX:
-            raise SessionPolicyTooLarge(f"Packed policy consumes {len(request.policy.document) * 100 // 2048}% "
-                                        "of allotted space, please use smaller policy for this request.")
+    session_tags, transitive_keys = _session_tags(caller, request)
+    _check_packed(request.policy.document, session_tags)
     account_id, role_name = target
     mfa_now = await _mfa_presented(call, request.mfa, caller.principal_key if caller.kind == "user" else None)
     async with call.unit() as uow:
@@ -181,7 +235,9 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
             uow, [role.trust_policy, *documents.documents(caller.session_policy)], action="sts:AssumeRole",
             target=Target.role(role), mfa_present=mfa_used, external_id=request.external_id,
             extra={"sts:RoleSessionName": request.session_name,
-                   **({"sts:SourceIdentity": source_identity} if source_identity else {})})
+                   **({"sts:SourceIdentity": source_identity} if source_identity else {}),
+                   **({"sts:TransitiveTagKeys": list(request.transitive_tag_keys)}
+                      if request.transitive_tag_keys else {})})
         try:
             trust = engine.parse_policy(role.trust_policy, kind="trust")
         except engine.MalformedPolicy as exc:  # stored before a stricter parser: it allows no one
@@ -201,15 +257,19 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
         if explicit or not (allowed or (trusted_by_name and _scope_down_allows(caller, "sts:AssumeRole",
                                                                               request.role_arn, context))):
             raise _denied(call, "sts:AssumeRole", request.role_arn, explicit)
-        if source_identity is not None:
-            # AWS: setting (or carrying along, when chaining) a source identity needs sts:SetSourceIdentity in
-            # the trust policy and in the caller's own policies
-            trusted = engine.evaluate_trust(trust, principal, action="sts:SetSourceIdentity", context=context)
-            allowed, explicit = authorization.decide(documents, caller.session_policy, caller,
-                                                     "sts:SetSourceIdentity", request.role_arn, context)
+        # AWS: setting (or carrying along, when chaining) a source identity needs sts:SetSourceIdentity, and
+        # passing session tags (or carrying transitive ones along) sts:TagSession, in the trust policy and in
+        # the caller's own policies
+        for needed, action in ((source_identity is not None, "sts:SetSourceIdentity"),
+                               (bool(session_tags), "sts:TagSession")):
+            if not needed:
+                continue
+            trusted = engine.evaluate_trust(trust, principal, action=action, context=context)
+            allowed, explicit = authorization.decide(documents, caller.session_policy, caller, action,
+                                                     request.role_arn, context)
             if not trusted.allowed or explicit or not (allowed or (trusted_by_name and _scope_down_allows(
-                    caller, "sts:SetSourceIdentity", request.role_arn, context))):
-                raise _denied(call, "sts:SetSourceIdentity", request.role_arn, explicit or trusted.explicit)
+                    caller, action, request.role_arn, context))):
+                raise _denied(call, action, request.role_arn, explicit or trusted.explicit)
         call.authorized_by_rule()
         maximum = ROLE_CHAINING_MAX if caller.kind == "assumed-role" else role.max_session_duration
         duration = request.duration or 3600
@@ -223,12 +283,14 @@ async def assume_role(call: ApiCall, request: AssumeRoleRequest) -> RoleSession:
                              session_name=request.session_name, session_policy=session_policy,
                              mfa_authenticated=mfa_used,
                              mfa_authenticated_at=call.now() if mfa_now else caller.mfa_authenticated_at,
-                             source_identity=source_identity)
+                             source_identity=source_identity, session_tags=session_tags,
+                             transitive_tag_keys=transitive_keys)
         role.last_used_at, role.last_used_region = call.now(), call.region or None
         await call.record(uow, account_id=account_id, mfa_used=mfa_used, role=request.role_arn,
-                          session=request.session_name, source_identity=source_identity)
-    return RoleSession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy),
-                       source_identity)
+                          session=request.session_name, source_identity=source_identity,
+                          **_tag_detail(session_tags, transitive_keys))
+    return RoleSession(issued, f"{role.id}:{request.session_name}", arn,
+                       _packed_size(session_policy, session_tags), source_identity)
 
 
 def _source_identity(call: ApiCall, request: AssumeRoleRequest) -> str | None:
@@ -258,8 +320,9 @@ def _names_caller(trust: engine.Policy, caller_arn: str) -> bool:
     return False
 
 
-async def get_federation_token(call: ApiCall, name: str, duration: int | None,
-                               policy: SessionPolicy) -> FederatedSession:
+async def get_federation_token(call: ApiCall, name: str, duration: int | None, policy: SessionPolicy,
+                               tags: TagPairs = ()) -> FederatedSession:
+    """`tags`: session tags, the federated user's principal tags (over its IAM user's tags of the same key)."""
     caller = call.caller
     if caller.temporary:
         raise PermissionDenied("Cannot call GetFederationToken with session credentials")
@@ -267,24 +330,35 @@ async def get_federation_token(call: ApiCall, name: str, duration: int | None,
     seconds = min(duration or (ROOT_SESSION_MAX if caller.is_root else 43200), limit)
     if policy.document is not None:
         checked_document(policy.document)
+    _distinct_keys(tags)
+    _check_packed(policy.document, tags)
     arn = arns.federated_user_arn(caller.account_id, name)
     async with call.unit() as uow:
         if caller.is_root:
             call.authorized_by_rule()
         else:
-            # an IAM user needs sts:GetFederationToken in its own policies (GetSessionToken needs nothing)
+            # an IAM user needs sts:GetFederationToken in its own policies (GetSessionToken needs nothing), and
+            # sts:TagSession to pass session tags
             await call.authorize(uow, arn)
+            if tags:
+                await call.authorize(uow, arn, action="sts:TagSession")
         session_policy = await _session_policy(uow, policy, caller.account_id)
         issued = await issue(call.deps, uow, account_id=caller.account_id, kind="federated-user",
                              source_principal_key=caller.principal_key, arn=arn,
-                             user_id=f"{caller.account_id}:{name}", duration=seconds, session_policy=session_policy)
-        await call.record(uow, federated_user=name)
-    return FederatedSession(issued, f"{caller.account_id}:{name}", arn, _packed_size(session_policy))
+                             user_id=f"{caller.account_id}:{name}", duration=seconds, session_policy=session_policy,
+                             session_tags=tags)
+        await call.record(uow, mfa_used=False, federated_user=name, **_tag_detail(tags, ()))
+    return FederatedSession(issued, f"{caller.account_id}:{name}", arn, _packed_size(session_policy, tags))
 
 
 async def get_access_key_info(call: ApiCall, key_id: str) -> str:
-    """The account that owns `key_id` (long-term or temporary)."""
+    """The account that owns `key_id` (long-term or temporary). The caller needs sts:GetAccessKeyInfo (AWS: an
+    action of its own, resource `*`); federation token credentials may call no STS operation but
+    GetCallerIdentity."""
+    if call.caller.kind == "federated-user":
+        raise _denied(call, "sts:GetAccessKeyInfo", "*")
     async with call.unit() as uow:
+        await call.authorize(uow, "*")
         key = await uow.access_keys.get(key_id) if key_id.startswith("AKIA") else None
         temp = await uow.temp_credentials.get(key_id) if key is None and key_id.startswith("ASIA") else None
     account = key.account_id if key else (temp.account_id if temp else None)

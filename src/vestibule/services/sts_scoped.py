@@ -60,6 +60,7 @@ async def get_scoped_credentials(call: ApiCall, policy: str | None, duration: in
         row = await uow.temp_credentials.get(issued.access_key_id)
         assert row is not None
         row.source_identity = current.source_identity
+        row.session_tags, row.transitive_tag_keys = current.session_tags, current.transitive_tag_keys
         if duration is None:  # the calling session's own expiry, to the fraction of a second
             row.expires_at = current.expires_at
             issued = replace(issued, expires_at=current.expires_at)

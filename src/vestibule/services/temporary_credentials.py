@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.tokens import hash_token
@@ -23,7 +25,10 @@ class Issued:
 async def issue(deps: Deps, uow: UnitOfWork, *, account_id: str, kind: str, source_principal_key: str, arn: str,
                 user_id: str, duration: int, role_id: str | None = None, session_name: str | None = None,
                 session_policy: str | None = None, mfa_authenticated: bool = False,
-                mfa_authenticated_at: float | None = None, source_identity: str | None = None) -> Issued:
+                mfa_authenticated_at: float | None = None, source_identity: str | None = None,
+                session_tags: Sequence[tuple[str, str]] = (), transitive_tag_keys: Sequence[str] = ()) -> Issued:
+    """`session_tags`: AssumeRole's or GetFederationToken's Tags (with a chained session's inherited transitive
+    ones); `transitive_tag_keys`: those a session chained from this one inherits."""
     now = deps.clock()
     key_id = new_key_id("ASIA")
     secret = new_secret()
@@ -35,5 +40,7 @@ async def issue(deps: Deps, uow: UnitOfWork, *, account_id: str, kind: str, sour
         user_id=user_id, role_id=role_id, session_name=session_name, session_policy=session_policy,
         mfa_authenticated=mfa_authenticated, mfa_authenticated_at=mfa_authenticated_at, created_at=now,
         expires_at=expires, source_identity=source_identity,
+        session_tags=json.dumps([[k, v] for k, v in session_tags]) if session_tags else None,
+        transitive_tag_keys=json.dumps(list(transitive_tag_keys)) if transitive_tag_keys else None,
     ))
     return Issued(key_id, secret, token, expires)

@@ -110,8 +110,12 @@ def test_whose_tags_are_principal_tags() -> None:
                   PrincipalRef.root("111122223333"), "AKIAROOT")
     federated = Caller("111122223333", "arn:aws:sts::111122223333:federated-user/f", "111122223333:f",
                        "federated-user", PrincipalRef.iam_user("AIDAEXAMPLE"), "ASIAFED", temporary=True)
+    from_root = Caller("111122223333", "arn:aws:sts::111122223333:federated-user/r", "111122223333:r",
+                       "federated-user", PrincipalRef.root("111122223333"), "ASIAFEDROOT", temporary=True)
     assert principal_tag_subject(root) is None
-    assert principal_tag_subject(federated) is None
+    # AWS: a federated user's session tags override its IAM user's tags, which it therefore has
+    assert principal_tag_subject(federated) == ("user", "AIDAEXAMPLE")
+    assert principal_tag_subject(from_root) is None
 
 
 def _trust_doc(action: object, **extra: object) -> str:

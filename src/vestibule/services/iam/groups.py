@@ -27,7 +27,7 @@ async def create_group(call: ApiCall, name: str, path: str) -> IamGroup:
             await uow.groups.add(group)
         except Conflict:
             raise _exists(name) from None
-        await call.record(uow, group=name)
+        await call.record(uow, group=group.name)
         return group
 
 
@@ -46,13 +46,16 @@ async def list_groups(call: ApiCall, path_prefix: str) -> list[IamGroup]:
 async def update_group(call: ApiCall, name: str, new_name: str | None, new_path: str | None) -> None:
     async with call.unit() as uow:
         group = await named_group(call, uow, name)
+        stored = group.name
+        if new_name or new_path:  # AWS: renaming or moving needs the action on the target ARN as well
+            await call.authorize(uow, arns.group_arn(group.account_id, new_name or group.name, new_path or group.path))
         if new_name and new_name.lower() != group.name_lower:
             if await uow.groups.by_name(group.account_id, new_name) is not None:
                 raise _exists(new_name)
             group.name, group.name_lower = new_name, new_name.lower()
         if new_path:
             group.path = new_path
-        await call.record(uow, group=name, new_name=new_name, new_path=new_path)
+        await call.record(uow, group=stored, new_name=new_name, new_path=new_path)
 
 
 async def delete_group(call: ApiCall, name: str) -> None:
@@ -63,7 +66,7 @@ async def delete_group(call: ApiCall, name: str) -> None:
         if await uow.policies.attached_to("group", group.id) or await uow.policies.inline_of("group", group.id):
             raise InUse("Cannot delete entity, must delete policies first.")
         await uow.groups.delete(group)
-        await call.record(uow, group=name)
+        await call.record(uow, group=group.name)
 
 
 async def add_user_to_group(call: ApiCall, group_name: str, user_name: str) -> None:

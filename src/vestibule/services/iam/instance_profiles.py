@@ -89,7 +89,7 @@ async def delete_profile(call: ApiCall, name: str) -> None:
             raise InUse("Cannot delete entity, must remove roles from instance profile first.")
         await uow.tags.remove_all(TAG_KIND, profile.id)
         await uow.instance_profiles.delete(profile)
-        await call.record(uow, instance_profile=name)
+        await call.record(uow, instance_profile=profile.name)
 
 
 async def list_profiles(call: ApiCall, path_prefix: str) -> list[ProfileView]:
@@ -112,7 +112,7 @@ async def add_role(call: ApiCall, name: str, role_name: str) -> None:
         linked.refuse_if_service_linked(role)  # AWS: UnmodifiableEntity; only its service may use the role
         if not await uow.instance_profiles.put_role(profile, role.id):
             raise LimitExceeded(f"Cannot exceed quota for InstanceSessionsPerInstanceProfile: {ROLES_PER_PROFILE}")
-        await call.record(uow, instance_profile=name, role=role.name)
+        await call.record(uow, instance_profile=profile.name, role=role.name)
 
 
 async def remove_role(call: ApiCall, name: str, role_name: str) -> None:
@@ -123,7 +123,7 @@ async def remove_role(call: ApiCall, name: str, role_name: str) -> None:
             raise NotFound(f"The role with name {role_name} cannot be found.")
         if not await uow.instance_profiles.take_role(profile, role.id):
             raise NotFound(f"The role with name {role.name} is not in instance profile {profile.name}.")
-        await call.record(uow, instance_profile=name, role=role.name)
+        await call.record(uow, instance_profile=profile.name, role=role.name)
 
 
 async def profiles_for_role(call: ApiCall, role_name: str) -> list[ProfileView]:
@@ -136,14 +136,14 @@ async def tag_profile(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         profile = await _named(call, uow, name)
         await put_tags(uow, call.account_id, TAG_KIND, profile.id, tags)
-        await call.record(uow, instance_profile=name, keys=",".join(k for k, _ in tags))
+        await call.record(uow, instance_profile=profile.name, keys=",".join(k for k, _ in tags))
 
 
 async def untag_profile(call: ApiCall, name: str, keys: list[str]) -> None:
     async with call.unit() as uow:
         profile = await _named(call, uow, name)
         await uow.tags.remove(TAG_KIND, profile.id, keys)
-        await call.record(uow, instance_profile=name, keys=",".join(keys))
+        await call.record(uow, instance_profile=profile.name, keys=",".join(keys))
 
 
 async def list_profile_tags(call: ApiCall, name: str) -> TagPairs:

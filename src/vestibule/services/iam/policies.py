@@ -239,7 +239,7 @@ async def _entity(call: ApiCall, uow: UnitOfWork, kind: EntityKind, name: str, *
 
 async def attach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
+        entity_id, stored = await _entity(call, uow, kind, name, changing=True)
         # Attachments are counted one after another (the account's row), and a customer policy's row is held
         # as DeletePolicy holds it: a concurrent delete either ends first (NoSuchEntity here) or sees this
         # attachment (DeleteConflict there), never leaving an attachment to a deleted policy.
@@ -251,15 +251,15 @@ async def attach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
         if arn not in attached and len(attached) >= quotas.ATTACHED_POLICIES:
             raise LimitExceeded(f"Cannot exceed quota for PoliciesPerUser: {quotas.ATTACHED_POLICIES}")
         await uow.policies.attach(call.account_id, arn, kind, entity_id)
-        await call.record(uow, entity_kind=kind, entity=name, policy=arn)
+        await call.record(uow, entity_kind=kind, entity=stored, policy=arn)
 
 
 async def detach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
+        entity_id, stored = await _entity(call, uow, kind, name, changing=True)
         if not await uow.policies.detach(arn, kind, entity_id):
             raise NotFound(f"Policy {arn} was not found.")
-        await call.record(uow, entity_kind=kind, entity=name, policy=arn)
+        await call.record(uow, entity_kind=kind, entity=stored, policy=arn)
 
 
 async def list_attached(call: ApiCall, kind: EntityKind, name: str) -> list[PolicyInfo]:
@@ -278,11 +278,11 @@ async def put_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: st
     checked_document(document)
     quotas.check_inline_size(kind, [document])
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
+        entity_id, stored = await _entity(call, uow, kind, name, changing=True)
         others = [row.document for row in await uow.policies.inline_of(kind, entity_id) if row.name != policy_name]
         quotas.check_inline_size(kind, [*others, document])
         await uow.policies.put_inline(call.account_id, kind, entity_id, policy_name, document)
-        await call.record(uow, entity_kind=kind, entity=name, policy_name=policy_name)
+        await call.record(uow, entity_kind=kind, entity=stored, policy_name=policy_name)
 
 
 async def get_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: str) -> InlinePolicy:
@@ -296,12 +296,12 @@ async def get_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: st
 
 async def delete_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: str) -> None:
     async with call.unit() as uow:
-        entity_id, _ = await _entity(call, uow, kind, name, changing=True)
+        entity_id, stored = await _entity(call, uow, kind, name, changing=True)
         row = await uow.policies.get_inline(kind, entity_id, policy_name)
         if row is None:
             raise NotFound(f"The {kind} policy with name {policy_name} cannot be found.")
         await uow.policies.delete_inline(row)
-        await call.record(uow, entity_kind=kind, entity=name, policy_name=policy_name)
+        await call.record(uow, entity_kind=kind, entity=stored, policy_name=policy_name)
 
 
 async def list_inline(call: ApiCall, kind: EntityKind, name: str) -> list[str]:

@@ -104,7 +104,7 @@ async def update_role(call: ApiCall, name: str, description: str | None, max_dur
             role.description = description
         if max_duration is not None:
             role.max_session_duration = max_duration
-        await call.record(uow, role=name, max_session_duration=max_duration)
+        await call.record(uow, role=role.name, max_session_duration=max_duration)
         return role
 
 
@@ -114,7 +114,7 @@ async def update_trust_policy(call: ApiCall, name: str, document: str) -> None:
         role = await named_role(call, uow, name)
         linked.refuse_if_service_linked(role)
         role.trust_policy = document
-        await call.record(uow, role=name)
+        await call.record(uow, role=role.name)
 
 
 async def put_boundary(call: ApiCall, name: str, boundary: str) -> None:
@@ -147,21 +147,21 @@ async def delete_role(call: ApiCall, name: str) -> None:
             raise InUse("Cannot delete entity, must detach all policies first.")
         await uow.tags.remove_all("role", role.id)
         await uow.roles.delete(role)
-        await call.record(uow, role=name)
+        await call.record(uow, role=role.name)
 
 
 async def tag_role(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
         await put_tags(uow, call.account_id, "role", role.id, tags)
-        await call.record(uow, role=name, keys=",".join(k for k, _ in tags))
+        await call.record(uow, role=role.name, keys=",".join(k for k, _ in tags))
 
 
 async def untag_role(call: ApiCall, name: str, keys: list[str]) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
         await uow.tags.remove("role", role.id, keys)
-        await call.record(uow, role=name, keys=",".join(keys))
+        await call.record(uow, role=role.name, keys=",".join(keys))
 
 
 async def list_role_tags(call: ApiCall, name: str) -> TagPairs:

@@ -81,6 +81,7 @@ async def list_certificates(call: ApiCall, path_prefix: str) -> list[ServerCerti
 async def update(call: ApiCall, name: str, new_name: str | None, new_path: str | None) -> None:
     async with call.unit() as uow:
         certificate = await _named(call, uow, name)
+        stored = certificate.name
         target_name, target_path = new_name or certificate.name, new_path or certificate.path
         # renaming or moving needs the action on the new ARN as well
         await call.authorize(uow, certificate_arn(call.account_id, target_name, target_path))
@@ -91,7 +92,7 @@ async def update(call: ApiCall, name: str, new_name: str | None, new_path: str |
             await uow.server_certificates.rename(certificate, target_name, target_path)
         except Conflict:
             raise _exists(target_name) from None
-        await call.record(uow, server_certificate=name, new_name=target_name, new_path=target_path)
+        await call.record(uow, server_certificate=stored, new_name=target_name, new_path=target_path)
 
 
 async def delete(call: ApiCall, name: str) -> None:
@@ -99,21 +100,21 @@ async def delete(call: ApiCall, name: str) -> None:
         certificate = await _named(call, uow, name)
         await uow.tags.remove_all(TAG_KIND, certificate.id)
         await uow.server_certificates.delete(certificate)
-        await call.record(uow, server_certificate=name, server_certificate_id=certificate.id)
+        await call.record(uow, server_certificate=certificate.name, server_certificate_id=certificate.id)
 
 
 async def tag(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         certificate = await _named(call, uow, name)
         await put_tags(uow, call.account_id, TAG_KIND, certificate.id, tags)
-        await call.record(uow, server_certificate=name, keys=",".join(k for k, _ in tags))
+        await call.record(uow, server_certificate=certificate.name, keys=",".join(k for k, _ in tags))
 
 
 async def untag(call: ApiCall, name: str, keys: list[str]) -> None:
     async with call.unit() as uow:
         certificate = await _named(call, uow, name)
         await uow.tags.remove(TAG_KIND, certificate.id, keys)
-        await call.record(uow, server_certificate=name, keys=",".join(keys))
+        await call.record(uow, server_certificate=certificate.name, keys=",".join(keys))
 
 
 async def list_tags(call: ApiCall, name: str) -> TagPairs:

@@ -158,7 +158,7 @@ async def delete_service_linked_role(call: ApiCall, name: str) -> str:
         await uow.service_linked_role_deletions.add(ServiceLinkedRoleDeletion(
             id=task_id, account_id=call.account_id, role_name=role.name, status=status, reason=reason,
             created_at=call.now()))
-        await call.record(uow, role=name, task=task_id, status=status)
+        await call.record(uow, role=role.name, task=task_id, status=status)
         return task_id
 
 

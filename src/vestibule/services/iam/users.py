@@ -8,7 +8,7 @@ from ...core import arns
 from ...errors import AlreadyExists, InUse, InvalidInput
 from ...store.models import Account, IamUser
 from .. import iam_users
-from ..api_call import ApiCall
+from ..api_call import ApiCall, Target
 from .common import TagPairs, account_of, named_user, put_tags, tags_of, target_user
 from .policies import boundary_key, require_boundary
 
@@ -33,7 +33,7 @@ async def create_user(call: ApiCall, name: str, path: str, tags: TagPairs, bound
                                            actor=call.caller.arn, audited=False)
         user.permissions_boundary = boundary
         await put_tags(uow, call.account_id, "user", user.id, tags)
-        await call.record(uow, user=name, permissions_boundary=boundary)
+        await call.record(uow, user=user.name, permissions_boundary=boundary)
         return user
 
 
@@ -53,6 +53,11 @@ async def list_users(call: ApiCall, path_prefix: str) -> list[IamUser]:
 async def update_user(call: ApiCall, name: str, new_name: str | None, new_path: str | None) -> None:
     async with call.unit() as uow:
         user = await named_user(call, uow, name)
+        stored = user.name
+        if new_name or new_path:
+            # AWS: renaming or moving needs the action on the source and on the target ARN
+            await call.authorize(uow, arns.user_arn(user.account_id, new_name or user.name, new_path or user.path),
+                                 target=Target.user(user))
         if (new_name and new_name.lower() != user.name_lower
                 and await uow.users.by_name(user.account_id, new_name) is not None):
             raise AlreadyExists("username", f"User with name {new_name} already exists.")
@@ -61,7 +66,7 @@ async def update_user(call: ApiCall, name: str, new_name: str | None, new_path: 
         if new_path:
             user.path = new_path
         await uow.accounts.save()
-        await call.record(uow, user=name, new_name=new_name, new_path=new_path)
+        await call.record(uow, user=stored, new_name=new_name, new_path=new_path)
 
 
 async def delete_user(call: ApiCall, name: str) -> None:
@@ -91,7 +96,7 @@ async def delete_user(call: ApiCall, name: str) -> None:
         await uow.tags.remove_all("user", user.id)
         await uow.sessions.revoke_all(key, call.now())
         await uow.db.delete(user)
-        await call.record(uow, account_id=user.account_id, user=name)
+        await call.record(uow, account_id=user.account_id, user=user.name)
 
 
 async def put_boundary(call: ApiCall, name: str, boundary: str) -> None:
@@ -115,14 +120,14 @@ async def tag_user(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         user = await named_user(call, uow, name)
         await put_tags(uow, call.account_id, "user", user.id, tags)
-        await call.record(uow, user=name, keys=",".join(k for k, _ in tags))
+        await call.record(uow, user=user.name, keys=",".join(k for k, _ in tags))
 
 
 async def untag_user(call: ApiCall, name: str, keys: list[str]) -> None:
     async with call.unit() as uow:
         user = await named_user(call, uow, name)
         await uow.tags.remove("user", user.id, keys)
-        await call.record(uow, user=name, keys=",".join(keys))
+        await call.record(uow, user=user.name, keys=",".join(keys))
 
 
 async def list_user_tags(call: ApiCall, name: str) -> TagPairs:

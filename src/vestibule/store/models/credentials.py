@@ -64,6 +64,9 @@ class TemporaryCredential(Base):
     session_name: Mapped[str | None] = mapped_column(String(64), default=None)
     session_policy: Mapped[str | None] = mapped_column(Text, default=None)
     source_identity: Mapped[str | None] = mapped_column(String(256), default=None)  # role sessions: SourceIdentity
+    # session tags as JSON pairs [[key, value], ...]; the keys of the transitive ones as a JSON list
+    session_tags: Mapped[str | None] = mapped_column(Text, default=None)
+    transitive_tag_keys: Mapped[str | None] = mapped_column(Text, default=None)
     mfa_authenticated: Mapped[bool] = mapped_column(Boolean, default=False)
     mfa_authenticated_at: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[float] = mapped_column(Float)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 
 from ...services import outbound_federation, sts, sts_decode, sts_root, sts_scoped
 from ...services.temporary_credentials import Issued
-from ..members import enum, integer, string_list, structure, structure_list, text
+from ..members import detected, enum, integer, missing, string_list, structure, structure_list, text, violation
+from .errors import ValidationError
 from .request import QueryRequest, QueryTable
 from .xml import Result, Timestamp, XmlValue
 
@@ -20,6 +22,10 @@ FEDERATION_POLICY = text("Policy", 1, 2048, r"[\u0009\u000A\u000D\u0020-\u00FF]+
 ROLE_SESSION_POLICY = text("Policy", 1, None, r"[\u0009\u000A\u000D\u0020-\u00FF]+")  # packed size checked
 POLICY_ARNS = structure_list("PolicyArns")
 MINIMUM_TOKEN_SIZE = integer("MinimumSessionTokenSize", 0, 4096)  # accepted, not acted on
+SESSION_TAGS = structure_list("Tags", 50)
+TRANSITIVE_TAG_KEYS = string_list("TransitiveTagKeys", 50)
+_TAG_PATTERN = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]"
+_TAG_EXTRA = set("_.:/=+-@")
 # the model's arnType pattern, verbatim: Java reads `\u10000` as U+1000 then "0", and so does Python
 ROLE_ARN_PATTERN = r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"
 
@@ -34,6 +40,38 @@ def _session_policy(q: QueryRequest) -> sts.SessionPolicy:
                              tuple(m.get("arn") or "" for m in q.input.structs("PolicyArns")))
 
 
+def _tag_text(at: str, value: str | None, low: int, high: int) -> list[str]:
+    """The violations of a session tag's key (1-128) or value (0-256) and the model's tag pattern."""
+    if value is None:
+        return [missing(at)]
+    if not low <= len(value) <= high:
+        rule = (f"Member must have length less than or equal to {high}" if len(value) > high
+                else f"Member must have length greater than or equal to {low}")
+        return [violation(at, rule, value)]
+    if not all(unicodedata.category(c)[0] in "LZN" or c in _TAG_EXTRA for c in value):
+        quantifier = "+" if low else "*"
+        return [violation(at, f"Member must satisfy regular expression pattern: {_TAG_PATTERN}{quantifier}", value)]
+    return []
+
+
+def _session_tags(q: QueryRequest, transitive: bool = False) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """`Tags` (and, when the operation has them, `TransitiveTagKeys`) as the model declares the members of the
+    Tag shape: each key 1-128, each value 0-256 characters of the tag pattern; every violation listed at once."""
+    found: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for index, item in enumerate(q.input.structs("Tags"), start=1):
+        key, value = item.get("Key"), item.get("Value")
+        found += _tag_text(f"tags.{index}.member.key", key, 1, 128)
+        found += _tag_text(f"tags.{index}.member.value", value, 0, 256)
+        pairs.append((key or "", value or ""))
+    keys = q.input.strings("TransitiveTagKeys") if transitive else []
+    for index, key in enumerate(keys, start=1):
+        found += _tag_text(f"transitiveTagKeys.{index}.member", key, 1, 128)
+    if found:
+        raise ValidationError(detected(found))
+    return tuple(pairs), tuple(keys)
+
+
 def _mfa(q: QueryRequest) -> sts.MfaProof | None:
     return sts.mfa_proof(q.input.text("SerialNumber"), q.input.text("TokenCode"))
 
@@ -44,7 +82,7 @@ async def get_caller_identity(q: QueryRequest) -> Result:
     return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
 
 
-@STS.operation("GetAccessKeyInfo", action=None, inputs=(ACCESS_KEY_ID.required(),))
+@STS.operation("GetAccessKeyInfo", action="sts:GetAccessKeyInfo", inputs=(ACCESS_KEY_ID.required(),))
 async def get_access_key_info(q: QueryRequest) -> Result:
     return {"Account": await sts.get_access_key_info(q.call, q.input.required("AccessKeyId"))}
 
@@ -59,12 +97,14 @@ async def get_session_token(q: QueryRequest) -> Result:
     text("RoleArn", 20, 2048, ROLE_ARN_PATTERN).required(), text("RoleSessionName", 2, 64, r"[\w+=,.@-]*").required(),
     POLICY_ARNS, ROLE_SESSION_POLICY, integer("DurationSeconds", 900, 43200),
     text("ExternalId", 2, 1224, r"[\w+=,.@:\/-]*"), SERIAL, TOKEN_CODE,
-    text("SourceIdentity", 2, 256, r"[\w+=,.@-]*")))
+    text("SourceIdentity", 2, 256, r"[\w+=,.@-]*"), SESSION_TAGS, TRANSITIVE_TAG_KEYS))
 async def assume_role(q: QueryRequest) -> Result:
+    tags, transitive = _session_tags(q, transitive=True)
     request = sts.AssumeRoleRequest(
         role_arn=q.input.required("RoleArn"), session_name=q.input.required("RoleSessionName"),
         duration=q.input.integer("DurationSeconds"), external_id=q.input.text("ExternalId"), mfa=_mfa(q),
-        policy=_session_policy(q), source_identity=q.input.text("SourceIdentity"))
+        policy=_session_policy(q), source_identity=q.input.text("SourceIdentity"), tags=tags,
+        transitive_tag_keys=transitive)
     session = await sts.assume_role(q.call, request)
     result: dict[str, XmlValue] = {
         "Credentials": _credentials(session.credentials),
@@ -76,10 +116,10 @@ async def assume_role(q: QueryRequest) -> Result:
 
 
 @STS.operation("GetFederationToken", action="sts:GetFederationToken", audit="GetFederationToken", inputs=(
-    text("Name", 2, 32, r"[\w+=,.@-]*").required(), FEDERATION_POLICY, POLICY_ARNS, DURATION))
+    text("Name", 2, 32, r"[\w+=,.@-]*").required(), FEDERATION_POLICY, POLICY_ARNS, DURATION, SESSION_TAGS))
 async def get_federation_token(q: QueryRequest) -> Result:
     session = await sts.get_federation_token(q.call, q.input.required("Name"), q.input.integer("DurationSeconds"),
-                                             _session_policy(q))
+                                             _session_policy(q), _session_tags(q)[0])
     return {"Credentials": _credentials(session.credentials),
             "FederatedUser": {"FederatedUserId": session.federated_user_id, "Arn": session.arn},
             "PackedPolicySize": session.packed_policy_size}
