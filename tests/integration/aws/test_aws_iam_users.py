@@ -267,3 +267,13 @@ def test_account_summary(world: AwsWorld, account: Account) -> None:
     assert world.iam(reader).get_account_summary()["SummaryMap"]["Users"] == 3
     plain = world.api_user(account, "plain")
     _fails("AccessDenied", world.iam(plain).get_account_summary)
+
+
+def test_the_root_user_has_no_login_profile(world: AwsWorld, account: Account) -> None:
+    """Without UserName the root user is meant, and it has none: NoSuchEntity, an error the models declare."""
+    iam = world.iam(account.root)
+    for call in (iam.get_login_profile, iam.delete_login_profile):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "NoSuchEntity"
+        assert caught.value.response["Error"]["Message"] == "Login Profile for User root cannot be found."

@@ -31,8 +31,8 @@ def _missing(user: IamUser) -> NotFound:
 
 async def _user(call: ApiCall, uow: UnitOfWork, name: str | None) -> IamUser:
     user = await target_user(call, uow, name)
-    if user is None:
-        raise InvalidInput("username", "The root user has no login profile; its password is changed on the console.")
+    if user is None:  # the root user (no UserName): it has no login profile, as AWS answers it
+        raise NotFound("Login Profile for User root cannot be found.")
     return user
 
 
