@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from integration.aws.aws_world import Account, AwsWorld, Keys, error_code
 from vestibule.services.audit import as_dict
@@ -346,6 +348,9 @@ def test_iam_events_name_the_stored_entity(world: AwsWorld, account: Account) ->
     iam.delete_user_policy(UserName="carol", PolicyName="p")
     iam.remove_user_from_group(GroupName="OPS", UserName="carol")
     iam.delete_group(GroupName="ops")
+    key = iam.upload_ssh_public_key(UserName="carol", SSHPublicKeyBody=_ssh_key())["SSHPublicKey"]
+    iam.update_ssh_public_key(UserName="CAROL", SSHPublicKeyId=key["SSHPublicKeyId"], Status="Inactive")
+    iam.delete_ssh_public_key(UserName="carOL", SSHPublicKeyId=key["SSHPublicKeyId"])
     events = {e["event"]: e["detail"] for e in _events(world, account.account_id)}
     assert events["TagUser"]["user"] == "Carol"
     assert events["AddUserToGroup"] == {"group": "Ops", "user": "Carol"}
@@ -354,3 +359,11 @@ def test_iam_events_name_the_stored_entity(world: AwsWorld, account: Account) ->
     assert events["TagRole"]["role"] == "Prod"
     assert events["UpdateRole"]["role"] == "Prod"
     assert events["DeleteGroup"]["group"] == "Ops"
+    assert events["UploadSSHPublicKey"]["user"] == "Carol"
+    assert events["UpdateSSHPublicKey"]["user"] == "Carol"
+    assert events["DeleteSSHPublicKey"]["user"] == "Carol"
+
+
+def _ssh_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()

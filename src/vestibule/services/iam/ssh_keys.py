@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ...core.principals import PrincipalRef
 from ...errors import InvalidInput, LimitExceeded, NotFound, RejectedMaterial
-from ...store.models import SshPublicKey
+from ...store.models import IamUser, SshPublicKey
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
 from .common import named_user, no_such_user, target_user
@@ -53,18 +53,18 @@ async def upload(call: ApiCall, user_name: str, body: str) -> SshPublicKey:
     return key
 
 
-async def _owned(call: ApiCall, uow: UnitOfWork, user_name: str, key_id: str) -> SshPublicKey:
+async def _owned(call: ApiCall, uow: UnitOfWork, user_name: str, key_id: str) -> tuple[IamUser, SshPublicKey]:
     user = await named_user(call, uow, user_name)
     key = await uow.ssh_keys.get(key_id)
     if key is None or key.principal_key != PrincipalRef.iam_user(user.id).key:
         raise NotFound(f"The Public Key with id {key_id} cannot be found.")
-    return key
+    return user, key
 
 
 async def get(call: ApiCall, user_name: str, key_id: str, encoding: str) -> tuple[SshPublicKey, str]:
     """The key and its body in `encoding` (SSH or PEM)."""
     async with call.unit() as uow:
-        key = await _owned(call, uow, user_name, key_id)
+        _, key = await _owned(call, uow, user_name, key_id)
     material = read_ssh_key(key.body)
     return key, (material.pem if encoding == "PEM" else material.openssh)
 
@@ -81,13 +81,13 @@ async def update(call: ApiCall, user_name: str, key_id: str, status: str) -> Non
     if status not in ("Active", "Inactive"):
         raise InvalidInput("status", f"An SSH public key can be made Active or Inactive, not {status}.")
     async with call.unit() as uow:
-        key = await _owned(call, uow, user_name, key_id)
+        user, key = await _owned(call, uow, user_name, key_id)
         key.status = status
-        await call.record(uow, user=user_name, ssh_public_key_id=key_id, status=status)
+        await call.record(uow, user=user.name, ssh_public_key_id=key_id, status=status)
 
 
 async def delete(call: ApiCall, user_name: str, key_id: str) -> None:
     async with call.unit() as uow:
-        key = await _owned(call, uow, user_name, key_id)
+        user, key = await _owned(call, uow, user_name, key_id)
         await uow.ssh_keys.delete(key)
-        await call.record(uow, user=user_name, ssh_public_key_id=key_id)
+        await call.record(uow, user=user.name, ssh_public_key_id=key_id)
