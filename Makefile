@@ -57,13 +57,12 @@ lint: install-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The whole suite on SQLite, then everything that touches a database or Redis again on PostgreSQL + Redis
-# (tests/unit and tests/contract use neither: pure code and botocore's models).
+# The whole suite on SQLite and, side by side on the second core, everything that touches a database or Redis
+# again on PostgreSQL + Redis (tests/unit and tests/contract use neither: pure code and botocore's models).
+# Logs: test-artifacts/sqlite.log and test-artifacts/postgresql.log. `make suite SUITE_FLAGS=--serial` runs the
+# passes one after the other.
 suite: install-test chromium node-deps
-	$(BIN)/python -m pytest -q
-	VESTIBULE_TEST_DATABASE_URL=$${VESTIBULE_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
-	VESTIBULE_TEST_REDIS_URL=$${VESTIBULE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
-	$(BIN)/python -m pytest -q tests/integration tests/e2e tests/fuzz
+	$(BIN)/python tests/run_suite.py $(SUITE_FLAGS)
 
 check: lint suite
 
