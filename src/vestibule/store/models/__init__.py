@@ -16,6 +16,7 @@ from .iam import (
     PolicyAttachment,
     Tag,
 )
+from .identity_center import SsoAssignment, SsoInstance, SsoPermissionSet, SsoProvisioning, SsoRequest
 from .instance_profiles import InstanceProfile
 from .outbound_web_identity import OutboundWebIdentity
 from .outbox import OutboxMail
@@ -58,6 +59,11 @@ __all__ = [
     "Session",
     "SigningCertificate",
     "SshPublicKey",
+    "SsoAssignment",
+    "SsoInstance",
+    "SsoPermissionSet",
+    "SsoProvisioning",
+    "SsoRequest",
     "Tag",
     "TemporaryCredential",
     "ThrottleCounter",

@@ -25,6 +25,7 @@ from .expiry import ExpiredRows
 from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
+from .identity_center import IdentityCenter
 from .instance_profiles import InstanceProfiles
 from .mfa import MfaDevices, VirtualMfa
 from .outbound_web_identity import OutboundWebIdentities
@@ -149,6 +150,10 @@ class UnitOfWork:
     @cached_property
     def service_linked_role_deletions(self) -> ServiceLinkedRoleDeletions:
         return ServiceLinkedRoleDeletions(self.db)
+
+    @cached_property
+    def identity_center(self) -> IdentityCenter:
+        return IdentityCenter(self.db)
 
     @cached_property
     def outbound_web_identities(self) -> OutboundWebIdentities:

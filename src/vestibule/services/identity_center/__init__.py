@@ -1,0 +1,1 @@
+"""Identity Center use cases."""
