@@ -234,3 +234,9 @@ class SessionDurationEscalation(VestibuleError):
 
 class TokenPayloadTooLarge(VestibuleError):
     code = "sts.token_payload_too_large"
+
+
+class StaleRevision(VestibuleError):
+    """A change named a revision of the resource that is no longer its current one (AWS: ConflictException)."""
+
+    code = "input.stale_revision"

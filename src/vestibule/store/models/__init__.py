@@ -4,6 +4,7 @@ from .accounts import Account
 from .audit import AuditEvent
 from .base import Base
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
+from .directory import DirectoryExternalId, DirectoryGroup, DirectoryMembership, DirectoryUser
 from .flows import Captcha, FlowRecord, RecoveryToken
 from .iam import (
     GroupMembership,
@@ -35,6 +36,10 @@ __all__ = [
     "Base",
     "Captcha",
     "CredentialReport",
+    "DirectoryExternalId",
+    "DirectoryGroup",
+    "DirectoryMembership",
+    "DirectoryUser",
     "FlowRecord",
     "GroupMembership",
     "IamGroup",

@@ -21,6 +21,7 @@ from .account_details import AccountDetails
 from .accounts import Accounts
 from .audit import AuditEvents
 from .base import Conflict
+from .directory import Directory
 from .expiry import ExpiredRows
 from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
@@ -154,6 +155,10 @@ class UnitOfWork:
     @cached_property
     def identity_center(self) -> IdentityCenter:
         return IdentityCenter(self.db)
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(self.db)
 
     @cached_property
     def outbound_web_identities(self) -> OutboundWebIdentities:
