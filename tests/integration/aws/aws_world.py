@@ -146,6 +146,22 @@ class AwsWorld:
     def sts(self, keys: Keys, **kw: Any) -> Any:
         return self.client("sts", keys, **kw)
 
+    def identitystore(self, keys: Keys, **kw: Any) -> Any:
+        return self.client("identitystore", keys, **kw)
+
+    def new_identity_store(self, account: Account) -> str:
+        """The account's Identity Center instance (SSO Admin CreateInstance): its identity store ID."""
+        sso = self.client("sso-admin", account.root)
+        arn = sso.create_instance(Name=f"ic-{account.alias}")["InstanceArn"]
+        return str(sso.describe_instance(InstanceArn=arn)["IdentityStoreId"])
+
+    def new_directory_user(self, account: Account, identity_store_id: str, user_name: str, **attributes: Any) -> str:
+        """A directory user made with the account root's keys (CreateUser): its user ID."""
+        attributes.setdefault("DisplayName", user_name)
+        created = self.identitystore(account.root).create_user(IdentityStoreId=identity_store_id,
+                                                               UserName=user_name, **attributes)
+        return str(created["UserId"])
+
     # ---- common set-ups through the API ---------------------------------------------------------
 
     def api_user(self, account: Account, name: str, *policies: str) -> Keys:

@@ -55,6 +55,7 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.NotFound: lambda e: ResourceNotFoundException(e.detail),
     domain.AlreadyExists: lambda e: ConflictException(str(e)),
     domain.InUse: lambda e: ConflictException(e.detail),
+    domain.StaleRevision: lambda e: ConflictException(e.detail),
     domain.LimitExceeded: lambda e: ServiceQuotaExceededException(e.detail),
     domain.PermissionDenied: lambda e: AccessDeniedException(e.detail),
     domain.InvalidInput: lambda e: ValidationException(str(e)),
