@@ -94,6 +94,26 @@ def test_unknown_and_foreign_stores_answer_the_same(world: AwsWorld, account: Ac
     assert world.identitystore(account.root).list_users(IdentityStoreId=mine)["Users"][0]["UserId"] == user_id
 
 
+def test_ids_of_another_store_name_nothing_in_yours(world: AwsWorld, account: Account, store: str) -> None:
+    victim_user = world.new_directory_user(account, store, "victim")
+    victim_group = world.identitystore(account.root).create_group(IdentityStoreId=store, DisplayName="G")["GroupId"]
+    other = world.new_account()
+    own_store = world.new_identity_store(other)
+    ids = world.identitystore(other.root)
+    own_group = ids.create_group(IdentityStoreId=own_store, DisplayName="Mine")["GroupId"]
+    _fails("ResourceNotFoundException", ids.describe_user, IdentityStoreId=own_store, UserId=victim_user)
+    _fails("ResourceNotFoundException", ids.delete_user, IdentityStoreId=own_store, UserId=victim_user)
+    _fails("ResourceNotFoundException", ids.update_group, IdentityStoreId=own_store, GroupId=victim_group,
+           Operations=[{"AttributePath": "displayName", "AttributeValue": "pwned"}])
+    _fails("ResourceNotFoundException", ids.create_group_membership, IdentityStoreId=own_store, GroupId=own_group,
+           MemberId={"UserId": victim_user})
+    _fails("ResourceNotFoundException", ids.list_group_memberships_for_member, IdentityStoreId=own_store,
+           MemberId={"UserId": victim_user})
+    mine = world.identitystore(account.root)
+    assert mine.describe_user(IdentityStoreId=store, UserId=victim_user)["UserName"] == "victim"
+    assert mine.describe_group(IdentityStoreId=store, GroupId=victim_group)["DisplayName"] == "G"
+
+
 def test_an_iam_user_needs_identitystore_permissions(world: AwsWorld, account: Account, store: str) -> None:
     plain = world.api_user(account, "nobody")
     _fails("AccessDeniedException", world.identitystore(plain).list_users, IdentityStoreId=store)
