@@ -236,6 +236,13 @@ class TokenPayloadTooLarge(VestibuleError):
     code = "sts.token_payload_too_large"
 
 
+class InvalidBearerToken(VestibuleError):
+    """A SCIM request without a bearer token this service issued and still honours (missing, unknown, revoked,
+    expired, or of an identity store that is gone): one answer for all."""
+
+    code = "scim.invalid_token"
+
+
 class StaleRevision(VestibuleError):
     """A change named a revision of the resource that is no longer its current one (AWS: ConflictException)."""
 

@@ -22,6 +22,7 @@ from .instance_profiles import InstanceProfile
 from .outbound_web_identity import OutboundWebIdentity
 from .outbox import OutboxMail
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
+from .scim import ScimToken
 from .server_certificates import ServerCertificate
 from .service_linked_roles import ServiceLinkedRoleDeletion
 from .sessions import KnownBrowser, Session
@@ -57,6 +58,7 @@ __all__ = [
     "PolicyAttachment",
     "RecoveryToken",
     "ReportJob",
+    "ScimToken",
     "ServerCertificate",
     "ServiceLastAccessed",
     "ServiceLinkedRoleDeletion",

@@ -33,6 +33,7 @@ from .outbound_web_identity import OutboundWebIdentities
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
 from .reports import AccountSettingsRows, CredentialReports, LastAccessed, ReportJobs
+from .scim import ScimTokens
 from .server_certificates import ServerCertificates
 from .service_linked_roles import ServiceLinkedRoleDeletions
 from .sessions import Browsers, Sessions
@@ -155,6 +156,10 @@ class UnitOfWork:
     @cached_property
     def identity_center(self) -> IdentityCenter:
         return IdentityCenter(self.db)
+
+    @cached_property
+    def scim_tokens(self) -> ScimTokens:
+        return ScimTokens(self.db)
 
     @cached_property
     def directory(self) -> Directory:
