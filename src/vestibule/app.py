@@ -22,7 +22,7 @@ from .runtime import Runtime, master_key_hex
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
 from .services.mail import DevMailbox
-from .web import captcha_media, console, dev_mail, outbound_oidc
+from .web import captcha_media, console, dev_mail, outbound_oidc, scim
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
 from .wire.front import AwsFront
@@ -103,6 +103,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     app.router.redirect_slashes = False  # its redirect would be built from the Host header and the raw path
     app.add_middleware(BrowserMiddleware, settings=deps.settings, key=csrf_key)
     app.front = AwsFront(app.web_pages, deps=deps, keys=keys)
+    app.scim = scim.create_app(deps)
     return app
 
 
@@ -112,9 +113,12 @@ class _Vestibule(Starlette):
     Lifespan and websocket scopes go straight to Starlette."""
 
     front: AwsFront
+    scim: Starlette  # /scim/v2/: a JSON API beside the front, never through the page middleware
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scim.serves(scope["path"]):
+            await self.scim(scope, receive, send)
+        elif scope["type"] == "http":
             await self.front(scope, receive, send)
         else:
             await super().__call__(scope, receive, send)
