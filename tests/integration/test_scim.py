@@ -142,6 +142,10 @@ def test_user_create_refuses_bad_input(scim: httpx.Client) -> None:
     _error(scim.post("/Users", json=user_body(_name(), emails=[{"value": "a@example.com"},
                                                                 {"value": "b@example.com"}])), 400, "invalidValue")
     _error(scim.post("/Users", content=b"userName=x", headers={"content-type": "text/plain"}), 415)
+    _error(scim.post("/Users", content=b'{"userName": "' + b"x" * (1024 * 1024 + 1) + b'"}'), 413)
+    _error(scim.delete("/Users"), 405)
+    _error(scim.post("/ServiceProviderConfig", json={}), 405)
+    _error(scim.post("/.search", json={}), 501)
 
 
 def test_user_filters(scim: httpx.Client) -> None:
