@@ -378,11 +378,12 @@ def test_writes_are_audited_in_the_owner_account(world: AwsWorld, store: Store, 
 
 def test_identity_store_api_sees_scim_users(world: AwsWorld, store: Store, scim: httpx.Client) -> None:
     user = _create_user(scim, displayName="Seen Everywhere", name={"givenName": "Seen", "familyName": "E"},
-                        emails=[{"value": "seen@example.com", "type": "work", "primary": True}])
+                        emails=[{"value": "seen@example.com", "type": "work", "primary": True}], externalId="okta-1")
     ids = world.client("identitystore", store.account.root)
     described = ids.describe_user(IdentityStoreId=store.identity_store_id, UserId=user["id"])
     assert described["UserName"] == user["userName"] and described["DisplayName"] == "Seen Everywhere"
     assert described["Emails"][0]["Value"] == "seen@example.com"
+    assert described["ExternalIds"] == [{"Issuer": "scim", "Id": "okta-1"}]
     listed = ids.list_users(IdentityStoreId=store.identity_store_id)["Users"]
     assert [u["UserId"] for u in listed] == [user["id"]]
     made = ids.create_user(IdentityStoreId=store.identity_store_id, UserName="from-api", DisplayName="API User",
