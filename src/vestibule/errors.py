@@ -247,3 +247,21 @@ class StaleRevision(VestibuleError):
     """A change named a revision of the resource that is no longer its current one (AWS: ConflictException)."""
 
     code = "input.stale_revision"
+
+
+class AlreadyInOrganization(VestibuleError):
+    """The account already belongs to an AWS Organizations organization."""
+
+    code = "organizations.already_member"
+
+
+class NotManagementAccount(VestibuleError):
+    """Only the management account of the organization may do this."""
+
+    code = "organizations.not_management"
+
+
+class ServiceAccessNotEnabled(VestibuleError):
+    """The operation needs trusted access of a service in AWS Organizations, which is not enabled."""
+
+    code = "organizations.service_access_not_enabled"

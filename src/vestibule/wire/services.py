@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .aws_json.identitystore import IDENTITY_STORE
+from .aws_json.organizations import ORGANIZATIONS
 from .aws_json.sso_admin import SSO_ADMIN
 from .aws_query.iam import IAM
 from .aws_query.sts import STS
@@ -42,6 +43,8 @@ SERVICES: tuple[Service, ...] = (
     Service("iam", Protocol.QUERY, "iam", IAM.rows, version="2010-05-08",
             namespace="https://iam.amazonaws.com/doc/2010-05-08/"),
     Service("identitystore", Protocol.JSON, "identitystore", IDENTITY_STORE.rows, target_prefix="AWSIdentityStore"),
+    Service("organizations", Protocol.JSON, "organizations", ORGANIZATIONS.rows,
+            target_prefix="AWSOrganizationsV20161128"),
     Service("sso-admin", Protocol.JSON, "sso", SSO_ADMIN.rows, target_prefix="SWBExternalService"),
     Service("sso", Protocol.REST_JSON, "awsssoportal", SSO_PORTAL.rows,
             paths=("/federation/credentials", "/assignment/", "/logout")),

@@ -162,6 +162,22 @@ class AwsWorld:
                                                                UserName=user_name, **attributes)
         return str(created["UserId"])
 
+    def organizations(self, keys: Keys, **kw: Any) -> Any:
+        return self.client("organizations", keys, **kw)
+
+    def new_organization(self, account: Account) -> dict[str, Any]:
+        """An organization (FeatureSet ALL) with `account` as its management account: its Organization shape."""
+        organization: dict[str, Any] = self.organizations(account.root).create_organization()["Organization"]
+        return organization
+
+    def new_member_account(self, management: Account, name: str | None = None) -> tuple[str, str]:
+        """A member account made by CreateAccount in `management`'s organization: (account ID, root email)."""
+        tag = uuid.uuid4().hex[:10]
+        email = f"member-{tag}@example.com"
+        status = self.organizations(management.root).create_account(Email=email, AccountName=name or f"member {tag}")
+        assert status["CreateAccountStatus"]["State"] == "SUCCEEDED", status
+        return str(status["CreateAccountStatus"]["AccountId"]), email
+
     # ---- common set-ups through the API ---------------------------------------------------------
 
     def api_user(self, account: Account, name: str, *policies: str) -> Keys:

@@ -19,6 +19,7 @@ from .iam import (
 )
 from .identity_center import SsoAssignment, SsoInstance, SsoPermissionSet, SsoProvisioning, SsoRequest
 from .instance_profiles import InstanceProfile
+from .organizations import CreateAccountRequest, Organization, OrganizationAccount
 from .outbound_web_identity import OutboundWebIdentity
 from .outbox import OutboxMail
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
@@ -36,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Captcha",
+    "CreateAccountRequest",
     "CredentialReport",
     "DirectoryExternalId",
     "DirectoryGroup",
@@ -52,6 +54,8 @@ __all__ = [
     "ManagedPolicy",
     "ManagedPolicyVersion",
     "MfaDevice",
+    "Organization",
+    "OrganizationAccount",
     "OutboundWebIdentity",
     "OutboxMail",
     "PasswordHistory",

@@ -29,6 +29,7 @@ from .iam_users import Users
 from .identity_center import IdentityCenter
 from .instance_profiles import InstanceProfiles
 from .mfa import MfaDevices, VirtualMfa
+from .organizations import CreateAccountRequests, Organizations
 from .outbound_web_identity import OutboundWebIdentities
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
@@ -164,6 +165,14 @@ class UnitOfWork:
     @cached_property
     def directory(self) -> Directory:
         return Directory(self.db)
+
+    @cached_property
+    def organizations(self) -> Organizations:
+        return Organizations(self.db)
+
+    @cached_property
+    def create_account_requests(self) -> CreateAccountRequests:
+        return CreateAccountRequests(self.db)
 
     @cached_property
     def outbound_web_identities(self) -> OutboundWebIdentities:

@@ -68,6 +68,14 @@ class OrganizationNotFoundException(_Sender):
     code = "OrganizationNotFoundException"
 
 
+class AccountNotManagementOrDelegatedAdministratorException(_Sender):
+    code = "AccountNotManagementOrDelegatedAdministratorException"
+
+
+class ServiceAccessNotEnabledException(_Sender):
+    code = "ServiceAccessNotEnabledException"
+
+
 class InvalidAuthorizationMessageException(_Sender):
     code = "InvalidAuthorizationMessageException"
 
@@ -220,6 +228,8 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.RejectedMaterial: _rejected_material,
     domain.ReportNotReady: _report_not_ready,
     domain.NotInOrganization: lambda e: OrganizationNotFoundException(_message(e)),
+    domain.NotManagementAccount: lambda e: AccountNotManagementOrDelegatedAdministratorException(_message(e)),
+    domain.ServiceAccessNotEnabled: lambda e: ServiceAccessNotEnabledException(_message(e)),
     domain.InvalidAuthorizationMessage: lambda e: InvalidAuthorizationMessageException(_message(e)),
     domain.InvalidSubjectCredentials: lambda e: InvalidSubjectCredentials(_message(e)),
     domain.InsufficientSessionLifetime: lambda e: InsufficientSessionLifetime(_message(e)),
