@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
+from .cli_sso import add_sso_parser, sso_command
 from .core import passwords as rules
 from .errors import VestibuleError
 from .runtime import Runtime, build
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     queue.add_argument("--status", choices=["pending", "failed", "sent", "dropped", "all"], action="append",
                        help="rows of this status (repeatable; default: pending and failed)")
     queue.add_argument("--limit", type=int, default=100)
+    add_sso_parser(sub)
     return p
 
 
@@ -343,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return asyncio.run(_with_runtime(settings, _migrate))
         handlers = {"account": _account_command, "iam-user": _iam_user_command, "events": _events_command,
-                    "access-key": _access_key_command, "mail": _mail_command}
+                    "access-key": _access_key_command, "mail": _mail_command, "sso": sso_command}
         handler = handlers[args.command]
         return asyncio.run(_with_runtime(settings, lambda rt: handler(args, rt)))
     except UsageError as exc:

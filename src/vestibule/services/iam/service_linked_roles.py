@@ -23,6 +23,7 @@ from ..api_call import ApiCall
 from .common import named_role
 
 PATH_PREFIX = "/aws-service-role/"
+RESERVED_PATH_PREFIX = "/aws-reserved/"
 _SERVICE = re.compile(r"([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)\.amazonaws\.com")
 _TASK = re.compile(r"task/aws-service-role/([\w+=,.@-]+)/([\w+=,.@-]{1,64})/[0-9a-f-]{36}")
 
@@ -67,17 +68,20 @@ def is_service_linked(role: IamRole) -> bool:
 
 
 def refuse_if_service_linked(role: IamRole) -> None:
-    """UnmodifiableEntity, as AWS answers, for a change IAM users may not make to a service-linked role."""
-    if is_service_linked(role):
+    """UnmodifiableEntity, as AWS answers, for a change IAM users may not make to a service-linked role (or to a
+    role a service reserved, such as Identity Center's `/aws-reserved/sso.amazonaws.com/` roles)."""
+    if is_service_linked(role) or role.path.startswith(RESERVED_PATH_PREFIX):
         raise Unmodifiable(f"Cannot perform the operation on the protected role '{role.name}' - "
                            "this role is only modifiable by AWS")
 
 
 def refuse_reserved_path(path: str) -> None:
-    """CreateRole (and the like) may not place a role under the service-linked roles' path."""
+    """CreateRole (and the like) may not place a role under the service-linked roles' or reserved roles' path."""
     if path.startswith(PATH_PREFIX):
         raise InvalidInput("path", f"The path {PATH_PREFIX} is reserved for service-linked roles; "
                                    "create them with CreateServiceLinkedRole.")
+    if path.startswith(RESERVED_PATH_PREFIX):
+        raise InvalidInput("path", f"The path {RESERVED_PATH_PREFIX} is reserved for roles AWS services create.")
 
 
 def linked_service(name: str) -> LinkedService:

@@ -139,9 +139,15 @@ async def update_instance(call: ApiCall, instance_arn: str, name: str | None) ->
 
 
 async def delete_instance(call: ApiCall, instance_arn: str) -> None:
-    """The instance, with its permission sets and assignments."""
+    """The instance, its permission sets, assignments, the reserved roles they made in accounts, and its
+    directory."""
+    from . import directory, provisioning
+
     async with call.unit() as uow:
         row = await owned(call, uow, instance_arn, missing=PermissionDenied)
+        for provisioned in await uow.identity_center.provisionings(row.arn):
+            await provisioning.remove_role(uow, provisioned)
+        await directory.delete_store(uow, row.identity_store_id)
         await uow.identity_center.delete(row)
         await call.record(uow, instance_arn=row.arn, identity_store_id=row.identity_store_id)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import instances
+from . import assignments, instances, permission_sets
 from .table import SSO_ADMIN
 
-__all__ = ["SSO_ADMIN", "instances"]
+__all__ = ["SSO_ADMIN", "assignments", "instances", "permission_sets"]

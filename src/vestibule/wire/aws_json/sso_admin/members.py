@@ -15,12 +15,16 @@ CLIENT_TOKEN = text("ClientToken", 1, 64, "[!-~]+")
 TAGS = Member("Tags", "structure-list", 0, 75)
 PS_NAME = text("Name", 1, 32, "[\\w+=,.@-]+").required()
 DESCRIPTION = text("Description", 1, 700, "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*")
-SESSION_DURATION = text("SessionDuration", 1, 100)
-RELAY_STATE = text("RelayState", 1, 240)
+SESSION_DURATION = text("SessionDuration", 1, 100,
+                        "(-?)P(?=\\d|T\\d)(?:(\\d+)Y)?(?:(\\d+)M)?(?:(\\d+)([DW]))?"
+                        "(?:T(?:(\\d+)H)?(?:(\\d+)M)?(?:(\\d+(?:\\.\\d+)?)S)?)?")
+RELAY_STATE = text("RelayState", 1, 240,
+                   "[a-zA-Z0-9&$@#\\\\\\/%?=~\\-_'\"|!:,.;*+\\[\\]\\ \\(\\)\\{\\}]+")
 MANAGED_POLICY = text("ManagedPolicyArn", 20, 2048,
                       "arn:aws(-[a-z]{1,5}){0,3}:iam::aws:policy((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"
                       "([A-Za-z0-9\\.,\\+=@_-]+)").required()
-INLINE_POLICY = text("InlinePolicy", 1, 32768).required()
+INLINE_POLICY = text("InlinePolicy", 1, 32768,
+                     "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+").required()
 TARGET_ID = text("TargetId", 12, 12, "\\d{12}")
 ACCOUNT_ID = text("AccountId", 12, 12, "\\d{12}").required()
 PROVISION_TARGET = enum("TargetType", "AWS_ACCOUNT", "ALL_PROVISIONED_ACCOUNTS").required()
