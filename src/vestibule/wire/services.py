@@ -35,6 +35,7 @@ class Service:
     target_prefix: str | None = None  # JSON 1.1: `X-Amz-Target: <prefix>.<Operation>`
     namespace: str | None = None  # query: the XML namespace of answers
     paths: tuple[str, ...] = ()  # rest-json: the request paths (or prefixes, ending in `/`) it answers
+    validation_code: str = "ValidationException"  # JSON 1.1: the code its model gives input that breaks the rules
 
 
 SERVICES: tuple[Service, ...] = (
@@ -44,7 +45,7 @@ SERVICES: tuple[Service, ...] = (
             namespace="https://iam.amazonaws.com/doc/2010-05-08/"),
     Service("identitystore", Protocol.JSON, "identitystore", IDENTITY_STORE.rows, target_prefix="AWSIdentityStore"),
     Service("organizations", Protocol.JSON, "organizations", ORGANIZATIONS.rows,
-            target_prefix="AWSOrganizationsV20161128"),
+            target_prefix="AWSOrganizationsV20161128", validation_code="InvalidInputException"),
     Service("sso-admin", Protocol.JSON, "sso", SSO_ADMIN.rows, target_prefix="SWBExternalService"),
     Service("sso", Protocol.REST_JSON, "awsssoportal", SSO_PORTAL.rows,
             paths=("/federation/credentials", "/assignment/", "/logout")),

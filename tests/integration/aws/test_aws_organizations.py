@@ -330,3 +330,16 @@ async def _mailed(mailbox: DevMailbox, to: str, pattern: re.Pattern[str]) -> str
                 return found.group(1)
         await asyncio.sleep(0.05)
     raise AssertionError(f"nothing matching {pattern.pattern} mailed to {to}")
+
+
+def test_input_breaking_the_model_is_invalid_input_exception(world: AwsWorld, account: Account) -> None:
+    """The Organizations model names invalid input InvalidInputException (not ValidationException, which the
+    other JSON 1.1 services use), also for what the shared codec refuses before the handler runs."""
+    world.new_organization(account)
+    raw = world.organizations(account.root, validate=False)
+    err = _fails("InvalidInputException", raw.describe_account, AccountId="not-an-account-id")
+    assert isinstance(err, raw.exceptions.InvalidInputException)
+    _fails("InvalidInputException", raw.create_account, Email="member@example.com", AccountName="")
+    _fails("InvalidInputException", raw.list_accounts, MaxResults=0)
+    ids = world.client("identitystore", account.root, validate=False)
+    _fails("ValidationException", ids.list_users, IdentityStoreId="not-a-store")

@@ -11,13 +11,21 @@ from ...services.context import Deps
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..request_ids import new_request_id
-from ..services import JSON_BY_TARGET_PREFIX
+from ..services import JSON_BY_TARGET_PREFIX, Service
 from ..sigv4_auth import SigV4Authenticator
 from .codec import JsonInput, dump, parse_body
-from .errors import DOMAIN_ERRORS, InternalServerException, UnknownOperationException, body
+from .errors import DOMAIN_ERRORS, InternalServerException, UnknownOperationException, ValidationException, body
 from .request import JsonRequest
 
 log = logging.getLogger("vestibule.aws")
+
+
+def _code(error: AwsError, service: Service | None) -> str:
+    """The error's code as the service's model names it: invalid input is `ValidationException` for most JSON 1.1
+    services, `InvalidInputException` for Organizations."""
+    if isinstance(error, ValidationException) and service is not None:
+        return service.validation_code
+    return error.code
 
 
 class JsonEndpoint:
@@ -29,6 +37,7 @@ class JsonEndpoint:
                      client_ip: str, secure: bool) -> tuple[int, bytes, str]:
         """(status, JSON body, request ID) for one request."""
         request_id = new_request_id()
+        service: Service | None = None
         try:
             prefix, _, name = target.partition(".")
             service = JSON_BY_TARGET_PREFIX.get(prefix)
@@ -48,11 +57,11 @@ class JsonEndpoint:
         except sigv4.SigV4Error as exc:
             return exc.status, body(exc.code, exc.message), request_id
         except AwsError as exc:
-            return exc.status, body(exc.code, exc.message), request_id
+            return exc.status, body(_code(exc, service), exc.message), request_id
         except VestibuleError as exc:
             wire = translate(exc, DOMAIN_ERRORS)
             if wire is not None:
-                return wire.status, body(wire.code, wire.message), request_id
+                return wire.status, body(_code(wire, service), wire.message), request_id
             log.exception("unmapped domain error (request %s)", request_id)
         except Exception:
             log.exception("internal error (request %s)", request_id)
