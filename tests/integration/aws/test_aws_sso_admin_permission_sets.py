@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from integration.aws.aws_world import Account, AwsWorld
+from integration.aws.aws_world import Account, AwsWorld, at_once
 from integration.aws.test_aws_cli import Cli
 from integration.aws.test_aws_sso_admin import MISSING_INSTANCE, fails
 
@@ -268,3 +268,17 @@ def test_deleting_the_instance_removes_its_roles_and_a_deleted_user_loses_assign
     ic.sso.delete_instance(InstanceArn=ic.instance)
     assert reserved_roles(world, account) == []
     assert ic.sso.list_instances()["Instances"] == []
+
+
+def test_concurrent_first_assignments_make_one_role(world: AwsWorld, account: Account, ic: Ic) -> None:
+    arn = ic.permission_set()
+    users = [ic.user(f"u{i}") for i in range(4)]
+    clients = [world.client("sso-admin", account.root) for _ in users]
+    outcomes = at_once([lambda c=c, u=u: c.create_account_assignment(  # type: ignore[misc]
+        InstanceArn=ic.instance, TargetId=account.account_id, TargetType="AWS_ACCOUNT", PermissionSetArn=arn,
+        PrincipalType="USER", PrincipalId=u) for c, u in zip(clients, users, strict=True)])
+    assert set(outcomes) <= {"ok", "ConflictException"} and "ok" in outcomes, outcomes
+    assert len(reserved_roles(world, account)) == 1
+    listed = ic.sso.list_account_assignments(InstanceArn=ic.instance, AccountId=account.account_id,
+                                             PermissionSetArn=arn)["AccountAssignments"]
+    assert len(listed) == outcomes.count("ok")

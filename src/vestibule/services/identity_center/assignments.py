@@ -8,15 +8,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ...errors import InvalidValue, NotFound
+from ...errors import InUse, InvalidValue, NotFound
 from ...store.models import SsoAssignment, SsoRequest
-from ...store.repositories import UnitOfWork
+from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
 from . import directory, provisioning
 from .instances import owned
 from .permission_sets import RequestStatus, check_target, permission_set_of, status_of
 
 CREATE, DELETE = "create", "delete"
+CONCURRENT = "Another request changed this account assignment at the same time; try again."
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,14 @@ async def _principal_exists(uow: UnitOfWork, identity_store_id: str, principal_t
 
 async def create_assignment(call: ApiCall, instance_arn: str, account_id: str, permission_set_arn: str,
                             principal_type: str, principal_id: str) -> RequestStatus:
+    try:
+        return await _create(call, instance_arn, account_id, permission_set_arn, principal_type, principal_id)
+    except Conflict:  # a concurrent request made the same assignment or the same reserved role first
+        raise InUse(CONCURRENT) from None
+
+
+async def _create(call: ApiCall, instance_arn: str, account_id: str, permission_set_arn: str, principal_type: str,
+                  principal_id: str) -> RequestStatus:
     async with call.unit() as uow:
         instance = await owned(call, uow, instance_arn)
         permission_set = await permission_set_of(uow, instance, permission_set_arn)

@@ -246,6 +246,14 @@ async def check_target(uow: UnitOfWork, instance: SsoInstance, account_id: str) 
 
 async def provision_permission_set(call: ApiCall, instance_arn: str, arn: str, target_type: str,
                                    target_id: str | None) -> RequestStatus:
+    try:
+        return await _provision(call, instance_arn, arn, target_type, target_id)
+    except Conflict:  # a concurrent request made the same reserved role first
+        raise InUse("Another request provisioned this permission set at the same time; try again.") from None
+
+
+async def _provision(call: ApiCall, instance_arn: str, arn: str, target_type: str,
+                     target_id: str | None) -> RequestStatus:
     from . import provisioning
 
     async with call.unit() as uow:
