@@ -228,6 +228,8 @@ def test_user_patch(scim: httpx.Client) -> None:
     assert got["name"]["givenName"] == "Given"
     assert done.json() == got
     _error(scim.patch(path, json=patch_body({"op": "remove"})), 400, "noTarget")
+    _error(scim.patch(path, json=patch_body({"op": "replace", "path": 'emails[type eq "home"].value',
+                                             "value": "x@example.com"})), 400, "noTarget")
     _error(scim.patch(path, json=patch_body({"op": "jump", "path": "title", "value": "x"})), 400, "invalidValue")
     _error(scim.patch(path, json=patch_body({"op": "replace", "path": "noSuch", "value": "x"})), 400)
     _error(scim.patch("/Users/missing", json=patch_body({"op": "replace", "path": "title", "value": "x"})), 404)
