@@ -5,6 +5,7 @@ the request statuses, and the documented errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,9 @@ import pytest
 from integration.aws.aws_world import Account, AwsWorld, at_once
 from integration.aws.test_aws_cli import Cli
 from integration.aws.test_aws_sso_admin import MISSING_INSTANCE, fails
+from vestibule.runtime import build
+from vestibule.services.identity_center import instances, provisioning
+from vestibule.settings import Settings
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -282,3 +286,33 @@ def test_concurrent_first_assignments_make_one_role(world: AwsWorld, account: Ac
     listed = ic.sso.list_account_assignments(InstanceArn=ic.instance, AccountId=account.account_id,
                                              PermissionSetArn=arn)["AccountAssignments"]
     assert len(listed) == outcomes.count("ok")
+
+
+def test_the_portal_finds_a_users_assignments_and_roles(world: AwsWorld, account: Account, ic: Ic,
+                                                       aws_settings: Settings) -> None:
+    direct, through_group, unassigned = ic.permission_set(), ic.permission_set("Ops"), ic.permission_set("None")
+    user = ic.user("frank")
+    group = str(ic.ids.create_group(IdentityStoreId=ic.store, DisplayName="ops")["GroupId"])
+    ic.assign(direct, user)
+    ic.assign(through_group, group, "GROUP")
+    ic.assign(unassigned, ic.user("someone-else"))
+
+    async def look() -> tuple[list[tuple[str, str]], list[tuple[str, str]], str | None, str | None]:
+        rt = await build(aws_settings)
+        try:
+            async with rt.deps.store.unit() as uow:
+                instance = await instances.by_arn(uow, ic.instance)
+                assert instance is not None and await instances.by_portal_name(uow, ic.store) == instance
+                both = await provisioning.assignments_for_user(uow, instance, user, [group])
+                alone = await provisioning.assignments_for_user(uow, instance, user, [])
+                role = await provisioning.reserved_role(uow, instance, direct, account.account_id)
+                none = await provisioning.reserved_role(uow, instance, direct, "000000000000")
+                return ([(a, p.name) for a, p in both], [(a, p.name) for a, p in alone],
+                        role.name if role else None, none.name if none else None)
+        finally:
+            await rt.close()
+
+    both, alone, role, none = asyncio.run(look())
+    assert both == [(account.account_id, "Developers"), (account.account_id, "Ops")]
+    assert alone == [(account.account_id, "Developers")]
+    assert role is not None and ROLE.fullmatch(role) and none is None
