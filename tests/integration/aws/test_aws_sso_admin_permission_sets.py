@@ -316,3 +316,15 @@ def test_the_portal_finds_a_users_assignments_and_roles(world: AwsWorld, account
     assert both == [(account.account_id, "Developers"), (account.account_id, "Ops")]
     assert alone == [(account.account_id, "Developers")]
     assert role is not None and ROLE.fullmatch(role) and none is None
+
+
+def test_lists_page_with_max_results_and_next_token(ic: Ic) -> None:
+    made = [ic.permission_set(f"Set{i}") for i in range(3)]
+    first = ic.sso.list_permission_sets(InstanceArn=ic.instance, MaxResults=2)
+    assert first["PermissionSets"] == made[:2] and "NextToken" in first
+    rest = ic.sso.list_permission_sets(InstanceArn=ic.instance, MaxResults=2, NextToken=first["NextToken"])
+    assert rest["PermissionSets"] == made[2:] and "NextToken" not in rest
+    paged = [arn for page in ic.sso.get_paginator("list_permission_sets").paginate(
+        InstanceArn=ic.instance, PaginationConfig={"PageSize": 1}) for arn in page["PermissionSets"]]
+    assert paged == made
+    fails("ValidationException", ic.sso.list_permission_sets, InstanceArn=ic.instance, NextToken="garbage")
