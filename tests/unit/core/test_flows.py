@@ -21,6 +21,7 @@ from vestibule.core.flows import (
     FlowWrongBrowser,
     console_signin,
     mfa_enrolment,
+    portal_signin,
     recovery,
     signup,
 )
@@ -28,6 +29,7 @@ from vestibule.core.flows.base import new_flow
 from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, ConsoleSignInState
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
+from vestibule.core.flows.portal_signin import PortalSignIn, PortalSignInState
 from vestibule.core.flows.recovery import RecoveryReset, RecoveryState
 from vestibule.core.flows.signup import SignUp, SignUpState
 from vestibule.core.principals import PrincipalRef
@@ -51,6 +53,17 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
     FlowKind.SIGNUP: {(SignUpState.VERIFY_EMAIL, SignUpState.DONE)},
     FlowKind.MFA_ENROLMENT: {(MfaEnrolmentState.ENROL, MfaEnrolmentState.DONE)},
     FlowKind.RECOVERY: {(RecoveryState.NEW_PASSWORD, RecoveryState.DONE)},
+    FlowKind.PORTAL_SIGNIN: {
+        (PortalSignInState.PASSWORD, PortalSignInState.NEW_PASSWORD),
+        (PortalSignInState.PASSWORD, PortalSignInState.MFA),
+        (PortalSignInState.PASSWORD, PortalSignInState.EMAIL_CODE),
+        (PortalSignInState.PASSWORD, PortalSignInState.DONE),
+        (PortalSignInState.NEW_PASSWORD, PortalSignInState.MFA),
+        (PortalSignInState.NEW_PASSWORD, PortalSignInState.EMAIL_CODE),
+        (PortalSignInState.NEW_PASSWORD, PortalSignInState.DONE),
+        (PortalSignInState.MFA, PortalSignInState.DONE),
+        (PortalSignInState.EMAIL_CODE, PortalSignInState.DONE),
+    },
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -58,18 +71,21 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.SIGNUP: signup.SPEC,
     FlowKind.MFA_ENROLMENT: mfa_enrolment.SPEC,
     FlowKind.RECOVERY: recovery.SPEC,
+    FlowKind.PORTAL_SIGNIN: portal_signin.SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
     FlowKind.SIGNUP: list(SignUpState),
     FlowKind.MFA_ENROLMENT: list(MfaEnrolmentState),
     FlowKind.RECOVERY: list(RecoveryState),
+    FlowKind.PORTAL_SIGNIN: list(PortalSignInState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
     FlowKind.SIGNUP: SignUp("a@example.com", "acme", "$argon2id$...", EmailCode("h", T + 600)),
     FlowKind.MFA_ENROLMENT: MfaEnrolment(PrincipalRef.root("123456789012"), "sealed"),
     FlowKind.RECOVERY: RecoveryReset("token-hash"),
+    FlowKind.PORTAL_SIGNIN: PortalSignIn("d-0123456789", "alice"),
 }
 
 
@@ -88,9 +104,11 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.SIGNUP: SignUpState.VERIFY_EMAIL,
         FlowKind.MFA_ENROLMENT: MfaEnrolmentState.ENROL,
         FlowKind.RECOVERY: RecoveryState.NEW_PASSWORD,
+        FlowKind.PORTAL_SIGNIN: PortalSignInState.PASSWORD,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
-        FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900}
+        FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
+        FlowKind.PORTAL_SIGNIN: 900}
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
 
@@ -243,8 +261,8 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 
 def test_transition_table_counts() -> None:
-    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2 + 2 * 2
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11
+    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 9
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))

@@ -1,6 +1,6 @@
 """Self-service flows: the generic stored flow (`base`) and one module per kind."""
 
-from . import console_signin, mfa_enrolment, recovery, signup
+from . import console_signin, mfa_enrolment, portal_signin, recovery, signup
 from .base import (
     MAX_ATTEMPTS,
     Flow,
@@ -18,6 +18,6 @@ from .base import (
 
 __all__ = [
     "MAX_ATTEMPTS", "Flow", "FlowConflict", "FlowDataInvalid", "FlowError", "FlowExpired", "FlowKind", "FlowNotFound",
-    "FlowOutOfOrder", "FlowSpec", "FlowType", "FlowWrongBrowser", "console_signin", "mfa_enrolment",
+    "FlowOutOfOrder", "FlowSpec", "FlowType", "FlowWrongBrowser", "console_signin", "mfa_enrolment", "portal_signin",
     "recovery", "signup",
 ]

@@ -26,6 +26,7 @@ class FlowKind(StrEnum):
     SIGNUP = "signup"
     MFA_ENROLMENT = "mfa_enrolment"
     RECOVERY = "recovery"
+    PORTAL_SIGNIN = "portal_signin"
 
 
 class FlowType(StrEnum):

@@ -41,17 +41,21 @@ class SignedIn:
 async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client: Client, method: str,
                            mfa_used: bool, flow: Flow[S, P] | None = None, previous_session: str = "",
                            password_use: PasswordUse | None = None, within: UnitOfWork | None = None,
-                           settle: hot.ThrottleSettle | None = None) -> SignedIn:
+                           settle: hot.ThrottleSettle | None = None, lifetime: int | None = None) -> SignedIn:
     """`previous_session`: the session token this browser held before (its cookie), ended here.
     `password_use`: an IAM user's password last use (and new hash) to note in the same transaction.
     `settle`: the password attempt taken back on its throttle counters, in the same transaction.
-    `within`: the caller's unit of work, when the sign-in ends a larger change that must commit with it."""
+    `within`: the caller's unit of work, when the sign-in ends a larger change that must commit with it.
+    `lifetime`: a session that lasts this long whether or not it is used (an access portal session)."""
     now = ports.clock()
     done: hot.FlowDone | None = None
     if flow is not None:
         flow.complete()
         done = hot.FlowDone(flow.id, flow.state.value, encode_data(flow), flow.expires_at, flow.version)
     new, row = sessions.new_session(ports, principal.ref, principal.account_id, client, mfa_used, now)
+    if lifetime is not None:
+        row.expires_at, row.idle_seconds = now + lifetime, lifetime
+        new = NewSession(new.token, row.expires_at)
     previous = hash_token(previous_session) if previous_session else None
     end = hot.SignInEnd(
         at=now, session=row, flow=done, previous_session=previous, password_use=password_use,

@@ -1,0 +1,8 @@
+"""The access portal of an Identity Center instance at `/portal/<identity store ID or subdomain>/`: sign-in of
+directory users and the pages they see. Templates live in `web/templates/portal/`."""
+
+from starlette.routing import BaseRoute
+
+from . import home, signin
+
+routes: list[BaseRoute] = [*signin.routes, *home.routes]

@@ -1,0 +1,211 @@
+"""Access portal sign-in of directory users: user name -> password -> new password (one-time password) ->
+mailed code or MFA code; no enumeration, wrong portal, throttling, session lifetime and sign-out."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+import httpx
+import pyotp
+
+from http_steps import error_of, make_account, use_clock
+from support import csrf_of, last_code
+from vestibule.core.flows.portal_signin import directory_user_ref
+from vestibule.runtime import Runtime
+from vestibule.services import mfa
+from vestibule.services.identity_center import directory, instances
+from vestibule.services.identity_center.directory_profile import Email, UserProfile
+from vestibule.services.identity_center.settings import InstanceSettings
+from vestibule.store.models import MfaDevice, SsoInstance
+from vestibule.web.i18n import Translator
+
+t = Translator("en")
+PASSWORD = "portal password 1"
+EMAIL = "alice@example.com"
+
+
+async def make_store(runtime: Runtime, settings: InstanceSettings | None = None) -> str:
+    account_id = await make_account(runtime, alias=None)
+    store_id = f"d-{secrets.token_hex(5)}"
+    async with runtime.deps.store.unit() as uow:
+        await uow.identity_center.add(SsoInstance(
+            arn=f"arn:aws:sso:::instance/ssoins-{secrets.token_hex(8)}", identity_store_id=store_id,
+            owner_account_id=account_id, name="portal", kind="ACCOUNT", status="ACTIVE", client_token=None,
+            created_at=runtime.deps.clock(), settings=(settings or InstanceSettings(no_mfa_device="EMAIL_CODE")
+                                                       ).to_json(), tags="[]"))
+    return store_id
+
+
+async def make_portal_user(runtime: Runtime, store_id: str, name: str = "alice", password: str | None = PASSWORD,
+                           must_change: bool = False) -> str:
+    hashed = runtime.deps.hasher.hash(password) if password else None
+    async with runtime.deps.store.unit() as uow:
+        user = await directory.create_user(uow, store_id, name, UserProfile(
+            display_name="Alice Liddell", emails=(Email(value=EMAIL, primary=True),)), actor="test",
+            now=runtime.deps.clock(), password_hash=hashed, password_must_change=must_change)
+    return user.id
+
+
+async def start(client: httpx.AsyncClient, store_id: str, username: str, remember: bool = False) -> httpx.Response:
+    page = await client.get(f"/portal/{store_id}/start")
+    assert page.status_code == 200
+    data = {"csrf_token": csrf_of(page.text), "username": username}
+    if remember:
+        data["remember"] = "on"
+    return await client.post(f"/portal/{store_id}/start", data=data)
+
+
+async def step(client: httpx.AsyncClient, flow_url: str, name: str, **fields: str) -> httpx.Response:
+    page = await client.get(flow_url)
+    return await client.post(flow_url, data={"csrf_token": csrf_of(page.text), "step": name, **fields})
+
+
+async def password_step(client: httpx.AsyncClient, store_id: str, username: str,
+                        password: str) -> tuple[str, httpx.Response]:
+    r = await start(client, store_id, username)
+    assert r.status_code == 303, r.text
+    flow_url = r.headers["location"]
+    assert flow_url.startswith(f"/portal/{store_id}/signin?flow=")
+    return flow_url, await step(client, flow_url, "password", password=password)
+
+
+def portal_cookie_set(r: httpx.Response) -> bool:
+    return any(h.startswith("vestibule_portal=") and "Max-Age=0" not in h for h in r.headers.get_list("set-cookie"))
+
+
+async def sign_in(client: httpx.AsyncClient, mailbox: object, store_id: str, username: str = "alice") -> None:
+    flow_url, r = await password_step(client, store_id, username, PASSWORD)
+    assert r.status_code == 303 and r.headers["location"] == flow_url
+    r = await step(client, flow_url, "email_code", verification_code=last_code(mailbox, EMAIL))  # type: ignore[arg-type]
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/" and portal_cookie_set(r)
+
+
+async def test_sign_in_with_mailed_code_and_sign_out(client: httpx.AsyncClient, runtime: Runtime,
+                                                     mailbox: object) -> None:
+    store_id = await make_store(runtime)
+    await make_portal_user(runtime, store_id)
+    assert (await client.get(f"/portal/{store_id}/")).headers["location"] == f"/portal/{store_id}/start"
+    flow_url, r = await password_step(client, store_id, "ALICE", PASSWORD)  # user names match without case
+    assert r.status_code == 303 and r.headers["location"] == flow_url and not portal_cookie_set(r)
+    page = await client.get(flow_url)
+    assert 'name="verification_code"' in page.text
+    r = await step(client, flow_url, "email_code", verification_code="000000")
+    assert r.status_code == 400 and error_of(r.text) == t("signin.invalid_code")
+    r = await step(client, flow_url, "email_code", verification_code=last_code(mailbox, EMAIL))  # type: ignore[arg-type]
+    assert r.status_code == 303 and portal_cookie_set(r)
+    home = await client.get(f"/portal/{store_id}/")
+    assert home.status_code == 200 and 'id="portal-user">Alice Liddell<' in home.text
+    assert 'id="no-accounts"' in home.text
+    # the portal session is no console session
+    assert (await client.get("/console")).status_code == 303
+    # sign out needs the CSRF token, ends the session at once and returns to the sign-in page
+    r = await client.post(f"/portal/{store_id}/signout", data={})
+    assert r.status_code == 403
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 200
+    r = await client.post(f"/portal/{store_id}/signout", data={"csrf_token": csrf_of(home.text)})
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/start?signed_out=1"
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 303
+
+
+async def test_unknown_user_and_wrong_password_look_alike(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    store_id = await make_store(runtime)
+    await make_portal_user(runtime, store_id)
+    known = await start(client, store_id, "alice")
+    unknown = await start(client, store_id, "mallory")
+    assert known.status_code == unknown.status_code == 303
+    known_page = await client.get(known.headers["location"])
+    unknown_page = await client.get(unknown.headers["location"])
+    assert known_page.text.replace("alice", "X").replace(known.headers["location"], "F") == \
+        unknown_page.text.replace("mallory", "X").replace(unknown.headers["location"], "F")
+    _flow, wrong = await password_step(client, store_id, "alice", "not the password")
+    _flow, nobody = await password_step(client, store_id, "mallory", PASSWORD)
+    assert wrong.status_code == nobody.status_code == 400
+    assert error_of(wrong.text) == error_of(nobody.text) == t("signin.invalid_credentials")
+    assert not portal_cookie_set(wrong) and not portal_cookie_set(nobody)
+
+
+async def test_wrong_portal_names_no_portal(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    store_id = await make_store(runtime)
+    pages = [await client.get(f"/portal/{name}/start") for name in ("d-0000000000", "nosuchportal", "x" * 70)]
+    assert {p.status_code for p in pages} == {404}
+    assert pages[0].text.replace("d-0000000000", "N") == pages[1].text.replace("nosuchportal", "N")
+    assert store_id not in pages[0].text and t("portal.not_found_title") in pages[0].text
+    r = await client.post("/portal/d-0000000000/start", data={"username": "alice"})
+    assert r.status_code in (403, 404)
+
+
+async def test_one_time_password_must_be_changed_first(client: httpx.AsyncClient, runtime: Runtime,
+                                                       mailbox: object) -> None:
+    store_id = await make_store(runtime)
+    await make_portal_user(runtime, store_id, must_change=True)
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert r.headers["location"] == flow_url and not portal_cookie_set(r)
+    assert 'name="new_password"' in (await client.get(flow_url)).text
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 303
+    r = await step(client, flow_url, "new_password", new_password="a new password", confirm_password="other")
+    assert r.status_code == 400 and error_of(r.text) == t("password.mismatch")
+    r = await step(client, flow_url, "new_password", new_password=PASSWORD, confirm_password=PASSWORD)
+    assert r.status_code == 400 and error_of(r.text) == t("password.reused")
+    r = await step(client, flow_url, "new_password", new_password="a new password",
+                   confirm_password="a new password")
+    assert r.status_code == 303 and r.headers["location"] == flow_url
+    r = await step(client, flow_url, "email_code", verification_code=last_code(mailbox, EMAIL))  # type: ignore[arg-type]
+    assert r.status_code == 303 and portal_cookie_set(r)
+    # signed in, the start page leads home; elsewhere the one-time password no longer works, the new one does
+    assert (await client.get(f"/portal/{store_id}/start")).headers["location"] == f"/portal/{store_id}/"
+    client.cookies.delete("vestibule_portal")
+    _flow, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert error_of(r.text) == t("signin.invalid_credentials")
+    flow_url, r = await password_step(client, store_id, "alice", "a new password")
+    assert r.headers["location"] == flow_url
+
+
+async def test_mfa_code_when_a_device_is_registered(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    store_id = await make_store(runtime)
+    user_id = await make_portal_user(runtime, store_id)
+    secret = pyotp.random_base32()
+    key = directory_user_ref(user_id).key
+    async with runtime.deps.store.unit() as uow:
+        instance = await instances.by_identity_store_id(uow, store_id)
+        assert instance is not None
+        serial = f"arn:aws:iam::{instance.owner_account_id}:mfa/portal-{user_id[:8]}"
+        await uow.mfa.add(MfaDevice(serial=serial, principal_key=key, account_id=instance.owner_account_id,
+                                    name="phone", secret_sealed=mfa.seal_secret(runtime.deps, serial, secret),
+                                    enabled_at=runtime.deps.clock(), created_at=runtime.deps.clock()))
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert r.headers["location"] == flow_url and 'name="mfa_code"' in (await client.get(flow_url)).text
+    r = await step(client, flow_url, "mfa", mfa_code="000000")
+    assert r.status_code == 400 and error_of(r.text) == t("signin.invalid_code")
+    r = await step(client, flow_url, "mfa", mfa_code=pyotp.TOTP(secret).now())
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/" and portal_cookie_set(r)
+
+
+async def test_guessing_is_throttled(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    store_id = await make_store(runtime)
+    await make_portal_user(runtime, store_id)
+    statuses = []
+    for _ in range(12):
+        _flow, r = await password_step(client, store_id, "alice", "wrong password")
+        statuses.append(r.status_code)
+        if r.status_code == 429 or 'name="captcha"' in r.text:
+            break
+    assert statuses[-1] == 429 or 'name="captcha"' in r.text, statuses
+    # the right password does not get through without the CAPTCHA or the wait
+    _flow, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert not portal_cookie_set(r) and (r.status_code == 429 or 'name="captcha"' in r.text)
+    assert error_of(r.text) in (t("captcha.required"), t("signin.invalid_credentials")) or r.status_code == 429
+
+
+async def test_portal_session_lasts_the_configured_duration(client: httpx.AsyncClient, runtime: Runtime,
+                                                            mailbox: object) -> None:
+    clock = use_clock(runtime)
+    store_id = await make_store(runtime, dataclasses.replace(InstanceSettings(no_mfa_device="EMAIL_CODE"),
+                                                             portal_session_seconds=3600))
+    await make_portal_user(runtime, store_id)
+    await sign_in(client, mailbox, store_id)
+    clock.advance(3500)
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 200
+    clock.advance(200)
+    r = await client.get(f"/portal/{store_id}/")
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/start"
