@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .runtime import Runtime
-from .services.identity_center import instances, scim_tokens
+from .services.identity_center import instances, portal_users, scim_tokens
 from .services.identity_center import settings as ic_settings
 
 SsoHandler = Callable[[argparse.Namespace, Runtime], Awaitable[int]]
@@ -64,6 +64,17 @@ def add_sso_parser(subparsers: Any) -> None:
     revoke.add_argument("--token-id", required=True)
     scim.set_defaults(sso_handler=_scim_token_command)
 
+    user = commands.add_parser("user", help="directory users' access portal passwords")
+    user_actions = user.add_subparsers(dest="action", required=True, parser_class=type(sso))
+    reset = user_actions.add_parser("reset-password", help="mail a link to set a password, or print a one-time "
+                                    "password the user must change at first sign-in; ends the user's portal sessions")
+    reset.add_argument("--identity-store-id", required=True)
+    reset.add_argument("--user-name", required=True)
+    how = reset.add_mutually_exclusive_group(required=True)
+    how.add_argument("--mail", action="store_true", help="mail a single-use link to the user's primary email")
+    how.add_argument("--one-time-password", action="store_true", help="print JSON with the OneTimePassword")
+    user.set_defaults(sso_handler=_user_command)
+
 
 def _shape(instance: instances.Instance) -> dict[str, Any]:
     return {"InstanceArn": instance.arn, "IdentityStoreId": instance.identity_store_id,
@@ -96,6 +107,16 @@ async def _scim_token_command(args: argparse.Namespace, rt: Runtime) -> int:
     else:
         await scim_tokens.revoke(deps, args.identity_store_id, args.token_id)
         emit({"TokenId": args.token_id, "Status": "REVOKED"})
+    return 0
+
+
+async def _user_command(args: argparse.Namespace, rt: Runtime) -> int:
+    if args.one_time_password:
+        password = await portal_users.reset_with_one_time_password(rt.deps, args.identity_store_id, args.user_name)
+        emit({"UserName": args.user_name, "OneTimePassword": password})
+    else:
+        mailed = await portal_users.reset_by_mail(rt.deps, args.identity_store_id, args.user_name)
+        emit({"UserName": args.user_name, "MailedTo": mailed})
     return 0
 
 

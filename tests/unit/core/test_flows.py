@@ -29,7 +29,7 @@ from vestibule.core.flows.base import new_flow
 from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, ConsoleSignInState
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
-from vestibule.core.flows.portal_signin import PortalSignIn, PortalSignInState
+from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, PortalSignIn, PortalSignInState
 from vestibule.core.flows.recovery import RecoveryReset, RecoveryState
 from vestibule.core.flows.signup import SignUp, SignUpState
 from vestibule.core.principals import PrincipalRef
@@ -64,6 +64,7 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
         (PortalSignInState.MFA, PortalSignInState.DONE),
         (PortalSignInState.EMAIL_CODE, PortalSignInState.DONE),
     },
+    FlowKind.PORTAL_RESET: {(PortalResetState.ISSUED, PortalResetState.DONE)},
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -72,6 +73,7 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.MFA_ENROLMENT: mfa_enrolment.SPEC,
     FlowKind.RECOVERY: recovery.SPEC,
     FlowKind.PORTAL_SIGNIN: portal_signin.SPEC,
+    FlowKind.PORTAL_RESET: portal_signin.RESET_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -79,6 +81,7 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.MFA_ENROLMENT: list(MfaEnrolmentState),
     FlowKind.RECOVERY: list(RecoveryState),
     FlowKind.PORTAL_SIGNIN: list(PortalSignInState),
+    FlowKind.PORTAL_RESET: list(PortalResetState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -86,6 +89,7 @@ PAYLOADS: dict[FlowKind, object] = {
     FlowKind.MFA_ENROLMENT: MfaEnrolment(PrincipalRef.root("123456789012"), "sealed"),
     FlowKind.RECOVERY: RecoveryReset("token-hash"),
     FlowKind.PORTAL_SIGNIN: PortalSignIn("d-0123456789", "alice"),
+    FlowKind.PORTAL_RESET: PortalReset("d-0123456789", "0123456789-user"),
 }
 
 
@@ -105,10 +109,11 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.MFA_ENROLMENT: MfaEnrolmentState.ENROL,
         FlowKind.RECOVERY: RecoveryState.NEW_PASSWORD,
         FlowKind.PORTAL_SIGNIN: PortalSignInState.PASSWORD,
+        FlowKind.PORTAL_RESET: PortalResetState.ISSUED,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
-        FlowKind.PORTAL_SIGNIN: 900}
+        FlowKind.PORTAL_SIGNIN: 900, FlowKind.PORTAL_RESET: 86400}
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
 
@@ -261,8 +266,8 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 
 def test_transition_table_counts() -> None:
-    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 9
+    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 9 + 1
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))

@@ -27,6 +27,7 @@ class FlowKind(StrEnum):
     MFA_ENROLMENT = "mfa_enrolment"
     RECOVERY = "recovery"
     PORTAL_SIGNIN = "portal_signin"
+    PORTAL_RESET = "portal_reset"
 
 
 class FlowType(StrEnum):

@@ -108,3 +108,43 @@ SPEC: FlowSpec[PortalSignInState, PortalSignIn] = FlowSpec(
 )
 
 PortalSignInFlow = Flow[PortalSignInState, PortalSignIn]
+
+
+# A mailed link that lets a directory user set a password (an invitation is the first one): an API flow (bound to
+# no browser) whose ID is the SHA-256 of the link's token, so the token itself is stored nowhere.
+RESET_LIFETIME = 24 * 3600
+INVITATION_LIFETIME = 7 * 24 * 3600
+
+
+class PortalResetState(StrEnum):
+    ISSUED = "issued"
+    DONE = "done"  # used once
+
+
+@dataclass(frozen=True)
+class PortalReset:
+    identity_store_id: str
+    user_id: str
+    invitation: bool = False
+
+
+class _ResetCodec:
+    def encode(self, payload: PortalReset) -> JsonObject:
+        return {"identity_store_id": payload.identity_store_id, "user_id": payload.user_id,
+                "invitation": payload.invitation}
+
+    def decode(self, data: PayloadReader) -> PortalReset:
+        return PortalReset(data.string("identity_store_id"), data.string("user_id"), data.flag("invitation"))
+
+
+RESET_SPEC: FlowSpec[PortalResetState, PortalReset] = FlowSpec(
+    kind=FlowKind.PORTAL_RESET,
+    states=PortalResetState,
+    initial=PortalResetState.ISSUED,
+    done=PortalResetState.DONE,
+    transitions={PortalResetState.ISSUED: frozenset({PortalResetState.DONE})},
+    lifetime=RESET_LIFETIME,
+    codec=_ResetCodec(),
+)
+
+PortalResetFlow = Flow[PortalResetState, PortalReset]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ...core import passwords as rules
 from ...core.flows.base import FlowError
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
 from ...core.flows.portal_signin import (
@@ -31,6 +30,7 @@ from ..context import Client, Deps
 from ..identity_center import directory, instances
 from ..identity_center.directory import DirectoryUser
 from ..identity_center.instances import Instance
+from ..identity_center.portal_users import portal_policy
 from ..mail import Mail
 from ..passwords import check_new_password
 from ..principals import Principal
@@ -188,11 +188,6 @@ async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_pass
         await uow.sessions.revoke_all(ref.key, deps.clock())
         flow.payload = replace(flow.payload, must_change_password=False)
         return await _second_factor(deps, uow, client, flow, user, instance, previous_session)
-
-
-def portal_policy() -> rules.PasswordPolicy:
-    """Directory users' passwords: the default policy (at least 8 characters, the common rules)."""
-    return rules.PasswordPolicy()
 
 
 async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previous_session: str = "") -> Outcome:

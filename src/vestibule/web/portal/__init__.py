@@ -3,6 +3,6 @@ directory users and the pages they see. Templates live in `web/templates/portal/
 
 from starlette.routing import BaseRoute
 
-from . import home, signin
+from . import home, password, signin
 
-routes: list[BaseRoute] = [*signin.routes, *home.routes]
+routes: list[BaseRoute] = [*signin.routes, *password.routes, *home.routes]

@@ -1,0 +1,155 @@
+"""Passwords of directory users for the access portal: a one-time password the administrator hands over, or a
+mailed single-use link (an invitation is the first one); using the link sets the password. Every reset ends all
+the user's portal sessions."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+
+from ...core import passwords as rules
+from ...core.flows.base import FlowError, FlowType, encode_data, new_flow
+from ...core.flows.portal_signin import (
+    INVITATION_LIFETIME,
+    RESET_SPEC,
+    PortalReset,
+    PortalResetFlow,
+    PortalResetState,
+    directory_user_ref,
+)
+from ...core.outbox import MailKind
+from ...core.tokens import hash_token, new_token
+from ...errors import InvalidInput, NotFound
+from ...store.models import FlowRecord
+from ...store.repositories import UnitOfWork
+from .. import audit, flows, outbox
+from ..context import Client, Deps
+from ..mail import Mail
+from ..passwords import check_new_password, hash_password
+from . import directory, instances
+from .directory import DirectoryUser
+from .instances import Instance
+
+CLI = Client(user_agent="vestibule sso user reset-password")
+_ALPHABET = string.ascii_letters + string.digits
+ONE_TIME_PASSWORD_LENGTH = 20
+
+
+def portal_policy() -> rules.PasswordPolicy:
+    """Directory users' passwords follow the default policy (at least 8 characters)."""
+    return rules.PasswordPolicy()
+
+
+def portal_url(deps: Deps, instance: Instance) -> str:
+    name = instance.settings.portal_subdomain or instance.identity_store_id
+    return f"{deps.settings.public_origin}/portal/{name}/start"
+
+
+async def _target(uow: UnitOfWork, identity_store_id: str, user_name: str) -> tuple[Instance, DirectoryUser]:
+    instance = await instances.by_identity_store_id(uow, identity_store_id)
+    user = await directory.user_by_name(uow, identity_store_id, user_name) if instance is not None else None
+    if instance is None or user is None:
+        raise NotFound(f"No user {user_name!r} in identity store {identity_store_id}.")
+    return instance, user
+
+
+async def end_portal_sessions(uow: UnitOfWork, user: DirectoryUser, now: float) -> None:
+    await uow.sessions.revoke_all(directory_user_ref(user.id).key, now)
+
+
+async def reset_with_one_time_password(deps: Deps, identity_store_id: str, user_name: str) -> str:
+    """A new random password the user must change at the next sign-in; returned once, stored only hashed."""
+    password = "".join(secrets.choice(_ALPHABET) for _ in range(ONE_TIME_PASSWORD_LENGTH))
+    hashed = await hash_password(deps, password)
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        instance, user = await _target(uow, identity_store_id, user_name)
+        await directory.set_password(uow, identity_store_id, user.id, hashed, must_change=True, now=now)
+        await end_portal_sessions(uow, user, now)
+        await audit.record(uow, at=now, event="PortalPasswordReset", result="Success", client=CLI,
+                           account_id=instance.owner_account_id, principal=user.arn, method="one_time_password")
+    return password
+
+
+async def issue_link(deps: Deps, uow: UnitOfWork, instance: Instance, user: DirectoryUser, *,
+                     invitation: bool = False) -> None:
+    """Queue the mail with a single-use link to set a password (the flow's ID is the token's hash)."""
+    if not user.email:
+        raise InvalidInput("user", "The user has no email address to mail the link to.")
+    now = deps.clock()
+    token = new_token()
+    flow = new_flow(RESET_SPEC, hash_token(token), "", now, PortalReset(instance.identity_store_id, user.id,
+                                                                        invitation))
+    flow.type = FlowType.API
+    if invitation:
+        flow.expires_at = now + INVITATION_LIFETIME
+    await uow.flows.add(FlowRecord(id=flow.id, kind=RESET_SPEC.kind.value, state=flow.state.value, browser_hash="",
+                                   issued_at=now, expires_at=flow.expires_at, data=encode_data(flow)))
+    link = f"{deps.settings.public_origin}/portal/{instance.settings.portal_subdomain or instance.identity_store_id}" \
+           f"/password?token={token}"
+    hours = int((flow.expires_at - now) // 3600)
+    intro = ("You are invited to the access portal. Choose your password here" if invitation
+             else "Someone (hopefully your administrator, at your request) reset your access portal password. "
+                  "Choose a new password here")
+    body = (f"{intro} (the link works once, for {hours} hours):\n{link}\n\n"
+            f"Your user name: {user.user_name}\nThe access portal: {portal_url(deps, instance)}\n\n"
+            "The portal works with the AWS CLI and SDKs: it hands out temporary credentials for your roles.\n")
+    await outbox.enqueue(uow, deps.outbox, Mail(to=user.email, subject="Set your access portal password", body=body),
+                         kind=MailKind.RECOVERY_LINK, lifetime=int(flow.expires_at - now))
+
+
+async def reset_by_mail(deps: Deps, identity_store_id: str, user_name: str, *, invitation: bool = False) -> str:
+    """Mail the link; the user's portal sessions end now. Returns the address mailed."""
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        instance, user = await _target(uow, identity_store_id, user_name)
+        await issue_link(deps, uow, instance, user, invitation=invitation)
+        await end_portal_sessions(uow, user, now)
+        await audit.record(uow, at=now, event="PortalPasswordReset", result="Success", client=CLI,
+                           account_id=instance.owner_account_id, principal=user.arn, method="email_link")
+    return user.email or ""
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    flow: PortalResetFlow
+    user: DirectoryUser
+
+
+async def open_link(deps: Deps, token: str) -> OpenLink | None:
+    """The live link behind `token`, or None (unknown, used or expired: all the same)."""
+    if not token or len(token) > 100:
+        return None
+    async with deps.store.unit() as uow:
+        try:
+            flow = await flows.load(uow, RESET_SPEC, hash_token(token))
+            flow.check("", deps.clock(), PortalResetState.ISSUED)
+        except FlowError:
+            return None
+        user = await directory.get_user(uow, flow.payload.identity_store_id, flow.payload.user_id)
+    if user is None or not user.enabled:
+        return None
+    return OpenLink(flow, user)
+
+
+async def set_password_from_link(deps: Deps, client: Client, token: str, new_password: str, confirm: str) -> bool:
+    """Use the link once: the new password is set, every portal session of the user ends. False: no live link."""
+    opened = await open_link(deps, token)
+    if opened is None:
+        return False
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        user = opened.user
+        ref = directory_user_ref(user.id)
+        new_hash = await check_new_password(deps, uow, portal_policy(), ref.key, new_password, confirm,
+                                            user.password_hash, must_differ=True)
+        opened.flow.complete()
+        await flows.save(uow, opened.flow)
+        await directory.set_password(uow, user.identity_store_id, user.id, new_hash, must_change=False, now=now)
+        await end_portal_sessions(uow, user, now)
+        instance = await instances.by_identity_store_id(uow, user.identity_store_id)
+        await audit.record(uow, at=now, event="PasswordChanged", result="Success", client=client,
+                           account_id=instance.owner_account_id if instance else None, principal=user.arn,
+                           method="portal_link")
+    return True
