@@ -1,28 +1,66 @@
-"""The portal's pages once signed in: Accounts (with roles) and Applications."""
+"""The portal's pages once signed in: Accounts (with roles and their access keys) and Applications."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..rendering import redirect, render
+from ...errors import PermissionDenied
+from ...services.identity_center import portal as portal_view
+from ...services.signin.portal import PortalSession
+from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
 from .common import current, instance_of, not_found, session_cookie, set_cookie, start_path
 
 
-async def home(request: Request) -> Response:
+async def _signed(request: Request) -> PortalSession | Response:
     instance = await instance_of(request)
     if instance is None:
         return not_found(request)
-    name = request.path_params["portal"]
     signed = await current(request, instance)
     if signed is None:
-        response = redirect(start_path(name))
+        response = redirect(start_path(request.path_params["portal"]))
         if request.state.cookies.get(session_cookie(request)):
             set_cookie(request, response, session_cookie(request), "", 0)
         return response
-    return render(request, "portal/home.html", portal_name=name, portal_user=signed.user,
-                  tab=request.query_params.get("tab", "accounts"), accounts=[])
+    return signed
 
 
-routes = [Route("/portal/{portal}/", home, methods=["GET"])]
+async def home(request: Request) -> Response:
+    signed = await _signed(request)
+    if isinstance(signed, Response):
+        return signed
+    tab = "applications" if request.query_params.get("tab") == "applications" else "accounts"
+    accounts = (await portal_view.accounts_for(web_of(request).deps, signed.instance, signed.user)
+                if tab == "accounts" else [])
+    return render(request, "portal/home.html", portal_name=request.path_params["portal"], portal_user=signed.user,
+                  tab=tab, accounts=accounts)
+
+
+async def credentials(request: Request) -> Response:
+    """Issued by POST (CSRF-checked, never cached, never in a URL)."""
+    signed = await _signed(request)
+    if isinstance(signed, Response):
+        return signed
+    form = await form_of(request)
+    try:
+        creds = await portal_view.role_credentials(web_of(request).deps, client_of(request), signed.instance,
+                                                   signed.user, field(form, "account_id", 12),
+                                                   field(form, "permission_set_arn", 200))
+    except PermissionDenied:
+        return render(request, "portal/home.html", 403, portal_name=request.path_params["portal"],
+                      portal_user=signed.user, tab="accounts", accounts=[],
+                      error=translator(request)("portal.no_such_role"))
+    response = render(request, "portal/credentials.html", portal_name=request.path_params["portal"],
+                      portal_user=signed.user, creds=creds, profile=f"{creds.account_id}_{creds.role_name}",
+                      expires=datetime.fromtimestamp(creds.expires_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+routes = [
+    Route("/portal/{portal}/", home, methods=["GET"]),
+    Route("/portal/{portal}/credentials", credentials, methods=["POST"]),
+]
