@@ -116,6 +116,35 @@ def test_accounts_roles_and_access_keys(world: AwsWorld, account: Account, porta
     assert r.status_code == 403 and "ASIA" not in r.text
 
 
+def test_management_console_as_the_role(world: AwsWorld, account: Account, portal: Portal) -> None:  # noqa: F811
+    developers = portal.permission_set("Developers", "PT1H")
+    portal.assign(developers, portal.user("ivan"))
+    browser = portal.sign_in("ivan")
+    home = browser.get(f"/portal/{portal.store}/")
+    assert 'class="link management-console"' in home.text
+    r = browser.post(f"/portal/{portal.store}/console", data={"account_id": account.account_id,
+                                                              "permission_set_arn": developers})
+    assert r.status_code == 403
+    r = browser.post(f"/portal/{portal.store}/console", data={
+        "csrf_token": csrf_of(home.text), "account_id": account.account_id, "permission_set_arn": developers})
+    assert r.status_code == 303 and r.headers["location"] == "/console"
+    console = browser.get("/console")
+    assert console.status_code == 200
+    shown = re.search(r'id="signed-in-as">([^<]+)<', console.text)
+    assert shown and re.fullmatch(r"AWSReservedSSO_Developers_[0-9a-f]{16}/ivan", shown.group(1)), console.text
+    assert f"arn:aws:sts::{account.account_id}:assumed-role/AWSReservedSSO_Developers_" in console.text
+    for page in ("/console/security", "/console/mfa/new", "/console/access-keys"):
+        assert browser.get(page).status_code < 500, page
+    # the console session ends with the role's credentials (1 hour)
+    world.clock.offset = 3601
+    assert browser.get("/console").status_code == 303
+    # and another user's account opens nothing
+    world.clock.offset = 0
+    r = browser.post(f"/portal/{portal.store}/console", data={
+        "csrf_token": csrf_of(home.text), "account_id": "000000000000", "permission_set_arn": developers})
+    assert r.status_code == 403
+
+
 def test_no_assignments_is_an_explained_empty_tab(world: AwsWorld, account: Account,  # noqa: F811
                                                   portal: Portal) -> None:
     portal.user("heidi")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.tokens import hash_token, new_token
-from ..store.models import Session
+from ..store.models import Account, Session
 from ..store.repositories import UnitOfWork
 from ..store.sql import hot
 from . import audit
@@ -119,12 +119,24 @@ async def signed_in(ports: SessionPorts, token: str | None) -> SignedInSession |
         principal = root_principal(account)
     elif ref.kind == PrincipalKind.IAM_USER and user is not None and user.account_id == account.id:
         principal = user_principal(user, account)
+    elif ref.kind == PrincipalKind.ROLE and (role := await _role_session(ports, ref, account, now)) is not None:
+        principal = role
     else:
         return None
     if now - session.last_seen_at >= TOUCH_EVERY:
         await ports.store.run(hot.touch_session, id_hash, now)
         session.last_seen_at = now
     return SignedInSession(_view(session), principal)
+
+
+async def _role_session(ports: SessionPorts, ref: PrincipalRef, account: Account, now: float) -> Principal | None:
+    """A console session as an assumed role (opened from the access portal): `role:<its temporary access key ID>`,
+    alive while those credentials are; the console shows `<role name>/<session name>`."""
+    async with ports.store.unit() as uow:
+        cred = await uow.temp_credentials.get(ref.id)
+    if cred is None or cred.kind != "assumed-role" or cred.account_id != account.id or cred.expires_at <= now:
+        return None
+    return Principal(ref, account.id, account.name, account.alias, cred.arn.partition(":assumed-role/")[2], cred.arn)
 
 
 async def sign_out(deps: Deps, client: Client, token: str) -> None:

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 from ...core import arns
 from ...core.flows.portal_signin import directory_user_ref
+from ...core.principals import PrincipalRef
 from ...errors import PermissionDenied
 from ...store.repositories import UnitOfWork
 from .. import audit, temporary_credentials
 from ..context import Client, Deps
+from ..principals import Principal
+from ..signin.completion import SignedIn, complete_sign_in
 from . import directory, provisioning
 from .directory import DirectoryUser
 from .instances import Instance
@@ -88,3 +91,19 @@ async def role_credentials(deps: Deps, client: Client, instance: Instance, user:
                            account_id=account_id, principal=user.arn, method="portal", role=role.name)
     return RoleCredentials(account_id, role.name, arn, issued.access_key_id, issued.secret_access_key,
                            issued.session_token, issued.expires_at)
+
+
+async def open_console(deps: Deps, client: Client, instance: Instance, user: DirectoryUser, account_id: str,
+                       permission_set_arn: str, previous_session: str = "", mfa_used: bool = False) -> SignedIn:
+    """A console session as the reserved role (session name: the user name), lasting as long as the role's
+    credentials it stands on (the permission set's session duration)."""
+    creds = await role_credentials(deps, client, instance, user, account_id, permission_set_arn)
+    async with deps.store.unit() as uow:
+        account = await uow.accounts.get(account_id)
+    if account is None:
+        raise PermissionDenied("No such role is assigned to you.")
+    principal = Principal(PrincipalRef.role(creds.access_key_id), account.id, account.name, account.alias,
+                          f"{creds.role_name}/{creds.arn.rsplit('/', 1)[1]}", creds.arn)
+    return await complete_sign_in(deps.session_ports, principal=principal, client=client, method="portal",
+                                  mfa_used=mfa_used, previous_session=previous_session,
+                                  lifetime=max(1, int(creds.expires_at - deps.clock())))

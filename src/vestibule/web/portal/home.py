@@ -11,7 +11,17 @@ from starlette.routing import Route
 from ...errors import PermissionDenied
 from ...services.identity_center import portal as portal_view
 from ...services.signin.portal import PortalSession
-from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
+from ..rendering import (
+    client_of,
+    field,
+    form_of,
+    previous_session,
+    redirect,
+    render,
+    set_session_cookie,
+    translator,
+    web_of,
+)
 from .common import current, instance_of, not_found, session_cookie, set_cookie, start_path
 
 
@@ -60,7 +70,28 @@ async def credentials(request: Request) -> Response:
     return response
 
 
+async def console(request: Request) -> Response:
+    """Management console: a console session as the role, then /console."""
+    signed = await _signed(request)
+    if isinstance(signed, Response):
+        return signed
+    form = await form_of(request)
+    try:
+        opened = await portal_view.open_console(
+            web_of(request).deps, client_of(request), signed.instance, signed.user, field(form, "account_id", 12),
+            field(form, "permission_set_arn", 200), previous_session(request), signed.session.mfa_used)
+    except PermissionDenied:
+        return render(request, "portal/home.html", 403, portal_name=request.path_params["portal"],
+                      portal_user=signed.user, tab="accounts", accounts=[],
+                      error=translator(request)("portal.no_such_role"))
+    response = redirect("/console")
+    set_session_cookie(request, response, opened.session.token,
+                       max(1, int(opened.session.expires_at - web_of(request).deps.clock())))
+    return response
+
+
 routes = [
     Route("/portal/{portal}/", home, methods=["GET"]),
     Route("/portal/{portal}/credentials", credentials, methods=["POST"]),
+    Route("/portal/{portal}/console", console, methods=["POST"]),
 ]
