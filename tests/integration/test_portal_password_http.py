@@ -18,7 +18,7 @@ from integration.test_portal_signin_http import (
     sign_in,
     step,
 )
-from support import csrf_of, deliver_mail, last_code
+from support import CaptchaAnswers, csrf_of, deliver_mail, last_code
 from vestibule.core.tokens import hash_token
 from vestibule.runtime import Runtime
 from vestibule.services.identity_center import portal_users
@@ -105,3 +105,37 @@ async def test_link_expires(client: httpx.AsyncClient, runtime: Runtime, mailbox
     link = link_of(mailbox, store_id)
     clock.advance(24 * 3600 + 1)
     assert (await client.get(link)).status_code == 410
+
+
+async def _forgot(client: httpx.AsyncClient, captcha: CaptchaAnswers, store_id: str, username: str,
+                  answer: str | None = None) -> httpx.Response:
+    page = await client.get(f"/portal/{store_id}/forgot")
+    assert page.status_code == 200 and 'name="captcha"' in page.text
+    return await client.post(f"/portal/{store_id}/forgot", data={
+        "csrf_token": csrf_of(page.text), "username": username,
+        "captcha": captcha.latest if answer is None else answer})
+
+
+async def test_forgot_password(client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox,
+                               captcha: CaptchaAnswers) -> None:
+    store_id = await make_store(runtime)
+    await make_portal_user(runtime, store_id)
+    await sign_in(client, mailbox, store_id)
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")  # another browser
+    r = await _forgot(other, captcha, store_id, "alice", answer="WRONG1")
+    assert r.status_code == 400 and error_of(r.text) == t("captcha.invalid")
+    known = await _forgot(other, captcha, store_id, "alice")
+    unknown = await _forgot(other, captcha, store_id, "mallory")
+    assert known.status_code == unknown.status_code == 200
+    assert known.text == unknown.text and 'id="forgot-sent"' in known.text
+    await deliver_mail(runtime)
+    link = link_of(mailbox, store_id)
+    page = await other.get(link)
+    r = await other.post(f"/portal/{store_id}/password", data={
+        "csrf_token": csrf_of(page.text), "token": link.split("token=")[1], "new_password": "recovered pw 1",
+        "confirm_password": "recovered pw 1"})
+    assert r.status_code == 200 and 'id="password-set"' in r.text
+    # every portal session of the user ended
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 303
+    flow_url, r = await password_step(other, store_id, "alice", "recovered pw 1")
+    assert r.headers["location"] == flow_url

@@ -20,10 +20,11 @@ from ...core.flows.portal_signin import (
 )
 from ...core.outbox import MailKind
 from ...core.tokens import hash_token, new_token
-from ...errors import InvalidInput, NotFound
+from ...errors import CaptchaInvalid, InvalidInput, NotFound
 from ...store.models import FlowRecord
 from ...store.repositories import UnitOfWork
 from .. import audit, flows, outbox
+from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..mail import Mail
 from ..passwords import check_new_password, hash_password
@@ -153,3 +154,23 @@ async def set_password_from_link(deps: Deps, client: Client, token: str, new_pas
                            account_id=instance.owner_account_id if instance else None, principal=user.arn,
                            method="portal_link")
     return True
+
+
+
+async def forgot_password(deps: Deps, client: Client, captcha: CaptchaService, instance: Instance, user_name: str,
+                          captcha_answer: str) -> None:
+    """'Forgot password': after a solved CAPTCHA (every request costs one), a reset link to an enabled user's
+    primary email; the same outcome for a name nobody has (no enumeration). Using the link ends the user's
+    portal sessions."""
+    if not await captcha.check(client.browser_hash, captcha_answer):
+        raise CaptchaInvalid()
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        user = await directory.user_by_name(uow, instance.identity_store_id, user_name.strip()[:128])
+        target = user if user is not None and user.enabled and user.email else None
+        if target is not None:
+            await issue_link(deps, uow, instance, target)
+        await audit.record(uow, at=now, event="PortalPasswordRecoveryRequested",
+                           result="Success" if target else "Unknown", client=client,
+                           account_id=instance.owner_account_id, principal=target.arn if target else "",
+                           method="email_link")

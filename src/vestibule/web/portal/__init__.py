@@ -5,4 +5,4 @@ from starlette.routing import BaseRoute
 
 from . import home, password, signin
 
-routes: list[BaseRoute] = [*signin.routes, *password.routes, *home.routes]
+routes: list[BaseRoute] = [*signin.routes, *password.routes, *password.forgot_routes, *home.routes]

@@ -49,3 +49,37 @@ routes = [
     Route("/portal/{portal}/password", link_page, methods=["GET"]),
     Route("/portal/{portal}/password", link_submit, methods=["POST"]),
 ]
+
+
+async def _forgot_form(request: Request, error: str = "", status: int = 200, username: str = "") -> Response:
+    await web_of(request).captcha.issue(client_of(request).browser_hash)
+    name = request.path_params["portal"]
+    return render(request, "portal/forgot.html", status, portal_name=name, error=error, username=username,
+                  action=f"/portal/{name}/forgot")
+
+
+async def forgot_page(request: Request) -> Response:
+    if await instance_of(request) is None:
+        return not_found(request)
+    return await _forgot_form(request)
+
+
+async def forgot_submit(request: Request) -> Response:
+    instance = await instance_of(request)
+    if instance is None:
+        return not_found(request)
+    form = await form_of(request)
+    username = field(form, "username", 128)
+    web = web_of(request)
+    try:
+        await portal_users.forgot_password(web.deps, client_of(request), web.captcha, instance, username,
+                                           field(form, "captcha", 32))
+    except VestibuleError as exc:
+        return await _forgot_form(request, message_for(exc, translator(request)), 400, username)
+    return render(request, "portal/forgot_sent.html", portal_name=request.path_params["portal"])
+
+
+forgot_routes = [
+    Route("/portal/{portal}/forgot", forgot_page, methods=["GET"]),
+    Route("/portal/{portal}/forgot", forgot_submit, methods=["POST"]),
+]
