@@ -4,6 +4,7 @@ mailed code or MFA code; no enumeration, wrong portal, throttling, session lifet
 from __future__ import annotations
 
 import dataclasses
+import re
 import secrets
 
 import httpx
@@ -209,3 +210,40 @@ async def test_portal_session_lasts_the_configured_duration(client: httpx.AsyncC
     clock.advance(200)
     r = await client.get(f"/portal/{store_id}/")
     assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/start"
+
+
+async def test_register_totp_in_the_portal_then_sign_in_with_it(client: httpx.AsyncClient, runtime: Runtime,
+                                                                mailbox: object) -> None:
+    clock = use_clock(runtime)
+    store_id = await make_store(runtime)
+    await make_portal_user(runtime, store_id)
+    await sign_in(client, mailbox, store_id)
+    page = await client.get(f"/portal/{store_id}/mfa")
+    assert 'id="no-mfa-devices"' in page.text and 'id="register-mfa"' in page.text
+    r = await client.post(f"/portal/{store_id}/mfa", data={"csrf_token": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"].startswith(f"/portal/{store_id}/mfa?flow=")
+    enrol_url = r.headers["location"]
+    page = await client.get(enrol_url)
+    secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text)
+    assert secret
+    totp = pyotp.TOTP(secret.group(1))
+    now = clock()
+    r = await client.post(enrol_url, data={"csrf_token": csrf_of(page.text), "device_name": "phone",
+                                           "mfa_code": totp.at(now - 30), "mfa_code_2": totp.at(now)})
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/mfa?notice=added", r.text
+    page = await client.get(f"/portal/{store_id}/mfa")
+    assert 'id="mfa-devices"' in page.text
+    home = await client.get(f"/portal/{store_id}/")
+    await client.post(f"/portal/{store_id}/signout", data={"csrf_token": csrf_of(home.text)})
+    clock.advance(60)
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert 'name="mfa_code"' in (await client.get(flow_url)).text, "a registered device replaces the mailed code"
+    r = await step(client, flow_url, "mfa", mfa_code=totp.at(clock()))
+    assert r.status_code == 303 and portal_cookie_set(r)
+    # an old session cannot register a device without signing in again
+    clock.advance(6 * 60)
+    page = await client.get(f"/portal/{store_id}/mfa")
+    assert 'id="mfa-needs-signin"' in page.text
+    home = await client.get(f"/portal/{store_id}/")
+    r = await client.post(f"/portal/{store_id}/mfa", data={"csrf_token": csrf_of(home.text)})
+    assert r.headers["location"] == f"/portal/{store_id}/mfa"

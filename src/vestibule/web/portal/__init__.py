@@ -3,6 +3,6 @@ directory users and the pages they see. Templates live in `web/templates/portal/
 
 from starlette.routing import BaseRoute
 
-from . import home, password, signin
+from . import home, mfa, password, signin
 
-routes: list[BaseRoute] = [*signin.routes, *password.routes, *password.forgot_routes, *home.routes]
+routes: list[BaseRoute] = [*signin.routes, *password.routes, *password.forgot_routes, *mfa.routes, *home.routes]
