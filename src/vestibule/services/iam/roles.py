@@ -63,6 +63,7 @@ def _trust(document: str) -> str:
 async def create_role(call: ApiCall, new: NewRole) -> IamRole:
     _trust(new.trust_policy)
     linked.refuse_reserved_path(new.path)
+    linked.refuse_reserved_name(new.name)
     async with call.unit() as uow:
         await call.authorize(uow, arns.role_arn(call.account_id, new.name, new.path),
                              context=boundary_key(new.permissions_boundary))

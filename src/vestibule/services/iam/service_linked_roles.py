@@ -24,6 +24,7 @@ from .common import named_role
 
 PATH_PREFIX = "/aws-service-role/"
 RESERVED_PATH_PREFIX = "/aws-reserved/"
+RESERVED_NAME_PREFIX = "AWSReservedSSO_"
 _SERVICE = re.compile(r"([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)\.amazonaws\.com")
 _TASK = re.compile(r"task/aws-service-role/([\w+=,.@-]+)/([\w+=,.@-]{1,64})/[0-9a-f-]{36}")
 
@@ -73,6 +74,14 @@ def refuse_if_service_linked(role: IamRole) -> None:
     if is_service_linked(role) or role.path.startswith(RESERVED_PATH_PREFIX):
         raise Unmodifiable(f"Cannot perform the operation on the protected role '{role.name}' - "
                            "this role is only modifiable by AWS")
+
+
+def refuse_reserved_name(name: str) -> None:
+    """CreateRole may not take a name of Identity Center's reserved roles (`AWSReservedSSO_...`): provisioning
+    makes them, and a role of that name made by anyone else must never be taken for one."""
+    if name.lower().startswith(RESERVED_NAME_PREFIX.lower()):
+        raise InvalidInput("roleName", f"Role names starting with {RESERVED_NAME_PREFIX} are reserved for roles "
+                                       "IAM Identity Center creates.")
 
 
 def refuse_reserved_path(path: str) -> None:

@@ -10,6 +10,7 @@ import hashlib
 import json
 
 from ...core import identifiers as ids
+from ...errors import InUse
 from ...store.models import IamRole, SsoPermissionSet, SsoProvisioning
 from ...store.repositories import UnitOfWork
 from .instances import Instance
@@ -32,18 +33,31 @@ def _trust(account_id: str, instance_arn: str) -> str:
         "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]})
 
 
+def _made_here(role: IamRole) -> bool:
+    """A reserved role provisioning made: only provisioning creates roles at the reserved path (CreateRole refuses
+    it and the `AWSReservedSSO_` names, and such roles cannot be deleted or changed through IAM)."""
+    return role.path == PATH
+
+
+def _taken(name: str, account_id: str) -> str:
+    return (f"The role {name} in account {account_id} already exists and was not created by IAM Identity Center; "
+            "delete or rename it before provisioning this permission set there.")
+
+
 async def provision(uow: UnitOfWork, permission_set: SsoPermissionSet, account_id: str, now: float) -> IamRole:
     """Create or bring up to date the permission set's reserved role in `account_id`."""
     record = await uow.identity_center.provisioning(permission_set.arn, account_id)
     role = await uow.roles.by_name(account_id, record.role_name) if record is not None else None
+    if role is not None and not _made_here(role):
+        raise InUse(_taken(role.name, account_id))
     if role is None:
         name = role_name(permission_set, account_id)
-        role = await uow.roles.by_name(account_id, name)
-        if role is None:
-            role = IamRole(id=ids.new_iam_id("AROA"), account_id=account_id, name=name, name_lower=name.lower(),
-                           path=PATH, description=None, trust_policy=_trust(account_id, permission_set.instance_arn),
-                           max_session_duration=permission_set.session_duration, created_at=now)
-            await uow.roles.add(role)
+        if await uow.roles.by_name(account_id, name) is not None:  # never adopt a role provisioning did not make
+            raise InUse(_taken(name, account_id))
+        role = IamRole(id=ids.new_iam_id("AROA"), account_id=account_id, name=name, name_lower=name.lower(),
+                       path=PATH, description=None, trust_policy=_trust(account_id, permission_set.instance_arn),
+                       max_session_duration=permission_set.session_duration, created_at=now)
+        await uow.roles.add(role)
     role.max_session_duration = permission_set.session_duration
     await uow.policies.detach_all_from("role", role.id)
     for arn in managed_arns(permission_set):
@@ -89,7 +103,8 @@ async def reserved_role(uow: UnitOfWork, instance: Instance, permission_set_arn:
     record = await uow.identity_center.provisioning(permission_set_arn, account_id)
     if record is None or record.instance_arn != instance.arn:
         return None
-    return await uow.roles.by_name(account_id, record.role_name)
+    role = await uow.roles.by_name(account_id, record.role_name)
+    return role if role is not None and _made_here(role) else None
 
 
 async def assignments_for_user(uow: UnitOfWork, instance: Instance, user_id: str,

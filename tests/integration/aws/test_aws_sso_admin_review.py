@@ -1,0 +1,78 @@
+"""Findings of the Identity Center security review, through boto3 against the live server: provisioning never
+adopts a role it did not make (and CreateRole refuses the reserved `AWSReservedSSO_` names), SSO Admin
+authorizes the permission set and the target account besides the instance, reserved roles refuse tag and
+description changes, and CreateAccount refuses `aws:` tag keys."""
+
+from __future__ import annotations
+
+import json
+
+from integration.aws.aws_world import Account, AwsWorld
+from integration.aws.test_aws_sso_admin import fails
+from integration.aws.test_aws_sso_admin_permission_sets import ADMIN, READ_ONLY, Ic, ic, reserved_roles
+from vestibule.core import identifiers as ids
+from vestibule.services.context import Deps
+from vestibule.store.models import IamRole
+
+__all__ = ["ic"]  # the fixture
+
+
+def _trust(account: Account) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": account.root_arn}, "Action": "sts:AssumeRole"}]})
+
+
+def _unassign(ic: Ic, ps: str, user: str) -> None:
+    ic.sso.delete_account_assignment(InstanceArn=ic.instance, TargetId=ic.account.account_id,
+                                     TargetType="AWS_ACCOUNT", PermissionSetArn=ps, PrincipalType="USER",
+                                     PrincipalId=user)
+
+
+def test_create_role_refuses_the_reserved_names(world: AwsWorld, account: Account, ic: Ic) -> None:
+    ps, user = ic.permission_set(), ic.user("alice")
+    ic.assign(ps, user)
+    name = reserved_roles(world, account)[0]["RoleName"]
+    _unassign(ic, ps, user)
+    assert reserved_roles(world, account) == []
+    iam = world.iam(account.root)
+    for squatted in (name, name.lower(), "AWSReservedSSO_Anything_0123456789abcdef"):
+        fails("InvalidInput", iam.create_role, RoleName=squatted, AssumeRolePolicyDocument=_trust(account))
+    assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].lower().startswith("awsreserved")] == []
+
+
+def test_provisioning_never_adopts_a_role_it_did_not_make(world: AwsWorld, account: Account, ic: Ic) -> None:
+    ps, user = ic.permission_set(), ic.user("alice")
+    ic.sso.attach_managed_policy_to_permission_set(InstanceArn=ic.instance, PermissionSetArn=ps,
+                                                   ManagedPolicyArn=ADMIN)
+    ic.assign(ps, user)
+    name = reserved_roles(world, account)[0]["RoleName"]
+    _unassign(ic, ps, user)
+
+    async def squat(deps: Deps) -> None:  # a role of that name that provisioning did not make (made before
+        async with deps.store.unit() as uow:  # CreateRole refused the name)
+            await uow.roles.add(IamRole(id=ids.new_iam_id("AROA"), account_id=account.account_id, name=name,
+                                        name_lower=name.lower(), path="/", description=None,
+                                        trust_policy=_trust(account), max_session_duration=3600, created_at=0.0))
+
+    world.run(squat)
+    iam = world.iam(account.root)
+    iam.attach_role_policy(RoleName=name, PolicyArn=READ_ONLY)
+    error = fails("ConflictException", ic.sso.create_account_assignment, InstanceArn=ic.instance,
+                  TargetId=account.account_id, TargetType="AWS_ACCOUNT", PermissionSetArn=ps, PrincipalType="USER",
+                  PrincipalId=user)
+    assert name in error["Message"] and "not created by IAM Identity Center" in error["Message"]
+    fails("ConflictException", ic.sso.provision_permission_set, InstanceArn=ic.instance, PermissionSetArn=ps,
+          TargetType="AWS_ACCOUNT", TargetId=account.account_id)
+    role = iam.get_role(RoleName=name)["Role"]
+    assert role["Path"] == "/" and role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": account.root_arn}
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]] == [READ_ONLY]
+    assert ic.sso.list_account_assignments(InstanceArn=ic.instance, AccountId=account.account_id,
+                                           PermissionSetArn=ps)["AccountAssignments"] == []
+    assert ic.sso.list_accounts_for_provisioned_permission_set(InstanceArn=ic.instance,
+                                                               PermissionSetArn=ps)["AccountIds"] == []
+    # once the foreign role is gone, provisioning makes its own again
+    iam.detach_role_policy(RoleName=name, PolicyArn=READ_ONLY)
+    iam.delete_role(RoleName=name)
+    assert ic.assign(ps, user)["Status"] == "SUCCEEDED"
+    assert reserved_roles(world, account)[0]["RoleName"] == name
