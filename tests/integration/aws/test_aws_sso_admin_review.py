@@ -76,3 +76,39 @@ def test_provisioning_never_adopts_a_role_it_did_not_make(world: AwsWorld, accou
     iam.delete_role(RoleName=name)
     assert ic.assign(ps, user)["Status"] == "SUCCEEDED"
     assert reserved_roles(world, account)[0]["RoleName"] == name
+
+
+def test_sso_admin_authorizes_the_permission_set_and_the_account(world: AwsWorld, account: Account) -> None:
+    world.new_organization(account)
+    member, _ = world.new_member_account(account)
+    ic = Ic(world, account)
+    read_only, admin = ic.permission_set("RO"), ic.permission_set("Admin")
+    user = ic.user("alice")
+    delegate = world.api_user(account, "delegate")
+    world.iam(account.root).put_user_policy(UserName="delegate", PolicyName="helpdesk", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow",
+            "Action": ["sso:CreateAccountAssignment", "sso:DescribePermissionSet", "sso:ProvisionPermissionSet",
+                       "sso:ListPermissionSetsProvisionedToAccount"],
+            "Resource": [ic.instance, read_only, f"arn:aws:sso:::account/{member}"]}]}))
+    sso = world.client("sso-admin", delegate)
+    assign = {"InstanceArn": ic.instance, "TargetType": "AWS_ACCOUNT", "PrincipalType": "USER", "PrincipalId": user}
+    fails("AccessDeniedException", sso.create_account_assignment, TargetId=member, PermissionSetArn=admin, **assign)
+    fails("AccessDeniedException", sso.create_account_assignment, TargetId=account.account_id,
+          PermissionSetArn=read_only, **assign)
+    fails("AccessDeniedException", sso.describe_permission_set, InstanceArn=ic.instance, PermissionSetArn=admin)
+    fails("AccessDeniedException", sso.provision_permission_set, InstanceArn=ic.instance, PermissionSetArn=read_only,
+          TargetType="AWS_ACCOUNT", TargetId=account.account_id)
+    fails("AccessDeniedException", sso.list_permission_sets_provisioned_to_account, InstanceArn=ic.instance,
+          AccountId=account.account_id)
+    assert ic.sso.list_account_assignments(InstanceArn=ic.instance, AccountId=member, PermissionSetArn=admin)[
+        "AccountAssignments"] == []
+    # what the policy names is allowed
+    made = sso.create_account_assignment(TargetId=member, PermissionSetArn=read_only, **assign)
+    assert made["AccountAssignmentCreationStatus"]["Status"] == "SUCCEEDED"
+    assert sso.describe_permission_set(InstanceArn=ic.instance, PermissionSetArn=read_only)[
+        "PermissionSet"]["Name"] == "RO"
+    assert sso.provision_permission_set(InstanceArn=ic.instance, PermissionSetArn=read_only, TargetType="AWS_ACCOUNT",
+                                        TargetId=member)["PermissionSetProvisioningStatus"]["Status"] == "SUCCEEDED"
+    assert sso.list_permission_sets_provisioned_to_account(InstanceArn=ic.instance, AccountId=member)[
+        "PermissionSets"] == [read_only]

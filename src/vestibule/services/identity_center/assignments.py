@@ -9,12 +9,12 @@ import uuid
 from dataclasses import dataclass
 
 from ...errors import InUse, InvalidValue, NotFound
-from ...store.models import SsoAssignment, SsoRequest
+from ...store.models import SsoAssignment, SsoInstance, SsoPermissionSet, SsoRequest
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
 from . import directory, provisioning
 from .instances import owned
-from .permission_sets import RequestStatus, check_target, permission_set_of, status_of
+from .permission_sets import RequestStatus, account_resource, check_target, permission_set_of, status_of
 
 CREATE, DELETE = "create", "delete"
 CONCURRENT = "Another request changed this account assignment at the same time; try again."
@@ -38,6 +38,16 @@ async def _principal_exists(uow: UnitOfWork, identity_store_id: str, principal_t
     return await directory.group_exists(uow, identity_store_id, principal_id)
 
 
+async def _authorized(call: ApiCall, uow: UnitOfWork, instance_arn: str, permission_set_arn: str,
+                      account_id: str) -> tuple[SsoInstance, SsoPermissionSet]:
+    """The instance, the permission set and the target account, each authorized as its own resource."""
+    instance = await owned(call, uow, instance_arn)
+    permission_set = await permission_set_of(uow, instance, permission_set_arn)
+    await call.authorize(uow, permission_set.arn)
+    await call.authorize(uow, account_resource(account_id))
+    return instance, permission_set
+
+
 async def create_assignment(call: ApiCall, instance_arn: str, account_id: str, permission_set_arn: str,
                             principal_type: str, principal_id: str) -> RequestStatus:
     try:
@@ -49,8 +59,7 @@ async def create_assignment(call: ApiCall, instance_arn: str, account_id: str, p
 async def _create(call: ApiCall, instance_arn: str, account_id: str, permission_set_arn: str, principal_type: str,
                   principal_id: str) -> RequestStatus:
     async with call.unit() as uow:
-        instance = await owned(call, uow, instance_arn)
-        permission_set = await permission_set_of(uow, instance, permission_set_arn)
+        instance, permission_set = await _authorized(call, uow, instance_arn, permission_set_arn, account_id)
         await check_target(uow, instance, account_id)
         if not await _principal_exists(uow, instance.identity_store_id, principal_type, principal_id):
             raise NotFound(f"The {principal_type.lower()} {principal_id} does not exist in the identity store.")
@@ -73,8 +82,7 @@ async def _create(call: ApiCall, instance_arn: str, account_id: str, permission_
 async def delete_assignment(call: ApiCall, instance_arn: str, account_id: str, permission_set_arn: str,
                             principal_type: str, principal_id: str) -> RequestStatus:
     async with call.unit() as uow:
-        instance = await owned(call, uow, instance_arn)
-        await permission_set_of(uow, instance, permission_set_arn)
+        instance, _ = await _authorized(call, uow, instance_arn, permission_set_arn, account_id)
         row = await uow.identity_center.assignment(permission_set_arn, account_id, principal_type, principal_id)
         if row is None:
             raise NotFound("The account assignment does not exist.")
@@ -92,8 +100,7 @@ async def delete_assignment(call: ApiCall, instance_arn: str, account_id: str, p
 async def list_assignments(call: ApiCall, instance_arn: str, account_id: str,
                            permission_set_arn: str) -> list[Assignment]:
     async with call.unit() as uow:
-        instance = await owned(call, uow, instance_arn)
-        await permission_set_of(uow, instance, permission_set_arn)
+        instance, _ = await _authorized(call, uow, instance_arn, permission_set_arn, account_id)
         rows = await uow.identity_center.assignments(instance.arn, permission_set_arn=permission_set_arn,
                                                      account_id=account_id)
         return [_of(r) for r in rows]

@@ -102,7 +102,14 @@ async def permission_set_of(uow: UnitOfWork, instance: SsoInstance, arn: str) ->
 async def _owned_set(call: ApiCall, uow: UnitOfWork, instance_arn: str, arn: str
                      ) -> tuple[SsoInstance, SsoPermissionSet]:
     instance = await owned(call, uow, instance_arn)
-    return instance, await permission_set_of(uow, instance, arn)
+    row = await permission_set_of(uow, instance, arn)
+    await call.authorize(uow, row.arn)
+    return instance, row
+
+
+def account_resource(account_id: str) -> str:
+    """The resource IAM policies name a target account by in SSO Admin actions."""
+    return f"arn:aws:sso:::account/{account_id}"
 
 
 async def create_permission_set(call: ApiCall, instance_arn: str, name: str, description: str | None,
@@ -261,6 +268,7 @@ async def _provision(call: ApiCall, instance_arn: str, arn: str, target_type: st
         if target_type == "AWS_ACCOUNT":
             if target_id is None:
                 raise InvalidValue("TargetId is required when TargetType is AWS_ACCOUNT.")
+            await call.authorize(uow, account_resource(target_id))
             await check_target(uow, instance, target_id)
             accounts = [target_id]
         else:
@@ -299,6 +307,7 @@ async def provisioned_to_account(call: ApiCall, instance_arn: str, account_id: s
                                  status: str | None) -> list[str]:
     async with call.unit() as uow:
         instance = await owned(call, uow, instance_arn)
+        await call.authorize(uow, account_resource(account_id))
         found = []
         for record in await uow.identity_center.provisionings(instance.arn, account_id=account_id):
             row = await uow.identity_center.permission_set(record.permission_set_arn)
