@@ -112,3 +112,21 @@ def test_sso_admin_authorizes_the_permission_set_and_the_account(world: AwsWorld
                                         TargetId=member)["PermissionSetProvisioningStatus"]["Status"] == "SUCCEEDED"
     assert sso.list_permission_sets_provisioned_to_account(InstanceArn=ic.instance, AccountId=member)[
         "PermissionSets"] == [read_only]
+
+
+def test_reserved_roles_refuse_tag_and_description_changes(world: AwsWorld, account: Account, ic: Ic) -> None:
+    ps = ic.permission_set()
+    ic.assign(ps, ic.user("alice"))
+    name = reserved_roles(world, account)[0]["RoleName"]
+    iam = world.iam(account.root)
+    fails("UnmodifiableEntity", iam.tag_role, RoleName=name, Tags=[{"Key": "team", "Value": "admins"}])
+    fails("UnmodifiableEntity", iam.untag_role, RoleName=name, TagKeys=["team"])
+    fails("UnmodifiableEntity", iam.update_role_description, RoleName=name, Description="mine")
+    fails("UnmodifiableEntity", iam.update_role, RoleName=name, Description="mine")
+    role = iam.get_role(RoleName=name)["Role"]
+    assert "Description" not in role and iam.list_role_tags(RoleName=name)["Tags"] == []
+    # other roles still take tags and descriptions
+    iam.create_role(RoleName="plain", AssumeRolePolicyDocument=_trust(account))
+    iam.tag_role(RoleName="plain", Tags=[{"Key": "team", "Value": "a"}])
+    iam.update_role_description(RoleName="plain", Description="ok")
+    assert iam.get_role(RoleName="plain")["Role"]["Description"] == "ok"

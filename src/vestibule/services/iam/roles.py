@@ -101,6 +101,7 @@ async def update_role(call: ApiCall, name: str, description: str | None, max_dur
         role = await named_role(call, uow, name)
         if max_duration is not None:  # a service-linked role's description may change, nothing else
             linked.refuse_if_service_linked(role)
+        linked.refuse_if_reserved(role)
         if description is not None:
             role.description = description
         if max_duration is not None:
@@ -154,6 +155,7 @@ async def delete_role(call: ApiCall, name: str) -> None:
 async def tag_role(call: ApiCall, name: str, tags: TagPairs) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        linked.refuse_if_reserved(role)
         await put_tags(uow, call.account_id, "role", role.id, tags)
         await call.record(uow, role=role.name, keys=",".join(k for k, _ in tags))
 
@@ -161,6 +163,7 @@ async def tag_role(call: ApiCall, name: str, tags: TagPairs) -> None:
 async def untag_role(call: ApiCall, name: str, keys: list[str]) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
+        linked.refuse_if_reserved(role)
         await uow.tags.remove("role", role.id, keys)
         await call.record(uow, role=role.name, keys=",".join(keys))
 

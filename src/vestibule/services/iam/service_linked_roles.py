@@ -76,6 +76,13 @@ def refuse_if_service_linked(role: IamRole) -> None:
                            "this role is only modifiable by AWS")
 
 
+def refuse_if_reserved(role: IamRole) -> None:
+    """UnmodifiableEntity for a role a service reserved (`/aws-reserved/`): even the changes a service-linked
+    role allows (tags, description) are the service's to make."""
+    if role.path.startswith(RESERVED_PATH_PREFIX):
+        refuse_if_service_linked(role)
+
+
 def refuse_reserved_name(name: str) -> None:
     """CreateRole may not take a name of Identity Center's reserved roles (`AWSReservedSSO_...`): provisioning
     makes them, and a role of that name made by anyone else must never be taken for one."""
