@@ -190,6 +190,8 @@ async def create_account(call: ApiCall, new: NewMember) -> CreateAccountStatus:
         ids.validate_account_name(new.name)
     except ids.InvalidIdentifier as exc:
         raise InvalidInput("AccountName", str(exc)) from None
+    if any(key.lower().startswith("aws:") for key, _ in new.tags):
+        raise InvalidInput("Tags", "Tag keys starting with aws: are reserved for AWS use.")
     request_id = "car-" + secrets.token_hex(16)
     failure: str | None = None
     try:

@@ -130,3 +130,15 @@ def test_reserved_roles_refuse_tag_and_description_changes(world: AwsWorld, acco
     iam.tag_role(RoleName="plain", Tags=[{"Key": "team", "Value": "a"}])
     iam.update_role_description(RoleName="plain", Description="ok")
     assert iam.get_role(RoleName="plain")["Role"]["Description"] == "ok"
+
+
+def test_create_account_refuses_aws_tag_keys(world: AwsWorld, account: Account) -> None:
+    world.new_organization(account)
+    org = world.organizations(account.root)
+    for key in ("aws:x", "AWS:cost"):
+        fails("InvalidInputException", org.create_account, Email=f"t-{account.alias}@example.com",
+              AccountName="tagged", Tags=[{"Key": key, "Value": "y"}])
+    assert [a["Name"] for a in org.list_accounts()["Accounts"] if a["Name"] == "tagged"] == []
+    made = org.create_account(Email=f"t-{account.alias}@example.com", AccountName="tagged",
+                              Tags=[{"Key": "x-aws:ok", "Value": "y"}])["CreateAccountStatus"]
+    assert made["State"] == "SUCCEEDED"
