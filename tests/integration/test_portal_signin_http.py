@@ -247,3 +247,24 @@ async def test_register_totp_in_the_portal_then_sign_in_with_it(client: httpx.As
     home = await client.get(f"/portal/{store_id}/")
     r = await client.post(f"/portal/{store_id}/mfa", data={"csrf_token": csrf_of(home.text)})
     assert r.headers["location"] == f"/portal/{store_id}/mfa"
+
+
+async def test_a_required_device_is_registered_before_anything_else(client: httpx.AsyncClient, runtime: Runtime,
+                                                                     mailbox: object) -> None:
+    store_id = await make_store(runtime, InstanceSettings())  # the default: REQUIRE_REGISTRATION
+    await make_portal_user(runtime, store_id)
+    await sign_in(client, mailbox, store_id)
+    for r in (await client.get(f"/portal/{store_id}/"),
+              await client.post(f"/portal/{store_id}/credentials", data={"csrf_token": "x"}),
+              await client.post(f"/portal/{store_id}/console", data={"csrf_token": "x"})):
+        assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/mfa?required=1"
+    page = await client.get(f"/portal/{store_id}/mfa?required=1")
+    assert 'id="mfa-required"' in page.text and 'id="register-mfa"' in page.text
+
+
+async def test_a_blocked_user_without_a_device_does_not_sign_in(client: httpx.AsyncClient,
+                                                                runtime: Runtime) -> None:
+    store_id = await make_store(runtime, InstanceSettings(no_mfa_device="BLOCK"))
+    await make_portal_user(runtime, store_id)
+    _flow, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert r.status_code == 400 and error_of(r.text) == t("portal.mfa_blocked") and not portal_cookie_set(r)

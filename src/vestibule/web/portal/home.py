@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...errors import PermissionDenied
+from ...services import credentials as device_credentials
 from ...services.identity_center import portal as portal_view
 from ...services.signin.portal import PortalSession
 from ..rendering import (
@@ -25,7 +26,7 @@ from ..rendering import (
 from .common import current, instance_of, not_found, session_cookie, set_cookie, start_path
 
 
-async def _signed(request: Request) -> PortalSession | Response:
+async def _signed(request: Request, *, device_required: bool = True) -> PortalSession | Response:
     instance = await instance_of(request)
     if instance is None:
         return not_found(request)
@@ -35,6 +36,11 @@ async def _signed(request: Request) -> PortalSession | Response:
         if request.state.cookies.get(session_cookie(request)):
             set_cookie(request, response, session_cookie(request), "", 0)
         return response
+    settings = signed.instance.settings
+    if (device_required and settings.mfa_prompt != "NEVER" and settings.no_mfa_device == "REQUIRE_REGISTRATION"
+            and not await device_credentials.list_devices(web_of(request).deps, signed.principal)):
+        # the instance requires a device: a user without one registers it before anything else
+        return redirect(f"/portal/{request.path_params['portal']}/mfa?required=1")
     return signed
 
 

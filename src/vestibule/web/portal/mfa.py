@@ -44,7 +44,7 @@ async def _page(request: Request, signed: PortalSession, flow_id: str, error: st
 
 
 async def mfa_page(request: Request) -> Response:
-    signed = await _signed(request)
+    signed = await _signed(request, device_required=False)
     if isinstance(signed, Response):
         return signed
     name = request.path_params["portal"]
@@ -58,12 +58,13 @@ async def mfa_page(request: Request) -> Response:
     devices = await credentials.list_devices(web_of(request).deps, signed.principal)
     fresh = web_of(request).deps.clock() - signed.session.created_at < REAUTH_SECONDS
     return render(request, "portal/mfa.html", portal_name=name, devices=devices, fresh=fresh,
+                  required=request.query_params.get("required") == "1" and not devices,
                   portal_user=signed.user, notice=translator(request)("mfa.added")
                   if request.query_params.get("notice") == "added" else "")
 
 
 async def mfa_submit(request: Request) -> Response:
-    signed = await _signed(request)
+    signed = await _signed(request, device_required=False)
     if isinstance(signed, Response):
         return signed
     form = await form_of(request)
