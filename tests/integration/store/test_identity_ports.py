@@ -71,6 +71,9 @@ async def test_mfa_devices_enabled_serial_steps_and_deletes(store: Store) -> Non
         await uow.mfa.add(rows.mfa_device(serial))
         await uow.mfa.add(rows.mfa_device("arn:aws:iam::111122223333:mfa/pending", enabled_at=None))
         await uow.mfa.add(rows.mfa_device("arn:aws:iam::111122223333:mfa/spare", principal_key=None, enabled_at=None))
+        # an access portal user's device, kept under the instance's account: not one of the account's IAM devices
+        await uow.mfa.add(rows.mfa_device("arn:aws:iam::111122223333:mfa/sso-0123456789-phone",
+                                          principal_key="directory-user:AAECAwQFBgcICQoLDA0ODw"))
     with pytest.raises(Conflict):
         async with store.unit() as uow:
             await uow.mfa.add(rows.mfa_device(serial))

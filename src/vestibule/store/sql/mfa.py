@@ -6,8 +6,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select, update
 
+from ...core.principals import PrincipalKind
 from ..models import MfaDevice
 from .base import Repository, rowcount
+
+_DIRECTORY_USER = f"{PrincipalKind.DIRECTORY_USER.value}:"
 
 
 class MfaDevices(Repository):
@@ -47,7 +50,11 @@ class MfaDevices(Repository):
 
 class VirtualMfa(Repository):
     async def in_account(self, account_id: str) -> Sequence[MfaDevice]:
-        stmt = select(MfaDevice).where(MfaDevice.account_id == account_id).order_by(MfaDevice.serial)
+        """The account's IAM devices (the root user's, IAM users', unassigned ones): not the devices its Identity
+        Center users registered in the access portal, which are kept under the instance's account too."""
+        stmt = (select(MfaDevice).where(MfaDevice.account_id == account_id)
+                .where(MfaDevice.principal_key.is_(None) | ~MfaDevice.principal_key.startswith(_DIRECTORY_USER))
+                .order_by(MfaDevice.serial))
         return (await self.db.execute(stmt)).scalars().all()
 
     async def all_for(self, principal_key: str) -> Sequence[MfaDevice]:
