@@ -21,10 +21,10 @@ def _error(call: Any, **kwargs: Any) -> ClientError:
 
 def test_identity_store_answers_unknown_operation_for_a_signed_call(world: AwsWorld, account: Account) -> None:
     store = world.client("identitystore", account.root)
-    err = _error(store.list_users, IdentityStoreId="d-1234567890")
+    err = _error(store.describe_identity_store, IdentityStoreId="d-1234567890")  # in the model, not served
     assert error_code(err) == "UnknownOperationException"
     assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "ListUsers" in err.response["Error"]["Message"]
+    assert "DescribeIdentityStore" in err.response["Error"]["Message"]
     assert err.response["ResponseMetadata"]["RequestId"]
 
 
