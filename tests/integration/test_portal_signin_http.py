@@ -109,6 +109,36 @@ async def test_sign_in_with_mailed_code_and_sign_out(client: httpx.AsyncClient, 
     assert (await client.get(f"/portal/{store_id}/")).status_code == 303
 
 
+async def test_context_change_mode_asks_again_only_on_a_new_browser(client: httpx.AsyncClient, runtime: Runtime,
+                                                                      mailbox: object) -> None:
+    store_id = await make_store(runtime, InstanceSettings(mfa_prompt="CONTEXT_CHANGE", no_mfa_device="EMAIL_CODE"))
+    await make_portal_user(runtime, store_id)
+    await sign_in(client, mailbox, store_id)  # a new browser: the mailed code is asked
+    home = await client.get(f"/portal/{store_id}/")
+    r = await client.post(f"/portal/{store_id}/signout", data={"csrf_token": csrf_of(home.text)})
+    assert r.status_code == 303
+    # the same browser again: the context is unchanged, the password is enough
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/" and portal_cookie_set(r)
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 200
+    # another browser (no cookies): asked again
+    client.cookies.clear()
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert r.status_code == 303 and r.headers["location"] == flow_url and not portal_cookie_set(r)
+    assert 'name="verification_code"' in (await client.get(flow_url)).text
+
+
+async def test_every_sign_in_mode_asks_on_a_known_browser_too(client: httpx.AsyncClient, runtime: Runtime,
+                                                              mailbox: object) -> None:
+    store_id = await make_store(runtime, InstanceSettings(mfa_prompt="EVERY_SIGN_IN", no_mfa_device="EMAIL_CODE"))
+    await make_portal_user(runtime, store_id)
+    await sign_in(client, mailbox, store_id)
+    home = await client.get(f"/portal/{store_id}/")
+    assert (await client.post(f"/portal/{store_id}/signout", data={"csrf_token": csrf_of(home.text)})).status_code == 303
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert r.status_code == 303 and r.headers["location"] == flow_url and not portal_cookie_set(r)
+
+
 async def test_unknown_user_and_wrong_password_look_alike(client: httpx.AsyncClient, runtime: Runtime) -> None:
     store_id = await make_store(runtime)
     await make_portal_user(runtime, store_id)

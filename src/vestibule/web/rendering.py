@@ -195,6 +195,13 @@ def set_session_cookie(request: Request, response: Response, token: str, max_age
     web = web_of(request)
     response.headers.append("set-cookie", cookie_header(web.names.session, token, max_age=max_age,
                                                         secure=web.names.secure))
+    rotate_browser_id(request, response)
+
+
+def rotate_browser_id(request: Request, response: Response) -> None:
+    """The browser's new ID after a sign-in (the one `Client.signed_in_browser_hash` names and the sign-in
+    remembered as a known browser)."""
+    web = web_of(request)
     response.headers.append("set-cookie", browser_cookie(web.names, web.csrf_key, _next_browser_id(request)))
 
 

@@ -29,7 +29,7 @@ P = TypeVar("P")
 __all__ = ["PasswordUse", "SignedIn", "complete_sign_in"]
 
 # Principals whose sign-in asks whether the browser is new (a mailed code on an unknown browser).
-_BROWSER_AWARE = frozenset({PrincipalKind.ROOT})
+_BROWSER_AWARE = frozenset({PrincipalKind.ROOT, PrincipalKind.DIRECTORY_USER})  # known browsers decide a step
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,10 @@ async def _second_factor(deps: Deps, uow: UnitOfWork, client: Client, flow: Port
     settings = instance.settings
     if settings.mfa_prompt == "NEVER":
         return await _complete(deps, client, principal, instance, "password", False, flow, previous_session, uow)
+    if settings.mfa_prompt == "CONTEXT_CHANGE" and await uow.browsers.known(principal.key, client.browser_hash):
+        # Context-aware: this browser already completed a sign-in of this user (with its second factor), so the
+        # context is unchanged; a new browser, or one whose cookie was cleared, is asked again.
+        return await _complete(deps, client, principal, instance, "password", False, flow, previous_session, uow)
     if await uow.mfa.enabled_for(principal.key):
         flow.advance(State.MFA)
     elif settings.no_mfa_device == "BLOCK":

@@ -15,7 +15,7 @@ from ...services.signin import portal
 from ...services.signin.gate import risk
 from ...services.signin.portal import Continue, Outcome
 from ..messages import message_for, status_for
-from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
+from ..rendering import client_of, field, form_of, redirect, render, rotate_browser_id, translator, web_of
 from .common import (
     REMEMBER_MAX_AGE,
     current,
@@ -110,6 +110,7 @@ def _next(request: Request, outcome: Outcome) -> Response:
     response = redirect(_home(name))
     max_age = max(1, int(outcome.session.expires_at - web_of(request).deps.clock()))
     set_cookie(request, response, session_cookie(request), outcome.session.token, max_age)
+    rotate_browser_id(request, response)  # as the console does: an ID seen before the sign-in is worth nothing after
     return response
 
 
