@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .runtime import Runtime
-from .services.identity_center import instances, portal_users, scim_tokens
+from .services.identity_center import applications, instances, portal_users, scim_tokens
 from .services.identity_center import settings as ic_settings
 
 SsoHandler = Callable[[argparse.Namespace, Runtime], Awaitable[int]]
@@ -74,6 +74,30 @@ def add_sso_parser(subparsers: Any) -> None:
     how.add_argument("--mail", action="store_true", help="mail a single-use link to the user's primary email")
     how.add_argument("--one-time-password", action="store_true", help="print JSON with the OneTimePassword")
     user.set_defaults(sso_handler=_user_command)
+    _add_application_parser(commands, type(sso))
+
+
+def _add_application_parser(commands: Any, parser_class: type[argparse.ArgumentParser]) -> None:
+    app = commands.add_parser("application", help="bookmark applications shown in the access portal")
+    app_actions = app.add_subparsers(dest="action", required=True, parser_class=parser_class)
+    create = app_actions.add_parser("create", help="a bookmark (name and https:// or http:// URL); prints JSON")
+    create.add_argument("--identity-store-id", required=True)
+    create.add_argument("--name", required=True, help="1-64 printable characters")
+    create.add_argument("--url", required=True, help="https://... or http://...")
+    create.add_argument("--description")
+    app_actions.add_parser("list", help="the store's applications as JSON").add_argument(
+        "--identity-store-id", required=True)
+    remove = app_actions.add_parser("delete", help="delete an application and its assignments")
+    remove.add_argument("--identity-store-id", required=True)
+    remove.add_argument("--application-id", required=True)
+    for action in ("assign", "unassign"):
+        sub = app_actions.add_parser(action, help=f"{action} an application to a user or a group")
+        sub.add_argument("--identity-store-id", required=True)
+        sub.add_argument("--application-id", required=True)
+        who = sub.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user-name")
+        who.add_argument("--group-name")
+    app.set_defaults(sso_handler=_application_command)
 
 
 def _shape(instance: instances.Instance) -> dict[str, Any]:
@@ -117,6 +141,24 @@ async def _user_command(args: argparse.Namespace, rt: Runtime) -> int:
     else:
         mailed = await portal_users.reset_by_mail(rt.deps, args.identity_store_id, args.user_name)
         emit({"UserName": args.user_name, "MailedTo": mailed})
+    return 0
+
+
+async def _application_command(args: argparse.Namespace, rt: Runtime) -> int:
+    store = args.identity_store_id
+    if args.action == "create":
+        emit((await applications.create(rt.deps, store, args.name, args.url, args.description)).shown())
+    elif args.action == "list":
+        emit({"Applications": [a.shown() for a in await applications.list_applications(rt.deps, store)]})
+    elif args.action == "delete":
+        await applications.delete(rt.deps, store, args.application_id)
+        emit({"ApplicationId": args.application_id, "Status": "DELETED"})
+    else:
+        change = applications.assign if args.action == "assign" else applications.unassign
+        kind, principal_id = await change(rt.deps, store, args.application_id, user_name=args.user_name,
+                                          group_name=args.group_name)
+        emit({"ApplicationId": args.application_id, "PrincipalType": kind, "PrincipalId": principal_id,
+              "Status": "ASSIGNED" if args.action == "assign" else "UNASSIGNED"})
     return 0
 
 

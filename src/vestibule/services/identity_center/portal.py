@@ -16,7 +16,8 @@ from .. import audit, temporary_credentials
 from ..context import Client, Deps
 from ..principals import Principal
 from ..signin.completion import SignedIn, complete_sign_in
-from . import directory, provisioning
+from . import applications, directory, provisioning
+from .applications import Application
 from .directory import DirectoryUser
 from .instances import Instance
 from .permission_sets import PermissionSet
@@ -67,6 +68,13 @@ async def accounts_for(deps: Deps, instance: Instance, user: DirectoryUser) -> l
             if account is not None and account.status == "active":
                 shown.append(PortalAccount(account.id, account.name, account.root_email, tuple(roles)))
     return shown
+
+
+async def applications_for(deps: Deps, instance: Instance, user: DirectoryUser) -> list[Application]:
+    """The bookmark applications assigned to the user directly or through their groups, by name."""
+    async with deps.store.unit() as uow:
+        groups = await directory.group_ids_of_user(uow, user.identity_store_id, user.id)
+        return await applications.applications_for_user(uow, instance, user.id, groups)
 
 
 async def role_credentials(deps: Deps, client: Client, instance: Instance, user: DirectoryUser, account_id: str,

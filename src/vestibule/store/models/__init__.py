@@ -1,6 +1,7 @@
 """Tables, one module per aggregate; every model is importable from here."""
 
 from .accounts import Account
+from .applications import SsoApplication, SsoApplicationAssignment
 from .audit import AuditEvent
 from .base import Base
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
@@ -70,6 +71,8 @@ __all__ = [
     "Session",
     "SigningCertificate",
     "SshPublicKey",
+    "SsoApplication",
+    "SsoApplicationAssignment",
     "SsoAssignment",
     "SsoInstance",
     "SsoPermissionSet",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as SyncSession
 from .access_keys import AccessKeys, TemporaryCredentials
 from .account_details import AccountDetails
 from .accounts import Accounts
+from .applications import Applications
 from .audit import AuditEvents
 from .base import Conflict
 from .directory import Directory
@@ -157,6 +158,10 @@ class UnitOfWork:
     @cached_property
     def identity_center(self) -> IdentityCenter:
         return IdentityCenter(self.db)
+
+    @cached_property
+    def applications(self) -> Applications:
+        return Applications(self.db)
 
     @cached_property
     def scim_tokens(self) -> ScimTokens:

@@ -51,8 +51,10 @@ async def home(request: Request) -> Response:
     tab = "applications" if request.query_params.get("tab") == "applications" else "accounts"
     accounts = (await portal_view.accounts_for(web_of(request).deps, signed.instance, signed.user)
                 if tab == "accounts" else [])
+    apps = (await portal_view.applications_for(web_of(request).deps, signed.instance, signed.user)
+            if tab == "applications" else [])
     return render(request, "portal/home.html", portal_name=request.path_params["portal"], portal_user=signed.user,
-                  tab=tab, accounts=accounts)
+                  tab=tab, accounts=accounts, applications=apps)
 
 
 async def credentials(request: Request) -> Response:
