@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 from e2e.browser_support import Site, run_async
 from vestibule.runtime import Runtime
 from vestibule.services import access_keys, accounts
-from vestibule.services.identity_center import portal_users
+from vestibule.services.identity_center import applications, portal_users
 
 PASSWORD = "Portal pass phrase 7"
 
@@ -125,6 +125,17 @@ def test_invitation_codes_totp_accounts_keys_console(site: Site) -> None:
     page.get_by_role("button", name="Submit").click()
     page.wait_for_url(f"{site.url}/portal/{world.store}/")
     assert page.locator(f'[data-account="{world.account_id}"]').count() == 1
+
+    async def bookmark(rt: Runtime) -> None:
+        made = await applications.create(rt.deps, world.store, "Team wiki", "https://wiki.example.com/")
+        await applications.assign(rt.deps, world.store, made.id, user_name=world.user)
+
+    run_async(site.settings, bookmark)
+    page.goto(f"/portal/{world.store}/?tab=applications")
+    link = page.get_by_role("link", name="Team wiki")
+    assert link.get_attribute("href") == "https://wiki.example.com/" and link.get_attribute("target") == "_blank"
+    site.shot(page, "applications")
+    page.goto(f"/portal/{world.store}/")
     page.locator("button.access-keys").first.click()
     page.wait_for_load_state()
     site.shot(page, "access-keys")
