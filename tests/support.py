@@ -151,7 +151,9 @@ def stop_live_server(live: LiveServer) -> None:
 
 
 
-FALLBACK_REDIS_URL = "redis://127.0.0.1:6379/15"
+# The Redis database of the Redis port tests when no VESTIBULE_TEST_REDIS_URL is set (the SQLite pass of
+# `make suite` sets its own, so it never shares one with the PostgreSQL + Redis pass running beside it).
+FALLBACK_REDIS_URL = os.environ.get("VESTIBULE_TEST_FALLBACK_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def backend_missing(what: str, url: str) -> NoReturn:

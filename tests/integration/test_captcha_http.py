@@ -178,4 +178,6 @@ async def test_the_served_audio_is_not_solved_by_matching_the_voice_files(web: h
             "account_name": "Team", "password": "signup password 1", "confirm_password": "signup password 1",
             "captcha": guess})
         passed += r.status_code == 303
-    assert passed == 0
+    # The clip is random, so a lucky match is possible: 0 of 84 here alone, 1 of 7 once in a CI run. The old
+    # audio was solved 7 of 7; more than one solve in 7 says the defence is gone.
+    assert passed <= 1

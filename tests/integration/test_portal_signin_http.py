@@ -134,7 +134,8 @@ async def test_every_sign_in_mode_asks_on_a_known_browser_too(client: httpx.Asyn
     await make_portal_user(runtime, store_id)
     await sign_in(client, mailbox, store_id)
     home = await client.get(f"/portal/{store_id}/")
-    assert (await client.post(f"/portal/{store_id}/signout", data={"csrf_token": csrf_of(home.text)})).status_code == 303
+    signed_out = await client.post(f"/portal/{store_id}/signout", data={"csrf_token": csrf_of(home.text)})
+    assert signed_out.status_code == 303
     flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
     assert r.status_code == 303 and r.headers["location"] == flow_url and not portal_cookie_set(r)
 
