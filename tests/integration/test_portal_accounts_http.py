@@ -133,6 +133,8 @@ def test_management_console_as_the_role(world: AwsWorld, account: Account, porta
     shown = re.search(r'id="signed-in-as">([^<]+)<', console.text)
     assert shown and re.fullmatch(r"AWSReservedSSO_Developers_[0-9a-f]{16}/ivan", shown.group(1)), console.text
     assert f"arn:aws:sts::{account.account_id}:assumed-role/AWSReservedSSO_Developers_" in console.text
+    kind = re.search(r'class="identity-kind">([^<]+)<', console.text)
+    assert kind and kind.group(1) == "Role session", "the top bar names a role session, not an IAM user"
     for page in ("/console/security", "/console/mfa/new", "/console/access-keys"):
         assert browser.get(page).status_code < 500, page
     # the console session ends with the role's credentials (1 hour)

@@ -213,6 +213,63 @@ async def test_mfa_code_when_a_device_is_registered(client: httpx.AsyncClient, r
     assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/" and portal_cookie_set(r)
 
 
+async def test_remove_a_device_in_the_portal(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    clock = use_clock(runtime)
+    store_id = await make_store(runtime)
+    user_id = await make_portal_user(runtime, store_id)
+    secret = pyotp.random_base32()
+    key = directory_user_ref(user_id).key
+    async with runtime.deps.store.unit() as uow:
+        instance = await instances.by_identity_store_id(uow, store_id)
+        assert instance is not None
+        serial = f"arn:aws:iam::{instance.owner_account_id}:mfa/portal-{user_id[:8]}"
+        await uow.mfa.add(MfaDevice(serial=serial, principal_key=key, account_id=instance.owner_account_id,
+                                    name="phone", secret_sealed=mfa.seal_secret(runtime.deps, serial, secret),
+                                    enabled_at=clock(), created_at=clock()))
+        other = f"arn:aws:iam::{instance.owner_account_id}:mfa/someone-else"
+        await uow.mfa.add(MfaDevice(serial=other, principal_key="root:" + instance.owner_account_id,
+                                    account_id=instance.owner_account_id, name="root", enabled_at=clock(),
+                                    secret_sealed=mfa.seal_secret(runtime.deps, other, secret), created_at=clock()))
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    r = await step(client, flow_url, "mfa", mfa_code=pyotp.TOTP(secret).now())
+    assert r.status_code == 303 and portal_cookie_set(r)
+    page = await client.get(f"/portal/{store_id}/mfa")
+    assert f'name="serial" value="{serial}"' in page.text
+    # without the CSRF token, or for a device that is not the user's: nothing is removed
+    assert (await client.post(f"/portal/{store_id}/mfa/remove", data={"serial": serial})).status_code == 403
+    r = await client.post(f"/portal/{store_id}/mfa/remove", data={"csrf_token": csrf_of(page.text), "serial": other})
+    assert r.status_code == 404
+    r = await client.post(f"/portal/{store_id}/mfa/remove", data={"csrf_token": csrf_of(page.text), "serial": serial})
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/mfa?notice=removed"
+    page = await client.get(r.headers["location"])
+    assert 'id="no-mfa-devices"' in page.text and t("notice.mfa.removed") in page.text
+    async with runtime.deps.store.unit() as uow:
+        assert await uow.mfa.by_serial(serial) is None and await uow.mfa.by_serial(other) is not None
+
+
+async def test_an_old_portal_session_cannot_remove_a_device(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    clock = use_clock(runtime)
+    store_id = await make_store(runtime)
+    user_id = await make_portal_user(runtime, store_id)
+    secret = pyotp.random_base32()
+    async with runtime.deps.store.unit() as uow:
+        instance = await instances.by_identity_store_id(uow, store_id)
+        assert instance is not None
+        serial = f"arn:aws:iam::{instance.owner_account_id}:mfa/portal-{user_id[:8]}"
+        await uow.mfa.add(MfaDevice(serial=serial, principal_key=directory_user_ref(user_id).key,
+                                    account_id=instance.owner_account_id, name="phone", enabled_at=clock(),
+                                    secret_sealed=mfa.seal_secret(runtime.deps, serial, secret), created_at=clock()))
+    flow_url, r = await password_step(client, store_id, "alice", PASSWORD)
+    r = await step(client, flow_url, "mfa", mfa_code=pyotp.TOTP(secret).now())
+    clock.advance(6 * 60)
+    page = await client.get(f"/portal/{store_id}/mfa")
+    assert 'name="serial"' not in page.text and 'id="mfa-needs-signin"' in page.text
+    r = await client.post(f"/portal/{store_id}/mfa/remove", data={"csrf_token": csrf_of(page.text), "serial": serial})
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/mfa"
+    async with runtime.deps.store.unit() as uow:
+        assert await uow.mfa.by_serial(serial) is not None
+
+
 async def test_guessing_is_throttled(client: httpx.AsyncClient, runtime: Runtime) -> None:
     store_id = await make_store(runtime)
     await make_portal_user(runtime, store_id)

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from ...core import totp
 from ...core.flows import FlowError
-from ...errors import VestibuleError
+from ...errors import NotFound, VestibuleError
 from ...services import credentials
 from ...services.reauthentication import Reauthenticated
 from ...services.signin.portal import PortalSession
@@ -43,6 +43,14 @@ async def _page(request: Request, signed: PortalSession, flow_id: str, error: st
                   secret=grouped, secret_raw=secret, qr=qr, error=error, portal_user=signed.user)
 
 
+_NOTICES = {"added": "mfa.added", "removed": "notice.mfa.removed"}
+
+
+def _notice(request: Request) -> str:
+    key = _NOTICES.get(request.query_params.get("notice", ""))
+    return translator(request)(key) if key else ""
+
+
 async def mfa_page(request: Request) -> Response:
     signed = await _signed(request, device_required=False)
     if isinstance(signed, Response):
@@ -59,8 +67,7 @@ async def mfa_page(request: Request) -> Response:
     fresh = web_of(request).deps.clock() - signed.session.created_at < REAUTH_SECONDS
     return render(request, "portal/mfa.html", portal_name=name, devices=devices, fresh=fresh,
                   required=request.query_params.get("required") == "1" and not devices,
-                  portal_user=signed.user, notice=translator(request)("mfa.added")
-                  if request.query_params.get("notice") == "added" else "")
+                  portal_user=signed.user, notice=_notice(request))
 
 
 async def mfa_submit(request: Request) -> Response:
@@ -91,7 +98,27 @@ async def mfa_submit(request: Request) -> Response:
     return redirect(f"/portal/{name}/mfa?notice=added")
 
 
+async def mfa_remove(request: Request) -> Response:
+    """Remove one of the signed-in user's devices: needs a sign-in in the last 5 minutes, like registering."""
+    signed = await _signed(request, device_required=False)
+    if isinstance(signed, Response):
+        return signed
+    form = await form_of(request)
+    deps = web_of(request).deps
+    name = request.path_params["portal"]
+    if deps.clock() - signed.session.created_at >= REAUTH_SECONDS:
+        return redirect(f"/portal/{name}/mfa")
+    proof = Reauthenticated(signed.session.id_hash, signed.session.created_at)
+    try:
+        await credentials.remove_device(deps, client_of(request), signed.principal, field(form, "serial", 256), proof)
+    except VestibuleError as exc:
+        return render(request, "portal/flow_error.html", 404 if isinstance(exc, NotFound) else status_for(exc, 400),
+                      portal_name=name, error=message_for(exc, translator(request)))
+    return redirect(f"/portal/{name}/mfa?notice=removed")
+
+
 routes = [
     Route("/portal/{portal}/mfa", mfa_page, methods=["GET"]),
     Route("/portal/{portal}/mfa", mfa_submit, methods=["POST"]),
+    Route("/portal/{portal}/mfa/remove", mfa_remove, methods=["POST"]),
 ]
