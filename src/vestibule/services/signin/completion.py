@@ -28,8 +28,9 @@ P = TypeVar("P")
 
 __all__ = ["PasswordUse", "SignedIn", "complete_sign_in"]
 
-# Principals whose sign-in asks whether the browser is new (a mailed code on an unknown browser).
-_BROWSER_AWARE = frozenset({PrincipalKind.ROOT, PrincipalKind.DIRECTORY_USER})  # known browsers decide a step
+# Principals whose sign-in asks whether the browser is new: root users (a mailed code on an unknown browser) and
+# access portal users (the "context change" MFA prompt mode).
+_BROWSER_AWARE = frozenset({PrincipalKind.ROOT, PrincipalKind.DIRECTORY_USER})
 
 
 @dataclass(frozen=True)
