@@ -22,7 +22,7 @@ from .runtime import Runtime, master_key_hex
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
 from .services.mail import DevMailbox
-from .web import captcha_media, console, dev_mail, outbound_oidc, portal, scim
+from .web import captcha_media, console, dev_mail, device, outbound_oidc, portal, scim
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.security import BodyTooLarge, BrowserMiddleware
 from .wire.front import AwsFront
@@ -85,6 +85,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         *console.routes,
         *outbound_oidc.routes,
         *portal.routes,
+        *device.routes,  # /device, /authorize: the CLI sign-in's approval pages
         # future areas (portal, profile, device) add their routes here, before the catch-all
         *console.catch_all_routes,
     ]

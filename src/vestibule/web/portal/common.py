@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...services import credentials as device_credentials
 from ...services.identity_center.instances import Instance
 from ...services.signin import portal
 from ...services.signin.portal import PortalNotFound, PortalSession
-from ..rendering import render, translator, web_of
+from ..rendering import render, same_origin_path, translator, web_of
 from ..security import cookie_header
 
 REMEMBER_MAX_AGE = 400 * 86400
+RETURN_MAX_AGE = 600  # a device code's lifetime: the approval waiting behind the sign-in is gone after it
+_RETURN_PAGES = ("/device", "/authorize")  # the only pages a sign-in returns to (the CLI sign-in's approval)
 
 
 def session_cookie(request: Request) -> str:
@@ -53,3 +58,42 @@ def not_found(request: Request) -> Response:
 
 async def current(request: Request, instance: Instance) -> PortalSession | None:
     return await portal.signed_in(web_of(request).deps, session_token(request), instance)
+
+
+def return_cookie(request: Request) -> str:
+    """Where the browser goes after the portal sign-in, when a page sent it there (short-lived)."""
+    return session_cookie(request).replace("vestibule_portal", "vestibule_portal_return")
+
+
+def safe_return(path: str) -> str | None:
+    """`path` when it is a page a sign-in may return to: a path on this site under `/device` or `/authorize`."""
+    if not path or same_origin_path(path) != path:
+        return None
+    for page in _RETURN_PAGES:
+        if path.startswith(page) and path[len(page):len(page) + 1] in ("", "/", "?"):
+            return path
+    return None
+
+
+def remember_return(request: Request, response: Response, path: str) -> None:
+    """Come back to `path` (one of the pages `safe_return` accepts) after signing in."""
+    if safe_return(path) is not None:
+        set_cookie(request, response, return_cookie(request), quote(path, safe=""), RETURN_MAX_AGE)
+
+
+def return_path(request: Request) -> str | None:
+    """The validated page to return to after signing in, if one waits."""
+    return safe_return(unquote(request.state.cookies.get(return_cookie(request), "")))
+
+
+def forget_return(request: Request, response: Response) -> None:
+    if request.state.cookies.get(return_cookie(request)):
+        set_cookie(request, response, return_cookie(request), "", 0)
+
+
+async def device_registration_required(request: Request, signed: PortalSession) -> bool:
+    """The instance requires an MFA device and this user has none: registering comes before anything else
+    (the rule the portal's home pages apply)."""
+    settings = signed.instance.settings
+    return (settings.mfa_prompt != "NEVER" and settings.no_mfa_device == "REQUIRE_REGISTRATION"
+            and not await device_credentials.list_devices(web_of(request).deps, signed.principal))

@@ -20,6 +20,7 @@ from ...services.reauthentication import Reauthenticated
 from ...services.signin.portal import PortalSession
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
+from .common import forget_return, return_path
 from .home import _signed
 
 REAUTH_SECONDS = 5 * 60
@@ -95,7 +96,9 @@ async def mfa_submit(request: Request) -> Response:
         if not flow_id:
             return redirect(f"/portal/{name}/mfa")
         return await _page(request, signed, flow_id, error=message_for(exc, t), status=400)
-    return redirect(f"/portal/{name}/mfa?notice=added")
+    response = redirect(return_path(request) or f"/portal/{name}/mfa?notice=added")  # a required device: back
+    forget_return(request, response)
+    return response
 
 
 async def mfa_remove(request: Request) -> Response:

@@ -19,8 +19,10 @@ from ..rendering import client_of, field, form_of, redirect, render, rotate_brow
 from .common import (
     REMEMBER_MAX_AGE,
     current,
+    forget_return,
     instance_of,
     not_found,
+    return_path,
     session_cookie,
     session_token,
     set_cookie,
@@ -47,10 +49,13 @@ async def start_page(request: Request) -> Response:
         return not_found(request)
     name = request.path_params["portal"]
     if await current(request, instance) is not None:
-        return redirect(_home(name))
+        response = redirect(return_path(request) or _home(name))
+        forget_return(request, response)
+        return response
     remembered = request.state.cookies.get(user_cookie(request), "")
     return render(request, "portal/signin_start.html", portal_name=name, username=remembered,
-                  remembered=bool(remembered), signed_out=request.query_params.get("signed_out") == "1")
+                  remembered=bool(remembered), signed_out=request.query_params.get("signed_out") == "1",
+                  returning=return_path(request) is not None)
 
 
 async def start_submit(request: Request) -> Response:
@@ -107,7 +112,8 @@ def _next(request: Request, outcome: Outcome) -> Response:
     name = request.path_params["portal"]
     if isinstance(outcome, Continue):
         return redirect(f"/portal/{name}/signin?flow={outcome.flow.id}")
-    response = redirect(_home(name))
+    response = redirect(return_path(request) or _home(name))  # back to the approval page that sent it here
+    forget_return(request, response)
     max_age = max(1, int(outcome.session.expires_at - web_of(request).deps.clock()))
     set_cookie(request, response, session_cookie(request), outcome.session.token, max_age)
     rotate_browser_id(request, response)  # as the console does: an ID seen before the sign-in is worth nothing after
