@@ -332,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if getattr(args, "client_command", None) is not None:  # sso configure|login|logout: no server, no database
+        from .client.commands import run as run_client_command
+
+        return run_client_command(args)
     try:
         settings = load_settings()
         if args.command == "serve":

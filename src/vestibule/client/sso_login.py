@@ -1,0 +1,222 @@
+"""Sign-in from the terminal, as AWS CLI v2 does it: a registered public client (cached and reused until it
+expires), then either the authorization code grant with PKCE through a loopback listener and the browser
+(RFC 7636, RFC 8252), or the device authorization grant (RFC 8628: show the URL and user code, poll politely),
+and finally the token in botocore's cache, where the AWS CLI and SDKs find and refresh it. Logout revokes the
+token at the server (the SSO portal's Logout) and removes it from the cache."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from botocore.exceptions import ClientError
+
+from . import token_cache
+from .aws_config import SsoSession
+from .endpoints import client, error_code, error_message, talking_to
+from .errors import AuthorizationExpired, Denied, NoSuchPortal, NotSignedIn, SignInError
+from .loopback import REGISTERED_REDIRECT_URI, LoopbackListener
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+GRANT_TYPES = ["authorization_code", DEVICE_GRANT, "refresh_token"]
+CALLBACK_WAIT = 600.0  # seconds the loopback listener waits for the browser (the server's codes live 5 minutes)
+Say = Callable[[str], None]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SignIn:
+    """One sign-in of an sso-session: its config, where messages go, and the clients it uses."""
+
+    session: SsoSession
+    say: Say
+    profile: str | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        self.oidc = client("sso-oidc", self.session.start_url, self.session.region, self.profile)
+
+    # -- the registered client
+
+    def _registration_key(self) -> str:
+        s = self.session
+        return token_cache.registration_key(s.start_url, s.region, s.registration_scopes, s.name)
+
+    def registration(self, fresh: bool = False) -> token_cache.Registration:
+        key = self._registration_key()
+        if not fresh:
+            cached = token_cache.load_registration(key, _now())
+            if cached is not None:
+                return cached
+        with talking_to(self.oidc):
+            try:
+                made = self.oidc.register_client(
+                    clientName=f"vestibule-cli-{int(time.time())}", clientType="public",
+                    scopes=list(self.session.registration_scopes), grantTypes=GRANT_TYPES,
+                    redirectUris=[REGISTERED_REDIRECT_URI], issuerUrl=self.session.start_url)
+            except ClientError as exc:
+                raise self._refused("RegisterClient", exc) from None
+        registration = token_cache.Registration(
+            made["clientId"], made["clientSecret"], datetime.fromtimestamp(made["clientSecretExpiresAt"], UTC),
+            self.session.registration_scopes)
+        token_cache.save_registration(key, registration)
+        return registration
+
+    def _refused(self, operation: str, exc: ClientError) -> SignInError:
+        code, message = error_code(exc), error_message(exc)
+        if code == "InvalidRequestException" and any(w in message.lower() for w in ("start", "portal", "issuer")):
+            return NoSuchPortal(f"the server has no access portal at {self.session.start_url} ({message}); "
+                                f"check sso_start_url of [sso-session {self.session.name}]")
+        return SignInError(f"{operation} failed: {code}: {message}")
+
+    def _with_registration(self, work: Callable[[token_cache.Registration], Any]) -> Any:
+        """Run `work` with the cached registration; once more with a new one if the server forgot the old."""
+        registration = self.registration()
+        try:
+            return work(registration)
+        except ClientError as exc:
+            if error_code(exc) != "InvalidClientException":
+                raise
+            token_cache.forget_registration(self._registration_key())
+            return work(self.registration(fresh=True))
+
+    # -- the device authorization grant
+
+    def device_code(self, open_browser: bool) -> token_cache.CachedToken:
+        def start(registration: token_cache.Registration) -> tuple[token_cache.Registration, Any]:
+            with talking_to(self.oidc):
+                return registration, self.oidc.start_device_authorization(
+                    clientId=registration.client_id, clientSecret=registration.client_secret,
+                    startUrl=self.session.start_url)
+
+        try:
+            registration, grant = self._with_registration(start)
+        except ClientError as exc:
+            raise self._refused("StartDeviceAuthorization", exc) from None
+        complete = grant.get("verificationUriComplete") or grant["verificationUri"]
+        self.say("To sign in, open this page in a browser on any device:\n\n"
+                 f"  {grant['verificationUri']}\n\nand enter the code:\n\n  {grant['userCode']}\n\n"
+                 f"(or open {complete} directly)")
+        if open_browser:
+            _open(complete)
+        self.say("Waiting for the approval in the browser...")
+        return self._poll(registration, grant)
+
+    def _poll(self, registration: token_cache.Registration, grant: dict[str, Any]) -> token_cache.CachedToken:
+        interval = float(grant.get("interval") or 5)
+        deadline = time.monotonic() + float(grant.get("expiresIn") or 600)
+        while True:
+            self.sleep(interval)
+            if time.monotonic() > deadline:
+                raise AuthorizationExpired("the code expired before it was approved; run the sign-in again")
+            with talking_to(self.oidc):
+                try:
+                    issued = self.oidc.create_token(
+                        grantType=DEVICE_GRANT, deviceCode=grant["deviceCode"], clientId=registration.client_id,
+                        clientSecret=registration.client_secret)
+                except ClientError as exc:
+                    code = error_code(exc)
+                    if code == "AuthorizationPendingException":
+                        continue
+                    if code == "SlowDownException":
+                        interval += 5  # RFC 8628 3.5
+                        continue
+                    raise self._token_refused(exc) from None
+            return self._save(registration, issued)
+
+    def _token_refused(self, exc: ClientError) -> SignInError:
+        code = error_code(exc)
+        if code == "AccessDeniedException":
+            return Denied("the sign-in was denied in the browser; nothing was saved")
+        if code == "ExpiredTokenException":
+            return AuthorizationExpired("the code expired before it was approved; run the sign-in again")
+        return SignInError(f"CreateToken failed: {code}: {error_message(exc)}")
+
+    # -- the authorization code grant with PKCE
+
+    def browser(self, open_browser: bool) -> token_cache.CachedToken:
+        registration = self.registration()
+        verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-] (RFC 7636 4.1)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode().rstrip("=")
+        state = secrets.token_urlsafe(32)
+        with LoopbackListener(state) as listener:
+            query = {"response_type": "code", "client_id": registration.client_id,
+                     "redirect_uri": listener.redirect_uri, "state": state, "code_challenge_method": "S256",
+                     "scopes": " ".join(self.session.registration_scopes), "code_challenge": challenge}
+            url = f"{str(self.oidc.meta.endpoint_url).rstrip('/')}/authorize?{urlencode(query)}"
+            opened = open_browser and _open(url)
+            self.say(("Your browser opens the sign-in page. If it does not, open this URL on this computer:"
+                      if opened else "Open this URL in a browser on this computer to sign in:") + f"\n\n  {url}\n")
+            self.say("Waiting for the approval in the browser...")
+            answer = listener.wait(CALLBACK_WAIT)
+        if answer is None:
+            raise AuthorizationExpired(f"no answer from the browser within {int(CALLBACK_WAIT)} seconds; "
+                                       "run the sign-in again")
+        if answer.error == "access_denied":
+            raise Denied("the sign-in was denied in the browser; nothing was saved")
+        if answer.code is None:
+            raise SignInError(f"the sign-in failed: {answer.error}: {answer.error_description or ''}".rstrip(": "))
+        with talking_to(self.oidc):
+            try:
+                issued = self.oidc.create_token(
+                    grantType="authorization_code", clientId=registration.client_id,
+                    clientSecret=registration.client_secret, code=answer.code, codeVerifier=verifier,
+                    redirectUri=listener.redirect_uri)
+            except ClientError as exc:
+                raise self._token_refused(exc) from None
+        return self._save(registration, issued)
+
+    # -- the token
+
+    def _save(self, registration: token_cache.Registration, issued: dict[str, Any]) -> token_cache.CachedToken:
+        token = token_cache.CachedToken(
+            start_url=self.session.start_url, region=self.session.region, access_token=issued["accessToken"],
+            expires_at=_now() + timedelta(seconds=int(issued.get("expiresIn") or 3600)),
+            refresh_token=issued.get("refreshToken"), client_id=registration.client_id,
+            client_secret=registration.client_secret, registration_expires_at=registration.expires_at)
+        path = token_cache.save_token(self.session.name, token)
+        self.say(f"Signed in to {self.session.start_url}. The token is in {path} "
+                 f"until {token_cache.iso_z(token.expires_at)} (the AWS CLI and SDKs refresh it).")
+        return token
+
+
+def _open(url: str) -> bool:
+    try:
+        return webbrowser.open(url, new=1)
+    except webbrowser.Error:
+        return False
+
+
+def logout(session: SsoSession, say: Say, profile: str | None = None) -> bool:
+    """Revoke the cached token at the server and remove it; False when there was none. The file stays when the
+    server cannot be reached, so the token can still be revoked later."""
+    token = token_cache.load_token(session.name)
+    if token is None:
+        return token_cache.remove_token(session.name)
+    portal = client("sso", token.start_url, token.region, profile)
+    with talking_to(portal):
+        try:
+            portal.logout(accessToken=token.access_token)
+        except ClientError as exc:
+            if error_code(exc) != "UnauthorizedException":
+                raise SignInError(f"Logout failed: {error_code(exc)}: {error_message(exc)}; "
+                                  "the token was kept") from None
+            say(f"The token of [sso-session {session.name}] had already ended at the server.")
+    token_cache.remove_token(session.name)
+    return True
+
+
+def not_signed_in(session: SsoSession) -> NotSignedIn:
+    return NotSignedIn(f"the server refused the token of [sso-session {session.name}] (signed out, expired or "
+                       f"revoked); sign in again: vestibule sso login --sso-session {session.name}")
