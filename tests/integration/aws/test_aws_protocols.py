@@ -63,15 +63,15 @@ def test_unknown_target_prefix_and_bad_json_are_clean_errors(world: AwsWorld) ->
 
 
 def test_sso_portal_and_oidc_answer_clean_errors_under_their_paths(world: AwsWorld, account: Account) -> None:
-    portal = world.client("sso", account.root)
+    portal = world.client("sso", account.root)  # unsigned operations: a signature changes nothing
     err = _error(portal.get_role_credentials, roleName="Admin", accountId=account.account_id, accessToken="t")
-    assert error_code(err) == "UnknownOperationException"
-    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert error_code(err) == "UnauthorizedException"
+    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 401
     err = _error(portal.list_accounts, accessToken="t")
-    assert error_code(err) == "UnknownOperationException"
+    assert error_code(err) == "UnauthorizedException"
     oidc = world.client("sso-oidc", account.root)
-    err = _error(oidc.register_client, clientName="cli", clientType="public")
-    assert error_code(err) == "UnknownOperationException"
+    err = _error(oidc.start_device_authorization, clientId="c", clientSecret="s", startUrl="https://x/start")
+    assert error_code(err) == "InvalidClientException" and err.response["error"] == "invalid_client"
     r = httpx.get(world.url + "/assignment/no-such-thing")
     assert r.status_code == 404 and r.json()["__type"] == "UnknownOperationException"
     assert r.headers["x-amzn-errortype"] == "UnknownOperationException"

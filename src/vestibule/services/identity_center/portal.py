@@ -5,6 +5,7 @@ valid for the permission set's session duration."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...core import arns
@@ -81,10 +82,24 @@ async def role_credentials(deps: Deps, client: Client, instance: Instance, user:
                            permission_set_arn: str) -> RoleCredentials:
     """Credentials of the reserved role, issued only for an assignment the user has now; PermissionDenied for
     anything else (another user's account, a permission set not provisioned there)."""
+    return await _role_credentials(deps, client, instance, user, account_id,
+                                   lambda ps: ps.arn == permission_set_arn, "portal")
+
+
+async def role_credentials_by_name(deps: Deps, client: Client, instance: Instance, user: DirectoryUser,
+                                   account_id: str, role_name: str) -> RoleCredentials:
+    """The SSO portal API's GetRoleCredentials: the role is named by its permission set's name, as
+    ListAccountRoles lists it; the same rules as `role_credentials`."""
+    return await _role_credentials(deps, client, instance, user, account_id, lambda ps: ps.name == role_name,
+                                   "sso-api")
+
+
+async def _role_credentials(deps: Deps, client: Client, instance: Instance, user: DirectoryUser, account_id: str,
+                            wanted: Callable[[PermissionSet], bool], method: str) -> RoleCredentials:
     async with deps.store.unit() as uow:
         pairs = await _assigned(uow, instance, user)
-        chosen = next((ps for acct, ps in pairs if acct == account_id and ps.arn == permission_set_arn), None)
-        role = (await provisioning.reserved_role(uow, instance, permission_set_arn, account_id)
+        chosen = next((ps for acct, ps in pairs if acct == account_id and wanted(ps)), None)
+        role = (await provisioning.reserved_role(uow, instance, chosen.arn, account_id)
                 if chosen is not None else None)
         if chosen is None or role is None:
             raise PermissionDenied("No such role is assigned to you.")
@@ -96,7 +111,7 @@ async def role_credentials(deps: Deps, client: Client, instance: Instance, user:
             user_id=f"{role.id}:{session_name}", duration=chosen.session_duration, role_id=role.id,
             session_name=session_name)
         await audit.record(uow, at=deps.clock(), event="GetRoleCredentials", result="Success", client=client,
-                           account_id=account_id, principal=user.arn, method="portal", role=role.name)
+                           account_id=account_id, principal=user.arn, method=method, role=role.name)
     return RoleCredentials(account_id, role.name, arn, issued.access_key_id, issued.secret_access_key,
                            issued.session_token, issued.expires_at)
 

@@ -1,24 +1,29 @@
 """The REST-JSON endpoint: the request path picks the service (through the services table), the method and
-path pick the operation; SigV4 is verified for the operations whose row says they are signed."""
+path pick the operation; SigV4 is verified for the operations whose row says they are signed; the declared
+members are read from the body, query string and headers and validated before the handler runs. Errors carry
+the code in `x-amzn-ErrorType` (added by the front) and, for SSO-OIDC, the OAuth `error` members."""
 
 from __future__ import annotations
 
 import logging
 from urllib.parse import parse_qsl
 
-from ...core import sigv4
+from ...core import oauth, sigv4
 from ...errors import VestibuleError
 from ...services.context import Deps
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
+from ..json_values import JsonValue
 from ..request_ids import new_request_id
 from ..services import Service, rest_json_service
 from ..sigv4_auth import SigV4Authenticator
-from .codec import dump, parse_body
-from .errors import DOMAIN_ERRORS, InternalServerException, UnknownOperationException
+from .codec import RestInput, dump, parse_body
+from .errors import DOMAIN_ERRORS, InternalServerException, RestJsonError, UnknownOperationException, oauth_error
 from .request import RestRequest
 
 log = logging.getLogger("vestibule.aws")
+
+_OAUTH_SHAPED = frozenset({"sso-oidc"})  # services whose errors also carry `error` and `error_description`
 
 
 def _operation_for(service: Service, method: str, path: str) -> str | None:
@@ -37,13 +42,14 @@ class RestJsonEndpoint:
                      payload: bytes, client_ip: str, secure: bool) -> tuple[int, bytes, str, str]:
         """(status, JSON body, request ID, error type or '') for one request."""
         request_id = new_request_id()
+        service = rest_json_service(path)
         try:
-            service = rest_json_service(path)
             name = _operation_for(service, method, path) if service is not None else None
             if service is None or name is None:
                 raise UnknownOperationException(f"No operation answers {method} {path}"
                                                 + (f" on {service.name} yet." if service else "."))
             operation = service.operations[name]
+            lowered = {k.lower(): v for k, v in headers}
             call = None
             if operation.signed:
                 signed = sigv4.SignedRequest(method=method, path=raw_path, query=query, headers=headers,
@@ -51,24 +57,38 @@ class RestJsonEndpoint:
                 caller = await self.auth.authenticate(signed, service.signing_name)
                 call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
                                 user_agent=user_agent_of(signed.grouped_headers))
-            request = RestRequest(self.deps, call, dict(parse_qsl(query, keep_blank_values=True)),
-                                  {k.lower(): v for k, v in headers}, parse_body(payload), client_ip, request_id)
+            body = parse_body(payload) if method == "POST" else {}
+            members = RestInput(operation.inputs, body, dict(parse_qsl(query, keep_blank_values=True)), lowered)
+            request = RestRequest(self.deps, call, members, client_ip, lowered.get("user-agent", "")[:256],
+                                  request_id)
             reply = await (run(operation, call, request) if call is not None else operation.handler(request))
             return 200, dump(reply), request_id, ""
         except sigv4.SigV4Error as exc:
-            return exc.status, _body(exc.code, exc.message), request_id, exc.code
+            return exc.status, _body(service, exc.code, exc.message), request_id, exc.code
         except AwsError as exc:
-            return exc.status, _body(exc.code, exc.message), request_id, exc.code
+            return exc.status, _body(service, exc.code, exc.message, _oauth_code(exc)), request_id, exc.code
+        except oauth.OAuthError as exc:
+            wire = oauth_error(exc)
+            return wire.status, _body(service, wire.code, wire.message, wire.error), request_id, wire.code
         except VestibuleError as exc:
-            wire = translate(exc, DOMAIN_ERRORS)
-            if wire is not None:
-                return wire.status, _body(wire.code, wire.message), request_id, wire.code
+            table = DOMAIN_ERRORS.get(service.name) if service is not None else None
+            mapped = translate(exc, table) if table is not None else None
+            if mapped is not None:
+                return (mapped.status, _body(service, mapped.code, mapped.message, _oauth_code(mapped)), request_id,
+                        mapped.code)
             log.exception("unmapped domain error (request %s)", request_id)
         except Exception:
             log.exception("internal error (request %s)", request_id)
         failure = InternalServerException("An internal error occurred; the request ID identifies it in the log.")
-        return failure.status, _body(failure.code, failure.message), request_id, failure.code
+        return failure.status, _body(service, failure.code, failure.message, failure.error), request_id, failure.code
 
 
-def _body(code: str, message: str) -> bytes:
-    return dump({"__type": code, "message": message})
+def _oauth_code(exc: AwsError) -> str:
+    return exc.error if isinstance(exc, RestJsonError) else "invalid_request"
+
+
+def _body(service: Service | None, code: str, message: str, error: str = "invalid_request") -> bytes:
+    shaped: dict[str, JsonValue] = {"__type": code, "message": message}
+    if service is not None and service.name in _OAUTH_SHAPED:
+        shaped.update(error=error, error_description=message)
+    return dump(shaped)

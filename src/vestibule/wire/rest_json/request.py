@@ -1,24 +1,29 @@
-"""What a REST-JSON handler receives: the API call when the operation is SigV4-signed, else only the request."""
+"""What a REST-JSON handler receives: the validated input members, the API call when the operation is
+SigV4-signed, and where the request came from."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ...services.api_call import ApiCall
-from ...services.context import Deps
-from ..json_values import JsonObject, JsonValue
+from ...services.context import Client, Deps
+from ..json_values import JsonObject
 from ..operations import OperationTable
+from .codec import RestInput
 
 
 @dataclass(frozen=True)
 class RestRequest:
     deps: Deps
     call: ApiCall | None
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: dict[str, JsonValue]
+    input: RestInput
     client_ip: str
+    user_agent: str
     request_id: str
+
+    @property
+    def client(self) -> Client:
+        return Client(ip=self.client_ip, user_agent=self.user_agent)
 
 
 RestTable = OperationTable[RestRequest, JsonObject]

@@ -1,9 +1,89 @@
-"""The SSO portal (`GET /federation/credentials`, `GET /assignment/accounts`, `GET /assignment/roles`,
-`POST /logout`): answered with bearer tokens from the device sign-in. No operation is served yet; every
-path under the service answers a clean `UnknownOperationException`."""
+"""The SSO portal API (`GET /assignment/accounts`, `GET /assignment/roles`, `GET /federation/credentials`,
+`POST /logout`), unsigned: the bearer token in `x-amz-sso_bearer_token` is an access token from SSO-OIDC's
+CreateToken, bound to the access portal session that approved it. Roles are named by their permission set."""
 
 from __future__ import annotations
 
-from .request import RestTable
+from collections.abc import Sequence
+from typing import TypeVar
+
+from ...core.secretbox import SecretBoxError
+from ...services.identity_center import portal, sso_oidc
+from ...services.signin.portal import PortalSession
+from ..json_values import JsonObject, JsonValue
+from ..members import integer, text
+from .codec import in_header, in_query
+from .errors import InvalidRequestException
+from .request import RestRequest, RestTable
 
 SSO_PORTAL: RestTable = RestTable()
+
+T = TypeVar("T")
+PAGE_SIZE = 20
+
+_TOKEN = in_header(text("accessToken").required().sensitive(), "x-amz-sso_bearer_token")
+_ACCOUNT_ID = in_query(text("accountId").required(), "account_id")
+_NEXT_TOKEN = in_query(text("nextToken"), "next_token")
+_MAX_RESULTS = in_query(integer("maxResults", 1, 100), "max_result")
+
+
+async def _signed_in(r: RestRequest) -> PortalSession:
+    return (await sso_oidc.bearer(r.deps, r.input.required("accessToken"))).portal
+
+
+def _page(r: RestRequest, scope: str, keyed: Sequence[tuple[str, T]]) -> tuple[list[T], dict[str, JsonValue]]:
+    """One page of `keyed` (sorted by key) after the key sealed in `nextToken`, and the token of the next page.
+    The token is sealed for this user and list (`scope`): a forged or foreign one is an invalid request."""
+    after = ""
+    token = r.input.text("nextToken")
+    if token is not None:
+        try:
+            after = r.deps.box.open(token, scope).decode("utf-8")
+        except (SecretBoxError, UnicodeError):
+            raise InvalidRequestException("The next token is not valid.") from None
+    rest = [(key, item) for key, item in keyed if key > after]
+    size = r.input.integer("maxResults") or PAGE_SIZE
+    shown = rest[:size]
+    more: dict[str, JsonValue] = {}
+    if len(rest) > size:
+        more["nextToken"] = r.deps.box.seal(shown[-1][0].encode("utf-8"), scope)
+    return [item for _, item in shown], more
+
+
+@SSO_PORTAL.operation("ListAccounts", action=None, signed=False, http=("GET", "/assignment/accounts"),
+                      inputs=(_NEXT_TOKEN, _MAX_RESULTS, _TOKEN))
+async def list_accounts(r: RestRequest) -> JsonObject:
+    signed = await _signed_in(r)
+    accounts = await portal.accounts_for(r.deps, signed.instance, signed.user)
+    page, more = _page(r, f"sso-accounts:{signed.user.id}", sorted((a.id, a) for a in accounts))
+    return {"accountList": [{"accountId": a.id, "accountName": a.name, "emailAddress": a.root_email}
+                            for a in page], **more}
+
+
+@SSO_PORTAL.operation("ListAccountRoles", action=None, signed=False, http=("GET", "/assignment/roles"),
+                      inputs=(_NEXT_TOKEN, _MAX_RESULTS, _TOKEN, _ACCOUNT_ID))
+async def list_account_roles(r: RestRequest) -> JsonObject:
+    signed = await _signed_in(r)
+    account_id = r.input.required("accountId")
+    accounts = await portal.accounts_for(r.deps, signed.instance, signed.user)
+    names = {role.name for a in accounts if a.id == account_id for role in a.roles}
+    page, more = _page(r, f"sso-roles:{signed.user.id}:{account_id}", sorted((n, n) for n in names))
+    return {"roleList": [{"roleName": name, "accountId": account_id} for name in page], **more}
+
+
+@SSO_PORTAL.operation("GetRoleCredentials", action=None, audit="GetRoleCredentials", signed=False,
+                      http=("GET", "/federation/credentials"),
+                      inputs=(in_query(text("roleName").required(), "role_name"), _ACCOUNT_ID, _TOKEN))
+async def get_role_credentials(r: RestRequest) -> JsonObject:
+    signed = await _signed_in(r)
+    creds = await portal.role_credentials_by_name(r.deps, r.client, signed.instance, signed.user,
+                                                  r.input.required("accountId"), r.input.required("roleName"))
+    return {"roleCredentials": {"accessKeyId": creds.access_key_id, "secretAccessKey": creds.secret_access_key,
+                                "sessionToken": creds.session_token, "expiration": int(creds.expires_at * 1000)}}
+
+
+@SSO_PORTAL.operation("Logout", action=None, audit="Logout", signed=False, http=("POST", "/logout"),
+                      inputs=(_TOKEN,))
+async def logout(r: RestRequest) -> JsonObject:
+    await sso_oidc.logout(r.deps, r.client, r.input.required("accessToken"))
+    return {}
