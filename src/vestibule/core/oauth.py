@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import secrets
+from urllib.parse import urlsplit
 
 from .tokens import same
 
@@ -14,6 +16,13 @@ POLL_INTERVAL = 5  # seconds between polls (RFC 8628 3.5); `slow_down` adds 5 fo
 AUTHORIZATION_CODE_LIFETIME = 300
 ACCESS_TOKEN_LIFETIME = 3600  # and never past the portal session behind it
 CLIENT_SECRET_LIFETIME = 90 * 86400
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+AUTHORIZATION_CODE_GRANT = "authorization_code"
+REFRESH_TOKEN_GRANT = "refresh_token"
+GRANT_TYPES = (DEVICE_CODE_GRANT, AUTHORIZATION_CODE_GRANT, REFRESH_TOKEN_GRANT)
+DEFAULT_GRANT_TYPES = (DEVICE_CODE_GRANT,)  # a client registered without `grantTypes` (the legacy device flow)
+SCOPES = frozenset({"sso:account:access"})  # what the SSO portal API serves
 
 # RFC 8628 6.1: 20 consonants (no vowels: no words; no look-alikes), 8 characters: 20**8, about 34.6 bits.
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
@@ -37,6 +46,55 @@ def normalize_user_code(typed: str) -> str | None:
 
 def display_user_code(normalized: str) -> str:
     return f"{normalized[:4]}-{normalized[4:]}"
+
+
+def portal_name_in(start_url: str, origin: str) -> str | None:
+    """The portal name of a start URL `<origin>/portal/<name>/start` (also without `/start`, with a trailing
+    slash, or with a fragment such as `#/`), or None when the URL is not one of `origin`'s portals."""
+    try:
+        url, base = urlsplit(start_url.strip()), urlsplit(origin)
+    except ValueError:
+        return None
+    if (url.scheme.lower(), url.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()) or url.query:
+        return None
+    prefix = base.path.rstrip("/") + "/portal/"
+    if not url.path.startswith(prefix):
+        return None
+    name, _, rest = url.path[len(prefix):].partition("/")
+    if not name or rest.rstrip("/") not in ("", "start"):
+        return None
+    return name
+
+
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback_redirect(uri: str) -> bool:
+    """RFC 8252 7.3: `http://127.0.0.1[:port]/path` (or `localhost`, `[::1]`): no user, no fragment."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return False
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or parts.fragment or "@" in parts.netloc or port == 0:
+        return False
+    if host in _LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redirect_matches(registered: str, given: str) -> bool:
+    """RFC 8252 7.3: a loopback redirect URI matches its registration whatever its port (the CLI picks a free
+    one each time); scheme, host, path and query must be the same."""
+    if not (is_loopback_redirect(registered) and is_loopback_redirect(given)):
+        return False
+    a, b = urlsplit(registered), urlsplit(given)
+    return ((a.scheme, (a.hostname or "").lower(), a.path or "/", a.query)
+            == (b.scheme, (b.hostname or "").lower(), b.path or "/", b.query))
 
 
 def s256_challenge(verifier: str) -> str:

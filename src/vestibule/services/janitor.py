@@ -46,6 +46,7 @@ class PurgeReport:
     recovery_tokens: int = 0
     throttle_counters: int = 0
     mail: int = 0  # outbox rows sent, failed or dropped before the retention
+    sso_oidc: int = 0  # CLI sign-in grants and tokens past their expiry, clients past their secret's
     skipped: bool = False
 
     @property
@@ -73,7 +74,15 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         recovery_tokens=await purge(lambda rows: rows.recovery_tokens(cutoff)),
         throttle_counters=await purge(lambda rows: rows.throttle_counters(now - LONGEST_WINDOW_SECONDS)),
         mail=await purge(lambda rows: rows.mail(cutoff)),
+        sso_oidc=await _purge_sso_oidc(ports.store, cutoff),
     )
+
+
+async def _purge_sso_oidc(store: Store, cutoff: float) -> int:
+    async with store.unit() as uow:
+        deleted = await uow.oidc_grants.delete_expired(cutoff) + await uow.oidc_tokens.delete_expired(cutoff)
+    async with store.unit() as uow:
+        return deleted + await uow.oidc_clients.delete_expired(cutoff)
 
 
 class Janitor:

@@ -289,5 +289,24 @@ async def signed_in(deps: Deps, token: str | None, instance: Instance | None = N
     return PortalSession(view, user, found, principal_of(user, found))
 
 
+async def session_by_id(uow: UnitOfWork, id_hash: str, now: float) -> PortalSession | None:
+    """The portal session with this ID hash while it is not revoked and not past its absolute expiry, or None
+    (for CLI tokens bound to it: no idle limit, no touch)."""
+    row = await uow.sessions.get(id_hash)
+    if row is None or row.revoked_at is not None or now >= row.expires_at:
+        return None
+    try:
+        ref = PrincipalRef.parse(row.principal_key)
+        owned = await instances.of_account(uow, row.account_id) if ref.kind == PrincipalKind.DIRECTORY_USER else None
+        if owned is None:
+            return None
+        user, found = await _user_and_instance(uow, ref, owned.identity_store_id)
+    except (VestibuleError, FlowError, InvalidPrincipalKey):
+        return None
+    view = sessions.SessionView(row.id_hash, ref, row.created_at, row.expires_at, row.idle_seconds, row.mfa_used,
+                                row.reauthenticated_at, row.reauthenticated_browser)
+    return PortalSession(view, user, found, principal_of(user, found))
+
+
 async def sign_out(deps: Deps, client: Client, token: str) -> None:
     await sessions.sign_out(deps, client, token)

@@ -28,6 +28,7 @@ from .scim import ScimToken
 from .server_certificates import ServerCertificate
 from .service_linked_roles import ServiceLinkedRoleDeletion
 from .sessions import KnownBrowser, Session
+from .sso_oidc import OidcClient, OidcGrant, OidcToken
 from .throttle import ThrottleCounter
 from .user_keys import ServiceSpecificCredential, SigningCertificate, SshPublicKey
 
@@ -55,6 +56,9 @@ __all__ = [
     "ManagedPolicy",
     "ManagedPolicyVersion",
     "MfaDevice",
+    "OidcClient",
+    "OidcGrant",
+    "OidcToken",
     "Organization",
     "OrganizationAccount",
     "OutboundWebIdentity",

@@ -39,6 +39,7 @@ from .scim import ScimTokens
 from .server_certificates import ServerCertificates
 from .service_linked_roles import ServiceLinkedRoleDeletions
 from .sessions import Browsers, Sessions
+from .sso_oidc import OidcClients, OidcGrants, OidcTokens
 from .sync_units import SyncUnits
 from .throttle import ThrottleCounters
 from .user_keys import CredentialOwners, ServiceCredentials, SigningCertificates, SshPublicKeys
@@ -166,6 +167,18 @@ class UnitOfWork:
     @cached_property
     def scim_tokens(self) -> ScimTokens:
         return ScimTokens(self.db)
+
+    @cached_property
+    def oidc_clients(self) -> OidcClients:
+        return OidcClients(self.db)
+
+    @cached_property
+    def oidc_grants(self) -> OidcGrants:
+        return OidcGrants(self.db)
+
+    @cached_property
+    def oidc_tokens(self) -> OidcTokens:
+        return OidcTokens(self.db)
 
     @cached_property
     def directory(self) -> Directory:
