@@ -284,6 +284,32 @@ async def test_tokens_die_with_the_portal_session(world: World) -> None:
         await oidc.bearer(world.deps, "")
 
 
+async def test_tokens_die_with_a_disabled_user_or_an_inactive_instance(world: World) -> None:
+    signed_in, _ = await world.user()
+    app = await world.device_client()
+    issued = await world.device_sign_in(app, signed_in)
+    async with world.deps.store.unit() as uow:
+        await directory.set_user_status(uow, world.store_id, signed_in.user.id, "DISABLED", actor="test",
+                                        now=world.clock())
+    with pytest.raises(oidc.InvalidBearerToken):
+        await oidc.bearer(world.deps, issued.access_token)
+    assert issued.refresh_token
+    with pytest.raises(oauth.InvalidGrant):
+        await world.refresh(app, issued.refresh_token)
+
+    signed_in, _ = await world.user("bob")
+    issued = await world.device_sign_in(app, signed_in)
+    async with world.deps.store.unit() as uow:
+        row = await uow.identity_center.instance_of_store(world.store_id)
+        assert row is not None
+        row.status = "DELETE_IN_PROGRESS"
+    with pytest.raises(oidc.InvalidBearerToken):
+        await oidc.bearer(world.deps, issued.access_token)
+    with pytest.raises(oauth.InvalidRequest):  # no new sign-in to that portal either
+        await oidc.start_device_authorization(world.deps, CLI, client_id=app.client_id,
+                                              client_secret=app.client_secret, start_url=world.start_url)
+
+
 async def test_logout_revokes_tokens_and_the_portal_session(world: World) -> None:
     signed_in, cookie = await world.user()
     app = await world.device_client()

@@ -31,18 +31,19 @@ from ...core.oauth import (
     UnauthorizedClient,
     UnsupportedGrantType,
 )
+from ...core.principals import PrincipalRef
 from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_token, same
 from ...errors import PermissionDenied, TooManyAttempts, VestibuleError
 from ...store.models import OidcClient, OidcGrant, OidcToken
 from ...store.repositories import Conflict, UnitOfWork
 from ...store.sql.sso_oidc import ALLOWED, DENIED, PENDING, USED
-from .. import audit
+from .. import audit, sessions
 from ..context import Client, Deps
 from ..invalidation import SESSION
 from ..signin import portal
 from ..signin.portal import PortalSession
-from . import instances
+from . import directory, instances
 from .instances import Instance
 
 
@@ -344,7 +345,7 @@ async def _issue(deps: Deps, uow: UnitOfWork, client: Client, app: OidcClient, f
     refresh = new_token() if oauth.REFRESH_TOKEN_GRANT in app.grant_types else None
     common = dict(family_id=family_id, client_id=app.id, identity_store_id=signed_in.instance.identity_store_id,
                   session_id_hash=signed_in.session.id_hash, principal_key=signed_in.principal.key,
-                  scopes=list(scopes), created_at=now, used_at=None, revoked_at=None)
+                  user_id=signed_in.user.id, scopes=list(scopes), created_at=now, used_at=None, revoked_at=None)
     rows = [OidcToken(id=str(uuid.uuid4()), kind="access", token_hash=hash_token(access), expires_at=access_expires,
                       **common)]
     if refresh is not None:
@@ -483,14 +484,20 @@ async def decide(deps: Deps, client: Client, signed_in: PortalSession, approval_
 
 
 async def _live_access(uow: UnitOfWork, token: str, now: float) -> tuple[OidcToken, PortalSession]:
-    row = await uow.oidc_tokens.by_hash(hash_token(token)) if token else None
-    if row is None or row.kind != "access" or row.revoked_at is not None or now >= row.expires_at:
+    """The token's row and its portal session: token, session and instance checked in one statement, then the
+    user (who must still be enabled)."""
+    found = await uow.oidc_tokens.live_access(hash_token(token), now) if token else None
+    if found is None:
         raise InvalidBearerToken()
-    signed_in = await portal.session_by_id(uow, row.session_id_hash, now)
-    if (signed_in is None or signed_in.instance.status != "ACTIVE"
-            or signed_in.instance.identity_store_id != row.identity_store_id):
+    row, session, instance_row = found
+    instance = instances.of_row(instance_row)
+    user = await directory.get_user(uow, instance.identity_store_id, row.user_id)
+    if user is None or not user.enabled:
         raise InvalidBearerToken()
-    return row, signed_in
+    view = sessions.SessionView(session.id_hash, PrincipalRef.parse(session.principal_key), session.created_at,
+                                session.expires_at, session.idle_seconds, session.mfa_used,
+                                session.reauthenticated_at, session.reauthenticated_browser)
+    return row, PortalSession(view, user, instance, portal.principal_of(user, instance))
 
 
 async def bearer(deps: Deps, token: str) -> BearerSession:

@@ -75,6 +75,7 @@ class OidcToken(Base):
     identity_store_id: Mapped[str] = mapped_column(String(12))
     session_id_hash: Mapped[str] = mapped_column(String(64))
     principal_key: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(48))  # the directory user's ID (the principal key's long form)
     scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column('identity_store_id', sa.String(length=12), nullable=False),
         sa.Column('session_id_hash', sa.String(length=64), nullable=False),
         sa.Column('principal_key', sa.String(length=40), nullable=False),
+        sa.Column('user_id', sa.String(length=48), nullable=False),
         sa.Column('scopes', sa.JSON(), nullable=False),
         sa.Column('created_at', sa.Float(), nullable=False),
         sa.Column('expires_at', sa.Float(), nullable=False),
