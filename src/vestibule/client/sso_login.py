@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import socket
 import time
 import webbrowser
 from collections.abc import Callable
@@ -62,7 +63,7 @@ class SignIn:
         with talking_to(self.oidc):
             try:
                 made = self.oidc.register_client(
-                    clientName=f"vestibule-cli-{int(time.time())}", clientType="public",
+                    clientName=_client_name(), clientType="public",
                     scopes=list(self.session.registration_scopes), grantTypes=GRANT_TYPES,
                     redirectUris=[REGISTERED_REDIRECT_URI], issuerUrl=self.session.start_url)
             except ClientError as exc:
@@ -189,6 +190,12 @@ class SignIn:
         self.say(f"Signed in to {self.session.start_url}. The token is in {path} "
                  f"until {token_cache.iso_z(token.expires_at)} (the AWS CLI and SDKs refresh it).")
         return token
+
+
+def _client_name() -> str:
+    """What the approval page shows as the asking application: this command and the computer it runs on."""
+    host = "".join(c for c in socket.gethostname() if c.isprintable())[:64]
+    return f"vestibule sso login on {host}" if host else "vestibule sso login"
 
 
 def _open(url: str) -> bool:
