@@ -373,3 +373,18 @@ async def test_authorize_refusals_never_redirect(client: httpx.AsyncClient, runt
         assert error_of(r.text) == t(key), changes
     r = await client.get("/authorize")
     assert r.status_code == 400 and error_of(r.text) == t("device.client_invalid")
+
+
+async def test_pages_speak_traditional_chinese(client: httpx.AsyncClient, runtime: Runtime, mailbox: object) -> None:
+    zh = Translator("zh-TW")
+    page = await client.get("/device?lang=zh-TW")
+    assert page.status_code == 200 and zh("device.code_prompt") in page.text
+    store = await make_store(runtime)
+    await make_portal_user(runtime, store)
+    await sign_in(client, mailbox, store)
+    _app, started = await start_device(runtime, store)
+    confirm = (await client.get(path_of(started.verification_uri_complete))).headers["location"]
+    page = await client.get(confirm)
+    text = html.unescape(page.text)
+    assert zh("device.confirm_title") in text and zh("device.allow") in text
+    assert zh("device.confirm_intro", client=CLIENT_NAME) in text
