@@ -183,7 +183,7 @@ class SignIn:
     def _save(self, registration: token_cache.Registration, issued: dict[str, Any]) -> token_cache.CachedToken:
         token = token_cache.CachedToken(
             start_url=self.session.start_url, region=self.session.region, access_token=issued["accessToken"],
-            expires_at=_now() + timedelta(seconds=int(issued.get("expiresIn") or 3600)),
+            expires_at=(_now() + timedelta(seconds=int(issued.get("expiresIn") or 3600))).replace(microsecond=0),
             refresh_token=issued.get("refreshToken"), client_id=registration.client_id,
             client_secret=registration.client_secret, registration_expires_at=registration.expires_at)
         path = token_cache.save_token(self.session.name, token)
