@@ -74,9 +74,10 @@ def test_a_role_or_account_not_assigned_gives_nothing(sso: SsoWorld) -> None:
     assert sso.portal.list_account_roles(accessToken=token, accountId="000000000000")["roleList"] == []
 
 
-def test_accounts_and_roles_page_with_sealed_next_tokens(world: AwsWorld, sso: SsoWorld) -> None:
-    world.new_organization(sso.account)
-    members = [world.new_member_account(sso.account)[0] for _ in range(2)]
+def test_accounts_and_roles_page_with_sealed_next_tokens(world: AwsWorld, account: Account) -> None:
+    world.new_organization(account)  # before the instance: an organization instance reaches member accounts
+    members = [world.new_member_account(account)[0] for _ in range(2)]
+    sso = SsoWorld(world, account)
     user = sso.user("ivan")
     names = ["Alpha", "Bravo", "Charlie"]
     for name in names:
