@@ -288,6 +288,14 @@ async def test_tokens_die_with_a_disabled_user_or_an_inactive_instance(world: Wo
     signed_in, _ = await world.user()
     app = await world.device_client()
     issued = await world.device_sign_in(app, signed_in)
+    assert (await oidc.bearer(world.deps, issued.access_token)).portal.user.display_name == "Alice"
+    async with world.deps.store.unit() as uow:  # what the bearer check hands out follows every change
+        await directory.replace_user(uow, world.store_id, signed_in.user.id, "alice",
+                                     UserProfile(display_name="Alice Liddell"), actor="test", now=world.clock())
+        await directory.set_password(uow, world.store_id, signed_in.user.id, "$argon2id$new", must_change=False,
+                                     now=world.clock())
+    held = (await oidc.bearer(world.deps, issued.access_token)).portal.user
+    assert held.display_name == "Alice Liddell" and held.password_hash == "$argon2id$new"
     async with world.deps.store.unit() as uow:
         await directory.set_user_status(uow, world.store_id, signed_in.user.id, "DISABLED", actor="test",
                                         now=world.clock())

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from integration.store import rows
-from vestibule.store.models import OidcClient, OidcGrant, OidcToken, SsoInstance
+from vestibule.store.models import DirectoryUser, OidcClient, OidcGrant, OidcToken, SsoInstance
 from vestibule.store.repositories import Conflict, Store
 
 ACCT = "111122223333"
@@ -46,6 +46,9 @@ async def _world(store: Store) -> None:
             name=None, kind="ACCOUNT", status="ACTIVE", client_token=None, created_at=NOW, settings="{}",
             tags="[]"))
         await uow.sessions.add(rows.session("h" * 64, PRINCIPAL, expires_at=NOW + 7200))
+        await uow.directory.add(DirectoryUser(id="u", identity_store_id=STORE, user_name="alice",
+                                              user_name_lower="alice", attributes={}, status="ENABLED",
+                                              created_at=NOW, updated_at=NOW))
         await uow.oidc_clients.add(_client())
 
 
@@ -115,14 +118,15 @@ async def test_rotate_once_and_revoke_families(store: Store) -> None:
     async with store.unit() as uow:
         assert await uow.oidc_tokens.live_access("a1".ljust(64, "t"), NOW + 4) is None  # revoked
         live = await uow.oidc_tokens.live_access("a2".ljust(64, "t"), NOW + 4)
-        assert live is not None and live[0].id == "a2" and live[1].id_hash == "h" * 64 and live[2].status == "ACTIVE"
+        assert live is not None and live[0].id == "a2" and live[1].id_hash == "h" * 64
+        assert live[2].status == "ACTIVE" and live[3].user_name == "alice"
         assert await uow.oidc_tokens.live_access("r2".ljust(64, "t"), NOW + 4) is None  # not an access token
         assert await uow.oidc_tokens.live_access("a2".ljust(64, "t"), NOW + 3600) is None  # expired
         assert await uow.oidc_tokens.revoke_session("h" * 64, NOW + 5) == 2
         assert await uow.oidc_tokens.live_access("a2".ljust(64, "t"), NOW + 6) is None
 
 
-async def test_a_revoked_or_expired_session_or_an_inactive_instance_ends_the_token(store: Store) -> None:
+async def test_a_session_instance_or_user_that_ended_ends_the_token(store: Store) -> None:
     await _world(store)
     async with store.unit() as uow:
         await uow.oidc_tokens.add([_token("a1", expires=NOW + 9000)])
@@ -138,6 +142,14 @@ async def test_a_revoked_or_expired_session_or_an_inactive_instance_ends_the_tok
         row = await uow.identity_center.instance_of_store(STORE)
         assert row is not None
         row.status = "ACTIVE"
+        user = await uow.directory.user(STORE, "u")
+        assert user is not None
+        user.status = "DISABLED"
+    async with store.unit() as uow:
+        assert await uow.oidc_tokens.live_access(token_hash, NOW) is None
+        user = await uow.directory.user(STORE, "u")
+        assert user is not None
+        user.status = "ENABLED"
         await uow.sessions.revoke("h" * 64, NOW + 1)
     async with store.unit() as uow:
         assert await uow.oidc_tokens.live_access(token_hash, NOW + 2) is None

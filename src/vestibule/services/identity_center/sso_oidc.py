@@ -35,6 +35,7 @@ from ...core.principals import PrincipalRef
 from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_token, same
 from ...errors import PermissionDenied, TooManyAttempts, VestibuleError
+from ...store.models import DirectoryUser as UserRow
 from ...store.models import OidcClient, OidcGrant, OidcToken
 from ...store.repositories import Conflict, UnitOfWork
 from ...store.sql.sso_oidc import ALLOWED, DENIED, PENDING, USED
@@ -44,6 +45,7 @@ from ..invalidation import SESSION
 from ..signin import portal
 from ..signin.portal import PortalSession
 from . import directory, instances
+from .directory import DirectoryUser
 from .instances import Instance
 
 
@@ -483,15 +485,32 @@ async def decide(deps: Deps, client: Client, signed_in: PortalSession, approval_
                                      error_description="The user denied the request.", **state))
 
 
+_KNOWN_USERS: dict[tuple[str, int, str | None, bool], DirectoryUser] = {}  # exact: keyed by what can change
+
+
+async def _directory_user(uow: UnitOfWork, row: UserRow) -> DirectoryUser | None:
+    """The directory user of a row the bearer check read: built once per revision (and password state), so a
+    token's check costs one statement; any change of the user bumps its revision and is read afresh."""
+    key = (row.id, row.revision, row.password_hash, row.password_must_change)
+    user = _KNOWN_USERS.get(key)
+    if user is None:
+        user = await directory.get_user(uow, row.identity_store_id, row.id)
+        if user is None or (user.revision, user.password_hash, user.password_must_change) != key[1:]:
+            return user
+        if len(_KNOWN_USERS) >= 10_000:
+            _KNOWN_USERS.clear()
+        _KNOWN_USERS[key] = user
+    return user
+
+
 async def _live_access(uow: UnitOfWork, token: str, now: float) -> tuple[OidcToken, PortalSession]:
-    """The token's row and its portal session: token, session and instance checked in one statement, then the
-    user (who must still be enabled)."""
+    """The token's row and its portal session: token, session, instance and user checked in one statement."""
     found = await uow.oidc_tokens.live_access(hash_token(token), now) if token else None
     if found is None:
         raise InvalidBearerToken()
-    row, session, instance_row = found
+    row, session, instance_row, user_row = found
     instance = instances.of_row(instance_row)
-    user = await directory.get_user(uow, instance.identity_store_id, row.user_id)
+    user = await _directory_user(uow, user_row)
     if user is None or not user.enabled:
         raise InvalidBearerToken()
     view = sessions.SessionView(session.id_hash, PrincipalRef.parse(session.principal_key), session.created_at,

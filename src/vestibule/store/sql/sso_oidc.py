@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, or_, select, update
 
-from ..models import Session, SsoInstance
+from ..models import DirectoryUser, Session, SsoInstance
 from ..models.sso_oidc import OidcClient, OidcGrant, OidcToken
 from .base import Repository, rowcount
 
@@ -104,19 +104,23 @@ class OidcTokens(Repository):
         stmt = select(OidcToken).where(OidcToken.token_hash == token_hash)
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
-    async def live_access(self, token_hash: str, now: float) -> tuple[OidcToken, Session, SsoInstance] | None:
-        """An access token that is live now, with its portal session (not revoked, before its absolute expiry)
-        and its active instance, in one statement."""
-        stmt = (select(OidcToken, Session, SsoInstance)
+    async def live_access(self, token_hash: str, now: float
+                          ) -> tuple[OidcToken, Session, SsoInstance, DirectoryUser] | None:
+        """An access token that is live now, with its portal session (not revoked, before its absolute expiry),
+        its active instance and its enabled directory user, in one statement."""
+        stmt = (select(OidcToken, Session, SsoInstance, DirectoryUser)
                 .join(Session, Session.id_hash == OidcToken.session_id_hash)
                 .join(SsoInstance, SsoInstance.identity_store_id == OidcToken.identity_store_id)
+                .join(DirectoryUser, (DirectoryUser.id == OidcToken.user_id)
+                      & (DirectoryUser.identity_store_id == OidcToken.identity_store_id))
                 .where(OidcToken.token_hash == token_hash, OidcToken.kind == "access",
                        OidcToken.revoked_at.is_(None), OidcToken.expires_at > now,
                        Session.revoked_at.is_(None), Session.expires_at > now,
                        Session.principal_key == OidcToken.principal_key,
-                       Session.account_id == SsoInstance.owner_account_id, SsoInstance.status == "ACTIVE"))
+                       Session.account_id == SsoInstance.owner_account_id, SsoInstance.status == "ACTIVE",
+                       DirectoryUser.status == "ENABLED"))
         row = (await self.db.execute(stmt)).first()
-        return None if row is None else (row[0], row[1], row[2])
+        return None if row is None else (row[0], row[1], row[2], row[3])
 
     async def rotate(self, token_id: str, client_id: str, now: float) -> bool:
         """A live, unused refresh token of `client_id` -> used, once. True when this call rotated it."""
