@@ -31,7 +31,7 @@ def _oauth(exc: object, code: str, error: str, status: int = 400) -> None:
     from botocore.exceptions import ClientError
 
     assert isinstance(exc, ClientError)
-    assert exc.response["Error"]["Code"] == code, exc.response
+    assert exc.response["Error"]["Code"] == code and type(exc).__name__ == code, exc.response
     assert exc.response["error"] == error and exc.response["error_description"], exc.response
     assert status_of(exc) == status
 

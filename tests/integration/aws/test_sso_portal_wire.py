@@ -14,6 +14,8 @@ import pytest
 
 from integration.aws.aws_world import Account, AwsWorld
 from integration.aws.sso_cli_world import SsoWorld, raised, status_of
+from vestibule.services.audit import as_dict
+from vestibule.services.context import Deps
 
 
 @pytest.fixture
@@ -21,11 +23,20 @@ def sso(world: AwsWorld, account: Account) -> SsoWorld:
     return SsoWorld(world, account)
 
 
+def _events(world: AwsWorld, account_id: str) -> list[dict[str, object]]:
+    async def read(deps: Deps) -> list[dict[str, object]]:
+        async with deps.store.unit() as uow:
+            return [as_dict(e) for e in await uow.audit.for_account(account_id)]
+
+    return world.run(read)
+
+
 def _unauthorized(exc: object) -> None:
     from botocore.exceptions import ClientError
 
     assert isinstance(exc, ClientError)
     assert exc.response["Error"]["Code"] == "UnauthorizedException", exc.response
+    assert type(exc).__name__ == "UnauthorizedException", "the model's exception class"
     assert status_of(exc) == 401 and exc.response["Error"]["Message"]
 
 
@@ -40,7 +51,8 @@ def _all_four_refuse(sso: SsoWorld, token: str) -> None:
 
 def test_role_credentials_sign_sts_calls_as_the_reserved_role(world: AwsWorld, sso: SsoWorld) -> None:
     developers = sso.permission_set("Developers", "PT2H")
-    sso.assign(developers, sso.user("grace"))
+    user = sso.user("grace")
+    sso.assign(developers, user)
     token = sso.device_token(sso.sign_in("grace"))["accessToken"]
     accounts = sso.portal.list_accounts(accessToken=token)
     [shown] = accounts["accountList"]
@@ -60,6 +72,9 @@ def test_role_credentials_sign_sts_calls_as_the_reserved_role(world: AwsWorld, s
     identity = sts.get_caller_identity()
     assert re.fullmatch(rf"arn:aws:sts::{sso.account.account_id}:assumed-role/AWSReservedSSO_Developers_[0-9a-f]{{16}}"
                         r"/grace", identity["Arn"]), identity["Arn"]
+    [issued] = [e for e in _events(world, sso.account.account_id) if e["event"] == "GetRoleCredentials"]
+    assert issued["method"] == "sso-api" and issued["result"] == "Success"
+    assert "Botocore" in str(issued["user_agent"]) and str(issued["principal"]).endswith(":user/" + user)
 
 
 def test_a_role_or_account_not_assigned_gives_nothing(sso: SsoWorld) -> None:
@@ -131,6 +146,7 @@ def test_logout_revokes_the_token_its_refresh_token_and_the_portal_session(sso: 
     client = sso.register()
     token = sso.device_token(session, client)
     sso.portal.logout(accessToken=token["accessToken"])
+    assert [e["event"] for e in _events(sso.world, sso.account.account_id)].count("Logout") == 1
     _unauthorized(raised(sso.portal.get_role_credentials, accessToken=token["accessToken"],
                          accountId=sso.account.account_id, roleName="Developers"))
     refused = raised(sso.refresh, client=client, refresh_token=token["refreshToken"])
