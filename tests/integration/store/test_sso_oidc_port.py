@@ -11,6 +11,7 @@ import pytest
 from integration.store import rows
 from vestibule.store.models import DirectoryUser, OidcClient, OidcGrant, OidcToken, SsoInstance
 from vestibule.store.repositories import Conflict, Store
+from vestibule.store.sql.sso_oidc import live_access
 
 ACCT = "111122223333"
 STORE = "d-1234567890"
@@ -116,14 +117,14 @@ async def test_rotate_once_and_revoke_families(store: Store) -> None:
         assert await uow.oidc_tokens.revoke_family("f1", NOW + 3) == 0
         assert await uow.oidc_tokens.rotate("r2", "c1", NOW + 1)  # the other family is untouched
     async with store.unit() as uow:
-        assert await uow.oidc_tokens.live_access("a1".ljust(64, "t"), NOW + 4) is None  # revoked
-        live = await uow.oidc_tokens.live_access("a2".ljust(64, "t"), NOW + 4)
+        assert await uow.run(live_access, "a1".ljust(64, "t"), NOW + 4) is None  # revoked
+        live = await uow.run(live_access, "a2".ljust(64, "t"), NOW + 4)
         assert live is not None and live[0].id == "a2" and live[1].id_hash == "h" * 64
         assert live[2].status == "ACTIVE" and live[3].user_name == "alice"
-        assert await uow.oidc_tokens.live_access("r2".ljust(64, "t"), NOW + 4) is None  # not an access token
-        assert await uow.oidc_tokens.live_access("a2".ljust(64, "t"), NOW + 3600) is None  # expired
+        assert await uow.run(live_access, "r2".ljust(64, "t"), NOW + 4) is None  # not an access token
+        assert await uow.run(live_access, "a2".ljust(64, "t"), NOW + 3600) is None  # expired
         assert await uow.oidc_tokens.revoke_session("h" * 64, NOW + 5) == 2
-        assert await uow.oidc_tokens.live_access("a2".ljust(64, "t"), NOW + 6) is None
+        assert await uow.run(live_access, "a2".ljust(64, "t"), NOW + 6) is None
 
 
 async def test_a_session_instance_or_user_that_ended_ends_the_token(store: Store) -> None:
@@ -132,13 +133,13 @@ async def test_a_session_instance_or_user_that_ended_ends_the_token(store: Store
         await uow.oidc_tokens.add([_token("a1", expires=NOW + 9000)])
     token_hash = "a1".ljust(64, "t")
     async with store.unit() as uow:
-        assert await uow.oidc_tokens.live_access(token_hash, NOW + 7199) is not None
-        assert await uow.oidc_tokens.live_access(token_hash, NOW + 7200) is None  # the session's absolute end
+        assert await uow.run(live_access, token_hash, NOW + 7199) is not None
+        assert await uow.run(live_access, token_hash, NOW + 7200) is None  # the session's absolute end
         row = await uow.identity_center.instance_of_store(STORE)
         assert row is not None
         row.status = "DELETE_IN_PROGRESS"
     async with store.unit() as uow:
-        assert await uow.oidc_tokens.live_access(token_hash, NOW) is None
+        assert await uow.run(live_access, token_hash, NOW) is None
         row = await uow.identity_center.instance_of_store(STORE)
         assert row is not None
         row.status = "ACTIVE"
@@ -146,13 +147,13 @@ async def test_a_session_instance_or_user_that_ended_ends_the_token(store: Store
         assert user is not None
         user.status = "DISABLED"
     async with store.unit() as uow:
-        assert await uow.oidc_tokens.live_access(token_hash, NOW) is None
+        assert await uow.run(live_access, token_hash, NOW) is None
         user = await uow.directory.user(STORE, "u")
         assert user is not None
         user.status = "ENABLED"
         await uow.sessions.revoke("h" * 64, NOW + 1)
     async with store.unit() as uow:
-        assert await uow.oidc_tokens.live_access(token_hash, NOW + 2) is None
+        assert await uow.run(live_access, token_hash, NOW + 2) is None
 
 
 async def test_expired_rows_are_purged(store: Store) -> None:

@@ -36,8 +36,10 @@ from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_token, same
 from ...errors import PermissionDenied, TooManyAttempts, VestibuleError
 from ...store.models import DirectoryUser as UserRow
-from ...store.models import OidcClient, OidcGrant, OidcToken
+from ...store.models import OidcClient, OidcGrant, OidcToken, SsoInstance
+from ...store.models import Session as SessionRow
 from ...store.repositories import Conflict, UnitOfWork
+from ...store.sql import sso_oidc as oidc_rows
 from ...store.sql.sso_oidc import ALLOWED, DENIED, PENDING, USED
 from .. import audit, sessions
 from ..context import Client, Deps
@@ -488,14 +490,18 @@ async def decide(deps: Deps, client: Client, signed_in: PortalSession, approval_
 _KNOWN_USERS: dict[tuple[str, int, str | None, bool], DirectoryUser] = {}  # exact: keyed by what can change
 
 
+def _user_key(row: UserRow) -> tuple[str, int, str | None, bool]:
+    return row.id, row.revision, row.password_hash, row.password_must_change
+
+
 async def _directory_user(uow: UnitOfWork, row: UserRow) -> DirectoryUser | None:
     """The directory user of a row the bearer check read: built once per revision (and password state), so a
     token's check costs one statement; any change of the user bumps its revision and is read afresh."""
-    key = (row.id, row.revision, row.password_hash, row.password_must_change)
+    key = _user_key(row)
     user = _KNOWN_USERS.get(key)
     if user is None:
         user = await directory.get_user(uow, row.identity_store_id, row.id)
-        if user is None or (user.revision, user.password_hash, user.password_must_change) != key[1:]:
+        if user is None or (user.id, user.revision, user.password_hash, user.password_must_change) != key:
             return user
         if len(_KNOWN_USERS) >= 10_000:
             _KNOWN_USERS.clear()
@@ -503,16 +509,12 @@ async def _directory_user(uow: UnitOfWork, row: UserRow) -> DirectoryUser | None
     return user
 
 
-async def _live_access(uow: UnitOfWork, token: str, now: float) -> tuple[OidcToken, PortalSession]:
-    """The token's row and its portal session: token, session, instance and user checked in one statement."""
-    found = await uow.oidc_tokens.live_access(hash_token(token), now) if token else None
-    if found is None:
+def _bearer_of(found: tuple[OidcToken, SessionRow, SsoInstance, UserRow] | None,
+               user: DirectoryUser | None) -> tuple[OidcToken, PortalSession]:
+    if found is None or user is None or not user.enabled:
         raise InvalidBearerToken()
-    row, session, instance_row, user_row = found
+    row, session, instance_row, _ = found
     instance = instances.of_row(instance_row)
-    user = await _directory_user(uow, user_row)
-    if user is None or not user.enabled:
-        raise InvalidBearerToken()
     view = sessions.SessionView(session.id_hash, PrincipalRef.parse(session.principal_key), session.created_at,
                                 session.expires_at, session.idle_seconds, session.mfa_used,
                                 session.reauthenticated_at, session.reauthenticated_browser)
@@ -520,9 +522,16 @@ async def _live_access(uow: UnitOfWork, token: str, now: float) -> tuple[OidcTok
 
 
 async def bearer(deps: Deps, token: str) -> BearerSession:
-    """The live session behind an access token; InvalidBearerToken otherwise."""
-    async with deps.store.unit() as uow:
-        row, signed_in = await _live_access(uow, token, deps.clock())
+    """The live session behind an access token; InvalidBearerToken otherwise. Token, session, instance and user
+    are checked in one statement on every call (a revocation counts at the next request, on every node)."""
+    if not token:
+        raise InvalidBearerToken()
+    found = await deps.store.run(oidc_rows.live_access, hash_token(token), deps.clock())
+    user = _KNOWN_USERS.get(_user_key(found[3])) if found is not None else None
+    if found is not None and user is None:
+        async with deps.store.unit() as uow:
+            user = await _directory_user(uow, found[3])
+    row, signed_in = _bearer_of(found, user)
     return BearerSession(signed_in, row.id)
 
 
@@ -531,7 +540,8 @@ async def logout(deps: Deps, client: Client, token: str) -> None:
     InvalidBearerToken when the token is not live."""
     now = deps.clock()
     async with deps.store.unit() as uow:
-        row, signed_in = await _live_access(uow, token, now)
+        found = await uow.run(oidc_rows.live_access, hash_token(token), now) if token else None
+        row, signed_in = _bearer_of(found, await _directory_user(uow, found[3]) if found is not None else None)
         await uow.oidc_tokens.revoke_family(row.family_id, now)
         await uow.oidc_tokens.revoke_session(row.session_id_hash, now)
         await uow.sessions.revoke(row.session_id_hash, now)

@@ -4,12 +4,16 @@ exchanged, a refresh token rotated) is one conditional UPDATE whose row count sa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
+import sqlalchemy as sa
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.engine import Connection
 
 from ..models import DirectoryUser, Session, SsoInstance
 from ..models.sso_oidc import OidcClient, OidcGrant, OidcToken
 from .base import Repository, rowcount
+from .hot import new_row
 
 PENDING, ALLOWED, DENIED, USED = "pending", "allowed", "denied", "used"
 POLL_TOLERANCE = 1.0  # seconds a poll may come early (clock and network jitter) before it is too fast
@@ -104,24 +108,6 @@ class OidcTokens(Repository):
         stmt = select(OidcToken).where(OidcToken.token_hash == token_hash)
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
-    async def live_access(self, token_hash: str, now: float
-                          ) -> tuple[OidcToken, Session, SsoInstance, DirectoryUser] | None:
-        """An access token that is live now, with its portal session (not revoked, before its absolute expiry),
-        its active instance and its enabled directory user, in one statement."""
-        stmt = (select(OidcToken, Session, SsoInstance, DirectoryUser)
-                .join(Session, Session.id_hash == OidcToken.session_id_hash)
-                .join(SsoInstance, SsoInstance.identity_store_id == OidcToken.identity_store_id)
-                .join(DirectoryUser, (DirectoryUser.id == OidcToken.user_id)
-                      & (DirectoryUser.identity_store_id == OidcToken.identity_store_id))
-                .where(OidcToken.token_hash == token_hash, OidcToken.kind == "access",
-                       OidcToken.revoked_at.is_(None), OidcToken.expires_at > now,
-                       Session.revoked_at.is_(None), Session.expires_at > now,
-                       Session.principal_key == OidcToken.principal_key,
-                       Session.account_id == SsoInstance.owner_account_id, SsoInstance.status == "ACTIVE",
-                       DirectoryUser.status == "ENABLED"))
-        row = (await self.db.execute(stmt)).first()
-        return None if row is None else (row[0], row[1], row[2], row[3])
-
     async def rotate(self, token_id: str, client_id: str, now: float) -> bool:
         """A live, unused refresh token of `client_id` -> used, once. True when this call rotated it."""
         stmt = (update(OidcToken).where(OidcToken.id == token_id, OidcToken.kind == "refresh",
@@ -147,3 +133,42 @@ class OidcTokens(Repository):
 
     async def delete_expired(self, before: float) -> int:
         return rowcount(await self.db.execute(delete(OidcToken).where(OidcToken.expires_at < before)))
+
+
+# ---- the bearer check: a hot unit (`Store.run`, or `UnitOfWork.run` inside a larger change) ---------------
+
+_tokens = cast(sa.Table, OidcToken.__table__)
+_sessions = cast(sa.Table, Session.__table__)
+_instances = cast(sa.Table, SsoInstance.__table__)
+_users = cast(sa.Table, DirectoryUser.__table__)
+_PARTS: tuple[tuple[type[object], tuple[sa.Column[object], ...]], ...] = (
+    (OidcToken, tuple(_tokens.c)), (Session, tuple(_sessions.c)), (SsoInstance, tuple(_instances.c)),
+    (DirectoryUser, tuple(_users.c)))
+_LIVE_ACCESS = (
+    sa.select(*(c for _, cols in _PARTS for c in cols))
+    .select_from(_tokens
+                 .join(_sessions, _sessions.c.id_hash == _tokens.c.session_id_hash)
+                 .join(_instances, _instances.c.identity_store_id == _tokens.c.identity_store_id)
+                 .join(_users, sa.and_(_users.c.id == _tokens.c.user_id,
+                                       _users.c.identity_store_id == _tokens.c.identity_store_id)))
+    .where(_tokens.c.token_hash == sa.bindparam("token_hash"), _tokens.c.kind == "access",
+           _tokens.c.revoked_at.is_(None), _tokens.c.expires_at > sa.bindparam("now"),
+           _sessions.c.revoked_at.is_(None), _sessions.c.expires_at > sa.bindparam("now"),
+           _sessions.c.principal_key == _tokens.c.principal_key,
+           _sessions.c.account_id == _instances.c.owner_account_id, _instances.c.status == "ACTIVE",
+           _users.c.status == "ENABLED"))
+
+
+def live_access(conn: Connection, token_hash: str, now: float
+                ) -> tuple[OidcToken, Session, SsoInstance, DirectoryUser] | None:
+    """An access token that is live now, with its portal session (not revoked, before its absolute expiry),
+    its active instance and its enabled directory user, in one statement; detached rows."""
+    row = conn.execute(_LIVE_ACCESS, {"token_hash": token_hash, "now": now}).first()
+    if row is None:
+        return None
+    out: list[object] = []
+    at = 0
+    for cls, cols in _PARTS:
+        out.append(new_row(cls, {c.key: row[at + i] for i, c in enumerate(cols)}))
+        at += len(cols)
+    return cast(OidcToken, out[0]), cast(Session, out[1]), cast(SsoInstance, out[2]), cast(DirectoryUser, out[3])
