@@ -127,7 +127,10 @@ class AwsFront:
         elif where is Route.REST_JSON:
             status, payload, request_id, error_type = await self.rest_json.handle(
                 scope["method"], scope["path"], raw_path, query, headers, body, client_ip, secure)
-            extra = [(b"x-amzn-errortype", error_type.encode())] if error_type else []
+            # tokens and role credentials are secrets: never stored by a cache (RFC 6749 5.1)
+            extra = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+            if error_type:
+                extra.append((b"x-amzn-errortype", error_type.encode()))
             await _respond(send, status, payload, REST_CONTENT_TYPE, request_id.encode(), extra)
 
 

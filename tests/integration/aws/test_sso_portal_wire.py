@@ -175,3 +175,23 @@ def test_missing_and_malformed_members_are_invalid_request(sso: SsoWorld) -> Non
     assert r.status_code == 400 and r.headers["x-amzn-errortype"] == "InvalidRequestException"
     assert httpx.get(url + "/assignment/nothing", headers=bearer).headers["x-amzn-errortype"] == (
         "UnknownOperationException")
+
+
+def test_tokens_and_role_credentials_are_never_cached(sso: SsoWorld) -> None:
+    """RFC 6749 5.1: token answers (and role credentials, and their errors) carry Cache-Control: no-store."""
+    developers = sso.permission_set("Developers", "PT1H")
+    sso.assign(developers, sso.user("heidi"))
+    token = sso.device_token(sso.sign_in("heidi"))["accessToken"]
+    with httpx.Client(base_url=sso.world.url, timeout=30) as http:
+        answers = [
+            http.get("/federation/credentials", params={"role_name": "Developers",
+                                                        "account_id": sso.account.account_id},
+                     headers={"x-amz-sso_bearer_token": token}),
+            http.get("/assignment/accounts", headers={"x-amz-sso_bearer_token": "not-a-token"}),
+            http.post("/token", json={"clientId": "nobody", "clientSecret": "x", "grantType": "refresh_token",
+                                      "refreshToken": "x"}),
+        ]
+    assert [a.status_code for a in answers] == [200, 401, 401]
+    assert "sessionToken" in answers[0].json()["roleCredentials"]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "no-store" and answer.headers["pragma"] == "no-cache"

@@ -72,7 +72,7 @@ def test_zh_tw_is_translated_and_does_not_name_other_vendors() -> None:
 
 def test_every_key_used_by_a_template_exists() -> None:
     used: set[str] = set()
-    for template in TEMPLATES_DIR.glob("*.html"):
+    for template in TEMPLATES_DIR.rglob("*.html"):
         used.update(re.findall(r"\bt\('([a-z_.]+)'", template.read_text(encoding="utf-8")))
     assert used, "no t('...') calls found in templates"
     assert sorted(used - set(EN)) == []

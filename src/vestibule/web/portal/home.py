@@ -9,7 +9,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...errors import PermissionDenied
-from ...services import credentials as device_credentials
 from ...services.identity_center import portal as portal_view
 from ...services.signin.portal import PortalSession
 from ..rendering import (
@@ -23,7 +22,15 @@ from ..rendering import (
     translator,
     web_of,
 )
-from .common import current, instance_of, not_found, session_cookie, set_cookie, start_path
+from .common import (
+    current,
+    device_registration_required,
+    instance_of,
+    not_found,
+    session_cookie,
+    set_cookie,
+    start_path,
+)
 
 
 async def _signed(request: Request, *, device_required: bool = True) -> PortalSession | Response:
@@ -36,9 +43,7 @@ async def _signed(request: Request, *, device_required: bool = True) -> PortalSe
         if request.state.cookies.get(session_cookie(request)):
             set_cookie(request, response, session_cookie(request), "", 0)
         return response
-    settings = signed.instance.settings
-    if (device_required and settings.mfa_prompt != "NEVER" and settings.no_mfa_device == "REQUIRE_REGISTRATION"
-            and not await device_credentials.list_devices(web_of(request).deps, signed.principal)):
+    if device_required and await device_registration_required(request, signed):
         # the instance requires a device: a user without one registers it before anything else
         return redirect(f"/portal/{request.path_params['portal']}/mfa?required=1")
     return signed
