@@ -5,14 +5,15 @@ valid for the permission set's session duration."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ...core import arns
 from ...core.flows.portal_signin import directory_user_ref
 from ...core.principals import PrincipalRef
 from ...errors import PermissionDenied
-from ...store.repositories import UnitOfWork
+from ...store.models import AuditEvent, TemporaryCredential
+from ...store.sql import identity_center as ic_rows
+from ...store.sql.identity_center import PortalGrant
 from .. import audit, temporary_credentials
 from ..context import Client, Deps
 from ..principals import Principal
@@ -21,7 +22,6 @@ from . import applications, directory, provisioning
 from .applications import Application
 from .directory import DirectoryUser
 from .instances import Instance
-from .permission_sets import PermissionSet
 
 
 @dataclass(frozen=True)
@@ -51,24 +51,29 @@ class RoleCredentials:
     expires_at: float
 
 
-async def _assigned(uow: UnitOfWork, instance: Instance, user: DirectoryUser) -> list[tuple[str, PermissionSet]]:
-    groups = await directory.group_ids_of_user(uow, user.identity_store_id, user.id)
-    return await provisioning.assignments_for_user(uow, instance, user.id, groups)
+def _accounts_of(grants: list[PortalGrant]) -> list[PortalAccount]:
+    by_account: dict[str, list[PortalGrant]] = {}
+    for g in sorted(grants, key=lambda g: (g.account_id, g.name)):
+        by_account.setdefault(g.account_id, []).append(g)
+    return [PortalAccount(account_id, gs[0].account_name, gs[0].root_email,
+                          tuple(PortalRole(g.permission_set_arn, g.name, g.description, g.session_duration)
+                                for g in gs))
+            for account_id, gs in by_account.items()]
 
 
 async def accounts_for(deps: Deps, instance: Instance, user: DirectoryUser) -> list[PortalAccount]:
-    async with deps.store.unit() as uow:
-        pairs = await _assigned(uow, instance, user)
-        by_account: dict[str, list[PortalRole]] = {}
-        for account_id, ps in pairs:
-            by_account.setdefault(account_id, []).append(
-                PortalRole(ps.arn, ps.name, ps.description, ps.session_duration))
-        shown = []
-        for account_id, roles in by_account.items():
-            account = await uow.accounts.get(account_id)
-            if account is not None and account.status == "active":
-                shown.append(PortalAccount(account.id, account.name, account.root_email, tuple(roles)))
-    return shown
+    """The active accounts assigned to the user directly or through their groups, by ID, each with its roles
+    (permission sets) by name: one statement, read afresh on every call."""
+    grants = await deps.store.run(ic_rows.portal_grants, instance.arn, user.id)
+    return _accounts_of(grants)
+
+
+async def roles_in(deps: Deps, instance: Instance, user: DirectoryUser, account_id: str) -> list[PortalRole]:
+    """The roles assigned to the user in one account (none when it is not active), by name: one statement."""
+    grants = await deps.store.run(ic_rows.portal_grants, instance.arn, user.id,
+                                  account_id)
+    shown = _accounts_of(grants)
+    return list(shown[0].roles) if shown else []
 
 
 async def applications_for(deps: Deps, instance: Instance, user: DirectoryUser) -> list[Application]:
@@ -82,38 +87,43 @@ async def role_credentials(deps: Deps, client: Client, instance: Instance, user:
                            permission_set_arn: str) -> RoleCredentials:
     """Credentials of the reserved role, issued only for an assignment the user has now; PermissionDenied for
     anything else (another user's account, a permission set not provisioned there)."""
-    return await _role_credentials(deps, client, instance, user, account_id,
-                                   lambda ps: ps.arn == permission_set_arn, "portal")
+    return await _role_credentials(deps, client, instance, user, account_id, permission_set_arn, False, "portal")
 
 
 async def role_credentials_by_name(deps: Deps, client: Client, instance: Instance, user: DirectoryUser,
                                    account_id: str, role_name: str) -> RoleCredentials:
     """The SSO portal API's GetRoleCredentials: the role is named by its permission set's name, as
     ListAccountRoles lists it; the same rules as `role_credentials`."""
-    return await _role_credentials(deps, client, instance, user, account_id, lambda ps: ps.name == role_name,
-                                   "sso-api")
+    return await _role_credentials(deps, client, instance, user, account_id, role_name, True, "sso-api")
 
 
 async def _role_credentials(deps: Deps, client: Client, instance: Instance, user: DirectoryUser, account_id: str,
-                            wanted: Callable[[PermissionSet], bool], method: str) -> RoleCredentials:
-    async with deps.store.unit() as uow:
-        pairs = await _assigned(uow, instance, user)
-        chosen = next((ps for acct, ps in pairs if acct == account_id and wanted(ps)), None)
-        role = (await provisioning.reserved_role(uow, instance, chosen.arn, account_id)
-                if chosen is not None else None)
-        if chosen is None or role is None:
-            raise PermissionDenied("No such role is assigned to you.")
-        session_name = user.user_name[:64]
-        arn = arns.assumed_role_arn(account_id, role.name, session_name)
-        issued = await temporary_credentials.issue(
-            deps, uow, account_id=account_id, kind="assumed-role",
-            source_principal_key=directory_user_ref(user.id).key, arn=arn,
-            user_id=f"{role.id}:{session_name}", duration=chosen.session_duration, role_id=role.id,
+                            permission_set: str, by_name: bool, method: str) -> RoleCredentials:
+    """One hot unit: the assignment, provisioning and reserved role read in one statement, then the credential
+    and its audit event written in the same transaction (nothing written when there is no such role)."""
+    session_name = user.user_name[:64]
+    issued: list[temporary_credentials.Issued] = []
+
+    def issue(grant: ic_rows.RoleGrant) -> tuple[TemporaryCredential, AuditEvent]:
+        row, creds = temporary_credentials.new_credential(
+            deps, account_id=account_id, kind="assumed-role", source_principal_key=directory_user_ref(user.id).key,
+            arn=arns.assumed_role_arn(account_id, grant.role_name, session_name),
+            user_id=f"{grant.role_id}:{session_name}", duration=grant.session_duration, role_id=grant.role_id,
             session_name=session_name)
-        await audit.record(uow, at=deps.clock(), event="GetRoleCredentials", result="Success", client=client,
-                           account_id=account_id, principal=user.arn, method=method, role=role.name)
-    return RoleCredentials(account_id, role.name, arn, issued.access_key_id, issued.secret_access_key,
-                           issued.session_token, issued.expires_at)
+        issued.append(creds)
+        event = audit.new_event(at=deps.clock(), event="GetRoleCredentials", result="Success", client=client,
+                                account_id=account_id, principal=user.arn, method=method, role=grant.role_name)
+        return row, event
+
+    grant = await deps.store.run(ic_rows.issue_for_role_grant, instance.arn, user.id,
+                                 account_id, permission_set, by_name=by_name, reserved_path=provisioning.PATH,
+                                 issue=issue)
+    if grant is None:
+        raise PermissionDenied("No such role is assigned to you.")
+    [creds] = issued
+    arn = arns.assumed_role_arn(account_id, grant.role_name, session_name)
+    return RoleCredentials(account_id, grant.role_name, arn, creds.access_key_id, creds.secret_access_key,
+                           creds.session_token, creds.expires_at)
 
 
 async def open_console(deps: Deps, client: Client, instance: Instance, user: DirectoryUser, account_id: str,

@@ -1,4 +1,6 @@
-"""The sign-in hot path's units of work: plain functions of a synchronous connection, Core statements built once.
+"""The sign-in hot path's units of work: plain functions of a synchronous connection, Core statements built once
+(`Statement`, `insert`: also the building blocks of the other store modules' hot units, e.g. the access portal's
+in `identity_center.py`).
 
 Run them with `Store.run(unit, ...)` (a transaction of their own, one hand-off; `sync_units.py`) or, to join
 a larger change, `UnitOfWork.run(unit, ...)` (inside that unit's transaction). Rows come back as detached
@@ -20,7 +22,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from ...core.flows.base import FlowNotFound
-from ..models import Account, AuditEvent, FlowRecord, IamUser, KnownBrowser, MfaDevice, Session, ThrottleCounter
+from ..models import Account, AuditEvent, Base, FlowRecord, IamUser, KnownBrowser, MfaDevice, Session, ThrottleCounter
 from .base import rowcount
 
 M = TypeVar("M")
@@ -137,10 +139,11 @@ def _cursor(conn: Connection, raw: sqlite3.Connection, plan: _Plan, params: dict
     return cursor.execute(plan.sql, args)
 
 
-class _Statement:
-    """A statement built once. On a plain sqlite3 connection (the hot-unit thread's) it runs compiled once,
-    with positional parameters on the DBAPI cursor; anywhere else (PostgreSQL, a unit of work's connection)
-    through `Connection.execute`, as before."""
+class Statement:
+    """A statement built once (at import, or once per shape): the building block of the hot units here and in
+    the other store modules. On a plain sqlite3 connection (the hot-unit thread's) it runs compiled once, with
+    positional parameters on the DBAPI cursor; anywhere else (PostgreSQL, a unit of work's connection) through
+    `Connection.execute`, as before."""
 
     __slots__ = ("_plan", "column_keys", "stmt")
 
@@ -184,16 +187,31 @@ class _Statement:
         return plan
 
 
+_INSERTS: dict[sa.Table, tuple[Statement, tuple[str, ...]]] = {}
+
+
+def insert(conn: Connection, row: Base) -> None:
+    """Inserts a new (transient) model instance, its columns' Python defaults where unset; the instance stays
+    detached (an autoincrement key is not read back). One INSERT statement per table, built once."""
+    table = cast(sa.Table, row.__table__)
+    found = _INSERTS.get(table)
+    if found is None:
+        keys = _insert_keys(table)
+        found = _INSERTS[table] = (Statement(sa.insert(table), keys), keys)
+    stmt, keys = found
+    stmt.write(conn, _values(row, table, keys))
+
+
 # ---- throttle counters ---------------------------------------------------------------------------
 
-_THROTTLE_MANY: dict[int, _Statement] = {}
+_THROTTLE_MANY: dict[int, Statement] = {}
 
 
-def _throttle_many(n: int) -> _Statement:
+def _throttle_many(n: int) -> Statement:
     """The counters among n keys (one statement per n, built once; n is small and fixed per caller)."""
     stmt = _THROTTLE_MANY.get(n)
     if stmt is None:
-        stmt = _THROTTLE_MANY[n] = _Statement(
+        stmt = _THROTTLE_MANY[n] = Statement(
             sa.select(_throttle.c.key, _throttle.c.failures, _throttle.c.last_failure_at).where(
                 _throttle.c.key.in_([sa.bindparam(f"k{i}") for i in range(n)])))
     return stmt
@@ -216,32 +234,32 @@ def _throttle_values(n: int) -> list[dict[str, Any]]:
             for i in range(n)]
 
 
-def _throttle_lock(dialect: Any, n: int) -> _Statement:
+def _throttle_lock(dialect: Any, n: int) -> Statement:
     new = dialect.insert(_throttle).values(_throttle_values(n))
     # a no-op update: it locks each row (waiting for a concurrent writer; rows in the order given) and
     # returns its committed values; a missing row is created at 0
-    return _Statement(new.on_conflict_do_update(index_elements=[_throttle.c.key],
+    return Statement(new.on_conflict_do_update(index_elements=[_throttle.c.key],
                                                 set_={"failures": _throttle.c.failures})
                       .returning(_throttle.c.key, _throttle.c.failures, _throttle.c.last_failure_at))
 
 
-def _throttle_set(dialect: Any, n: int) -> _Statement:
+def _throttle_set(dialect: Any, n: int) -> Statement:
     new = dialect.insert(_throttle).values(_throttle_values(n))
-    return _Statement(new.on_conflict_do_update(
+    return Statement(new.on_conflict_do_update(
         index_elements=[_throttle.c.key],
         set_={"failures": new.excluded.failures, "last_failure_at": new.excluded.last_failure_at}))
 
 
-def _throttle_drop(n: int) -> _Statement:
-    return _Statement(sa.delete(_throttle).where(_throttle.c.key.in_([sa.bindparam(f"k{i}") for i in range(n)])))
+def _throttle_drop(n: int) -> Statement:
+    return Statement(sa.delete(_throttle).where(_throttle.c.key.in_([sa.bindparam(f"k{i}") for i in range(n)])))
 
 
 # One statement of each kind per dialect and number of keys (a few, fixed per caller), built once.
-_THROTTLE_STATEMENTS: dict[tuple[str, str, int], _Statement] = {}
+_THROTTLE_STATEMENTS: dict[tuple[str, str, int], Statement] = {}
 _DIALECTS = {"sqlite": sqlite, "postgresql": postgresql}
 
 
-def _throttle_statement(kind: str, dialect_name: str, n: int) -> _Statement:
+def _throttle_statement(kind: str, dialect_name: str, n: int) -> Statement:
     stmt = _THROTTLE_STATEMENTS.get((kind, dialect_name, n))
     if stmt is None:
         dialect = _DIALECTS[dialect_name]
@@ -297,9 +315,9 @@ _HAS_MFA = (sa.select(sa.literal(1))
             .exists())
 _IAM_FROM = _accounts.outerjoin(_users, sa.and_(_users.c.account_id == _accounts.c.id,
                                                 _users.c.name_lower == sa.bindparam("name")))
-_IAM_BY_ID = _Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
+_IAM_BY_ID = Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
     _accounts.c.id == sa.bindparam("ref")))
-_IAM_BY_ALIAS = _Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
+_IAM_BY_ALIAS = Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(
     _accounts.c.alias == sa.bindparam("ref")))
 
 
@@ -355,7 +373,7 @@ class SignInEnd:
     throttle: ThrottleSettle | None = None  # a right password's attempt taken back, in the same transaction
 
 
-_FLOW_DONE = _Statement(sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id"),
+_FLOW_DONE = Statement(sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id"),
                                                  _flows.c.version == sa.bindparam("b_version")).values(
     state=sa.bindparam("state"), data=sa.bindparam("data"), expires_at=sa.bindparam("expires_at"),
     version=sa.bindparam("b_version") + 1))
@@ -364,23 +382,23 @@ _BROWSER_ROW: dict[str, Any] = {"principal_key": sa.bindparam("pk"), "browser_ha
 _sqlite_browser = sqlite.insert(_browsers).values(_BROWSER_ROW)
 _pg_browser = postgresql.insert(_browsers).values(_BROWSER_ROW)
 _REMEMBER = {
-    "sqlite": _Statement(_sqlite_browser.on_conflict_do_update(
+    "sqlite": Statement(_sqlite_browser.on_conflict_do_update(
         index_elements=[_browsers.c.principal_key, _browsers.c.browser_hash],
         set_={"last_seen_at": _sqlite_browser.excluded.last_seen_at})),
-    "postgresql": _Statement(_pg_browser.on_conflict_do_update(
+    "postgresql": Statement(_pg_browser.on_conflict_do_update(
         index_elements=[_browsers.c.principal_key, _browsers.c.browser_hash],
         set_={"last_seen_at": _pg_browser.excluded.last_seen_at})),
 }
-_REVOKE = _Statement(sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash"),
+_REVOKE = Statement(sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash"),
                                                 _sessions.c.revoked_at.is_(None)).values(revoked_at=sa.bindparam("at")))
-_NOTE_USE = _Statement(sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
+_NOTE_USE = Statement(sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
     password_last_used_at=sa.bindparam("at")))
-_NOTE_USE_REHASH = _Statement(sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
+_NOTE_USE_REHASH = Statement(sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
     password_last_used_at=sa.bindparam("at"), password_hash=sa.bindparam("hash")))
 _SESSION_KEYS = _insert_keys(_sessions)
 _AUDIT_KEYS = _insert_keys(_audit)
-_INSERT_SESSION = _Statement(sa.insert(_sessions), _SESSION_KEYS)
-_INSERT_AUDIT = _Statement(sa.insert(_audit), _AUDIT_KEYS)
+_INSERT_SESSION = Statement(sa.insert(_sessions), _SESSION_KEYS)
+_INSERT_AUDIT = Statement(sa.insert(_audit), _AUDIT_KEYS)
 
 
 def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
@@ -415,7 +433,7 @@ def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
 
 # ---- the signed-in session -----------------------------------------------------------------------
 
-_SESSION_PRINCIPAL = _Statement(
+_SESSION_PRINCIPAL = Statement(
     sa.select(*_SESSION_COLS, *_ACCOUNT_COLS, *_USER_COLS)
     .select_from(
         _sessions.join(_accounts, _accounts.c.id == _sessions.c.account_id).outerjoin(
@@ -423,7 +441,7 @@ _SESSION_PRINCIPAL = _Statement(
                             _users.c.id == sa.func.substr(_sessions.c.principal_key, 6))))
     .where(_sessions.c.id_hash == sa.bindparam("id_hash"))
 )
-_TOUCH = _Statement(sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash")).values(
+_TOUCH = Statement(sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash")).values(
     last_seen_at=sa.bindparam("at")))
 
 

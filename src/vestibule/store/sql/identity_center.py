@@ -1,13 +1,30 @@
-"""Identity Center (SSO Admin) rows: instances, permission sets, provisionings, assignments, request statuses."""
+"""Identity Center (SSO Admin) rows: instances, permission sets, provisionings, assignments, request statuses;
+and the access portal's reads as hot units (one statement each, `Store.run`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
 
+import sqlalchemy as sa
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 
-from ..models import SsoAssignment, SsoInstance, SsoPermissionSet, SsoProvisioning, SsoRequest
+from ..models import (
+    Account,
+    AuditEvent,
+    DirectoryMembership,
+    IamRole,
+    SsoAssignment,
+    SsoInstance,
+    SsoPermissionSet,
+    SsoProvisioning,
+    SsoRequest,
+    TemporaryCredential,
+)
 from .base import Repository
+from .hot import Statement, insert
 
 
 class IdentityCenter(Repository):
@@ -103,3 +120,124 @@ class IdentityCenter(Repository):
             stmt = stmt.where(SsoRequest.status == status)
         stmt = stmt.order_by(SsoRequest.created_at, SsoRequest.id)
         return (await self.db.execute(stmt)).scalars().all()
+
+
+# ---- the access portal: what a directory user may use, as hot units (`Store.run`) ------------------------
+
+_assignments = cast(sa.Table, SsoAssignment.__table__)
+_sets = cast(sa.Table, SsoPermissionSet.__table__)
+_provisionings = cast(sa.Table, SsoProvisioning.__table__)
+_accounts = cast(sa.Table, Account.__table__)
+_roles = cast(sa.Table, IamRole.__table__)
+_members = cast(sa.Table, DirectoryMembership.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalGrant:
+    """One (account, permission set) assigned to a user, with what the portal shows of both."""
+
+    account_id: str
+    account_name: str
+    root_email: str
+    permission_set_arn: str
+    name: str
+    description: str | None
+    session_duration: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """An assigned permission set provisioned to the account, and its reserved role there."""
+
+    permission_set_arn: str
+    session_duration: int
+    role_id: str
+    role_name: str
+
+
+def _assigned_to_user() -> sa.Join:
+    """The user's assignments in the instance, with their permission sets. The principals an assignment may
+    name come first: the user and each group of theirs (memberships by user ID: a user ID is unique across
+    stores, its memberships are all in its store), each then one index lookup (ix_sso_assignments_principal)."""
+    user = sa.bindparam("user_id", type_=sa.String())
+    direct = sa.select(sa.literal("USER", sa.String()).label("kind"), user.label("id"))
+    groups = sa.select(sa.literal("GROUP", sa.String()), _members.c.group_id).where(_members.c.user_id == user)
+    principals = sa.union_all(direct, groups).subquery("principals")
+    return (principals
+            .join(_assignments, sa.and_(_assignments.c.instance_arn == sa.bindparam("instance_arn"),
+                                        _assignments.c.principal_id == principals.c.id,
+                                        _assignments.c.principal_type == principals.c.kind))
+            .join(_sets, _sets.c.arn == _assignments.c.permission_set_arn))
+
+
+def _grants(by_account: bool) -> Statement:
+    assigned = _assigned_to_user()
+    stmt = (sa.select(_assignments.c.account_id, _accounts.c.name, _accounts.c.root_email, _sets.c.arn,
+                      _sets.c.name, _sets.c.description, _sets.c.session_duration)
+            .select_from(assigned.join(_accounts, _accounts.c.id == _assignments.c.account_id))
+            .where(_accounts.c.status == "active"))
+    if by_account:
+        stmt = stmt.where(_assignments.c.account_id == sa.bindparam("account_id"))
+    return Statement(stmt)
+
+
+def _role_grant(by_name: bool) -> Statement:
+    assigned = _assigned_to_user()
+    chosen = (_sets.c.name == sa.bindparam("permission_set") if by_name
+              else _sets.c.arn == sa.bindparam("permission_set"))
+    stmt = (sa.select(_sets.c.arn, _sets.c.session_duration, _roles.c.id, _roles.c.name)
+            .select_from(assigned
+                         .join(_provisionings, sa.and_(_provisionings.c.permission_set_arn == _sets.c.arn,
+                                                       _provisionings.c.account_id == _assignments.c.account_id,
+                                                       _provisionings.c.instance_arn == sa.bindparam("instance_arn")))
+                         .join(_roles, sa.and_(_roles.c.account_id == _provisionings.c.account_id,
+                                               _roles.c.name == _provisionings.c.role_name,
+                                               _roles.c.path == sa.bindparam("reserved_path"))))
+            .where(_assignments.c.account_id == sa.bindparam("account_id"), chosen)
+            .limit(1))
+    return Statement(stmt)
+
+
+_GRANTS = _grants(by_account=False)
+_GRANTS_IN_ACCOUNT = _grants(by_account=True)
+_ROLE_GRANT_BY_NAME = _role_grant(by_name=True)
+_ROLE_GRANT_BY_ARN = _role_grant(by_name=False)
+
+
+def portal_grants(conn: Connection, instance_arn: str, user_id: str, account_id: str | None = None
+                  ) -> list[PortalGrant]:
+    """Every (active account, permission set) assigned to the user directly or through one of their groups
+    in the instance, each once, in no particular order; only those in `account_id` when given. One statement."""
+    params = {"instance_arn": instance_arn, "user_id": user_id}
+    if account_id is None:
+        rows = _GRANTS.rows(conn, params)
+    else:
+        rows = _GRANTS_IN_ACCOUNT.rows(conn, {**params, "account_id": account_id})
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in rows:
+        if (r[0], r[3]) not in seen:  # assigned both directly and through a group, or through two groups
+            seen.add((r[0], r[3]))
+            out.append(PortalGrant(r[0], r[1], r[2], r[3], r[4], r[5], int(r[6])))
+    return out
+
+
+RoleIssue = Callable[[RoleGrant], tuple[TemporaryCredential, AuditEvent]]
+
+
+def issue_for_role_grant(conn: Connection, instance_arn: str, user_id: str, account_id: str, permission_set: str,
+                         *, by_name: bool, reserved_path: str, issue: RoleIssue) -> RoleGrant | None:
+    """The permission set (by name, or by ARN) assigned to the user in the account directly or through one of
+    their groups, provisioned there by this instance, and its reserved role (at `reserved_path`): one
+    statement. When found, `issue` makes the credential and audit rows for it and both are written in this
+    unit's transaction; None (nothing written) otherwise."""
+    row = (_ROLE_GRANT_BY_NAME if by_name else _ROLE_GRANT_BY_ARN).first(conn, {
+        "instance_arn": instance_arn, "user_id": user_id, "account_id": account_id,
+        "permission_set": permission_set, "reserved_path": reserved_path})
+    if row is None:
+        return None
+    grant = RoleGrant(row[0], int(row[1]), row[2], row[3])
+    credential, event = issue(grant)
+    insert(conn, credential)
+    insert(conn, event)
+    return grant

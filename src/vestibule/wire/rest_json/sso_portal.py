@@ -65,8 +65,7 @@ async def list_accounts(r: RestRequest) -> JsonObject:
 async def list_account_roles(r: RestRequest) -> JsonObject:
     signed = await _signed_in(r)
     account_id = r.input.required("accountId")
-    accounts = await portal.accounts_for(r.deps, signed.instance, signed.user)
-    names = {role.name for a in accounts if a.id == account_id for role in a.roles}
+    names = {role.name for role in await portal.roles_in(r.deps, signed.instance, signed.user, account_id)}
     page, more = _page(r, f"sso-roles:{signed.user.id}:{account_id}", sorted((n, n) for n in names))
     return {"roleList": [{"roleName": name, "accountId": account_id} for name in page], **more}
 
