@@ -195,3 +195,36 @@ def test_tokens_and_role_credentials_are_never_cached(sso: SsoWorld) -> None:
     assert "sessionToken" in answers[0].json()["roleCredentials"]
     for answer in answers:
         assert answer.headers["cache-control"] == "no-store" and answer.headers["pragma"] == "no-cache"
+
+
+def test_a_removed_assignment_counts_at_the_next_request(sso: SsoWorld) -> None:
+    developers = sso.permission_set("Developers", "PT1H")
+    user = sso.user("ivan")
+    sso.assign(developers, user)
+    token = sso.device_token(sso.sign_in("ivan"))["accessToken"]
+    account_id = sso.account.account_id
+    assert sso.portal.get_role_credentials(accessToken=token, accountId=account_id, roleName="Developers")
+    sso.admin.delete_account_assignment(InstanceArn=sso.instance, TargetId=account_id, TargetType="AWS_ACCOUNT",
+                                        PermissionSetArn=developers, PrincipalType="USER", PrincipalId=user)
+    refused = raised(sso.portal.get_role_credentials, accessToken=token, accountId=account_id, roleName="Developers")
+    assert refused.response["Error"]["Code"] == "ForbiddenException" and status_of(refused) == 403
+    assert sso.portal.list_accounts(accessToken=token)["accountList"] == []
+    assert sso.portal.list_account_roles(accessToken=token, accountId=account_id)["roleList"] == []
+
+
+def test_an_account_no_longer_active_gets_no_role_credentials(world: AwsWorld, sso: SsoWorld) -> None:
+    sso.assign(sso.permission_set("Developers", "PT1H"), sso.user("judy"))
+    token = sso.device_token(sso.sign_in("judy"))["accessToken"]
+    account_id = sso.account.account_id
+
+    async def suspend(deps: Deps) -> None:
+        async with deps.store.unit() as uow:
+            row = await uow.accounts.get(account_id)
+            assert row is not None
+            row.status = "suspended"
+            await uow.accounts.save()
+
+    world.run(suspend)
+    refused = raised(sso.portal.get_role_credentials, accessToken=token, accountId=account_id, roleName="Developers")
+    assert refused.response["Error"]["Code"] == "ForbiddenException" and status_of(refused) == 403
+    assert sso.portal.list_accounts(accessToken=token)["accountList"] == []

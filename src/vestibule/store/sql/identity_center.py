@@ -192,8 +192,10 @@ def _role_grant(by_name: bool) -> Statement:
                                                        _provisionings.c.instance_arn == sa.bindparam("instance_arn")))
                          .join(_roles, sa.and_(_roles.c.account_id == _provisionings.c.account_id,
                                                _roles.c.name == _provisionings.c.role_name,
-                                               _roles.c.path == sa.bindparam("reserved_path"))))
-            .where(_assignments.c.account_id == sa.bindparam("account_id"), chosen)
+                                               _roles.c.path == sa.bindparam("reserved_path")))
+                         .join(_accounts, _accounts.c.id == _assignments.c.account_id))
+            .where(_assignments.c.account_id == sa.bindparam("account_id"), chosen,
+                   _accounts.c.status == "active")
             .limit(1))
     return Statement(stmt)
 
@@ -227,7 +229,7 @@ RoleIssue = Callable[[RoleGrant], tuple[TemporaryCredential, AuditEvent]]
 
 def issue_for_role_grant(conn: Connection, instance_arn: str, user_id: str, account_id: str, permission_set: str,
                          *, by_name: bool, reserved_path: str, issue: RoleIssue) -> RoleGrant | None:
-    """The permission set (by name, or by ARN) assigned to the user in the account directly or through one of
+    """The permission set (by name, or by ARN) assigned to the user in the active account directly or through one of
     their groups, provisioned there by this instance, and its reserved role (at `reserved_path`): one
     statement. When found, `issue` makes the credential and audit rows for it and both are written in this
     unit's transaction; None (nothing written) otherwise."""
