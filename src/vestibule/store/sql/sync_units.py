@@ -51,7 +51,7 @@ class SyncUnits:
                 return await conn.run_sync(fn, *args, **kwargs)
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from None
-        except sqlite3.IntegrityError as exc:  # a statement run on the sqlite3 cursor itself (`hot._Statement`)
+        except sqlite3.IntegrityError as exc:  # a statement run on the sqlite3 cursor itself (`hot.Statement`)
             raise Conflict(str(exc)) from None
 
     def _thread(self) -> _Worker:
