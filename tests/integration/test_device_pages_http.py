@@ -199,6 +199,7 @@ async def test_code_refusals_are_message_pages(client: httpx.AsyncClient, runtim
 
 async def test_guessing_codes_is_throttled_per_address(client: httpx.AsyncClient, runtime: Runtime,
                                                        captcha: CaptchaAnswers) -> None:
+    clock = use_clock(runtime)
     store = await make_store(runtime)
     _app, started = await start_device(runtime, store)
     csrf = csrf_of((await client.get("/device")).text)
@@ -218,6 +219,12 @@ async def test_guessing_codes_is_throttled_per_address(client: httpx.AsyncClient
     async with browser(runtime, captcha, ip="192.0.2.77") as other:
         r = await other.get(path_of(started.verification_uri_complete))
         assert r.status_code == 303 and r.headers["location"].startswith("/device/confirm?flow=")
+    # the wait it names is the truth: refused until then, a code is looked at again after it
+    assert wait > 60, "the block lasts until the hour's window lets a code in"
+    clock.advance(wait - 5)
+    assert (await client.post("/device", data={"csrf_token": csrf, "user_code": wrong})).status_code == 429
+    clock.advance(6)
+    assert (await client.post("/device", data={"csrf_token": csrf, "user_code": wrong})).status_code == 400
 
 
 async def test_a_session_of_another_portal_does_not_approve(client: httpx.AsyncClient, runtime: Runtime,

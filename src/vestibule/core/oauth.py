@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ POLL_INTERVAL = 5  # seconds between polls (RFC 8628 3.5); `slow_down` adds 5 fo
 AUTHORIZATION_CODE_LIFETIME = 300
 ACCESS_TOKEN_LIFETIME = 3600  # and never past the portal session behind it
 CLIENT_SECRET_LIFETIME = 90 * 86400
+REFRESH_REUSE_GRACE = 30  # a refresh token used again this soon after its rotation is refused, nothing revoked
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 AUTHORIZATION_CODE_GRANT = "authorization_code"
@@ -70,7 +70,8 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def is_loopback_redirect(uri: str) -> bool:
-    """RFC 8252 7.3: `http://127.0.0.1[:port]/path` (or `localhost`, `[::1]`): no user, no fragment."""
+    """RFC 8252 7.3: `http://127.0.0.1[:port]/path` (or `localhost`, `[::1]`): no user, no fragment, no other
+    loopback address."""
     try:
         parts = urlsplit(uri)
         port = parts.port
@@ -79,12 +80,9 @@ def is_loopback_redirect(uri: str) -> bool:
     host = (parts.hostname or "").lower()
     if parts.scheme != "http" or parts.fragment or "@" in parts.netloc or port == 0:
         return False
-    if host in _LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    # exactly the three names the approval page will send a browser to (not 127.0.0.2 and the like), and no
+    # control or space characters anywhere
+    return host in _LOOPBACK_HOSTS and not any(ord(c) < 0x21 or c == "\x7f" for c in uri)
 
 
 def redirect_matches(registered: str, given: str) -> bool:

@@ -27,6 +27,7 @@ class Scope(StrEnum):
     CLIENT = "client"  # passwords tried from one client address
     CODES = "codes"  # the one-time codes (TOTP, mailed) of one principal, in every flow and API call
     DEVICE = "device"  # the TOTP codes of one MFA device
+    REQUESTS = "requests"  # anonymous requests that store a row (CLI sign-in registrations), per client address
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ RULES: Mapping[Scope, Rule] = {
     Scope.ACCOUNT: Rule(captcha_after=10, delay_after=20, max_delay=60, window=WINDOW_SECONDS),
     Scope.CODES: _CODES,
     Scope.DEVICE: _CODES,
+    # Every such request counts (none is "right"): 60 an hour from one address freely, then one a minute at most.
+    Scope.REQUESTS: Rule(captcha_after=None, delay_after=60, max_delay=60, window=WINDOW_SECONDS),
 }
 LONGEST_WINDOW_SECONDS = max(rule.window for rule in RULES.values())
 

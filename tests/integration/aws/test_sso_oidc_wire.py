@@ -127,13 +127,19 @@ def test_unknown_start_url_and_unsupported_grant_type(sso: SsoWorld) -> None:
            "unauthorized_client")
 
 
-def test_refresh_rotates_and_a_reused_refresh_token_revokes_its_family(sso: SsoWorld) -> None:
+def test_refresh_rotates_and_a_reused_refresh_token_revokes_its_family(sso: SsoWorld,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     sso.assign(sso.permission_set("Developers"), sso.user("ivan"))
     client = sso.register()
     first = sso.device_token(sso.sign_in("ivan"), client)
     second = sso.refresh(client, first["refreshToken"])
     assert second["accessToken"] != first["accessToken"] and second["refreshToken"] != first["refreshToken"]
     assert sso.portal.list_accounts(accessToken=second["accessToken"])["accountList"]
+    # at once (another tool sharing the token cache, refreshing too): refused, nothing revoked
+    _oauth(raised(sso.refresh, client=client, refresh_token=first["refreshToken"]), "InvalidGrantException",
+           "invalid_grant")
+    assert sso.portal.list_accounts(accessToken=second["accessToken"])["accountList"]
+    sso.world.shift(monkeypatch, oauth.REFRESH_REUSE_GRACE + 5)
     _oauth(raised(sso.refresh, client=client, refresh_token=first["refreshToken"]), "InvalidGrantException",
            "invalid_grant")
     # the reuse revoked the whole family: the newest access and refresh tokens too
@@ -208,3 +214,38 @@ def test_missing_members_and_bad_bodies_are_invalid_request_in_the_oauth_shape(s
     # a form post (no CSRF field: not a page's) is no JSON either
     r = httpx.post(sso.world.url + "/token", data={"grant_type": DEVICE_GRANT})
     assert r.status_code == 400 and r.headers["x-amzn-errortype"] == "InvalidRequestException"
+
+
+def test_control_characters_are_clear_errors_on_every_database(sso: SsoWorld) -> None:
+    """A NUL is refused before it reaches the store (PostgreSQL rejects it in text): 4xx, never a 500."""
+    pkce_client = sso.register(grantTypes=["authorization_code", "refresh_token"],
+                               redirectUris=["http://127.0.0.1/oauth/callback"], issuerUrl=sso.start_url)
+    _verifier, challenge = _pkce()
+    good = {"response_type": "code", "client_id": pkce_client["clientId"],
+            "redirect_uri": "http://127.0.0.1:5000/oauth/callback", "state": "s", "code_challenge": challenge,
+            "code_challenge_method": "S256", "scopes": "sso:account:access"}
+    with httpx.Client(base_url=sso.world.url, timeout=30, follow_redirects=False) as http:
+        api = [
+            http.post("/device_authorization", json={"clientId": "\u0000", "clientSecret": "x",
+                                                     "startUrl": sso.start_url}),
+            http.post("/token", json={"clientId": "\u0000", "clientSecret": "x", "grantType": DEVICE_GRANT,
+                                      "deviceCode": "x"}),
+            http.post("/client/register", json={"clientName": "n", "clientType": "public",
+                                                "grantTypes": ["authorization_code"],
+                                                "redirectUris": ["http://127.0.0.1/c\u0000b"]}),
+            http.get("/assignment/roles", params={"account_id": "\u0000"},
+                     headers={"x-amz-sso_bearer_token": "t"}),
+            http.get("/federation/credentials", params={"account_id": "123456789012", "role_name": "\u0000"},
+                     headers={"x-amz-sso_bearer_token": "t"}),
+        ]
+        pages = [
+            http.get("/device/confirm", params={"flow": "\u0000"}),
+            http.get("/authorize", params={**good, "client_id": "\u0000"}),
+            http.get("/authorize", params={**good, "state": "a\u0000b"}),
+            http.get("/device", params={"user_code": "\u0000"}),
+        ]
+    for answer in api:
+        assert 400 <= answer.status_code < 500, (answer.request.url, answer.status_code, answer.text)
+        assert answer.headers["x-amzn-errortype"] != "InternalServerException"
+    for answer in pages:
+        assert 400 <= answer.status_code < 500, (answer.request.url, answer.status_code, answer.text[:300])

@@ -95,7 +95,9 @@ def test_start_urls_under_a_path_prefix() -> None:
     ("http://127.0.0.1:49152/oauth/callback", True),
     ("http://localhost:8080/cb", True),
     ("http://[::1]:8080/cb", True),
-    ("http://127.0.0.2/cb", True),  # 127.0.0.0/8 is loopback
+    ("http://127.0.0.2/cb", False),  # loopback, but not one the approval page may send a browser to
+    ("http://127.0.0.1/c\x00b", False),
+    ("http://127.0.0.1/c b", False),
     ("https://127.0.0.1/cb", False),  # RFC 8252: loopback redirects are plain http
     ("http://127.0.0.1.evil.example/cb", False),
     ("http://evil.example/cb", False),

@@ -32,7 +32,7 @@ from ...core.oauth import (
     UnsupportedGrantType,
 )
 from ...core.principals import PrincipalRef
-from ...core.throttle import Scope, ThrottleKey
+from ...core.throttle import Scope, ThrottleKey, wait_without_captcha
 from ...core.tokens import hash_token, new_token, same
 from ...errors import PermissionDenied, TooManyAttempts, VestibuleError
 from ...store.models import DirectoryUser as UserRow
@@ -166,6 +166,7 @@ async def register_client(deps: Deps, client: Client, *, client_name: str, clien
         raise InvalidRedirectUri("The authorization_code grant needs at least one redirect URI.")
     if oauth.AUTHORIZATION_CODE_GRANT not in grants and uris:
         raise InvalidClientMetadata("redirectUris are only for the authorization_code grant.")
+    await _admit_request(deps, client)
     now = deps.clock()
     client_id, secret = new_token()[:32], new_token()
     expires = now + oauth.CLIENT_SECRET_LIFETIME
@@ -179,6 +180,19 @@ async def register_client(deps: Deps, client: Client, *, client_name: str, clien
                            account_id=instance.owner_account_id if instance else None, client_id=client_id,
                            client_name=name, grant_types=grants, scopes=wanted_scopes)
     return RegisteredClient(client_id, secret, int(now), int(expires))
+
+
+def request_keys(client: Client) -> list[ThrottleKey]:
+    """The budget of anonymous requests that store a row (registrations, device and PKCE requests), per address."""
+    return [ThrottleKey(Scope.REQUESTS, f"sso-oidc:{client.ip}")]
+
+
+async def _admit_request(deps: Deps, client: Client) -> None:
+    """Each such request counts (none is given back): TooManyAttempts (SlowDownException, a 429 page) with the
+    true wait once an address has made too many in the hour."""
+    keys, now = request_keys(client), deps.clock()
+    if await deps.throttle.reserve(keys, now, captcha_solved=False) is not None:
+        raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
 
 
 async def _authenticated(uow: UnitOfWork, client_id: str, client_secret: str, now: float) -> OidcClient:
@@ -202,6 +216,7 @@ async def start_device_authorization(deps: Deps, client: Client, *, client_id: s
         instance = await _portal_of_url(uow, deps, start_url, "startUrl")
         if app.identity_store_id is not None and app.identity_store_id != instance.identity_store_id:
             raise InvalidRequest("startUrl names another access portal than the client's issuerUrl.")
+    await _admit_request(deps, client)
     device_code = new_token()
     for _ in range(5):  # a user code already taken (about one in 25 billion per live code): draw again
         user_code = oauth.new_user_code()
@@ -325,7 +340,12 @@ async def _refresh_outcome(deps: Deps, uow: UnitOfWork, client: Client, app: Oid
     if row.used_at is None and await uow.oidc_tokens.rotate(row.id, app.id, now):
         return await _issue(deps, uow, client, app, row.family_id, row.session_id_hash, row.scopes, now,
                             "refresh_token")
-    # Rotated before (or at this moment by another request): whoever holds it now, the family is revoked.
+    if row.used_at is None or now - row.used_at < oauth.REFRESH_REUSE_GRACE:
+        # Rotated a moment ago: tools sharing one token cache refresh together, and only one may win. The loser
+        # is refused without signing everyone out (botocore keeps the access token it has and reads the
+        # winner's from the cache); the family is revoked only for a reuse after the grace.
+        return InvalidGrant("This refresh token was just used by another request; use the token it returned.")
+    # Rotated before the grace: whoever holds it now, the family is revoked.
     revoked = await uow.oidc_tokens.revoke_family(row.family_id, now)
     await audit.record(uow, at=now, event="CreateToken", result="Failure", client=client,
                        principal=row.principal_key, client_id=app.id, grant_type="refresh_token",
@@ -362,6 +382,11 @@ async def _issue(deps: Deps, uow: UnitOfWork, client: Client, app: OidcClient, f
     return IssuedToken(access, "Bearer", int(access_expires - now), refresh)
 
 
+def _plain(value: str, *, empty: bool = False) -> bool:
+    """An identifier or state from a URL: at most 256 printable characters (no NUL: PostgreSQL refuses it)."""
+    return (bool(value) or empty) and len(value) <= 256 and value.isprintable()
+
+
 async def _approval_of(uow: UnitOfWork, grant: OidcGrant) -> PendingApproval:
     app = await uow.oidc_clients.get(grant.client_id)
     instance = await instances.by_identity_store_id(uow, grant.identity_store_id)
@@ -385,9 +410,10 @@ async def pending_device(deps: Deps, client: Client, user_code: str) -> PendingA
     if normalized is None:
         raise InvalidGrant("That is not a code of this form: ABCD-EFGH.")
     keys = user_code_keys(client)
-    refused = await deps.throttle.reserve(keys, deps.clock(), captcha_solved=False)
-    if refused is not None:
-        raise TooManyAttempts(max(1, refused.retry_after))
+    now = deps.clock()
+    refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    if refused is not None:  # nobody solves a CAPTCHA here: the wait is until the window lets a code in again
+        raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
     async with deps.store.unit() as uow:
         grant = await uow.oidc_grants.by_user_code(normalized)
     if grant is None:
@@ -403,9 +429,10 @@ async def begin_authorization(deps: Deps, client: Client, *, response_type: str,
     """The unmodelled `GET /authorize` of the PKCE flow: a pending code grant. InvalidClient, InvalidRedirectUri
     (not loopback, or not registered apart from the port), InvalidRequest (response_type not `code`, method not
     S256, malformed challenge), InvalidScope. The portal is the one named by the client's `issuerUrl`."""
+    await _admit_request(deps, client)
     now = deps.clock()
     async with deps.store.unit() as uow:
-        app = await uow.oidc_clients.get(client_id) if client_id else None
+        app = await uow.oidc_clients.get(client_id) if _plain(client_id) else None
         if app is None or now >= app.secret_expires_at:
             raise InvalidClient("Unknown client, or its registration has expired.")
         if oauth.AUTHORIZATION_CODE_GRANT not in app.grant_types:
@@ -418,8 +445,8 @@ async def begin_authorization(deps: Deps, client: Client, *, response_type: str,
             raise InvalidRequest("code_challenge_method must be S256.")
         if not oauth.valid_challenge(code_challenge):
             raise InvalidRequest("code_challenge must be 43 base64url characters (S256).")
-        if len(state) > _MAX_STATE:
-            raise InvalidRequest(f"state is longer than {_MAX_STATE} characters.")
+        if len(state) > _MAX_STATE or not _plain(state, empty=True):
+            raise InvalidRequest(f"state must be at most {_MAX_STATE} printable characters.")
         wanted = list(dict.fromkeys(scopes)) or list(app.scopes)
         if any(s not in oauth.SCOPES or (app.scopes and s not in app.scopes) for s in wanted):
             raise InvalidScope("A requested scope was not registered by the client.")
@@ -440,7 +467,7 @@ async def approval(deps: Deps, approval_id: str) -> PendingApproval:
     """A pending grant by its ID (for the confirm page after sign-in); InvalidGrant when gone or decided,
     ExpiredToken once expired."""
     async with deps.store.unit() as uow:
-        grant = await uow.oidc_grants.get(approval_id) if approval_id else None
+        grant = await uow.oidc_grants.get(approval_id) if _plain(approval_id) else None
         if grant is None or grant.status != PENDING:
             raise InvalidGrant("This request was already decided or does not exist.")
         if deps.clock() >= grant.expires_at:
@@ -458,7 +485,7 @@ async def decide(deps: Deps, client: Client, signed_in: PortalSession, approval_
     Single use: a second decision raises InvalidGrant. Audited (`AuthorizeDevice` / `AuthorizeClient`)."""
     now = deps.clock()
     async with deps.store.unit() as uow:
-        grant = await uow.oidc_grants.get(approval_id) if approval_id else None
+        grant = await uow.oidc_grants.get(approval_id) if _plain(approval_id) else None
         if grant is None:
             raise InvalidGrant("This request does not exist.")
         if grant.identity_store_id != signed_in.instance.identity_store_id:

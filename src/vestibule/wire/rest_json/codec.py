@@ -18,6 +18,7 @@ CONTENT_TYPE = b"application/json"
 
 Location = Literal["body", "querystring", "header"]
 _DIGITS = re.compile(r"[0-9]{1,10}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def _checked(member: Member, raw: JsonValue) -> tuple[str, JsonValue]:
     if member.type == "string":
         if not isinstance(raw, str):
             return f"Value at '{member.name}' failed to satisfy constraint: Member must be a string", None
+        if _CONTROL.search(raw):  # a NUL is no identifier, and PostgreSQL refuses it in text
+            return violation(member.name, "Member must not contain control characters", None), None
         if (member.min is not None and len(raw) < member.min) or (member.max is not None and len(raw) > member.max):
             return violation(member.name, f"Member must have length between {member.min or 0} and {member.max}",
                              shown), None
@@ -140,6 +143,8 @@ def _checked(member: Member, raw: JsonValue) -> tuple[str, JsonValue]:
     if member.type == "list":
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
             return f"Value at '{member.name}' failed to satisfy constraint: Member must be a list of strings", None
+        if any(_CONTROL.search(item) for item in raw):
+            return violation(member.name, "Member must not contain control characters", None), None
         if member.max is not None and len(raw) > member.max:
             return violation(member.name, f"Member must have length less than or equal to {member.max}",
                              None), None
