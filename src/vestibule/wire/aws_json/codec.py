@@ -6,6 +6,7 @@ import json
 import unicodedata
 from collections.abc import Sequence
 
+from ..errors import AwsError
 from ..json_values import JsonObject, JsonValue
 from ..members import Member
 from .errors import SerializationException, ValidationException
@@ -13,15 +14,16 @@ from .errors import SerializationException, ValidationException
 CONTENT_TYPE = b"application/x-amz-json-1.1"
 
 
-def parse_body(body: bytes) -> dict[str, JsonValue]:
+def parse_body(body: bytes, invalid: type[AwsError] = SerializationException) -> dict[str, JsonValue]:
+    """A JSON object (empty for no body); `invalid` is the protocol's error for anything else."""
     if not body.strip():
         return {}
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):  # not UTF-8 or JSON, too deep, or an integer over 4,300 digits
-        raise SerializationException("The request body is not valid JSON.") from None
+        raise invalid("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
-        raise SerializationException("The request body must be a JSON object.")
+        raise invalid("The request body must be a JSON object.")
     return value
 
 

@@ -3,12 +3,12 @@ puts them), validated against an operation's declared members in one pass; answe
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Literal
 
+from ..aws_json import codec as json_codec
 from ..aws_json.codec import dump
 from ..json_values import JsonValue
 from ..members import Member, detected, missing, violation
@@ -43,15 +43,7 @@ def in_header(member: Member, name: str) -> RestMember:
 
 
 def parse_body(body: bytes) -> dict[str, JsonValue]:
-    if not body.strip():
-        return {}
-    try:
-        value = json.loads(body)
-    except (ValueError, RecursionError):  # not UTF-8 or JSON, too deep, or an integer over 4,300 digits
-        raise InvalidRequestException("The request body is not valid JSON.") from None
-    if not isinstance(value, dict):
-        raise InvalidRequestException("The request body must be a JSON object.")
-    return value
+    return json_codec.parse_body(body, InvalidRequestException)
 
 
 class RestInput:
