@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from .errors import ConfigProblem
 DEFAULT_SCOPES = ("sso:account:access",)
 _HEADER = re.compile(r"^\s*\[([^\]]+)\]\s*(?:[#;].*)?$")
 _KEY = re.compile(r"^([^\s=:#;\[][^=:]*?)\s*[=:]\s?(.*)$")
+_SAFE_KEY = re.compile(r"[A-Za-z0-9_.-]+")  # what this writer names: sso_start_url, endpoint_url, ...
 
 # A value that is a mapping is written as a nested block, as `[services NAME]` needs:
 #   sts =
@@ -74,11 +76,14 @@ class ConfigFile:
     def load(cls, path: Path | None = None) -> ConfigFile:
         path = path or config_path()
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8-sig")  # a leading BOM is dropped, and not written back
         except FileNotFoundError:
             text = ""
         except OSError as exc:
             raise ConfigProblem(f"cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigProblem(f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                                f"{exc.start}); save it as UTF-8 and try again") from None
         return cls(path, text)
 
     # -- reading
@@ -139,7 +144,9 @@ class ConfigFile:
 
     def set_section(self, header: str, values: Mapping[str, Value]) -> None:
         """Give `header` these keys: replace a key's line (and its nested block) where it is, add the others
-        after the section's last line, and add the section at the end when it is not there."""
+        after the section's last line, and add the section at the end when it is not there. Refuses (and changes
+        nothing) a header, key or value that could end its line or start a section (see `check_section`)."""
+        check_section(header, values)
         spans = [s for s in self._spans() if s[0] == _normal(header)]
         if not spans:
             if self.lines and not self.lines[-1].endswith("\n"):
@@ -180,23 +187,56 @@ class ConfigFile:
 
     def save(self) -> None:
         """Write the whole file atomically (a new file beside it, then rename), keeping its mode; a new file is
-        readable by its owner only."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        readable by its owner only. A symlinked file (a dotfile manager's) is written where the link points, so it
+        stays a link."""
+        target = Path(os.path.realpath(self.path))
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
-            mode = self.path.stat().st_mode & 0o777
+            mode = target.stat().st_mode & 0o777
         except FileNotFoundError:
             mode = 0o600
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".config-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".config-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write("".join(self.lines))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, mode)
-            os.replace(tmp, self.path)
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _unsafe(text: str) -> str | None:
+    """The first character that could end a line of the file (CR, LF, any control character, a Unicode line or
+    paragraph separator), if any."""
+    return next((c for c in text if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+
+
+def check_value(what: str, text: str) -> None:
+    """Refuse a value that would end its line: what follows could be a new section or key, such as a
+    `credential_process` command botocore runs."""
+    bad = _unsafe(text)
+    if bad is not None:
+        raise ConfigProblem(f"refusing to write {what} {text!r} to the AWS config file: it contains the control "
+                            f"character U+{ord(bad):04X}; nothing was written")
+
+
+def check_section(header: str, values: Mapping[str, Value]) -> None:
+    """Every header, key and value `set_section` would write stays on its own line and in its own section."""
+    check_value("the section name", header)
+    if not header.strip() or "[" in header or "]" in header:
+        raise ConfigProblem(f"refusing to write the section [{header}] to the AWS config file: a section name "
+                            "cannot be empty or contain [ or ]; nothing was written")
+    for key, value in values.items():
+        keys = [key, *(value.keys() if not isinstance(value, str) else ())]
+        for name in keys:
+            if not _SAFE_KEY.fullmatch(name):
+                raise ConfigProblem(f"refusing to write the key {name!r} to the AWS config file (letters, digits, "
+                                    "_ . - only); nothing was written")
+        for text in [value] if isinstance(value, str) else list(value.values()):
+            check_value(f"the value of {key}", text)
 
 
 def _render(key: str, value: Value) -> list[str]:

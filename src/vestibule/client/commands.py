@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,12 +18,13 @@ from .aws_config import (
     DEFAULT_SCOPES,
     ConfigFile,
     SsoSession,
+    check_section,
     profile_header,
     services_header,
     session_header,
 )
 from .endpoints import server_base
-from .errors import ConfigProblem, MissingInput, SignInError
+from .errors import BadInput, ConfigProblem, MissingInput, SignInError
 from .portal_api import Account, Portal
 from .sso_login import SignIn, logout
 
@@ -30,6 +32,9 @@ T = TypeVar("T")
 # The services whose endpoint a profile of a self-hosted server names (`[services NAME]`), so the unmodified
 # AWS CLI and SDKs send its calls there without any environment variable.
 SERVED = ("sso", "sso_oidc", "sts", "iam", "sso_admin", "identitystore", "organizations")
+# What AWS allows (and what is safe to write to ~/.aws/config): anything else a server sends is skipped.
+ACCOUNT_ID = re.compile(r"\d{12}", re.ASCII)
+ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 
 
 def say(text: str) -> None:
@@ -180,6 +185,12 @@ def _configure(args: argparse.Namespace, asker: Asker | None = None) -> int:
     scopes = tuple(s.strip() for s in (args.scopes or old.get("sso_registration_scopes") or "").split(",")
                    if s.strip()) or DEFAULT_SCOPES
     session = SsoSession(name, start_url, region, scopes)
+    if args.account_id and not ACCOUNT_ID.fullmatch(args.account_id):
+        raise BadInput(f"--account-id {args.account_id!r} is not an AWS account ID (12 digits)")
+    if args.role_name and not ROLE_NAME.fullmatch(args.role_name):
+        raise BadInput(f"--role-name {args.role_name!r} is not a role name (1 to 64 of A-Z a-z 0-9 _+=,.@-)")
+    if args.profile:
+        check_section(profile_header(args.profile), {})
     config.set_section(session_header(name), {"sso_start_url": start_url, "sso_region": region,
                                               "sso_registration_scopes": ",".join(scopes)})
     config.save()
@@ -190,11 +201,11 @@ def _configure(args: argparse.Namespace, asker: Asker | None = None) -> int:
         say("Signing in to list your accounts and roles.")
         token = _sign_in(session, args, None)
     portal = Portal(session, token)
-    accounts = portal.accounts()
+    accounts = _valid("account ID", portal.accounts(), ACCOUNT_ID, lambda a: a.account_id)
     if not accounts:
         raise SignInError("no AWS account is assigned to you in this access portal; ask an administrator")
     account = _pick_account(ask, accounts, args.account_id)
-    roles = portal.roles(account.account_id)
+    roles = _valid("role name", portal.roles(account.account_id), ROLE_NAME, str)
     if not roles:
         raise SignInError(f"no permission set is assigned to you in account {account.account_id}")
     if args.role_name:
@@ -218,6 +229,16 @@ def _configure(args: argparse.Namespace, asker: Asker | None = None) -> int:
         f"Use it with any AWS tool, for example:\n  aws sts get-caller-identity --profile {profile}\n"
         f"Sign in again later with: vestibule sso login --profile {profile}")
     return 0
+
+
+def _valid(what: str, found: list[T], rule: re.Pattern[str], key: Callable[[T], str]) -> list[T]:
+    """The answers whose `key` follows AWS's rule; the others are skipped with a warning, never written."""
+    kept = [item for item in found if rule.fullmatch(key(item))]
+    for item in found:
+        if not rule.fullmatch(key(item)):
+            print(f"vestibule: warning: the server sent an invalid {what} {key(item)[:80]!r}; skipped",
+                  file=sys.stderr, flush=True)
+    return kept
 
 
 def _pick_account(ask: Asker, accounts: list[Account], wanted: str | None) -> Account:

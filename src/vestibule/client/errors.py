@@ -50,6 +50,12 @@ class NotSignedIn(SignInError):
     exit_code = 8
 
 
+class BadInput(SignInError):
+    """A flag or typed value that cannot be used, such as an account ID that is not 12 digits (exit 2)."""
+
+    exit_code = 2
+
+
 class MissingInput(SignInError):
     """A value the wizard needs was neither given as a flag nor typed (exit 2, like a usage error)."""
 

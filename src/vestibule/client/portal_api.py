@@ -21,6 +21,11 @@ class Account:
     email: str
 
 
+def _shown(text: object) -> str:
+    """A server-chosen name as the terminal may show it: no control characters (no escape sequences)."""
+    return "".join(c for c in str(text or "") if c.isprintable())[:256]
+
+
 class Portal:
     def __init__(self, session: SsoSession, token: CachedToken, profile: str | None = None) -> None:
         self.session, self.token = session, token
@@ -42,9 +47,10 @@ class Portal:
         return items
 
     def accounts(self) -> list[Account]:
-        found = [Account(str(a["accountId"]), str(a.get("accountName") or ""), str(a.get("emailAddress") or ""))
+        found = [Account(str(a.get("accountId") or ""), _shown(a.get("accountName")), _shown(a.get("emailAddress")))
                  for a in self._pages("list_accounts", "accountList")]
         return sorted(found, key=lambda a: (a.name.lower(), a.account_id))
 
     def roles(self, account_id: str) -> list[str]:
-        return sorted(str(r["roleName"]) for r in self._pages("list_account_roles", "roleList", accountId=account_id))
+        found = self._pages("list_account_roles", "roleList", accountId=account_id)
+        return sorted(str(r.get("roleName") or "") for r in found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -121,3 +122,55 @@ def test_missing_or_incomplete_sections_say_what_to_run(config: Path) -> None:
         file.sso_session("half")
     with pytest.raises(ConfigProblem, match=r"no \[sso-session other\]"):
         file.sso_session("other")
+
+
+@pytest.mark.parametrize(("header", "values", "said"), [
+    ("profile p", {"region": "us-east-1\n[default]\ncredential_process = /bin/evil"}, "U+000A"),
+    ("profile p", {"region": "a\rb"}, "U+000D"),
+    ("profile p", {"region": "a\x00b"}, "U+0000"),
+    ("profile p", {"region": "a\u2028b"}, "U+2028"),
+    ("profile p", {"services": {"sts": "x\n[default]"}}, "U+000A"),
+    ("profile p", {"credential_process = /bin/evil\nregion": "x"}, "letters, digits"),
+    ("profile p", {"services": {"sts\n[default]": "x"}}, "letters, digits"),
+    ("profile p]\n[default", {"region": "x"}, "U+000A"),
+    ("profile p] [default", {"region": "x"}, "contain [ or ]"),
+    ("profile [p", {"region": "x"}, "contain [ or ]"),
+    ("", {"region": "x"}, "cannot be empty"),
+])
+def test_writer_refuses_what_would_leave_its_line(config: Path, header: str, values: dict[str, str], said: str) -> None:
+    config.parent.mkdir(parents=True)
+    config.write_text(ORIGINAL)
+    file = ConfigFile.load()
+    with pytest.raises(ConfigProblem, match=re.escape(said)) as refused:
+        file.set_section(header, values)
+    assert refused.value.exit_code == 3 and "nothing was written" in refused.value.message
+    file.save()
+    assert config.read_text() == ORIGINAL, "the lines are unchanged"
+
+
+def test_a_symlinked_config_is_written_where_it_points(config: Path, tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles" / "aws"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text(ORIGINAL)
+    os.chmod(dotfiles, 0o644)
+    config.parent.mkdir(parents=True)
+    config.symlink_to(Path("..") / "dotfiles" / "aws")
+    file = ConfigFile.load()
+    file.set_section(profile_header("dev"), {"sso_session": "corp"})
+    file.save()
+    assert config.is_symlink(), "still a link"
+    assert dotfiles.read_text() == ORIGINAL + "\n[profile dev]\nsso_session = corp\n"
+    assert stat.S_IMODE(dotfiles.stat().st_mode) == 0o644
+    assert sorted(p.name for p in dotfiles.parent.iterdir()) == ["aws"], "no temporary file is left"
+
+
+def test_a_leading_bom_is_read_past_and_not_written(config: Path) -> None:
+    config.parent.mkdir(parents=True)
+    config.write_bytes(b"\xef\xbb\xbf" + ORIGINAL.encode())
+    file = ConfigFile.load()
+    assert "default" in file.sections(), "the first section is seen"
+    file.set_section("default", {"output": "text"})
+    file.save()
+    data = config.read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf") and data.count(b"[default]") == 1
+    assert botocore.session.Session().full_config["profiles"]["default"]["output"] == "text"

@@ -4,11 +4,15 @@ of what went wrong."""
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import botocore.session
 import pytest
 
+from unit.client.hostile_server import hostile_server
 from vestibule.cli import main
+from vestibule.client import token_cache
 from vestibule.client.commands import Asker
 from vestibule.client.errors import MissingInput
 
@@ -73,3 +77,80 @@ def test_asker_prompts_with_defaults_and_numbers() -> None:
     assert Asker(False).choose("Role", "--role-name", ["Only"], str) == "Only"
     with pytest.raises(MissingInput, match=r"--role-name is required.*Admin, Developers"):
         Asker(False).choose("Role", "--role-name", ["Admin", "Developers"], str)
+
+
+def _cached_token(name: str, start_url: str) -> None:
+    now = datetime.now(UTC)
+    token_cache.save_token(name, token_cache.CachedToken(
+        start_url, "us-east-1", "access", now + timedelta(hours=1), None, "client", "secret", now + timedelta(days=1)))
+
+
+EVIL_ROLE = "ReadOnly\n[default]\ncredential_process = sh -c 'touch /tmp/pwned'"
+
+
+def test_configure_skips_what_a_server_may_not_send(client_side: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    answers = {"/assignment/accounts": {"accountList": [
+                   {"accountId": "123456789012\n[default]\ncredential_process = /bin/evil", "accountName": "a"},
+                   {"accountId": "12345678901", "accountName": "short"},
+                   {"accountId": "210987654321", "accountName": "ok\x1b[2J"}]},
+               "/assignment/roles": {"roleList": [{"roleName": EVIL_ROLE, "accountId": "210987654321"},
+                                                  {"roleName": "x" * 65, "accountId": "210987654321"},
+                                                  {"roleName": "Dev+Ops", "accountId": "210987654321"}]}}
+    with hostile_server(answers) as base:
+        url = f"{base}/portal/d-1234567890/start"
+        _cached_token("evil", url)
+        assert main(["sso", "configure", "--sso-session", "evil", "--start-url", url, "--profile", "p",
+                     "--no-endpoints"]) == 0
+    out = capsys.readouterr()
+    assert out.err.count("vestibule: warning: the server sent an invalid account ID") == 2
+    assert out.err.count("vestibule: warning: the server sent an invalid role name") == 2
+    assert "Account: 210987654321  ok[2J (the only one)" in out.out, "no escape sequence reaches the terminal"
+    text = (client_side / ".aws" / "config").read_text()
+    assert "credential_process" not in text and "[default]" not in text
+    assert text.endswith("[profile p]\nsso_session = evil\nsso_account_id = 210987654321\n"
+                         "sso_role_name = Dev+Ops\nregion = us-east-1\n")
+    profiles = botocore.session.Session(profile="p").full_config["profiles"]
+    assert list(profiles) == ["p"]
+
+
+def test_configure_refuses_when_only_bad_roles_come_back(client_side: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    answers = {"/assignment/accounts": {"accountList": [{"accountId": "210987654321", "accountName": "a"}]},
+               "/assignment/roles": {"roleList": [{"roleName": EVIL_ROLE, "accountId": "210987654321"}]}}
+    with hostile_server(answers) as base:
+        url = f"{base}/portal/d-1234567890/start"
+        _cached_token("evil", url)
+        assert main(["sso", "configure", "--sso-session", "evil", "--start-url", url, "--no-endpoints"]) == 1
+    assert "no permission set is assigned to you in account 210987654321" in capsys.readouterr().err
+    assert "[profile" not in (client_side / ".aws" / "config").read_text()
+
+
+@pytest.mark.parametrize(("flags", "code", "said"), [
+    (["--region", "us-east-1\ncredential_process = /bin/evil"], 3, "control character U+000A"),
+    (["--sso-session", "s]\n[profile victim"], 3, "control character U+000A"),
+    (["--sso-session", "s] [x"], 3, "cannot be empty or contain [ or ]"),
+    (["--profile", "p]x"], 3, "cannot be empty or contain [ or ]"),
+    (["--scopes", "sso:account:access\r[default]"], 3, "control character U+000D"),
+    (["--account-id", "12345678901\n"], 2, "is not an AWS account ID"),
+    (["--role-name", "Admin\n[default]"], 2, "is not a role name"),
+])
+def test_configure_flags_cannot_break_the_config_file(client_side: Path, capsys: pytest.CaptureFixture[str],
+                                                      flags: list[str], code: int, said: str) -> None:
+    config = client_side / ".aws" / "config"
+    config.parent.mkdir()
+    config.write_text("[default]\nregion = eu-west-1\n")
+    url = f"http://127.0.0.1:{_dead_port()}/portal/d-1234567890/start"
+    assert main(["sso", "configure", "--start-url", url, "--no-browser", *flags]) == code
+    assert said in capsys.readouterr().err
+    assert config.read_text() == "[default]\nregion = eu-west-1\n", "nothing was written"
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_exit_3(client_side: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    config = client_side / ".aws" / "config"
+    config.parent.mkdir()
+    config.write_bytes(b"# caf\xe9\n[profile p]\nsso_session = s\n")
+    assert main(["sso", "login", "--profile", "p"]) == 3
+    err = capsys.readouterr().err
+    assert err == f"vestibule: error: {config} is not UTF-8 text (byte 0xe9 at offset 5); save it as UTF-8 and " \
+                  "try again\n"
