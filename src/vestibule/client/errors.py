@@ -50,6 +50,13 @@ class NotSignedIn(SignInError):
     exit_code = 8
 
 
+class UntrustedAnswer(SignInError):
+    """The server answered something the client will not use, such as a verification page on another host
+    (exit 9)."""
+
+    exit_code = 9
+
+
 class BadInput(SignInError):
     """A flag or typed value that cannot be used, such as an account ID that is not 12 digits (exit 2)."""
 

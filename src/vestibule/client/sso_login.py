@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from botocore.exceptions import ClientError
 
 from . import token_cache
 from .aws_config import SsoSession
 from .endpoints import client, error_code, error_message, talking_to
-from .errors import AuthorizationExpired, Denied, NoSuchPortal, NotSignedIn, SignInError
+from .errors import AuthorizationExpired, Denied, NoSuchPortal, NotSignedIn, SignInError, UntrustedAnswer
 from .loopback import REGISTERED_REDIRECT_URI, LoopbackListener
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -105,6 +105,9 @@ class SignIn:
             registration, grant = self._with_registration(start)
         except ClientError as exc:
             raise self._refused("StartDeviceAuthorization", exc) from None
+        for uri in (grant.get("verificationUri"), grant.get("verificationUriComplete")):
+            if uri is not None:
+                self._check_verification_uri(str(uri))
         complete = grant.get("verificationUriComplete") or grant["verificationUri"]
         self.say("To sign in, open this page in a browser on any device:\n\n"
                  f"  {grant['verificationUri']}\n\nand enter the code:\n\n  {grant['userCode']}\n\n"
@@ -113,6 +116,22 @@ class SignIn:
             _open(complete)
         self.say("Waiting for the approval in the browser...")
         return self._poll(registration, grant)
+
+    def _check_verification_uri(self, uri: str) -> None:
+        """RFC 8628 5.4: show or open only an http(s) page on the start URL's host or the endpoint's, never a
+        file:, a custom scheme or another site the server names."""
+        hosts = {urlsplit(u).hostname for u in (self.session.start_url, str(self.oidc.meta.endpoint_url))}
+        try:
+            parts = urlsplit(uri)
+            host = parts.hostname
+        except ValueError:
+            parts, host = None, None
+        if parts is None or parts.scheme not in ("http", "https") or host is None or host not in hosts \
+                or "@" in parts.netloc or "\\" in uri or not uri.isprintable():  # a browser reads \ as /
+            shown = "".join(c if c.isprintable() else "?" for c in uri)[:200]
+            raise UntrustedAnswer(f"the server asked to open {shown!r}, which is not an http(s) page of "
+                                  f"{' or '.join(sorted(h for h in hosts if h))}; nothing was opened or saved. "
+                                  "Check sso_start_url (or AWS_ENDPOINT_URL)")
 
     def _poll(self, registration: token_cache.Registration, grant: dict[str, Any]) -> token_cache.CachedToken:
         interval = float(grant.get("interval") or 5)
