@@ -24,9 +24,9 @@ from .aws_config import (
     session_header,
 )
 from .endpoints import server_base
-from .errors import BadInput, ConfigProblem, MissingInput, SignInError
+from .errors import BadInput, ConfigProblem, MissingInput, NotSignedIn, SignInError
 from .portal_api import Account, Portal
-from .sso_login import SignIn, logout
+from .sso_login import LoggedOut, SignIn, logout
 
 T = TypeVar("T")
 # The services whose endpoint a profile of a self-hosted server names (`[services NAME]`), so the unmodified
@@ -126,12 +126,13 @@ def _logout(args: argparse.Namespace) -> int:
                 targets.append((config.sso_session(name), None))
             except ConfigProblem:
                 continue  # an incomplete section has no token of ours
-    ended = [session for session, profile in targets if logout(session, say, profile)]
-    if not ended:
+    results = [(session, logout(session, say, profile)) for session, profile in targets]
+    if all(result is LoggedOut.NOTHING for _, result in results):
         say("No cached SSO token to sign out of.")
-    for session in ended:
-        say(f"Signed out of [sso-session {session.name}] ({session.start_url}); its cached token is removed.")
-    return 0
+    for session, result in results:
+        if result is LoggedOut.ENDED:
+            say(f"Signed out of [sso-session {session.name}] ({session.start_url}); its cached token is removed.")
+    return NotSignedIn.exit_code if any(result is LoggedOut.UNTOLD for _, result in results) else 0
 
 
 # ---- configure -----------------------------------------------------------------------------------

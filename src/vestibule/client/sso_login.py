@@ -13,8 +13,9 @@ import socket
 import time
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -224,23 +225,68 @@ def _open(url: str) -> bool:
         return False
 
 
-def logout(session: SsoSession, say: Say, profile: str | None = None) -> bool:
-    """Revoke the cached token at the server and remove it; False when there was none. The file stays when the
-    server cannot be reached, so the token can still be revoked later."""
+class LoggedOut(Enum):
+    NOTHING = "nothing cached"
+    ENDED = "ended at the server"
+    UNTOLD = "the server refused the token, so it could not be told"
+
+
+def logout(session: SsoSession, say: Say, profile: str | None = None) -> LoggedOut:
+    """Revoke the cached token at the server (the SSO portal's Logout, which ends the sign-in's portal session
+    and refresh tokens) and remove it. An access token the server refuses (it expired) is first refreshed with
+    the cached refresh token, so Logout still ends the sign-in. When the server refuses both, it cannot be told:
+    the file is removed and the answer says so (UNTOLD). The file stays when the server cannot be reached, so
+    the token can still be revoked later."""
     token = token_cache.load_token(session.name)
     if token is None:
-        return token_cache.remove_token(session.name)
+        return LoggedOut.ENDED if token_cache.remove_token(session.name) else LoggedOut.NOTHING
     portal = client("sso", token.start_url, token.region, profile)
+    if not _ended_at_server(portal, token.access_token):
+        refreshed = _refreshed(session.name, token, profile)
+        if refreshed is None or not _ended_at_server(portal, refreshed.access_token):
+            token_cache.remove_token(session.name)
+            say(f"The server refused the token of [sso-session {session.name}]"
+                f"{' and its refresh token' if token.refresh_token else ''}, so it could not be told to end this "
+                "sign-in. If the sign-in had not already ended there (signed out in the portal, or revoked), its "
+                "portal session and refresh token stay valid at the server until they expire; to end them now, "
+                f"sign out in the access portal: {token.start_url}. The cached token is removed.")
+            return LoggedOut.UNTOLD
+        say(f"The access token of [sso-session {session.name}] had expired; a refreshed one ended the sign-in at "
+            "the server.")
+    token_cache.remove_token(session.name)
+    return LoggedOut.ENDED
+
+
+def _ended_at_server(portal: Any, access_token: str) -> bool:
+    """Logout with this access token: True when the server ended the sign-in, False when it refused the token."""
     with talking_to(portal):
         try:
-            portal.logout(accessToken=token.access_token)
+            portal.logout(accessToken=access_token)
         except ClientError as exc:
             if error_code(exc) != "UnauthorizedException":
                 raise SignInError(f"Logout failed: {error_code(exc)}: {error_message(exc)}; "
                                   "the token was kept") from None
-            say(f"The token of [sso-session {session.name}] had already ended at the server.")
-    token_cache.remove_token(session.name)
+            return False
     return True
+
+
+def _refreshed(name: str, token: token_cache.CachedToken, profile: str | None) -> token_cache.CachedToken | None:
+    """A new access token from the cached refresh token and registration (saved, as botocore would, so the file
+    stays usable if the next call cannot reach the server); None when there is none or the server refuses."""
+    if not token.refresh_token or token.registration_expires_at <= _now():
+        return None
+    oidc = client("sso-oidc", token.start_url, token.region, profile)
+    with talking_to(oidc):
+        try:
+            issued = oidc.create_token(grantType="refresh_token", refreshToken=token.refresh_token,
+                                       clientId=token.client_id, clientSecret=token.client_secret)
+        except ClientError:
+            return None  # InvalidGrant (revoked or expired), InvalidClient, ...: the server will not say more
+    lasts = timedelta(seconds=int(issued.get("expiresIn") or 3600))
+    fresh = replace(token, access_token=str(issued["accessToken"]), expires_at=(_now() + lasts).replace(microsecond=0),
+                    refresh_token=issued.get("refreshToken") or token.refresh_token)
+    token_cache.save_token(name, fresh)
+    return fresh
 
 
 def not_signed_in(session: SsoSession) -> NotSignedIn:

@@ -13,15 +13,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from integration.aws.aws_world import Account, AwsWorld
-from integration.aws.sso_cli_world import SsoWorld
+from integration.aws.sso_cli_world import SsoWorld, raised
+from vestibule.cli import main
 from vestibule.client import token_cache
 from vestibule.client.aws_config import ConfigFile, SsoSession
 from vestibule.client.commands import Asker, _configure
 from vestibule.client.errors import AuthorizationExpired, MissingInput, SignInError
-from vestibule.client.sso_login import SignIn, logout
+from vestibule.client.sso_login import LoggedOut, SignIn, logout
 
 
 @pytest.fixture
@@ -115,7 +117,7 @@ def test_registration_is_reused_and_replaced_when_the_server_forgets_it(sso: Sso
     assert token_cache.load_registration(key, datetime.now(UTC)) is not None
 
 
-def test_logout_of_a_token_the_server_already_ended(sso: SsoWorld) -> None:
+def test_logout_of_a_token_the_server_already_ended(sso: SsoWorld, capsys: pytest.CaptureFixture[str]) -> None:
     session_token = _signed_in_user(sso, "lou")
     said: list[str] = []
     session = SsoSession("team", sso.start_url, "us-east-1")
@@ -127,10 +129,58 @@ def test_logout_of_a_token_the_server_already_ended(sso: SsoWorld) -> None:
 
     SignIn(session, said.append, sleep=Waits(sso.world, then={1: approve})).device_code(False)
     sso.sign_out(session_token)  # signing out of the portal ends the CLI's tokens too
-    assert logout(session, said.append) is True
-    assert "already ended at the server" in said[-1]
+    config = ConfigFile.load()
+    config.set_section("sso-session team", {"sso_start_url": sso.start_url, "sso_region": "us-east-1"})
+    config.save()
+    capsys.readouterr()
+    assert main(["sso", "logout", "--sso-session", "team"]) == 8, "the exit code of a refused token"
+    out = capsys.readouterr().out
+    assert "refused the token of [sso-session team] and its refresh token, so it could not be told" in out
+    assert f"sign out in the access portal: {sso.start_url}" in out and "Signed out of" not in out
+    assert token_cache.load_token("team") is None, "the cached token is removed all the same"
+    assert logout(session, said.append) is LoggedOut.NOTHING, "nothing left"
+
+
+def test_logout_after_the_access_token_expired_refreshes_and_ends_the_sign_in(
+        sso: SsoWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    session_token = _signed_in_user(sso, "rita")
+    said: list[str] = []
+    session = SsoSession("team", sso.start_url, "us-east-1")
+
+    def approve() -> None:
+        code = re.search(r"enter the code:\s+([A-Z]{4}-[A-Z]{4})", "\n".join(said))
+        assert code
+        sso.decide(session_token, code.group(1))
+
+    token = SignIn(session, said.append, sleep=Waits(sso.world, then={1: approve})).device_code(False)
+    portal_page = f"{sso.world.url}/portal/{sso.store}/"
+    assert httpx.get(portal_page, cookies={sso.session_cookie: session_token}).status_code == 200
+    sso.world.clock.offset += (token.expires_at - datetime.now(UTC)).total_seconds() + 60
+    assert raised(sso.portal.list_accounts, accessToken=token.access_token).response["Error"]["Code"] == \
+        "UnauthorizedException", "the cached access token has expired at the server"
+
+    removed: list[token_cache.CachedToken | None] = []
+    remove = token_cache.remove_token
+
+    def remove_seen(name: str) -> bool:  # what the file held just before logout removed it
+        removed.append(token_cache.load_token(name))
+        return remove(name)
+
+    monkeypatch.setattr(token_cache, "remove_token", remove_seen)
+    result = logout(session, said.append)
+    page = httpx.get(portal_page, cookies={sso.session_cookie: session_token}, follow_redirects=False)
+    assert page.status_code != 200, "the portal session has ended"
+    assert result is LoggedOut.ENDED
+    assert "had expired; a refreshed one ended the sign-in at the server" in said[-1]
     assert token_cache.load_token("team") is None
-    assert logout(session, said.append) is False, "nothing left"
+    refreshed = removed[0]
+    assert refreshed is not None and refreshed.access_token != token.access_token
+    client = {"clientId": token.client_id, "clientSecret": token.client_secret}
+    assert refreshed.refresh_token and refreshed.refresh_token != token.refresh_token
+    refused = raised(sso.refresh, client=client, refresh_token=refreshed.refresh_token)
+    assert refused.response["Error"]["Code"] == "InvalidGrantException", "the refresh family has ended"
+    assert raised(sso.portal.list_accounts, accessToken=refreshed.access_token).response["Error"]["Code"] == \
+        "UnauthorizedException"
 
 
 def test_configure_chooses_among_accounts_and_roles(world: AwsWorld, account: Account, computer: Path,
