@@ -202,11 +202,18 @@ def _configure(args: argparse.Namespace, asker: Asker | None = None) -> int:
         say("Signing in to list your accounts and roles.")
         token = _sign_in(session, args, None)
     portal = Portal(session, token)
-    accounts = _valid("account ID", portal.accounts(), ACCOUNT_ID, lambda a: a.account_id)
+    listed = portal.accounts()
+    accounts = _valid("account ID", listed, ACCOUNT_ID, lambda a: a.account_id)
+    if listed and not accounts:
+        raise SignInError("the server sent no valid account ID (see the warnings); no profile was written")
     if not accounts:
         raise SignInError("no AWS account is assigned to you in this access portal; ask an administrator")
     account = _pick_account(ask, accounts, args.account_id)
-    roles = _valid("role name", portal.roles(account.account_id), ROLE_NAME, str)
+    named = portal.roles(account.account_id)
+    roles = _valid("role name", named, ROLE_NAME, str)
+    if named and not roles:
+        raise SignInError(f"the server sent no valid role name for account {account.account_id} (see the "
+                          "warnings); no profile was written")
     if not roles:
         raise SignInError(f"no permission set is assigned to you in account {account.account_id}")
     if args.role_name:

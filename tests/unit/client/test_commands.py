@@ -121,7 +121,8 @@ def test_configure_refuses_when_only_bad_roles_come_back(client_side: Path,
         url = f"{base}/portal/d-1234567890/start"
         _cached_token("evil", url)
         assert main(["sso", "configure", "--sso-session", "evil", "--start-url", url, "--no-endpoints"]) == 1
-    assert "no permission set is assigned to you in account 210987654321" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the server sent no valid role name for account 210987654321 (see the warnings)" in err
     assert "[profile" not in (client_side / ".aws" / "config").read_text()
 
 
