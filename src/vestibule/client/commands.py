@@ -83,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         return command(args)
     except SignInError as exc:
-        print(f"vestibule: error: {exc.message}", file=sys.stderr, flush=True)
+        # the message may quote the server's words: no control characters (no terminal escape sequences)
+        shown = "".join(c if c.isprintable() or c == "\n" else "?" for c in exc.message)
+        print(f"vestibule: error: {shown}", file=sys.stderr, flush=True)
         return exc.exit_code
     except KeyboardInterrupt:
         print("\nvestibule: interrupted; nothing was saved", file=sys.stderr)

@@ -155,3 +155,18 @@ def test_a_config_file_that_is_not_utf8_is_one_line_exit_3(client_side: Path,
     err = capsys.readouterr().err
     assert err == f"vestibule: error: {config} is not UTF-8 text (byte 0xe9 at offset 5); save it as UTF-8 and " \
                   "try again\n"
+
+
+def test_error_messages_reach_the_terminal_without_escape_sequences(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from vestibule.client.commands import run
+    from vestibule.client.errors import SignInError
+
+    def refused(_args: argparse.Namespace) -> int:
+        raise SignInError("the server said: \x1b]0;owned\x07\x1b[2Jno\nsecond line")
+
+    assert run(argparse.Namespace(client_command=refused)) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err == "vestibule: error: the server said: ?]0;owned??[2Jno\nsecond line\n"
