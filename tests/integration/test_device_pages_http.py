@@ -31,6 +31,7 @@ from vestibule.services.context import Client
 from vestibule.services.identity_center import sso_oidc
 from vestibule.services.identity_center.settings import InstanceSettings
 from vestibule.services.identity_center.sso_oidc import DeviceAuthorization, RegisteredClient
+from vestibule.services.mail import DevMailbox
 from vestibule.store.models import SsoInstance
 from vestibule.web.i18n import Translator
 
@@ -104,7 +105,7 @@ async def decide(client: httpx.AsyncClient, confirm_path: str, decision: str) ->
 
 
 async def test_prefilled_code_signs_in_to_the_portal_then_comes_back_and_allows(
-        client: httpx.AsyncClient, runtime: Runtime, mailbox: object) -> None:
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
     use_clock(runtime)
     store = await make_store(runtime)
     await make_portal_user(runtime, store)
@@ -120,7 +121,7 @@ async def test_prefilled_code_signs_in_to_the_portal_then_comes_back_and_allows(
     start = await client.get(r.headers["location"])
     assert 'id="sign-in-to-approve"' in start.text
     flow_url, r = await password_step(client, store, "alice", PASSWORD)
-    r = await step(client, flow_url, "email_code", verification_code=last_code(mailbox, EMAIL))  # type: ignore[arg-type]
+    r = await step(client, flow_url, "email_code", verification_code=last_code(mailbox, EMAIL))
     assert r.status_code == 303 and r.headers["location"] == confirm
     assert any(h.startswith("vestibule_portal_return=;") and "Max-Age=0" in h for h in r.headers.get_list("set-cookie"))
     page = await client.get(confirm)
@@ -154,7 +155,7 @@ async def test_prefilled_code_signs_in_to_the_portal_then_comes_back_and_allows(
 
 
 async def test_typed_code_any_case_without_dash_then_deny(client: httpx.AsyncClient, runtime: Runtime,
-                                                          mailbox: object) -> None:
+                                                          mailbox: DevMailbox) -> None:
     use_clock(runtime)
     store = await make_store(runtime)
     await make_portal_user(runtime, store)
@@ -228,7 +229,7 @@ async def test_guessing_codes_is_throttled_per_address(client: httpx.AsyncClient
 
 
 async def test_a_session_of_another_portal_does_not_approve(client: httpx.AsyncClient, runtime: Runtime,
-                                                            mailbox: object) -> None:
+                                                            mailbox: DevMailbox) -> None:
     use_clock(runtime)
     mine = await make_store(runtime)
     await make_portal_user(runtime, mine)
@@ -247,7 +248,7 @@ async def test_a_session_of_another_portal_does_not_approve(client: httpx.AsyncC
 
 
 async def test_a_required_mfa_device_is_registered_first_then_back_to_the_request(
-        client: httpx.AsyncClient, runtime: Runtime, mailbox: object) -> None:
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
     clock = use_clock(runtime)
     store = await make_store(runtime, InstanceSettings())  # the default: REQUIRE_REGISTRATION
     await make_portal_user(runtime, store)
@@ -280,7 +281,7 @@ async def test_a_required_mfa_device_is_registered_first_then_back_to_the_reques
     "https%3A%2F%2Fevil.example%2Fdevice",
 ])
 async def test_only_device_and_authorize_pages_are_returned_to(client: httpx.AsyncClient, runtime: Runtime,
-                                                               mailbox: object, cookie: str) -> None:
+                                                               mailbox: DevMailbox, cookie: str) -> None:
     store = await make_store(runtime)
     await make_portal_user(runtime, store)
     client.cookies.set("vestibule_portal_return", cookie)
@@ -290,7 +291,7 @@ async def test_only_device_and_authorize_pages_are_returned_to(client: httpx.Asy
 
 
 async def test_signed_in_start_page_follows_a_waiting_return(client: httpx.AsyncClient, runtime: Runtime,
-                                                             mailbox: object) -> None:
+                                                             mailbox: DevMailbox) -> None:
     store = await make_store(runtime)
     await make_portal_user(runtime, store)
     await sign_in(client, mailbox, store)
@@ -310,7 +311,7 @@ def _authorize_query(app: RegisteredClient, verifier: str, state: str, port: int
 
 
 async def test_authorize_allow_returns_code_and_state_to_the_loopback_listener(
-        client: httpx.AsyncClient, runtime: Runtime, mailbox: object) -> None:
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
     store = await make_store(runtime)
     await make_portal_user(runtime, store)
     app = await register(runtime, store, code=True)
@@ -321,7 +322,7 @@ async def test_authorize_allow_returns_code_and_state_to_the_loopback_listener(
     r = await client.get(confirm)
     assert r.status_code == 303 and r.headers["location"] == f"/portal/{store}/start"
     flow_url, r = await password_step(client, store, "alice", PASSWORD)
-    r = await step(client, flow_url, "email_code", verification_code=last_code(mailbox, EMAIL))  # type: ignore[arg-type]
+    r = await step(client, flow_url, "email_code", verification_code=last_code(mailbox, EMAIL))
     assert r.status_code == 303 and r.headers["location"] == confirm
     page = await client.get(confirm)
     assert facts(page.text)["client-name"] == CLIENT_NAME and 'id="user-code"' not in page.text
@@ -344,7 +345,7 @@ async def test_authorize_allow_returns_code_and_state_to_the_loopback_listener(
 
 
 async def test_authorize_deny_returns_access_denied(client: httpx.AsyncClient, runtime: Runtime,
-                                                    mailbox: object) -> None:
+                                                    mailbox: DevMailbox) -> None:
     store = await make_store(runtime)
     await make_portal_user(runtime, store)
     await sign_in(client, mailbox, store)
@@ -382,7 +383,8 @@ async def test_authorize_refusals_never_redirect(client: httpx.AsyncClient, runt
     assert r.status_code == 400 and error_of(r.text) == t("device.client_invalid")
 
 
-async def test_pages_speak_traditional_chinese(client: httpx.AsyncClient, runtime: Runtime, mailbox: object) -> None:
+async def test_pages_speak_traditional_chinese(client: httpx.AsyncClient, runtime: Runtime,
+                                               mailbox: DevMailbox) -> None:
     zh = Translator("zh-TW")
     page = await client.get("/device?lang=zh-TW")
     assert page.status_code == 200 and zh("device.code_prompt") in page.text

@@ -480,16 +480,18 @@ async def test_janitor_purges_expired_grants_tokens_and_clients(world: World) ->
 
 
 async def test_anonymous_requests_that_store_rows_are_budgeted_per_address(world: World) -> None:
+    async def register(client: Client) -> oidc.RegisteredClient:
+        return await oidc.register_client(world.deps, client, client_name="flood", client_type="public", scopes=None,
+                                          grant_types=None, redirect_uris=None, issuer_url=None)
+
     app = await world.device_client()  # 1 of the address's budget
-    args = dict(client_name="flood", client_type="public", scopes=None, grant_types=None, redirect_uris=None,
-                issuer_url=None)
     for _ in range(30):
-        await oidc.register_client(world.deps, CLI, **args)  # type: ignore[arg-type]
+        await register(CLI)
     for _ in range(29):
         await oidc.start_device_authorization(world.deps, CLI, client_id=app.client_id,
                                               client_secret=app.client_secret, start_url=world.start_url)
     with pytest.raises(TooManyAttempts) as refused:  # the 61st row of the hour from that address
-        await oidc.register_client(world.deps, CLI, **args)  # type: ignore[arg-type]
+        await register(CLI)
     with pytest.raises(TooManyAttempts):
         await oidc.start_device_authorization(world.deps, CLI, client_id=app.client_id,
                                               client_secret=app.client_secret, start_url=world.start_url)
@@ -497,6 +499,6 @@ async def test_anonymous_requests_that_store_rows_are_budgeted_per_address(world
     async with world.deps.store.unit() as uow:  # nothing stored for the refused ones
         assert len([a for a in await uow.audit.for_account(world.account_id)
                     if a.event == "StartDeviceAuthorization"]) == 29
-    await oidc.register_client(world.deps, Client(ip="192.0.2.10"), **args)  # type: ignore[arg-type]
+    await register(Client(ip="192.0.2.10"))
     world.clock.advance(refused.value.retry_after + 1)  # then one at a time, after the wait it names
-    await oidc.register_client(world.deps, CLI, **args)  # type: ignore[arg-type]
+    await register(CLI)
