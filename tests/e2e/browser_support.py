@@ -274,3 +274,23 @@ class Site:
     def sign_out(self, page: Page) -> None:
         page.click("#sign-out")
         page.wait_for_url(re.compile(r"/\?signed_out=1$"))
+
+
+def identity_center_admin(site: Site, owner: str, region: str = "us-east-1") -> tuple[str, Any, Any]:
+    """A new account (owner-<owner>@example.com) and signed boto3 `sso-admin` and `identitystore` clients with its
+    root user's new access key: (account ID, sso-admin, identitystore)."""
+    import boto3  # only the Identity Center browser tests need it
+
+    from vestibule.services import access_keys, accounts
+
+    async def make(rt: Runtime) -> tuple[str, str, str]:
+        async with rt.deps.store.unit() as uow:
+            created = await accounts.create_account(rt.deps, uow, email=f"owner-{owner}@example.com",
+                                                    password="Owner pass phrase 1", alias=None)
+            key = await access_keys.create(rt.deps, uow, created.account_id, f"root:{created.account_id}")
+        return created.account_id, key.access_key_id, key.secret_access_key
+
+    account_id, key_id, secret = run_async(site.settings, make)
+    kw = {"endpoint_url": site.url, "region_name": region, "aws_access_key_id": key_id,
+          "aws_secret_access_key": secret}
+    return account_id, boto3.client("sso-admin", **kw), boto3.client("identitystore", **kw)

@@ -14,9 +14,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Page
 
-from e2e.browser_support import Site, run_async
+from e2e.browser_support import Site, identity_center_admin, run_async
 from vestibule.runtime import Runtime
-from vestibule.services import access_keys, accounts
 from vestibule.services.identity_center import applications, portal_users
 
 PASSWORD = "Portal pass phrase 7"
@@ -32,17 +31,7 @@ class World:
 
 
 def _world(site: Site, user: str) -> World:
-    async def make(rt: Runtime) -> tuple[str, str, str]:
-        async with rt.deps.store.unit() as uow:
-            created = await accounts.create_account(rt.deps, uow, email=f"owner-{user}@example.com",
-                                                    password="Owner pass phrase 1", alias=None)
-            key = await access_keys.create(rt.deps, uow, created.account_id, f"root:{created.account_id}")
-        return created.account_id, key.access_key_id, key.secret_access_key
-
-    account_id, key_id, secret = run_async(site.settings, make)
-    kw = {"endpoint_url": site.url, "region_name": "us-east-1", "aws_access_key_id": key_id,
-          "aws_secret_access_key": secret}
-    sso, ids = boto3.client("sso-admin", **kw), boto3.client("identitystore", **kw)
+    account_id, sso, ids = identity_center_admin(site, user)
     instance = sso.create_instance(Name="portal")["InstanceArn"]
     store = sso.describe_instance(InstanceArn=instance)["IdentityStoreId"]
     email = f"{user}@example.com"

@@ -29,11 +29,10 @@ from botocore import UNSIGNED
 from botocore.exceptions import ClientError
 from playwright.sync_api import Page
 
-from e2e.browser_support import Site, run_async
+from e2e.browser_support import Site, identity_center_admin, run_async
 from support import csrf_of
 from vestibule.client.token_cache import token_key
 from vestibule.runtime import Runtime
-from vestibule.services import access_keys, accounts
 from vestibule.services.identity_center import instances, portal_users
 from vestibule.services.identity_center import settings as ic_settings
 
@@ -55,17 +54,7 @@ def _world(site: Site, user: str) -> World:
     """An account with an Identity Center instance (no MFA prompt: the portal's MFA is tested elsewhere), a
     directory user with a one-time password, and the permission set Developers assigned to them."""
 
-    async def make(rt: Runtime) -> tuple[str, str, str]:
-        async with rt.deps.store.unit() as uow:
-            created = await accounts.create_account(rt.deps, uow, email=f"owner-{user}@example.com",
-                                                    password="Owner pass phrase 1", alias=None)
-            key = await access_keys.create(rt.deps, uow, created.account_id, f"root:{created.account_id}")
-        return created.account_id, key.access_key_id, key.secret_access_key
-
-    account_id, key_id, secret = run_async(site.settings, make)
-    kw = {"endpoint_url": site.url, "region_name": "us-east-1", "aws_access_key_id": key_id,
-          "aws_secret_access_key": secret}
-    sso, ids = boto3.client("sso-admin", **kw), boto3.client("identitystore", **kw)
+    account_id, sso, ids = identity_center_admin(site, user)
     instance = sso.create_instance(Name="cli")["InstanceArn"]
     store = sso.describe_instance(InstanceArn=instance)["IdentityStoreId"]
     user_id = ids.create_user(IdentityStoreId=store, UserName=user, DisplayName=user.title(),
