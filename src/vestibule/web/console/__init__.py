@@ -1,9 +1,10 @@
 """The console area: sign-in (root and IAM users), console home, security credentials, access keys,
-sign-up and password recovery. Templates live in `web/templates/console/`."""
+sign-up, password recovery and the command line's sign-in (`/v1/authorize`). Templates live in
+`web/templates/console/`."""
 
 from starlette.routing import BaseRoute
 
-from . import access_keys, home, reauth, recovery, security, signin, signup
+from . import access_keys, cli_login, home, reauth, recovery, security, signin, signup
 
 routes: list[BaseRoute] = [
     *signin.start_routes,
@@ -13,6 +14,7 @@ routes: list[BaseRoute] = [
     *access_keys.routes,
     *signup.routes,
     *recovery.routes,
+    *cli_login.routes,  # /v1/authorize: the browser step of `vestibule login`
 ]
 # `/{account}/console` matches almost any first path segment: it goes after every other area's routes.
 catch_all_routes: list[BaseRoute] = [*signin.iam_routes]

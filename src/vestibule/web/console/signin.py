@@ -27,6 +27,7 @@ from ..rendering import (
     web_of,
 )
 from ..security import cookie_header
+from . import cli_login
 
 State = ConsoleSignInState
 _STATE_TEMPLATES = {
@@ -40,7 +41,8 @@ _STATE_TEMPLATES = {
 def _next(request: Request, outcome: Outcome) -> Response:
     if isinstance(outcome, Continue):
         return redirect(f"/signin?flow={outcome.flow.id}")
-    response = redirect("/console")
+    response = redirect(cli_login.return_path(request) or "/console")  # back to the CLI's request, if one waits
+    cli_login.forget_return(request, response)
     set_session_cookie(request, response, outcome.session.token, web_of(request).deps.settings.session_absolute_seconds)
     return response
 
@@ -51,13 +53,14 @@ def flow_error(request: Request, exc: FlowError) -> Response:
 
 async def start_page(request: Request) -> Response:
     if await signed_in(request) is not None:
-        return redirect("/console")
+        return redirect(cli_login.return_path(request) or "/console")
     web = web_of(request)
     remembered = request.state.cookies.get(web.names.account, "")
     if remembered and request.query_params.get("root") != "1":
         return await _iam_form(request, remembered)
     return render(request, "console/signin_start.html", signed_out=request.query_params.get("signed_out") == "1",
-                  user_type=request.query_params.get("user_type", "root"))
+                  user_type=request.query_params.get("user_type", "root"),
+                  for_cli=cli_login.return_path(request) is not None)
 
 
 async def start_submit(request: Request) -> Response:
@@ -91,7 +94,7 @@ async def _iam_form(request: Request, account: str, *, username: str = "", error
         await web.captcha.issue(client.browser_hash)
     return render(request, "console/signin_iam.html", status, account=account, username=username, error=error,
                   captcha=captcha, remembered=request.state.cookies.get(web.names.account, "") == account,
-                  signin_path=iam_signin_path(account))
+                  signin_path=iam_signin_path(account), for_cli=cli_login.return_path(request) is not None)
 
 
 async def iam_page(request: Request) -> Response:

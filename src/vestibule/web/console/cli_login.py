@@ -1,0 +1,216 @@
+"""The browser step of `vestibule login` (console credentials for the command line): `GET /v1/authorize` (PKCE),
+the console's own sign-in when needed (root or IAM user, every rule of that flow), then back to the confirmation
+page `/v1/authorize/confirm?request=<id>`, where Allow or Deny is posted; same device: on to the loopback
+listener; cross device: the code to paste into the terminal. A request the service refuses gets a message page,
+never a redirect to the address it named. `/v1/authorize/code` is the cross-device client's registered redirect
+URI: opened by hand it explains itself (it never shows what its query says)."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import quote, unquote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...core.oauth import (
+    ExpiredToken,
+    InvalidClient,
+    InvalidGrant,
+    InvalidRedirectUri,
+    OAuthError,
+)
+from ...core.principals import PrincipalKind
+from ...errors import PermissionDenied, TooManyAttempts, VestibuleError
+from ...services import cli_login
+from ...services.cli_login import LoginRequest
+from ...services.sessions import SignedInSession
+from ..guard import SignedIn, signed_in
+from ..messages import message_for
+from ..rendering import client_of, field, form_of, redirect, render, same_origin_path, translator, web_of
+from ..security import cookie_header
+
+RETURN_MAX_AGE = cli_login.REQUEST_LIFETIME  # the request waiting behind the sign-in is gone after it
+_RETURN_PAGE = "/v1/authorize"  # the only page (and its sub-pages) a console sign-in returns to
+_LIMIT = 2048
+_ID_LIMIT = 256
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# (error, status, message key): the first that matches wins
+_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
+    (ExpiredToken, 410, "cli_login.expired"),
+    (InvalidGrant, 404, "cli_login.not_pending"),
+    (InvalidClient, 400, "cli_login.client_invalid"),
+    (InvalidRedirectUri, 400, "cli_login.redirect_invalid"),
+    (OAuthError, 400, "cli_login.request_invalid"),
+)
+
+
+def confirm_path(request_id: str) -> str:
+    return f"{_RETURN_PAGE}/confirm?request={quote(request_id, safe='')}"
+
+
+# ---- the return after the console sign-in --------------------------------------------------------
+
+def return_cookie(request: Request) -> str:
+    """Where the browser goes after the console sign-in, when the CLI's request sent it there (short-lived)."""
+    return web_of(request).names.session.replace("vestibule_session", "vestibule_console_return")
+
+
+def safe_return(path: str) -> str | None:
+    """`path` when a console sign-in may return to it: a path on this site under `/v1/authorize`."""
+    if not path or same_origin_path(path) != path:
+        return None
+    if path.startswith(_RETURN_PAGE) and path[len(_RETURN_PAGE):len(_RETURN_PAGE) + 1] in ("", "/", "?"):
+        return path
+    return None
+
+
+def remember_return(request: Request, response: Response, path: str) -> None:
+    if safe_return(path) is not None:
+        _set_return(request, response, quote(path, safe=""), RETURN_MAX_AGE)
+
+
+def return_path(request: Request) -> str | None:
+    """The validated page to return to after the console sign-in, if one waits."""
+    return safe_return(unquote(request.state.cookies.get(return_cookie(request), "")))
+
+
+def forget_return(request: Request, response: Response) -> None:
+    if request.state.cookies.get(return_cookie(request)):
+        _set_return(request, response, "", 0)
+
+
+def _set_return(request: Request, response: Response, value: str, max_age: int) -> None:
+    names = web_of(request).names
+    response.headers.append("set-cookie", cookie_header(return_cookie(request), value, max_age=max_age,
+                                                        secure=names.secure))
+
+
+def _to_sign_in(request: Request, request_id: str) -> Response:
+    response = redirect("/")
+    remember_return(request, response, confirm_path(request_id))
+    return response
+
+
+# ---- message pages -------------------------------------------------------------------------------
+
+def error_page(request: Request, exc: Exception) -> Response:
+    """The message page for a request that cannot go on (never a redirect to where it asked to go)."""
+    t = translator(request)
+    detail = ""
+    if isinstance(exc, TooManyAttempts):
+        status, message = 429, message_for(exc, t)
+    elif isinstance(exc, PermissionDenied):
+        status, message = 403, t("cli_login.denied_by_policy", action=cli_login.AUTHORIZE_ACTION)
+    else:
+        status, key = next(((s, k) for kind, s, k in _ERRORS if isinstance(exc, kind)),
+                           (400, "cli_login.request_invalid"))
+        message = t(key)
+        if isinstance(exc, OAuthError) and exc.description != exc.error:
+            detail = exc.description  # what exactly is wrong, as the service says it
+    response = render(request, "console/cli_login_error.html", status, error=message, detail=detail)
+    if isinstance(exc, TooManyAttempts):
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
+
+
+def _loopback(url: str) -> bool:
+    """Defence in depth: the service only hands back the loopback redirect URIs it accepted."""
+    if not url.isascii() or not url.isprintable() or " " in url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS and not parts.username
+
+
+def _is_role_session(who: SignedIn) -> bool:
+    return who.principal.ref.kind == PrincipalKind.ROLE
+
+
+def _minutes_left(request: Request, pending: LoginRequest) -> int:
+    return max(1, math.ceil((pending.expires_at - web_of(request).deps.clock()) / 60))
+
+
+# ---- the pages ----------------------------------------------------------------------------------
+
+async def authorize(request: Request) -> Response:
+    q = request.query_params
+    try:
+        pending = await cli_login.begin(
+            web_of(request).deps, client_of(request), response_type=q.get("response_type", "")[:64],
+            client_id=q.get("client_id", "")[:_LIMIT], redirect_uri=q.get("redirect_uri", "")[:_LIMIT],
+            state=q.get("state", "")[:_LIMIT], code_challenge=q.get("code_challenge", "")[:128],
+            code_challenge_method=q.get("code_challenge_method", "")[:16])
+    except (OAuthError, VestibuleError) as exc:
+        return error_page(request, exc)
+    if await signed_in(request) is None:
+        return _to_sign_in(request, pending.id)
+    return redirect(confirm_path(pending.id))
+
+
+async def _load(request: Request) -> tuple[LoginRequest, SignedIn] | Response:
+    """The pending request and the console session deciding it; otherwise the page to show instead."""
+    try:
+        pending = await cli_login.pending(web_of(request).deps, request.query_params.get("request", "")[:_ID_LIMIT])
+    except (OAuthError, VestibuleError) as exc:
+        return error_page(request, exc)
+    who = await signed_in(request)
+    if who is None:
+        return _to_sign_in(request, pending.id)
+    if _is_role_session(who):
+        return render(request, "console/cli_login_role.html", 403, who=who, pending=pending)
+    return pending, who
+
+
+async def confirm_page(request: Request) -> Response:
+    loaded = await _load(request)
+    if isinstance(loaded, Response):
+        return loaded
+    pending, who = loaded
+    return render(request, "console/cli_login_confirm.html", who=who, pending=pending,
+                  action=confirm_path(pending.id), minutes=_minutes_left(request, pending))
+
+
+async def decide(request: Request) -> Response:
+    form = await form_of(request)
+    choice = field(form, "decision", 8)
+    if choice not in ("allow", "deny"):
+        return error_page(request, OAuthError())
+    loaded = await _load(request)
+    if isinstance(loaded, Response):
+        return loaded
+    pending, who = loaded
+    try:
+        decision = await cli_login.decide(web_of(request).deps, client_of(request),
+                                          SignedInSession(who.session, who.principal), pending.id, choice == "allow")
+    except (OAuthError, VestibuleError) as exc:
+        return error_page(request, exc)
+    if pending.cross_device:
+        return render(request, "console/cli_login_code.html", who=who, allowed=decision.allowed,
+                      code=decision.code if decision.allowed else None)
+    if decision.redirect_to is None or not _loopback(decision.redirect_to):
+        return error_page(request, InvalidRedirectUri())
+    # a page that goes on by itself (`Refresh`, and a link), not a 303: the page's CSP `form-action 'self'` also
+    # covers the redirects of a form's answer, so browsers refuse a 303 from this POST to the loopback listener
+    response = render(request, "console/cli_login_redirect.html", who=who, allowed=decision.allowed,
+                      redirect_to=decision.redirect_to)
+    response.headers["refresh"] = f"0; url={decision.redirect_to}"
+    return response
+
+
+async def code_page(request: Request) -> Response:
+    """The cross-device redirect URI opened by hand: what it is for (the code is shown after Allow, never read
+    from this page's query)."""
+    who = await signed_in(request)
+    if who is None:  # the top bar only for a signed-in browser
+        return render(request, "console/cli_login_code.html", allowed=None, code=None)
+    return render(request, "console/cli_login_code.html", allowed=None, code=None, who=who)
+
+
+routes = [
+    Route(_RETURN_PAGE, authorize, methods=["GET"]),
+    Route(_RETURN_PAGE + "/confirm", confirm_page, methods=["GET"]),
+    Route(_RETURN_PAGE + "/confirm", decide, methods=["POST"]),
+    Route(cli_login.CROSS_DEVICE_REDIRECT_PATH, code_page, methods=["GET"]),
+]
