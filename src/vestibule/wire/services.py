@@ -15,6 +15,7 @@ from .aws_json.sso_admin import SSO_ADMIN
 from .aws_query.iam import IAM
 from .aws_query.sts import STS
 from .operations import AnyOperation
+from .rest_json.signin import SIGNIN
 from .rest_json.sso_oidc import SSO_OIDC
 from .rest_json.sso_portal import SSO_PORTAL
 
@@ -51,6 +52,13 @@ SERVICES: tuple[Service, ...] = (
             paths=("/federation/credentials", "/assignment/", "/logout")),
     Service("sso-oidc", Protocol.REST_JSON, "sso-oauth", SSO_OIDC.rows,
             paths=("/client/register", "/device_authorization", "/token")),
+    # the paths it serves, then those of its model's other operations (answered UnknownOperationException)
+    Service("signin", Protocol.REST_JSON, "signin", SIGNIN.rows,
+            paths=("/v1/token", "/list-sessions", "/get-session", "/batch-revoke-sessions", "/v1/introspect",
+                   "/v1/revoke", "/get-resource-policy", "/list-resource-permission-statements",
+                   "/put-resource-permission-statement", "/delete-resource-permission-statement",
+                   "/get-console-authorization-configuration", "/put-console-authorization-configuration",
+                   "/delete-console-authorization-configuration")),
 )
 
 QUERY_BY_VERSION = {s.version: s for s in SERVICES if s.protocol is Protocol.QUERY}

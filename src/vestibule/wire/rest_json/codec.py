@@ -140,6 +140,9 @@ def _checked(member: Member, raw: JsonValue) -> tuple[str, JsonValue]:
         if member.max is not None and len(raw) > member.max:
             return violation(member.name, f"Member must have length less than or equal to {member.max}",
                              None), None
+        if member.min is not None and len(raw) < member.min:
+            return violation(member.name, f"Member must have length greater than or equal to {member.min}",
+                             None), None
         return "", raw
     raise AssertionError(f"{member.type} members are not read from REST-JSON requests")
 

@@ -1,11 +1,14 @@
 """The REST-JSON endpoint: the request path picks the service (through the services table), the method and
 path pick the operation; SigV4 is verified for the operations whose row says they are signed; the declared
 members are read from the body, query string and headers and validated before the handler runs. Errors carry
-the code in `x-amzn-ErrorType` (added by the front) and, for SSO-OIDC, the OAuth `error` members."""
+the code in `x-amzn-ErrorType` (added by the front) and, for SSO-OIDC, the OAuth `error` members; the sign-in
+service's carry `error` (its model's OAuth2ErrorCode), and a query parameter that names another operation of the
+same path (one not served) is an unknown operation, not the path's operation."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from ...core import oauth, sigv4
@@ -18,12 +21,24 @@ from ..request_ids import new_request_id
 from ..services import Service, rest_json_service
 from ..sigv4_auth import SigV4Authenticator
 from .codec import RestInput, dump, parse_body
-from .errors import DOMAIN_ERRORS, InternalServerException, RestJsonError, UnknownOperationException, oauth_error
+from .errors import (
+    DOMAIN_ERRORS,
+    InternalServerException,
+    RestJsonError,
+    UnknownOperationException,
+    in_signin_shape,
+    oauth_error,
+    signin_oauth_error,
+)
 from .request import RestRequest
+from .signin import QUERY_NAMED
 
 log = logging.getLogger("vestibule.aws")
 
 _OAUTH_SHAPED = frozenset({"sso-oidc"})  # services whose errors also carry `error` and `error_description`
+_SIGNIN = "signin"  # its errors carry `error` (an OAuth2ErrorCode) and no description
+# per service: query parameters that name an operation of a served path that is not served (with its name)
+_QUERY_NAMED: Mapping[str, Mapping[str, str]] = {_SIGNIN: QUERY_NAMED}
 
 
 def _operation_for(service: Service, method: str, path: str) -> str | None:
@@ -48,6 +63,13 @@ class RestJsonEndpoint:
             if service is None or name is None:
                 raise UnknownOperationException(f"No operation answers {method} {path}"
                                                 + (f" on {service.name} yet." if service else "."))
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            named = _QUERY_NAMED.get(service.name, {})
+            for param in params:
+                if param in named:
+                    raise UnknownOperationException(
+                        f"{named[param]} (the query parameter {param} on {method} {path}) is not served; "
+                        f"{name} takes no such parameter.")
             operation = service.operations[name]
             lowered = {k.lower(): v for k, v in headers}
             call = None
@@ -58,17 +80,20 @@ class RestJsonEndpoint:
                 call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
                                 user_agent=user_agent_of(signed.grouped_headers))
             body = parse_body(payload) if method == "POST" else {}
-            members = RestInput(operation.inputs, body, dict(parse_qsl(query, keep_blank_values=True)), lowered)
+            members = RestInput(operation.inputs, body, params, lowered)
             request = RestRequest(self.deps, call, members, client_ip, lowered.get("user-agent", "")[:256],
-                                  request_id)
+                                  request_id, tuple((k.lower(), v) for k, v in headers),
+                                  self._urls(raw_path, lowered.get("host", ""), secure))
             reply = await (run(operation, call, request) if call is not None else operation.handler(request))
             return 200, dump(reply), request_id, ""
         except sigv4.SigV4Error as exc:
             return exc.status, _body(service, exc.code, exc.message), request_id, exc.code
         except AwsError as exc:
+            if service is not None and service.name == _SIGNIN:
+                exc = in_signin_shape(exc)
             return exc.status, _body(service, exc.code, exc.message, _oauth_code(exc)), request_id, exc.code
         except oauth.OAuthError as exc:
-            wire = oauth_error(exc)
+            wire = signin_oauth_error(exc) if service is not None and service.name == _SIGNIN else oauth_error(exc)
             return wire.status, _body(service, wire.code, wire.message, wire.error), request_id, wire.code
         except VestibuleError as exc:
             table = DOMAIN_ERRORS.get(service.name) if service is not None else None
@@ -82,6 +107,14 @@ class RestJsonEndpoint:
         failure = InternalServerException("An internal error occurred; the request ID identifies it in the log.")
         return failure.status, _body(service, failure.code, failure.message, failure.error), request_id, failure.code
 
+    def _urls(self, raw_path: str, host: str, secure: bool) -> tuple[str, ...]:
+        """The request's URL without query as the public origin names it, and as it arrived (its scheme and
+        Host): what a DPoP proof's `htu` may name."""
+        urls = [f"{self.deps.settings.public_origin}{raw_path}"]
+        if host:
+            urls.append(f"{'https' if secure else 'http'}://{host}{raw_path}")
+        return tuple(dict.fromkeys(urls))
+
 
 def _oauth_code(exc: AwsError) -> str:
     return exc.error if isinstance(exc, RestJsonError) else "invalid_request"
@@ -91,4 +124,6 @@ def _body(service: Service | None, code: str, message: str, error: str = "invali
     shaped: dict[str, JsonValue] = {"__type": code, "message": message}
     if service is not None and service.name in _OAUTH_SHAPED:
         shaped.update(error=error, error_description=message)
+    elif service is not None and service.name == _SIGNIN:
+        shaped["error"] = error
     return dump(shaped)

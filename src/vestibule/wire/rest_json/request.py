@@ -1,5 +1,6 @@
 """What a REST-JSON handler receives: the validated input members, the API call when the operation is
-SigV4-signed, and where the request came from."""
+SigV4-signed, and where the request came from (and, for a proof of possession such as DPoP, its headers and
+the URLs it was sent to)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ class RestRequest:
     client_ip: str
     user_agent: str
     request_id: str
+    headers: tuple[tuple[str, str], ...] = ()  # every header as received, names lower-cased, repeats kept
+    urls: tuple[str, ...] = ()  # the request's own URL without query: the public origin's, and as it arrived
 
     @property
     def client(self) -> Client:
