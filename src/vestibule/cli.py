@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 from .cli_sso import add_sso_parser, sso_command
+from .client.login_commands import add_parsers as add_login_parsers
 from .core import passwords as rules
 from .errors import VestibuleError
 from .runtime import Runtime, build
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="rows of this status (repeatable; default: pending and failed)")
     queue.add_argument("--limit", type=int, default=100)
     add_sso_parser(sub)
+    add_login_parsers(sub)  # login, logout: on the user's computer, no server settings
     return p
 
 
