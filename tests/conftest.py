@@ -26,6 +26,25 @@ from vestibule.services.mail import DevMailbox
 from vestibule.settings import Settings
 from vestibule.store.database import make_engine, migrate, table_names
 
+
+def _crt_signs_on_botocore_clock() -> None:
+    """With awscrt installed (botocore[crt], which the login credential provider needs) botocore signs SigV4
+    through CRT, whose module reads the clock through its own name: route it through `botocore.auth`'s, so a
+    test that moves botocore's signing clock (monkeypatching `botocore.auth.get_current_datetime`) moves both."""
+    import importlib
+
+    for package in ("botocore", "awscli.botocore"):
+        try:
+            auth = importlib.import_module(f"{package}.auth")
+            crt_auth = importlib.import_module(f"{package}.crt.auth")
+        except ImportError:
+            continue
+        crt_auth.get_current_datetime = (  # type: ignore[attr-defined]
+            lambda *args, _auth=auth, **kwargs: _auth.get_current_datetime(*args, **kwargs))
+
+
+_crt_signs_on_botocore_clock()
+
 TEST_DATABASE_URL = os.environ.get("VESTIBULE_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("VESTIBULE_TEST_REDIS_URL", "")
 ARTIFACTS = Path(os.environ.get("VESTIBULE_TEST_ARTIFACTS", "test-artifacts"))
