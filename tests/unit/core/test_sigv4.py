@@ -113,7 +113,7 @@ def received(prepared: Any, *, now: float = T0) -> SignedRequest:
     """What a server sees for a botocore prepared request (http.client adds Host unless the signer set it)."""
     url = urlsplit(prepared.url)
     headers = [(_text(name), _text(value)) for name, value in prepared.headers.items()]
-    if not any(name.lower() == "host" for name, _ in headers):  # CRT's signer sets it itself; http.client then adds none
+    if not any(name.lower() == "host" for name, _ in headers):  # CRT's signer sets it; http.client then adds none
         headers.insert(0, ("Host", url.netloc))
     body = prepared.body or b""
     return SignedRequest(
