@@ -91,7 +91,7 @@ class FakeSignin:
     """State of the stand-in server; `base` once it runs."""
 
     base: str = ""
-    id_token: bool = True  # answer an idToken naming the principal and the session
+    names: str = "extras"  # how the answer names principal and session: "extras" (Vestibule's), "id_token", "none"
     grants: dict[str, Grant] = field(default_factory=dict)  # state -> grant
     jkt: str | None = None  # the key the login session is bound to
     refresh_tokens: list[str] = field(default_factory=list)  # issued, newest last
@@ -140,12 +140,12 @@ class FakeSignin:
         data = json.loads(body or b"{}")
         if path == "/list-sessions":
             return _json({"items": [{"sessionArn": self.session_arn, "principalArn": USER_ARN,
-                                     "issuedAt": int(time.time() * 1000), "expiresAt": _ms(3600),
+                                     "issuedAt": int(time.time()), "expiresAt": _epoch(3600),
                                      "clientId": SAME_DEVICE, "status": "ACTIVE"}]})
         if path == "/get-session":
             assert data["sessionArn"] == self.session_arn
-            return _json({"sessionArn": self.session_arn, "principalArn": USER_ARN, "issuedAt": _ms(0),
-                          "expiresAt": _ms(3600), "status": "ACTIVE"})
+            return _json({"sessionArn": self.session_arn, "principalArn": USER_ARN, "issuedAt": _epoch(0),
+                          "expiresAt": _epoch(3600), "status": "ACTIVE"})
         if path == "/batch-revoke-sessions":
             self.revoked.extend(data["sessionArns"])
             self.session_alive = False
@@ -190,14 +190,16 @@ class FakeSignin:
             "accessToken": {"accessKeyId": self.access_keys[-1], "secretAccessKey": secrets.token_urlsafe(30),
                             "sessionToken": secrets.token_urlsafe(40)},
             "tokenType": "aws_sigv4", "expiresIn": 900, "refreshToken": self.refresh_tokens[-1]}
-        if self.id_token and body["grantType"] == "authorization_code":
+        if self.names == "extras":
+            output.update(accountId=ACCOUNT, principalArn=USER_ARN, sessionArn=self.session_arn)
+        elif self.names == "id_token" and body["grantType"] == "authorization_code":
             claims = {"sub": USER_ARN, "sid": self.session_arn}
             output["idToken"] = f"{b64url(b'{}')}.{b64url(json.dumps(claims).encode())}.{b64url(b'sig')}"
         return _json(output)  # the model: tokenOutput is the payload, the whole body
 
 
-def _ms(seconds_from_now: float) -> int:
-    return int((time.time() + seconds_from_now) * 1000)
+def _epoch(seconds_from_now: float) -> int:
+    return int(time.time() + seconds_from_now)  # the signin API's times: epoch seconds
 
 
 def _json(data: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
@@ -379,7 +381,7 @@ def test_login_writes_the_cache_botocore_reads_and_the_profile(
     assert token["signInRegion"] == "eu-west-1", "the profile's region when --region is not given"
     assert token["sessionArn"] == server.session_arn and token["endpointUrl"] == server.base
     assert server.jkt == DpopKey.from_pem(token["dpopKey"]).thumbprint(), "the session is bound to the cached key"
-    assert server.signed_by and set(server.signed_by) == {server.access_keys[-1]}, "STS and GetSession signed"
+    assert server.signed_by and set(server.signed_by) == {server.access_keys[-1]}, "GetSession signed with them"
 
     assert home.config.read_text() == (
         "# mine\n[profile dev]\noutput = json\nregion = eu-west-1\n"
@@ -420,10 +422,41 @@ def test_boto3_uses_the_profile_and_refreshes_with_its_own_proof(
         boto3.Session(profile_name="dev").client("sts").get_caller_identity()
 
 
+def test_the_idtoken_names_principal_and_session_when_the_answer_does_not(
+        monkeypatch: pytest.MonkeyPatch, server: FakeSignin, home: Home) -> None:
+    server.names = "id_token"  # AWS's own way: the idToken's sub and sid
+    assert login(monkeypatch, server) == 0
+    assert json.loads(cache_path(USER_ARN).read_text())["sessionArn"] == server.session_arn
+    assert "idToken" not in json.loads(cache_path(USER_ARN).read_text())
+
+
+@pytest.mark.parametrize(("principal", "account"), [
+    (f"arn:aws:iam::{ACCOUNT}:role/admin", ACCOUNT),  # not a console user
+    (f"arn:aws:iam::{ACCOUNT}:user/x\n[default]", ACCOUNT),  # would end its config line
+    (USER_ARN, "999999999999"),  # another account than the principal's
+])
+def test_an_answer_naming_another_kind_of_principal_saves_nothing(
+        monkeypatch: pytest.MonkeyPatch, server: FakeSignin, home: Home, capsys: pytest.CaptureFixture[str],
+        principal: str, account: str) -> None:
+    original = server._token
+
+    def twisted(headers: Any, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        status, head, out = original(headers, body)
+        answer = json.loads(out)
+        answer.update(principalArn=principal, accountId=account)
+        return status, head, json.dumps(answer).encode()
+
+    monkeypatch.setattr(server, "_token", twisted)
+    code, _ = run_cli(monkeypatch, server, ["login", "--profile", "dev", "--no-browser", "--endpoint-url",
+                                            server.base])
+    assert code == 9, capsys.readouterr()
+    assert not (home.path / ".aws" / "login").exists() and not home.config.exists()
+
+
 def test_login_cache_directory_and_session_arn_without_id_token(
         monkeypatch: pytest.MonkeyPatch, server: FakeSignin, home: Home, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_LOGIN_CACHE_DIRECTORY", str(tmp_path / "elsewhere"))
-    server.id_token = False  # the session ARN then comes from the caller's own ListSessions
+    server.names = "none"  # the principal then comes from STS, the session ARN from the caller's ListSessions
     assert login(monkeypatch, server) == 0
     path = tmp_path / "elsewhere" / f"{hashlib.sha256(USER_ARN.encode()).hexdigest()}.json"
     assert json.loads(path.read_text())["sessionArn"] == server.session_arn

@@ -217,21 +217,36 @@ def signed_client(service: str, endpoint: str, region: str, credentials: dict[st
     return pin_endpoint(api, endpoint) if service == "signin" else api
 
 
-def token_client(endpoint: str, region: str, key: DpopKey, profile: str | None = None) -> Any:
-    """botocore's `signin` client, unsigned, that adds a DPoP proof of `key` to each CreateOAuth2Token call
-    (the proof names the request's own URL, as botocore's refreshes do)."""
+EXTRAS = ("accountId", "principalArn", "sessionArn")  # what Vestibule's answer adds to the model's tokenOutput
+
+
+def token_client(endpoint: str, region: str, key: DpopKey, profile: str | None = None
+                 ) -> tuple[Any, dict[str, str]]:
+    """botocore's `signin` client, unsigned, that adds a DPoP proof of `key` to each CreateOAuth2Token call (the
+    proof names the request's own URL, as botocore's refreshes do); and the dict where the members of the answer
+    beyond the model (EXTRAS, which botocore's parser drops) are kept."""
     try:
         api = _session(profile).create_client("signin", region_name=region, endpoint_url=endpoint,
                                               config=_TOKEN_CONFIG)
     except BotoCoreError as exc:
         raise ConfigProblem(str(exc)) from None
+    extras: dict[str, str] = {}
 
     def add_proof(params: dict[str, Any], **_: Any) -> None:
         url = urlsplit(str(params["url"]))
         params["headers"]["DPoP"] = key.proof(f"{url.scheme}://{url.netloc}{url.path}")
 
+    def keep_extras(http_response: Any, **_: Any) -> None:
+        try:
+            body = json.loads(http_response.content)
+        except (ValueError, TypeError):
+            return
+        if isinstance(body, dict):
+            extras.update({name: body[name] for name in EXTRAS if isinstance(body.get(name), str)})
+
     api.meta.events.register("before-call.signin.CreateOAuth2Token", add_proof)
-    return api
+    api.meta.events.register("after-call.signin.CreateOAuth2Token", keep_extras)
+    return api, extras
 
 
 def _token_refused(exc: ClientError) -> SignInError:
@@ -307,7 +322,7 @@ class Login:
                           if opened else "Open this URL in a browser on this computer to sign in:") + f"\n\n  {url}\n")
                 self.say("Waiting for the approval in the browser...")
                 code = self._callback_code(listener)
-        api = token_client(self.where.endpoint, self.where.region, key, self.where.profile)
+        api, extras = token_client(self.where.endpoint, self.where.region, key, self.where.profile)
         with talking_to(self.where.endpoint):
             try:
                 answer = api.create_o_auth2_token(tokenInput={
@@ -315,7 +330,7 @@ class Login:
                     "redirectUri": redirect_uri, "codeVerifier": verifier})
             except ClientError as exc:
                 raise _token_refused(exc) from None
-        return self._save(key, client_id, answer)
+        return self._save(key, client_id, answer, extras)
 
     def _callback_code(self, listener: LoopbackListener) -> str:
         answer = listener.wait(CALLBACK_WAIT)
@@ -342,7 +357,7 @@ class Login:
                            "the login again")
         return typed
 
-    def _save(self, key: DpopKey, client_id: str, answer: dict[str, Any]) -> LoggedIn:
+    def _save(self, key: DpopKey, client_id: str, answer: dict[str, Any], extras: dict[str, str]) -> LoggedIn:
         output = answer.get("tokenOutput") or {}
         access = output.get("accessToken") or {}
         credentials = {name: str(access.get(name) or "") for name in
@@ -353,7 +368,8 @@ class Login:
                                   "nothing was saved")
         lasts = int(output.get("expiresIn") or 900)
         expires = (_now() + timedelta(seconds=max(1, min(lasts, 900)))).replace(microsecond=0)
-        claims = id_token_claims(output.get("idToken"))
+        # who and which session: Vestibule's own members, else the idToken's claims (AWS's way), else asked
+        claims = {**id_token_claims(output.get("idToken")), **extras}
         principal, account = self._identity(credentials, claims)
         session_arn = self._session_arn(credentials, claims, account, client_id)
         session_expires = self._session_end(credentials, session_arn)
@@ -379,27 +395,32 @@ class Login:
     # -- who signed in, and which session this is
 
     def _identity(self, credentials: dict[str, str], claims: dict[str, Any]) -> tuple[str, str]:
-        """The principal as STS GetCallerIdentity names it with the new credentials (the idToken's `sub` when the
-        call cannot be made); refused unless it is the root user or an IAM user of a 12-digit account."""
-        arn = ""
-        sts = signed_client("sts", self.where.endpoint, self.where.region, credentials, self.where.profile)
-        try:
-            with talking_to(self.where.endpoint):
-                arn = str(sts.get_caller_identity().get("Arn") or "")
-        except ClientError:
-            arn = str(claims.get("sub") or "")
+        """The principal (`principalArn`, else the idToken's `sub`, else STS GetCallerIdentity with the new
+        credentials) and its account; refused unless it is the root user or an IAM user of a 12-digit account,
+        and the account the answer names (`accountId`) is the principal's."""
+        arn = str(claims.get("principalArn") or claims.get("sub") or "")
+        if not arn:  # named neither way: ask
+            sts = signed_client("sts", self.where.endpoint, self.where.region, credentials, self.where.profile)
+            try:
+                with talking_to(self.where.endpoint):
+                    arn = str(sts.get_caller_identity().get("Arn") or "")
+            except ClientError:
+                pass
         match = PRINCIPAL_ARN.fullmatch(arn)
         if match is None:
             shown = "".join(c if c.isprintable() else "?" for c in arn)[:200]
             raise UntrustedAnswer(f"the server named the signed-in principal {shown!r}, which is not the root user "
                                   "or an IAM user; nothing was saved")
+        named = claims.get("accountId")
+        if named is not None and named != match.group(1):
+            raise UntrustedAnswer(f"the server named account {str(named)[:20]!r} for {arn}; nothing was saved")
         return arn, match.group(1)
 
     def _session_arn(self, credentials: dict[str, str], claims: dict[str, Any], account: str,
                      client_id: str) -> str | None:
-        """The login session's ARN, for logout: from the idToken's claims (`sid`, `session_arn`, or `sub` when it
-        is a session ARN), else the newest active session of this client in the caller's own ListSessions."""
-        for name in ("sid", "session_arn", "sessionArn", "sub"):
+        """The login session's ARN, for logout: `sessionArn` (or the idToken's `sid`, or `sub` when it is a session
+        ARN), else the newest active session of this client in the caller's own ListSessions."""
+        for name in ("sessionArn", "sid", "sub"):
             value = str(claims.get(name) or "")
             match = SESSION_ARN.fullmatch(value)
             if match and match.group(1) == account:
@@ -424,7 +445,7 @@ class Login:
                 found = api.get_session(sessionArn=session_arn)
         except (ClientError, SignInError):
             return None
-        return epoch_ms(found.get("expiresAt"))
+        return epoch(found.get("expiresAt"))
 
     def _end_replaced(self, credentials: dict[str, str], old_arn: str) -> None:
         """The session this login's cache file replaced can no longer be used from here: end it (best effort)."""
@@ -442,10 +463,12 @@ class Login:
         config.save()
 
 
-def epoch_ms(value: Any) -> datetime | None:
-    """The signin API's times are epoch milliseconds."""
+def epoch(value: Any) -> datetime | None:
+    """A time of the signin API: epoch seconds, as the model documents them (a number past the year 5138 is read
+    as milliseconds, which some servers send)."""
     try:
-        return datetime.fromtimestamp(int(value) / 1000, UTC).replace(microsecond=0)
+        number = int(value)
+        return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC).replace(microsecond=0)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
 
