@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 _ROLE_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):role/(?:[\u0021-\u007E]*/)?([\w+=,.@-]{1,64})", re.ASCII)
+_USER_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):user/(?:[\u0021-\u007E]*/)?([\w+=,.@-]{1,64})", re.ASCII)
+_ROOT_ARN = re.compile(r"arn:aws:iam::([0-9]{12}):root", re.ASCII)
+_SIGNIN_SESSION_ARN = re.compile(r"arn:aws:signin::([0-9]{12}):session/([0-9a-f]{32})", re.ASCII)
 
 
 def root_arn(account_id: str) -> str:
@@ -54,6 +57,34 @@ def role_of_session(session_arn: str) -> str:
     """The role ARN behind `arn:aws:sts::<account>:assumed-role/<role>/<session>` (path not kept)."""
     fields = session_arn.split(":", 5)
     return role_arn(fields[4], fields[5].split("/")[1])
+
+
+def parse_user_arn(arn: str) -> tuple[str, str] | None:
+    """(account ID, user name) of `arn:aws:iam::<account>:user/<path><name>`, or None."""
+    match = _USER_ARN.fullmatch(arn)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def parse_root_arn(arn: str) -> str | None:
+    """The account ID of `arn:aws:iam::<account>:root`, or None."""
+    match = _ROOT_ARN.fullmatch(arn)
+    return match.group(1) if match else None
+
+
+def signin_session(account_id: str, public_id: str) -> str:
+    """A console or command-line sign-in session (the signin service's ListSessions, GetSession)."""
+    return f"arn:aws:signin::{account_id}:session/{public_id}"
+
+
+def signin_sessions(account_id: str) -> str:
+    """Every sign-in session of an account: the resource of ListSessions for another principal's."""
+    return f"arn:aws:signin::{account_id}:session/*"
+
+
+def parse_signin_session(arn: str) -> tuple[str, str] | None:
+    """(account ID, public ID) of `arn:aws:signin::<account>:session/<public id>`, or None."""
+    match = _SIGNIN_SESSION_ARN.fullmatch(arn)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def is_aws_managed(arn: str) -> bool:

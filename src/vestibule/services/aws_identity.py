@@ -13,7 +13,7 @@ from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.tokens import token_matches
 from ..store.repositories import UnitOfWork
 from .context import Deps
-from .invalidation import ACCESS_KEY
+from .invalidation import ACCESS_KEY, SESSION
 
 CACHE_SECONDS = 5.0
 CallerKind = Literal["root", "user", "assumed-role", "federated-user"]
@@ -59,6 +59,7 @@ class KeyRecord:
     active: bool
     expires_at: float | None = None
     token_hash: str | None = None
+    login_session: str | None = None  # kind login: the login session (sessions.id_hash) they die with
 
     def token_ok(self, token: str | None) -> bool:
         if self.token_hash is None:
@@ -73,6 +74,8 @@ class KeyDirectory:
     more seconds) while one background lookup refreshes it, so a busy key never sends every in-flight
     request to the database at once. Key changes are published on the invalidation bus ("access-key", key
     ID) once committed; the directory subscribes and forgets, at once in this process, moments later in others.
+    Credentials of a login session (`vestibule login`) are forgotten the same way when that session ends
+    ("session", its ID hash): a reverse map gives the key IDs cached for it.
     """
 
     def __init__(self, deps: Deps, ttl: float = CACHE_SECONDS, max_stale: float = 30.0) -> None:
@@ -82,16 +85,26 @@ class KeyDirectory:
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
         self._inflight: dict[str, asyncio.Future[KeyRecord | None]] = {}
         self._last_used: dict[str, float] = {}
+        self._by_session: dict[str, set[str]] = {}
         deps.bus.subscribe(ACCESS_KEY, self.forget, on_gap=self.forget_all)
+        deps.bus.subscribe(SESSION, self.forget_session)
 
     def forget(self, key_id: str) -> None:
         self._cache.pop(key_id, None)
         self._inflight.pop(key_id, None)  # a lookup already running may have read the old row
 
+    def forget_session(self, session_hash: str) -> None:
+        """A login session ended: forget the credentials issued for it (and every lookup in flight, which may
+        have read the session while it was alive)."""
+        for key_id in self._by_session.pop(session_hash, ()):
+            self._cache.pop(key_id, None)
+        self._inflight.clear()
+
     def forget_all(self) -> None:
         """After missed invalidations (a dropped Redis connection): nothing cached can be trusted."""
         self._cache.clear()
         self._inflight.clear()
+        self._by_session.clear()
 
     async def lookup(self, key_id: str) -> KeyRecord | None:
         now = time.monotonic()
@@ -127,7 +140,10 @@ class KeyDirectory:
         if self._inflight.get(key_id) is started:  # not forgotten meanwhile
             if len(self._cache) > 50_000:
                 self._cache.clear()
+                self._by_session.clear()
             self._cache[key_id] = (time.monotonic(), record)
+            if record is not None and record.login_session is not None:
+                self._by_session.setdefault(record.login_session, set()).add(key_id)
         return record
 
     async def note_use(self, key_id: str, service: str, region: str) -> None:
@@ -162,8 +178,16 @@ async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
         kind: CallerKind = "assumed-role" if cred.kind == "assumed-role" else (
             "federated-user" if cred.kind == "federated-user" else "user")
         source = await caller_for_principal(uow, cred.source_principal_key, key_id)
-        if source is None and cred.kind == "session":
+        if source is None and cred.kind in ("session", "login"):
             return None
+        if cred.kind == "login" and source is not None:
+            # `vestibule login`: the user (or root) itself, temporary, alive while its login session is
+            login = await uow.sessions.get(cred.login_session_hash) if cred.login_session_hash else None
+            if login is None or login.revoked_at is not None or deps.clock() >= login.expires_at:
+                return None
+            caller = replace(source, temporary=True, mfa_authenticated=cred.mfa_authenticated,
+                             mfa_authenticated_at=cred.mfa_authenticated_at)
+            return KeyRecord(caller, secret, True, cred.expires_at, cred.token_hash, cred.login_session_hash)
         if cred.kind == "session" and source is not None:
             # session_policy: the scope-down layers GetScopedCredentials added to a GetSessionToken session
             caller = replace(source, temporary=True, session_credentials=True, session_policy=cred.session_policy,

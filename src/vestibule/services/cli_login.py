@@ -16,15 +16,36 @@ against. Bodies are filled by the service helper; change a signature only by tel
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import json
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
+from urllib.parse import urlencode
 
-from ..errors import VestibuleError
+from ..core import arns, dpop, oauth
+from ..core.oauth import ExpiredToken, InvalidClient, InvalidGrant, InvalidRedirectUri, InvalidRequest
+from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
+from ..core.secretbox import SecretBoxError
+from ..core.throttle import wait_without_captcha
+from ..core.tokens import hash_token, new_token, same
+from ..errors import InvalidInput, PermissionDenied, TooManyAttempts, VestibuleError
+from ..store.models import CliLogin, CliLoginGrant, CliLoginRefreshToken
+from ..store.models import Session as SessionRow
+from ..store.repositories import Conflict, SessionFilter, UnitOfWork
+from ..store.sql.cli_login import ALLOWED, PENDING, USED
+from . import audit, sessions, temporary_credentials
 from .api_call import ApiCall
+from .aws_identity import Caller
 from .context import Client, Deps
-from .principals import Principal
-from .sessions import SignedInSession
+from .identity_center.sso_oidc import request_keys
+from .invalidation import SESSION
+from .principals import LoadedPrincipal, Principal
+from .principals import load as load_principal
+from .sessions import CLI, CONSOLE, SignedInSession
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
@@ -115,19 +136,110 @@ class SessionInfo:
     current: bool = False  # the security page: the browser session showing the page
 
 
+
+_MAX_URI = 2048
+_MAX_STATE = 2048
+_MAX_CODE = 512  # the model's AuthorizationCode
+_MAX_REFRESH = 12288  # the model's RefreshToken
+_DEFAULT_PAGE = 50
+_MAX_PAGE = 100
+_LIST_CONTEXT = "signin-sessions-next:"
+
+
+def _plain(value: str, *, empty: bool = False, limit: int = 256) -> bool:
+    """A value from a URL or a form: at most `limit` printable characters (no NUL: PostgreSQL refuses it)."""
+    return (bool(value) or empty) and len(value) <= limit and value.isprintable()
+
+
+def _refused(outcome: LoginTokens | LoginRefused) -> LoginTokens:
+    """Tokens, or the refusal decided inside a unit that had to commit first (a burnt code, an ended login)."""
+    if isinstance(outcome, LoginRefused):
+        raise outcome
+    return outcome
+
+
+async def _admit_request(deps: Deps, client: Client) -> None:
+    """The per-address budget of anonymous requests that store a row, shared with SSO-OIDC's."""
+    keys, now = request_keys(client), deps.clock()
+    if await deps.throttle.reserve(keys, now, captcha_solved=False) is not None:
+        raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
+
+
+def _request_of(grant: CliLoginGrant) -> LoginRequest:
+    return LoginRequest(grant.id, grant.client_id, grant.client_id == CROSS_DEVICE, grant.redirect_uri,
+                        grant.requested_from_ip, grant.requested_at, grant.expires_at)
+
+
 async def begin(deps: Deps, client: Client, *, response_type: str, client_id: str, redirect_uri: str, state: str,
                 code_challenge: str, code_challenge_method: str) -> LoginRequest:
     """`GET /v1/authorize`: a pending request. `core.oauth` errors: InvalidClient (not one of CLIENT_IDS),
     InvalidRedirectUri (same device: not a loopback http URI; cross device: not <public url>/v1/authorize/code),
     InvalidRequest (response_type not `code`, method not S256, malformed challenge or state). Throttled per
     address like every anonymous request that stores a row (TooManyAttempts)."""
-    raise NotImplementedError
+    if client_id not in CLIENT_IDS:
+        raise InvalidClient(f"client_id must be {SAME_DEVICE} or {CROSS_DEVICE}.")
+    cross_device = client_id == CROSS_DEVICE
+    if cross_device:
+        if redirect_uri != deps.settings.public_origin + CROSS_DEVICE_REDIRECT_PATH:
+            raise InvalidRedirectUri("The cross-device redirect_uri must be "
+                                     f"{deps.settings.public_origin}{CROSS_DEVICE_REDIRECT_PATH}.")
+    elif len(redirect_uri) > _MAX_URI or not oauth.is_loopback_redirect(redirect_uri):
+        raise InvalidRedirectUri("redirect_uri must be a loopback http URI (http://127.0.0.1:<port>/...).")
+    if response_type != "code":
+        raise InvalidRequest("response_type must be code.")
+    if code_challenge_method not in ("SHA-256", "S256"):
+        raise InvalidRequest("code_challenge_method must be SHA-256 (S256).")
+    if not oauth.valid_challenge(code_challenge):
+        raise InvalidRequest("code_challenge must be 43 base64url characters (SHA-256).")
+    if not _plain(state, empty=True, limit=_MAX_STATE):
+        raise InvalidRequest(f"state must be at most {_MAX_STATE} printable characters.")
+    await _admit_request(deps, client)
+    now = deps.clock()
+    grant = CliLoginGrant(id=new_token(), client_id=client_id, redirect_uri=redirect_uri, state=state,
+                          code_challenge=code_challenge, status=PENDING, requested_from_ip=client.ip[:64],
+                          requested_at=now, expires_at=now + REQUEST_LIFETIME)
+    async with deps.store.unit() as uow:
+        await uow.cli_login_grants.add(grant)
+    return _request_of(grant)
+
+
+async def _pending_grant(uow: UnitOfWork, request_id: str, now: float) -> CliLoginGrant:
+    grant = await uow.cli_login_grants.get(request_id) if _plain(request_id) else None
+    if grant is None or grant.status != PENDING:
+        raise InvalidGrant("This request was already decided or does not exist.")
+    if now >= grant.expires_at:
+        raise ExpiredToken("This request has expired; run the login again.")
+    return grant
 
 
 async def pending(deps: Deps, request_id: str) -> LoginRequest:
     """The pending request (for the confirmation page); core.oauth InvalidGrant when unknown or decided,
     ExpiredToken once expired."""
-    raise NotImplementedError
+    async with deps.store.unit() as uow:
+        return _request_of(await _pending_grant(uow, request_id, deps.clock()))
+
+
+def _redirect(uri: str, **params: str) -> str:
+    return uri + ("&" if "?" in uri else "?") + urlencode(params)
+
+
+def _as_caller(loaded: LoadedPrincipal, mfa_used: bool, mfa_at: float | None) -> Caller:
+    """The principal as its login credentials will call: itself, temporary, with the console session's MFA."""
+    ref = loaded.principal.ref
+    if ref.kind == PrincipalKind.ROOT:
+        base = Caller(loaded.account.id, arns.root_arn(loaded.account.id), loaded.account.id, "root", ref, "")
+    else:
+        assert loaded.user is not None
+        base = Caller(loaded.account.id, loaded.principal.arn, loaded.user.id, "user", ref, "",
+                      user_name=loaded.user.name)
+    return replace(base, temporary=True, mfa_authenticated=mfa_used, mfa_authenticated_at=mfa_at if mfa_used else None)
+
+
+async def _authorize(deps: Deps, uow: UnitOfWork, client: Client, caller: Caller, action: str) -> None:
+    """PermissionDenied unless the principal's policies allow `action` on its own ARN (the root: always)."""
+    call = ApiCall(deps, caller, "signin", action, None, source_ip=client.ip,
+                   secure=deps.settings.public_is_https, user_agent=client.user_agent)
+    await call.authorize(uow, caller.arn)
 
 
 async def decide(deps: Deps, client: Client, signed_in: SignedInSession, request_id: str,
@@ -135,7 +247,58 @@ async def decide(deps: Deps, client: Client, signed_in: SignedInSession, request
     """Allow or Deny by a root or IAM user signed in to the console (role sessions: PermissionDenied). Allow
     checks AUTHORIZE_ACTION against the user's policies (root: always); PermissionDenied with a message the page
     shows when policy forbids it. Single use (InvalidGrant the second time). Audited (`AuthorizeOAuth2Access`)."""
-    raise NotImplementedError
+    principal = signed_in.principal
+    if principal.ref.kind not in (PrincipalKind.ROOT, PrincipalKind.IAM_USER):
+        raise PermissionDenied("Only the root user or an IAM user can allow a command-line login.")
+    now = deps.clock()
+    refusal: PermissionDenied | None = None
+    async with deps.store.unit() as uow:
+        grant = await _pending_grant(uow, request_id, now)
+        code = new_token() if allow else None
+        if allow:
+            loaded = await load_principal(uow, principal.key)
+            if loaded is None:
+                raise PermissionDenied("This user can no longer sign in.")
+            caller = _as_caller(loaded, signed_in.session.mfa_used, signed_in.session.created_at)
+            try:
+                await _authorize(deps, uow, client, caller, AUTHORIZE_ACTION)
+            except PermissionDenied as denied:
+                refusal = denied
+        if refusal is None and not await uow.cli_login_grants.decide(
+                grant.id, now, allowed=allow, approved_session_hash=signed_in.session.id_hash,
+                principal_key=principal.key, account_id=principal.account_id,
+                code_hash=hash_token(code) if code else None, expires_at=now + CODE_LIFETIME if code else None):
+            raise InvalidGrant("This request was already decided.")
+        await audit.record(uow, at=now, event="AuthorizeOAuth2Access",
+                           result="Failure" if refusal is not None else "Success", client=client,
+                           account_id=principal.account_id, principal=principal.arn, method="console",
+                           mfa_used=signed_in.session.mfa_used, decision="Allow" if allow else "Deny",
+                           client_id=grant.client_id, requested_from_ip=grant.requested_from_ip,
+                           reason="denied by policy" if refusal is not None else "")
+    if refusal is not None:
+        raise refusal
+    state = {"state": grant.state} if grant.state else {}
+    if grant.client_id == CROSS_DEVICE:
+        return LoginDecision(allow, None, code)
+    if code is not None:
+        return LoginDecision(True, _redirect(grant.redirect_uri, code=code, **state), None)
+    return LoginDecision(False, _redirect(grant.redirect_uri, error="access_denied",
+                                          error_description="The user denied the request.", **state), None)
+
+
+async def _proof(deps: Deps, dpop_header: str | None, urls: Sequence[str], now: float) -> dpop.Proof:
+    """The request's DPoP proof, checked and recorded as seen (in the database: a replay to any node fails)."""
+    try:
+        proof = dpop.verify(dpop_header, method="POST", urls=urls, now=now)
+    except dpop.InvalidProof as bad:
+        raise LoginRefused("invalid_request", str(bad)) from None
+    try:
+        async with deps.store.unit() as uow:
+            await uow.dpop_replays.add(dpop.replay_key(proof.jkt, proof.jti), proof.iat + dpop.MAX_AGE + 1)
+    except Conflict:
+        raise LoginRefused("invalid_request", "This DPoP proof was already used (jti); "
+                                              "make a new proof for each request.") from None
+    return proof
 
 
 async def create_token(deps: Deps, client: Client, *, client_id: str, grant_type: str, code: str | None,
@@ -146,7 +309,269 @@ async def create_token(deps: Deps, client: Client, *, client_id: str, grant_type
     the proof's `htu` must name. The code grant creates the login session bound to the proof's key; a refresh
     must be signed by that key, rotates the refresh token (a reuse after the grace revokes the session) and
     checks the user again. Raises LoginRefused."""
-    raise NotImplementedError
+    if client_id not in CLIENT_IDS:
+        raise LoginRefused("invalid_client", f"clientId must be {SAME_DEVICE} or {CROSS_DEVICE}.")
+    if grant_type == oauth.AUTHORIZATION_CODE_GRANT:
+        if not code or not redirect_uri or not code_verifier:
+            raise LoginRefused("invalid_request", "code, redirectUri and codeVerifier are required.")
+        if len(code) > _MAX_CODE or len(redirect_uri) > _MAX_URI:
+            raise LoginRefused("invalid_grant", "Unknown authorization code.")
+    elif grant_type == oauth.REFRESH_TOKEN_GRANT:
+        if not refresh_token:
+            raise LoginRefused("invalid_request", "refreshToken is required.")
+        if len(refresh_token) > _MAX_REFRESH:
+            raise LoginRefused("invalid_grant", "Unknown refresh token.")
+    else:
+        raise LoginRefused("invalid_request", "grantType must be authorization_code or refresh_token.")
+    now = deps.clock()
+    proof = await _proof(deps, dpop, urls, now)
+    async with deps.store.unit() as uow:
+        if grant_type == oauth.AUTHORIZATION_CODE_GRANT:
+            assert code is not None and redirect_uri is not None and code_verifier is not None
+            outcome = await _code_outcome(deps, uow, client, client_id, code, redirect_uri, code_verifier, proof, now)
+        else:
+            assert refresh_token is not None
+            outcome = await _refresh_outcome(deps, uow, client, client_id, refresh_token, proof, now)
+    return _refused(outcome)
+
+
+async def _end_login(deps: Deps, uow: UnitOfWork, session_hash: str, now: float) -> bool:
+    """Revoke one login session; once committed, every node forgets the credentials issued for it."""
+    ended = await uow.sessions.revoke_one(session_hash, now)
+    uow.after_commit(functools.partial(deps.bus.publish, SESSION, session_hash))
+    return ended
+
+
+def _ended(session: SessionRow, now: float) -> LoginRefused | None:
+    """Why a login (or the console session that approves one) can no longer be used, or None while it can."""
+    if session.revoked_at is not None:
+        return LoginRefused("USER_CREDENTIALS_CHANGED", "This login session was ended (signed out, a password or "
+                                                        "MFA change, or an administrator); run the login again.")
+    if now >= session.expires_at:
+        return LoginRefused("TOKEN_EXPIRED", "This login session has reached its end; run the login again.")
+    return None
+
+
+async def _fail(uow: UnitOfWork, client: Client, now: float, principal: str, account_id: str | None,
+                grant_type: str, refusal: LoginRefused, *, detail: str = "", login_ended: bool = False
+                ) -> LoginRefused:
+    await audit.record(uow, at=now, event="CreateOAuth2Token", result="Failure", client=client,
+                       account_id=account_id, principal=principal, method="dpop", grant_type=grant_type,
+                       reason=refusal.reason, detail=detail, login_ended=login_ended)
+    return refusal
+
+
+async def _code_outcome(deps: Deps, uow: UnitOfWork, client: Client, client_id: str, code: str, redirect_uri: str,
+                        code_verifier: str, proof: dpop.Proof, now: float) -> LoginTokens | LoginRefused:
+    grant = await uow.cli_login_grants.by_code(hash_token(code))
+    if grant is None or grant.client_id != client_id or grant.principal_key is None:
+        return LoginRefused("invalid_grant", "Unknown authorization code.")
+    kind = oauth.AUTHORIZATION_CODE_GRANT
+    if grant.status == USED:
+        # RFC 6749 4.1.2: a code used twice may have been stolen; the login it gave is ended.
+        reused = await _end_login(deps, uow, grant.session_hash, now) if grant.session_hash else False
+        return await _fail(uow, client, now, grant.principal_key, grant.account_id, kind, LoginRefused(
+            "invalid_grant", "This authorization code was already used; the login it gave is ended."),
+            detail="authorization code reused", login_ended=reused)
+    if grant.status != ALLOWED:
+        return LoginRefused("invalid_grant", "Unknown authorization code.")
+    if now >= grant.expires_at:
+        return LoginRefused("AUTHCODE_EXPIRED", "The authorization code has expired; run the login again.")
+    if redirect_uri != grant.redirect_uri or not oauth.verifier_matches(code_verifier, grant.code_challenge):
+        await uow.cli_login_grants.burn(grant.id, now)
+        return await _fail(uow, client, now, grant.principal_key, grant.account_id, kind, LoginRefused(
+            "invalid_grant", "The redirect URI or code verifier does not match the authorization request."),
+            detail="code burnt")
+    if not await uow.cli_login_grants.claim(grant.id, now):
+        return LoginRefused("invalid_grant", "This authorization code was already used.")
+    console = await uow.sessions.get(grant.approved_session_hash) if grant.approved_session_hash else None
+    if console is None or console.kind != CONSOLE:
+        return LoginRefused("USER_CREDENTIALS_CHANGED", "The console session that allowed this login has ended.")
+    ended = _ended(console, now)
+    if ended is not None:
+        return await _fail(uow, client, now, grant.principal_key, grant.account_id, kind, ended,
+                           detail="the approving console session ended")
+    loaded = await load_principal(uow, grant.principal_key)
+    if loaded is None:
+        return await _fail(uow, client, now, grant.principal_key, grant.account_id, kind, LoginRefused(
+            "USER_CREDENTIALS_CHANGED", "The user no longer exists or its account is closed."))
+    caller = _as_caller(loaded, console.mfa_used, console.created_at)
+    try:
+        await _authorize(deps, uow, client, caller, REFRESH_ACTION)
+    except PermissionDenied as denied:
+        return await _fail(uow, client, now, loaded.principal.arn, loaded.account.id, kind,
+                           LoginRefused("INSUFFICIENT_PERMISSIONS", str(denied)))
+    token = new_token()
+    session = SessionRow(
+        id_hash=hash_token(token), account_id=loaded.account.id, principal_key=loaded.principal.key, created_at=now,
+        last_seen_at=now, expires_at=console.expires_at, idle_seconds=int(console.expires_at - now) + 1,
+        revoked_at=None, mfa_used=console.mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64],
+        user_agent=client.user_agent[:512], kind=CLI, public_id=uuid.uuid4().hex)
+    await uow.sessions.add(session)
+    await uow.cli_logins.add(CliLogin(session_hash=session.id_hash, client_id=client_id, dpop_jkt=proof.jkt,
+                                      approved_session_hash=console.id_hash, region="", created_at=now))
+    await uow.cli_login_grants.link_session(grant.id, session.id_hash)
+    return await _issue(deps, uow, client, session, loaded, console.created_at, now, kind)
+
+
+async def _refresh_outcome(deps: Deps, uow: UnitOfWork, client: Client, client_id: str, refresh_token: str,
+                           proof: dpop.Proof, now: float) -> LoginTokens | LoginRefused:
+    row = await uow.cli_login_refresh_tokens.get(hash_token(refresh_token))
+    login = await uow.cli_logins.get(row.session_hash) if row is not None else None
+    session = await uow.sessions.get(row.session_hash) if row is not None else None
+    if row is None or login is None or session is None or session.kind != CLI or login.client_id != client_id:
+        return LoginRefused("invalid_grant", "Unknown refresh token.")
+    kind = oauth.REFRESH_TOKEN_GRANT
+    if not same(proof.jkt, login.dpop_jkt):
+        # before anything changes: a stolen refresh token without the key neither rotates nor ends the login
+        return await _fail(uow, client, now, session.principal_key, session.account_id, kind, LoginRefused(
+            "invalid_request", "The DPoP proof is not signed by the key this login is bound to."))
+    ended = _ended(session, now)
+    if ended is not None:
+        return ended
+    if row.used_at is not None:
+        if now - row.used_at < oauth.REFRESH_REUSE_GRACE:
+            # tools sharing one cache refresh together and only one may win: refused, nothing revoked
+            return LoginRefused("invalid_grant", "This refresh token was just used by another request; use the "
+                                                 "token it returned.")
+        await _end_login(deps, uow, session.id_hash, now)
+        return await _fail(uow, client, now, session.principal_key, session.account_id, kind, LoginRefused(
+            "USER_CREDENTIALS_CHANGED", "This refresh token was already used, so the login session is ended; run "
+                                        "the login again."), detail="refresh token reused", login_ended=True)
+    loaded = await load_principal(uow, session.principal_key)
+    if loaded is None:
+        await _end_login(deps, uow, session.id_hash, now)
+        return await _fail(uow, client, now, session.principal_key, session.account_id, kind, LoginRefused(
+            "USER_CREDENTIALS_CHANGED", "The user no longer exists or its account is closed."), login_ended=True)
+    console = await uow.sessions.get(login.approved_session_hash)
+    mfa_at = console.created_at if console is not None else session.created_at
+    try:
+        await _authorize(deps, uow, client, _as_caller(loaded, session.mfa_used, mfa_at), REFRESH_ACTION)
+    except PermissionDenied as denied:
+        return await _fail(uow, client, now, loaded.principal.arn, loaded.account.id, kind,
+                           LoginRefused("INSUFFICIENT_PERMISSIONS", str(denied)))
+    if not await uow.cli_login_refresh_tokens.rotate(row.token_hash, now):
+        return LoginRefused("invalid_grant", "This refresh token was just used by another request; use the token "
+                                             "it returned.")
+    await uow.sessions.touch(session.id_hash, now)
+    return await _issue(deps, uow, client, session, loaded, mfa_at, now, kind)
+
+
+async def _issue(deps: Deps, uow: UnitOfWork, client: Client, session: SessionRow, loaded: LoadedPrincipal,
+                 mfa_at: float, now: float, grant_type: str) -> LoginTokens | LoginRefused:
+    """Temporary credentials of the principal itself for at most ACCESS_LIFETIME, never past the login
+    session, and a new refresh token (living as long as the session)."""
+    remaining = session.expires_at - now
+    if remaining < 1:
+        return LoginRefused("TOKEN_EXPIRED", "This login session has reached its end; run the login again.")
+    duration = int(min(ACCESS_LIFETIME, remaining))
+    refresh = new_token()
+    await uow.cli_login_refresh_tokens.add(CliLoginRefreshToken(
+        token_hash=hash_token(refresh), session_hash=session.id_hash, created_at=now, used_at=None,
+        expires_at=session.expires_at))
+    principal = loaded.principal
+    issued = await temporary_credentials.issue(
+        deps, uow, account_id=loaded.account.id, kind="login", source_principal_key=principal.key, arn=principal.arn,
+        user_id=loaded.user.id if loaded.user is not None else loaded.account.id, duration=duration,
+        mfa_authenticated=session.mfa_used, mfa_authenticated_at=mfa_at if session.mfa_used else None,
+        login_session_hash=session.id_hash)
+    session_arn = arns.signin_session(loaded.account.id, session.public_id or "")
+    await audit.record(uow, at=now, event="CreateOAuth2Token", result="Success", client=client,
+                       account_id=loaded.account.id, principal=principal.arn, method="dpop",
+                       mfa_used=session.mfa_used, grant_type=grant_type, session_arn=session_arn,
+                       access_key_id=issued.access_key_id)
+    return LoginTokens(issued.access_key_id, issued.secret_access_key, issued.session_token, duration, refresh,
+                       loaded.account.id, principal.arn, session_arn)
+
+
+# ---- sessions: ListSessions, GetSession, BatchRevokeSessions, the console's security page ----------------
+
+
+def _own_key(caller: Caller) -> str | None:
+    """The principal key of the caller's own sessions (root and IAM users; roles have none here)."""
+    if caller.kind == "root":
+        return PrincipalRef.root(caller.account_id).key
+    if caller.kind == "user":
+        return caller.principal_key
+    return None
+
+
+async def _principal_arn_of(uow: UnitOfWork, row: SessionRow) -> str | None:
+    try:
+        ref = PrincipalRef.parse(row.principal_key)
+    except InvalidPrincipalKey:
+        return None
+    if ref.kind == PrincipalKind.ROOT:
+        return arns.root_arn(ref.id)
+    if ref.kind == PrincipalKind.IAM_USER:
+        user = await uow.users.get(ref.id)
+        return arns.user_arn(user.account_id, user.name, user.path) if user is not None else None
+    return None
+
+
+def _info(row: SessionRow, login: CliLogin | None, principal_arn: str, now: float,
+          current: str | None = None) -> SessionInfo:
+    kind: Literal["cli", "console"] = "cli" if row.kind == CLI else "console"
+    status: Literal["ACTIVE", "REVOKED"] = "ACTIVE" if sessions.is_alive(row, now) else "REVOKED"
+    return SessionInfo(
+        session_arn=arns.signin_session(row.account_id, row.public_id) if row.public_id else "",
+        principal_arn=principal_arn, kind=kind, status=status, client_id=login.client_id if login else None,
+        issued_at=row.created_at, expires_at=row.expires_at, last_used_at=row.last_seen_at, client_ip=row.client_ip,
+        user_agent=row.user_agent, issued_in_region=(login.region or None) if login else None,
+        current=current is not None and row.id_hash == current)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Whose sessions a call names: one principal (its key, or None when it has no sessions here), or the
+    whole account (`everyone`)."""
+
+    account_id: str
+    principal_key: str | None
+    everyone: bool = False
+
+
+async def _target(uow: UnitOfWork, caller: Caller, principal_arn: str | None) -> _Target:
+    if principal_arn is None:
+        return _Target(caller.account_id, _own_key(caller))
+    if principal_arn == f"arn:aws:iam::{arns.account_of(principal_arn)}:*" and arns.account_of(principal_arn):
+        return _Target(arns.account_of(principal_arn), None, everyone=True)
+    root = arns.parse_root_arn(principal_arn)
+    if root is not None:
+        return _Target(root, PrincipalRef.root(root).key)
+    user = arns.parse_user_arn(principal_arn)
+    if user is not None:
+        found = await uow.users.by_name(user[0], user[1]) if user[0] == caller.account_id else None
+        return _Target(user[0], f"user:{found.id}" if found is not None else None)
+    role = arns.parse_role_arn(principal_arn)
+    if role is not None or principal_arn.startswith("arn:aws:sts::"):
+        return _Target(arns.account_of(principal_arn), None)
+    raise InvalidInput("principalArn", "principalArn must be a root, user or role ARN, or arn:aws:iam::<account>:*.")
+
+
+def _fingerprint(where: SessionFilter) -> str:
+    raw = json.dumps([where.account_id, where.principal_key, where.active, where.client_id, where.issued_after,
+                      where.issued_before])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _next_token(deps: Deps, where: SessionFilter, row: SessionRow) -> str:
+    body = json.dumps({"c": row.created_at, "p": row.public_id, "f": _fingerprint(where)}).encode()
+    sealed = deps.box.seal(body, _LIST_CONTEXT + where.account_id)
+    return base64.urlsafe_b64encode(sealed.encode()).decode().rstrip("=")
+
+
+def _after(deps: Deps, where: SessionFilter, token: str) -> tuple[float, str]:
+    invalid = InvalidInput("nextToken", "nextToken is not one this call returned for these filters.")
+    try:
+        sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        body = json.loads(deps.box.open(sealed, _LIST_CONTEXT + where.account_id))
+    except (ValueError, UnicodeDecodeError, SecretBoxError):
+        raise invalid from None
+    if (not isinstance(body, dict) or body.get("f") != _fingerprint(where)
+            or not isinstance(body.get("c"), int | float) or not isinstance(body.get("p"), str)):
+        raise invalid
+    return float(body["c"]), str(body["p"])
 
 
 async def list_sessions(call: ApiCall, *, principal_arn: str | None, max_results: int | None,
@@ -156,12 +581,74 @@ async def list_sessions(call: ApiCall, *, principal_arn: str | None, max_results
     """ListSessions: the caller's own sessions (principal_arn omitted), one user's or the root's, or the whole
     account's (`arn:aws:iam::<account>:*`). Another principal's sessions need `signin:ListSessions`
     (PermissionDenied); times are epoch milliseconds. (items, next token)."""
-    raise NotImplementedError
+    if status not in (None, "ACTIVE", "REVOKED"):
+        raise InvalidInput("status", "status must be ACTIVE or REVOKED.")
+    limit = _DEFAULT_PAGE if max_results is None else max_results
+    if not 1 <= limit <= _MAX_PAGE:
+        raise InvalidInput("maxResults", f"maxResults must be between 1 and {_MAX_PAGE}.")
+    now = call.now()
+    async with call.unit() as uow:
+        target = await _target(uow, call.caller, principal_arn)
+        own = not target.everyone and target.principal_key is not None and target.principal_key == _own_key(
+            call.caller)
+        if own:
+            call.authorized_by_rule()
+        else:
+            await call.authorize(uow, arns.signin_sessions(target.account_id))
+        if not target.everyone and target.principal_key is None:
+            return [], None
+        where = SessionFilter(target.account_id, None if target.everyone else target.principal_key,
+                              None if status is None else status == "ACTIVE", client_id,
+                              issued_after / 1000 if issued_after is not None else None,
+                              issued_before / 1000 if issued_before is not None else None)
+        after = _after(call.deps, where, next_token) if next_token else None
+        rows = await uow.sessions.page(where, now, limit + 1, after)
+        items: list[SessionInfo] = []
+        for row, login in rows[:limit]:
+            arn = await _principal_arn_of(uow, row)
+            if arn is not None:
+                items.append(_info(row, login, arn, now))
+    more = _next_token(call.deps, where, rows[limit - 1][0]) if len(rows) > limit else None
+    return items, more
+
+
+async def _session_by_arn(uow: UnitOfWork, account_id: str, session_arn: str
+                          ) -> tuple[SessionRow, CliLogin | None, str] | None:
+    """A root's or IAM user's session of `account_id` by its ARN, with its principal's ARN; None otherwise."""
+    parsed = arns.parse_signin_session(session_arn)
+    if parsed is None or parsed[0] != account_id:
+        return None
+    found = await uow.sessions.by_public_id(parsed[1])
+    if found is None or found[0].account_id != account_id:
+        return None
+    principal_arn = await _principal_arn_of(uow, found[0])
+    return None if principal_arn is None else (found[0], found[1], principal_arn)
+
+
+async def _reach(call: ApiCall, uow: UnitOfWork, session_arn: str, principal_arn: str | None
+                 ) -> tuple[SessionRow, CliLogin | None, str]:
+    """The session a GetSession or BatchRevokeSessions names: one's own needs no permission; any other (and any
+    that does not exist) needs the operation's action on the session ARN first, so nothing is told about
+    sessions the caller may not see. SessionNotFound when it is not there (or not `principal_arn`'s)."""
+    found = await _session_by_arn(uow, call.caller.account_id, session_arn)
+    if principal_arn is not None and found is not None:
+        target = await _target(uow, call.caller, principal_arn)
+        if not target.everyone and target.principal_key != found[0].principal_key:
+            found = None
+    if found is not None and found[0].principal_key == _own_key(call.caller):
+        call.authorized_by_rule()
+    else:
+        await call.authorize(uow, session_arn if session_arn.startswith("arn:") else "*")
+    if found is None:
+        raise SessionNotFound(f"No session {session_arn[:256]} in this account.")
+    return found
 
 
 async def get_session(call: ApiCall, *, session_arn: str, principal_arn: str | None) -> SessionInfo:
     """GetSession; SessionNotFound when it is not that principal's (or the caller's) in this account."""
-    raise NotImplementedError
+    async with call.unit() as uow:
+        row, login, arn = await _reach(call, uow, session_arn, principal_arn)
+        return _info(row, login, arn, call.now())
 
 
 async def batch_revoke(call: ApiCall, *, session_arns: Sequence[str], principal_arn: str | None,
@@ -169,19 +656,66 @@ async def batch_revoke(call: ApiCall, *, session_arns: Sequence[str], principal_
     """BatchRevokeSessions (1 to 5 ARNs): (revoked ARNs, [(ARN, code, message)] for those that could not be).
     Revoking an already revoked session succeeds. One's own sessions need no permission (`vestibule logout`);
     another principal's need `signin:BatchRevokeSessions`. Audited per session."""
-    raise NotImplementedError
+    if not 1 <= len(session_arns) <= 5:
+        raise InvalidInput("sessionArns", "sessionArns must hold 1 to 5 session ARNs.")
+    revoked: list[str] = []
+    errors: list[tuple[str, str, str]] = []
+    now = call.now()
+    async with call.unit() as uow:
+        for session_arn in dict.fromkeys(session_arns):
+            try:
+                row, _, _ = await _reach(call, uow, session_arn, principal_arn)
+            except SessionNotFound as missing:
+                errors.append((session_arn, "RESOURCE_NOT_FOUND", str(missing)))
+                continue
+            except PermissionDenied as denied:
+                errors.append((session_arn, "INSUFFICIENT_PERMISSIONS", str(denied)))
+                continue
+            ended = await _end_login(call.deps, uow, row.id_hash, now)
+            await call.record(uow, session_arn=session_arn, session_kind=row.kind, already_revoked=not ended,
+                              reason=(reason or "")[:256])
+            revoked.append(session_arn)
+        if not revoked:
+            await call.record(uow, result="Failure", reason="no session revoked", refused=len(errors))
+    return revoked, errors
 
 
 async def sessions_of(deps: Deps, signed_in: SignedInSession) -> list[SessionInfo]:
     """The security page: the signed-in user's live login and console sessions, newest first."""
-    raise NotImplementedError
+    now = deps.clock()
+    principal = signed_in.principal
+    async with deps.store.unit() as uow:
+        rows = await uow.sessions.live_for(principal.key, now)
+    return [_info(row, login, principal.arn, now, signed_in.session.id_hash) for row, login in rows]
 
 
 async def end_session(deps: Deps, client: Client, signed_in: SignedInSession, session_arn: str) -> None:
     """The security page's End button: one of the user's own sessions (SessionNotFound otherwise). Audited."""
-    raise NotImplementedError
+    principal = signed_in.principal
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        found = await _session_by_arn(uow, principal.account_id, session_arn) if _plain(session_arn) else None
+        if found is None or found[0].principal_key != principal.key:
+            raise SessionNotFound("No such session of yours.")
+        row = found[0]
+        ended = await _end_login(deps, uow, row.id_hash, now)
+        await audit.record(uow, at=now, event="EndSession", result="Success", client=client,
+                           account_id=principal.account_id, principal=principal.arn, method="console",
+                           session_arn=session_arn, session_kind=row.kind, already_revoked=not ended)
 
 
 async def end_for_principal(deps: Deps, principal: Principal, reason: str) -> int:
     """Ends every login session (kind cli) of `principal` (an MFA device removed); the count."""
-    raise NotImplementedError
+    async with deps.store.unit() as uow:
+        return await end_logins(deps, uow, principal.key, principal.account_id, principal.arn, reason)
+
+
+async def end_logins(deps: Deps, uow: UnitOfWork, principal_key: str, account_id: str, principal_arn: str,
+                     reason: str) -> int:
+    """`end_for_principal` inside the caller's unit (an MFA device removed in the same transaction)."""
+    now = deps.clock()
+    ended = await sessions.end_all(uow, deps.session_ports, principal_key, now, kind=CLI)
+    if ended:
+        await audit.record(uow, at=now, event="EndLoginSessions", result="Success", client=Client(),
+                           account_id=account_id, principal=principal_arn, reason=reason[:256], ended=ended)
+    return ended

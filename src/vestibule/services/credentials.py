@@ -21,7 +21,7 @@ from ..errors import (
 )
 from ..store.models import MfaDevice
 from ..store.repositories import Conflict
-from . import access_keys, audit, flows, mfa, reauthentication
+from . import access_keys, audit, flows, mfa, reauthentication, sessions
 from .access_keys import NewKey
 from .captcha import CaptchaService
 from .context import Client, Deps
@@ -87,7 +87,7 @@ async def change_password(deps: Deps, client: Client, principal: Principal, sess
             await store_root_password(deps, uow, account, new_hash)
         else:
             await store_user_password(deps, uow, user, new_hash)
-        ended = await uow.sessions.revoke_all(principal.key, deps.clock(), keep=session_hash)
+        ended = await sessions.end_all(uow, deps.session_ports, principal.key, deps.clock(), keep=session_hash)
         await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Success", client=client,
                            account_id=principal.account_id, principal=principal.arn, method="console",
                            other_sessions_ended=ended)

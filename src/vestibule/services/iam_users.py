@@ -6,7 +6,7 @@ from ..core import identifiers as ids
 from ..errors import AlreadyExists, InvalidInput, NotFound
 from ..store.models import Account, IamUser
 from ..store.repositories import Conflict, UnitOfWork
-from . import audit
+from . import audit, sessions
 from .context import Client, Deps
 from .passwords import check_new_password, policy_of, store_user_password
 
@@ -73,7 +73,7 @@ async def set_password(
     new_hash = await check_new_password(deps, uow, policy_of(account), f"user:{user.id}", password, None,
                                         user.password_hash)
     await store_user_password(deps, uow, user, new_hash, reset_required)
-    await uow.sessions.revoke_all(f"user:{user.id}", deps.clock())
+    await sessions.end_all(uow, deps.session_ports, f"user:{user.id}", deps.clock())
     if audited:
         await audit.record(
             uow, at=deps.clock(), event="PasswordSetByAdministrator", result="Success", client=client,

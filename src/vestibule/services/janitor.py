@@ -47,6 +47,7 @@ class PurgeReport:
     throttle_counters: int = 0
     mail: int = 0  # outbox rows sent, failed or dropped before the retention
     sso_oidc: int = 0  # CLI sign-in grants and tokens past their expiry, clients past their secret's
+    cli_login: int = 0  # `vestibule login` requests, refresh tokens and DPoP proofs past their expiry
     skipped: bool = False
 
     @property
@@ -75,6 +76,7 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         throttle_counters=await purge(lambda rows: rows.throttle_counters(now - LONGEST_WINDOW_SECONDS)),
         mail=await purge(lambda rows: rows.mail(cutoff)),
         sso_oidc=await _purge_sso_oidc(ports.store, cutoff),
+        cli_login=await _purge_cli_login(ports.store, cutoff, now),
     )
 
 
@@ -83,6 +85,17 @@ async def _purge_sso_oidc(store: Store, cutoff: float) -> int:
         deleted = await uow.oidc_grants.delete_expired(cutoff) + await uow.oidc_tokens.delete_expired(cutoff)
     async with store.unit() as uow:
         return deleted + await uow.oidc_clients.delete_expired(cutoff)
+
+
+async def _purge_cli_login(store: Store, cutoff: float, now: float) -> int:
+    """Requests and refresh tokens after the retention; seen proofs as soon as their `iat` is refused anyway
+    (their expiry already lies past the proof's last acceptable moment); login data of purged sessions."""
+    async with store.unit() as uow:
+        deleted = (await uow.cli_login_grants.delete_expired(cutoff)
+                   + await uow.cli_login_refresh_tokens.delete_expired(cutoff)
+                   + await uow.dpop_replays.delete_expired(now))
+    async with store.unit() as uow:
+        return deleted + await uow.cli_logins.delete_orphans()
 
 
 class Janitor:

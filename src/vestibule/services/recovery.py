@@ -14,7 +14,7 @@ from ..core.tokens import hash_token, new_token
 from ..errors import CaptchaInvalid, CodeExpired, InvalidInput
 from ..store.models import RecoveryToken
 from ..store.repositories import UnitOfWork
-from . import audit, flows, outbox
+from . import audit, flows, outbox, sessions
 from .captcha import CaptchaService
 from .context import Client, Deps
 from .mail import Mail
@@ -124,7 +124,7 @@ async def reset_password(deps: Deps, client: Client, flow_id: str, new_password:
         flow.complete()
         await flows.save(uow, flow)
         await store_root_password(deps, uow, account, new_hash)
-        ended = await uow.sessions.revoke_all(root.key, now)
+        ended = await sessions.end_all(uow, deps.session_ports, root.key, now)
         await audit.record(uow, at=now, event="PasswordRecovered", result="Success", client=client,
                            account_id=account.id, principal=ids.root_arn(account.id), method="email_link",
                            sessions_ended=ended)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from dataclasses import dataclass
 
 from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
@@ -17,6 +18,7 @@ from .principals import Principal, root_principal, user_principal
 from .principals import load as load_principal
 
 TOUCH_EVERY = 60.0
+CONSOLE, CLI = "console", "cli"  # a browser's session; a login session of `vestibule login` (never a cookie)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def new_session(ports: SessionPorts, principal: PrincipalRef, account_id: str, c
         id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
         created_at=now, last_seen_at=now, expires_at=expires, idle_seconds=idle, revoked_at=None,
         mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64],
-        user_agent=client.user_agent[:512],
+        user_agent=client.user_agent[:512], kind=CONSOLE, public_id=uuid.uuid4().hex,
     ))
     return NewSession(token, expires), row
 
@@ -74,7 +76,7 @@ async def current(uow: UnitOfWork, ports: SessionPorts, token: str | None) -> Se
         return None
     session = await uow.sessions.get(hash_token(token))
     now = ports.clock()
-    if session is None or not is_alive(session, now):
+    if session is None or session.kind != CONSOLE or not is_alive(session, now):
         return None
     if now - session.last_seen_at >= TOUCH_EVERY:
         await uow.sessions.touch(session.id_hash, now)
@@ -89,6 +91,17 @@ async def end(uow: UnitOfWork, ports: SessionPorts, token: str) -> Session | Non
         await uow.sessions.revoke(session.id_hash, ports.clock())
         uow.after_commit(functools.partial(ports.bus.publish, SESSION, session.id_hash))
     return session
+
+
+async def end_all(uow: UnitOfWork, ports: SessionPorts, principal_key: str, at: float, keep: str | None = None,
+                  kind: str | None = None) -> int:
+    """Revoke every live session of `principal_key` (but `keep`; only of `kind` when given: CONSOLE or CLI);
+    once committed each is published on the bus, so the credentials issued for a login session stop working
+    on every node at their next request. The count."""
+    ended = await uow.sessions.end_all(principal_key, at, keep=keep, kind=kind)
+    for id_hash in ended:
+        uow.after_commit(functools.partial(ports.bus.publish, SESSION, id_hash))
+    return len(ended)
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,7 @@ async def signed_in(ports: SessionPorts, token: str | None) -> SignedInSession |
         return None
     session, account, user = loaded
     now = ports.clock()
-    if not is_alive(session, now) or account.status != "active":
+    if session.kind != CONSOLE or not is_alive(session, now) or account.status != "active":
         return None
     try:
         ref = PrincipalRef.parse(session.principal_key)

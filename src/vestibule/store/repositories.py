@@ -20,11 +20,13 @@ from .sql import (
     Users,
     rowcount,
 )
+from .sql.sessions import SessionFilter
 
 _Repo = Repository
 
 __all__ = [
     "Accounts", "AfterCommit", "AuditEvents", "Browsers", "Captchas", "Conflict", "ExpiredRows", "Flows",
-    "MfaDevices", "PasswordHistories", "RecoveryTokens", "Repository", "Sessions", "Store", "ThrottleCounters",
+    "MfaDevices", "PasswordHistories", "RecoveryTokens", "Repository", "SessionFilter", "Sessions", "Store",
+    "ThrottleCounters",
     "UnitOfWork", "Users", "rowcount",
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ...errors import AlreadyExists, InvalidInput, NotFound, PermissionDenied, WrongPrincipalType
 from ...store.models import IamUser
 from ...store.repositories import UnitOfWork
-from .. import iam_users
+from .. import iam_users, sessions
 from ..api_call import ApiCall
 from ..passwords import check_new_password, policy_of, store_user_password, verify_password
 from ..signin import gate
@@ -82,7 +82,7 @@ async def delete_profile(call: ApiCall, user_name: str | None) -> None:
         user.password_hash = None
         user.password_reset_required = False
         user.login_profile_created_at = None
-        await uow.sessions.revoke_all(f"user:{user.id}", call.now())
+        await sessions.end_all(uow, call.deps.session_ports, f"user:{user.id}", call.now())
         await call.record(uow, user=user.name)
 
 
@@ -121,5 +121,5 @@ async def change_own_password(call: ApiCall, old: str, new: str) -> None:
                                             user.password_hash)
         await store_user_password(call.deps, uow, user, new_hash)
         # as on the console: a new password ends the user's sessions, on every node at their next request
-        ended = await uow.sessions.revoke_all(f"user:{user.id}", call.now())
+        ended = await sessions.end_all(uow, call.deps.session_ports, f"user:{user.id}", call.now())
         await call.record(uow, sessions_ended=ended)

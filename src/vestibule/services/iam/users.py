@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ...core import arns
 from ...errors import AlreadyExists, InUse, InvalidInput
 from ...store.models import Account, IamUser
-from .. import iam_users
+from .. import iam_users, sessions
 from ..api_call import ApiCall, Target
 from .common import TagPairs, account_of, named_user, put_tags, tags_of, target_user
 from .policies import boundary_key, require_boundary
@@ -94,7 +94,7 @@ async def delete_user(call: ApiCall, name: str) -> None:
         if blockers:
             raise InUse(f"Cannot delete entity, must remove {', '.join(blockers)} first.")
         await uow.tags.remove_all("user", user.id)
-        await uow.sessions.revoke_all(key, call.now())
+        await sessions.end_all(uow, call.deps.session_ports, key, call.now())
         await uow.db.delete(user)
         await call.record(uow, account_id=user.account_id, user=user.name)
 

@@ -23,7 +23,7 @@ from ...core.tokens import hash_token, new_token
 from ...errors import CaptchaInvalid, InvalidInput, NotFound
 from ...store.models import FlowRecord
 from ...store.repositories import UnitOfWork
-from .. import audit, flows, outbox
+from .. import audit, flows, outbox, sessions
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..mail import Mail
@@ -55,8 +55,8 @@ async def _target(uow: UnitOfWork, identity_store_id: str, user_name: str) -> tu
     return instance, user
 
 
-async def end_portal_sessions(uow: UnitOfWork, user: DirectoryUser, now: float) -> None:
-    await uow.sessions.revoke_all(directory_user_ref(user.id).key, now)
+async def end_portal_sessions(deps: Deps, uow: UnitOfWork, user: DirectoryUser, now: float) -> None:
+    await sessions.end_all(uow, deps.session_ports, directory_user_ref(user.id).key, now)
 
 
 async def reset_with_one_time_password(deps: Deps, identity_store_id: str, user_name: str) -> str:
@@ -67,7 +67,7 @@ async def reset_with_one_time_password(deps: Deps, identity_store_id: str, user_
     async with deps.store.unit() as uow:
         instance, user = await _target(uow, identity_store_id, user_name)
         await directory.set_password(uow, identity_store_id, user.id, hashed, must_change=True, now=now)
-        await end_portal_sessions(uow, user, now)
+        await end_portal_sessions(deps, uow, user, now)
         await audit.record(uow, at=now, event="PortalPasswordReset", result="Success", client=CLI,
                            account_id=instance.owner_account_id, principal=user.arn, method="one_time_password")
     return password
@@ -106,7 +106,7 @@ async def reset_by_mail(deps: Deps, identity_store_id: str, user_name: str, *, i
     async with deps.store.unit() as uow:
         instance, user = await _target(uow, identity_store_id, user_name)
         await issue_link(deps, uow, instance, user, invitation=invitation)
-        await end_portal_sessions(uow, user, now)
+        await end_portal_sessions(deps, uow, user, now)
         await audit.record(uow, at=now, event="PortalPasswordReset", result="Success", client=CLI,
                            account_id=instance.owner_account_id, principal=user.arn, method="email_link")
     return user.email or ""
@@ -148,7 +148,7 @@ async def set_password_from_link(deps: Deps, client: Client, token: str, new_pas
         opened.flow.complete()
         await flows.save(uow, opened.flow)
         await directory.set_password(uow, user.identity_store_id, user.id, new_hash, must_change=False, now=now)
-        await end_portal_sessions(uow, user, now)
+        await end_portal_sessions(deps, uow, user, now)
         instance = await instances.by_identity_store_id(uow, user.identity_store_id)
         await audit.record(uow, at=now, event="PasswordChanged", result="Success", client=client,
                            account_id=instance.owner_account_id if instance else None, principal=user.arn,

@@ -189,7 +189,7 @@ async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_pass
                                             user.password_hash, must_differ=True)
         user = await directory.set_password(uow, user.identity_store_id, user.id, new_hash, must_change=False,
                                             now=deps.clock())
-        await uow.sessions.revoke_all(ref.key, deps.clock())
+        await sessions.end_all(uow, deps.session_ports, ref.key, deps.clock())
         flow.payload = replace(flow.payload, must_change_password=False)
         return await _second_factor(deps, uow, client, flow, user, instance, previous_session)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from ...core.flows.base import FlowConflict
 from ...core.flows.console_signin import SPEC, ConsoleSignInFlow, ConsoleSignInState
 from ...errors import InvalidCode, InvalidCredentials
-from .. import audit, flows, mfa
+from .. import audit, flows, mfa, sessions
 from ..context import Client, Deps
 from ..passwords import check_new_password, policy_of, store_user_password, verify_password
 from ..principals import load_ref
@@ -111,7 +111,7 @@ async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_pass
         new_hash = await check_new_password(deps, uow, policy_of(account), principal.key, new_password, confirm,
                                             user.password_hash, must_differ=True)
         await store_user_password(deps, uow, user, new_hash, reset_required=False)
-        await uow.sessions.revoke_all(principal.key, deps.clock())
+        await sessions.end_all(uow, deps.session_ports, principal.key, deps.clock())
         await audit.record(uow, at=deps.clock(), event="PasswordChanged", result="Success", client=client,
                            account_id=account.id, principal=principal.arn, method="forced_change")
         mfa_used = flow.payload.mfa_used

@@ -4,6 +4,7 @@ from .accounts import Account
 from .applications import SsoApplication, SsoApplicationAssignment
 from .audit import AuditEvent
 from .base import Base
+from .cli_login import CliLogin, CliLoginGrant, CliLoginRefreshToken, DpopReplay
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
 from .directory import DirectoryExternalId, DirectoryGroup, DirectoryMembership, DirectoryUser
 from .flows import Captcha, FlowRecord, RecoveryToken
@@ -39,12 +40,16 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Captcha",
+    "CliLogin",
+    "CliLoginGrant",
+    "CliLoginRefreshToken",
     "CreateAccountRequest",
     "CredentialReport",
     "DirectoryExternalId",
     "DirectoryGroup",
     "DirectoryMembership",
     "DirectoryUser",
+    "DpopReplay",
     "FlowRecord",
     "GroupMembership",
     "IamGroup",

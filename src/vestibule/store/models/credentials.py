@@ -56,7 +56,7 @@ class TemporaryCredential(Base):
     account_id: Mapped[str] = mapped_column(String(12), index=True)
     secret_sealed: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # session | assumed-role | federated-user
+    kind: Mapped[str] = mapped_column(String(16))  # session | assumed-role | federated-user | login
     source_principal_key: Mapped[str] = mapped_column(String(40))
     arn: Mapped[str] = mapped_column(String(512))
     user_id: Mapped[str] = mapped_column(String(160))
@@ -71,3 +71,5 @@ class TemporaryCredential(Base):
     mfa_authenticated_at: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+    # kind login (`vestibule login`): the login session (sessions.id_hash) they die with
+    login_session_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)

@@ -25,6 +25,9 @@ class Session(Base):
     user_agent: Mapped[str] = mapped_column(String(512), default="")
     reauthenticated_at: Mapped[float | None] = mapped_column(Float, default=None)  # password confirmed again
     reauthenticated_browser: Mapped[str | None] = mapped_column(String(64), default=None)  # ... in this browser
+    kind: Mapped[str] = mapped_column(String(8), default="console", server_default="console")  # console | cli
+    # the session ARN's ID (arn:aws:signin::<account>:session/<public_id>); NULL for rows older than 0022
+    public_id: Mapped[str | None] = mapped_column(String(32), default=None, unique=True, index=True)
 
 
 class KnownBrowser(Base):

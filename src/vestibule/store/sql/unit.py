@@ -22,6 +22,7 @@ from .accounts import Accounts
 from .applications import Applications
 from .audit import AuditEvents
 from .base import Conflict
+from .cli_login import CliLoginGrants, CliLoginRefreshTokens, CliLogins, DpopReplays
 from .directory import Directory
 from .expiry import ExpiredRows
 from .flows import Captchas, Flows, RecoveryTokens
@@ -179,6 +180,22 @@ class UnitOfWork:
     @cached_property
     def oidc_tokens(self) -> OidcTokens:
         return OidcTokens(self.db)
+
+    @cached_property
+    def cli_login_grants(self) -> CliLoginGrants:
+        return CliLoginGrants(self.db)
+
+    @cached_property
+    def cli_logins(self) -> CliLogins:
+        return CliLogins(self.db)
+
+    @cached_property
+    def cli_login_refresh_tokens(self) -> CliLoginRefreshTokens:
+        return CliLoginRefreshTokens(self.db)
+
+    @cached_property
+    def dpop_replays(self) -> DpopReplays:
+        return DpopReplays(self.db)
 
     @cached_property
     def directory(self) -> Directory:
