@@ -96,8 +96,9 @@ def _to_sign_in(request: Request, request_id: str) -> Response:
 
 # ---- message pages -------------------------------------------------------------------------------
 
-def error_page(request: Request, exc: Exception) -> Response:
-    """The message page for a request that cannot go on (never a redirect to where it asked to go)."""
+def error_page(request: Request, exc: Exception, deny_action: str | None = None) -> Response:
+    """The message page for a request that cannot go on (never a redirect to where it asked to go);
+    `deny_action`: the request still waits (Allow refused by policy), and a Deny button tells the terminal."""
     t = translator(request)
     detail = ""
     if isinstance(exc, TooManyAttempts):
@@ -110,7 +111,8 @@ def error_page(request: Request, exc: Exception) -> Response:
         message = t(key)
         if isinstance(exc, OAuthError) and exc.description != exc.error:
             detail = exc.description  # what exactly is wrong, as the service says it
-    response = render(request, "console/cli_login_error.html", status, error=message, detail=detail)
+    response = render(request, "console/cli_login_error.html", status, error=message, detail=detail,
+                      deny_action=deny_action)
     if isinstance(exc, TooManyAttempts):
         response.headers["retry-after"] = str(exc.retry_after)
     return response
@@ -184,6 +186,8 @@ async def decide(request: Request) -> Response:
     try:
         decision = await cli_login.decide(web_of(request).deps, client_of(request),
                                           SignedInSession(who.session, who.principal), pending.id, choice == "allow")
+    except PermissionDenied as exc:
+        return error_page(request, exc, deny_action=confirm_path(pending.id))
     except (OAuthError, VestibuleError) as exc:
         return error_page(request, exc)
     if pending.cross_device:

@@ -12,15 +12,26 @@ from starlette.routing import Route
 
 from ...core import totp
 from ...core.flows import FlowError
+from ...core.principals import PrincipalKind
 from ...errors import CaptchaInvalid, CaptchaRequired, VestibuleError
-from ...services import credentials, reauthentication
+from ...services import cli_login, credentials, reauthentication
+from ...services.cli_login import SessionInfo
 from ...services.mfa import MAX_DEVICES_PER_PRINCIPAL
+from ...services.sessions import SignedInSession
 from ..guard import SignedIn, requires_session
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
 from .reauth import reauthenticated
 
-_NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated", "reauth.confirmed"}
+_NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated", "reauth.confirmed", "session.ended"}
+
+
+async def _sessions(request: Request, who: SignedIn) -> list[SessionInfo] | None:
+    """The user's live sessions, this browser's first; None for a role session (they are a user's own)."""
+    if who.principal.ref.kind == PrincipalKind.ROLE:
+        return None
+    found = await cli_login.sessions_of(web_of(request).deps, SignedInSession(who.session, who.principal))
+    return sorted(found, key=lambda s: not s.current)  # stable: newest first after this browser
 
 
 async def render_security(request: Request, who: SignedIn, error: str = "", status: int = 200,
@@ -38,7 +49,8 @@ async def render_security(request: Request, who: SignedIn, error: str = "", stat
         await web.captcha.issue(client.browser_hash)
     return render(request, "console/security.html", status, who=who, devices=devices, error=error, notice=notice,
                   max_devices=MAX_DEVICES_PER_PRINCIPAL, access_keys=keys, captcha=captcha,
-                  reauthenticated=reauthentication.is_fresh(who.session, client, deps.clock()))
+                  reauthenticated=reauthentication.is_fresh(who.session, client, deps.clock()),
+                  sessions=await _sessions(request, who))
 
 
 @requires_session
@@ -126,8 +138,21 @@ async def mfa_remove(request: Request, who: SignedIn) -> Response:
     return redirect("/console/security?notice=mfa.removed")
 
 
+@requires_session
+async def end_session(request: Request, who: SignedIn) -> Response:
+    """The End button of a session listed on the page (this browser's own is signed out by `/signout`)."""
+    form = await form_of(request)
+    try:
+        await cli_login.end_session(web_of(request).deps, client_of(request),
+                                    SignedInSession(who.session, who.principal), field(form, "session", 256))
+    except VestibuleError as exc:
+        return await render_security(request, who, message_for(exc, translator(request)), status_for(exc, 404))
+    return redirect("/console/security?notice=session.ended")
+
+
 routes = [
     Route("/console/security", security_page, methods=["GET"]),
+    Route("/console/sessions/end", end_session, methods=["POST"]),
     Route("/console/password", change_password, methods=["POST"]),
     Route("/console/mfa/new", mfa_new_page, methods=["GET"]),
     Route("/console/mfa/new", mfa_new, methods=["POST"]),
