@@ -21,7 +21,7 @@ from ..errors import (
 )
 from ..store.models import MfaDevice
 from ..store.repositories import Conflict
-from . import access_keys, audit, flows, mfa, reauthentication, sessions
+from . import access_keys, audit, cli_login, flows, mfa, reauthentication, sessions
 from .access_keys import NewKey
 from .captcha import CaptchaService
 from .context import Client, Deps
@@ -157,9 +157,11 @@ async def remove_device(deps: Deps, client: Client, principal: Principal, serial
         if device is None or device.principal_key != principal.key:
             raise NotFound("No such MFA device.")
         await uow.mfa.delete(device)
+        ended = await cli_login.end_logins(deps, uow, principal.key, principal.account_id, principal.arn,
+                                           "MFA device removed")
         await audit.record(uow, at=deps.clock(), event="DeactivateMFADevice", result="Success", client=client,
                            account_id=principal.account_id, principal=principal.arn, method="console", serial=serial,
-                           reauthenticated_at=proof.at)
+                           reauthenticated_at=proof.at, login_sessions_ended=ended)
 
 
 # ---- access keys of the signed-in principal (console) -------------------------------------------

@@ -6,7 +6,7 @@ from ..core import identifiers as ids
 from ..errors import AlreadyExists, InvalidInput, NotFound
 from ..store.models import Account, IamUser
 from ..store.repositories import Conflict, UnitOfWork
-from . import audit, sessions
+from . import audit, cli_login, sessions
 from .context import Client, Deps
 from .passwords import check_new_password, policy_of, store_user_password
 
@@ -96,6 +96,9 @@ async def deactivate_mfa(
         removed = 1
     else:
         removed = await uow.mfa.delete_all_for(key)
+    if removed:
+        await cli_login.end_logins(deps, uow, key, account.id, ids.user_arn(account.id, user.name, user.path)
+                                   if user is not None else ids.root_arn(account.id), "MFA device removed")
     await audit.record(
         uow, at=deps.clock(), event="DeactivateMFADevice", result="Success", client=client, account_id=account.id,
         principal=ids.root_arn(account.id), method="cli", user=user.name if user else "root", removed=removed,

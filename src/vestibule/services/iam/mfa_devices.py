@@ -13,7 +13,7 @@ from ...core import arns, totp
 from ...errors import AlreadyExists, InUse, InvalidInput, InvalidMfaCode, NotFound
 from ...store.models import Account, IamUser, MfaDevice
 from ...store.repositories import Conflict, UnitOfWork
-from .. import mfa
+from .. import cli_login, mfa
 from ..api_call import ApiCall
 from .common import TagPairs, account_of, put_tags, tags_of, target_user
 
@@ -135,7 +135,11 @@ async def deactivate_device(call: ApiCall, user_name: str | None, serial: str) -
         if device.principal_key != _owner_key(call, user):
             raise NotFound(f"MFA Device with serial number {serial} is not assigned to that user.")
         device.principal_key, device.enabled_at = None, None
-        await call.record(uow, serial=serial)
+        owner_arn = arns.root_arn(call.account_id) if user is None else arns.user_arn(call.account_id, user.name,
+                                                                                        user.path)
+        ended = await cli_login.end_logins(call.deps, uow, _owner_key(call, user), call.account_id, owner_arn,
+                                           "MFA device deactivated")
+        await call.record(uow, serial=serial, login_sessions_ended=ended)
 
 
 async def delete_virtual_device(call: ApiCall, serial: str) -> None:
