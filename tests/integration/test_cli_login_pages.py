@@ -32,11 +32,13 @@ from http_steps import (
     make_account,
     make_user,
     notice_of,
+    post_step,
+    root_password,
     sign_in_iam,
     sign_in_root,
     use_clock,
 )
-from support import CaptchaAnswers, csrf_of
+from support import CaptchaAnswers, csrf_of, last_code
 from vestibule.core.principals import PrincipalRef
 from vestibule.runtime import Runtime
 from vestibule.services import accounts, cli_login, temporary_credentials
@@ -301,6 +303,20 @@ async def test_root_signed_in_goes_straight_to_confirm_and_denies_once(
     unknown = await client.get("/v1/authorize/confirm?request=" + secrets.token_urlsafe(24))
     assert again.status_code == unknown.status_code == 404
     assert error_of(again.text) == error_of(unknown.text) == t("cli_login.not_pending")
+
+
+async def test_root_sign_in_with_the_mailed_code_comes_back_to_the_request(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox, acme: str) -> None:
+    request = CliRequest.new()
+    r = await client.get(request.url())
+    assert r.headers["location"] == "/" and set_cookies(r, "vestibule_console_return")
+    flow_url, r = await root_password(client)
+    assert r.status_code == 303 and r.headers["location"] == flow_url, "the mailed code comes first"
+    r = await post_step(client, flow_url, "email_code", verification_code=last_code(mailbox, "owner@example.com"))
+    assert r.status_code == 303 and r.headers["location"].startswith("/v1/authorize/confirm?request=")
+    answer = loopback_answer(await decide(client, r.headers["location"], "allow"))
+    tokens = await exchange(runtime, request, answer["code"][0], DpopKey())
+    assert tokens.principal_arn == f"arn:aws:iam::{acme}:root"
 
 
 async def test_allowed_twice_is_refused_and_the_code_works_once(
