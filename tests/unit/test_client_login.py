@@ -148,7 +148,7 @@ class FakeSignin:
                           "expiresAt": _epoch(3600), "status": "ACTIVE"})
         if path == "/batch-revoke-sessions":
             self.revoked.extend(data["sessionArns"])
-            self.session_alive = False
+            self.session_alive = self.session_alive and self.session_arn not in data["sessionArns"]
             return _json({"revokedSessions": [{"sessionArn": a} for a in data["sessionArns"]], "errors": []})
         return 404, {}, b"{}"
 
@@ -177,6 +177,9 @@ class FakeSignin:
                 return _error(400, "ValidationException", "invalid_grant", "verifier or redirect URI")
             grant.code = None
             self.jkt = jkt
+            if self.refresh_tokens:  # a new login: a new session
+                self.session_arn = f"arn:aws:signin::{ACCOUNT}:session/{secrets.token_hex(16)}"
+                self.session_alive = True
         else:
             if not self.session_alive:
                 return _error(400, "AccessDeniedException", "USER_CREDENTIALS_CHANGED", "revoked")
@@ -581,6 +584,17 @@ def test_logout_ends_the_session_and_removes_only_what_login_wrote(
                                        f"endpoint_url = {server.base}\n")
     assert cli.main(["logout", "--profile", "dev"]) == 0
     assert "has no login session; nothing to sign out of" in capsys.readouterr().out
+
+
+def test_a_new_login_of_the_same_user_ends_the_session_it_replaces(
+        monkeypatch: pytest.MonkeyPatch, server: FakeSignin, home: Home) -> None:
+    assert login(monkeypatch, server) == 0
+    first = server.session_arn
+    assert login(monkeypatch, server) == 0
+    assert server.session_arn != first and server.revoked == [first], "the old session could no longer be used"
+    assert json.loads(cache_path(USER_ARN).read_text())["sessionArn"] == server.session_arn
+    assert server.session_alive
+    assert home.config.read_text().count("login_session") == 1
 
 
 def test_logout_refreshes_expired_credentials_first(
