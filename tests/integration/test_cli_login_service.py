@@ -12,6 +12,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -20,6 +21,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from sqlalchemy.engine import Connection
 
 from http_steps import Clock, make_account, make_user, use_clock
 from support import CHEAP_HASH, LiveServer, on_live_server, reachable_redis_url
@@ -704,3 +706,41 @@ async def test_a_login_ended_on_one_node_is_forgotten_by_the_other_through_the_b
     finally:
         await a.close()
         await b.close()
+
+
+async def test_migration_0022_upgrades_older_sessions_and_downgrades(tmp_path: Path) -> None:
+    """From 0021 with a console session in it: up to the head (the row becomes kind console, no public ID), down
+    to 0021 (the new tables and columns gone), up again. PostgreSQL runs the same chain in the schema test."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from vestibule.store import database
+
+    engine = database.make_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+
+    def tables(conn: Connection) -> set[str]:
+        return {t for t in inspect(conn).get_table_names() if t.startswith(("cli_login", "dpop"))}
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(database._alembic_config(c), "0021"))
+            await conn.execute(text(
+                "INSERT INTO sessions (id_hash, account_id, principal_key, created_at, last_seen_at, expires_at, "
+                "idle_seconds, mfa_used, csrf_secret, client_ip, user_agent) VALUES ('h', '111122223333', "
+                "'root:111122223333', 1, 1, 2, 1, 0, 'c', '', '')"))
+        await database.migrate(engine)
+        async with engine.connect() as conn:
+            assert list(await conn.execute(text("SELECT kind, public_id FROM sessions"))) == [("console", None)]
+            assert await conn.run_sync(tables) == {"cli_login_grants", "cli_logins", "cli_login_refresh_tokens",
+                                                    "dpop_replays"}
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(database._alembic_config(c), "0021"))
+        async with engine.connect() as conn:
+            assert await conn.run_sync(tables) == set()
+            columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("sessions")})
+            assert not {"kind", "public_id"} & columns
+            assert list(await conn.execute(text("SELECT id_hash FROM sessions"))) == [("h",)]
+        await database.migrate(engine)
+        assert await database.current_revision(engine) == "0022"
+    finally:
+        await engine.dispose()
