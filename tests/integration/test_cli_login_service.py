@@ -526,10 +526,11 @@ async def test_another_principals_sessions_need_permission(world: World) -> None
         await cli_login.get_session(world.call(bob, "GetSession"),
                                     session_arn=f"arn:aws:signin::{world.account_id}:session/{'0' * 32}",
                                     principal_arn=None)
-    revoked, errors = await cli_login.batch_revoke(world.call(bob, "BatchRevokeSessions"),
-                                                   session_arns=[root_login.tokens.session_arn], principal_arn=None,
-                                                   reason=None)
+    refused_call = world.call(bob, "BatchRevokeSessions")
+    revoked, errors = await cli_login.batch_revoke(refused_call, session_arns=[root_login.tokens.session_arn],
+                                                   principal_arn=None, reason=None)
     assert revoked == [] and [e[1] for e in errors] == ["INSUFFICIENT_PERMISSIONS"]
+    assert refused_call.authorized and refused_call.recorded  # what the endpoint checks: the call itself succeeded
     await world.refresh(root_login)  # still alive
     admin = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["signin:ListSessions", "signin:GetSession", "signin:BatchRevokeSessions"],
@@ -744,3 +745,18 @@ async def test_migration_0022_upgrades_older_sessions_and_downgrades(tmp_path: P
         assert await database.current_revision(engine) == "0022"
     finally:
         await engine.dispose()
+
+
+async def test_deleting_the_login_profile_through_iam_ends_the_users_login(world: World) -> None:
+    signed_in, _ = await world.console("alice")
+    await world.allow()
+    login = await world.login(signed_in)
+    directory = KeyDirectory(world.deps)
+    assert await directory.lookup(login.tokens.access_key_id) is not None
+    from vestibule.services.iam import login_profiles
+
+    root = await world.caller()
+    call = ApiCall(world.deps, root, "iam", "iam:DeleteLoginProfile", "DeleteLoginProfile")
+    await login_profiles.delete_profile(call, "alice")
+    assert await directory.lookup(login.tokens.access_key_id) is None
+    assert (await _refusal(world.refresh(login))).reason == "USER_CREDENTIALS_CHANGED"

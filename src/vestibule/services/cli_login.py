@@ -355,6 +355,10 @@ def _ended(session: SessionRow, now: float) -> LoginRefused | None:
 async def _fail(uow: UnitOfWork, client: Client, now: float, principal: str, account_id: str | None,
                 grant_type: str, refusal: LoginRefused, *, detail: str = "", login_ended: bool = False
                 ) -> LoginRefused:
+    """A refusal worth an audit event; `principal` is an ARN, or a principal key whose ARN is looked up."""
+    if not principal.startswith("arn:"):
+        loaded = await load_principal(uow, principal)
+        principal = loaded.principal.arn if loaded is not None else principal
     await audit.record(uow, at=now, event="CreateOAuth2Token", result="Failure", client=client,
                        account_id=account_id, principal=principal, method="dpop", grant_type=grant_type,
                        reason=refusal.reason, detail=detail, login_ended=login_ended)
@@ -675,8 +679,8 @@ async def batch_revoke(call: ApiCall, *, session_arns: Sequence[str], principal_
             await call.record(uow, session_arn=session_arn, session_kind=row.kind, already_revoked=not ended,
                               reason=(reason or "")[:256])
             revoked.append(session_arn)
-        if not revoked:
-            await call.record(uow, result="Failure", reason="no session revoked", refused=len(errors))
+        if not revoked:  # the call itself succeeds (its errors list says why), and is audited once
+            await call.record(uow, revoked=0, refused=len(errors), reason=(reason or "")[:256])
     return revoked, errors
 
 
