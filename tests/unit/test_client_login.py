@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import boto3
 import httpx
 import pytest
-from awscrt.crypto import EC  # type: ignore[import-untyped]
+from awscrt.crypto import EC
 from botocore.credentials import LoginCredentialFetcher, _build_dpop_header
 from botocore.exceptions import LoginRefreshRequired
 from botocore.utils import JSONFileCache, LoginTokenLoader

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 import pytest
-from awscrt.crypto import EC, ECType  # type: ignore[import-untyped]
+from awscrt.crypto import EC, ECType
 from botocore.credentials import _build_dpop_header
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
