@@ -58,6 +58,12 @@ class Key:
         return f"{signing_input}.{self.sign(signing_input)}"
 
 
+def _by_hand(x: bytes, y: bytes) -> str:
+    """RFC 7638 for a P-256 key: SHA-256 of {"crv","kty","x","y"} in that order, coordinates at full length."""
+    members = f'"crv":"P-256","kty":"EC","x":"{_b64(x.rjust(32, bytes(1)))}","y":"{_b64(y.rjust(32, bytes(1)))}"'
+    return _b64(hashlib.sha256(("{" + members + "}").encode()).digest())
+
+
 def _check(proof: str, *, method: str = "POST", urls: tuple[str, ...] = (URL,), now: float = NOW) -> dpop.Proof:
     return dpop.verify(proof, method=method, urls=urls, now=now)
 
@@ -74,8 +80,7 @@ def test_a_proof_made_by_botocore_is_accepted_with_its_key_thumbprint() -> None:
     proof = _build_dpop_header(key, URL, uid="jti-1", ts=NOW)
     checked = _check(proof)
     x, y = key.get_public_coords()
-    canonical = f'{{"crv":"P-256","kty":"EC","x":"{_b64(x)}","y":"{_b64(y)}"}}'
-    assert checked == dpop.Proof(_b64(hashlib.sha256(canonical.encode()).digest()), "jti-1", NOW)
+    assert checked == dpop.Proof(_by_hand(x, y), "jti-1", NOW)
     assert _check(_build_dpop_header(key, URL, ts=NOW)).jkt == checked.jkt  # the same key, another proof
     assert _check(_build_dpop_header(EC.new_generate(ECType.P_256), URL, ts=NOW)).jkt != checked.jkt
 
@@ -189,3 +194,29 @@ def test_replay_keys_differ_per_key_and_jti() -> None:
 def test_real_time_proofs_from_botocore() -> None:
     proof = _build_dpop_header(EC.new_generate(ECType.P_256), URL)
     assert dpop.verify(proof, method="POST", urls=[URL], now=time.time()).iat <= time.time()
+
+
+def test_coordinates_without_their_leading_zero_bytes_as_awscrt_gives_them() -> None:
+    """botocore's awscrt key drops a coordinate's leading zero bytes (about one key in a hundred): such a proof is
+    accepted, with the thumbprint of the full-length key, so the key `vestibule login` bound (made with
+    `cryptography`, full length) still matches botocore's proofs at refresh."""
+    while True:
+        key = Key()
+        numbers = key.private.public_key().public_numbers()
+        if numbers.x < 2**248:
+            break
+    short = {**key.jwk, "x": _b64(numbers.x.to_bytes(32, "big").lstrip(b"\0"))}
+    assert len(base64.urlsafe_b64decode(short["x"] + "==")) < 32
+    full = _check(key.proof())
+    stripped = _check(key.proof(header=key.header(jwk=short)))
+    assert stripped.jkt == full.jkt
+    for bad in ("", "A" * 46, "not base64!", 5):  # empty, 34 bytes, other characters, not a string
+        assert _refused(key.proof(header=key.header(jwk={**key.jwk, "x": bad})))
+
+
+def test_awscrt_keys_of_every_length_verify() -> None:
+    """Many botocore proofs from fresh awscrt keys: each is accepted (a short coordinate every hundred or so)."""
+    for _ in range(400):
+        crt = EC.new_generate(ECType.P_256)
+        x, y = crt.get_public_coords()
+        assert _check(_build_dpop_header(crt, URL, ts=NOW)).jkt == _by_hand(x, y)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ MAX_JTI = 256
 TYPE = "dpop+jwt"
 ALGORITHM = "ES256"
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InvalidProof(ValueError):
@@ -33,7 +35,7 @@ class InvalidProof(ValueError):
 
 @dataclass(frozen=True)
 class Proof:
-    jkt: str  # RFC 7638 SHA-256 thumbprint of the proof's public key, base64url without padding
+    jkt: str  # RFC 7638 SHA-256 thumbprint of the proof's public key (coordinates at full length), base64url
     jti: str
     iat: int
 
@@ -76,22 +78,35 @@ def _header(proof: str) -> dict[str, Any]:
     return header
 
 
-def _public_key(jwk: object) -> ec.EllipticCurvePublicKey:
+def _coordinate(value: object) -> bytes:
+    """An EC coordinate of a P-256 jwk as its 32 bytes. botocore's awscrt key gives coordinates without their
+    leading zero bytes (about one key in a hundred): they are accepted and padded, so the key's thumbprint is
+    the same whichever library made the proof."""
+    if not isinstance(value, str) or not value or not _B64URL.fullmatch(value):
+        raise InvalidProof("The DPoP proof's jwk has no valid x and y.")
+    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    if not 1 <= len(raw) <= 32:
+        raise InvalidProof("The DPoP proof's jwk is not a valid P-256 public key.")
+    return raw.rjust(32, b"\0")
+
+
+def _public_key(jwk: object) -> tuple[ec.EllipticCurvePublicKey, dict[str, str]]:
+    """The proof's key and its jwk in canonical form (full-length coordinates)."""
     if not isinstance(jwk, dict):
         raise InvalidProof("The DPoP proof's header has no jwk.")
     if _PRIVATE_MEMBERS & jwk.keys():
         raise InvalidProof("The DPoP proof's jwk must be a public key (it holds a private part).")
     if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
         raise InvalidProof("The DPoP proof's jwk must be an EC P-256 key.")
-    if not (isinstance(jwk.get("x"), str) and isinstance(jwk.get("y"), str)):
-        raise InvalidProof("The DPoP proof's jwk has no x and y.")
+    canonical = {"kty": "EC", "crv": "P-256", "x": _b64url(_coordinate(jwk.get("x"))),
+                 "y": _b64url(_coordinate(jwk.get("y")))}
     try:
-        key = ECAlgorithm.from_jwk(jwk)
+        key = ECAlgorithm.from_jwk(canonical)
     except (jwt.InvalidKeyError, ValueError, TypeError):
         raise InvalidProof("The DPoP proof's jwk is not a valid P-256 public key.") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise InvalidProof("The DPoP proof's jwk must be an EC P-256 public key.")
-    return key
+    return key, canonical
 
 
 def verify(proof: str | None, *, method: str, urls: Sequence[str], now: float) -> Proof:
@@ -104,7 +119,7 @@ def verify(proof: str | None, *, method: str, urls: Sequence[str], now: float) -
     if len(proof) > MAX_PROOF or proof.count(".") != 2:
         raise InvalidProof("The DPoP proof is not a compact JWS.")
     header = _header(proof)
-    key = _public_key(header.get("jwk"))
+    key, jwk = _public_key(header.get("jwk"))
     try:
         decoded = jwt.api_jws.decode_complete(proof, key=key, algorithms=[ALGORITHM])
     except jwt.InvalidSignatureError:
@@ -137,7 +152,7 @@ def verify(proof: str | None, *, method: str, urls: Sequence[str], now: float) -
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 1 <= len(jti) <= MAX_JTI:
         raise InvalidProof(f"The DPoP proof's jti must be a string of 1 to {MAX_JTI} characters.")
-    return Proof(thumbprint(header["jwk"]), jti, iat)
+    return Proof(thumbprint(jwk), jti, iat)
 
 
 def replay_key(jkt: str, jti: str) -> str:
