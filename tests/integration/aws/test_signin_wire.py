@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import botocore.config
 import httpx
 import pytest
-from awscrt.crypto import EC, ECExportFormat, ECType  # type: ignore[import-untyped, unused-ignore]
+from awscrt.crypto import EC, ECExportFormat, ECType
 from botocore import UNSIGNED
 from botocore.credentials import LoginCredentialFetcher, _build_add_dpop_header_handler, _build_dpop_header
 from botocore.exceptions import ClientError, LoginRefreshRequired
@@ -329,19 +329,21 @@ def test_create_oauth2_token_refusals_in_the_models_shapes(signin: SigninWorld) 
         "redirectUri": REDIRECT, "codeVerifier": verifier}), "ValidationException", "invalid_grant")
 
 
-def test_the_proof_names_the_public_url_or_the_one_the_request_came_to(signin: SigninWorld) -> None:
-    """htu: the public origin's URL, or scheme + Host as the request arrived (a proxy's inside name); any other
-    URL, or a proof sent twice, is refused."""
+def test_the_proof_names_the_public_url_never_the_host_the_request_carries(signin: SigninWorld) -> None:
+    """htu: only the public origin's URL. A proof made for another server is refused even when the request
+    carries that server's Host (someone the client was pointed at must not be able to replay it here); a proof
+    sent twice is refused."""
     login = signin.login(signin.user("gus"))
     url = signin.world.url + "/v1/token"
     public = signin.world.deps.settings.public_origin + "/v1/token"
-    inside = "http://vestibule.internal:8080/v1/token"
+    elsewhere = "http://vestibule.internal:8080/v1/token"
 
-    def refresh(htu: str, proof: str | None = None) -> httpx.Response:
+    def refresh(htu: str, proof: str | None = None, host: str | None = None) -> httpx.Response:
+        headers = {"DPoP": proof or _build_dpop_header(login.key, htu)}
+        if host:
+            headers["Host"] = host
         answer = httpx.post(url, json={"clientId": cli_login.SAME_DEVICE, "grantType": "refresh_token",
-                                       "refreshToken": login.tokens["refreshToken"]},
-                            headers={"DPoP": proof or _build_dpop_header(login.key, htu),
-                                     "Host": "vestibule.internal:8080"}, timeout=30)
+                                       "refreshToken": login.tokens["refreshToken"]}, headers=headers, timeout=30)
         if answer.status_code == 200:
             login.tokens = answer.json()
         return answer
@@ -349,10 +351,12 @@ def test_the_proof_names_the_public_url_or_the_one_the_request_came_to(signin: S
     for wrong in ("http://evil.example/v1/token", signin.world.url + "/token", public + "/",
                   "https://vestibule.internal:8080/v1/token"):
         _refused_in_shape(refresh(wrong), "ValidationException", "invalid_request")
-    assert refresh(public).status_code == 200
-    proof = _build_dpop_header(login.key, inside)
-    assert refresh(inside, proof).status_code == 200
-    _refused_in_shape(refresh(inside, proof), "ValidationException", "invalid_request")  # the same jti again
+    _refused_in_shape(refresh(elsewhere, host="vestibule.internal:8080"), "ValidationException", "invalid_request")
+    _refused_in_shape(refresh("http://evil.example/v1/token", host="evil.example"), "ValidationException",
+                      "invalid_request")
+    proof = _build_dpop_header(login.key, public)
+    assert refresh(public, proof).status_code == 200
+    _refused_in_shape(refresh(public, proof), "ValidationException", "invalid_request")  # the same jti again
 
 
 def test_another_principals_sessions_need_permission_and_unknown_ones_are_not_found(signin: SigninWorld) -> None:
@@ -539,3 +543,21 @@ def test_signed_operations_refuse_unsigned_and_badly_signed_requests_in_the_serv
     wrong = Keys(signin.account.root.access_key_id, "not the secret")
     exc = raised(signin.signin(wrong).list_sessions)
     assert exc.response["Error"]["Code"] == "SignatureDoesNotMatch" and status_of(exc) == 403
+
+
+@pytest.mark.parametrize("body", [
+    b'{"clientId":"arn:aws:signin:::devtools/same-device","grantType":"\\ud800"}',  # quoted back in the message
+    b'{"clientId":"arn:aws:signin:::devtools/same-device","grantType":"refresh_token","refreshToken":"a\\udfff"}',
+    b'{"clientId":"arn:aws:signin:::devtools/same-device","grantType":"authorization_code","code":"\\ud800",'
+    b'"redirectUri":"http://127.0.0.1:1/cb","codeVerifier":"' + b"v" * 43 + b'"}',
+    b'{"clientId":"arn:aws:signin:::devtools/same-device","grantType":"\xed\xa0\x80"}',  # the surrogate as bytes
+])
+def test_a_lone_surrogate_is_invalid_input_not_a_server_error(signin: SigninWorld, body: bytes) -> None:
+    """JSON can spell a lone UTF-16 surrogate (`\\ud800`), which no UTF-8 text holds: refused as the request's
+    fault before anything hashes or quotes it."""
+    answer = httpx.post(signin.world.url + "/v1/token", content=body,
+                        headers={"Content-Type": "application/json"}, timeout=30)
+    _refused_in_shape(answer, "ValidationException", "INVALID_REQUEST")
+    sso = httpx.post(signin.world.url + "/token", content=b'{"clientId":"\\ud800","clientSecret":"x",'
+                     b'"grantType":"refresh_token"}', headers={"Content-Type": "application/json"}, timeout=30)
+    assert sso.status_code == 400 and sso.json()["__type"] == "InvalidRequestException", sso.text

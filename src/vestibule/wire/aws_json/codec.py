@@ -24,11 +24,28 @@ def parse_body(body: bytes, invalid: type[AwsError] = SerializationException) ->
         raise invalid("The request body is not valid JSON.") from None
     if not isinstance(value, dict):
         raise invalid("The request body must be a JSON object.")
+    if (b"\\u" in body or b"\xed" in body) and _has_lone_surrogate(value):  # only JSON escapes or CESU bytes make one
+        raise invalid("The request body holds a lone UTF-16 surrogate, which is not a character.")
     return value
 
 
+def _has_lone_surrogate(value: JsonValue) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def dump(value: JsonObject) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # backslashreplace: a safety net, so an answer quoting something odd is still sent rather than a 500
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def _unicode_class_matches(pattern: str, value: str) -> bool | None:

@@ -83,7 +83,7 @@ class RestJsonEndpoint:
             members = RestInput(operation.inputs, body, params, lowered)
             request = RestRequest(self.deps, call, members, client_ip, lowered.get("user-agent", "")[:256],
                                   request_id, tuple((k.lower(), v) for k, v in headers),
-                                  self._urls(raw_path, lowered.get("host", ""), secure))
+                                  self._urls(raw_path))
             reply = await (run(operation, call, request) if call is not None else operation.handler(request))
             return 200, dump(reply), request_id, ""
         except sigv4.SigV4Error as exc:
@@ -107,13 +107,11 @@ class RestJsonEndpoint:
         failure = InternalServerException("An internal error occurred; the request ID identifies it in the log.")
         return failure.status, _body(service, failure.code, failure.message, failure.error), request_id, failure.code
 
-    def _urls(self, raw_path: str, host: str, secure: bool) -> tuple[str, ...]:
-        """The request's URL without query as the public origin names it, and as it arrived (its scheme and
-        Host): what a DPoP proof's `htu` may name."""
-        urls = [f"{self.deps.settings.public_origin}{raw_path}"]
-        if host:
-            urls.append(f"{'https' if secure else 'http'}://{host}{raw_path}")
-        return tuple(dict.fromkeys(urls))
+    def _urls(self, raw_path: str) -> tuple[str, ...]:
+        """What a DPoP proof's `htu` may name: the request's URL without query as the public origin names it.
+        Never the Host the request carries: a proof made for another server (one the client was pointed at)
+        would then be accepted here with that Host header (RFC 9449 4.3, check 9)."""
+        return (f"{self.deps.settings.public_origin}{raw_path}",)
 
 
 def _oauth_code(exc: AwsError) -> str:
