@@ -332,6 +332,15 @@ async def test_dpop_proofs_refused_at_the_token_endpoint(world: World) -> None:
             world.deps, CLI, client_id=cli_login.SAME_DEVICE, grant_type="authorization_code", code=code,
             redirect_uri=redirect, code_verifier=verifier, refresh_token=None, dpop=proof, urls=[TOKEN_URL]))
         assert refused.reason == "invalid_request" and words in refused.message, (words, refused.message)
+    for x in ("A", "AAAAA", "A" * 45, "AA=="):  # malformed base64url in the jwk: a refusal, never a 500
+        header, payload, signature = key.proof(iat=now).split(".")
+        jwk = json.loads(base64.urlsafe_b64decode(header + "==="))["jwk"]
+        bad = _b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": {**jwk, "x": x}}).encode())
+        refused = await _refusal(cli_login.create_token(
+            world.deps, CLI, client_id=cli_login.SAME_DEVICE, grant_type="authorization_code", code=code,
+            redirect_uri=redirect, code_verifier=verifier, refresh_token=None, dpop=f"{bad}.{payload}.{signature}",
+            urls=[TOKEN_URL]))
+        assert refused.reason == "invalid_request" and "base64url" in refused.message
     proof = key.proof(iat=now)
     login = Login(verifier, key, await world.exchange(code, verifier, key, redirect, proof=proof))
     replayed = await _refusal(world.refresh(login, proof=proof))  # the very proof again, on a refresh

@@ -220,3 +220,32 @@ def test_awscrt_keys_of_every_length_verify() -> None:
         crt = EC.new_generate(ECType.P_256)
         x, y = crt.get_public_coords()
         assert _check(_build_dpop_header(crt, URL, ts=NOW)).jkt == _by_hand(x, y)
+
+
+@pytest.mark.parametrize("bad", ["A", "AAAAA", "A" * 45, "A" * 41, "AB", "AAB", "+/AA", "AA==", "AAA=", "A.A",
+                                 "\u00e9" * 43, "A" * 43 + "\n", " " + "A" * 42])
+def test_a_coordinate_that_is_not_strict_base64url_is_an_invalid_proof(bad: str) -> None:
+    """A length of 1 mod 4 (binascii.Error inside base64), padding, the standard alphabet, stray trailing bits,
+    other characters: each an InvalidProof (the wire's invalid_request), never another exception."""
+    key = Key()
+    for member in ("x", "y"):
+        assert "base64url" in _refused(key.proof(header=key.header(jwk={**key.jwk, member: bad})))
+
+
+def test_each_part_of_the_proof_must_be_strict_base64url() -> None:
+    key = Key()
+    header, payload, signature = key.proof().split(".")
+    for bad in ("A", "AAAAA", "A" * 85, "AA==", "+/", "AB", "é"):
+        assert "its header is not base64url" in _refused(f"{bad}.{payload}.{signature}")
+        assert "its payload is not base64url" in _refused(f"{header}.{bad}.{signature}")
+        assert "its signature is not base64url" in _refused(f"{header}.{payload}.{bad}")
+        assert "its signature is not base64url" in _refused(f"{header}.{payload}.{signature[:-2]}{bad}")
+    assert "compact JWS" in _refused(f"{header}..{signature}")
+    assert "signature does not match" in _refused(f"{header}.{payload}.")
+    padded = base64.urlsafe_b64encode(json.dumps(key.header()).encode()).decode()
+    if padded.endswith("="):
+        assert "its header is not base64url" in _refused(f"{padded}.{payload}.{signature}")
+    # the unencoded-payload extension (RFC 7797) and critical extensions are not DPoP's
+    assert _refused(key.proof(header=key.header(crit=["b64"], b64=False)))
+    assert "crit" in _refused(key.proof(header=key.header(crit=["b64"], b64=True)))
+    assert "crit" in _refused(key.proof(header=key.header(b64=True)))

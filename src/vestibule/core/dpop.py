@@ -6,6 +6,7 @@ makes); the signature is checked by PyJWT with the `cryptography` backend. Pure:
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import re
@@ -25,7 +26,7 @@ MAX_JTI = 256
 TYPE = "dpop+jwt"
 ALGORITHM = "ES256"
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class InvalidProof(ValueError):
@@ -42,6 +43,20 @@ class Proof:
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(value: str, what: str) -> bytes:
+    """Strict base64url without padding (RFC 7515 2): only the URL-safe alphabet, never a length of 1 mod 4,
+    unused trailing bits zero (one encoding per value). InvalidProof naming `what` otherwise."""
+    if not _B64URL.fullmatch(value) or len(value) % 4 == 1:
+        raise InvalidProof(f"The DPoP proof's {what} is not base64url.")
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidProof(f"The DPoP proof's {what} is not base64url.") from None
+    if _b64url(raw) != value:
+        raise InvalidProof(f"The DPoP proof's {what} is not base64url.")
+    return raw
 
 
 def thumbprint(jwk: dict[str, Any]) -> str:
@@ -67,10 +82,22 @@ def _url_key(url: str) -> tuple[str, str, str]:
 
 
 def _header(proof: str) -> dict[str, Any]:
+    """The proof's protected header, once each of its three parts is strict base64url (PyJWT's own decoding
+    is more lenient: padding, stray bits)."""
+    segments = proof.split(".")
+    for segment, what in zip(segments, ("header", "payload", "signature"), strict=True):
+        if not segment and what != "signature":  # alg none's empty signature: refused by the alg check
+            raise InvalidProof("The DPoP proof is not a compact JWS.")
+        try:
+            _b64url_decode(segment, what)
+        except InvalidProof:
+            raise InvalidProof(f"The DPoP proof is not a compact JWS: its {what} is not base64url.") from None
     try:
         header = jwt.get_unverified_header(proof)
     except jwt.InvalidTokenError:
         raise InvalidProof("The DPoP proof is not a compact JWS.") from None
+    if "crit" in header or "b64" in header:
+        raise InvalidProof("The DPoP proof's header may not name critical extensions (crit, b64).")
     if header.get("typ") != TYPE:
         raise InvalidProof(f"The DPoP proof's typ must be {TYPE}.")
     if header.get("alg") != ALGORITHM:
@@ -82,9 +109,9 @@ def _coordinate(value: object) -> bytes:
     """An EC coordinate of a P-256 jwk as its 32 bytes. botocore's awscrt key gives coordinates without their
     leading zero bytes (about one key in a hundred): they are accepted and padded, so the key's thumbprint is
     the same whichever library made the proof."""
-    if not isinstance(value, str) or not value or not _B64URL.fullmatch(value):
+    if not isinstance(value, str) or not value:
         raise InvalidProof("The DPoP proof's jwk has no valid x and y.")
-    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    raw = _b64url_decode(value, "jwk coordinate")
     if not 1 <= len(raw) <= 32:
         raise InvalidProof("The DPoP proof's jwk is not a valid P-256 public key.")
     return raw.rjust(32, b"\0")
