@@ -295,6 +295,33 @@ async def test_a_code_used_twice_ends_the_login_it_gave(world: World) -> None:
     assert refused.reason == "USER_CREDENTIALS_CHANGED"
 
 
+async def test_a_code_redeemed_twice_at_once_ends_the_winners_login(world: World) -> None:
+    """Two exchanges of one code at the same moment: one wins the claim, the other (which read the code as still
+    allowed) loses it; that is a reuse like any other, so the winner's login is ended too (on PostgreSQL the
+    loser's claim waits for the winner's row lock, then reads the session it made). Before, the loser only
+    answered "already used" and the winner's login lived on."""
+    signed_in, _ = await world.console(None)
+    directory = KeyDirectory(world.deps)
+    for _ in range(6):
+        code, verifier, redirect = await world.code(signed_in)
+        first, second = DpopKey(), DpopKey()
+        got = await asyncio.gather(world.exchange(code, verifier, first, redirect),
+                                   world.exchange(code, verifier, second, redirect), return_exceptions=True)
+        won = [(g, key) for g, key in zip(got, (first, second), strict=True) if isinstance(g, LoginTokens)]
+        lost = [g for g in got if isinstance(g, LoginRefused)]
+        assert len(won) == 1 and len(lost) == 1, got
+        assert lost[0].reason == "invalid_grant" and "login it gave is ended" in lost[0].message
+        tokens, key = won[0]
+        assert await directory.lookup(tokens.access_key_id) is None
+        refused = await _refusal(world.refresh(Login(verifier, key, tokens)))
+        assert refused.reason == "USER_CREDENTIALS_CHANGED"
+    async with world.deps.store.unit() as uow:
+        events = [e for e in await uow.audit.for_account(world.account_id)
+                  if e.event == "CreateOAuth2Token" and e.result == "Failure"
+                  and e.detail.get("detail") == "authorization code reused"]
+    assert len(events) == 6 and all(e.detail.get("login_ended") is True for e in events)
+
+
 async def test_a_wrong_verifier_or_redirect_uri_burns_the_code(world: World) -> None:
     signed_in, _ = await world.console(None)
     for wrong in ("verifier", "redirect"):

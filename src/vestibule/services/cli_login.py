@@ -372,11 +372,7 @@ async def _code_outcome(deps: Deps, uow: UnitOfWork, client: Client, client_id: 
         return LoginRefused("invalid_grant", "Unknown authorization code.")
     kind = oauth.AUTHORIZATION_CODE_GRANT
     if grant.status == USED:
-        # RFC 6749 4.1.2: a code used twice may have been stolen; the login it gave is ended.
-        reused = await _end_login(deps, uow, grant.session_hash, now) if grant.session_hash else False
-        return await _fail(uow, client, now, grant.principal_key, grant.account_id, kind, LoginRefused(
-            "invalid_grant", "This authorization code was already used; the login it gave is ended."),
-            detail="authorization code reused", login_ended=reused)
+        return await _code_reused(deps, uow, client, grant, grant.session_hash, now)
     if grant.status != ALLOWED:
         return LoginRefused("invalid_grant", "Unknown authorization code.")
     if now >= grant.expires_at:
@@ -387,7 +383,9 @@ async def _code_outcome(deps: Deps, uow: UnitOfWork, client: Client, client_id: 
             "invalid_grant", "The redirect URI or code verifier does not match the authorization request."),
             detail="code burnt")
     if not await uow.cli_login_grants.claim(grant.id, now):
-        return LoginRefused("invalid_grant", "This authorization code was already used.")
+        # redeemed at the same moment by another request, which won: a reuse all the same. Its claim held the
+        # row until it committed (the UPDATE above waited for it), so the session it made can be read now.
+        return await _code_reused(deps, uow, client, grant, await uow.cli_login_grants.session_of(grant.id), now)
     console = await uow.sessions.get(grant.approved_session_hash) if grant.approved_session_hash else None
     if console is None or console.kind != CONSOLE:
         return LoginRefused("USER_CREDENTIALS_CHANGED", "The console session that allowed this login has ended.")
@@ -416,6 +414,17 @@ async def _code_outcome(deps: Deps, uow: UnitOfWork, client: Client, client_id: 
                                       approved_session_hash=console.id_hash, region="", created_at=now))
     await uow.cli_login_grants.link_session(grant.id, session.id_hash)
     return await _issue(deps, uow, client, session, loaded, console.created_at, now, kind)
+
+
+async def _code_reused(deps: Deps, uow: UnitOfWork, client: Client, grant: CliLoginGrant,
+                       session_hash: str | None, now: float) -> LoginRefused:
+    """RFC 6749 4.1.2: a code used twice may have been stolen; the login it gave is ended. Audited."""
+    assert grant.principal_key is not None
+    reused = await _end_login(deps, uow, session_hash, now) if session_hash else False
+    return await _fail(uow, client, now, grant.principal_key, grant.account_id, oauth.AUTHORIZATION_CODE_GRANT,
+                       LoginRefused("invalid_grant", "This authorization code was already used; the login it "
+                                                     "gave is ended."),
+                       detail="authorization code reused", login_ended=reused)
 
 
 async def _refresh_outcome(deps: Deps, uow: UnitOfWork, client: Client, client_id: str, refresh_token: str,

@@ -44,6 +44,12 @@ class CliLoginGrants(Repository):
                                             CliLoginGrant.expires_at > now).values(status=USED, used_at=now))
         return rowcount(await self.db.execute(stmt)) == 1
 
+    async def session_of(self, grant_id: str) -> str | None:
+        """The login session this grant's code created, as committed now (a fresh read past the identity map:
+        after a lost claim, the winner's session)."""
+        stmt = select(CliLoginGrant.session_hash).where(CliLoginGrant.id == grant_id)
+        return (await self.db.execute(stmt)).scalar_one_or_none()
+
     async def burn(self, grant_id: str, now: float) -> None:
         """A code presented with the wrong verifier or redirect URI: it can never be exchanged."""
         stmt = (update(CliLoginGrant).where(CliLoginGrant.id == grant_id,
