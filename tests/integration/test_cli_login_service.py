@@ -28,7 +28,9 @@ from support import CHEAP_HASH, LiveServer, on_live_server, reachable_redis_url
 from vestibule.core import oauth
 from vestibule.core.oauth import ExpiredToken, InvalidClient, InvalidGrant, InvalidRedirectUri, InvalidRequest
 from vestibule.core.passwords import PasswordHasher
-from vestibule.errors import InvalidInput, PermissionDenied
+from vestibule.core.throttle import RULES, Scope
+from vestibule.core.tokens import new_token
+from vestibule.errors import InvalidInput, PermissionDenied, TooManyAttempts
 from vestibule.runtime import Runtime, build
 from vestibule.services import accounts, aws_identity, cli_login, iam_users, janitor, sessions
 from vestibule.services.api_call import ApiCall
@@ -136,9 +138,10 @@ class World:
         return query["code"][0], verifier, redirect
 
     async def exchange(self, code: str, verifier: str, key: DpopKey, redirect: str = CALLBACK,
-                       client_id: str = cli_login.SAME_DEVICE, proof: str | None = None) -> LoginTokens:
+                       client_id: str = cli_login.SAME_DEVICE, proof: str | None = None,
+                       client: Client = CLI) -> LoginTokens:
         return await cli_login.create_token(
-            self.deps, CLI, client_id=client_id, grant_type="authorization_code", code=code, redirect_uri=redirect,
+            self.deps, client, client_id=client_id, grant_type="authorization_code", code=code, redirect_uri=redirect,
             code_verifier=verifier, refresh_token=None, dpop=proof or key.proof(iat=int(self.clock())),
             urls=[TOKEN_URL])
 
@@ -148,9 +151,9 @@ class World:
         return Login(verifier, key, await self.exchange(code, verifier, key, redirect))
 
     async def refresh(self, login: Login, *, token: str | None = None, key: DpopKey | None = None,
-                      proof: str | None = None) -> LoginTokens:
+                      proof: str | None = None, client: Client = CLI) -> LoginTokens:
         tokens = await cli_login.create_token(
-            self.deps, CLI, client_id=login.client_id, grant_type="refresh_token", code=None, redirect_uri=None,
+            self.deps, client, client_id=login.client_id, grant_type="refresh_token", code=None, redirect_uri=None,
             code_verifier=None, refresh_token=token or login.tokens.refresh_token,
             dpop=proof or (key or login.key).proof(iat=int(self.clock())), urls=[TOKEN_URL])
         if token is None and key is None and proof is None:
@@ -664,6 +667,101 @@ async def test_the_janitor_purges_what_expired(world: World) -> None:
 
         for model in (CliLogin, CliLoginGrant, CliLoginRefreshToken, DpopReplay):
             assert (await uow.db.execute(select(func.count()).select_from(model))).scalar_one() == 0
+
+
+# ---- the budget of refused token requests -----------------------------------------------------------
+
+TOKEN_BUDGET = RULES[Scope.REQUESTS].delay_after  # refusals per address and hour before any wait
+
+
+def _address() -> Client:
+    """An address of its own per test (counters in a Redis shared by runs are not wiped by every test)."""
+    raw = uuid.uuid4().bytes
+    return Client(ip=f"10.{raw[0]}.{raw[1]}.{raw[2]}", user_agent="flood")
+
+
+async def _forged_refresh(deps: Deps, client: Client, clock: Clock, *, signed: bool = True) -> object:
+    """A refresh with a key made for the purpose and a refresh token nobody was given: refused (or 429)."""
+    proof = DpopKey().proof(iat=int(clock()))
+    if not signed:
+        proof = proof.rsplit(".", 1)[0] + "." + _b64(bytes(64))
+    return await cli_login.create_token(
+        deps, client, client_id=cli_login.SAME_DEVICE, grant_type="refresh_token", code=None, redirect_uri=None,
+        code_verifier=None, refresh_token=new_token(), dpop=proof, urls=[TOKEN_URL])
+
+
+async def _rows(deps: Deps) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from vestibule.store.models import AuditEvent, DpopReplay
+
+    async with deps.store.unit() as uow:
+        replays = (await uow.db.execute(select(func.count()).select_from(DpopReplay))).scalar_one()
+        events = (await uow.db.execute(select(func.count()).select_from(AuditEvent))).scalar_one()
+    return replays, events
+
+
+async def test_refused_token_requests_are_budgeted_per_address_and_successes_cost_nothing(world: World) -> None:
+    nat = _address()
+    signed_in, _ = await world.console(None)
+    code, verifier, redirect = await world.code(signed_in)
+    key = DpopKey()
+    login = Login(verifier, key, await world.exchange(code, verifier, key, redirect, client=nat))
+    for _ in range(5):
+        await world.refresh(login, client=nat)  # successes from the address take their attempt back
+    for _ in range(TOKEN_BUDGET - 1):
+        assert (await _refusal(_forged_refresh(world.deps, nat, world.clock))).reason == "invalid_grant"
+    await world.refresh(login, client=nat)  # still free: one refusal left in the budget
+    assert (await _refusal(_forged_refresh(world.deps, nat, world.clock))).reason == "invalid_grant"
+    before = await _rows(world.deps)
+    with pytest.raises(TooManyAttempts) as caught:
+        await _forged_refresh(world.deps, nat, world.clock, signed=False)  # answered before the signature check
+    assert 1 <= caught.value.retry_after <= 60
+    with pytest.raises(TooManyAttempts):
+        await world.refresh(login, client=nat)  # the address is over its budget, even for a good refresh
+    assert await _rows(world.deps) == before  # nothing written: no replay row, no audit event
+    # another address is not hurt: a good refresh and a good login from it
+    await world.refresh(login, client=CLI)
+    await world.login(signed_in)
+    # the wait passes: one attempt more is considered
+    world.clock.advance(caught.value.retry_after)
+    await world.refresh(login, client=nat)
+
+
+async def test_the_token_budget_holds_across_nodes(settings: Settings) -> None:
+    """Two runtimes on one database (and one Redis when configured): refusals on either count for both."""
+    a = await build(settings, run_migrations=False, mailer=DevMailbox(), hasher=PasswordHasher(CHEAP_HASH))
+    b = await build(settings, run_migrations=False, mailer=DevMailbox(), hasher=PasswordHasher(CHEAP_HASH))
+    try:
+        from vestibule.services.throttling import RedisThrottle
+
+        assert all(isinstance(n.deps.throttle, RedisThrottle) == bool(settings.redis_url) for n in (a, b))
+        nat, clock = _address(), Clock()
+        for i in range(TOKEN_BUDGET):
+            await _refusal(_forged_refresh((a if i % 2 else b).deps, nat, clock))
+        for node in (a, b):
+            with pytest.raises(TooManyAttempts):
+                await _forged_refresh(node.deps, nat, clock)
+        await _refusal(_forged_refresh(a.deps, _address(), clock))  # another address: refused, not throttled
+    finally:
+        await a.close()
+        await b.close()
+
+
+def test_the_token_endpoint_answers_429_once_over_budget(live_server: LiveServer) -> None:
+    import httpx
+
+    body = {"clientId": cli_login.SAME_DEVICE, "grantType": "refresh_token", "refreshToken": "x" * 40}
+    url = live_server.url + "/v1/token"
+    statuses = []
+    with httpx.Client() as http:
+        for _ in range(TOKEN_BUDGET + 2):
+            answer = http.post(url, json=body, headers={"DPoP": DpopKey().proof(url)})
+            statuses.append(answer.status_code)
+        assert statuses == [400] * TOKEN_BUDGET + [429, 429], statuses
+        refused = answer.json()
+        assert refused["__type"].endswith("TooManyRequestsError") and refused["error"] == "rate_exceeded"
+        assert "seconds" in refused["message"]
 
 
 # ---- the credentials on the wire, and on another node ----------------------------------------------

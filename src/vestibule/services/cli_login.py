@@ -30,7 +30,7 @@ from ..core import arns, dpop, oauth
 from ..core.oauth import ExpiredToken, InvalidClient, InvalidGrant, InvalidRedirectUri, InvalidRequest
 from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.secretbox import SecretBoxError
-from ..core.throttle import wait_without_captcha
+from ..core.throttle import Scope, ThrottleKey, wait_without_captcha
 from ..core.tokens import hash_token, new_token, same
 from ..errors import InvalidInput, PermissionDenied, TooManyAttempts, VestibuleError
 from ..store.models import CliLogin, CliLoginGrant, CliLoginRefreshToken
@@ -158,11 +158,22 @@ def _refused(outcome: LoginTokens | LoginRefused) -> LoginTokens:
     return outcome
 
 
-async def _admit_request(deps: Deps, client: Client) -> None:
-    """The per-address budget of anonymous requests that store a row, shared with SSO-OIDC's."""
-    keys, now = request_keys(client), deps.clock()
+def token_keys(client: Client) -> list[ThrottleKey]:
+    """The per-address budget of REFUSED CreateOAuth2Token requests (each costs an ECDSA check, a replay row and
+    for a known code or token an audit row): the rule of anonymous requests that store a row, its own count."""
+    return [ThrottleKey(Scope.REQUESTS, f"signin-token:{client.ip}")]
+
+
+async def _admit(deps: Deps, keys: Sequence[ThrottleKey]) -> None:
+    """Reserve one attempt on `keys` (TooManyAttempts with the wait while they refuse it)."""
+    now = deps.clock()
     if await deps.throttle.reserve(keys, now, captcha_solved=False) is not None:
         raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
+
+
+async def _admit_request(deps: Deps, client: Client) -> None:
+    """The per-address budget of anonymous requests that store a row, shared with SSO-OIDC's."""
+    await _admit(deps, request_keys(client))
 
 
 def _request_of(grant: CliLoginGrant) -> LoginRequest:
@@ -308,7 +319,8 @@ async def create_token(deps: Deps, client: Client, *, client_id: str, grant_type
     request's own URLs without query (public origin + path, and the scheme and Host it arrived on), one of which
     the proof's `htu` must name. The code grant creates the login session bound to the proof's key; a refresh
     must be signed by that key, rotates the refresh token (a reuse after the grace revokes the session) and
-    checks the user again. Raises LoginRefused."""
+    checks the user again. Raises LoginRefused. Refusals are counted per client address (`token_keys`): over
+    that budget TooManyAttempts, before the proof is checked or anything written; a success costs nothing."""
     if client_id not in CLIENT_IDS:
         raise LoginRefused("invalid_client", f"clientId must be {SAME_DEVICE} or {CROSS_DEVICE}.")
     if grant_type == oauth.AUTHORIZATION_CODE_GRANT:
@@ -323,6 +335,8 @@ async def create_token(deps: Deps, client: Client, *, client_id: str, grant_type
             raise LoginRefused("invalid_grant", "Unknown refresh token.")
     else:
         raise LoginRefused("invalid_request", "grantType must be authorization_code or refresh_token.")
+    keys = token_keys(client)
+    await _admit(deps, keys)  # counted as refused until it turns out otherwise, so concurrent floods see it
     now = deps.clock()
     proof = await _proof(deps, dpop, urls, now)
     async with deps.store.unit() as uow:
@@ -332,7 +346,9 @@ async def create_token(deps: Deps, client: Client, *, client_id: str, grant_type
         else:
             assert refresh_token is not None
             outcome = await _refresh_outcome(deps, uow, client, client_id, refresh_token, proof, now)
-    return _refused(outcome)
+    tokens = _refused(outcome)
+    await deps.throttle.settle((), keys)  # tokens issued: the attempt is taken back
+    return tokens
 
 
 async def _end_login(deps: Deps, uow: UnitOfWork, session_hash: str, now: float) -> bool:
