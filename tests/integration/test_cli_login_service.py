@@ -32,13 +32,14 @@ from vestibule.core.throttle import RULES, Scope
 from vestibule.core.tokens import new_token
 from vestibule.errors import InvalidInput, PermissionDenied, TooManyAttempts
 from vestibule.runtime import Runtime, build
-from vestibule.services import accounts, aws_identity, cli_login, iam_users, janitor, sessions
+from vestibule.services import accounts, aws_identity, cli_login, iam_users, janitor, sessions, signin_sessions
 from vestibule.services.api_call import ApiCall
 from vestibule.services.aws_identity import Caller, KeyDirectory
-from vestibule.services.cli_login import LoginRefused, LoginTokens, SessionNotFound
+from vestibule.services.cli_login import LoginRefused, LoginTokens
 from vestibule.services.context import Client, Deps
 from vestibule.services.mail import DevMailbox
 from vestibule.services.sessions import SignedInSession
+from vestibule.services.signin_sessions import SessionInfo, SessionNotFound
 from vestibule.settings import Settings
 
 CLI = Client(ip="198.51.100.4", user_agent="aws-cli/2 vestibule-login")
@@ -515,34 +516,35 @@ async def test_own_sessions_list_get_and_revoke_without_permission(world: World)
     login = await world.login(signed_in)
     alice = await world.caller("alice")
     call = world.call(alice, "ListSessions")
-    items, more = await cli_login.list_sessions(call, principal_arn=None, max_results=None, next_token=None,
-                                                status=None, client_id=None, issued_after=None, issued_before=None)
+    items, more = await signin_sessions.list_sessions(call, principal_arn=None, max_results=None, next_token=None,
+                                                      status=None, client_id=None, issued_after=None,
+                                                      issued_before=None)
     assert call.authorized and more is None
     assert {i.kind for i in items} == {"cli", "console"} and all(i.status == "ACTIVE" for i in items)
     cli = next(i for i in items if i.kind == "cli")
     assert cli.session_arn == login.tokens.session_arn and cli.client_id == cli_login.SAME_DEVICE
     assert cli.client_ip == CLI.ip and cli.principal_arn.endswith(":user/alice")
-    only_cli, _ = await cli_login.list_sessions(
+    only_cli, _ = await signin_sessions.list_sessions(
         world.call(alice, "ListSessions"), principal_arn=None, max_results=None, next_token=None, status=None,
         client_id=cli_login.SAME_DEVICE, issued_after=None, issued_before=None)
     assert [i.session_arn for i in only_cli] == [cli.session_arn]
-    got = await cli_login.get_session(world.call(alice, "GetSession"), session_arn=cli.session_arn,
-                                      principal_arn=None)
+    got = await signin_sessions.get_session(world.call(alice, "GetSession"), session_arn=cli.session_arn,
+                                            principal_arn=None)
     assert got == cli
     directory = KeyDirectory(world.deps)
     assert await directory.lookup(login.tokens.access_key_id) is not None
     revoke = world.call(alice, "BatchRevokeSessions")
-    revoked, errors = await cli_login.batch_revoke(revoke, session_arns=[cli.session_arn], principal_arn=None,
-                                                   reason="logout")
+    revoked, errors = await signin_sessions.batch_revoke(revoke, session_arns=[cli.session_arn], principal_arn=None,
+                                                         reason="logout")
     assert revoked == [cli.session_arn] and errors == [] and revoke.authorized and revoke.recorded
     assert await directory.lookup(login.tokens.access_key_id) is None
-    again, _ = await cli_login.batch_revoke(world.call(alice, "BatchRevokeSessions"), session_arns=[cli.session_arn],
-                                            principal_arn=None, reason=None)
+    again, _ = await signin_sessions.batch_revoke(world.call(alice, "BatchRevokeSessions"),
+                                                  session_arns=[cli.session_arn], principal_arn=None, reason=None)
     assert again == [cli.session_arn]  # already revoked: still a success
-    gone = await cli_login.get_session(world.call(alice, "GetSession"), session_arn=cli.session_arn,
-                                       principal_arn=None)
+    gone = await signin_sessions.get_session(world.call(alice, "GetSession"), session_arn=cli.session_arn,
+                                             principal_arn=None)
     assert gone.status == "REVOKED"
-    revoked_only, _ = await cli_login.list_sessions(
+    revoked_only, _ = await signin_sessions.list_sessions(
         world.call(alice, "ListSessions"), principal_arn=None, max_results=None, next_token=None, status="REVOKED",
         client_id=None, issued_after=None, issued_before=None)
     assert [i.session_arn for i in revoked_only] == [cli.session_arn]
@@ -555,19 +557,19 @@ async def test_another_principals_sessions_need_permission(world: World) -> None
     bob = await world.caller("bob")
     root_arn = f"arn:aws:iam::{world.account_id}:root"
     with pytest.raises(PermissionDenied):
-        await cli_login.list_sessions(world.call(bob, "ListSessions"), principal_arn=root_arn, max_results=None,
-                                      next_token=None, status=None, client_id=None, issued_after=None,
-                                      issued_before=None)
+        await signin_sessions.list_sessions(world.call(bob, "ListSessions"), principal_arn=root_arn, max_results=None,
+                                            next_token=None, status=None, client_id=None, issued_after=None,
+                                            issued_before=None)
     with pytest.raises(PermissionDenied):  # before anything is told about the session
-        await cli_login.get_session(world.call(bob, "GetSession"), session_arn=root_login.tokens.session_arn,
-                                    principal_arn=None)
+        await signin_sessions.get_session(world.call(bob, "GetSession"), session_arn=root_login.tokens.session_arn,
+                                          principal_arn=None)
     with pytest.raises(PermissionDenied):
-        await cli_login.get_session(world.call(bob, "GetSession"),
-                                    session_arn=f"arn:aws:signin::{world.account_id}:session/{'0' * 32}",
-                                    principal_arn=None)
+        await signin_sessions.get_session(world.call(bob, "GetSession"),
+                                          session_arn=f"arn:aws:signin::{world.account_id}:session/{'0' * 32}",
+                                          principal_arn=None)
     refused_call = world.call(bob, "BatchRevokeSessions")
-    revoked, errors = await cli_login.batch_revoke(refused_call, session_arns=[root_login.tokens.session_arn],
-                                                   principal_arn=None, reason=None)
+    revoked, errors = await signin_sessions.batch_revoke(refused_call, session_arns=[root_login.tokens.session_arn],
+                                                         principal_arn=None, reason=None)
     assert revoked == [] and [e[1] for e in errors] == ["INSUFFICIENT_PERMISSIONS"]
     assert refused_call.authorized and refused_call.recorded  # what the endpoint checks: the call itself succeeded
     await world.refresh(root_login)  # still alive
@@ -575,26 +577,26 @@ async def test_another_principals_sessions_need_permission(world: World) -> None
         {"Effect": "Allow", "Action": ["signin:ListSessions", "signin:GetSession", "signin:BatchRevokeSessions"],
          "Resource": f"arn:aws:signin::{world.account_id}:session/*"}]})
     await world.allow("bob", admin)
-    everyone, _ = await cli_login.list_sessions(
+    everyone, _ = await signin_sessions.list_sessions(
         world.call(bob, "ListSessions"), principal_arn=f"arn:aws:iam::{world.account_id}:*", max_results=None,
         next_token=None, status="ACTIVE", client_id=None, issued_after=None, issued_before=None)
     assert {i.session_arn for i in everyone} >= {root_login.tokens.session_arn}
     missing = f"arn:aws:signin::{world.account_id}:session/{'0' * 32}"
     with pytest.raises(SessionNotFound):
-        await cli_login.get_session(world.call(bob, "GetSession"), session_arn=missing, principal_arn=None)
+        await signin_sessions.get_session(world.call(bob, "GetSession"), session_arn=missing, principal_arn=None)
     with pytest.raises(SessionNotFound):  # not that principal's
-        await cli_login.get_session(world.call(bob, "GetSession"), session_arn=root_login.tokens.session_arn,
-                                    principal_arn=f"arn:aws:iam::{world.account_id}:user/bob")
+        await signin_sessions.get_session(world.call(bob, "GetSession"), session_arn=root_login.tokens.session_arn,
+                                          principal_arn=f"arn:aws:iam::{world.account_id}:user/bob")
     other_account = f"arn:aws:signin::111122223333:session/{'1' * 32}"
-    revoked, errors = await cli_login.batch_revoke(
+    revoked, errors = await signin_sessions.batch_revoke(
         world.call(bob, "BatchRevokeSessions"), session_arns=[root_login.tokens.session_arn, missing, other_account],
         principal_arn=None, reason="admin")
     assert revoked == [root_login.tokens.session_arn]
     assert [e[1] for e in errors] == ["RESOURCE_NOT_FOUND", "INSUFFICIENT_PERMISSIONS"]
     assert (await _refusal(world.refresh(root_login))).reason == "USER_CREDENTIALS_CHANGED"
     with pytest.raises(InvalidInput):
-        await cli_login.batch_revoke(world.call(bob, "BatchRevokeSessions"), session_arns=[], principal_arn=None,
-                                     reason=None)
+        await signin_sessions.batch_revoke(world.call(bob, "BatchRevokeSessions"), session_arns=[], principal_arn=None,
+                                           reason=None)
 
 
 async def test_list_sessions_pages_with_sealed_tokens(world: World) -> None:
@@ -605,10 +607,10 @@ async def test_list_sessions_pages_with_sealed_tokens(world: World) -> None:
         made.append((await world.login(signed_in)).tokens.session_arn)
     root = await world.caller()
 
-    async def page(token: str | None, **filters: object) -> tuple[list[cli_login.SessionInfo], str | None]:
+    async def page(token: str | None, **filters: object) -> tuple[list[SessionInfo], str | None]:
         args: dict[str, object] = dict(principal_arn=None, max_results=2, next_token=token, status=None,
                                        client_id=None, issued_after=None, issued_before=None) | filters
-        return await cli_login.list_sessions(world.call(root, "ListSessions"), **args)  # type: ignore[arg-type]
+        return await signin_sessions.list_sessions(world.call(root, "ListSessions"), **args)  # type: ignore[arg-type]
 
     seen: list[str] = []
     token: str | None = None
@@ -638,13 +640,13 @@ async def test_the_security_page_sees_and_ends_its_own_sessions(world: World) ->
     signed_in, token = await world.console(None)
     world.clock.advance(1)
     login = await world.login(signed_in)
-    listed = await cli_login.sessions_of(world.deps, signed_in)
+    listed = await signin_sessions.sessions_of(world.deps, signed_in)
     assert [(i.kind, i.current) for i in listed] == [("cli", False), ("console", True)]
     bob_console, _ = await world.console("bob")
     with pytest.raises(SessionNotFound):  # not bob's
-        await cli_login.end_session(world.deps, BROWSER, bob_console, login.tokens.session_arn)
-    await cli_login.end_session(world.deps, BROWSER, signed_in, login.tokens.session_arn)
-    assert [i.kind for i in await cli_login.sessions_of(world.deps, signed_in)] == ["console"]
+        await signin_sessions.end_session(world.deps, BROWSER, bob_console, login.tokens.session_arn)
+    await signin_sessions.end_session(world.deps, BROWSER, signed_in, login.tokens.session_arn)
+    assert [i.kind for i in await signin_sessions.sessions_of(world.deps, signed_in)] == ["console"]
     assert (await _refusal(world.refresh(login))).reason == "USER_CREDENTIALS_CHANGED"
     second = await world.login(signed_in)
     assert await cli_login.end_for_principal(world.deps, signed_in.principal, "test") == 1
@@ -798,8 +800,8 @@ def test_the_credentials_sign_sts_and_iam_calls_until_the_login_ends(live_server
 
     async def revoke() -> None:
         call = world.call(await world.caller(), "BatchRevokeSessions")
-        revoked, _ = await cli_login.batch_revoke(call, session_arns=[alice.session_arn], principal_arn=None,
-                                                  reason="admin")
+        revoked, _ = await signin_sessions.batch_revoke(call, session_arns=[alice.session_arn], principal_arn=None,
+                                                        reason="admin")
         assert revoked == [alice.session_arn]
 
     on_live_server(live_server, revoke())
@@ -830,7 +832,8 @@ async def test_a_login_ended_on_one_node_is_forgotten_by_the_other_through_the_b
             await uow.sessions.revoke_one("no-such-session", time.time())
         assert await on_b.lookup(first.tokens.access_key_id) is not None
         call = world.call(await world.caller(), "BatchRevokeSessions")
-        await cli_login.batch_revoke(call, session_arns=[first.tokens.session_arn], principal_arn=None, reason=None)
+        await signin_sessions.batch_revoke(call, session_arns=[first.tokens.session_arn], principal_arn=None,
+                                           reason=None)
         for _ in range(100):
             if await on_b.lookup(first.tokens.access_key_id) is None:
                 break

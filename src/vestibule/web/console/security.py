@@ -14,10 +14,10 @@ from ...core import totp
 from ...core.flows import FlowError
 from ...core.principals import PrincipalKind
 from ...errors import CaptchaInvalid, CaptchaRequired, VestibuleError
-from ...services import cli_login, credentials, reauthentication
-from ...services.cli_login import SessionInfo
+from ...services import credentials, reauthentication, signin_sessions
 from ...services.mfa import MAX_DEVICES_PER_PRINCIPAL
 from ...services.sessions import SignedInSession
+from ...services.signin_sessions import SessionInfo
 from ..guard import SignedIn, requires_session
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
@@ -30,7 +30,7 @@ async def _sessions(request: Request, who: SignedIn) -> list[SessionInfo] | None
     """The user's live sessions, this browser's first; None for a role session (they are a user's own)."""
     if who.principal.ref.kind == PrincipalKind.ROLE:
         return None
-    found = await cli_login.sessions_of(web_of(request).deps, SignedInSession(who.session, who.principal))
+    found = await signin_sessions.sessions_of(web_of(request).deps, SignedInSession(who.session, who.principal))
     return sorted(found, key=lambda s: not s.current)  # stable: newest first after this browser
 
 
@@ -143,8 +143,8 @@ async def end_session(request: Request, who: SignedIn) -> Response:
     """The End button of a session listed on the page (this browser's own is signed out by `/signout`)."""
     form = await form_of(request)
     try:
-        await cli_login.end_session(web_of(request).deps, client_of(request),
-                                    SignedInSession(who.session, who.principal), field(form, "session", 256))
+        await signin_sessions.end_session(web_of(request).deps, client_of(request),
+                                          SignedInSession(who.session, who.principal), field(form, "session", 256))
     except VestibuleError as exc:
         return await render_security(request, who, message_for(exc, translator(request)), status_for(exc, 404))
     return redirect("/console/security?notice=session.ended")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from ... import errors as domain
 from ...core import oauth
-from ...services import cli_login
+from ...services import cli_login, signin_sessions
 from ...services.identity_center import sso_oidc
 from ..errors import AwsError, DomainMapping
 
@@ -263,7 +263,7 @@ def in_signin_shape(exc: AwsError) -> AwsError:
 
 SIGNIN_ERRORS: DomainMapping = {
     cli_login.LoginRefused: login_refused,
-    cli_login.SessionNotFound: lambda e: SigninResourceNotFoundException(e.detail or "Session not found."),
+    signin_sessions.SessionNotFound: lambda e: SigninResourceNotFoundException(e.detail or "Session not found."),
     domain.PermissionDenied: lambda e: SigninAccessDeniedException(e.detail or "Access denied."),
     domain.TooManyAttempts: lambda e: TooManyRequestsError(
         f"Too many requests; try again in {getattr(e, 'retry_after', 60)} seconds."),

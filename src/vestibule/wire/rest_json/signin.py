@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ...services import cli_login
+from ...services import cli_login, signin_sessions
 from ...services.api_call import ApiCall
-from ...services.cli_login import SessionInfo
+from ...services.signin_sessions import SessionInfo
 from ..json_values import JsonObject, JsonValue
 from ..members import Member, enum, integer, text, violation
 from .errors import ValidationException
@@ -102,7 +102,7 @@ def _dpop(r: RestRequest) -> str | None:
 async def list_sessions(r: RestRequest) -> JsonObject:
     i = r.input
     after, before = _epoch(i.integer("issuedAfter"), "issuedAfter"), _epoch(i.integer("issuedBefore"), "issuedBefore")
-    items, next_token = await cli_login.list_sessions(
+    items, next_token = await signin_sessions.list_sessions(
         _call(r), principal_arn=i.text("principalArn"), max_results=i.integer("maxResults"),
         next_token=i.text("nextToken") or None, status=i.text("status"), client_id=i.text("clientId"),
         issued_after=None if after is None else after * 1000, issued_before=None if before is None else before * 1000)
@@ -116,8 +116,8 @@ async def list_sessions(r: RestRequest) -> JsonObject:
                   inputs=(text("sessionArn", 1, _SESSION_ARN_MAX).required(), _PRINCIPAL))
 async def get_session(r: RestRequest) -> JsonObject:
     i = r.input
-    found = await cli_login.get_session(_call(r), session_arn=i.required("sessionArn"),
-                                        principal_arn=i.text("principalArn"))
+    found = await signin_sessions.get_session(_call(r), session_arn=i.required("sessionArn"),
+                                              principal_arn=i.text("principalArn"))
     reply = dict(_summary(found))
     reply["lastUsedAt"] = int(found.last_used_at)
     if found.issued_in_region:
@@ -140,8 +140,8 @@ async def batch_revoke_sessions(r: RestRequest) -> JsonObject:
         count = len(problems)
         raise ValidationException(f"{count} validation error{'' if count == 1 else 's'} detected: "
                                   + "; ".join(problems))
-    revoked, failed = await cli_login.batch_revoke(_call(r), session_arns=arns,
-                                                   principal_arn=i.text("principalArn"), reason=i.text("reason"))
+    revoked, failed = await signin_sessions.batch_revoke(
+        _call(r), session_arns=arns, principal_arn=i.text("principalArn"), reason=i.text("reason"))
     return {"revokedSessions": [{"sessionArn": arn} for arn in revoked],
             "errors": [{"sessionArn": arn, "code": code, "message": message} for arn, code, message in failed]}
 
