@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from decision_pages import decide, facts, result_of
 from http_steps import (
     DEFAULT_IP,
     browser,
@@ -59,8 +60,6 @@ ALLOW_CLI = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"], "Resource": "*"}]})
 DENY_CLI = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Deny", "Action": "signin:AuthorizeOAuth2Access", "Resource": "*"}]})
-_DD = re.compile(r'<dd id="([a-z-]+)">(.*?)</dd>', re.DOTALL)
-_RESULT = re.compile(r'id="result" data-result="(allowed|denied)"')
 
 
 def _b64(data: bytes) -> str:
@@ -126,16 +125,6 @@ async def allow_cli(runtime: Runtime, account: str, user: str, document: str = A
         await uow.policies.put_inline(acc.id, "user", found.id, "cli-login", document)
 
 
-def facts(page: str) -> dict[str, str]:
-    return {k: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", v)).split()) for k, v in _DD.findall(page)}
-
-
-def result_of(page: str) -> str:
-    match = _RESULT.search(page)
-    assert match, page
-    return match.group(1)
-
-
 def set_cookies(response: httpx.Response, name: str) -> list[str]:
     return [h for h in response.headers.get_list("set-cookie") if h.startswith(name + "=")]
 
@@ -150,12 +139,6 @@ def loopback_answer(response: httpx.Response) -> dict[str, list[str]]:
     assert f'href="{html.escape(target)}"' in response.text, "a link for browsers that do not follow Refresh"
     assert "location" not in response.headers
     return parse_qs(urlsplit(target).query)
-
-
-async def decide(client: httpx.AsyncClient, confirm: str, decision: str) -> httpx.Response:
-    page = await client.get(confirm)
-    assert page.status_code == 200, page.text
-    return await client.post(confirm, data={"csrf_token": csrf_of(page.text), "decision": decision})
 
 
 async def confirm_path(client: httpx.AsyncClient, request: CliRequest) -> str:

@@ -13,6 +13,7 @@ import httpx
 import pyotp
 import pytest
 
+from decision_pages import decide, facts, result_of
 from http_steps import Clock, browser, error_of, make_account, use_clock
 from integration.test_portal_signin_http import (
     EMAIL,
@@ -39,8 +40,6 @@ t = Translator("en")
 CLI = Client(ip="198.51.100.20", user_agent="botocore/1.44")  # where the terminal runs
 CLIENT_NAME = "laptop-cli"
 CALLBACK = "http://127.0.0.1/oauth/callback"
-_RESULT = re.compile(r'id="result" data-result="(allowed|denied)"')
-_DD = re.compile(r'<dd id="([a-z-]+)">(.*?)</dd>', re.DOTALL)
 
 
 def start_url(store: str) -> str:
@@ -83,25 +82,9 @@ async def poll(runtime: Runtime, app: RegisteredClient, started: DeviceAuthoriza
                                        grant_type=oauth.DEVICE_CODE_GRANT, device_code=started.device_code)
 
 
-def facts(page: str) -> dict[str, str]:
-    return {k: html.unescape(re.sub(r"<[^>]+>", " ", v)).strip() for k, v in _DD.findall(page)}
-
-
-def result_of(page: str) -> str:
-    match = _RESULT.search(page)
-    assert match, page
-    return match.group(1)
-
-
 def path_of(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-async def decide(client: httpx.AsyncClient, confirm_path: str, decision: str) -> httpx.Response:
-    page = await client.get(confirm_path)
-    assert page.status_code == 200, page.text
-    return await client.post(confirm_path, data={"csrf_token": csrf_of(page.text), "decision": decision})
 
 
 async def test_prefilled_code_signs_in_to_the_portal_then_comes_back_and_allows(
