@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from vestibule import cli
 from vestibule.client import login as login_module
 from vestibule.client.aws_config import ConfigFile
+from vestibule.client.browser import pkce_pair
 from vestibule.client.dpop_key import DpopKey, KeyProblem, b64url
 from vestibule.client.login import CROSS_DEVICE, SAME_DEVICE, cache_path, remove_login_session
 
@@ -524,10 +525,10 @@ def test_denied_and_refused_codes_save_nothing(
 def test_a_wrong_verifier_or_proof_is_refused_by_the_stand_in(server: FakeSignin) -> None:
     """The stand-in checks what the client must get right (so the tests above mean something)."""
     code, _ = server.allow(login_module.authorize_url(server.base, SAME_DEVICE, "http://127.0.0.1:1/oauth/callback",
-                                                      "s", login_module.pkce_pair()[1]))
+                                                      "s", pkce_pair()[1]))
     key = DpopKey.generate()
     body = {"clientId": SAME_DEVICE, "grantType": "authorization_code", "code": code,
-            "redirectUri": "http://127.0.0.1:1/oauth/callback", "codeVerifier": login_module.pkce_pair()[0]}
+            "redirectUri": "http://127.0.0.1:1/oauth/callback", "codeVerifier": pkce_pair()[0]}
     status, _, answer = server.answer("POST", "/v1/token", {"dpop": key.proof(f"{server.base}/v1/token")},
                                       json.dumps(body).encode())
     assert status == 400 and json.loads(answer)["error"] == "invalid_grant"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,20 +70,24 @@ def error_message(exc: ClientError) -> str:
 
 
 @contextmanager
-def talking_to(api: Any) -> Iterator[None]:
-    """Turn 'nothing answered' into ServerUnreachable and a non-AWS answer (an HTML 404, a proxy's 502) into
-    a SignInError naming the endpoint; modelled AWS errors pass through for the caller to read."""
-    endpoint = api.meta.endpoint_url
+def answered_by(endpoint: str, server: str, setting: str) -> Iterator[None]:
+    """Nothing answered -> ServerUnreachable; a non-AWS answer (an HTML 404, a proxy's 502) -> SignInError naming
+    the endpoint, `server` (what should have answered) and `setting` (where the user chose the endpoint); modelled
+    AWS errors pass through for the caller to read."""
     try:
         yield
     except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as exc:
         raise ServerUnreachable(f"cannot reach the sign-in server at {endpoint} ({type(exc).__name__}); is it "
-                                "running, and is the start URL (or AWS_ENDPOINT_URL) right?") from None
+                                f"running, and is {setting} right?") from None
     except ReadTimeoutError:
         raise ServerUnreachable(f"the sign-in server at {endpoint} did not answer in time") from None
     except ClientError as exc:
         code = error_code(exc)
         if code.isdigit():
-            raise SignInError(f"{endpoint} answered HTTP {code}, not as an SSO sign-in server would; check the "
-                              "start URL (or AWS_ENDPOINT_URL)") from None
+            raise SignInError(f"{endpoint} answered HTTP {code}, not as {server} would; check {setting}") from None
         raise
+
+
+def talking_to(api: Any) -> AbstractContextManager[None]:
+    """answered_by() for the `sso-oidc` and `sso` clients."""
+    return answered_by(api.meta.endpoint_url, "an SSO sign-in server", "the start URL (or AWS_ENDPOINT_URL)")

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import logging
 import os
 import re
 import secrets
-import webbrowser
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -40,19 +38,16 @@ from botocore.configprovider import ConstantProvider
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
     LoginError,
     LoginRefreshRequired,
     MissingDependencyException,
-    ReadTimeoutError,
 )
 from botocore.utils import generate_login_cache_key, get_login_token_cache_directory
 
 from .aws_config import ConfigFile, check_value, profile_header
+from .browser import approved_code, open_url, pkce_pair, where_to_sign_in
 from .dpop_key import DpopKey
-from .endpoints import error_code, error_message
+from .endpoints import answered_by, error_code, error_message
 from .errors import (
     AuthorizationExpired,
     BadInput,
@@ -65,7 +60,7 @@ from .errors import (
     UntrustedAnswer,
 )
 from .loopback import LoopbackListener
-from .token_cache import iso_z, write_private_json
+from .token_cache import iso_z, read_json, remove_file, write_private_json
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"  # the signin model's ClientId values
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
@@ -160,22 +155,9 @@ def target(config: ConfigFile, profile: str, endpoint_url: str | None, region: s
 
 # ---- talking to the server ---------------------------------------------------------------------------
 
-@contextmanager
-def talking_to(endpoint: str) -> Iterator[None]:
-    """Nothing answered -> ServerUnreachable; a non-AWS answer (an HTML 404, a proxy's 502) -> SignInError naming
-    the endpoint; modelled errors pass through for the caller to read."""
-    try:
-        yield
-    except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as exc:
-        raise ServerUnreachable(f"cannot reach the sign-in server at {endpoint} ({type(exc).__name__}); is it "
-                                "running, and is the endpoint URL right?") from None
-    except ReadTimeoutError:
-        raise ServerUnreachable(f"the sign-in server at {endpoint} did not answer in time") from None
-    except ClientError as exc:
-        if error_code(exc).isdigit():
-            raise SignInError(f"{endpoint} answered HTTP {error_code(exc)}, not as a Vestibule sign-in server "
-                              "would; check the endpoint URL") from None
-        raise
+def talking_to(endpoint: str) -> AbstractContextManager[None]:
+    """answered_by() for the `signin` and `sts` clients."""
+    return answered_by(endpoint, "a Vestibule sign-in server", "the endpoint URL")
 
 
 def _session(profile: str | None) -> botocore.session.Session:
@@ -280,13 +262,6 @@ class LoggedIn:
     path: Path
 
 
-def pkce_pair() -> tuple[str, str]:
-    """(verifier, S256 challenge): 86 characters of [A-Za-z0-9_-] (RFC 7636 4.1), and its base64url SHA-256."""
-    verifier = secrets.token_urlsafe(64)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode().rstrip("=")
-    return verifier, challenge
-
-
 def authorize_url(endpoint: str, client_id: str, redirect_uri: str, state: str, challenge: str) -> str:
     query = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "state": state,
              "code_challenge": challenge, "code_challenge_method": "SHA-256"}
@@ -317,9 +292,7 @@ class Login:
             with LoopbackListener(state) as listener:
                 redirect_uri = listener.redirect_uri
                 url = authorize_url(self.where.endpoint, client_id, redirect_uri, state, challenge)
-                opened = self.open_browser and _open(url)
-                self.say(("Your browser opens the sign-in page. If it does not, open this URL on this computer:"
-                          if opened else "Open this URL in a browser on this computer to sign in:") + f"\n\n  {url}\n")
+                self.say(where_to_sign_in(url, self.open_browser and open_url(url)))
                 self.say("Waiting for the approval in the browser...")
                 code = self._callback_code(listener)
         api, extras = token_client(self.where.endpoint, self.where.region, key, self.where.profile)
@@ -333,18 +306,11 @@ class Login:
         return self._save(key, client_id, answer, extras)
 
     def _callback_code(self, listener: LoopbackListener) -> str:
-        answer = listener.wait(CALLBACK_WAIT)
-        if answer is None:
-            raise AuthorizationExpired(f"no answer from the browser within {int(CALLBACK_WAIT)} seconds; run the "
-                                       "login again")
-        if answer.error == "access_denied":
-            raise Denied("the login was denied in the browser; nothing was saved")
-        if answer.code is None:
-            raise SignInError(f"the login failed: {answer.error}: {answer.error_description or ''}".rstrip(": "))
-        if not CODE.fullmatch(answer.code):
+        code = approved_code(listener.wait(CALLBACK_WAIT), CALLBACK_WAIT, "login")
+        if not CODE.fullmatch(code):
             raise UntrustedAnswer("the browser brought back an authorization code that is not one (1 to 512 "
                                   "printable characters); nothing was saved")
-        return answer.code
+        return code
 
     def _pasted_code(self) -> str:
         try:
@@ -486,29 +452,15 @@ def id_token_claims(id_token: Any) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def _open(url: str) -> bool:
-    try:
-        return webbrowser.open(url, new=1)
-    except webbrowser.Error:
-        return False
-
-
 # ---- the cache file ------------------------------------------------------------------------------------
 
 def read_cache(session_name: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(cache_path(session_name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    data = read_json(cache_path(session_name))
     return data if isinstance(data, dict) else None
 
 
 def remove_cache(session_name: str) -> bool:
-    try:
-        cache_path(session_name).unlink()
-    except FileNotFoundError:
-        return False
-    return True
+    return remove_file(cache_path(session_name))
 
 
 def remove_login_session(config: ConfigFile, profile: str) -> bool:

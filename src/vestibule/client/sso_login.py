@@ -6,12 +6,9 @@ token at the server (the SSO portal's Logout) and removes it from the cache."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 import socket
 import time
-import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -23,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from . import token_cache
 from .aws_config import SsoSession
+from .browser import approved_code, open_url, pkce_pair, where_to_sign_in
 from .endpoints import client, error_code, error_message, talking_to
 from .errors import AuthorizationExpired, Denied, NoSuchPortal, NotSignedIn, SignInError, UntrustedAnswer
 from .loopback import REGISTERED_REDIRECT_URI, LoopbackListener
@@ -114,7 +112,7 @@ class SignIn:
                  f"  {grant['verificationUri']}\n\nand enter the code:\n\n  {grant['userCode']}\n\n"
                  f"(or open {complete} directly)")
         if open_browser:
-            _open(complete)
+            open_url(complete)
         self.say("Waiting for the approval in the browser...")
         return self._poll(registration, grant)
 
@@ -168,31 +166,22 @@ class SignIn:
 
     def browser(self, open_browser: bool) -> token_cache.CachedToken:
         registration = self.registration()
-        verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-] (RFC 7636 4.1)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode().rstrip("=")
+        verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(32)
         with LoopbackListener(state) as listener:
             query = {"response_type": "code", "client_id": registration.client_id,
                      "redirect_uri": listener.redirect_uri, "state": state, "code_challenge_method": "S256",
                      "scopes": " ".join(self.session.registration_scopes), "code_challenge": challenge}
             url = f"{str(self.oidc.meta.endpoint_url).rstrip('/')}/authorize?{urlencode(query)}"
-            opened = open_browser and _open(url)
-            self.say(("Your browser opens the sign-in page. If it does not, open this URL on this computer:"
-                      if opened else "Open this URL in a browser on this computer to sign in:") + f"\n\n  {url}\n")
+            self.say(where_to_sign_in(url, open_browser and open_url(url)))
             self.say("Waiting for the approval in the browser...")
             answer = listener.wait(CALLBACK_WAIT)
-        if answer is None:
-            raise AuthorizationExpired(f"no answer from the browser within {int(CALLBACK_WAIT)} seconds; "
-                                       "run the sign-in again")
-        if answer.error == "access_denied":
-            raise Denied("the sign-in was denied in the browser; nothing was saved")
-        if answer.code is None:
-            raise SignInError(f"the sign-in failed: {answer.error}: {answer.error_description or ''}".rstrip(": "))
+        code = approved_code(answer, CALLBACK_WAIT, "sign-in")
         with talking_to(self.oidc):
             try:
                 issued = self.oidc.create_token(
                     grantType="authorization_code", clientId=registration.client_id,
-                    clientSecret=registration.client_secret, code=answer.code, codeVerifier=verifier,
+                    clientSecret=registration.client_secret, code=code, codeVerifier=verifier,
                     redirectUri=listener.redirect_uri)
             except ClientError as exc:
                 raise self._token_refused(exc) from None
@@ -216,13 +205,6 @@ def _client_name() -> str:
     """What the approval page shows as the asking application: this command and the computer it runs on."""
     host = "".join(c for c in socket.gethostname() if c.isprintable())[:64]
     return f"vestibule sso login on {host}" if host else "vestibule sso login"
-
-
-def _open(url: str) -> bool:
-    try:
-        return webbrowser.open(url, new=1)
-    except webbrowser.Error:
-        return False
 
 
 class LoggedOut(Enum):

@@ -78,11 +78,21 @@ class CachedToken:
         return self.start_url == start_url and self.expires_at - now > REUSE_MARGIN
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The file's JSON; None when it cannot be read or is not JSON."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def remove_file(path: Path) -> bool:
+    """True when there was a file to remove."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def write_private_json(path: Path, data: Any) -> None:
@@ -102,7 +112,7 @@ def write_private_json(path: Path, data: Any) -> None:
 
 
 def load_token(session_name: str) -> CachedToken | None:
-    return CachedToken.from_json(_read_json(token_path(session_name)))
+    return CachedToken.from_json(read_json(token_path(session_name)))
 
 
 def save_token(session_name: str, token: CachedToken) -> Path:
@@ -112,11 +122,7 @@ def save_token(session_name: str, token: CachedToken) -> Path:
 
 
 def remove_token(session_name: str) -> bool:
-    try:
-        token_path(session_name).unlink()
-    except FileNotFoundError:
-        return False
-    return True
+    return remove_file(token_path(session_name))
 
 
 # ---- client registrations ------------------------------------------------------------------------
@@ -154,7 +160,7 @@ def registration_path(key: str) -> Path:
 
 def load_registration(key: str, now: datetime) -> Registration | None:
     """The cached registration, unless it expires within the reuse margin."""
-    found = Registration.from_json(_read_json(registration_path(key)))
+    found = Registration.from_json(read_json(registration_path(key)))
     return found if found is not None and found.expires_at - now > REUSE_MARGIN else None
 
 

@@ -21,7 +21,7 @@ def computer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"):
         monkeypatch.delenv(name, raising=False)
     opened: list[str] = []
-    monkeypatch.setattr(sso_login, "_open", opened.append)  # the one seam: no real browser here
+    monkeypatch.setattr(sso_login, "open_url", opened.append)  # the one seam: no real browser here
     return opened
 
 
