@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ import pytest
 from playwright.sync_api import Page
 
 from e2e.browser_support import Site, run_async
+from e2e.terminal_support import Running, client_env
 from vestibule.client.login import CROSS_DEVICE, SAME_DEVICE, pin_endpoint
 from vestibule.runtime import Runtime
 from vestibule.services import access_keys, audit
@@ -100,61 +99,6 @@ def _token_grants(site: Site, world: World) -> list[str]:
 
 # ---- the user's computer -------------------------------------------------------------------------
 
-class Running:
-    """A subprocess whose output is collected as it comes, so the test can wait for a line, and type into it."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.PIPE, text=True)
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
-                         threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream: Any, into: list[str]) -> None:
-        while chunk := stream.read(1):  # a prompt has no newline: read as it comes
-            with self._changed:
-                into.append(chunk)
-                self._changed.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match[str]:
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                match = regex.search("".join(self.out))
-                if match:
-                    return match
-                if self.proc.poll() is not None and not any(r.is_alive() for r in self._readers):
-                    raise AssertionError(f"exited {self.proc.returncode} before {pattern!r}:\n{self.text}")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no {pattern!r} within {timeout} s:\n{self.text}")
-                self._changed.wait(min(remaining, 0.5))
-
-    def type(self, text: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(text)
-        self.proc.stdin.flush()
-
-    def finish(self, timeout: float = 90) -> int:
-        try:
-            code = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise AssertionError(f"still running after {timeout} s:\n{self.text}") from None
-        for reader in self._readers:
-            reader.join(5)
-        return code
-
-    @property
-    def text(self) -> str:
-        return "".join(self.out) + "\n--- stderr ---\n" + "".join(self.err)
-
-
 @dataclass
 class Computer:
     home: Path
@@ -162,20 +106,16 @@ class Computer:
     server: str
 
     def env(self) -> dict[str, str]:
-        """No AWS_* or VESTIBULE_* from the test's environment (no AWS_ENDPOINT_URL: the profile names the
-        server); a server database URL that answers nothing (the client commands must not open it)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VESTIBULE_"))}
-        env.update(HOME=str(self.home), AWS_CONFIG_FILE=str(self.config),
-                   AWS_SHARED_CREDENTIALS_FILE=str(self.home / "no-credentials"), AWS_EC2_METADATA_DISABLED="true",
-                   VESTIBULE_DATABASE_URL="postgresql+asyncpg://nobody:none@127.0.0.1:1/nothing",
-                   PYTHONUNBUFFERED="1")
+        """client_env() without AWS_ENDPOINT_URL (the profile names the server), and no shared credentials file."""
+        env = client_env(self.home, self.config)
+        env["AWS_SHARED_CREDENTIALS_FILE"] = str(self.home / "no-credentials")
         return env
 
     def cache_file(self, session_name: str) -> Path:
         return self.home / ".aws" / "login" / "cache" / f"{hashlib.sha256(session_name.encode()).hexdigest()}.json"
 
     def vestibule(self, *args: str) -> Running:
-        return Running([sys.executable, "-m", "vestibule.cli", *args], self.env())
+        return Running([sys.executable, "-m", "vestibule.cli", *args], self.env(), stdin=subprocess.PIPE)
 
     def run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(args, env=self.env(), capture_output=True, text=True, timeout=120)

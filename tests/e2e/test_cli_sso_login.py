@@ -8,12 +8,9 @@ and `vestibule sso logout` ends it."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +27,7 @@ from botocore.exceptions import ClientError
 from playwright.sync_api import Page
 
 from e2e.browser_support import Site, identity_center_admin, run_async
+from e2e.terminal_support import Running, client_env
 from support import csrf_of
 from vestibule.client.token_cache import token_key
 from vestibule.runtime import Runtime
@@ -93,12 +91,8 @@ class Computer:
     server: str
 
     def env(self, endpoint: bool = True) -> dict[str, str]:
-        """No AWS_* or VESTIBULE_* from the test's environment; a server database URL that answers nothing (the
-        client commands must not open it); AWS_ENDPOINT_URL pointing at the server unless `endpoint` is off."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VESTIBULE_"))}
-        env.update(HOME=str(self.home), AWS_CONFIG_FILE=str(self.config), AWS_EC2_METADATA_DISABLED="true",
-                   VESTIBULE_DATABASE_URL="postgresql+asyncpg://nobody:none@127.0.0.1:1/nothing",
-                   PYTHONUNBUFFERED="1")
+        """client_env() with AWS_ENDPOINT_URL pointing at the server unless `endpoint` is off."""
+        env = client_env(self.home, self.config)
         if endpoint:
             env["AWS_ENDPOINT_URL"] = self.server
         return env
@@ -119,56 +113,6 @@ class Computer:
     def aws_identity(self, endpoint: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run([str(BIN / "aws"), "sts", "get-caller-identity", "--profile", PROFILE, "--output", "json"],
                         endpoint)
-
-
-class Running:
-    """A subprocess whose output lines are collected as they come, so the test can wait for one."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     stdin=subprocess.DEVNULL)
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._changed = threading.Condition()
-        self._readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
-                         threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True)]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream: Any, into: list[str]) -> None:
-        for line in stream:
-            with self._changed:
-                into.append(line)
-                self._changed.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match[str]:
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                match = regex.search("".join(self.out))
-                if match:
-                    return match
-                if self.proc.poll() is not None and not any(r.is_alive() for r in self._readers):
-                    raise AssertionError(f"exited {self.proc.returncode} before {pattern!r}:\n{self.text}")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no {pattern!r} within {timeout} s:\n{self.text}")
-                self._changed.wait(min(remaining, 0.5))
-
-    def finish(self, timeout: float = 90) -> int:
-        try:
-            code = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise AssertionError(f"still running after {timeout} s:\n{self.text}") from None
-        for reader in self._readers:
-            reader.join(5)
-        return code
-
-    @property
-    def text(self) -> str:
-        return "".join(self.out) + "\n--- stderr ---\n" + "".join(self.err)
 
 
 @pytest.fixture
