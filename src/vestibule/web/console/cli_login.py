@@ -8,7 +8,7 @@ URI: opened by hand it explains itself (it never shows what its query says)."""
 from __future__ import annotations
 
 import math
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,23 +22,20 @@ from ...core.oauth import (
     OAuthError,
 )
 from ...core.principals import PrincipalKind
-from ...errors import PermissionDenied, TooManyAttempts, VestibuleError
+from ...errors import PermissionDenied, VestibuleError
 from ...services import cli_login
 from ...services.cli_login import LoginRequest
 from ...services.sessions import SignedInSession
 from ..guard import SignedIn, signed_in
-from ..messages import message_for
+from ..oauth_pages import ErrorPages, authorize_query, status_and_message, to_listener, with_retry_after
 from ..rendering import client_of, field, form_of, redirect, render, same_origin_path, translator, web_of
 from ..security import cookie_header
 
 RETURN_MAX_AGE = cli_login.REQUEST_LIFETIME  # the request waiting behind the sign-in is gone after it
 _RETURN_PAGE = "/v1/authorize"  # the only page (and its sub-pages) a console sign-in returns to
-_LIMIT = 2048
 _ID_LIMIT = 256
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
-# (error, status, message key): the first that matches wins
-_ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
+_ERRORS: ErrorPages = (
     (ExpiredToken, 410, "cli_login.expired"),
     (InvalidGrant, 404, "cli_login.not_pending"),
     (InvalidClient, 400, "cli_login.client_invalid"),
@@ -99,31 +96,15 @@ def _to_sign_in(request: Request, request_id: str) -> Response:
 def error_page(request: Request, exc: Exception, deny_action: str | None = None) -> Response:
     """The message page for a request that cannot go on (never a redirect to where it asked to go);
     `deny_action`: the request still waits (Allow refused by policy), and a Deny button tells the terminal."""
-    t = translator(request)
     detail = ""
-    if isinstance(exc, TooManyAttempts):
-        status, message = 429, message_for(exc, t)
-    elif isinstance(exc, PermissionDenied):
-        status, message = 403, t("cli_login.denied_by_policy", action=cli_login.AUTHORIZE_ACTION)
+    if isinstance(exc, PermissionDenied):
+        status, message = 403, translator(request)("cli_login.denied_by_policy", action=cli_login.AUTHORIZE_ACTION)
     else:
-        status, key = next(((s, k) for kind, s, k in _ERRORS if isinstance(exc, kind)),
-                           (400, "cli_login.request_invalid"))
-        message = t(key)
+        status, message = status_and_message(request, exc, _ERRORS, "cli_login.request_invalid")
         if isinstance(exc, OAuthError) and exc.description != exc.error:
             detail = exc.description  # what exactly is wrong, as the service says it
-    response = render(request, "console/cli_login_error.html", status, error=message, detail=detail,
-                      deny_action=deny_action)
-    if isinstance(exc, TooManyAttempts):
-        response.headers["retry-after"] = str(exc.retry_after)
-    return response
-
-
-def _loopback(url: str) -> bool:
-    """Defence in depth: the service only hands back the loopback redirect URIs it accepted."""
-    if not url.isascii() or not url.isprintable() or " " in url:
-        return False
-    parts = urlsplit(url)
-    return parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS and not parts.username
+    return with_retry_after(render(request, "console/cli_login_error.html", status, error=message, detail=detail,
+                                   deny_action=deny_action), exc)
 
 
 def _is_role_session(who: SignedIn) -> bool:
@@ -137,13 +118,8 @@ def _minutes_left(request: Request, pending: LoginRequest) -> int:
 # ---- the pages ----------------------------------------------------------------------------------
 
 async def authorize(request: Request) -> Response:
-    q = request.query_params
     try:
-        pending = await cli_login.begin(
-            web_of(request).deps, client_of(request), response_type=q.get("response_type", "")[:64],
-            client_id=q.get("client_id", "")[:_LIMIT], redirect_uri=q.get("redirect_uri", "")[:_LIMIT],
-            state=q.get("state", "")[:_LIMIT], code_challenge=q.get("code_challenge", "")[:128],
-            code_challenge_method=q.get("code_challenge_method", "")[:16])
+        pending = await cli_login.begin(web_of(request).deps, client_of(request), **authorize_query(request))
     except (OAuthError, VestibuleError) as exc:
         return error_page(request, exc)
     if await signed_in(request) is None:
@@ -193,14 +169,9 @@ async def decide(request: Request) -> Response:
     if pending.cross_device:
         return render(request, "console/cli_login_code.html", who=who, allowed=decision.allowed,
                       code=decision.code if decision.allowed else None)
-    if decision.redirect_to is None or not _loopback(decision.redirect_to):
-        return error_page(request, InvalidRedirectUri())
-    # a page that goes on by itself (`Refresh`, and a link), not a 303: the page's CSP `form-action 'self'` also
-    # covers the redirects of a form's answer, so browsers refuse a 303 from this POST to the loopback listener
-    response = render(request, "console/cli_login_redirect.html", who=who, allowed=decision.allowed,
-                      redirect_to=decision.redirect_to)
-    response.headers["refresh"] = f"0; url={decision.redirect_to}"
-    return response
+    going_on = None if decision.redirect_to is None else to_listener(
+        request, "console/cli_login_redirect.html", decision.redirect_to, who=who, allowed=decision.allowed)
+    return going_on if going_on is not None else error_page(request, InvalidRedirectUri())
 
 
 async def code_page(request: Request) -> Response:

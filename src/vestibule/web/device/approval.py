@@ -5,7 +5,7 @@ portal's own sign-in and MFA rules, which send the browser back here). A device 
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,11 +17,10 @@ from ...services.identity_center import sso_oidc
 from ...services.identity_center.sso_oidc import PendingApproval
 from ...services.signin import portal
 from ...services.signin.portal import PortalNotFound, PortalSession
+from ..oauth_pages import to_listener
 from ..portal.common import device_registration_required, remember_return, session_token, start_path
 from ..rendering import client_of, field, form_of, redirect, render, web_of
 from .errors import error_page
-
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def approval_path(approval_id: str) -> str:
@@ -44,14 +43,6 @@ async def _signed_for(request: Request, pending: PendingApproval) -> PortalSessi
     response = redirect(where)
     remember_return(request, response, approval_path(pending.id))
     return response
-
-
-def _loopback(url: str) -> bool:
-    """Defence in depth: the service only hands back the loopback redirect URIs it accepted."""
-    if not url.isascii() or not url.isprintable() or " " in url:
-        return False
-    parts = urlsplit(url)
-    return parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK_HOSTS and not parts.username
 
 
 async def confirm_page(request: Request) -> Response:
@@ -84,14 +75,9 @@ async def decide(request: Request) -> Response:
     if decision.redirect_to is None:
         return render(request, "device/result.html", allowed=decision.allowed, pending=pending,
                       portal_user=signed.user)
-    if not _loopback(decision.redirect_to):
-        return error_page(request, InvalidRedirectUri("not a loopback address"))
-    # a page that goes on by itself (`Refresh`, and a link), not a 303: the page's CSP `form-action 'self'` also
-    # covers the redirects of a form's answer, so browsers refuse a 303 from this POST to the loopback listener
-    response = render(request, "device/redirect.html", allowed=decision.allowed, pending=pending,
-                      redirect_to=decision.redirect_to, portal_user=signed.user)
-    response.headers["refresh"] = f"0; url={decision.redirect_to}"
-    return response
+    going_on = to_listener(request, "device/redirect.html", decision.redirect_to, allowed=decision.allowed,
+                           pending=pending, portal_user=signed.user)
+    return going_on if going_on is not None else error_page(request, InvalidRedirectUri("not a loopback address"))
 
 
 routes = [

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from ...core.oauth import OAuthError
 from ...services.identity_center import sso_oidc
+from ..oauth_pages import authorize_query
 from ..rendering import client_of, redirect, web_of
 from .approval import approval_path
 from .errors import error_page
@@ -26,13 +27,9 @@ def _scopes(request: Request) -> list[str]:
 
 
 async def authorize(request: Request) -> Response:
-    q = request.query_params
     try:
-        pending = await sso_oidc.begin_authorization(
-            web_of(request).deps, client_of(request), response_type=q.get("response_type", "")[:64],
-            client_id=q.get("client_id", "")[:_LIMIT], redirect_uri=q.get("redirect_uri", "")[:_LIMIT],
-            state=q.get("state", "")[:_LIMIT], code_challenge=q.get("code_challenge", "")[:128],
-            code_challenge_method=q.get("code_challenge_method", "")[:16], scopes=_scopes(request))
+        pending = await sso_oidc.begin_authorization(web_of(request).deps, client_of(request),
+                                                     **authorize_query(request), scopes=_scopes(request))
     except OAuthError as exc:
         return error_page(request, exc)
     return redirect(approval_path(pending.id))

@@ -13,13 +13,13 @@ from ...core.oauth import (
     InvalidScope,
     OAuthError,
 )
-from ...errors import PermissionDenied, TooManyAttempts
+from ...errors import PermissionDenied
 from ...services.signin.portal import PortalNotFound
-from ..messages import message_for
-from ..rendering import render, translator
+from .. import oauth_pages
+from ..oauth_pages import ErrorPages, with_retry_after
+from ..rendering import render
 
-# (error, status, message key): the first that matches wins
-_PAGES: tuple[tuple[type[Exception], int, str], ...] = (
+_PAGES: ErrorPages = (
     (ExpiredToken, 410, "device.expired"),
     (InvalidGrant, 404, "device.not_pending"),
     (InvalidClient, 400, "device.client_invalid"),
@@ -32,19 +32,10 @@ _PAGES: tuple[tuple[type[Exception], int, str], ...] = (
 
 
 def status_and_message(request: Request, exc: Exception) -> tuple[int, str]:
-    t = translator(request)
-    if isinstance(exc, TooManyAttempts):
-        return 429, message_for(exc, t)
-    for kind, status, key in _PAGES:
-        if isinstance(exc, kind):
-            return status, t(key)
-    return 400, t("device.request_invalid")
+    return oauth_pages.status_and_message(request, exc, _PAGES, "device.request_invalid")
 
 
 def error_page(request: Request, exc: Exception) -> Response:
     """The message page for a request that cannot go on (never a redirect to where it asked to go)."""
     status, message = status_and_message(request, exc)
-    response = render(request, "device/error.html", status, error=message)
-    if isinstance(exc, TooManyAttempts):
-        response.headers["retry-after"] = str(exc.retry_after)
-    return response
+    return with_retry_after(render(request, "device/error.html", status, error=message), exc)

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from ...core.oauth import InvalidGrant, OAuthError
 from ...errors import TooManyAttempts
 from ...services.identity_center import sso_oidc
+from ..oauth_pages import with_retry_after
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
 from .approval import approval_path
 from .errors import status_and_message
@@ -29,10 +30,7 @@ async def _look_up(request: Request, typed: str) -> Response:
             status, message = 400, translator(request)("device.code_invalid")
         else:
             status, message = status_and_message(request, exc)
-        response = render(request, "device/user_code.html", status, user_code=typed, error=message)
-        if isinstance(exc, TooManyAttempts):
-            response.headers["retry-after"] = str(exc.retry_after)
-        return response
+        return with_retry_after(render(request, "device/user_code.html", status, user_code=typed, error=message), exc)
     return redirect(approval_path(pending.id))
 
 
