@@ -17,10 +17,14 @@ import uvicorn
 from starlette.applications import Starlette
 
 from vestibule.core.passwords import HashParameters, PasswordHasher
+from vestibule.core.principals import PrincipalRef
 from vestibule.runtime import Runtime, build
+from vestibule.services import sessions
 from vestibule.services.captcha import random_text
+from vestibule.services.context import Client, Deps
 from vestibule.services.mail import DevMailbox, Mailer
 from vestibule.settings import Settings
+from vestibule.store.sql.unit import UnitOfWork
 
 CHEAP_HASH = HashParameters(memory_kib=1024, time_cost=1, parallelism=1)
 T = TypeVar("T")
@@ -58,6 +62,18 @@ def last_code(mailbox: DevMailbox, to: str) -> str:
             if match:
                 return match.group(1)
     raise AssertionError(f"no code mailed to {to}")
+
+
+async def add_session(deps: Deps, uow: UnitOfWork, ref: PrincipalRef, account_id: str, client: Client, *,
+                      now: float, lifetime: int, mfa: bool = False, idle_seconds: int | None = None) -> str:
+    """A browser session of `ref`, stored as a finished sign-in stores it (without the sign-in), ending `lifetime`
+    seconds after `now`; its cookie token."""
+    made, row = sessions.new_session(deps.session_ports, ref, account_id, client, mfa, now)
+    row.expires_at = now + lifetime
+    if idle_seconds is not None:
+        row.idle_seconds = idle_seconds
+    await uow.sessions.add(row)
+    return made.token
 
 
 class DeliveringTransport(httpx.ASGITransport):

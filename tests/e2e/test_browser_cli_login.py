@@ -6,20 +6,15 @@ security page lists and its End button ends (the next refresh is refused). Scree
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
 import secrets
-import time
-import uuid
 from urllib.parse import urlencode
 
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from dpop_proofs import DpopKey, b64url
 from e2e.browser_support import Site, run_async
 from support import on_live_server
 from vestibule.client.loopback import LoopbackListener
@@ -32,22 +27,6 @@ PASSWORD = "Cli login pass phrase 7"
 ALLOW_CLI = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"], "Resource": "*"}]})
 CLI = Client(ip="127.0.0.1", user_agent="aws-cli/2.31 botocore/1.40")
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _proof(key: ec.EllipticCurvePrivateKey, url: str) -> str:
-    """A DPoP proof as botocore's `_build_dpop_header` builds it."""
-    numbers = key.public_key().public_numbers()
-    jwk = {"kty": "EC", "x": _b64(numbers.x.to_bytes(32, "big")), "y": _b64(numbers.y.to_bytes(32, "big")),
-           "crv": "P-256"}
-    header = _b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}, separators=(",", ":")).encode())
-    payload = _b64(json.dumps({"htm": "POST", "htu": url, "iat": int(time.time()), "jti": str(uuid.uuid4())},
-                              separators=(",", ":")).encode())
-    r, s = decode_dss_signature(key.sign(f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256())))
-    return f"{header}.{payload}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
 def _user_who_may_use_the_cli(site: Site, user: str) -> str:
@@ -72,7 +51,7 @@ def test_signed_out_sign_in_allow_loopback_then_end_the_cli_session(site: Site) 
     with LoopbackListener(state) as listener:
         query = urlencode({"response_type": "code", "client_id": SAME_DEVICE, "redirect_uri": listener.redirect_uri,
                            "state": state, "code_challenge_method": "SHA-256",
-                           "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest())})
+                           "code_challenge": b64url(hashlib.sha256(verifier.encode()).digest())})
         page = site.new_browser()
         page.goto(f"/v1/authorize?{query}")  # what `vestibule login` opens
         page.wait_for_url(f"{site.url}/")
@@ -99,14 +78,14 @@ def test_signed_out_sign_in_allow_loopback_then_end_the_cli_session(site: Site) 
         callback = listener.wait(10)
     assert callback is not None and callback.error is None and callback.code
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = DpopKey()
     token_url = f"{site.url}/v1/token"
 
     async def exchange() -> LoginTokens:
         return await cli_login.create_token(
             site.live.runtime.deps, CLI, client_id=SAME_DEVICE, grant_type="authorization_code", code=callback.code,
             redirect_uri=listener.redirect_uri, code_verifier=verifier, refresh_token=None,
-            dpop=_proof(key, token_url), urls=[token_url])
+            dpop=key.proof(token_url), urls=[token_url])
 
     tokens = on_live_server(site.live, exchange())
     assert tokens.principal_arn == f"arn:aws:iam::{account_id}:user/gus"
@@ -125,7 +104,7 @@ def test_signed_out_sign_in_allow_loopback_then_end_the_cli_session(site: Site) 
     async def refresh() -> LoginTokens:
         return await cli_login.create_token(
             site.live.runtime.deps, CLI, client_id=SAME_DEVICE, grant_type="refresh_token", code=None,
-            redirect_uri=None, code_verifier=None, refresh_token=tokens.refresh_token, dpop=_proof(key, token_url),
+            redirect_uri=None, code_verifier=None, refresh_token=tokens.refresh_token, dpop=key.proof(token_url),
             urls=[token_url])
 
     with pytest.raises(LoginRefused) as refused:

@@ -7,24 +7,19 @@ page's sessions (a command-line session after the code exchange, ended with its 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import json
 import re
 import secrets
-import time
-import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from decision_pages import decide, facts, result_of
+from dpop_proofs import TOKEN_URL, DpopKey, b64url
 from http_steps import (
     DEFAULT_IP,
     browser,
@@ -55,15 +50,10 @@ t = Translator("en")
 CLI = Client(ip="198.51.100.20", user_agent="aws-cli/2.31 botocore/1.40")  # where the terminal runs
 LOOPBACK = "http://127.0.0.1:53682/oauth/callback"
 CODE_PAGE = "http://testserver/v1/authorize/code"
-TOKEN_URL = "http://testserver/v1/token"
 ALLOW_CLI = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"], "Resource": "*"}]})
 DENY_CLI = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Deny", "Action": "signin:AuthorizeOAuth2Access", "Resource": "*"}]})
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 @dataclass
@@ -81,26 +71,9 @@ class CliRequest:
 
     def url(self, **changes: str) -> str:
         params = {"response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
-                  "state": self.state, "code_challenge": _b64(hashlib.sha256(self.verifier.encode()).digest()),
+                  "state": self.state, "code_challenge": b64url(hashlib.sha256(self.verifier.encode()).digest()),
                   "code_challenge_method": "SHA-256", **changes}
         return "/v1/authorize?" + urlencode({k: v for k, v in params.items() if v is not None})
-
-
-class DpopKey:
-    """The CLI's P-256 key and its DPoP proofs (RFC 9449), built as botocore's `_build_dpop_header` builds them."""
-
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-
-    def proof(self, url: str = TOKEN_URL) -> str:
-        numbers = self.key.public_key().public_numbers()
-        jwk = {"kty": "EC", "x": _b64(numbers.x.to_bytes(32, "big")), "y": _b64(numbers.y.to_bytes(32, "big")),
-               "crv": "P-256"}
-        header = _b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}, separators=(",", ":")).encode())
-        claims = {"htm": "POST", "htu": url, "iat": int(time.time()), "jti": str(uuid.uuid4())}
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        r, s = decode_dss_signature(self.key.sign(f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256())))
-        return f"{header}.{payload}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
 async def exchange(runtime: Runtime, request: CliRequest, code: str, key: DpopKey) -> LoginTokens:

@@ -18,16 +18,15 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from sqlalchemy.engine import Connection
 
+from dpop_proofs import TOKEN_URL, DpopKey, b64url
 from http_steps import Clock, make_account, make_user, use_clock
-from support import CHEAP_HASH, LiveServer, on_live_server, reachable_redis_url
+from support import CHEAP_HASH, LiveServer, add_session, on_live_server, reachable_redis_url
 from vestibule.core import oauth
 from vestibule.core.oauth import ExpiredToken, InvalidClient, InvalidGrant, InvalidRedirectUri, InvalidRequest
 from vestibule.core.passwords import PasswordHasher
+from vestibule.core.principals import PrincipalRef
 from vestibule.core.throttle import RULES, Scope
 from vestibule.core.tokens import new_token
 from vestibule.errors import InvalidInput, PermissionDenied, TooManyAttempts
@@ -44,32 +43,9 @@ from vestibule.settings import Settings
 
 CLI = Client(ip="198.51.100.4", user_agent="aws-cli/2 vestibule-login")
 BROWSER = Client(ip="203.0.113.9", user_agent="Chromium")
-TOKEN_URL = "http://testserver/v1/token"
 CALLBACK = "http://127.0.0.1:43111/oauth/callback"
 ALLOW_CLI = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"], "Resource": "*"}]})
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-class DpopKey:
-    """The CLI's P-256 key and its proofs, built as botocore's `_build_dpop_header` builds them."""
-
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-
-    def proof(self, url: str = TOKEN_URL, *, iat: int | None = None, jti: str | None = None, htm: str = "POST") -> str:
-        numbers = self.key.public_key().public_numbers()
-        jwk = {"kty": "EC", "x": _b64(numbers.x.to_bytes(32, "big")), "y": _b64(numbers.y.to_bytes(32, "big")),
-               "crv": "P-256"}
-        header = _b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}, separators=(",", ":")).encode())
-        claims = {"htm": htm, "htu": url, "iat": int(time.time()) if iat is None else iat,
-                  "jti": jti or str(uuid.uuid4())}
-        payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-        r, s = decode_dss_signature(self.key.sign(f"{header}.{payload}".encode(), ec.ECDSA(hashes.SHA256())))
-        return f"{header}.{payload}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
 @dataclass
@@ -98,16 +74,12 @@ class World:
         async with self.deps.store.unit() as uow:
             account = await accounts.require(uow, self.account_id)
             principal = await uow.users.by_name(account.id, user) if user else None
-            ref = f"user:{principal.id}" if principal else f"root:{account.id}"
-            from vestibule.core.principals import PrincipalRef
-
-            made, row = sessions.new_session(self.deps.session_ports, PrincipalRef.parse(ref), account.id, BROWSER,
-                                             mfa, self.clock())
-            row.expires_at = self.clock() + lifetime
-            await uow.sessions.add(row)
-        signed_in = await sessions.signed_in(self.deps.session_ports, made.token)
+            ref = PrincipalRef.parse(f"user:{principal.id}" if principal else f"root:{account.id}")
+            token = await add_session(self.deps, uow, ref, account.id, BROWSER, now=self.clock(), lifetime=lifetime,
+                                      mfa=mfa)
+        signed_in = await sessions.signed_in(self.deps.session_ports, token)
         assert signed_in is not None
-        return signed_in, made.token
+        return signed_in, token
 
     async def allow(self, user: str = "alice", document: str = ALLOW_CLI) -> None:
         async with self.deps.store.unit() as uow:
@@ -117,7 +89,7 @@ class World:
 
     async def request(self, client_id: str = cli_login.SAME_DEVICE, redirect_uri: str = CALLBACK,
                       verifier: str | None = None) -> tuple[cli_login.LoginRequest, str]:
-        verifier = verifier or _b64(uuid.uuid4().bytes * 3)
+        verifier = verifier or b64url(uuid.uuid4().bytes * 3)
         request = await cli_login.begin(self.deps, CLI, response_type="code", client_id=client_id,
                                         redirect_uri=redirect_uri, state="st-1",
                                         code_challenge=oauth.s256_challenge(verifier), code_challenge_method="SHA-256")
@@ -366,7 +338,7 @@ async def test_dpop_proofs_refused_at_the_token_endpoint(world: World) -> None:
     for x in ("A", "AAAAA", "A" * 45, "AA=="):  # malformed base64url in the jwk: a refusal, never a 500
         header, payload, signature = key.proof(iat=now).split(".")
         jwk = json.loads(base64.urlsafe_b64decode(header + "==="))["jwk"]
-        bad = _b64(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": {**jwk, "x": x}}).encode())
+        bad = b64url(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": {**jwk, "x": x}}).encode())
         refused = await _refusal(cli_login.create_token(
             world.deps, CLI, client_id=cli_login.SAME_DEVICE, grant_type="authorization_code", code=code,
             redirect_uri=redirect, code_verifier=verifier, refresh_token=None, dpop=f"{bad}.{payload}.{signature}",
@@ -686,7 +658,7 @@ async def _forged_refresh(deps: Deps, client: Client, clock: Clock, *, signed: b
     """A refresh with a key made for the purpose and a refresh token nobody was given: refused (or 429)."""
     proof = DpopKey().proof(iat=int(clock()))
     if not signed:
-        proof = proof.rsplit(".", 1)[0] + "." + _b64(bytes(64))
+        proof = proof.rsplit(".", 1)[0] + "." + b64url(bytes(64))
     return await cli_login.create_token(
         deps, client, client_id=cli_login.SAME_DEVICE, grant_type="refresh_token", code=None, redirect_uri=None,
         code_verifier=None, refresh_token=new_token(), dpop=proof, urls=[TOKEN_URL])

@@ -13,11 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from http_steps import Clock, make_account, use_clock
+from support import add_session
 from vestibule.core import oauth
 from vestibule.core.flows.portal_signin import directory_user_ref
 from vestibule.errors import PermissionDenied, TooManyAttempts
 from vestibule.runtime import Runtime
-from vestibule.services import janitor, sessions
+from vestibule.services import janitor
 from vestibule.services.context import Client, Deps
 from vestibule.services.identity_center import directory
 from vestibule.services.identity_center import sso_oidc as oidc
@@ -51,13 +52,11 @@ class World:
             user = await directory.create_user(uow, self.store_id, name, UserProfile(
                 display_name=name.title(), emails=(Email(value=f"{name}@example.com", primary=True),)),
                 actor="test", now=self.clock(), password_hash=None)
-            made, row = sessions.new_session(self.deps.session_ports, directory_user_ref(user.id), self.account_id,
-                                             BROWSER, False, self.clock())
-            row.expires_at, row.idle_seconds = self.clock() + lifetime, lifetime
-            await uow.sessions.add(row)
-        signed_in = await portal.signed_in(self.deps, made.token)
+            token = await add_session(self.deps, uow, directory_user_ref(user.id), self.account_id, BROWSER,
+                                      now=self.clock(), lifetime=lifetime, idle_seconds=lifetime)
+        signed_in = await portal.signed_in(self.deps, token)
         assert signed_in is not None
-        return signed_in, made.token
+        return signed_in, token
 
     async def device_client(self, *, refresh: bool = True) -> oidc.RegisteredClient:
         grants = [oauth.DEVICE_CODE_GRANT, *([oauth.REFRESH_TOKEN_GRANT] if refresh else [])]
