@@ -24,8 +24,9 @@ import pytest
 
 from support import LiveServer
 from vestibule.core.throttle import Scope, ThrottleKey
-from vestibule.services import access_keys, accounts, iam_users
-from vestibule.services.context import Deps
+from vestibule.services import access_keys, accounts, cli_login, iam_users
+from vestibule.services.context import Client, Deps
+from vestibule.services.identity_center import sso_oidc
 
 T = TypeVar("T")
 MASTER_KEY = "11" * 32
@@ -127,6 +128,17 @@ class AwsWorld:
 
         async def reset(deps: Deps) -> None:
             await deps.throttle.settle([ThrottleKey(Scope.CLIENT, ip)], ())
+
+        self.run(reset)
+
+    def clear_request_budgets(self, ip: str = "127.0.0.1") -> None:
+        """The per-address budgets of anonymous requests (SSO-OIDC registrations and device requests, the CLI
+        login's /v1/authorize, refused CreateOAuth2Token calls) live in the database when there is no Redis and
+        outlast a module; every request of these tests comes from 127.0.0.1."""
+        client = Client(ip=ip)
+
+        async def reset(deps: Deps) -> None:
+            await deps.throttle.settle([*sso_oidc.request_keys(client), *cli_login.token_keys(client)], ())
 
         self.run(reset)
 

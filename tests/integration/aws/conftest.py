@@ -34,7 +34,9 @@ def world(aws_settings: Settings) -> Iterator[AwsWorld]:
     asyncio.run(flush_test_redis())  # throttle counters of earlier modules (the database is shared, not wiped)
     live = start_live_server(aws_settings, DevMailbox())
     try:
-        yield AwsWorld(live)
+        world = AwsWorld(live)
+        world.clear_request_budgets()  # ... and those kept in the database: every module starts afresh
+        yield world
     finally:
         stop_live_server(live)
 
