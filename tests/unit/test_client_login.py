@@ -99,6 +99,7 @@ class FakeSignin:
     access_keys: list[str] = field(default_factory=list)
     seen_jti: set[str] = field(default_factory=set)
     token_calls: list[dict[str, Any]] = field(default_factory=list)
+    probes: int = 0  # token requests without a code: `vestibule login` asking whether the server is there
     revoked: list[str] = field(default_factory=list)
     session_alive: bool = True
     refuse_code: tuple[str, str] | None = None  # (error type, error) for the next code grant
@@ -154,6 +155,11 @@ class FakeSignin:
         return 404, {}, b"{}"
 
     def _token(self, headers: Any, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        if body.get("grantType") == "authorization_code" and not all(
+                body.get(name) for name in ("code", "redirectUri", "codeVerifier")):
+            self.probes += 1  # as Vestibule: refused on its shape alone, before the proof (the login's probe)
+            return _error(400, "ValidationException", "invalid_request", "code, redirectUri and codeVerifier "
+                          "are required.")
         self.token_calls.append(body)
         try:
             checked = verify_proof(headers["dpop"], f"{self.base}/v1/token")
@@ -658,3 +664,43 @@ def test_id_token_claims_are_read_safely() -> None:
     assert login_module.id_token_claims("a.!!!.c") == {}
     assert login_module.id_token_claims(f"a.{b64url(b'[1]')}.c") == {}
     assert login_module.id_token_claims(f"a.{b64url(json.dumps({'sub': 'x'}).encode())}.c") == {"sub": "x"}
+
+
+def test_login_asks_whether_the_server_is_there_before_the_browser(
+        monkeypatch: pytest.MonkeyPatch, server: FakeSignin, home: Home, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing answering, or something that is not a sign-in server, is said at once (exit 5, or 1 naming the
+    endpoint) instead of after the user signed in and the listener waited; a real server is asked once."""
+    assert login(monkeypatch, server) == 0
+    assert server.probes == 1 and [c["grantType"] for c in server.token_calls] == ["authorization_code"]
+
+    capsys.readouterr()
+    started = time.monotonic()
+    code, browser = run_cli(monkeypatch, server, ["login", "--profile", "other", "--no-browser",
+                                                  "--endpoint-url", "http://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 5 and "cannot reach the sign-in server at http://127.0.0.1:9" in err, err
+    assert browser.landed == [] and time.monotonic() - started < 60 and "Traceback" not in err
+
+    class NotSignin(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            page = b"<html><body>Not Found</body></html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), NotSignin)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        other = f"http://127.0.0.1:{httpd.server_address[1]}"
+        code, browser = run_cli(monkeypatch, server, ["login", "--profile", "other", "--no-browser",
+                                                      "--endpoint-url", other])
+    finally:
+        httpd.shutdown()
+    err = capsys.readouterr().err
+    assert code == 1 and f"{other} answered HTTP 404" in err and browser.landed == [], err
+    assert not (home.config.exists() and "[profile other]" in home.config.read_text())

@@ -281,6 +281,8 @@ class Login:
         key = DpopKey.generate()
         verifier, challenge = pkce_pair()
         state = secrets.token_urlsafe(32)
+        api, extras = token_client(self.where.endpoint, self.where.region, key, self.where.profile)
+        self._check_server(api)
         if remote:
             client_id, redirect_uri = CROSS_DEVICE, f"{self.where.endpoint}{CROSS_DEVICE_REDIRECT_PATH}"
             url = authorize_url(self.where.endpoint, client_id, redirect_uri, state, challenge)
@@ -295,7 +297,6 @@ class Login:
                 self.say(where_to_sign_in(url, self.open_browser and open_url(url)))
                 self.say("Waiting for the approval in the browser...")
                 code = self._callback_code(listener)
-        api, extras = token_client(self.where.endpoint, self.where.region, key, self.where.profile)
         with talking_to(self.where.endpoint):
             try:
                 answer = api.create_o_auth2_token(tokenInput={
@@ -304,6 +305,22 @@ class Login:
             except ClientError as exc:
                 raise _token_refused(exc) from None
         return self._save(key, client_id, answer, extras)
+
+    def _check_server(self, api: Any) -> None:
+        """Before the user signs in for nothing: is a Vestibule sign-in server there? A token request without a
+        code, which it refuses on its shape alone (ValidationException; nothing stored or counted). Nothing
+        answering is ServerUnreachable (exit 5), another kind of answer a SignInError naming the endpoint."""
+        with talking_to(self.where.endpoint):
+            try:
+                api.create_o_auth2_token(tokenInput={"clientId": SAME_DEVICE, "grantType": "authorization_code"})
+            except ClientError as exc:
+                if error_code(exc) == "ValidationException":
+                    return
+                if error_code(exc).isdigit():
+                    raise  # not an AWS-shaped answer: talking_to names the endpoint
+                raise _token_refused(exc) from None
+        raise UntrustedAnswer(f"{self.where.endpoint} accepted a token request without a code: not a Vestibule "
+                              "sign-in server; nothing was saved")
 
     def _callback_code(self, listener: LoopbackListener) -> str:
         code = approved_code(listener.wait(CALLBACK_WAIT), CALLBACK_WAIT, "login")
