@@ -39,8 +39,8 @@ def _crt_signs_on_botocore_clock() -> None:
             crt_auth = importlib.import_module(f"{package}.crt.auth")
         except ImportError:
             continue
-        crt_auth.get_current_datetime = (  # type: ignore[attr-defined]
-            lambda *args, _auth=auth, **kwargs: _auth.get_current_datetime(*args, **kwargs))
+        setattr(crt_auth, "get_current_datetime",  # noqa: B010 (a module of another package, typed as ModuleType)
+                lambda *args, _auth=auth, **kwargs: _auth.get_current_datetime(*args, **kwargs))
 
 
 _crt_signs_on_botocore_clock()

@@ -11,8 +11,10 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -159,9 +161,9 @@ async def world(runtime: Runtime) -> World:
     return World(runtime, clock, account_id)
 
 
-async def _refusal(pending: object) -> LoginRefused:
+async def _refusal(pending: Awaitable[object]) -> LoginRefused:
     with pytest.raises(LoginRefused) as caught:
-        await pending  # type: ignore[misc]
+        await pending
     return caught.value
 
 
@@ -579,10 +581,10 @@ async def test_list_sessions_pages_with_sealed_tokens(world: World) -> None:
         made.append((await world.login(signed_in)).tokens.session_arn)
     root = await world.caller()
 
-    async def page(token: str | None, **filters: object) -> tuple[list[SessionInfo], str | None]:
-        args: dict[str, object] = dict(principal_arn=None, max_results=2, next_token=token, status=None,
+    async def page(token: str | None, **filters: Any) -> tuple[list[SessionInfo], str | None]:
+        args: dict[str, Any] = dict(principal_arn=None, max_results=2, next_token=token, status=None,
                                        client_id=None, issued_after=None, issued_before=None) | filters
-        return await signin_sessions.list_sessions(world.call(root, "ListSessions"), **args)  # type: ignore[arg-type]
+        return await signin_sessions.list_sessions(world.call(root, "ListSessions"), **args)
 
     seen: list[str] = []
     token: str | None = None
@@ -757,18 +759,18 @@ def test_the_credentials_sign_sts_and_iam_calls_until_the_login_ends(live_server
 
     world, alice, root = on_live_server(live_server, setup())
 
-    def client(service: str, tokens: LoginTokens) -> object:
+    def client(service: str, tokens: LoginTokens) -> Any:
         return boto3.client(service, endpoint_url=live_server.url, region_name="us-east-1",
                             aws_access_key_id=tokens.access_key_id, aws_secret_access_key=tokens.secret_access_key,
                             aws_session_token=tokens.session_token)
 
-    sts: object = client("sts", alice)
-    who = sts.get_caller_identity()  # type: ignore[attr-defined]
+    sts = client("sts", alice)
+    who = sts.get_caller_identity()
     assert who["Arn"] == f"arn:aws:iam::{world.account_id}:user/alice" and who["Account"] == world.account_id
-    assert client("iam", alice).get_user()["User"]["UserName"] == "alice"  # type: ignore[attr-defined]
-    root_who = client("sts", root).get_caller_identity()  # type: ignore[attr-defined]
+    assert client("iam", alice).get_user()["User"]["UserName"] == "alice"
+    root_who = client("sts", root).get_caller_identity()
     assert root_who["Arn"] == f"arn:aws:iam::{world.account_id}:root"
-    assert "Users" in client("iam", root).list_users()  # type: ignore[attr-defined]
+    assert "Users" in client("iam", root).list_users()
 
     async def revoke() -> None:
         call = world.call(await world.caller(), "BatchRevokeSessions")
@@ -778,9 +780,9 @@ def test_the_credentials_sign_sts_and_iam_calls_until_the_login_ends(live_server
 
     on_live_server(live_server, revoke())
     with pytest.raises(ClientError) as caught:
-        sts.get_caller_identity()  # type: ignore[attr-defined]
+        sts.get_caller_identity()
     assert caught.value.response["Error"]["Code"] == "InvalidClientTokenId"
-    assert client("sts", root).get_caller_identity()["Arn"] == root_who["Arn"]  # type: ignore[attr-defined]
+    assert client("sts", root).get_caller_identity()["Arn"] == root_who["Arn"]
 
 
 async def test_a_login_ended_on_one_node_is_forgotten_by_the_other_through_the_bus(settings: Settings) -> None:

@@ -479,7 +479,9 @@ def test_remote_login_reads_the_pasted_code(
     shown: list[str] = []
 
     def paste(prompt: str) -> str:
-        url = re.search(r"(http://\S+/v1/authorize\?\S+)", "".join(shown)).group(1)  # type: ignore[union-attr]
+        found = re.search(r"(http://\S+/v1/authorize\?\S+)", "".join(shown))
+        assert found is not None, shown
+        url = found.group(1)
         code, _ = server.allow(url)
         return f"  {code}\n"
 
