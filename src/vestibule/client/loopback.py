@@ -50,7 +50,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         status, title, text = self.server.listener.offer(query)
-        self._answer(status, title, text)
+        try:
+            self._answer(status, title, text)
+        finally:  # the terminal goes on (and may exit) only once the browser has its whole page
+            self.server.listener.settle()
 
     def _answer(self, status: int, title: str, text: str) -> None:
         body = _PAGE.format(title=escape(title), text=escape(text)).encode("utf-8")
@@ -112,12 +115,17 @@ class LoopbackListener:
             if code is None and error is None:
                 return 400, "Sign-in not accepted", "The answer carries neither a code nor an error."
             self._result = Callback(None if error else code, error, query.get("error_description") or None)
-            self._done.set()
         if error == "access_denied":
             return 200, "Sign-in denied", "You chose Deny. The terminal does not get access. You can close this window."
         if error:
             return 200, "Sign-in failed", f"The sign-in failed ({error}). See your terminal."
         return 200, "Signed in", "You can close this window and return to your terminal."
+
+    def settle(self) -> None:
+        """Called once a callback's page has been written: from then on `wait` returns the result."""
+        with self._lock:
+            if self._result is not None:
+                self._done.set()
 
     def wait(self, timeout: float) -> Callback | None:
         self._done.wait(timeout)
