@@ -7,7 +7,7 @@ RUNTIME_LOCK := requirements/runtime.lock
 TEST_LOCK := requirements/test.lock
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test check lint smoke suite install install-test chromium node-deps lock bench clean
+.PHONY: run test check lint smoke suite install install-test chromium haproxy node-deps lock bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,14 @@ chromium:
 	  echo "installing Debian's chromium and fonts (Latin and CJK)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-cjk; \
+	fi
+
+# Debian's HAProxy, for the multi-node test (tests/e2e/test_multi_node.py, the setup docs/deployment.md shows).
+haproxy:
+	@if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then \
+	  echo "installing Debian's haproxy (for the multi-node test)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq haproxy; \
 	fi
 
 # The AWS SDK for JavaScript v3 for tests/integration/aws/test_aws_js_sdk.py, exactly as tests/js/package-lock.json
@@ -61,7 +69,7 @@ lint: install-test
 # again on PostgreSQL + Redis (tests/unit and tests/contract use neither: pure code and botocore's models).
 # Logs: test-artifacts/sqlite.log and test-artifacts/postgresql.log. `make suite SUITE_FLAGS=--serial` runs the
 # passes one after the other.
-suite: install-test chromium node-deps
+suite: install-test chromium haproxy node-deps
 	$(BIN)/python tests/run_suite.py $(SUITE_FLAGS)
 
 check: lint suite

@@ -79,6 +79,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
 
     routes = [
         Route("/_health", _health),
+        Route("/healthz", _health),  # the process answers (docs/deployment.md); /readyz checks its backends
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"),
         *captcha_media.routes,
         *dev_mail.routes_for(dev_mailbox),

@@ -39,6 +39,29 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     return value
 
 
+def _networks(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Addresses or CIDR ranges separated by commas or spaces, each normalised (`10.0.0.7` -> `10.0.0.7/32`)."""
+    import ipaddress
+
+    raw = env.get(name)
+    if raw is None:
+        return default
+    out = []
+    for part in raw.replace(",", " ").split():
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise SettingsError(f"{name}: {part!r} is not an IP address or CIDR range") from None
+    return tuple(out)
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {env.get(name)!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path(".vestibule")
@@ -68,6 +91,13 @@ class Settings:
     mail_retry_seconds: float = 10.0
     mail_retry_max_seconds: float = 600.0
     mail_poll_seconds: float = 5.0
+    # production (issue 15, docs/deployment.md)
+    trusted_proxies: tuple[str, ...] = ()  # CIDR ranges whose X-Forwarded-For / Forwarded are believed
+    metrics_addresses: tuple[str, ...] = ("127.0.0.1/32", "::1/128")  # who may read /metrics without the token
+    metrics_token: str = field(default="", repr=False)  # `Authorization: Bearer <token>` reads /metrics from anywhere
+    log_format: str = "text"  # text | json (one JSON object per line)
+    ready_outbox_stuck_seconds: int = 900  # /readyz fails when a due mail has waited longer than this
+    config_file: str = ""  # the vestibule.toml these settings were read from, if any
 
     @property
     def effective_database_url(self) -> str:
@@ -88,12 +118,12 @@ class Settings:
         out: dict[str, object] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in {"smtp_password", "master_key"} and value:
+            if f.name in {"smtp_password", "master_key", "metrics_token"} and value:
                 value = "********"
             if f.name in {"database_url", "redis_url"} and value and "@" in str(value):
                 scheme, _, rest = str(value).partition("://")
                 value = f"{scheme}://********@{rest.split('@', 1)[1]}"
-            out[f.name] = str(value) if isinstance(value, Path) else value
+            out[f.name] = str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
         out["effective_database_url"] = self.effective_database_url
         return out
 
@@ -135,6 +165,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mail_retry_seconds=_int(env, "VESTIBULE_MAIL_RETRY_SECONDS", 10, 1, 3600),
         mail_retry_max_seconds=_int(env, "VESTIBULE_MAIL_RETRY_MAX_SECONDS", 600, 1, 86400),
         mail_poll_seconds=_int(env, "VESTIBULE_MAIL_POLL_SECONDS", 5, 1, 3600),
+        trusted_proxies=_networks(env, "VESTIBULE_TRUSTED_PROXIES", ()),
+        metrics_addresses=_networks(env, "VESTIBULE_METRICS_ADDRESSES", ("127.0.0.1/32", "::1/128")),
+        metrics_token=env.get("VESTIBULE_METRICS_TOKEN", ""),
+        log_format=_choice(env, "VESTIBULE_LOG_FORMAT", "text", ("text", "json")),
+        ready_outbox_stuck_seconds=_int(env, "VESTIBULE_READY_OUTBOX_STUCK_SECONDS", 900, 10, 7 * 86400),
     )
 
 
