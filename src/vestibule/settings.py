@@ -1,65 +1,32 @@
-"""Configuration, read once from `VESTIBULE_*` environment variables at start."""
+"""Configuration, read once at start: an optional `vestibule.toml`, then `VESTIBULE_*` environment variables.
+
+`ROWS` is the one table of settings: each row names a `Settings` field, its key (the TOML key, and the environment
+variable `VESTIBULE_<KEY>`), how its value is parsed and checked, and whether it is a secret. The default is the
+field's default. A new setting is a field and a row. docs/configuration.md describes the file.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from .config_file import ConfigDocument, ConfigFileError, describe, read_document, suggestion
+
+ENV_PREFIX = "VESTIBULE_"
+CONFIG_ENV = "VESTIBULE_CONFIG"
 
 
 class SettingsError(ValueError):
-    """A configuration value is invalid; the message names the variable."""
+    """A configuration value is invalid; the message names the variable, or the file and key."""
 
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name} must be on or off, not {raw!r}")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
-    return value
-
-
-def _networks(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Addresses or CIDR ranges separated by commas or spaces, each normalised (`10.0.0.7` -> `10.0.0.7/32`)."""
-    import ipaddress
-
-    raw = env.get(name)
-    if raw is None:
-        return default
-    out = []
-    for part in raw.replace(",", " ").split():
-        try:
-            out.append(str(ipaddress.ip_network(part, strict=False)))
-        except ValueError:
-            raise SettingsError(f"{name}: {part!r} is not an IP address or CIDR range") from None
-    return tuple(out)
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = (env.get(name) or default).strip().lower()
-    if value not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {env.get(name)!r}")
-    return value
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems or (message,)
 
 
 @dataclass(frozen=True)
@@ -91,6 +58,9 @@ class Settings:
     mail_retry_seconds: float = 10.0
     mail_retry_max_seconds: float = 600.0
     mail_poll_seconds: float = 5.0
+    # read by http_protocol.py from the environment in each process; `serve` exports them (cli.py)
+    http_head_timeout_seconds: float = 20.0
+    http_body_timeout_seconds: float = 60.0
     # production (issue 15, docs/deployment.md)
     trusted_proxies: tuple[str, ...] = ()  # CIDR ranges whose X-Forwarded-For / Forwarded are believed
     metrics_addresses: tuple[str, ...] = ("127.0.0.1/32", "::1/128")  # who may read /metrics without the token
@@ -98,6 +68,8 @@ class Settings:
     log_format: str = "text"  # text | json (one JSON object per line)
     ready_outbox_stuck_seconds: int = 900  # /readyz fails when a due mail has waited longer than this
     config_file: str = ""  # the vestibule.toml these settings were read from, if any
+    # fields set by the file or the environment (the rest are defaults); not printed
+    configured: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -115,62 +87,391 @@ class Settings:
 
     def masked(self) -> dict[str, object]:
         """Effective settings with secrets masked, for `vestibule config`."""
+        secret = {row.field: row.secret for row in ROWS}
         out: dict[str, object] = {}
         for f in fields(self):
+            if f.name == "configured":
+                continue
             value = getattr(self, f.name)
-            if f.name in {"smtp_password", "master_key", "metrics_token"} and value:
-                value = "********"
-            if f.name in {"database_url", "redis_url"} and value and "@" in str(value):
-                scheme, _, rest = str(value).partition("://")
-                value = f"{scheme}://********@{rest.split('@', 1)[1]}"
-            out[f.name] = str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value
-        out["effective_database_url"] = self.effective_database_url
+            out[f.name] = _masked(value, secret.get(f.name, ""))
+        out["effective_database_url"] = _masked(self.effective_database_url, "userinfo")
         return out
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+def _masked(value: object, secret: str) -> object:
+    if secret == "value" and value:
+        return "********"
+    if secret == "userinfo" and value and "@" in str(value):
+        scheme, _, rest = str(value).partition("://")
+        return f"{scheme}://********@{rest.split('@', 1)[1]}"
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# --- how values are parsed: each kind reads an environment string and a TOML value ---------------------------
+
+
+class _Invalid(Exception):
+    """The text after the setting's name in a message: `must be between 1 and 65535, not 70000`."""
+
+
+class Kind(Protocol):
+    @property
+    def empty_is_unset(self) -> bool:
+        """An empty environment variable means "not set" (else it is the value "")."""
+        ...
+
+    def from_text(self, raw: str) -> object: ...
+
+    def from_toml(self, value: object, base: Path) -> object:
+        """`base`: the file's directory, for relative paths."""
+        ...
+
+
+def _wrong(what: str, value: object, unquote: bool = False) -> _Invalid:
+    hint = " (write it without quotes)" if unquote and isinstance(value, str) else ""
+    return _Invalid(f"must be {what}, not {describe(value)}{hint}")
+
+
+@dataclass(frozen=True)
+class Text:
+    empty_is_unset: bool = False
+
+    def from_text(self, raw: str) -> str:
+        return raw
+
+    def from_toml(self, value: object, base: Path) -> str:
+        if not isinstance(value, str):
+            raise _wrong("a string", value)
+        return value
+
+
+@dataclass(frozen=True)
+class Whole:
+    low: int
+    high: int
+    empty_is_unset: bool = True
+
+    def from_text(self, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise _Invalid(f"must be a whole number, not {raw!r}") from None
+        return self._bounded(value)
+
+    def from_toml(self, value: object, base: Path) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _wrong("a whole number", value, unquote=True)
+        return self._bounded(value)
+
+    def _bounded(self, value: int) -> int:
+        if not self.low <= value <= self.high:
+            raise _Invalid(f"must be between {self.low} and {self.high}, not {value}")
+        return value
+
+
+@dataclass(frozen=True)
+class Seconds:
+    low: float
+    high: float
+    empty_is_unset: bool = True
+
+    def from_text(self, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise _Invalid(f"must be a number of seconds, not {raw!r}") from None
+        return self._bounded(value)
+
+    def from_toml(self, value: object, base: Path) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _wrong("a number of seconds", value, unquote=True)
+        return self._bounded(float(value))
+
+    def _bounded(self, value: float) -> float:
+        if not self.low <= value <= self.high:  # also refuses nan
+            raise _Invalid(f"must be between {self.low:g} and {self.high:g} seconds, not {value:g}")
+        return value
+
+
+@dataclass(frozen=True)
+class Switch:
+    empty_is_unset: bool = True
+
+    def from_text(self, raw: str) -> bool:
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise _Invalid(f"must be on or off, not {raw!r}")
+
+    def from_toml(self, value: object, base: Path) -> bool:
+        if not isinstance(value, bool):
+            raise _wrong("true or false", value, unquote=True)
+        return value
+
+
+@dataclass(frozen=True)
+class Choice:
+    choices: tuple[str, ...]
+    empty_is_unset: bool = True
+
+    def from_text(self, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in self.choices:
+            raise _Invalid(f"must be one of {', '.join(self.choices)}, not {raw!r}")
+        return value
+
+    def from_toml(self, value: object, base: Path) -> str:
+        if not isinstance(value, str):
+            raise _wrong(f"one of {', '.join(self.choices)}", value)
+        return self.from_text(value)
+
+
+@dataclass(frozen=True)
+class Networks:
+    """Addresses or CIDR ranges, each normalised (`10.0.0.7` -> `10.0.0.7/32`); in the environment separated by
+    commas or spaces (empty: none), in the file a list of strings."""
+
+    empty_is_unset: bool = False
+
+    def from_text(self, raw: str) -> tuple[str, ...]:
+        return self._normalised(raw.replace(",", " ").split())
+
+    def from_toml(self, value: object, base: Path) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise _Invalid(f'must be a list of addresses or CIDR ranges such as ["10.0.0.0/8"], not {describe(value)}')
+        return self._normalised([str(item).strip() for item in value])
+
+    @staticmethod
+    def _normalised(parts: list[str]) -> tuple[str, ...]:
+        out, bad = [], []
+        for part in parts:
+            try:
+                out.append(str(ipaddress.ip_network(part, strict=False)))
+            except ValueError:
+                bad.append(repr(part))
+        if bad:
+            raise _Invalid(f"must be IP addresses or CIDR ranges: {', '.join(bad)} "
+                           f"{'is not one' if len(bad) == 1 else 'are not'}")
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class HttpUrl:
+    empty_is_unset: bool = False
+
+    def from_text(self, raw: str) -> str:
+        if not raw.startswith(("http://", "https://")):
+            raise _Invalid("must start with http:// or https://")
+        return raw.rstrip("/")
+
+    def from_toml(self, value: object, base: Path) -> str:
+        if not isinstance(value, str):
+            raise _wrong("a URL", value)
+        return self.from_text(value)
+
+
+@dataclass(frozen=True)
+class Directory:
+    """In the environment relative to the working directory; in the file relative to the file's directory."""
+
+    empty_is_unset: bool = True
+
+    def from_text(self, raw: str) -> Path:
+        return Path(raw)
+
+    def from_toml(self, value: object, base: Path) -> Path:
+        if not isinstance(value, str):
+            raise _wrong("a path", value)
+        if not value:
+            raise _Invalid("must be a path, not an empty string")
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else base / path
+
+
+@dataclass(frozen=True)
+class Row:
+    field: str
+    kind: Kind
+    key: str = ""  # the TOML key and `VESTIBULE_<KEY>`, when not the field's name
+    secret: str = ""  # "value": masked whole; "userinfo": a URL's user and password masked
+
+    @property
+    def toml_key(self) -> str:
+        return self.key or self.field
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.toml_key.upper()
+
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvicorn's
+
+ROWS: tuple[Row, ...] = (
+    Row("data_dir", Directory()),
+    Row("database_url", Text(), secret="userinfo"),
+    Row("redis_url", Text(), secret="userinfo"),
+    Row("public_url", HttpUrl()),
+    Row("signup_enabled", Switch(), key="signup"),
+    Row("smtp_host", Text()),
+    Row("smtp_port", Whole(1, 65535)),
+    Row("smtp_user", Text()),
+    Row("smtp_password", Text(), secret="value"),
+    Row("smtp_starttls", Switch()),
+    Row("mail_from", Text()),
+    Row("master_key", Text(), secret="value"),
+    Row("session_absolute_seconds", Whole(300, 30 * 86400)),
+    Row("session_idle_seconds", Whole(60, 30 * 86400)),
+    Row("root_session_idle_seconds", Whole(60, 86400)),
+    Row("argon2_memory_kib", Whole(1024, 4 * 1024 * 1024)),
+    Row("argon2_time_cost", Whole(1, 100)),
+    Row("argon2_parallelism", Whole(1, 64)),
+    Row("huge_pages", Switch()),
+    Row("dev_mailbox", Switch()),
+    Row("log_level", Choice(_LOG_LEVELS)),
+    Row("janitor_interval_seconds", Whole(0, 86400)),
+    Row("janitor_retention_seconds", Whole(0, 365 * 86400)),
+    Row("mail_max_attempts", Whole(1, 100)),
+    Row("mail_retry_seconds", Whole(1, 3600)),
+    Row("mail_retry_max_seconds", Whole(1, 86400)),
+    Row("mail_poll_seconds", Whole(1, 3600)),
+    Row("http_head_timeout_seconds", Seconds(0.5, 3600)),
+    Row("http_body_timeout_seconds", Seconds(0.5, 3600)),
+    Row("trusted_proxies", Networks()),
+    Row("metrics_addresses", Networks()),
+    Row("metrics_token", Text(), secret="value"),
+    Row("log_format", Choice(("text", "json"))),
+    Row("ready_outbox_stuck_seconds", Whole(10, 7 * 86400)),
+)
+_BY_KEY = {row.toml_key: row for row in ROWS}
+_DERIVED = {"config_file": "it is the file's own path", "effective_database_url": "set database_url or data_dir"}
+# VESTIBULE_* variables that are not settings: the file's path, and what `serve` passes to its own processes
+_OTHER_ENV = {CONFIG_ENV, "VESTIBULE_SERVE_LOOPBACK", "VESTIBULE_LAUNCHED_AS"}
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """What `read_configuration` found: the settings when there is no problem, every problem (one line each),
+    and warnings that do not stop a start."""
+
+    settings: Settings | None
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def read_configuration(env: Mapping[str, str] | None = None,
+                       config_file: str | os.PathLike[str] | None = None) -> Configuration:
+    """Settings from the file (`config_file`, else `$VESTIBULE_CONFIG`, else none) overridden by the environment.
+    Every value is checked, a file value that the environment overrides too; nothing stops at the first problem."""
     env = os.environ if env is None else env
-    public_url = env.get("VESTIBULE_PUBLIC_URL", "http://127.0.0.1:8080").rstrip("/")
-    if not public_url.startswith(("http://", "https://")):
-        raise SettingsError("VESTIBULE_PUBLIC_URL must start with http:// or https://")
-    signup = env.get("VESTIBULE_SIGNUP", "on")
-    return Settings(
-        data_dir=Path(env.get("VESTIBULE_DATA_DIR", ".vestibule")),
-        database_url=env.get("VESTIBULE_DATABASE_URL", ""),
-        redis_url=env.get("VESTIBULE_REDIS_URL", ""),
-        public_url=public_url,
-        signup_enabled=_bool({"VESTIBULE_SIGNUP": signup}, "VESTIBULE_SIGNUP", True),
-        smtp_host=env.get("VESTIBULE_SMTP_HOST", ""),
-        smtp_port=_int(env, "VESTIBULE_SMTP_PORT", 25, 1, 65535),
-        smtp_user=env.get("VESTIBULE_SMTP_USER", ""),
-        smtp_password=env.get("VESTIBULE_SMTP_PASSWORD", ""),
-        smtp_starttls=_bool(env, "VESTIBULE_SMTP_STARTTLS", False),
-        mail_from=env.get("VESTIBULE_MAIL_FROM", "no-reply@vestibule.localhost"),
-        master_key=env.get("VESTIBULE_MASTER_KEY", ""),
-        session_absolute_seconds=_int(env, "VESTIBULE_SESSION_ABSOLUTE_SECONDS", 12 * 3600, 300, 30 * 86400),
-        session_idle_seconds=_int(env, "VESTIBULE_SESSION_IDLE_SECONDS", 3600, 60, 30 * 86400),
-        root_session_idle_seconds=_int(env, "VESTIBULE_ROOT_SESSION_IDLE_SECONDS", 900, 60, 86400),
-        argon2_memory_kib=_int(env, "VESTIBULE_ARGON2_MEMORY_KIB", 19456, 1024, 4 * 1024 * 1024),
-        argon2_time_cost=_int(env, "VESTIBULE_ARGON2_TIME_COST", 2, 1, 100),
-        argon2_parallelism=_int(env, "VESTIBULE_ARGON2_PARALLELISM", 1, 1, 64),
-        dev_mailbox=_bool(env, "VESTIBULE_DEV_MAILBOX", True),
-        log_level=env.get("VESTIBULE_LOG_LEVEL", "info"),
-        janitor_interval_seconds=_int(env, "VESTIBULE_JANITOR_INTERVAL_SECONDS", 300, 0, 86400),
-        huge_pages=_bool(env, "VESTIBULE_HUGE_PAGES", True),
-        janitor_retention_seconds=_int(env, "VESTIBULE_JANITOR_RETENTION_SECONDS", 86400, 0, 365 * 86400),
-        mail_max_attempts=_int(env, "VESTIBULE_MAIL_MAX_ATTEMPTS", 8, 1, 100),
-        mail_retry_seconds=_int(env, "VESTIBULE_MAIL_RETRY_SECONDS", 10, 1, 3600),
-        mail_retry_max_seconds=_int(env, "VESTIBULE_MAIL_RETRY_MAX_SECONDS", 600, 1, 86400),
-        mail_poll_seconds=_int(env, "VESTIBULE_MAIL_POLL_SECONDS", 5, 1, 3600),
-        trusted_proxies=_networks(env, "VESTIBULE_TRUSTED_PROXIES", ()),
-        metrics_addresses=_networks(env, "VESTIBULE_METRICS_ADDRESSES", ("127.0.0.1/32", "::1/128")),
-        metrics_token=env.get("VESTIBULE_METRICS_TOKEN", ""),
-        log_format=_choice(env, "VESTIBULE_LOG_FORMAT", "text", ("text", "json")),
-        ready_outbox_stuck_seconds=_int(env, "VESTIBULE_READY_OUTBOX_STUCK_SECONDS", 900, 10, 7 * 86400),
-    )
+    chosen = str(config_file) if config_file is not None else env.get(CONFIG_ENV, "")
+    problems: list[str] = []
+    warnings: list[str] = []
+    document: ConfigDocument | None = None
+    if chosen:
+        try:
+            document = read_document(Path(chosen))
+        except ConfigFileError as exc:
+            problems.append(str(exc))
+    from_file = _file_values(document, problems, warnings) if document else {}
+    values: dict[str, Any] = {}  # each kind returns its field's type
+    for row in ROWS:
+        raw = env.get(row.env)
+        if raw is not None and not (raw == "" and row.kind.empty_is_unset):
+            try:
+                values[row.field] = row.kind.from_text(raw)
+            except _Invalid as exc:
+                problems.append(f"{row.env} {exc}")
+        elif row.field in from_file:
+            values[row.field] = from_file[row.field]
+    if problems:
+        return Configuration(None, tuple(problems), tuple(warnings))
+    settings = replace(Settings(), **values, config_file=str(document.path) if document else "",
+                       configured=frozenset(values))
+    return Configuration(settings, (), tuple(warnings))
+
+
+def _file_values(document: ConfigDocument, problems: list[str], warnings: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    aliases = {row.field: row.toml_key for row in ROWS if row.key}
+    base = document.path.parent
+    for key, value in document.values.items():
+        where = document.where(key)
+        row = _BY_KEY.get(key)
+        if row is None:
+            problems.append(f"{where}: {_unknown(key, value, aliases)}")
+            continue
+        try:
+            values[row.field] = row.kind.from_toml(value, base)
+        except _Invalid as exc:
+            problems.append(f"{where}: {key} {exc}")
+    held = [row.toml_key for row in ROWS if row.field in values and _is_secret(row, values[row.field])]
+    if held and document.readable_by_others:
+        warnings.append(f"{document.path} holds {', '.join(held)} and others may read it (mode "
+                        f"{document.mode:04o}): chmod 600 {document.path}")
+    return values
+
+
+def _is_secret(row: Row, value: object) -> bool:
+    if row.secret == "value":
+        return bool(value)
+    if row.secret == "userinfo":
+        userinfo = str(value).partition("://")[2].rpartition("@")[0]
+        return ":" in userinfo
+    return False
+
+
+def _unknown(key: str, value: object, aliases: Mapping[str, str]) -> str:
+    if key in _DERIVED:
+        return f"{key} is shown by `vestibule config` but is not a setting ({_DERIVED[key]})"
+    if isinstance(value, dict):
+        meant = [f"{key}_{sub}" for sub in value if f"{key}_{sub}" in _BY_KEY]
+        if meant:
+            return (f"[{key}] is a table, but settings are top-level keys: write "
+                    f"{', '.join(f'{name} = ...' for name in meant)} before any table")
+        return f"unknown table [{key}] (settings are top-level keys, not tables)"
+    meant_key = suggestion(key, _BY_KEY, aliases)
+    return f"unknown setting {key}" + (f" (did you mean {meant_key}?)" if meant_key else "")
+
+
+def unknown_environment(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """`VESTIBULE_*` variables that are no setting (a misspelt name is otherwise ignored), for `config check`."""
+    env = os.environ if env is None else env
+    known = {row.env for row in ROWS} | _OTHER_ENV
+    aliases = {row.field: row.toml_key for row in ROWS if row.key}
+    out = []
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or name in known or name.startswith("VESTIBULE_TEST_"):
+            continue
+        meant = suggestion(name, _BY_KEY, aliases)
+        out.append(f"{name} is not a Vestibule setting and is ignored"
+                   + (f" (did you mean {ENV_PREFIX}{meant.upper()}?)" if meant else ""))
+    return tuple(out)
+
+
+def load_settings(env: Mapping[str, str] | None = None,
+                  config_file: str | os.PathLike[str] | None = None) -> Settings:
+    """The settings, or SettingsError naming the first problem (and how many more there are)."""
+    found = read_configuration(env, config_file)
+    if found.settings is None:
+        first, more = found.problems[0], len(found.problems) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''}: `vestibule config check` lists them)"
+        raise SettingsError(first + (suffix if more else ""), found.problems)
+    return found.settings
+
+
+def defaults() -> dict[str, object]:
+    """Each row's default (the field's), by TOML key: for docs and tests."""
+    by_field = {f.name: f.default for f in fields(Settings) if f.default is not MISSING}
+    return {row.toml_key: by_field[row.field] for row in ROWS}
 
 
 def new_master_key() -> str:
