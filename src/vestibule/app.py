@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from .core import proof_of_work
-from .runtime import Runtime, master_key_hex
+from .runtime import Runtime
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
 from .services.mail import DevMailbox
@@ -66,7 +64,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     deps = runtime.deps
     dev_mailbox = dev_mail.decide(deps.settings, isinstance(deps.mailer, DevMailbox), loopback)
     log.info(dev_mailbox.log_line(deps.settings))
-    csrf_key = hmac.new(bytes.fromhex(master_key_hex(deps.settings)), b"vestibule csrf", hashlib.sha256).digest()
+    csrf_key = deps.box.signing_key  # the keyring's signing key: stable when master keys rotate
     keys = KeyDirectory(deps)
     web = Web.build(deps, CaptchaService(deps, captcha_text_source, work=captcha_work), csrf_key, dev_mailbox.on, keys)
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .core.outbox import RetryPolicy
 from .core.passwords import HashParameters, PasswordHasher
-from .core.secretbox import SecretBox
+from .services import keyring
 from .services.context import Deps
 from .services.invalidation import InvalidationBus
 from .services.janitor import Janitor, JanitorPorts
@@ -29,17 +26,9 @@ log = logging.getLogger("vestibule")
 
 
 def master_key_hex(settings: Settings) -> str:
-    """`VESTIBULE_MASTER_KEY`, else `<data dir>/master.key`, created 0600 on first start."""
-    if settings.master_key:
-        return settings.master_key
-    path = Path(settings.data_dir) / "master.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-        log.info("created master key %s", path)
-    return path.read_text().strip()
+    """The keyring text: `VESTIBULE_MASTER_KEY`, else `<data dir>/master.key`, created 0600 on first start (for a
+    one-key keyring, the 64 hex digits of the key)."""
+    return keyring.keyring_text(settings).strip()
 
 
 def make_mailer(settings: Settings) -> Mailer:
@@ -108,7 +97,7 @@ def assemble(settings: Settings, *, mailer: Mailer | None = None, hasher: Passwo
         store=store,
         hasher=hasher or PasswordHasher(HashParameters(settings.argon2_memory_kib, settings.argon2_time_cost,
                                                        settings.argon2_parallelism)),
-        box=SecretBox.from_hex(master_key_hex(settings)),
+        box=keyring.box(settings),
         mailer=mailer or make_mailer(settings),
         throttle=throttle,
         bus=bus,
