@@ -45,6 +45,13 @@ def _crt_signs_on_botocore_clock() -> None:
 
 _crt_signs_on_botocore_clock()
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Here rather than in pyproject: tests/run_suite.py leaves these out of its SQLite pass.
+    config.addinivalue_line("markers", "multinode: needs PostgreSQL + Redis and starts several nodes behind HAProxy "
+                            "(tests/e2e/test_multi_node.py); run in the PostgreSQL + Redis pass only")
+
+
 TEST_DATABASE_URL = os.environ.get("VESTIBULE_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("VESTIBULE_TEST_REDIS_URL", "")
 ARTIFACTS = Path(os.environ.get("VESTIBULE_TEST_ARTIFACTS", "test-artifacts"))

@@ -31,6 +31,21 @@ class Pass:
     seconds: float = 0.0
 
 
+def without_multinode(extra: list[str]) -> list[str]:
+    """The SQLite pass's arguments: the `multinode` tests (PostgreSQL + Redis behind HAProxy) run in the other
+    pass only, so `-m "not multinode"`, joined to a marker expression given on the command line."""
+    kept, chosen = [], ""
+    args = iter(extra)
+    for arg in args:
+        if arg == "-m":
+            chosen = next(args, "")
+        elif arg.startswith("-m"):
+            chosen = arg[2:]
+        else:
+            kept.append(arg)
+    return [*kept, "-m", f"({chosen}) and not multinode" if chosen else "not multinode"]
+
+
 def passes(extra: list[str]) -> list[Pass]:
     base = {k: v for k, v in os.environ.items() if k not in ("VESTIBULE_TEST_DATABASE_URL", "VESTIBULE_TEST_REDIS_URL")}
     # The SQLite pass still runs the Redis port tests (on their fallback URL): on a database of their own, since
@@ -47,7 +62,7 @@ def passes(extra: list[str]) -> list[Pass]:
     )
     pytest = [sys.executable, "-m", "pytest", "-q"]
     return [
-        Pass("sqlite", pytest + extra, sqlite_env, ARTIFACTS / "sqlite.log"),
+        Pass("sqlite", pytest + without_multinode(extra), sqlite_env, ARTIFACTS / "sqlite.log"),
         # One cache writer is enough; the second pass does not touch .pytest_cache.
         Pass("postgresql", [*pytest, "-p", "no:cacheprovider", *DATABASE_PASS_PATHS, *extra], pg_env,
              ARTIFACTS / "postgresql.log"),
