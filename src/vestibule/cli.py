@@ -10,13 +10,12 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
-from . import cli_ops
 from .cli_sso import add_sso_parser, sso_command
 from .client.login_commands import add_parsers as add_login_parsers
 from .core import passwords as rules
 from .errors import VestibuleError
 from .runtime import Runtime, build
-from .settings import Settings, SettingsError, load_settings
+from .settings import Settings, SettingsError, read_configuration, unknown_environment
 
 
 class UsageError(Exception):
@@ -40,7 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
 
     sub.add_parser("migrate", help="create or upgrade the database schema")
-    sub.add_parser("config", help="print the effective settings, secrets masked")
+    config = sub.add_parser("config", help="print the effective settings, secrets masked; `config check` validates")
+    config_actions = config.add_subparsers(dest="config_action", parser_class=_Parser)
+    config_actions.add_parser("check", help="check the configuration file and the environment: one line per "
+                                            "problem; exit 0 when valid, 2 when not")
 
     account = sub.add_parser("account", help="accounts and their root users")
     acc = account.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -101,10 +103,24 @@ def _parser() -> argparse.ArgumentParser:
     queue.add_argument("--status", choices=["pending", "failed", "sent", "dropped", "all"], action="append",
                        help="rows of this status (repeatable; default: pending and failed)")
     queue.add_argument("--limit", type=int, default=100)
-    cli_ops.add_parsers(sub, _Parser)  # backup, restore, master-key
     add_sso_parser(sub)
     add_login_parsers(sub)  # login, logout: on the user's computer, no server settings
+    _add_config_option(p)
     return p
+
+
+def _add_config_option(parser: argparse.ArgumentParser, top: bool = True) -> None:
+    """`--config FILE` before the command or after any server command (`vestibule serve --config FILE`);
+    not on the commands that run on the user's computer (they read no server settings)."""
+    if parser.get_default("client_command") is not None:
+        return
+    parser.add_argument("--config", metavar="FILE", default=None if top else argparse.SUPPRESS,
+                        help="the configuration file (vestibule.toml; default: $VESTIBULE_CONFIG, else none); "
+                             "environment variables override it")
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_config_option(child, top=False)
 
 
 def _emit(data: Any) -> None:
@@ -278,6 +294,12 @@ def _serve(settings: Settings, host: str, port: int, workers: int, argv: list[st
 
     import uvicorn
 
+    if settings.config_file:  # worker processes and `migrate` read the same file (the app factory reloads)
+        os.environ["VESTIBULE_CONFIG"] = settings.config_file
+    for name, value in (("VESTIBULE_HTTP_HEAD_TIMEOUT_SECONDS", settings.http_head_timeout_seconds),
+                        ("VESTIBULE_HTTP_BODY_TIMEOUT_SECONDS", settings.http_body_timeout_seconds)):
+        if not os.environ.get(name):  # http_protocol.py reads them in each process
+            os.environ[name] = f"{value:g}"
     _on_huge_pages(settings, workers, argv)
 
     from .app import LOOPBACK
@@ -287,7 +309,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, argv: list[st
         runtime = await build(settings)
         await runtime.close()
 
-    if not os.environ.get("VESTIBULE_PUBLIC_URL"):
+    if "public_url" not in settings.configured:  # neither the file nor the environment names it
         shown = f"[{host}]" if ":" in host else host
         settings = settings.with_overrides(public_url=f"http://{shown}:{port}")
         os.environ["VESTIBULE_PUBLIC_URL"] = settings.public_url
@@ -331,6 +353,34 @@ def _access_log(log_level: str) -> bool:
     return log_level.lower() in {"info", "debug", "trace"}
 
 
+def _settings(config_file: str | None) -> Settings:
+    """The file (`--config`, else $VESTIBULE_CONFIG) and the environment; warnings on stderr, once per start."""
+    import os
+
+    found = read_configuration(config_file=config_file)
+    if "VESTIBULE_LAUNCHED_AS" not in os.environ:  # not again after `serve` restarted itself for huge pages
+        for warning in found.warnings:
+            print(f"vestibule: warning: {warning}", file=sys.stderr)
+    return found.settings_or_error()
+
+
+def _config_check(config_file: str | None) -> int:
+    """`vestibule config check`: every problem and warning, one line each, on stderr."""
+    found = read_configuration(config_file=config_file)
+    for problem in found.problems:
+        print(f"vestibule: error: {problem}", file=sys.stderr)
+    for warning in (*found.warnings, *unknown_environment()):
+        print(f"vestibule: warning: {warning}", file=sys.stderr)
+    if found.settings is None:
+        count = len(found.problems)
+        print(f"configuration is not valid: {count} problem{'s' if count > 1 else ''}", file=sys.stderr)
+        return 2
+    source = f"{found.settings.config_file} and the environment" if found.settings.config_file else (
+        "the environment only, no configuration file")
+    print(f"configuration is valid: {source}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
@@ -341,14 +391,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_client_command(args)
     try:
-        settings = load_settings()
+        if args.command == "config" and args.config_action == "check":
+            return _config_check(args.config)
+        settings = _settings(args.config)
         if args.command == "serve":
             return _serve(settings, args.host, args.port, args.workers, argv)
         if args.command == "config":
             _emit(settings.masked())
             return 0
-        if args.command in cli_ops.COMMANDS:
-            return cli_ops.run(args, settings)
         if args.command == "migrate":
             async def _migrate(rt: Runtime) -> int:
                 print("database is at the newest schema")

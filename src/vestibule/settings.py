@@ -366,6 +366,14 @@ class Configuration:
     problems: tuple[str, ...]
     warnings: tuple[str, ...]
 
+    def settings_or_error(self) -> Settings:
+        """The settings, or SettingsError naming the first problem (and how many more there are)."""
+        if self.settings is None:
+            first, more = self.problems[0], len(self.problems) - 1
+            suffix = f" (and {more} more problem{'s' if more > 1 else ''}: `vestibule config check` lists them)"
+            raise SettingsError(first + (suffix if more else ""), self.problems)
+        return self.settings
+
 
 def read_configuration(env: Mapping[str, str] | None = None,
                        config_file: str | os.PathLike[str] | None = None) -> Configuration:
@@ -460,12 +468,7 @@ def unknown_environment(env: Mapping[str, str] | None = None) -> tuple[str, ...]
 def load_settings(env: Mapping[str, str] | None = None,
                   config_file: str | os.PathLike[str] | None = None) -> Settings:
     """The settings, or SettingsError naming the first problem (and how many more there are)."""
-    found = read_configuration(env, config_file)
-    if found.settings is None:
-        first, more = found.problems[0], len(found.problems) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''}: `vestibule config check` lists them)"
-        raise SettingsError(first + (suffix if more else ""), found.problems)
-    return found.settings
+    return read_configuration(env, config_file).settings_or_error()
 
 
 def defaults() -> dict[str, object]:
