@@ -128,7 +128,9 @@ def start_live_server(settings: Settings, mailer: Mailer | None = None, port: in
         rt = loop.run_until_complete(build(settings, run_migrations=False, mailer=mailer,
                                            hasher=PasswordHasher(CHEAP_HASH)))
         app = create_app(rt, captcha_text_source=captcha, loopback=True)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        # proxy_headers=False as `vestibule serve` has it: only VESTIBULE_TRUSTED_PROXIES believes a proxy
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                proxy_headers=False)
         server = uvicorn.Server(config)
         holder.update(runtime=rt, server=server, loop=loop)
         ready.set()

@@ -16,12 +16,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from .core import proof_of_work
+from .observe import shown_request_id
 from .runtime import Runtime
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
 from .services.mail import DevMailbox
 from .web import captcha_media, console, dev_mail, device, outbound_oidc, portal, scim
 from .web.rendering import CsrfFailure, Web, render, translator
+from .web.request_entry import RequestEntry
 from .web.security import BodyTooLarge, BrowserMiddleware
 from .wire.front import AwsFront
 
@@ -50,7 +52,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, shown_request_id())
     return render(request, "flow_error.html", 500, error=translator(request)("error.generic"))
 
 
@@ -105,6 +107,8 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     app.add_middleware(BrowserMiddleware, settings=deps.settings, key=csrf_key)
     app.front = AwsFront(app.web_pages, deps=deps, keys=keys)
     app.scim = scim.create_app(deps)
+    app.entry = RequestEntry(app._http, trusted_proxies=deps.settings.trusted_proxies,
+                             json_access_log=deps.settings.log_format == "json")
     return app
 
 
@@ -113,16 +117,21 @@ class _Vestibule(Starlette):
     what it routes to the pages enters Starlette (its error middleware, the page middleware, the routes).
     Lifespan and websocket scopes go straight to Starlette."""
 
+    entry: RequestEntry
     front: AwsFront
     scim: Starlette  # /scim/v2/: a JSON API beside the front, never through the page middleware
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scim.serves(scope["path"]):
-            await self.scim(scope, receive, send)
-        elif scope["type"] == "http":
-            await self.front(scope, receive, send)
+        if scope["type"] == "http":
+            await self.entry(scope, receive, send)  # the real client, the request ID, then the routes below
         else:
             await super().__call__(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scim.serves(scope["path"]):
+            await self.scim(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
 
     async def web_pages(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)

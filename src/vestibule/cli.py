@@ -301,6 +301,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int, argv: list[st
         if not os.environ.get(name):  # http_protocol.py reads them in each process
             os.environ[name] = f"{value:g}"
     _on_huge_pages(settings, workers, argv)
+    from .web.access_log import uvicorn_log_config
+
+    log_config = uvicorn_log_config(settings.log_format, settings.log_level)
+    if settings.log_format == "json":  # from the first line on, migrations included
+        import logging.config
+
+        logging.config.dictConfig(log_config)
 
     from .app import LOOPBACK
     from .http_protocol import BoundedHttpToolsProtocol
@@ -338,12 +345,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int, argv: list[st
         flush=True,
     )
 
-    from .web.access_log import uvicorn_log_config
-
     uvicorn.run("vestibule.app:app_from_environment", factory=True, host=host, port=port,
                 http=BoundedHttpToolsProtocol,  # httptools with limits on the request head (431)
                 workers=workers if workers > 1 else None, log_level=settings.log_level, proxy_headers=False,
-                server_header=False, access_log=_access_log(settings.log_level), log_config=uvicorn_log_config())
+                server_header=False, log_config=log_config,
+                access_log=_access_log(settings.log_level) and settings.log_format != "json")  # json: our own lines
     return 0
 
 

@@ -42,11 +42,25 @@ class RedactQuerySecrets(logging.Filter):
         return True
 
 
-def uvicorn_log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration with the redacting filter on the access log (every worker)."""
+def uvicorn_log_config(log_format: str = "text", log_level: str = "info") -> dict[str, Any]:
+    """uvicorn's own logging configuration with the redacting filter on the access log (every worker).
+
+    `json`: every log line, the application's and uvicorn's, is one JSON object on stderr
+    (observe.JsonLogFormatter); the access lines are then the request entry's own (web/request_entry.py, with
+    the request ID, route or AWS operation, latency and principal), uvicorn's being turned off by `serve`."""
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {"redact_query": {"()": f"{__name__}.RedactQuerySecrets"}}
     config["loggers"]["uvicorn.access"]["filters"] = ["redact_query"]
+    if log_format == "json":
+        level = _STDLIB_LEVELS.get(log_level.lower(), "INFO")
+        config["formatters"] = {"json": {"()": "vestibule.observe.JsonLogFormatter"}}
+        config["handlers"] = {name: {"formatter": "json", "class": "logging.StreamHandler",
+                                     "stream": "ext://sys.stderr"} for name in ("default", "access")}
+        config["root"] = {"handlers": ["default"], "level": level}
     return config
+
+
+_STDLIB_LEVELS = {"trace": "DEBUG", "debug": "DEBUG", "info": "INFO", "warning": "WARNING", "error": "ERROR",
+                  "critical": "CRITICAL"}

@@ -9,6 +9,7 @@ from functools import wraps
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..observe import note_principal
 from ..services import sessions
 from ..services.principals import Principal
 from ..services.sessions import SessionView
@@ -28,7 +29,10 @@ Route = Callable[[Request], Awaitable[Response]]
 async def signed_in(request: Request) -> SignedIn | None:
     web = web_of(request)
     found = await sessions.signed_in(web.deps.session_ports, request.state.cookies.get(web.names.session))
-    return None if found is None else SignedIn(found.session, found.principal)
+    if found is None:
+        return None
+    note_principal(found.principal.arn)
+    return SignedIn(found.session, found.principal)
 
 
 def requires_session(route: SignedInRoute) -> Route:

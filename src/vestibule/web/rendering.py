@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from ..core.identifiers import format_account_id
 from ..core.tokens import new_token, same
+from ..observe import shown_request_id
 from ..services.aws_identity import KeyDirectory
 from ..services.captcha import CaptchaService
 from ..services.context import Client, Deps
@@ -75,6 +76,7 @@ class Web:
         env.globals["format_account_id"] = format_account_id
         env.filters["utc"] = lambda ts: datetime.fromtimestamp(float(ts), UTC).strftime("%Y-%m-%d %H:%M UTC")
         env.globals["public_url"] = deps.settings.public_origin
+        env.globals["request_id"] = shown_request_id  # error pages show it (templates/_request_id.html)
         return cls(deps, captcha, csrf_key, CookieNames(deps.settings), env, dev_mailbox_enabled, keys)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..core import sigv4
+from ..observe import note_principal
 from ..services.aws_identity import Caller, KeyDirectory
 
 
@@ -25,4 +26,5 @@ class SigV4Authenticator:
         if record.expires_at is not None and record.expires_at <= self.clock():
             raise sigv4.ExpiredToken()
         await self.keys.note_use(parts.access_key_id, service, parts.region)
+        note_principal(record.caller.arn)
         return record.caller

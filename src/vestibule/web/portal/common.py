@@ -7,6 +7,7 @@ from urllib.parse import quote, unquote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...observe import note_principal
 from ...services import credentials as device_credentials
 from ...services.identity_center.instances import Instance
 from ...services.signin import portal
@@ -57,7 +58,10 @@ def not_found(request: Request) -> Response:
 
 
 async def current(request: Request, instance: Instance) -> PortalSession | None:
-    return await portal.signed_in(web_of(request).deps, session_token(request), instance)
+    signed = await portal.signed_in(web_of(request).deps, session_token(request), instance)
+    if signed is not None:
+        note_principal(signed.principal.arn)
+    return signed
 
 
 def return_cookie(request: Request) -> str:

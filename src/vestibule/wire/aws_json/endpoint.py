@@ -7,10 +7,10 @@ import logging
 
 from ...core import sigv4
 from ...errors import VestibuleError
+from ...observe import current_request_id, note_operation
 from ...services.context import Deps
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
-from ..request_ids import new_request_id
 from ..services import JSON_BY_TARGET_PREFIX, Service
 from ..sigv4_auth import SigV4Authenticator
 from .codec import JsonInput, dump, parse_body
@@ -36,13 +36,14 @@ class JsonEndpoint:
     async def handle(self, target: str, raw_path: str, query: str, headers: list[tuple[str, str]], payload: bytes,
                      client_ip: str, secure: bool) -> tuple[int, bytes, str]:
         """(status, JSON body, request ID) for one request."""
-        request_id = new_request_id()
+        request_id = current_request_id()
         service: Service | None = None
         try:
             prefix, _, name = target.partition(".")
             service = JSON_BY_TARGET_PREFIX.get(prefix)
             if service is None:
                 raise UnknownOperationException(f"No service answers the target {target}.")
+            note_operation(service.name, name)
             signed = sigv4.SignedRequest(method="POST", path=raw_path, query=query, headers=headers, body=payload,
                                          now=self.deps.clock())
             caller = await self.auth.authenticate(signed, service.signing_name)

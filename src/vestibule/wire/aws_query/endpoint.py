@@ -12,11 +12,11 @@ from urllib.parse import parse_qsl
 
 from ...core import sigv4
 from ...errors import VestibuleError
+from ...observe import current_request_id, note_operation
 from ...services.context import Deps
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..operations import AnyOperation
-from ..request_ids import new_request_id
 from ..services import QUERY_BY_SIGNING_NAME, QUERY_BY_VERSION, Service
 from ..sigv4_auth import SigV4Authenticator
 from . import xml
@@ -45,7 +45,7 @@ class QueryEndpoint:
     async def handle(self, method: str, raw_path: str, query: str, raw_headers: Iterable[tuple[bytes, bytes]],
                      body: bytes, client_ip: str, secure: bool) -> tuple[int, str, str]:
         """`raw_headers` as ASGI gives them (bytes pairs): SigV4 groups them in one pass."""
-        request_id = new_request_id()
+        request_id = current_request_id()
         service = _FALLBACK
         try:
             pairs = parse_qsl(query, keep_blank_values=True) if query else []
@@ -64,6 +64,7 @@ class QueryEndpoint:
             else:
                 parts = sigv4.parse_authorization(signed)
                 service = QUERY_BY_SIGNING_NAME.get(parts.service, _FALLBACK)
+            note_operation(service.name, action)
             unserved = UNSERVED.get(service.name, {}).get(action or "")
             if unserved is not None:  # an operation of the model that Vestibule does not serve: say why
                 raise InvalidAction(f"{action} is not served by Vestibule: {unserved}.")

@@ -13,11 +13,11 @@ from urllib.parse import parse_qsl
 
 from ...core import oauth, sigv4
 from ...errors import VestibuleError
+from ...observe import current_request_id, note_operation
 from ...services.context import Deps
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..json_values import JsonValue
-from ..request_ids import new_request_id
 from ..services import Service, rest_json_service
 from ..sigv4_auth import SigV4Authenticator
 from .codec import RestInput, dump, parse_body
@@ -56,13 +56,14 @@ class RestJsonEndpoint:
     async def handle(self, method: str, path: str, raw_path: str, query: str, headers: list[tuple[str, str]],
                      payload: bytes, client_ip: str, secure: bool) -> tuple[int, bytes, str, str]:
         """(status, JSON body, request ID, error type or '') for one request."""
-        request_id = new_request_id()
+        request_id = current_request_id()
         service = rest_json_service(path)
         try:
             name = _operation_for(service, method, path) if service is not None else None
             if service is None or name is None:
                 raise UnknownOperationException(f"No operation answers {method} {path}"
                                                 + (f" on {service.name} yet." if service else "."))
+            note_operation(service.name, name)
             params = dict(parse_qsl(query, keep_blank_values=True))
             named = _QUERY_NAMED.get(service.name, {})
             for param in params:
