@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from ..core.outbox import MailStatus, QueuedMail, RetryPolicy, body_context
 from ..core.secretbox import SecretBox, SecretBoxError
 from ..store.repositories import Store
+from . import metrics
 from .mail import Mail, Mailer, MailError
 from .outbox import Bell
 
@@ -128,6 +129,7 @@ class MailSender:
             return await self._failed(mail, claim, attempts, type(exc).__name__, False)
         async with p.store.unit() as uow:
             await uow.outbox.finish(mail.id, claim, p.clock(), MailStatus.SENT, attempts)
+        metrics.record_mail(sent=True)
         return MailStatus.SENT
 
     async def _failed(self, mail: QueuedMail, claim: str, attempts: int, reason: str, permanent: bool) -> MailStatus:
@@ -139,6 +141,7 @@ class MailSender:
             return await self._give_up(mail, claim, attempts, reason)
         async with p.store.unit() as uow:
             await uow.outbox.retry(mail.id, claim, at, attempts, reason)
+        metrics.record_mail(sent=False)
         log.warning("mail %s (%s) not sent (%s, attempt %d); trying again in %.0f s",
                     mail.id, mail.kind, reason, attempts, at - now)
         return MailStatus.PENDING
@@ -147,6 +150,7 @@ class MailSender:
         p = self._ports
         async with p.store.unit() as uow:
             await uow.outbox.finish(mail.id, claim, p.clock(), MailStatus.FAILED, attempts, reason)
+        metrics.record_mail(sent=False, given_up=True)
         log.error("mail %s (%s) to %s failed for good after %d attempt(s): %s; see `vestibule mail queue`",
                   mail.id, mail.kind, mail.recipient, attempts, reason)
         return MailStatus.FAILED

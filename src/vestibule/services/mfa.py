@@ -11,7 +11,7 @@ from ..core.throttle import Scope, ThrottleKey
 from ..errors import LimitExceeded
 from ..store.models import MfaDevice
 from ..store.repositories import UnitOfWork
-from . import audit
+from . import audit, metrics
 from .context import Client, Deps
 from .throttling import guess
 
@@ -104,6 +104,9 @@ async def checked_enrolment_step(deps: Deps, attempt: CodeAttempt, device: MfaDe
 
 
 async def _record_failure(deps: Deps, attempt: CodeAttempt, reason: str, devices: Sequence[MfaDevice]) -> None:
+    metrics.record_mfa_failure(attempt.event)
+    if attempt.event == "ConsoleLogin":  # a sign-in's MFA step (console or access portal)
+        metrics.record_sign_in(attempt.principal_key.partition(":")[0], attempt.method, success=False)
     async with deps.store.unit() as uow:
         await audit.record(uow, at=deps.clock(), event=attempt.event, result="Failure", client=attempt.client,
                            account_id=attempt.account_id, principal=attempt.principal_arn, method=attempt.method,

@@ -16,6 +16,7 @@ from ..errors import TooManyAttempts
 from ..store.redis import RedisThrottle
 from ..store.repositories import Store
 from ..store.sql import hot
+from . import metrics
 
 __all__ = ["DatabaseThrottle", "RedisThrottle", "Throttle", "guess"]
 
@@ -102,6 +103,7 @@ async def guess(throttle: Throttle, clock: Callable[[], float], keys: Sequence[T
     first (TooManyAttempts while they refuse it), then checked; a right guess clears the keys, a wrong one
     stays counted. The check's answer, None when it failed."""
     refused = await throttle.reserve(keys, clock(), captcha_solved=False)
+    metrics.record_throttle("code", "allowed" if refused is None else "delayed")
     if refused is not None:
         raise TooManyAttempts(max(1, refused.retry_after))
     result = await check()

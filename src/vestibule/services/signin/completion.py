@@ -17,7 +17,7 @@ from ...core.tokens import hash_token
 from ...store.repositories import UnitOfWork
 from ...store.sql import hot
 from ...store.sql.hot import PasswordUse
-from .. import audit, sessions
+from .. import audit, metrics, sessions
 from ..context import Client, SessionPorts
 from ..invalidation import SESSION
 from ..principals import Principal
@@ -72,4 +72,5 @@ async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client:
             await ports.bus.publish(SESSION, previous)
     elif await within.run(hot.finish_sign_in, end) and previous is not None:
         within.after_commit(functools.partial(ports.bus.publish, SESSION, previous))
+    metrics.record_sign_in(principal.ref.kind, method, success=True)
     return SignedIn(new, principal)

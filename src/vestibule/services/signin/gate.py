@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...core.principals import PrincipalKind
 from ...core.throttle import Scope, ThrottleDecision, ThrottleKey, decide, wait_without_captcha
 from ...errors import CaptchaInvalid, CaptchaRequired, TooManyAttempts
 from ...store.sql.hot import ThrottleSettle
+from .. import metrics
 from ..audit import record
 from ..captcha import CaptchaService
 from ..context import Client, Deps
@@ -56,9 +58,12 @@ async def admit(deps: Deps, client: Client, keys: list[ThrottleKey], captcha: Ca
     """Reserve the attempt, or raise while throttled or when a required CAPTCHA is missing or wrong."""
     refused = await deps.throttle.reserve(keys, deps.clock(), captcha_solved=False)
     if refused is None:
+        metrics.record_throttle("password", "allowed")
         return Admission(tuple(keys), risky=False)
     if refused.retry_after > 0:
+        metrics.record_throttle("password", "delayed")
         raise TooManyAttempts(refused.retry_after)
+    metrics.record_throttle("password", "captcha")
     if not answer.strip():
         raise CaptchaRequired()
     if not await captcha.check(client.browser_hash, answer):
@@ -74,6 +79,7 @@ async def admit_without_captcha(deps: Deps, keys: list[ThrottleKey]) -> Admissio
     counts asking for it are forgotten."""
     now = deps.clock()
     refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    metrics.record_throttle("password", "allowed" if refused is None else "delayed")
     if refused is not None:
         raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
     return Admission(tuple(keys), risky=False)
@@ -93,9 +99,11 @@ def success_settlement(deps: Deps, admission: Admission) -> ThrottleSettle | Non
     return deps.throttle.settlement(clear, [k for k in admission.keys if k.scope is not Scope.PRINCIPAL])
 
 
-async def record_failure(deps: Deps, client: Client, *, account_id: str | None, principal: str,
+async def record_failure(deps: Deps, client: Client, *, kind: PrincipalKind, account_id: str | None, principal: str,
                          method: str, reason: str, mfa_used: bool = False) -> None:
-    """The audit event of a failed attempt (already counted when it was reserved)."""
+    """The audit event of a failed attempt (already counted when it was reserved); `kind`: who was signing in
+    (root, IAM user, directory user), also when no such principal exists."""
+    metrics.record_sign_in(kind, method, success=False)
     async with deps.store.unit() as uow:
         await record(uow, at=deps.clock(), event="ConsoleLogin", result="Failure", client=client,
                      account_id=account_id, principal=principal, method=method, mfa_used=mfa_used, reason=reason)

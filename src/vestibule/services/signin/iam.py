@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...core import identifiers as ids
 from ...core import passwords as rules
 from ...core.flows.console_signin import SPEC, Audience, ConsoleSignIn
-from ...core.principals import PrincipalRef
+from ...core.principals import PrincipalKind, PrincipalRef
 from ...core.throttle import ThrottleDecision
 from ...errors import InvalidCredentials, PasswordExpired
 from ...store.models import Account, IamUser
@@ -47,7 +47,7 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
     attempt = Attempt(Credential.PASSWORD, password, ref, deps.clock(), password_hash=stored)
     result = await ask_in_turn(console_methods(deps), attempt, None)
     if not isinstance(result, Verified) or account is None or user is None or ref is None:
-        await record_failure(deps, client, account_id=account.id if account else None,
+        await record_failure(deps, client, kind=PrincipalKind.IAM_USER, account_id=account.id if account else None,
                              principal=ids.user_arn(account.id, username) if account and user else "",
                              method="password",
                              reason=failure_reason(result, "wrong password") if user else "unknown account or user")
@@ -69,7 +69,8 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
                                       password_use=PasswordUse(user.id, now, rehashed), settle=settle)
     await succeeded(deps, admission)
     if expired and policy.hard_expiry and not user.password_reset_required:
-        await record_failure(deps, client, account_id=account.id, principal=principal.arn, method="password",
+        await record_failure(deps, client, kind=PrincipalKind.IAM_USER,
+                             account_id=account.id, principal=principal.arn, method="password",
                              reason="password expired (hard expiry)")
         raise PasswordExpired()
     rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(stored or "") else None

@@ -120,7 +120,8 @@ async def submit_password(deps: Deps, client: Client, captcha: CaptchaService, f
                       password_hash=user.password_hash if user else None)
     result = await ask_in_turn(console_methods(deps), attempt, None)
     if not isinstance(result, Verified) or user is None or instance is None or not user.password_hash:
-        await record_failure(deps, client, account_id=instance.owner_account_id if instance else None,
+        await record_failure(deps, client, kind=PrincipalKind.DIRECTORY_USER,
+                             account_id=instance.owner_account_id if instance else None,
                              principal=user.arn if user else "", method="portal_password",
                              reason=failure_reason(result, "no password set") if user else "unknown user")
         raise InvalidCredentials()
@@ -149,7 +150,8 @@ async def _second_factor(deps: Deps, uow: UnitOfWork, client: Client, flow: Port
     if await uow.mfa.enabled_for(principal.key):
         flow.advance(State.MFA)
     elif settings.no_mfa_device == "BLOCK":
-        await record_failure(deps, client, account_id=principal.account_id, principal=principal.arn,
+        await record_failure(deps, client, kind=PrincipalKind.DIRECTORY_USER,
+                             account_id=principal.account_id, principal=principal.arn,
                              method="portal_password", reason="no MFA device (blocked by the instance)")
         raise MfaDeviceRequired()
     else:
@@ -238,7 +240,8 @@ async def submit_email_code(deps: Deps, client: Client, flow_id: str, code: str,
         return await _complete(deps, client, principal, instance, "password+email_code", False, flow,
                                previous_session)
     await _attempt_failed(deps, flow)
-    await record_failure(deps, client, account_id=principal.account_id, principal=principal.arn,
+    await record_failure(deps, client, kind=PrincipalKind.DIRECTORY_USER,
+                         account_id=principal.account_id, principal=principal.arn,
                          method="email_code", reason="wrong verification code")
     raise InvalidCode()
 

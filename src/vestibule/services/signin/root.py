@@ -10,7 +10,7 @@ from ...core.flows.base import FlowOutOfOrder
 from ...core.flows.console_signin import SPEC, Audience, ConsoleSignIn, ConsoleSignInFlow
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
 from ...core.outbox import MailKind
-from ...core.principals import PrincipalRef
+from ...core.principals import PrincipalKind, PrincipalRef
 from ...core.throttle import ThrottleDecision
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, TooManyAttempts
@@ -75,7 +75,7 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
                       password_hash=account.root_password_hash if account else None)
     result = await ask_in_turn(console_methods(deps), attempt, None)
     if not isinstance(result, Verified) or account is None:
-        await record_failure(deps, client, account_id=account.id if account else None,
+        await record_failure(deps, client, kind=PrincipalKind.ROOT, account_id=account.id if account else None,
                              principal=ids.root_arn(account.id) if account else "", method="password",
                              reason=failure_reason(result, "unknown email"))
         raise InvalidCredentials()
@@ -159,6 +159,7 @@ async def submit_email_code(deps: Deps, client: Client, flow_id: str, code: str,
                                       method="password+email_code", mfa_used=False, flow=flow,
                                       previous_session=previous_session)
     await attempt_failed(deps, flow)
-    await record_failure(deps, client, account_id=loaded.principal.account_id, principal=loaded.principal.arn,
+    await record_failure(deps, client, kind=PrincipalKind.ROOT,
+                         account_id=loaded.principal.account_id, principal=loaded.principal.arn,
                          method="email_code", reason="wrong verification code")
     raise InvalidCode()
