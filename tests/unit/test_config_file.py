@@ -59,6 +59,13 @@ def test_one_row_per_field_and_the_old_environment_names_and_defaults() -> None:
     assert defaults()["ready_outbox_stuck_seconds"] == 900 and defaults()["http_head_timeout_seconds"] == 20.0
 
 
+def test_the_configuration_page_names_every_key_and_variable() -> None:
+    page = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    table = page[page.index("## Settings"):page.index("## Storage")]
+    assert [row.toml_key for row in ROWS if f"`{row.toml_key}`" not in table] == []
+    assert [row.env for row in ROWS if row.env not in table and f"_{row.env.split('_', 2)[2]}`" not in table] == []
+
+
 def test_environment_only_as_before() -> None:
     settings = load_settings({"VESTIBULE_SMTP_PORT": "2525", "VESTIBULE_SIGNUP": "off",
                               "VESTIBULE_TRUSTED_PROXIES": "10.0.0.7, 2001:db8::/32", "VESTIBULE_LOG_LEVEL": "DEBUG",
