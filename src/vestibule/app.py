@@ -18,10 +18,13 @@ from starlette.types import Receive, Scope, Send
 from .core import proof_of_work
 from .observe import shown_request_id
 from .runtime import Runtime
+from .services import metrics
 from .services.aws_identity import KeyDirectory
 from .services.captcha import CaptchaService, random_text
+from .services.health import Health
 from .services.mail import DevMailbox
-from .web import captcha_media, console, dev_mail, device, outbound_oidc, portal, scim
+from .store.probes import Probes
+from .web import captcha_media, console, dev_mail, device, ops, outbound_oidc, portal, scim
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.request_entry import RequestEntry
 from .web.security import BodyTooLarge, BrowserMiddleware
@@ -80,6 +83,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     routes = [
         Route("/_health", _health),
         Route("/healthz", _health),  # the process answers (docs/deployment.md); /readyz checks its backends
+        *ops.routes,  # /readyz, /metrics
         Mount("/static", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="static"),
         *captcha_media.routes,
         *dev_mail.routes_for(dev_mailbox),
@@ -103,6 +107,9 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
     )
     app.state.web = web
     app.state.runtime = runtime
+    probes = Probes(runtime.engine, runtime.redis)
+    probes.watch_pool(metrics.pool_checked_out, metrics.pool_size)
+    app.state.ops = ops.Ops.build(Health(probes, deps.settings), deps.settings)
     app.router.redirect_slashes = False  # its redirect would be built from the Host header and the raw path
     app.add_middleware(BrowserMiddleware, settings=deps.settings, key=csrf_key)
     app.front = AwsFront(app.web_pages, deps=deps, keys=keys)

@@ -7,6 +7,7 @@ handler runs; every response carries a request ID.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
@@ -14,6 +15,7 @@ from ...core import sigv4
 from ...errors import VestibuleError
 from ...observe import current_request_id, note_operation
 from ...services.context import Deps
+from ...services.metrics import UNKNOWN, AwsRequestSeen, record_aws_request
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..operations import AnyOperation
@@ -44,7 +46,16 @@ class QueryEndpoint:
 
     async def handle(self, method: str, raw_path: str, query: str, raw_headers: Iterable[tuple[bytes, bytes]],
                      body: bytes, client_ip: str, secure: bool) -> tuple[int, str, str]:
-        """`raw_headers` as ASGI gives them (bytes pairs): SigV4 groups them in one pass."""
+        """`raw_headers` as ASGI gives them (bytes pairs): SigV4 groups them in one pass. Counted in the metrics."""
+        seen = AwsRequestSeen()
+        started = time.perf_counter()
+        answer = await self._answer(seen, method, raw_path, query, raw_headers, body, client_ip, secure)
+        record_aws_request(seen, time.perf_counter() - started)
+        return answer
+
+    async def _answer(self, seen: AwsRequestSeen, method: str, raw_path: str, query: str,
+                      raw_headers: Iterable[tuple[bytes, bytes]], body: bytes, client_ip: str,
+                      secure: bool) -> tuple[int, str, str]:
         request_id = current_request_id()
         service = _FALLBACK
         try:
@@ -65,6 +76,7 @@ class QueryEndpoint:
                 parts = sigv4.parse_authorization(signed)
                 service = QUERY_BY_SIGNING_NAME.get(parts.service, _FALLBACK)
             note_operation(service.name, action)
+            seen.service, seen.operation = service.name, action if action and action in service.operations else UNKNOWN
             unserved = UNSERVED.get(service.name, {}).get(action or "")
             if unserved is not None:  # an operation of the model that Vestibule does not serve: say why
                 raise InvalidAction(f"{action} is not served by Vestibule: {unserved}.")
@@ -84,18 +96,22 @@ class QueryEndpoint:
             result = await run(operation, call, QueryRequest(call, inputs, request_id))
             return 200, xml.response(action, _namespace(service), result, request_id), request_id
         except sigv4.SigV4Error as exc:
+            seen.error_code = exc.code
             return exc.status, xml.error(exc.code, exc.message, request_id, _namespace(service)), request_id
         except AwsError as exc:
+            seen.error_code = exc.code
             return exc.status, _error(exc, request_id, service), request_id
         except VestibuleError as exc:
             wire = translate(exc, DOMAIN_ERRORS)
             if wire is not None:
                 wire = with_encoded_message(wire, exc, self.deps.box)
+                seen.error_code = wire.code
                 return wire.status, _error(wire, request_id, service), request_id
             log.exception("unmapped domain error (request %s)", request_id)
         except Exception:
             log.exception("internal error (request %s)", request_id)
         failure = ServiceFailure("An internal error occurred; the request ID identifies it in the server log.")
+        seen.error_code = failure.code
         return 500, _error(failure, request_id, service), request_id
 
 

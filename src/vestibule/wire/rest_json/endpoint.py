@@ -8,6 +8,7 @@ same path (one not served) is an unknown operation, not the path's operation."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
@@ -15,6 +16,7 @@ from ...core import oauth, sigv4
 from ...errors import VestibuleError
 from ...observe import current_request_id, note_operation
 from ...services.context import Deps
+from ...services.metrics import UNKNOWN, AwsRequestSeen, record_aws_request
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
 from ..json_values import JsonValue
@@ -55,7 +57,17 @@ class RestJsonEndpoint:
 
     async def handle(self, method: str, path: str, raw_path: str, query: str, headers: list[tuple[str, str]],
                      payload: bytes, client_ip: str, secure: bool) -> tuple[int, bytes, str, str]:
-        """(status, JSON body, request ID, error type or '') for one request."""
+        """(status, JSON body, request ID, error type or '') for one request, counted in the metrics."""
+        started = time.perf_counter()
+        answer = await self._answer(method, path, raw_path, query, headers, payload, client_ip, secure)
+        service = rest_json_service(path)
+        name = _operation_for(service, method, path) if service is not None else None
+        seen = AwsRequestSeen(service.name if service is not None else UNKNOWN, name or UNKNOWN, answer[3])
+        record_aws_request(seen, time.perf_counter() - started)
+        return answer
+
+    async def _answer(self, method: str, path: str, raw_path: str, query: str, headers: list[tuple[str, str]],
+                      payload: bytes, client_ip: str, secure: bool) -> tuple[int, bytes, str, str]:
         request_id = current_request_id()
         service = rest_json_service(path)
         try:
