@@ -15,8 +15,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,17 @@ class Cluster:
             columns = line.split()  # be_id be_name srv_id srv_name srv_addr srv_op_state ...
             states[columns[3]] = int(columns[5])
         return states
+
+    def last_checks(self) -> dict[str, tuple[str, str]]:
+        """(check_status, check_code) of each server's last health check, from `show stat` (CSV)."""
+        lines = haproxy_command(self.socket_path, "show stat").splitlines()
+        header = lines[0].removeprefix("# ").split(",")
+        found: dict[str, tuple[str, str]] = {}
+        for line in lines[1:]:
+            row = dict(zip(header, line.split(","), strict=False))
+            if row.get("pxname") == BACKEND and row.get("svname") in SERVER_NAMES:
+                found[row["svname"]] = (row["check_status"], row["check_code"])
+        return found
 
     def running(self) -> set[str]:
         return {name for name, state in self.server_states().items() if state == _RUNNING}
@@ -229,6 +241,16 @@ def start_haproxy(listen_port: int, nodes: dict[str, Node], tmp: Path) -> tuple[
     return process, socket_path, log
 
 
+def eventually(cluster: Cluster, condition: Callable[[], bool], what: str, seconds: float = 10.0) -> float:
+    """Poll `condition` until it holds; the monotonic time it did."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return time.monotonic()
+        time.sleep(0.02)
+    pytest.fail(f"{what}: not within {seconds} s\n{cluster.logs()}")
+
+
 def wait_all_running(cluster: Cluster, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -258,3 +280,56 @@ def kill(node: Node) -> None:
     """SIGKILL: no shutdown, no finished requests; what a crashed machine does."""
     os.killpg(node.process.pid, signal.SIGKILL)
     node.process.wait(10)
+
+
+async def _execute(database_url: str, statement: str) -> Any:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement))
+            return result.scalar() if result.returns_rows else None
+    finally:
+        await engine.dispose()
+
+
+def execute(database_url: str, statement: str) -> Any:
+    """One statement in its own transaction, from the test (not through a node); the first column of its first
+    row, if it returns rows."""
+    return asyncio.run(_execute(database_url, statement))
+
+
+@contextmanager
+def table_locked(database_url: str, table: str) -> Iterator[None]:
+    """`table` locked ACCESS EXCLUSIVE by a transaction held open in a thread of its own: every statement that
+    reads it waits, as on a database that stopped answering."""
+    locked, release = threading.Event(), threading.Event()
+    failure: list[BaseException] = []
+
+    async def hold() -> None:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+                locked.set()
+                await asyncio.to_thread(release.wait)
+                await conn.rollback()
+        finally:
+            await engine.dispose()
+
+    def run() -> None:
+        try:
+            asyncio.run(hold())
+        except BaseException as exc:  # reported by the test thread below
+            failure.append(exc)
+            locked.set()
+
+    holder = threading.Thread(target=run, daemon=True)
+    holder.start()
+    locked.wait(10)
+    if failure:
+        raise failure[0]
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join(10)

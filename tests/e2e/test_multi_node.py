@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.cookiejar import CookieJar
@@ -25,12 +25,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from botocore.exceptions import BotoCoreError, ClientError
 
-from e2e.browser_support import CollectingHandler, SmtpSink
+from e2e.browser_support import CollectingHandler, SmtpSink, run_async
 from e2e.multi_node_support import (
     MASTER_KEY,
     SERVER_NAMES,
     Cluster,
     aws_client,
+    eventually,
+    execute,
     fresh_database,
     kill,
     node_environment,
@@ -38,13 +40,14 @@ from e2e.multi_node_support import (
     start_haproxy,
     start_node,
     stop,
+    table_locked,
     wait_all_running,
     wait_answering,
 )
 from http_steps import console_csrf, error_of, post_step, start_root
 from support import CHEAP_HASH, free_port
-from vestibule.runtime import build
-from vestibule.services import access_keys, accounts
+from vestibule.runtime import Runtime, build
+from vestibule.services import access_keys, accounts, audit
 from vestibule.settings import Settings
 from vestibule.store.database import make_engine, migrate
 from vestibule.web.i18n import Translator
@@ -172,6 +175,15 @@ async def test_sign_in_lands_on_every_node_and_sign_out_on_one_ends_it_on_all(wo
             assert (await browser.get("/console")).status_code == 303
     assert sorted(answers.nodes) == sorted(SERVER_NAMES)
 
+    async def sign_ins(rt: Runtime) -> list[dict[str, Any]]:
+        async with rt.deps.store.unit() as uow:
+            rows = await uow.audit.for_account(world.account_id, 100)
+        return [audit.as_dict(row) for row in rows if row.event == "ConsoleLogin"]
+
+    (event,) = run_async(cluster.settings, sign_ins)
+    assert event["result"] == "Success"
+    assert event["client_ip"] == CLIENT_ADDRESS, "the client's address, through the trusted balancer"
+
 
 def _captcha_asked(page: str) -> bool:
     return 'name="captcha"' in page
@@ -233,6 +245,31 @@ def test_an_access_key_deactivated_through_one_node_is_refused_by_the_others(wor
         assert _refused(through_balancer) == "InvalidClientTokenId"
 
 
+def test_the_health_check_takes_nodes_out_for_their_database_not_for_the_shared_checks(world: World) -> None:
+    cluster, url = world.cluster, world.cluster.settings.database_url
+    revision = execute(url, "SELECT version_num FROM alembic_version")
+    execute(url, "UPDATE alembic_version SET version_num = 'not_this_code'")
+    try:
+        for node in cluster.nodes.values():
+            answer = httpx.get(node.url + "/readyz", timeout=5)
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["checks"] == {"database": "ok", "migrations": "failing", "redis": "ok",
+                                               "mail_outbox": "ok"}
+        eventually(cluster, lambda: all(code == "503" for _, code in cluster.last_checks().values()),
+                   "HAProxy's checks seeing the 503 of every node")
+        time.sleep(2.5)  # longer than 2 failed checks 1 s apart (fall 2, inter 1s)
+        assert cluster.running() == set(SERVER_NAMES), "a schema check failing on every node takes none out"
+        answered = {httpx.get(cluster.balancer + "/healthz").headers["x-served-by"] for _ in SERVER_NAMES}
+        assert answered == set(SERVER_NAMES)
+    finally:
+        execute(url, f"UPDATE alembic_version SET version_num = '{revision}'")
+
+    with table_locked(url, "alembic_version"):  # every node's database check now waits past its 1 s
+        eventually(cluster, lambda: not cluster.running(), "the database check taking the nodes out")
+        assert httpx.get(cluster.balancer + "/healthz").status_code == 503  # HAProxy's: no node in service
+    eventually(cluster, lambda: cluster.running() == set(SERVER_NAMES), "the nodes back once the database answers")
+
+
 @dataclass(frozen=True)
 class _Write:
     name: str
@@ -260,14 +297,12 @@ def test_a_node_killed_mid_load_loses_no_acknowledged_write_and_is_taken_out(wor
             with lock:
                 acknowledged.append(_Write(name, sent, node))
 
-    def wait_for(condition: Any, what: str, seconds: float = 20.0) -> float:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if condition():
-                return time.monotonic()
-            time.sleep(0.02)
-        done.set()
-        pytest.fail(f"{what} did not happen in {seconds} s:\n{cluster.logs()}")
+    def wait_for(condition: Callable[[], bool], what: str, seconds: float = 20.0) -> float:
+        try:
+            return eventually(cluster, condition, what, seconds)
+        except BaseException:
+            done.set()  # the writers stop, so the pool's exit does not wait for them
+            raise
 
     def count() -> int:
         with lock:
