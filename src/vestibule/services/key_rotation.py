@@ -16,7 +16,7 @@ from ..core.outbox import body_context
 from ..core.secretbox import Keyring, SecretBox, SecretBoxError, sealed_key_id
 from ..settings import Settings
 from ..store.repositories import Store
-from ..store.sql.sealed import SEALED_COLUMNS, SEALED_FLOW_FIELDS, SealedColumn, sealed_values
+from ..store.sql.sealed import FLOW_PAYLOAD, SEALED_COLUMNS, SEALED_FLOW_FIELDS, SealedColumn, sealed_values
 from . import keyring
 from .mfa import sealing_context as mfa_context
 
@@ -30,7 +30,7 @@ COLUMN_CONTEXTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "outbound_web_identity.ec_key_sealed": lambda f: f"outbound-federation:{f['account_id']}:ES384",
     "captchas.answer_sealed": lambda f: f"captcha:{f['browser_hash']}",
 }
-# Flow payloads: the context from the flow's data (services/credentials.py seals enrolment secrets this way).
+# Flow payloads: the context from the flow's payload (services/credentials.py seals enrolment secrets this way).
 FLOW_CONTEXTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], str]] = {
     ("mfa_enrolment", "secret_sealed"): lambda d: f"enrol:{d['principal']}",
 }
@@ -75,6 +75,11 @@ async def _reseal_column(store: Store, box: SecretBox, where: SealedColumn, batc
         await asyncio.sleep(0)  # let a serving loop (tests run one in-process) breathe between batches
 
 
+def _payload(data: Mapping[str, Any]) -> dict[str, Any]:
+    payload = data.get(FLOW_PAYLOAD)
+    return dict(payload) if isinstance(payload, dict) else {}
+
+
 async def _reseal_flows(store: Store, box: SecretBox, kind: str, data_key: str, batch: int) -> ResealReport:
     report = ResealReport()
     context_of = FLOW_CONTEXTS[(kind, data_key)]
@@ -84,16 +89,18 @@ async def _reseal_flows(store: Store, box: SecretBox, kind: str, data_key: str, 
             repo = sealed_values(uow)
             flows = await repo.flows(kind, after, batch)
             for flow in flows:
-                value = flow.data.get(data_key)
+                payload = _payload(flow.data)
+                value = payload.get(data_key)
                 if not isinstance(value, str) or sealed_key_id(value) in (None, box.current_key_id):
                     continue
-                context = context_of(flow.data)
+                context = context_of(payload)
                 try:
                     plain = box.open(value, context)
                 except SecretBoxError:
                     report.unopenable[FLOWS_NAME] = report.unopenable.get(FLOWS_NAME, 0) + 1
                     continue
-                if await repo.replace_flow(flow.id, flow.version, {**flow.data, data_key: box.seal(plain, context)}):
+                resealed = {**payload, data_key: box.seal(plain, context)}
+                if await repo.replace_flow(flow.id, flow.version, {**flow.data, FLOW_PAYLOAD: resealed}):
                     report.resealed += 1
                 else:
                     report.raced += 1
@@ -125,7 +132,7 @@ async def counts(store: Store) -> dict[str, dict[str, int]]:
             while True:
                 page = await repo.flows(kind, after, 500)
                 for flow in page:
-                    value = flow.data.get(data_key)
+                    value = _payload(flow.data).get(data_key)
                     kid = sealed_key_id(value) if isinstance(value, str) else None
                     if kid is not None:
                         flows[kid] = flows.get(kid, 0) + 1

@@ -59,9 +59,10 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(OutboundWebIdentity, "ec_key_sealed", "account_id", ("account_id",)),
     SealedColumn(Captcha, "answer_sealed", "browser_hash", ("browser_hash",)),
 )
-# Flow payloads that carry a sealed value in their JSON data: (flow kind, data key); the context comes from the
-# rest of the payload.
+# Flow payloads that carry a sealed value in their JSON data (core/flows/base.py keeps a flow's payload under
+# "payload"): (flow kind, key in the payload); the context comes from the rest of the payload.
 SEALED_FLOW_FIELDS: tuple[tuple[str, str], ...] = (("mfa_enrolment", "secret_sealed"),)
+FLOW_PAYLOAD = "payload"
 
 
 @dataclass(frozen=True)
