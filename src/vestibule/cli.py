@@ -325,6 +325,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int, argv: list[st
         import subprocess
 
         subprocess.run([sys.executable, "-m", "vestibule.cli", "migrate"], check=True, stdout=subprocess.DEVNULL)
+        from .services.metrics import use_multiprocess_dir
+
+        use_multiprocess_dir(settings.data_dir)  # each scrape adds up every worker's counts (docs/deployment.md)
     else:
         asyncio.run(_prepare())
     os.environ["VESTIBULE_SERVE_LOOPBACK"] = "1" if host in LOOPBACK else "0"

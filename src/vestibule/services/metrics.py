@@ -10,14 +10,18 @@ multiprocess mode)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from ..core.principals import PrincipalKind
 
@@ -141,10 +145,41 @@ def multiprocess() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
+def _forget_dead_workers(directory: Path) -> None:
+    """A worker that died (and was replaced) keeps its counts, but its live gauges (the pool's) no longer count."""
+    for path in directory.glob("gauge_live*_*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            mark_process_dead(int(pid), str(directory))  # type: ignore[no-untyped-call]  # unannotated upstream
+        except PermissionError:  # alive, someone else's
+            pass
+
+
+def use_multiprocess_dir(data_dir: Path) -> Path:
+    """Before `vestibule serve` starts its workers: the directory where each worker writes its counts, so that a
+    scrape, whichever worker answers it, adds up all of them. `PROMETHEUS_MULTIPROC_DIR` when the operator set
+    it (emptied by the operator between runs), else a fresh directory under the data directory, removed when
+    this process exits."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        return Path(given)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    made = Path(tempfile.mkdtemp(prefix="metrics-", dir=data_dir))
+    atexit.register(shutil.rmtree, made, True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(made)
+    return made
+
+
 def exposition(snapshot: Snapshot, accept: str = "") -> tuple[bytes, str]:
     """The metrics in the format the `Accept` header asks for (OpenMetrics, or the Prometheus text format 0.0.4
     by default), and its content type."""
     if multiprocess():
+        _forget_dead_workers(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
         counted = CollectorRegistry()
         MultiProcessCollector(counted)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
     else:
