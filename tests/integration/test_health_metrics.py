@@ -8,13 +8,27 @@ from contextlib import asynccontextmanager
 
 import boto3
 import httpx
+import pyotp
 import pytest
 from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from http_steps import ROOT_EMAIL, make_account, root_password, sign_in_root
-from support import CHEAP_HASH, LiveServer, free_port, on_live_server
+from http_steps import (
+    ROOT_EMAIL,
+    browser,
+    iam_password,
+    make_account,
+    make_user,
+    post_step,
+    root_password,
+    sign_in_iam,
+    sign_in_root,
+    sign_out,
+    use_clock,
+)
+from integration.test_root_signin_http import add_totp_device
+from support import CHEAP_HASH, CaptchaAnswers, LiveServer, free_port, on_live_server
 from vestibule.app import create_app
 from vestibule.core.outbox import MailStatus
 from vestibule.core.passwords import PasswordHasher
@@ -234,6 +248,55 @@ async def test_wrong_passwords_reach_the_captcha_and_count_as_such(client: httpx
                         result="failure"))
     assert captcha >= 1, "a CAPTCHA was asked after a few failures"
     assert failures + captcha == 5, statuses
+
+
+async def test_mfa_failures_and_iam_users_are_counted(client: httpx.AsyncClient, runtime: Runtime,
+                                                      mailbox: DevMailbox) -> None:
+    clock = use_clock(runtime)
+    await make_account(runtime)
+    await sign_in_root(client, mailbox)
+    secret = await add_totp_device(client, clock)
+    await sign_out(client)
+    await make_user(runtime, "acme", "alice")
+    clock.advance(60)
+    async with answering(runtime) as ops:
+        before = await scrape(ops)
+        async with browser(runtime, CaptchaAnswers()) as other:
+            flow_url, r = await root_password(other)
+            good = pyotp.TOTP(secret).at(clock.now)
+            r = await post_step(other, flow_url, "mfa", mfa_code=f"{(int(good) + 1) % 1000000:06d}")
+            assert r.status_code == 200
+            r = await post_step(other, flow_url, "mfa", mfa_code=good)
+            assert r.status_code == 303 and r.headers["location"] == "/console"
+        async with browser(runtime, CaptchaAnswers(), ip="198.51.100.20") as third:
+            assert (await iam_password(third, "acme", "alice", "not her password")).status_code == 200
+            assert (await iam_password(third, "acme", "mallory", "not a user")).status_code == 200
+            await sign_in_iam(third)
+        after = await scrape(ops)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("vestibule_mfa_failures_total", event="ConsoleLogin") == 1
+    assert moved("vestibule_signin_attempts_total", user_type="root", method="mfa", result="failure") == 1
+    assert moved("vestibule_signin_attempts_total", user_type="root", method="password+mfa", result="success") == 1
+    assert moved("vestibule_throttle_decisions_total", kind="code", decision="allowed") == 2
+    assert moved("vestibule_signin_attempts_total", user_type="iam_user", method="password", result="failure") == 2, \
+        "an unknown user counts as a wrong password"
+    assert moved("vestibule_signin_attempts_total", user_type="iam_user", method="password", result="success") == 1
+    assert value(after, "vestibule_sessions_active", kind="console") == 2, "root and alice; the first one signed out"
+
+
+async def test_metrics_addresses_are_the_client_behind_a_trusted_proxy(settings: Settings) -> None:
+    configured = settings.with_overrides(trusted_proxies=("127.0.0.1/32",), metrics_addresses=("10.9.0.0/16",))
+    async with runtime_for(configured) as rt, answering(rt, "127.0.0.1") as proxy:
+        assert (await proxy.get("/metrics")).status_code == 403, "the proxy itself is not listed"
+        assert (await proxy.get("/metrics", headers={"x-forwarded-for": "10.9.4.4"})).status_code == 200
+        assert (await proxy.get("/metrics", headers={"x-forwarded-for": "203.0.113.9"})).status_code == 403
+        assert (await proxy.get("/metrics", headers={"x-forwarded-for": "10.9.4.4, 203.0.113.9"})).status_code == 403
+        assert (await proxy.get("/readyz", headers={"x-forwarded-for": "203.0.113.9"})).status_code == 200
+    async with runtime_for(configured) as rt, answering(rt, "203.0.113.9") as untrusted:
+        assert (await untrusted.get("/metrics", headers={"x-forwarded-for": "10.9.4.4"})).status_code == 403
 
 
 # ---- AWS requests through boto3 ----------------------------------------------------------------------------
