@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from e2e.browser_support import CollectingHandler, SmtpSink, run_async
 from e2e.multi_node_support import (
+    HAPROXY_CONFIG,
     MASTER_KEY,
     SERVER_NAMES,
     Cluster,
@@ -332,3 +333,18 @@ def test_a_node_killed_mid_load_loses_no_acknowledged_write_and_is_taken_out(wor
     lost = {w.name for w in acknowledged} - listed
     assert not lost, f"acknowledged writes lost: {sorted(lost)}"
     assert victim.process.poll() is not None
+
+
+def test_the_configuration_docs_deployment_shows_is_the_file_the_test_runs() -> None:
+    """Every line of the haproxy.cfg listing in docs/deployment.md (its "..." aside) is in deploy/haproxy.cfg, in
+    the same order, and every directive of the file's frontend and backend is in the listing."""
+    page = (HAPROXY_CONFIG.parents[1] / "docs" / "deployment.md").read_text()
+    listing = page.split("is the whole configuration, the file the multi-node test runs:\n\n```\n", 1)[1]
+    shown = [line for line in listing.split("```", 1)[0].splitlines() if line.strip() not in ("", "...")]
+    directives = [line for line in HAPROXY_CONFIG.read_text().splitlines()
+                  if line.strip() and not line.lstrip().startswith("#")]
+    assert [line for line in shown if line not in directives] == [], "shown in the docs, not in the file"
+    positions = [directives.index(line) for line in shown]
+    assert positions == sorted(positions), "the listing is out of the file's order"
+    tail = directives[directives.index("frontend vestibule"):]
+    assert [line for line in tail if line not in shown] == [], "in the file's frontend or backend, not in the docs"
