@@ -9,9 +9,10 @@ headers are ignored. `Forwarded` wins over the `X-Forwarded-*` headers when pres
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -60,26 +61,36 @@ def resolve(peer: str, trusted_networks: Sequence[Network], *, forwarded: Sequen
     peer_address = parse_address(peer)
     if peer_address is None or not trusted_networks or not trusted(peer_address, trusted_networks):
         return Client(peer, peer_port)
+    return reported(peer, peer_port, trusted_networks, forwarded=forwarded, x_forwarded_for=x_forwarded_for,
+                    x_forwarded_proto=x_forwarded_proto, x_forwarded_host=x_forwarded_host)
+
+
+def reported(peer: str, peer_port: int, trusted_networks: Sequence[Network], *, forwarded: Sequence[str] = (),
+             x_forwarded_for: Sequence[str] = (), x_forwarded_proto: Sequence[str] = (),
+             x_forwarded_host: Sequence[str] = ()) -> Client:
+    """`resolve` for a peer already known to be trusted. Hops are read right to left, only as far as the walk."""
+    hops: Iterator[_Hop]
     if any(line.strip() for line in forwarded):
-        hops = [_forwarded_hop(element) for element in _split_elements(",".join(forwarded))]
+        hops = (_forwarded_hop(element) for element in reversed(_split_elements(",".join(forwarded))))
     elif any(line.strip() for line in x_forwarded_for):
         # X-Forwarded-Proto and -Host are one value per request: the nearest proxy's (the rightmost), the one a
         # client cannot forge through a proxy that appends
         scheme = (_last_value(x_forwarded_proto) or "").lower()
         host = _last_value(x_forwarded_host) or ""
-        hops = [_Hop(*_node(part.strip()), scheme if scheme in _SCHEMES else None,
-                     host if _HOST.fullmatch(host) else None)
-                for part in ",".join(x_forwarded_for).split(",") if part.strip()]
+        shown_scheme = scheme if scheme in _SCHEMES else None
+        shown_host = host if _HOST.fullmatch(host) else None
+        parts = [part.strip() for part in ",".join(x_forwarded_for).split(",")]
+        hops = (_Hop(*_node(part), shown_scheme, shown_host) for part in reversed(parts) if part)
     else:
         return Client(peer, peer_port)
     return _walk(peer, peer_port, hops, trusted_networks)
 
 
-def _walk(peer: str, peer_port: int, hops: Sequence[_Hop], trusted_networks: Sequence[Network]) -> Client:
-    """Right to left over trusted hops; the hop where the walk stops also tells the scheme and host."""
+def _walk(peer: str, peer_port: int, hops: Iterable[_Hop], trusted_networks: Sequence[Network]) -> Client:
+    """Over the hops from the right, while trusted; the hop where the walk stops also tells scheme and host."""
     address, port, walked = peer, peer_port, False
     scheme = host = None
-    for hop in reversed(hops):
+    for hop in hops:
         scheme, host = hop.scheme, hop.host
         if hop.address is None:
             break
@@ -89,6 +100,7 @@ def _walk(peer: str, peer_port: int, hops: Sequence[_Hop], trusted_networks: Seq
     return Client(address, port, scheme, host, forwarded=walked)
 
 
+@functools.lru_cache(maxsize=4096)  # the same clients and proxies come back: ipaddress parsing is slow
 def parse_address(text: str) -> Address | None:
     try:
         return ipaddress.ip_address(text)

@@ -45,7 +45,7 @@ def client_behind_proxies(scope: Scope, trusted_networks: Sequence[forwarded.Net
             lines.setdefault(key, []).append(value.decode("latin-1"))
     if not lines:
         return None
-    client = forwarded.resolve(str(peer[0]), trusted_networks, peer_port=int(peer[1] or 0), **lines)
+    client = forwarded.reported(str(peer[0]), int(peer[1] or 0), trusted_networks, **lines)
     return client if client.forwarded else None
 
 
