@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,8 @@ from vestibule.settings import Settings
 from vestibule.store.models import OutboxMail
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+# what deploy/haproxy.cfg's health check refuses in a 503 body (`http-check expect ! rstring ...`)
+BALANCER_TAKES_OUT = re.compile(r'"(database|redis)" *: *"failing"')
 
 
 @asynccontextmanager
@@ -105,6 +108,7 @@ async def test_not_ready_when_redis_does_not_answer(settings: Settings) -> None:
     assert r.json() == {"status": "not ready", "checks": {"database": "ok", "migrations": "ok", "redis": "failing",
                                                           "mail_outbox": "ok"}}
     assert str(dead) not in r.text and "redis://" not in r.text, "nothing about the backend is revealed"
+    assert BALANCER_TAKES_OUT.search(r.text)
 
 
 async def test_not_ready_when_the_database_does_not_answer(settings: Settings) -> None:
@@ -117,6 +121,7 @@ async def test_not_ready_when_the_database_does_not_answer(settings: Settings) -
     assert r.json() == {"status": "not ready", "checks": {"database": "failing", "migrations": "failing",
                                                           "mail_outbox": "failing"}}
     assert "secret-password" not in r.text and "nowhere" not in r.text
+    assert BALANCER_TAKES_OUT.search(r.text), "deploy/haproxy.cfg's check takes such a node out"
 
 
 async def test_not_ready_while_the_schema_is_behind_the_code(runtime: Runtime) -> None:
@@ -152,6 +157,7 @@ async def test_not_ready_while_a_due_mail_waits_too_long(runtime: Runtime, setti
         r = await client.get("/readyz")
         assert r.status_code == 503
         assert r.json()["checks"] == {**r.json()["checks"], "mail_outbox": "failing", "database": "ok"}
+        assert not BALANCER_TAKES_OUT.search(r.text), "shared-state checks are for alerts, not for routing"
         assert runtime.mail_sender is not None
         await runtime.mail_sender.drain()  # the sender catches up (the mail is sent or given up)
         assert (await client.get("/readyz")).status_code == 200
