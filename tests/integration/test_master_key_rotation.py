@@ -364,6 +364,15 @@ def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings) ->
                         failures.append(f"sign-in of {pick[0]} failed")
                 time.sleep(0.05)
 
+        # a browser that opened the sign-in page before the rotation (its cookie and CSRF token)
+        keeper = httpx.Client(base_url=live.url, follow_redirects=False, timeout=20)
+        token = csrf_of(keeper.get(f"/{alias}/console").text)
+        cookies = httpx.Cookies(keeper.cookies)  # the password step below moves the browser to a new ID
+
+        def password_step(c: httpx.Client) -> httpx.Response:
+            return c.post(f"/{alias}/console", data={"csrf_token": token, "username": "u4",
+                                                      "password": USER_PASSWORD})
+
         worker = threading.Thread(target=load, daemon=True)
         worker.start()
         time.sleep(0.5)
@@ -385,8 +394,10 @@ def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings) ->
         assert [k["KeyId"] for k in status["Keys"]] == [new] and status["UnknownKeyIds"] == {}
         assert status["Keys"][0]["Values"] >= 1 + 6 + 1 + len(made_keys)
         assert all(set(per_key) == {new} for per_key in status["Places"].values())
-        # the serving node keeps working after the retirement
+        # the serving node keeps working after the retirement; the browser's token is still good
         assert sts.get_caller_identity()["Account"] == account_id
+        r = password_step(keeper)
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin?flow="), r.text
         made = iam.create_access_key(UserName="u5")["AccessKey"]
     finally:
         stop_live_server(live)
@@ -395,12 +406,17 @@ def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings) ->
     fresh = start_live_server(settings, DevMailbox())
     try:
         assert fresh.runtime.deps.box.key_ids == {new}
-        for access_key, secret, token in [(root_key.access_key_id, root_key.secret_access_key, None),
+        for access_key, secret, session_token in [(root_key.access_key_id, root_key.secret_access_key, None),
                                           (session["AccessKeyId"], session["SecretAccessKey"],
                                            session["SessionToken"]),
                                           (made["AccessKeyId"], made["SecretAccessKey"], None),
                                           *[(k["AccessKeyId"], k["SecretAccessKey"], None) for k in made_keys]]:
-            assert _boto(fresh.url, "sts", access_key, secret, token).get_caller_identity()["Account"] == account_id
+            caller = _boto(fresh.url, "sts", access_key, secret, session_token).get_caller_identity()
+            assert caller["Account"] == account_id
         assert _sign_in(fresh.url, alias, "u5", pyotp.TOTP(reserved["u5"]).now())
+        with httpx.Client(base_url=fresh.url, follow_redirects=False, timeout=20, cookies=cookies) as again:
+            r = password_step(again)  # the signing key stayed: cookie and CSRF token of before the rotation
+            assert r.status_code == 303 and r.headers["location"].startswith("/signin?flow="), r.text
     finally:
+        keeper.close()
         stop_live_server(fresh)
