@@ -153,6 +153,29 @@ class Text:
 
 
 @dataclass(frozen=True)
+class MasterKeys:
+    """One master key (64 hex digits) or a keyring (several, with its `signing:` entry), as core/secretbox.py
+    reads it; empty: `<data dir>/master.key`. Messages never repeat the value."""
+
+    empty_is_unset: bool = False
+
+    def from_text(self, raw: str) -> str:
+        if raw.strip():
+            from .core.secretbox import SecretBoxError, parse_keyring  # cryptography only when a key is set
+
+            try:
+                parse_keyring(raw)
+            except SecretBoxError as exc:
+                raise _Invalid(f"is not a master key or keyring: {exc}") from None
+        return raw
+
+    def from_toml(self, value: object, base: Path) -> str:
+        if not isinstance(value, str):
+            raise _Invalid("must be a string of 64 hexadecimal characters")
+        return self.from_text(value)
+
+
+@dataclass(frozen=True)
 class Whole:
     low: int
     high: int
@@ -327,7 +350,7 @@ ROWS: tuple[Row, ...] = (
     Row("smtp_password", Text(), secret="value"),
     Row("smtp_starttls", Switch()),
     Row("mail_from", Text()),
-    Row("master_key", Text(), secret="value"),
+    Row("master_key", MasterKeys(), secret="value"),
     Row("session_absolute_seconds", Whole(300, 30 * 86400)),
     Row("session_idle_seconds", Whole(60, 30 * 86400)),
     Row("root_session_idle_seconds", Whole(60, 86400)),

@@ -236,6 +236,22 @@ def test_a_secret_in_a_file_others_may_read_is_a_warning(tmp_path: Path) -> None
     assert read_configuration({}, write(tmp_path, no_password, mode=0o644)).warnings == ()
 
 
+def test_a_bad_master_key_is_named_without_its_value(tmp_path: Path) -> None:
+    path = write(tmp_path, 'master_key = "c0ffee"\n')
+    assert problems_of(path) == [f"{path}:1: master_key is not a master key or keyring: the master key must be 64 "
+                                 "hexadecimal characters"]
+    found = read_configuration({"VESTIBULE_MASTER_KEY": "ab" * 32 + " " + "cd" * 32})
+    assert found.problems == ("VESTIBULE_MASTER_KEY is not a master key or keyring: a keyring of several master "
+                              "keys needs its signing:<hex> entry (vestibule master-key new prints it)",)
+    assert "abab" not in found.problems[0]
+    assert problems_of(write(tmp_path, "master_key = 7\n")) == [f"{path}:1: master_key must be a string of 64 "
+                                                                 "hexadecimal characters"]
+    ring = "ab" * 32 + "," + "cd" * 32 + ",signing:" + "ef" * 32
+    assert load_settings({"VESTIBULE_MASTER_KEY": ring}).master_key == ring
+    assert load_settings({"VESTIBULE_MASTER_KEY": ""}, write(tmp_path, f'master_key = "{"ab" * 32}"\n')).master_key \
+        == ""  # the environment's empty value: the data directory's master.key
+
+
 def test_masked_hides_secrets_from_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, 'master_key = "' + "ab" * 32 + '"\nredis_url = "redis://:pw@cache:6379/0"\n'
                  'metrics_token = "t0ken"\n')
