@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -97,7 +98,8 @@ async def test_ready_when_every_backend_answers(runtime: Runtime, settings: Sett
     assert "vestibule_session" not in r.headers.get("set-cookie", "")
 
 
-async def test_not_ready_when_redis_does_not_answer(settings: Settings) -> None:
+async def test_not_ready_when_redis_does_not_answer(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="vestibule.health")
     dead = free_port()
     dead_redis = settings.with_overrides(redis_url=f"redis://127.0.0.1:{dead}/3")
     async with runtime_for(dead_redis) as rt, answering(rt) as client:
@@ -109,6 +111,8 @@ async def test_not_ready_when_redis_does_not_answer(settings: Settings) -> None:
                                                           "mail_outbox": "ok"}}
     assert str(dead) not in r.text and "redis://" not in r.text, "nothing about the backend is revealed"
     assert BALANCER_TAKES_OUT.search(r.text)
+    said = [rec.getMessage() for rec in caplog.records if rec.name == "vestibule.health"]
+    assert said == ["not ready: redis failing (ConnectionError)"], "once, with the reason's type, in the log"
 
 
 async def test_not_ready_when_the_database_does_not_answer(settings: Settings) -> None:
@@ -124,7 +128,9 @@ async def test_not_ready_when_the_database_does_not_answer(settings: Settings) -
     assert BALANCER_TAKES_OUT.search(r.text), "deploy/haproxy.cfg's check takes such a node out"
 
 
-async def test_not_ready_while_the_schema_is_behind_the_code(runtime: Runtime) -> None:
+async def test_not_ready_while_the_schema_is_behind_the_code(runtime: Runtime,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="vestibule.health")
     async with runtime.engine.begin() as conn:
         current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
         await conn.execute(text("UPDATE alembic_version SET version_num = '0021'"))
@@ -139,6 +145,7 @@ async def test_not_ready_while_the_schema_is_behind_the_code(runtime: Runtime) -
     assert r.json()["checks"]["database"] == "ok"
     async with answering(runtime) as client:
         assert (await client.get("/readyz")).status_code == 200, "ready again once migrated"
+    assert f"not ready: migrations failing (the schema is at 0021, this release at {current})" in caplog.text
 
 
 async def _queue_mail(deps: Deps, mail_id: str, due: float) -> None:

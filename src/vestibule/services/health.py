@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..settings import Settings
-from ..store.probes import DatabaseState, Probes, head_revision
+from ..store.probes import Probes, head_revision
 from . import metrics
 
 log = logging.getLogger("vestibule.health")
@@ -56,41 +56,51 @@ class Health:
         return await asyncio.shield(current)
 
     async def _check(self) -> Readiness:
-        database, redis = await asyncio.gather(
-            self._timed("database", self._probes.database(self._clock() - self._stuck_seconds)),
-            self._timed("redis", self._probes.redis()) if self._probes.has_redis else _none())
-        checks: dict[str, str] = {"database": OK if isinstance(database, DatabaseState) else FAILING}
-        checks["migrations"] = OK if isinstance(database, DatabaseState) and database.revision == self.head \
-            else FAILING
+        reasons: dict[str, str] = {}
+        stuck_before = self._clock() - self._stuck_seconds
+        database, redis = await asyncio.gather(self._within("database", self._probes.database(stuck_before), reasons),
+                                               self._within("redis", self._probes.redis_answers(), reasons))
+        checks = {"database": _word(database is not None)}
+        checks["migrations"] = _word(database is not None and database.revision == self.head)
+        if database is not None and database.revision != self.head:
+            reasons["migrations"] = f"the schema is at {database.revision}, this release at {self.head}"
         if self._probes.has_redis:
-            checks["redis"] = OK if redis is True else FAILING
-        checks["mail_outbox"] = OK if isinstance(database, DatabaseState) and not database.mail_stuck else FAILING
+            checks["redis"] = _word(redis is True)
+        checks["mail_outbox"] = _word(database is not None and not database.mail_stuck)
+        if database is not None and database.mail_stuck:
+            reasons["mail_outbox"] = f"a mail has been due for over {self._stuck_seconds:.0f} s"
         answer = Readiness(checks)
         if answer.ready != self._last_ready:
             if answer.ready:
                 log.info("ready")
             else:
-                log.warning("not ready: %s failing", ", ".join(k for k, v in checks.items() if v != OK))
+                log.warning("not ready: %s", "; ".join(
+                    f"{name} failing" + (f" ({reasons[name]})" if name in reasons else "")
+                    for name, word in checks.items() if word != OK))
             self._last_ready = answer.ready
         return answer
 
-    async def _timed(self, name: str, work: Awaitable[T]) -> T | bool | None:
-        """`work`'s answer (True for one without), or None when it raised or took longer than the timeout."""
+    async def _within(self, name: str, work: Awaitable[T], reasons: dict[str, str] | None = None) -> T | None:
+        """`work`'s answer, or None when it raised or took longer than the timeout (the exception's type, never its
+        text, which may name hosts, goes to `reasons`)."""
         try:
-            answer = await asyncio.wait_for(work, self._timeout)
-        except Exception as exc:  # any failure is the check failing; the reason goes to the log, not the answer
-            log.debug("readiness check %s: %s", name, type(exc).__name__)
-            return None
-        return True if answer is None else answer
+            return await asyncio.wait_for(work, self._timeout)
+        except TimeoutError:
+            why = f"no answer within {self._timeout:g} s"
+        except Exception as exc:  # any failure is the check failing
+            why = type(exc).__name__
+        if reasons is not None:
+            reasons[name] = why
+        log.debug("check %s: %s", name, why)
+        return None
 
     async def snapshot(self) -> metrics.Snapshot:
         """The database's gauges for a scrape; a reading that fails or times out is left out."""
         now = self._clock()
-        sessions, outbox = await asyncio.gather(self._timed("sessions", self._probes.active_sessions(now)),
-                                                self._timed("outbox", self._probes.outbox_counts()))
-        return metrics.Snapshot(sessions=sessions if isinstance(sessions, dict) else None,
-                                outbox=outbox if isinstance(outbox, dict) else None)
+        sessions, outbox = await asyncio.gather(self._within("sessions", self._probes.active_sessions(now)),
+                                                self._within("outbox", self._probes.outbox_counts()))
+        return metrics.Snapshot(sessions=sessions, outbox=outbox)
 
 
-async def _none() -> None:
-    return None
+def _word(ok: bool) -> str:
+    return OK if ok else FAILING

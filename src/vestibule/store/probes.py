@@ -62,10 +62,9 @@ class Probes:
             await conn.rollback()
         return DatabaseState(str(revision) if revision is not None else None, mail_stuck)
 
-    async def redis(self) -> None:
-        """Raises unless Redis answers a PING."""
-        if self._redis is not None:
-            await self._redis.ping()
+    async def redis_answers(self) -> bool:
+        """Whether Redis answers a PING (True without Redis); raises when it cannot be reached."""
+        return True if self._redis is None else bool(await self._redis.ping())
 
     async def active_sessions(self, now: float) -> dict[str, int]:
         """Sessions neither revoked nor past their absolute or idle end, per kind (console | cli); the range of
