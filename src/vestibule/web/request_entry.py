@@ -98,6 +98,7 @@ def _access_line(scope: Scope, peer: Any, status: int, latency_ms: float) -> Non
     client = scope.get("client")
     fields: dict[str, object] = {
         "type": "access",
+        "request_id": context.request_id if context is not None else None,  # also when formatted later
         "method": scope["method"],
         "path": target,
         "status": status,
