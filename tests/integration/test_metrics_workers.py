@@ -1,6 +1,6 @@
 """`vestibule serve --workers 2`: every scrape of /metrics, whichever worker answers it, adds up the counts of
 both workers (prometheus_client's multiprocess mode, in a fresh directory under the data directory that is
-removed when the server stops); /readyz answers from every worker."""
+removed when the server stops); /readyz answers from every worker. On the pass's database and Redis."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ def _serve(data: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, Path
     env.update(VESTIBULE_DATA_DIR=str(data), VESTIBULE_PUBLIC_URL=url, VESTIBULE_LOG_LEVEL="warning",
                VESTIBULE_JANITOR_INTERVAL_SECONDS="0", VESTIBULE_ARGON2_MEMORY_KIB=str(CHEAP_HASH.memory_kib),
                VESTIBULE_ARGON2_TIME_COST=str(CHEAP_HASH.time_cost), VESTIBULE_HUGE_PAGES="0")
+    # the pass's backends (PostgreSQL and Redis in that pass, SQLite in the data directory otherwise)
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        if os.environ.get(f"VESTIBULE_TEST_{name}"):
+            env[f"VESTIBULE_{name}"] = os.environ[f"VESTIBULE_TEST_{name}"]
     log = data.parent / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "vestibule.cli", "serve", "--host", "127.0.0.1",
