@@ -221,3 +221,58 @@ def test_postgresql_points_to_pg_dump(tmp_path: Path, cli: _Cli) -> None:
         code, _, err = cli(tmp_path, *argv, VESTIBULE_DATABASE_URL=url)
         assert code == 2 and tool in err and "docs/deployment.md" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "x.db").exists()
+
+
+TEST_DATABASE_URL = os.environ.get("VESTIBULE_TEST_DATABASE_URL", "")
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL.startswith("postgresql"),
+                    reason="the PostgreSQL pass of the suite runs it (VESTIBULE_TEST_DATABASE_URL)")
+def test_postgresql_pg_dump_and_pg_restore_as_the_docs_show(settings: Settings, tmp_path: Path, cli: _Cli) -> None:
+    """docs/deployment.md, "Backups": pg_dump --format=custom, pg_restore into an empty database, vestibule
+    migrate, vestibule master-key status; then a node on the restored database accepts the old access key."""
+    source = settings.database_url
+    base, _, name = source.rpartition("/")
+    target = f"{base}/{name}_restored"
+    dump = tmp_path / "vestibule.dump"
+    key = {"VESTIBULE_DATABASE_URL": source, "VESTIBULE_MASTER_KEY": settings.master_key}
+    code, out, err = cli(tmp_path, "account", "create", "--email", "pg@example.com", "--password", ROOT_PASSWORD,
+                         "--alias", "pg-acme", **key)
+    assert code == 0, err
+    code, out, err = cli(tmp_path, "access-key", "create", "--account", "pg-acme", **key)
+    assert code == 0, err
+    made = json.loads(out)
+
+    def run(*argv: str) -> None:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+    run("pg_dump", "--format=custom", f"--file={dump}", _libpq(source))
+    run("pg_restore", "--list", str(dump))
+    maintenance = f"{_libpq(base)}/postgres"
+    run("psql", maintenance, "-c", f'DROP DATABASE IF EXISTS "{name}_restored"', "-c",
+        f'CREATE DATABASE "{name}_restored"')
+    try:
+        run("pg_restore", "--no-owner", "--exit-on-error", "--single-transaction", f"--dbname={_libpq(target)}",
+            str(dump))
+        restored = {"VESTIBULE_DATABASE_URL": target, "VESTIBULE_MASTER_KEY": settings.master_key}
+        assert cli(tmp_path, "migrate", **restored)[0] == 0
+        code, out, _ = cli(tmp_path, "master-key", "status", **restored)
+        status = json.loads(out)
+        assert code == 0 and status["UnknownKeyIds"] == {} and status["Keys"][0]["Values"] == 1
+        code, out, _ = cli(tmp_path, "master-key", "status", VESTIBULE_DATABASE_URL=target,
+                           VESTIBULE_MASTER_KEY="ef" * 32)
+        assert list(json.loads(out)["UnknownKeyIds"].values()) == [1]  # the wrong keyring shows at once
+
+        node = start_live_server(settings.with_overrides(database_url=target), DevMailbox())
+        try:
+            caller = _boto(node.url, "sts", made["AccessKeyId"], made["SecretAccessKey"]).get_caller_identity()
+            assert caller["Account"] == made["AccountId"]
+        finally:
+            stop_live_server(node)
+    finally:
+        run("psql", maintenance, "-c", f'DROP DATABASE IF EXISTS "{name}_restored" WITH (FORCE)')
