@@ -303,7 +303,8 @@ class _Codes:
         return None
 
 
-def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings) -> None:
+def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     live = start_live_server(settings, DevMailbox())
     alias = f"rot-{uuid.uuid4().hex[:8]}"
     try:
@@ -377,7 +378,7 @@ def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings) ->
         worker.start()
         time.sleep(0.5)
         env = _env(settings)
-        rotated = _cli(env, "master-key", "rotate", "--batch", "3", "--grace", "3")
+        rotated = _cli(env, "master-key", "rotate", "--batch", "3", "--grace", "2")
         done.set()
         worker.join(60)
         assert rotated.returncode == 0, rotated.stderr
@@ -390,7 +391,9 @@ def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings) ->
         assert len(results["signin"]) >= 3 and all(ok for ok, _ in results["signin"] + results["api"])
 
         assert _keys_in_file(settings) == [new]
-        status = json.loads(_cli(env, "master-key", "status").stdout)
+        code, out, _ = _InProcess(settings, monkeypatch, capsys)("", "master-key", "status")
+        status = json.loads(out)
+        assert code == 0
         assert [k["KeyId"] for k in status["Keys"]] == [new] and status["UnknownKeyIds"] == {}
         assert status["Keys"][0]["Values"] >= 1 + 6 + 1 + len(made_keys)
         assert all(set(per_key) == {new} for per_key in status["Places"].values())
