@@ -300,6 +300,23 @@ async def test_mfa_failures_and_iam_users_are_counted(client: httpx.AsyncClient,
     assert value(after, "vestibule_sessions_active", kind="console") == 2, "root and alice; the first one signed out"
 
 
+async def test_request_budgets_and_bearer_guesses_are_throttle_decisions(runtime: Runtime) -> None:
+    async with answering(runtime) as ops, answering(runtime, "198.51.100.30") as other:
+        before = await scrape(ops)
+        r = await other.post("/client/register", json={"clientName": "metrics-test", "clientType": "public"})
+        assert r.status_code == 200, r.text
+        r = await other.get("/scim/v2/Users", headers={"authorization": "Bearer not-a-token"})
+        assert r.status_code == 401
+        after = await scrape(ops)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert moved("vestibule_throttle_decisions_total", kind="request", decision="allowed") == 1
+    assert moved("vestibule_throttle_decisions_total", kind="token", decision="allowed") == 1
+    assert moved("vestibule_aws_requests_total", service="sso-oidc", operation="RegisterClient", error_code="none") == 1
+
+
 async def test_metrics_addresses_are_the_client_behind_a_trusted_proxy(settings: Settings) -> None:
     configured = settings.with_overrides(trusted_proxies=("127.0.0.1/32",), metrics_addresses=("10.9.0.0/16",))
     async with runtime_for(configured) as rt, answering(rt, "127.0.0.1") as proxy:

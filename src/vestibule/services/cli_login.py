@@ -36,7 +36,7 @@ from ..store.models import CliLogin, CliLoginGrant, CliLoginRefreshToken
 from ..store.models import Session as SessionRow
 from ..store.repositories import Conflict, UnitOfWork
 from ..store.sql.cli_login import ALLOWED, PENDING, USED
-from . import audit, sessions, temporary_credentials
+from . import audit, metrics, sessions, temporary_credentials
 from .api_call import ApiCall
 from .aws_identity import Caller
 from .context import Client, Deps
@@ -136,7 +136,9 @@ def token_keys(client: Client) -> list[ThrottleKey]:
 async def _admit(deps: Deps, keys: Sequence[ThrottleKey]) -> None:
     """Reserve one attempt on `keys` (TooManyAttempts with the wait while they refuse it)."""
     now = deps.clock()
-    if await deps.throttle.reserve(keys, now, captcha_solved=False) is not None:
+    refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    metrics.record_throttle("request", "allowed" if refused is None else "delayed")
+    if refused is not None:
         raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
 
 

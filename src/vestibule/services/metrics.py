@@ -32,7 +32,7 @@ SIGNIN_ATTEMPTS = Counter(
     "vestibule_signin_attempts", "Sign-in attempts: each failed step, and each completed sign-in.",
     ["user_type", "method", "result"], registry=REGISTRY)
 THROTTLE_DECISIONS = Counter(
-    "vestibule_throttle_decisions", "Guesses (passwords, codes) as the throttle decided them.",
+    "vestibule_throttle_decisions", "Guesses and request budgets as the throttle decided them.",
     ["kind", "decision"], registry=REGISTRY)
 MFA_FAILURES = Counter(
     "vestibule_mfa_failures", "MFA codes refused (wrong or reused), by the audit event of the check.",
@@ -54,10 +54,9 @@ POOL_SIZE = Gauge(
     "vestibule_db_pool_size", "Database connections the pool keeps (without its overflow).",
     registry=REGISTRY, multiprocess_mode="livesum")
 
-for _kind in ("password", "code"):  # the fixed label sets start at 0, so rate() sees their first increase
-    for _decision in ("allowed", "captcha", "delayed"):
-        if (_kind, _decision) != ("code", "captcha"):
-            THROTTLE_DECISIONS.labels(_kind, _decision)
+for _kind in ("password", "code", "token", "request"):  # fixed label sets start at 0: rate() sees a first rise
+    for _decision in ("allowed", "captcha", "delayed") if _kind == "password" else ("allowed", "delayed"):
+        THROTTLE_DECISIONS.labels(_kind, _decision)
 for _outcome in ("retry", "given_up"):
     MAIL_FAILURES.labels(_outcome)
 
@@ -79,7 +78,8 @@ def record_sign_in(kind: PrincipalKind | str, method: str, success: bool) -> Non
 
 
 def record_throttle(kind: str, decision: str) -> None:
-    """`kind`: password | code; `decision`: allowed | captcha | delayed."""
+    """`kind`: password (sign-in), code (mailed, MFA and device user codes), token (SCIM bearer tokens), request
+    (the per-address budgets of anonymous requests that store a row); `decision`: allowed | captcha | delayed."""
     THROTTLE_DECISIONS.labels(kind, decision).inc()
 
 

@@ -15,7 +15,7 @@ from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_token, token_matches
 from ...errors import InvalidBearerToken, InvalidInput, NotFound, TooManyAttempts
 from ...store.models import ScimToken
-from .. import audit
+from .. import audit, metrics
 from ..context import Client, Deps
 from .instances import by_identity_store_id
 
@@ -149,6 +149,7 @@ async def authenticate(deps: Deps, authorization: str | None, client: Client) ->
     keys = [ThrottleKey(Scope.CLIENT, f"scim:{client.ip}")]
     now = deps.clock()
     refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    metrics.record_throttle("token", "allowed" if refused is None else "delayed")
     if refused is not None:
         raise TooManyAttempts(max(1, refused.retry_after or 60))
     digest = hash_token(token)

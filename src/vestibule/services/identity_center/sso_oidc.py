@@ -41,7 +41,7 @@ from ...store.models import Session as SessionRow
 from ...store.repositories import Conflict, UnitOfWork
 from ...store.sql import sso_oidc as oidc_rows
 from ...store.sql.sso_oidc import ALLOWED, DENIED, PENDING, USED
-from .. import audit, sessions
+from .. import audit, metrics, sessions
 from ..context import Client, Deps
 from ..invalidation import SESSION
 from ..signin import portal
@@ -191,7 +191,9 @@ async def _admit_request(deps: Deps, client: Client) -> None:
     """Each such request counts (none is given back): TooManyAttempts (SlowDownException, a 429 page) with the
     true wait once an address has made too many in the hour."""
     keys, now = request_keys(client), deps.clock()
-    if await deps.throttle.reserve(keys, now, captcha_solved=False) is not None:
+    refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    metrics.record_throttle("request", "allowed" if refused is None else "delayed")
+    if refused is not None:
         raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
 
 
@@ -412,6 +414,7 @@ async def pending_device(deps: Deps, client: Client, user_code: str) -> PendingA
     keys = user_code_keys(client)
     now = deps.clock()
     refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    metrics.record_throttle("code", "allowed" if refused is None else "delayed")
     if refused is not None:  # nobody solves a CAPTCHA here: the wait is until the window lets a code in again
         raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
     async with deps.store.unit() as uow:
