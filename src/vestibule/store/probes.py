@@ -67,8 +67,8 @@ class Probes:
         return True if self._redis is None else bool(await self._redis.ping())
 
     async def active_sessions(self, now: float) -> dict[str, int]:
-        """Sessions neither revoked nor past their absolute or idle end, per kind (console | cli); the range of
-        the `expires_at` index."""
+        """Sessions neither revoked nor past their absolute or idle end, per kind (console | cli); an index scan
+        (`revoked_at IS NULL` or the `expires_at` range, as the planner finds fewer rows)."""
         query = (select(Session.kind, func.count())
                  .where(and_(Session.expires_at > now, Session.revoked_at.is_(None),
                              Session.last_seen_at + Session.idle_seconds > now))
