@@ -41,6 +41,7 @@ def _emit(data: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from .services.backup import BackupRefused
+    from .services.keyring import RotationRunning
 
     try:
         if args.command == "backup":
@@ -51,6 +52,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except BackupRefused as exc:
         print(f"vestibule: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except RotationRunning as exc:
+        print(f"vestibule: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _backup(args: argparse.Namespace, settings: Settings) -> int:

@@ -163,6 +163,15 @@ async def test_a_value_no_key_opens_keeps_its_key(runtime: Runtime, settings: Se
     assert _keys_in_file(settings) == [result.current_key_id, old]
 
 
+async def test_one_rotation_at_a_time(runtime: Runtime, settings: Settings) -> None:
+    """Two rotations at once would each write a keyring without the other's new key."""
+    before = keyring.key_path(settings).read_text()
+    with keyring.rotation_lock(settings), pytest.raises(keyring.RotationRunning):
+        await key_rotation.rotate(settings, runtime.deps.store, grace=0.0)
+    assert keyring.key_path(settings).read_text() == before
+    assert (await key_rotation.rotate(settings, runtime.deps.store, grace=0.0)).new_key_id is not None
+
+
 def test_a_one_key_file_is_the_keyring_it_always_was(settings: Settings) -> None:
     """A master.key written before keyrings: the same key ID and the same CSRF/browser-cookie key."""
     import hashlib

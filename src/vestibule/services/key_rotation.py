@@ -185,6 +185,14 @@ async def rotate(settings: Settings, store: Store, *, batch: int = 200, grace: f
     """File keyring: add a new current key (the file rewritten, serving processes take it before their next seal),
     re-seal, retire the old keys no value uses. Environment keyring: re-seal under its first key, retire nothing
     (the operator removes unused keys from every node)."""
+    if keyring.from_environment(settings):
+        return await _rotate(settings, store, batch, grace, renew_signing_key)
+    with keyring.rotation_lock(settings):
+        return await _rotate(settings, store, batch, grace, renew_signing_key)
+
+
+async def _rotate(settings: Settings, store: Store, batch: int, grace: float,
+                  renew_signing_key: bool) -> RotationResult:
     ring = keyring.load(settings, create=False)
     new_id: str | None = None
     if not keyring.from_environment(settings):

@@ -6,10 +6,13 @@ rotation goes node by node (docs/deployment.md)."""
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +76,26 @@ def write(settings: Settings, ring: Keyring) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+class RotationRunning(Exception):
+    pass
+
+
+@contextmanager
+def rotation_lock(settings: Settings) -> Iterator[None]:
+    """One rotation at a time per key file: two at once would each write a keyring without the other's new key."""
+    path = key_path(settings).with_name(KEY_FILE + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RotationRunning(f"another master-key rotation holds {path}") from None
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass
