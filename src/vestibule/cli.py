@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
+from . import cli_ops
 from .cli_sso import add_sso_parser, sso_command
 from .client.login_commands import add_parsers as add_login_parsers
 from .core import passwords as rules
@@ -103,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     queue.add_argument("--status", choices=["pending", "failed", "sent", "dropped", "all"], action="append",
                        help="rows of this status (repeatable; default: pending and failed)")
     queue.add_argument("--limit", type=int, default=100)
+    cli_ops.add_parsers(sub, _Parser)  # backup, restore, master-key
     add_sso_parser(sub)
     add_login_parsers(sub)  # login, logout: on the user's computer, no server settings
     _add_config_option(p)
@@ -408,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "config":
             _emit(settings.masked())
             return 0
+        if args.command in cli_ops.COMMANDS:
+            return cli_ops.run(args, settings)
         if args.command == "migrate":
             async def _migrate(rt: Runtime) -> int:
                 print("database is at the newest schema")
