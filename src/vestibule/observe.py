@@ -36,6 +36,7 @@ class RequestContext:
     principal_arn: str | None = None
     service: str | None = None
     operation: str | None = None
+    error_code: str | None = None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("vestibule_request", default=None)
@@ -79,6 +80,13 @@ def note_operation(service: str, operation: str | None) -> None:
     if context is not None:
         context.service = service
         context.operation = operation or None
+
+
+def note_error(code: str) -> None:
+    """The AWS error code this request was answered with ('' for a success)."""
+    context = _current.get()
+    if context is not None and code:
+        context.error_code = code
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -165,10 +165,12 @@ def test_serve_writes_json_lines_with_request_ids_and_no_secrets(tmp_path: Path,
     assert one(path="/no-such-page")["request_id"] == shown.group(1)
     ok = one(request_id=amz_id)
     assert (ok["service"], ok["operation"], ok["status"]) == ("sts", "GetCallerIdentity", 200)
+    assert "error_code" not in ok
     assert ok["principal_arn"] == f"arn:aws:iam::{account}:root" and ok["client"] == "127.0.0.1"
     assert "proxy" not in ok
     bad = one(request_id=refused_id)
     assert (bad["service"], bad["operation"], bad["status"]) == ("sts", "GetCallerIdentity", 403)
+    assert bad["error_code"] == "SignatureDoesNotMatch"
     assert "principal_arn" not in bad
     assert "X-Amz-Signature=[redacted]" in one(service="sts", operation="GetCallerIdentity", method="GET")["path"]
 

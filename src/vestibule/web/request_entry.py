@@ -109,6 +109,8 @@ def _access_line(scope: Scope, peer: Any, status: int, latency_ms: float) -> Non
         fields["proxy"] = peer[0]
     if context is not None and context.service is not None:
         fields["service"], fields["operation"] = context.service, context.operation
+        if context.error_code is not None:
+            fields["error_code"] = context.error_code
     else:
         route = scope.get("route")
         fields["route"] = getattr(route, "path", None)

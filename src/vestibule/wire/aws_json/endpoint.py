@@ -8,7 +8,7 @@ import time
 
 from ...core import sigv4
 from ...errors import VestibuleError
-from ...observe import current_request_id, note_operation
+from ...observe import current_request_id, note_error, note_operation
 from ...services.context import Deps
 from ...services.metrics import UNKNOWN, AwsRequestSeen, record_aws_request
 from ..calls import api_call, run, user_agent_of
@@ -42,6 +42,7 @@ class JsonEndpoint:
         started = time.perf_counter()
         answer = await self._answer(seen, target, raw_path, query, headers, payload, client_ip, secure)
         record_aws_request(seen, time.perf_counter() - started)
+        note_error(seen.error_code)  # the access line's error code
         return answer
 
     async def _answer(self, seen: AwsRequestSeen, target: str, raw_path: str, query: str,

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from ...core import oauth, sigv4
 from ...errors import VestibuleError
-from ...observe import current_request_id, note_operation
+from ...observe import current_request_id, note_error, note_operation
 from ...services.context import Deps
 from ...services.metrics import UNKNOWN, AwsRequestSeen, record_aws_request
 from ..calls import api_call, run, user_agent_of
@@ -64,6 +64,7 @@ class RestJsonEndpoint:
         name = _operation_for(service, method, path) if service is not None else None
         seen = AwsRequestSeen(service.name if service is not None else UNKNOWN, name or UNKNOWN, answer[3])
         record_aws_request(seen, time.perf_counter() - started)
+        note_error(seen.error_code)  # the access line's error code
         return answer
 
     async def _answer(self, method: str, path: str, raw_path: str, query: str, headers: list[tuple[str, str]],
