@@ -52,6 +52,10 @@ def pytest_configure(config: pytest.Config) -> None:
                             "(tests/e2e/test_multi_node.py); run in the PostgreSQL + Redis pass only")
 
 
+# A vestibule.toml named in the developer's shell must not reach the servers and commands the tests start (the
+# tests that want a file pass --config or set VESTIBULE_CONFIG themselves).
+os.environ.pop("VESTIBULE_CONFIG", None)
+
 TEST_DATABASE_URL = os.environ.get("VESTIBULE_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("VESTIBULE_TEST_REDIS_URL", "")
 ARTIFACTS = Path(os.environ.get("VESTIBULE_TEST_ARTIFACTS", "test-artifacts"))
