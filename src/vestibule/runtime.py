@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .core.outbox import RetryPolicy
 from .core.passwords import HashParameters, PasswordHasher
+from .mail_templates import JinjaMailTemplates
 from .services import keyring
 from .services.context import Deps
 from .services.invalidation import InvalidationBus
@@ -100,6 +101,7 @@ def assemble(settings: Settings, *, mailer: Mailer | None = None, hasher: Passwo
         box=keyring.box(settings),
         mailer=mailer or make_mailer(settings),
         throttle=throttle,
+        mail_templates=JinjaMailTemplates(),
         bus=bus,
     )
     janitor = Janitor(janitor_ports(deps, redis), settings.janitor_interval_seconds)

@@ -12,6 +12,7 @@ from ..settings import Settings
 from ..store.repositories import Store
 from .invalidation import InvalidationBus
 from .mail import Mailer
+from .mail_templates import MailTemplates
 from .outbox import Bell, OutboxPorts
 from .throttling import Throttle
 
@@ -26,6 +27,7 @@ class Client:
     user_agent: str = ""
     browser_hash: str = ""
     signed_in_browser_hash: str = ""  # the browser's hash after a sign-in in this request (its ID is rotated)
+    language: str = ""  # the language of the page that made the request ('' when no page did: CLI, API)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Deps:
     box: SecretBox
     mailer: Mailer
     throttle: Throttle
+    mail_templates: MailTemplates
     clock: Clock = field(default=time.time)
     bus: InvalidationBus = field(default_factory=InvalidationBus)
     mail_bell: Bell = field(default_factory=Bell)

@@ -14,10 +14,9 @@ from ..core.tokens import hash_token, new_token
 from ..errors import CaptchaInvalid, CodeExpired, InvalidInput
 from ..store.models import RecoveryToken
 from ..store.repositories import UnitOfWork
-from . import audit, flows, outbox, sessions
+from . import audit, flows, mail_templates, outbox, sessions
 from .captcha import CaptchaService
 from .context import Client, Deps
-from .mail import Mail
 from .passwords import check_new_password, store_root_password
 
 LINKS_PER_HOUR = 5  # reset mails per account per hour
@@ -49,9 +48,14 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
         await uow.recovery.add(RecoveryToken(token_hash=hash_token(token), account_id=owner, created_at=now,
                                              expires_at=now + LINK_LIFETIME, used_at=None if active else now))
         if active is not None:
-            await outbox.enqueue(uow, deps.outbox, _link_mail(deps, active.root_email, active.id, token),
-                                 kind=MailKind.RECOVERY_LINK, lifetime=LINK_LIFETIME)
-        else:
+            link = f"{deps.settings.public_origin}/recovery/reset?token={token}"
+            # anyone may ask: the root user's remembered language first, the page's when none is remembered
+            mail = await mail_templates.compose(
+                deps, uow, "recovery_link", to=active.root_email, language=client.language,
+                principal=PrincipalRef.root(active.id).key, account_id=ids.format_account_id(active.id), link=link)
+            await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.RECOVERY_LINK, lifetime=LINK_LIFETIME)
+        else:  # the same language look-up as a mailed link makes (timing), for the random owner
+            await mail_templates.language_for(uow, PrincipalRef.root(owner).key, client.language)
             await outbox.record_dropped(uow, deps.outbox, kind=MailKind.RECOVERY_NONE, subject=_LINK_SUBJECT)
         result = "Limited" if limited else "Success" if account else "Unknown"
         await audit.record(uow, at=now, event="PasswordRecoveryRequested", result=result,
@@ -60,21 +64,6 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
 
 
 _LINK_SUBJECT = "Reset your Vestibule root user password"
-
-
-def _link_mail(deps: Deps, to: str, account_id: str, token: str) -> Mail:
-    link = f"{deps.settings.public_origin}/recovery/reset?token={token}"
-    return Mail(
-        to=to,
-        subject=_LINK_SUBJECT,
-        body=(
-            "Someone asked to reset the root user password of the Vestibule account "
-            f"{ids.format_account_id(account_id)}.\n\n"
-            f"To choose a new password, open this link within one hour:\n{link}\n\n"
-            "The link works once; asking again makes older links stop working.\n"
-            "If you did not ask for this, ignore this mail: your password stays as it is.\n"
-        ),
-    )
 
 
 async def _link(uow: UnitOfWork, token_hash: str) -> RecoveryLink | None:
@@ -128,15 +117,10 @@ async def reset_password(deps: Deps, client: Client, flow_id: str, new_password:
         await audit.record(uow, at=now, event="PasswordRecovered", result="Success", client=client,
                            account_id=account.id, principal=ids.root_arn(account.id), method="email_link",
                            sessions_ended=ended)
-        await outbox.enqueue(uow, deps.outbox, Mail(
-            to=account.root_email,
-            subject="Your Vestibule root user password was changed",
-            body=(
-                f"The root user password of Vestibule account {ids.format_account_id(account.id)} was just reset "
-                "with a recovery link, and every signed-in session of the root user was ended.\n\n"
-                f"If this was not you, reset the password again at {deps.settings.public_origin}/recovery "
-                "and review the account's MFA devices.\n"
-            ),
-        ), kind=MailKind.PASSWORD_CHANGED)
+        # the link proved control of the root email: this page's language is the root user's choice
+        notice = await mail_templates.compose(deps, uow, "password_reset_notice", to=account.root_email,
+                                              language=client.language, principal=root.key, remember=True,
+                                              account_id=ids.format_account_id(account.id))
+        await outbox.enqueue(uow, deps.outbox, notice, kind=MailKind.PASSWORD_CHANGED)
         account_id = account.id
     return account_id

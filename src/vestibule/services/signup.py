@@ -10,6 +10,7 @@ from ..core.flows.base import FlowConflict
 from ..core.flows.email_codes import EMAIL_CODE_LIFETIME, EmailCode
 from ..core.flows.signup import SPEC, SignUp, SignUpFlow, SignUpState
 from ..core.outbox import MailKind
+from ..core.principals import PrincipalRef
 from ..core.tokens import hash_token, new_numeric_code
 from ..errors import (
     CaptchaInvalid,
@@ -19,10 +20,9 @@ from ..errors import (
     PasswordsDiffer,
     SignupDisabled,
 )
-from . import accounts, audit, flows, outbox
+from . import accounts, audit, flows, mail_templates, outbox
 from .captcha import CaptchaService
 from .context import Client, Deps
-from .mail import Mail
 from .passwords import check_new_password
 from .principals import root_principal
 from .signin.completion import SignedIn, complete_sign_in
@@ -48,19 +48,18 @@ async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: s
         now = deps.clock()
         flow = await flows.create(uow, SPEC, client.browser_hash, now, SignUp(
             normalized, name, password_hash, EmailCode(hash_token(code), now + EMAIL_CODE_LIFETIME)))
-        # Mailed whether or not the address is taken; a taken address learns it only by mail.
-        if await uow.accounts.by_email(normalized) is not None:
-            body = ("Someone tried to create a new Vestibule account with this email address, which is already "
-                    "used by an account. If this was you, sign in instead, or use 'Forgot password?' on the "
-                    f"sign-in page: {deps.settings.public_origin}/\n")
-            await outbox.enqueue(uow, deps.outbox, Mail(to=normalized, subject="Your Vestibule sign-up", body=body),
-                                 kind=MailKind.SIGNUP_TAKEN, lifetime=EMAIL_CODE_LIFETIME)
+        # Mailed whether or not the address is taken; a taken address learns it only by mail, in its root
+        # user's remembered language (a stranger may have typed it), else in this page's.
+        taken = await uow.accounts.by_email(normalized)
+        if taken is not None:
+            mail = await mail_templates.compose(deps, uow, "signup_taken", to=normalized, language=client.language,
+                                                principal=PrincipalRef.root(taken.id).key)
+            await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNUP_TAKEN, lifetime=EMAIL_CODE_LIFETIME)
         else:
-            await outbox.enqueue(uow, deps.outbox, Mail(
-                to=normalized, subject="Verify your email address for Vestibule",
-                body=(f"Your verification code is: {code}\n\nEnter it on the sign-up page within 10 minutes "
-                      "to finish creating your Vestibule account.\n"),
-            ), kind=MailKind.SIGNUP_CODE, lifetime=EMAIL_CODE_LIFETIME)
+            # (a principal no account has: the same language look-up as for a taken address, for timing)
+            mail = await mail_templates.compose(deps, uow, "signup_code", to=normalized, language=client.language,
+                                                principal=PrincipalRef.root("~").key, code=code)
+            await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNUP_CODE, lifetime=EMAIL_CODE_LIFETIME)
     return flow
 
 
@@ -93,6 +92,8 @@ async def verify(deps: Deps, client: Client, flow_id: str, code: str,
             )
             account = await uow.accounts.get(created.account_id)
             assert account is not None
+            # the sign-up page's language becomes the new root user's mail language
+            await mail_templates.remember_language(uow, PrincipalRef.root(account.id).key, client.language, now)
             signed_in = await complete_sign_in(deps.session_ports, within=uow, principal=root_principal(account),
                                                client=client, method="signup", mfa_used=False, flow=flow,
                                                previous_session=previous_session)

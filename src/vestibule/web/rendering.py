@@ -91,6 +91,7 @@ def client_of(request: Request) -> Client:
         user_agent=request.headers.get("user-agent", "")[:512],
         browser_hash=browser_hash(request.state.browser_id),
         signed_in_browser_hash=browser_hash(_next_browser_id(request)),
+        language=request.state.lang,
     )
 
 

@@ -23,10 +23,9 @@ from ...core.tokens import hash_token, new_token
 from ...errors import CaptchaInvalid, InvalidInput, NotFound
 from ...store.models import FlowRecord
 from ...store.repositories import UnitOfWork
-from .. import audit, flows, outbox, sessions
+from .. import audit, flows, mail_templates, outbox, sessions
 from ..captcha import CaptchaService
 from ..context import Client, Deps
-from ..mail import Mail
 from ..passwords import check_new_password, hash_password
 from . import directory, instances
 from .directory import DirectoryUser
@@ -74,8 +73,9 @@ async def reset_with_one_time_password(deps: Deps, identity_store_id: str, user_
 
 
 async def issue_link(deps: Deps, uow: UnitOfWork, instance: Instance, user: DirectoryUser, *,
-                     invitation: bool = False) -> None:
-    """Queue the mail with a single-use link to set a password (the flow's ID is the token's hash)."""
+                     invitation: bool = False, language: str = "") -> None:
+    """Queue the mail with a single-use link to set a password (the flow's ID is the token's hash), in the
+    user's remembered language, else `language` (the page's, when a page asked for it), else English."""
     if not user.email:
         raise InvalidInput("user", "The user has no email address to mail the link to.")
     now = deps.clock()
@@ -90,13 +90,11 @@ async def issue_link(deps: Deps, uow: UnitOfWork, instance: Instance, user: Dire
     link = f"{deps.settings.public_origin}/portal/{instance.settings.portal_subdomain or instance.identity_store_id}" \
            f"/password?token={token}"
     hours = int((flow.expires_at - now) // 3600)
-    intro = ("You are invited to the access portal. Choose your password here" if invitation
-             else "Someone (hopefully your administrator, at your request) reset your access portal password. "
-                  "Choose a new password here")
-    body = (f"{intro} (the link works once, for {hours} hours):\n{link}\n\n"
-            f"Your user name: {user.user_name}\nThe access portal: {portal_url(deps, instance)}\n\n"
-            "The portal works with the AWS CLI and SDKs: it hands out temporary credentials for your roles.\n")
-    await outbox.enqueue(uow, deps.outbox, Mail(to=user.email, subject="Set your access portal password", body=body),
+    mail = await mail_templates.compose(
+        deps, uow, "portal_invitation" if invitation else "portal_password_reset", to=user.email,
+        language=language, principal=directory_user_ref(user.id).key, link=link, hours=hours,
+        user_name=user.user_name, portal_url=portal_url(deps, instance))
+    await outbox.enqueue(uow, deps.outbox, mail,
                          kind=MailKind.RECOVERY_LINK, lifetime=int(flow.expires_at - now))
 
 
@@ -169,7 +167,7 @@ async def forgot_password(deps: Deps, client: Client, captcha: CaptchaService, i
         user = await directory.user_by_name(uow, instance.identity_store_id, user_name.strip()[:128])
         target = user if user is not None and user.enabled and user.email else None
         if target is not None:
-            await issue_link(deps, uow, instance, target)
+            await issue_link(deps, uow, instance, target, language=client.language)
         await audit.record(uow, at=now, event="PortalPasswordRecoveryRequested",
                            result="Success" if target else "Unknown", client=client,
                            account_id=instance.owner_account_id, principal=target.arn if target else "",

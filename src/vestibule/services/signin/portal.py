@@ -24,14 +24,13 @@ from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, TooManyAttempts, VestibuleError
 from ...store.repositories import UnitOfWork
-from .. import flows, mfa, outbox, sessions
+from .. import flows, mail_templates, mfa, outbox, sessions
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..identity_center import directory, instances
 from ..identity_center.directory import DirectoryUser
 from ..identity_center.instances import Instance
 from ..identity_center.portal_users import portal_policy
-from ..mail import Mail
 from ..passwords import check_new_password
 from ..principals import Principal
 from ..throttling import guess
@@ -161,7 +160,7 @@ async def _second_factor(deps: Deps, uow: UnitOfWork, client: Client, flow: Port
         flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code),
                                                                   deps.clock() + EMAIL_CODE_LIFETIME))
         flow.advance(State.EMAIL_CODE)
-        await _queue_code(deps, uow, user.email, code)
+        await _queue_code(deps, uow, client, user.id, user.email, code)
     await flows.save(uow, flow)
     return Continue(flow)
 
@@ -174,11 +173,11 @@ async def _complete(deps: Deps, client: Client, principal: Principal, instance: 
                                   lifetime=instance.settings.portal_session_seconds)
 
 
-async def _queue_code(deps: Deps, uow: UnitOfWork, to: str, code: str) -> None:
-    body = (f"Your Vestibule access portal verification code is: {code}\n\n"
-            "It expires in 10 minutes. If you did not just sign in to the access portal, change your password.\n")
-    await outbox.enqueue(uow, deps.outbox, Mail(to=to, subject="Your access portal verification code", body=body),
-                         kind=MailKind.SIGNIN_CODE, lifetime=EMAIL_CODE_LIFETIME)
+async def _queue_code(deps: Deps, uow: UnitOfWork, client: Client, user_id: str, to: str, code: str) -> None:
+    """After the password: this page's language is the user's choice and is remembered."""
+    mail = await mail_templates.compose(deps, uow, "portal_code", to=to, language=client.language,
+                                        principal=directory_user_ref(user_id).key, remember=True, code=code)
+    await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNIN_CODE, lifetime=EMAIL_CODE_LIFETIME)
 
 
 async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_password: str, confirm: str,
@@ -259,7 +258,7 @@ async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> PortalS
                                                                   sent + 1))
         await flows.save(uow, flow)
         if user.email:
-            await _queue_code(deps, uow, user.email, code)
+            await _queue_code(deps, uow, client, user.id, user.email, code)
     return flow
 
 

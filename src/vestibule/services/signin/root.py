@@ -16,10 +16,9 @@ from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, TooManyAttempts
 from ...store.models import Account
 from ...store.repositories import UnitOfWork
-from .. import flows, mfa, outbox
+from .. import flows, mail_templates, mfa, outbox
 from ..captcha import CaptchaService
 from ..context import Client, Deps
-from ..mail import Mail
 from ..passwords import hash_password
 from ..principals import load_ref, root_principal
 from ..throttling import guess
@@ -96,7 +95,7 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
             flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code),
                                                                       deps.clock() + EMAIL_CODE_LIFETIME))
             flow.advance(State.EMAIL_CODE)
-            await _queue_code(deps, uow, fresh.root_email, fresh.id, code)
+            await _queue_code(deps, uow, client, fresh.root_email, fresh.id, code)
         else:
             return await complete_sign_in(deps.session_ports, within=uow, principal=principal, client=client,
                                           method="password", mfa_used=False, flow=flow,
@@ -105,17 +104,13 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
     return Continue(flow)
 
 
-async def _queue_code(deps: Deps, uow: UnitOfWork, to: str, account_id: str, code: str) -> None:
-    """Queued in the transaction that stores the code's hash (sent by the mail sender)."""
-    body = (
-        f"Your Vestibule sign-in verification code is: {code}\n\n"
-        f"It expires in 10 minutes. Someone (hopefully you) signed in as the root user of account "
-        f"{ids.format_account_id(account_id)} from a browser we have not seen before.\n"
-        f"If this was not you, change your root password now: {deps.settings.public_origin}/recovery\n\n"
-        "Your account ID is shown in this mail and on the console home page after you sign in.\n"
-    )
-    await outbox.enqueue(uow, deps.outbox, Mail(to=to, subject="Your Vestibule sign-in verification code", body=body),
-                         kind=MailKind.SIGNIN_CODE, lifetime=EMAIL_CODE_LIFETIME)
+async def _queue_code(deps: Deps, uow: UnitOfWork, client: Client, to: str, account_id: str, code: str) -> None:
+    """Queued in the transaction that stores the code's hash (sent by the mail sender). The password was
+    just proven, so this page's language is the root user's choice and is remembered."""
+    mail = await mail_templates.compose(deps, uow, "signin_code", to=to, language=client.language,
+                                        principal=PrincipalRef.root(account_id).key, remember=True, code=code,
+                                        account_id=ids.format_account_id(account_id))
+    await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNIN_CODE, lifetime=EMAIL_CODE_LIFETIME)
 
 
 async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> ConsoleSignInFlow:
@@ -131,7 +126,7 @@ async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> Console
         flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code), deps.clock() + EMAIL_CODE_LIFETIME,
                                                                   sent + 1))
         await flows.save(uow, flow)
-        await _queue_code(deps, uow, account.root_email, account.id, code)
+        await _queue_code(deps, uow, client, account.root_email, account.id, code)
     return flow
 
 

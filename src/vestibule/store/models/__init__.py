@@ -21,6 +21,7 @@ from .iam import (
 )
 from .identity_center import SsoAssignment, SsoInstance, SsoPermissionSet, SsoProvisioning, SsoRequest
 from .instance_profiles import InstanceProfile
+from .mail_languages import MailLanguage
 from .organizations import CreateAccountRequest, Organization, OrganizationAccount
 from .outbound_web_identity import OutboundWebIdentity
 from .outbox import OutboxMail
@@ -58,6 +59,7 @@ __all__ = [
     "InlinePolicy",
     "InstanceProfile",
     "KnownBrowser",
+    "MailLanguage",
     "ManagedPolicy",
     "ManagedPolicyVersion",
     "MfaDevice",

@@ -30,6 +30,7 @@ from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
 from .identity_center import IdentityCenter
 from .instance_profiles import InstanceProfiles
+from .mail_languages import MailLanguages
 from .mfa import MfaDevices, VirtualMfa
 from .organizations import CreateAccountRequests, Organizations
 from .outbound_web_identity import OutboundWebIdentities
@@ -96,6 +97,10 @@ class UnitOfWork:
     @cached_property
     def captchas(self) -> Captchas:
         return Captchas(self.db)
+
+    @cached_property
+    def mail_languages(self) -> MailLanguages:
+        return MailLanguages(self.db)
 
     @cached_property
     def throttle(self) -> ThrottleCounters:
