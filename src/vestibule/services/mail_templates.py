@@ -44,6 +44,15 @@ MAILS: dict[str, frozenset[str]] = {
     "portal_code": frozenset({"code"}),
     "portal_invitation": frozenset({"link", "hours", "user_name", "portal_url"}),
     "portal_password_reset": frozenset({"link", "hours", "user_name", "portal_url"}),
+    # root email change (services/root_email.py); new_email is the masked new address
+    "root_email_code": frozenset({"code", "account_id"}),
+    "root_email_taken": frozenset(),
+    "root_email_changed": frozenset({"account_id", "new_email", "link"}),
+    "root_email_restored": frozenset({"account_id"}),
+    "root_email_changed_by_operator": frozenset({"account_id", "new_email"}),
+    # lost root MFA (services/mfa_recovery.py); client_address and browser may be '' (the template says unknown)
+    "mfa_recovery_link": frozenset({"account_id", "link"}),
+    "mfa_recovered_notice": frozenset({"account_id", "client_address", "browser", "codes_left"}),
 }
 
 Value = str | int

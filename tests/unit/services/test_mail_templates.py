@@ -71,3 +71,10 @@ def test_a_template_without_a_subject_line_is_refused(tmp_path: Path) -> None:
 def test_only_known_languages() -> None:
     assert known_language("zh-TW") == "zh-TW" and known_language("en") == "en"
     assert known_language("fr") == "" and known_language(None) == "" and known_language("") == ""
+
+
+@pytest.mark.parametrize(("language", "unknown"), [("en", "an unknown address (an unknown browser)"),
+                                                   ("zh-TW", "不明的位址（不明的瀏覽器）")])
+def test_the_recovered_sign_in_notice_says_unknown_when_the_request_did_not_tell(language: str, unknown: str) -> None:
+    values = _values("mfa_recovered_notice") | {"client_address": "", "browser": ""}
+    assert unknown in templates.render("mfa_recovered_notice", language, values).body
