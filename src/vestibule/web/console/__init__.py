@@ -4,7 +4,7 @@ sign-up, password recovery and the command line's sign-in (`/v1/authorize`). Tem
 
 from starlette.routing import BaseRoute
 
-from . import access_keys, cli_login, home, reauth, recovery, security, signin, signup
+from . import access_keys, cli_login, help_pages, home, reauth, recovery, security, signin, signup
 
 routes: list[BaseRoute] = [
     *signin.start_routes,
@@ -15,6 +15,7 @@ routes: list[BaseRoute] = [
     *signup.routes,
     *recovery.routes,
     *cli_login.routes,  # /v1/authorize: the browser step of `vestibule login`
+    *help_pages.routes,  # /help/network
 ]
 # `/{account}/console` matches almost any first path segment: it goes after every other area's routes.
 catch_all_routes: list[BaseRoute] = [*signin.iam_routes]

@@ -55,12 +55,27 @@ async def start_page(request: Request) -> Response:
     if await signed_in(request) is not None:
         return redirect(cli_login.return_path(request) or "/console")
     web = web_of(request)
+    requested = requested_account(request.query_params.get("account", ""))  # `/?account=`: a link's account
     remembered = request.state.cookies.get(web.names.account, "")
-    if remembered and request.query_params.get("root") != "1":
+    if remembered and not requested and request.query_params.get("root") != "1":
         return await _iam_form(request, remembered)
     return render(request, "console/signin_start.html", signed_out=request.query_params.get("signed_out") == "1",
-                  user_type=request.query_params.get("user_type", "root"),
-                  for_cli=cli_login.return_path(request) is not None)
+                  user_type="iam" if requested else request.query_params.get("user_type", "root"),
+                  account=requested, for_cli=cli_login.return_path(request) is not None)
+
+
+def requested_account(value: str) -> str:
+    """`?account=`'s account ID or alias, normalised, when it is one by syntax; anything else is not filled in
+    (no lookup: whether it exists is learnt only by signing in)."""
+    if not value or len(value) > 80:
+        return ""
+    account = ids.parse_account_reference(value)
+    if ids.is_account_id(account):
+        return account
+    try:
+        return ids.validate_alias(account)
+    except ids.InvalidIdentifier:
+        return ""
 
 
 async def start_submit(request: Request) -> Response:
