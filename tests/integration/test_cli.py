@@ -252,7 +252,7 @@ async def test_every_sign_in_attempt_and_credential_change_is_an_event(
     assert r.status_code == 303
     serial = f"arn:aws:iam::{account_id}:mfa/phone"
     r = await client.post("/console/mfa/remove", data={"csrf_token": csrf, "serial": serial,
-                                                       "password": "changed root pw 2"})
+                                                       "password": "changed root pw 2", "confirm_last": "1"})
     assert r.status_code == 303
     await sign_out(client)
     # IAM user, from another address (this one now needs a CAPTCHA): wrong password, then success

@@ -202,8 +202,9 @@ async def test_at_most_eight_devices_and_removal_needs_the_password(client: http
         assert r.status_code == 303, n
     security = await client.get("/console/security")
     assert "(8/8)" in security.text and 'id="add-mfa"' not in security.text
+    assert 'id="mfa-limit"' in security.text, "the limit says what to do instead of a missing button"
     r = await client.post("/console/mfa/new", data={"csrf_token": csrf_of(security.text)})
-    assert r.status_code == 400 and error_of(r.text) == t("limit.exceeded")
+    assert r.status_code == 400 and error_of(r.text) == t("mfa_devices.limit_reached", max=8)
 
     serial = f"arn:aws:iam::{account_id}:mfa/device-3"
     r = await client.post("/console/mfa/remove", data={"csrf_token": csrf_of(security.text), "serial": serial,

@@ -105,6 +105,9 @@ async def test_the_prompt_carries_the_change_through(client: httpx.AsyncClient, 
     assert prompt.status_code == 403
     r = await client.post("/console/mfa/remove", data={"csrf_token": csrf_of(prompt.text), "serial": serial,
                                                        "password": password})
+    assert 'id="last-device-warning"' in r.text, "the last device: a warning first"
+    r = await client.post("/console/mfa/remove", data={"csrf_token": csrf_of(r.text), "serial": serial,
+                                                       "confirm_last": "1"})
     assert r.status_code == 303 and r.headers["location"] == "/console/security?notice=mfa.removed"
     devices, _ = await _credentials(runtime, principal_key)
     assert serial not in devices

@@ -21,7 +21,7 @@ from ..errors import (
 )
 from ..store.models import MfaDevice
 from ..store.repositories import Conflict
-from . import access_keys, audit, cli_login, flows, mfa, reauthentication, sessions
+from . import access_keys, audit, cli_login, console_mfa, flows, mfa, reauthentication, sessions
 from .access_keys import NewKey
 from .captcha import CaptchaService
 from .context import Client, Deps
@@ -151,11 +151,14 @@ async def complete_enrolment(deps: Deps, client: Client, principal: Principal, f
 
 
 async def remove_device(deps: Deps, client: Client, principal: Principal, serial: str,
-                        proof: Reauthenticated) -> None:
+                        proof: Reauthenticated, *, last_confirmed: bool = True) -> None:
+    """`last_confirmed=False`: console_mfa.LastMfaDevice instead when it is the principal's last device."""
     async with deps.store.unit() as uow:
         device = await uow.mfa.by_serial(serial)
         if device is None or device.principal_key != principal.key:
             raise NotFound("No such MFA device.")
+        if not last_confirmed:
+            await console_mfa.check_not_last(uow, principal.key, serial)
         await uow.mfa.delete(device)
         ended = await cli_login.end_logins(deps, uow, principal.key, principal.account_id, principal.arn,
                                            "MFA device removed")

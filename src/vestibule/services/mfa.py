@@ -3,12 +3,12 @@ and the one device limit is enforced here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..core import totp
 from ..core.throttle import Scope, ThrottleKey
-from ..errors import LimitExceeded
+from ..errors import InvalidMfaCode, LimitExceeded, NotFound
 from ..store.models import MfaDevice
 from ..store.repositories import UnitOfWork
 from . import audit, metrics
@@ -81,11 +81,12 @@ async def _accepts(deps: Deps, device: MfaDevice, code: str) -> bool:
     """The step is recorded atomically, so two requests racing with one code cannot both pass."""
     if device.enabled_at is None:
         return False
-    check = totp.verify(device_secret(deps, device), code, deps.clock(), device.last_used_step)
+    now = deps.clock()
+    check = totp.verify(device_secret(deps, device), code, now, device.last_used_step)
     if not check.accepted or check.step is None:
         return False
     async with deps.store.unit() as uow:
-        return await uow.mfa.mark_used(device.id, check.step)
+        return await uow.mfa.mark_used(device.id, check.step, now)
 
 
 async def checked_enrolment_step(deps: Deps, attempt: CodeAttempt, device: MfaDevice | None, secret: str,
@@ -101,6 +102,32 @@ async def checked_enrolment_step(deps: Deps, attempt: CodeAttempt, device: MfaDe
     if step is None:
         await _record_failure(deps, attempt, "wrong MFA codes", devices)
     return step
+
+
+async def _owned_device(uow: UnitOfWork, account_id: str, owner: str, serial: str) -> MfaDevice:
+    device = await uow.mfa.by_serial(serial)
+    if device is None or device.account_id != account_id:
+        raise NotFound(f"VirtualMFADevice with serial number {serial} doesn't exist.")
+    if device.principal_key != owner or device.enabled_at is None:
+        raise NotFound(f"MFA device {serial} is not assigned to that user.")
+    return device
+
+
+async def resync(deps: Deps, attempt: CodeAttempt, account_id: str, serial: str, code1: str, code2: str,
+                 record: Callable[[UnitOfWork], Awaitable[None]]) -> None:
+    """ResyncMFADevice, for the IAM API and the console's Security credentials page alike (each authorizes the
+    caller first): two consecutive codes of `attempt.principal_key`'s own device, through the one TOTP check's
+    counters; the device's step and last use are saved with the caller's audit event (`record`) in one unit.
+    NotFound for a device not the owner's, InvalidMfaCode for wrong codes (audited), TooManyAttempts."""
+    async with deps.store.unit() as uow:
+        device = await _owned_device(uow, account_id, attempt.principal_key, serial)
+    step = await checked_enrolment_step(deps, attempt, device, device_secret(deps, device), code1, code2)
+    if step is None:
+        raise InvalidMfaCode("Authentication code for device is not valid.")
+    async with deps.store.unit() as uow:
+        device = await _owned_device(uow, account_id, attempt.principal_key, serial)
+        device.last_used_step, device.last_used_at = max(step, device.last_used_step or step), deps.clock()
+        await record(uow)
 
 
 async def _record_failure(deps: Deps, attempt: CodeAttempt, reason: str, devices: Sequence[MfaDevice]) -> None:

@@ -82,16 +82,17 @@ async def test_mfa_devices_enabled_serial_steps_and_deletes(store: Store) -> Non
         assert [d.serial for d in enabled] == [serial]
         device = await uow.mfa.by_serial(serial)
         assert device is not None
-        assert await uow.mfa.mark_used(device.id, 100) is True
-        assert await uow.mfa.mark_used(device.id, 100) is False, "a step is used once"
-        assert await uow.mfa.mark_used(device.id, 99) is False, "never an earlier step"
-        assert await uow.mfa.mark_used(device.id, 101) is True
+        assert await uow.mfa.mark_used(device.id, 100, 3000.0) is True
+        assert await uow.mfa.mark_used(device.id, 100, 3001.0) is False, "a step is used once"
+        assert await uow.mfa.mark_used(device.id, 99, 3002.0) is False, "never an earlier step"
+        assert await uow.mfa.mark_used(device.id, 101, 3030.0) is True
         assert [d.serial for d in await uow.virtual_mfa.in_account("111122223333")] == sorted(
             [serial, "arn:aws:iam::111122223333:mfa/pending", "arn:aws:iam::111122223333:mfa/spare"])
         assert len(await uow.virtual_mfa.all_for("root:111122223333")) == 2
     async with store.unit() as uow:
         device = await uow.mfa.by_serial(serial)
         assert device is not None and device.last_used_step == 101
+        assert device.last_used_at == 3030.0, "the time of the last accepted step, not of a refused one"
         await uow.mfa.delete(device)
         assert await uow.mfa.delete_all_for("root:111122223333") == 1
     async with store.unit() as uow:

@@ -113,19 +113,15 @@ async def enable_device(call: ApiCall, user_name: str | None, serial: str, code1
 
 
 async def resync_device(call: ApiCall, user_name: str | None, serial: str, code1: str, code2: str) -> None:
+    """The caller is authorized here; the resync itself is `mfa.resync`, which the console's page calls too."""
     async with call.unit() as uow:
-        user = await target_user(call, uow, user_name)
-        owner = _owner_key(call, user)
-        device = await _device(call, uow, serial)
-        if device.principal_key != owner:
-            raise NotFound(f"MFA device {serial} is not assigned to that user.")
-    step = await _enrolment_step(call, device, owner, code1, code2)
-    async with call.unit() as uow:
-        device = await _device(call, uow, serial)
-        if device.principal_key != owner:
-            raise NotFound(f"MFA device {serial} is not assigned to that user.")
-        device.last_used_step = step
+        owner = _owner_key(call, await target_user(call, uow, user_name))
+    attempt = mfa.CodeAttempt(owner, call.client, call.account_id, call.caller.arn, call.event or "", "api")
+
+    async def record(uow: UnitOfWork) -> None:
         await call.record(uow, serial=serial)
+
+    await mfa.resync(call.deps, attempt, call.account_id, serial, code1, code2, record)
 
 
 async def deactivate_device(call: ApiCall, user_name: str | None, serial: str) -> None:

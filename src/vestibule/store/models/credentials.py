@@ -29,6 +29,8 @@ class MfaDevice(Base):
     enabled_at: Mapped[float | None] = mapped_column(Float, default=None)
     last_used_step: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[float] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(64), default=None)  # the owner's name for it (0026)
+    last_used_at: Mapped[float | None] = mapped_column(Float, default=None)  # its last accepted code (0026)
 
 
 class AccessKey(Base):

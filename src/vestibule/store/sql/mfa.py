@@ -36,13 +36,14 @@ class MfaDevices(Repository):
         result = await self.db.execute(delete(MfaDevice).where(MfaDevice.principal_key == principal_key))
         return rowcount(result)
 
-    async def mark_used(self, device_id: int, step: int) -> bool:
-        """Record the time step atomically; False when another request used this or a later step."""
+    async def mark_used(self, device_id: int, step: int, at: float) -> bool:
+        """Record the time step (and the time `at`, the device's last use) atomically; False when another
+        request used this or a later step."""
         stmt = (
             update(MfaDevice)
             .where(MfaDevice.id == device_id)
             .where((MfaDevice.last_used_step.is_(None)) | (MfaDevice.last_used_step < step))
-            .values(last_used_step=step)
+            .values(last_used_step=step, last_used_at=at)
         )
         result = await self.db.execute(stmt)
         return rowcount(result) > 0

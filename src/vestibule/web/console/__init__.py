@@ -4,12 +4,13 @@ sign-up, password recovery and the command line's sign-in (`/v1/authorize`). Tem
 
 from starlette.routing import BaseRoute
 
-from . import access_keys, cli_login, help_pages, home, reauth, recovery, security, signin, signup
+from . import access_keys, cli_login, help_pages, home, mfa_devices, reauth, recovery, security, signin, signup
 
 routes: list[BaseRoute] = [
     *signin.start_routes,
     *home.routes,
     *security.routes,
+    *mfa_devices.routes,
     *reauth.routes,
     *access_keys.routes,
     *signup.routes,

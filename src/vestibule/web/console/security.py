@@ -14,16 +14,18 @@ from ...core import totp
 from ...core.flows import FlowError
 from ...core.principals import PrincipalKind
 from ...errors import CaptchaInvalid, CaptchaRequired, VestibuleError
-from ...services import credentials, reauthentication, signin_sessions
+from ...services import console_mfa, credentials, reauthentication, signin_sessions
 from ...services.mfa import MAX_DEVICES_PER_PRINCIPAL
 from ...services.sessions import SignedInSession
 from ...services.signin_sessions import SessionInfo
 from ..guard import SignedIn, requires_session
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
+from .mfa_devices import error_text, last_device_warning
 from .reauth import reauthenticated
 
-_NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated", "reauth.confirmed", "session.ended"}
+_NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated", "reauth.confirmed", "session.ended",
+            "mfa.renamed", "mfa.resynced"}
 
 
 async def _sessions(request: Request, who: SignedIn) -> list[SessionInfo] | None:
@@ -39,7 +41,7 @@ async def render_security(request: Request, who: SignedIn, error: str = "", stat
     web = web_of(request)
     deps = web.deps
     client = client_of(request)
-    devices = await credentials.list_devices(deps, who.principal)
+    devices = await console_mfa.devices_of(deps, who.principal)
     key = request.query_params.get("notice", "")
     notice = translator(request)(f"notice.{key}") if key in _NOTICES else ""
     keys = await credentials.list_access_keys(deps, who.principal)
@@ -107,8 +109,8 @@ async def mfa_new(request: Request, who: SignedIn) -> Response:
         return render(request, "flow_error.html", status_for(exc), error=message_for(exc, t))
     except VestibuleError as exc:
         if not flow_id:
-            return await render_security(request, who, message_for(exc, t), 400)
-        return await _enrol_page(request, who, flow_id, error=message_for(exc, t), status=400)
+            return await render_security(request, who, error_text(exc, t), 400)
+        return await _enrol_page(request, who, flow_id, error=error_text(exc, t), status=400)
     return redirect("/console/security?notice=mfa.added")
 
 
@@ -127,12 +129,16 @@ async def mfa_new_page(request: Request, who: SignedIn) -> Response:
 async def mfa_remove(request: Request, who: SignedIn) -> Response:
     form = await form_of(request)
     serial = field(form, "serial", 300)
+    confirmed = field(form, "confirm_last", 1) == "1"  # the warning before the last device was shown
     proof = await reauthenticated(request, who, form, action="DeactivateMFADevice", action_path="/console/mfa/remove",
-                                  keep={"serial": serial})
+                                  keep={"serial": serial, **({"confirm_last": "1"} if confirmed else {})})
     if isinstance(proof, Response):
         return proof
     try:
-        await credentials.remove_device(web_of(request).deps, client_of(request), who.principal, serial, proof)
+        await credentials.remove_device(web_of(request).deps, client_of(request), who.principal, serial, proof,
+                                        last_confirmed=confirmed)
+    except console_mfa.LastMfaDevice:
+        return await last_device_warning(request, who, serial)
     except VestibuleError as exc:
         return await render_security(request, who, message_for(exc, translator(request)), 400)
     return redirect("/console/security?notice=mfa.removed")

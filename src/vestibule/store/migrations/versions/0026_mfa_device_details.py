@@ -1,10 +1,11 @@
-"""MFA device names and last use (issue 13, helper 5 fills this in)
+"""MFA device details for the console's Security credentials page: a label the owner gives the device (shown
+instead of the name in its serial, which stays) and when it last accepted a code
 
 Revision ID: 0026
 Revises: 0025
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0026'
 down_revision = '0025'
@@ -13,8 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('mfa_devices', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('label', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('last_used_at', sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('mfa_devices', schema=None) as batch_op:
+        batch_op.drop_column('last_used_at')
+        batch_op.drop_column('label')

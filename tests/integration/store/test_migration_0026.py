@@ -1,0 +1,77 @@
+"""Migration 0026 (the MFA device's label and last use): up from 0025 with a device in it (both columns empty),
+down to 0025 (the columns gone, the device kept), up again; on SQLite and on the suite's PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from integration.store.conftest import BACKENDS
+from vestibule.store import database
+from vestibule.store.probes import head_revision
+
+SERIAL = "arn:aws:iam::111122223333:mfa/phone"
+
+
+def _columns(conn: Connection) -> set[str]:
+    return {col["name"] for col in inspect(conn).get_columns("mfa_devices")}
+
+
+def _to(revision: str, *, down: bool = False) -> Callable[[Connection], None]:
+    from alembic import command
+
+    def run(conn: Connection) -> None:
+        (command.downgrade if down else command.upgrade)(database._alembic_config(conn), revision)
+
+    return run
+
+
+@pytest.fixture(params=BACKENDS)
+def migration_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty SQLite file, or the suite's PostgreSQL (migrated to the head and wiped)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("clean_database")
+        assert isinstance(url, str)
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+
+
+async def test_migration_0026_up_down_up(migration_url: str) -> None:
+    url = migration_url
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    engine = database.make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_to("0025", down=backend == "postgresql"))  # PostgreSQL's is at the head
+            await conn.execute(text(
+                "INSERT INTO accounts (id, name, root_email, root_password_hash, root_password_changed_at, status, "
+                "created_at) VALUES ('111122223333', 'n', 'm26@example.com', 'h', 1, 'active', 1)"))
+            await conn.execute(text(
+                "INSERT INTO mfa_devices (account_id, principal_key, name, serial, secret_sealed, enabled_at, "
+                f"last_used_step, created_at) VALUES ('111122223333', 'root:111122223333', 'phone', '{SERIAL}', "
+                "'sealed', 5, 7, 5)"))
+        async with engine.begin() as conn:
+            await conn.run_sync(_to("0026"))
+        async with engine.connect() as conn:
+            assert {"label", "last_used_at"} <= await conn.run_sync(_columns)
+            rows = list(await conn.execute(text("SELECT serial, label, last_used_at, last_used_step FROM mfa_devices")))
+            assert rows == [(SERIAL, None, None, 7)]
+            await conn.execute(text("UPDATE mfa_devices SET label = 'Work phone', last_used_at = 9"))
+            await conn.commit()
+        async with engine.begin() as conn:
+            await conn.run_sync(_to("0025", down=True))
+        async with engine.connect() as conn:
+            assert not {"label", "last_used_at"} & await conn.run_sync(_columns)
+            assert list(await conn.execute(text("SELECT serial, last_used_step FROM mfa_devices"))) == [(SERIAL, 7)]
+        await database.migrate(engine)
+        assert await database.current_revision(engine) == head_revision()
+        async with engine.connect() as conn:
+            assert {"label", "last_used_at"} <= await conn.run_sync(_columns)
+    finally:
+        if backend == "postgresql":  # the suite's database: back at the head, whatever happened
+            await database.migrate(engine)
+        await engine.dispose()
