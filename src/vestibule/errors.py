@@ -265,3 +265,26 @@ class ServiceAccessNotEnabled(VestibuleError):
     """The operation needs trusted access of a service in AWS Organizations, which is not enabled."""
 
     code = "organizations.service_access_not_enabled"
+
+
+class RootEmailUnchanged(VestibuleError):
+    """The new root email is the one the account already has."""
+
+    code = "contact.email_same"
+
+
+class RootEmailNotUsable(VestibuleError):
+    """The verified address became another account's root email (or was kept for its undo link) meanwhile."""
+
+    code = "contact.email_not_usable"
+
+
+class InvalidContactDetails(VestibuleError):
+    """Contact details that break their rules: `problems` lists (field, message key); `detail` says it in English."""
+
+    code = "contact.invalid"
+
+    def __init__(self, problems: list[tuple[str, str]], detail: str) -> None:
+        super().__init__(detail)
+        self.problems = problems
+        self.message = detail

@@ -20,6 +20,10 @@ class MailKind(StrEnum):
     SIGNIN_CODE = "signin_code"
     SIGNUP_CODE = "signup_code"
     SIGNUP_TAKEN = "signup_taken"
+    ROOT_EMAIL_CODE = "root_email_code"  # a root email change: the code to the new address
+    ROOT_EMAIL_TAKEN = "root_email_taken"  # ... or the notice that the address is in use
+    ROOT_EMAIL_CHANGED = "root_email_changed"  # the notice (and undo link) to the old address
+    ROOT_EMAIL_RESTORED = "root_email_restored"
 
 
 NOTICE_LIFETIME = 86400  # a notice without a secret is still worth sending for a day

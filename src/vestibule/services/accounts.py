@@ -72,7 +72,8 @@ async def create_account(
         alias = _checked_alias(alias)
         if await uow.accounts.by_alias(alias) is not None:
             raise AlreadyExists("alias", "That alias is already taken.")
-    if await uow.accounts.by_email(root_email) is not None:
+    if (await uow.accounts.by_email(root_email) is not None
+            or await uow.root_email_changes.reserved_for(root_email, deps.clock()) is not None):  # an undo link's
         raise AlreadyExists("email", "That email address cannot be used for a new account.")
     if password_hash is None:
         password_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, "", password, None, None)

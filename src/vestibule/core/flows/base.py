@@ -28,6 +28,8 @@ class FlowKind(StrEnum):
     RECOVERY = "recovery"
     PORTAL_SIGNIN = "portal_signin"
     PORTAL_RESET = "portal_reset"
+    ROOT_EMAIL = "root_email"  # a root email change: the code mailed to the new address
+    EMAIL_UNDO = "email_undo"  # the undo link of a root email change, opened in this browser
 
 
 class FlowType(StrEnum):

@@ -1,5 +1,6 @@
 """Tables, one module per aggregate; every model is importable from here."""
 
+from .account_contacts import AccountContact, RootEmailChange
 from .accounts import Account
 from .applications import SsoApplication, SsoApplicationAssignment
 from .audit import AuditEvent
@@ -37,6 +38,7 @@ from .user_keys import ServiceSpecificCredential, SigningCertificate, SshPublicK
 __all__ = [
     "AccessKey",
     "Account",
+    "AccountContact",
     "AccountSettings",
     "AuditEvent",
     "Base",
@@ -74,6 +76,7 @@ __all__ = [
     "PolicyAttachment",
     "RecoveryToken",
     "ReportJob",
+    "RootEmailChange",
     "ScimToken",
     "ServerCertificate",
     "ServiceLastAccessed",

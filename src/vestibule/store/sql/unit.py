@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session as SyncSession
 
 from .access_keys import AccessKeys, TemporaryCredentials
+from .account_contacts import AccountContacts, RootEmailChanges
 from .account_details import AccountDetails
 from .accounts import Accounts
 from .applications import Applications
@@ -61,6 +62,14 @@ class UnitOfWork:
     @cached_property
     def accounts(self) -> Accounts:
         return Accounts(self.db)
+
+    @cached_property
+    def account_contacts(self) -> AccountContacts:
+        return AccountContacts(self.db)
+
+    @cached_property
+    def root_email_changes(self) -> RootEmailChanges:
+        return RootEmailChanges(self.db)
 
     @cached_property
     def users(self) -> Users:
