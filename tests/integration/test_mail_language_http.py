@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import inspect
 
-from http_steps import ROOT_EMAIL, make_account
+from http_steps import ROOT_EMAIL, make_account, make_user, sign_in_iam
 from smtp_sink import Received, SmtpSink
 from support import CHEAP_HASH, CaptchaAnswers, DeliveringTransport, csrf_of, deliver_mail
 from vestibule.app import create_app
@@ -202,6 +202,22 @@ async def test_an_operators_reset_link_uses_the_directory_users_remembered_langu
     link = await _arrived(smtp, 3)
     assert link.subject == "設定您的存取入口網站密碼" and "您的使用者名稱：alice" in link.body
     assert re.search(r"http://testserver/portal/\S+/password\?token=\S+", link.body)
+
+
+async def test_every_sign_in_from_a_page_keeps_its_language(runtime: Runtime, captcha: CaptchaAnswers) -> None:
+    """An IAM user (who gets no mail yet) and a root user with a known browser: the sign-in itself keeps the
+    page's language, in the sign-in's own transaction; the next sign-in from another language replaces it."""
+    await make_account(runtime)
+    user = PrincipalRef.iam_user(await make_user(runtime, "acme", "alice")).key
+    async with _browser(runtime, captcha, "zh-TW") as zh:
+        await sign_in_iam(zh)
+    assert await _remembered(runtime, user) == "zh-TW"
+    async with _browser(runtime, captcha, "en-GB,en;q=0.8") as en:
+        await sign_in_iam(en)
+    assert await _remembered(runtime, user) == "en"
+    async with _browser(runtime, captcha, "fr-FR") as other:  # no language of ours: the page is English
+        await sign_in_iam(other)
+    assert await _remembered(runtime, user) == "en"
 
 
 async def test_the_language_choice(runtime: Runtime) -> None:

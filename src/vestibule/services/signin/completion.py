@@ -17,7 +17,7 @@ from ...core.tokens import hash_token
 from ...store.repositories import UnitOfWork
 from ...store.sql import hot
 from ...store.sql.hot import PasswordUse
-from .. import audit, metrics, sessions
+from .. import audit, mail_templates, metrics, sessions
 from ..context import Client, SessionPorts
 from ..invalidation import SESSION
 from ..principals import Principal
@@ -66,6 +66,9 @@ async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client:
                               account_id=principal.account_id, principal=principal.arn, method=method,
                               mfa_used=mfa_used),
         throttle=settle,
+        # a sign-in from a page: that page's language is the principal's mail language from now on
+        mail_language=(principal.key, language) if (language := mail_templates.known_language(client.language))
+        else None,
     )
     if within is None:
         if await ports.store.run(hot.finish_sign_in, end) and previous is not None:

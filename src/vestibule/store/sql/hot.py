@@ -22,7 +22,18 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from ...core.flows.base import FlowNotFound
-from ..models import Account, AuditEvent, Base, FlowRecord, IamUser, KnownBrowser, MfaDevice, Session, ThrottleCounter
+from ..models import (
+    Account,
+    AuditEvent,
+    Base,
+    FlowRecord,
+    IamUser,
+    KnownBrowser,
+    MailLanguage,
+    MfaDevice,
+    Session,
+    ThrottleCounter,
+)
 from .base import rowcount
 
 M = TypeVar("M")
@@ -35,6 +46,7 @@ _audit = cast(sa.Table, AuditEvent.__table__)
 _throttle = cast(sa.Table, ThrottleCounter.__table__)
 _flows = cast(sa.Table, FlowRecord.__table__)
 _browsers = cast(sa.Table, KnownBrowser.__table__)
+_mail_languages = cast(sa.Table, MailLanguage.__table__)
 
 _ACCOUNT_COLS = tuple(_accounts.c)
 _USER_COLS = tuple(_users.c)
@@ -371,6 +383,7 @@ class SignInEnd:
     previous_session: str | None = None  # the id hash of the session the browser held
     password_use: PasswordUse | None = None
     throttle: ThrottleSettle | None = None  # a right password's attempt taken back, in the same transaction
+    mail_language: tuple[str, str] | None = None  # (principal key, the sign-in page's language) to keep
 
 
 _FLOW_DONE = Statement(sa.update(_flows).where(_flows.c.id == sa.bindparam("b_id"),
@@ -389,6 +402,18 @@ _REMEMBER = {
         index_elements=[_browsers.c.principal_key, _browsers.c.browser_hash],
         set_={"last_seen_at": _pg_browser.excluded.last_seen_at})),
 }
+_LANGUAGE_ROW: dict[str, Any] = {"principal_key": sa.bindparam("pk"), "language": sa.bindparam("lang"),
+                                 "updated_at": sa.bindparam("at")}
+_sqlite_language = sqlite.insert(_mail_languages).values(_LANGUAGE_ROW)
+_pg_language = postgresql.insert(_mail_languages).values(_LANGUAGE_ROW)
+_KEEP_LANGUAGE = {
+    "sqlite": Statement(_sqlite_language.on_conflict_do_update(
+        index_elements=[_mail_languages.c.principal_key],
+        set_={"language": _sqlite_language.excluded.language, "updated_at": _sqlite_language.excluded.updated_at})),
+    "postgresql": Statement(_pg_language.on_conflict_do_update(
+        index_elements=[_mail_languages.c.principal_key],
+        set_={"language": _pg_language.excluded.language, "updated_at": _pg_language.excluded.updated_at})),
+}
 _REVOKE = Statement(sa.update(_sessions).where(_sessions.c.id_hash == sa.bindparam("b_id_hash"),
                                                 _sessions.c.revoked_at.is_(None)).values(revoked_at=sa.bindparam("at")))
 _NOTE_USE = Statement(sa.update(_users).where(_users.c.id == sa.bindparam("uid")).values(
@@ -402,7 +427,8 @@ _INSERT_AUDIT = Statement(sa.insert(_audit), _AUDIT_KEYS)
 
 
 def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
-    """Flow done, browser remembered, previous session revoked, password use noted, new session, audit event.
+    """Flow done, browser remembered, mail language kept, previous session revoked, password use noted, new
+    session, audit event.
 
     Returns whether a live previous session was revoked. FlowNotFound (and the whole unit rolled back)
     when the flow is gone or another request changed it since it was loaded (its version moved on)."""
@@ -417,6 +443,9 @@ def finish_sign_in(conn: Connection, end: SignInEnd) -> bool:
     if end.remember_browser is not None:
         principal_key, browser_hash = end.remember_browser
         _REMEMBER[conn.dialect.name].write(conn, {"pk": principal_key, "bh": browser_hash, "at": end.at})
+    if end.mail_language is not None:
+        principal_key, language = end.mail_language
+        _KEEP_LANGUAGE[conn.dialect.name].write(conn, {"pk": principal_key, "lang": language, "at": end.at})
     revoked = False
     if end.previous_session:
         revoked = _REVOKE.write(conn, {"b_id_hash": end.previous_session, "at": end.at}) > 0
