@@ -29,6 +29,20 @@ def add_parsers(actions: Any) -> None:
         contacts.add_argument(flag, dest=name, metavar="TEXT")
 
 
+# The JSON names, as the account API's GetContactInformation and GetAlternateContact (SECURITY) spell them.
+_CONTACT_NAMES = {"full_name": "FullName", "phone": "PhoneNumber", "company": "CompanyName",
+                  "address_line1": "AddressLine1", "address_line2": "AddressLine2", "city": "City",
+                  "region": "StateOrRegion", "postal_code": "PostalCode", "country": "CountryCode"}
+_SECURITY_NAMES = {"security_name": "Name", "security_email": "EmailAddress", "security_phone": "PhoneNumber"}
+
+
+def _shape(account_id: str, details: ContactDetails) -> dict[str, Any]:
+    values = details.as_dict()
+    return {"AccountId": account_id,
+            "ContactInformation": {out: values[name] for name, out in _CONTACT_NAMES.items()},
+            "SecurityContact": {out: values[name] for name, out in _SECURITY_NAMES.items()}}
+
+
 def _emit(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -48,5 +62,5 @@ async def run(args: argparse.Namespace, rt: Runtime) -> int:
         if given:
             merged = ContactDetails(**{**details.as_dict(), **given})
             details = await account_contacts.put(uow, account.id, merged, now=deps.clock(), method="cli")
-        _emit({"AccountId": account.id, "Contacts": details.as_dict()})
+        _emit(_shape(account.id, details))
         return 0

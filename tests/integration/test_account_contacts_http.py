@@ -154,14 +154,18 @@ def test_cli_contacts_and_set_email(cli_env: Settings, capsys: pytest.CaptureFix
     cli = Cli(capsys)
     account = cli.ok("account", "create", "--email", ROOT_EMAIL, "--password", ROOT_PASSWORD)["AccountId"]
     shown = cli.ok("account", "contacts", "--account", account)
-    assert shown == {"AccountId": account, "Contacts": {name: "" for name in ContactDetails().as_dict()}}
+    assert shown["AccountId"] == account
+    assert set(shown["ContactInformation"].values()) == set(shown["SecurityContact"].values()) == {""}
+    assert set(shown["ContactInformation"]) == {"FullName", "PhoneNumber", "CompanyName", "AddressLine1",
+                                                "AddressLine2", "City", "StateOrRegion", "PostalCode", "CountryCode"}
     set_ = cli.ok("account", "contacts", "--account", account, "--name", "Lin", "--phone", "+886 912 345 678",
                   "--security-name", "Sec", "--security-email", "Sec@Example.com", "--country", "tw")
-    assert set_["Contacts"]["full_name"] == "Lin" and set_["Contacts"]["security_email"] == "sec@example.com"
+    assert set_["ContactInformation"]["FullName"] == "Lin" and set_["ContactInformation"]["CountryCode"] == "TW"
+    assert set_["SecurityContact"] == {"Name": "Sec", "EmailAddress": "sec@example.com", "PhoneNumber": ""}
     again = cli.ok("account", "contacts", "--account", account, "--company", "Acme")
-    assert again["Contacts"]["full_name"] == "Lin" and again["Contacts"]["company"] == "Acme"
+    assert again["ContactInformation"]["FullName"] == "Lin" and again["ContactInformation"]["CompanyName"] == "Acme"
     cleared = cli.ok("account", "contacts", "--account", account, "--company", "")
-    assert cleared["Contacts"]["company"] == ""
+    assert cleared["ContactInformation"]["CompanyName"] == ""
     line = cli.fails("account", "contacts", "--account", account, "--phone", "call me")
     assert "phone" in line and "6 to 15 digits" in line
     cli.fails("account", "contacts", "--account", "999999999999")
