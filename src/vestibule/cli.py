@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
-from . import cli_account, cli_ops
+from . import cli_account, cli_lifecycle, cli_ops
 from .cli_sso import add_sso_parser, sso_command
 from .client.login_commands import add_parsers as add_login_parsers
 from .core import passwords as rules
@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--hard-expiry", action=argparse.BooleanOptionalAction, default=None)
     policy.add_argument("--delete", action="store_true", help="remove the policy (back to defaults)")
     cli_account.add_parsers(acc)  # set-email, contacts
+    cli_lifecycle.add_parsers(acc)  # suspend, reinstate, status
 
     user = sub.add_parser("iam-user", help="IAM users")
     us = user.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -144,6 +145,8 @@ async def _account_command(args: argparse.Namespace, rt: Runtime) -> int:
     deps = rt.deps
     if args.action in cli_account.ACTIONS:
         return await cli_account.run(args, rt)
+    if args.action in cli_lifecycle.ACTIONS:
+        return await cli_lifecycle.run(args, rt)
     if args.action == "create":
         async with deps.store.unit() as uow:
             created = await accounts.create_account(deps, uow, email=args.email, password=args.password,

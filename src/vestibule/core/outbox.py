@@ -20,6 +20,8 @@ class MailKind(StrEnum):
     SIGNIN_CODE = "signin_code"
     SIGNUP_CODE = "signup_code"
     SIGNUP_TAKEN = "signup_taken"
+    ACCOUNT_CLOSURE_CODE = "account_closure_code"
+    ACCOUNT_NOTICE = "account_notice"  # closed, reopened, suspended, reinstated
     ROOT_EMAIL_CODE = "root_email_code"  # a root email change: the code to the new address
     ROOT_EMAIL_TAKEN = "root_email_taken"  # ... or the notice that the address is in use
     ROOT_EMAIL_CHANGED = "root_email_changed"  # the notice (and undo link) to the old address

@@ -13,7 +13,7 @@ from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.tokens import token_matches
 from ..store.repositories import UnitOfWork
 from .context import Deps
-from .invalidation import ACCESS_KEY, SESSION
+from .invalidation import ACCESS_KEY, ACCOUNT, SESSION
 
 CACHE_SECONDS = 5.0
 CallerKind = Literal["root", "user", "assumed-role", "federated-user"]
@@ -88,6 +88,7 @@ class KeyDirectory:
         self._by_session: dict[str, set[str]] = {}
         deps.bus.subscribe(ACCESS_KEY, self.forget, on_gap=self.forget_all)
         deps.bus.subscribe(SESSION, self.forget_session)
+        deps.bus.subscribe(ACCOUNT, lambda _account_id: self.forget_all())  # closed or suspended: rare
 
     def forget(self, key_id: str) -> None:
         self._cache.pop(key_id, None)
@@ -161,6 +162,14 @@ class KeyDirectory:
 
 
 async def _load(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
+    record = await _load_key(deps, uow, key_id)
+    if record is None:
+        return None
+    account = await uow.accounts.get(record.caller.account_id)  # a closed or suspended account's keys: unknown
+    return record if account is not None and account.status == "active" else None
+
+
+async def _load_key(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | None:
     if key_id.startswith("AKIA"):
         key = await uow.access_keys.get(key_id)
         if key is None:

@@ -20,6 +20,7 @@ log = logging.getLogger("vestibule.invalidation")
 
 ACCESS_KEY = "access-key"
 SESSION = "session"
+ACCOUNT = "account"  # an account closed or suspended: everything cached of it is forgotten
 
 Forget = Callable[[str], None]
 ForgetAll = Callable[[], None]

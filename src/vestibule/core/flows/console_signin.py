@@ -21,6 +21,7 @@ class ConsoleSignInState(StrEnum):
     MFA = "mfa"  # password verified, an MFA code next
     EMAIL_CODE = "email_code"  # password verified, the mailed one-time code next
     NEW_PASSWORD = "new_password"  # verified, but the password must be changed first
+    REOPEN = "reopen"  # a closed account's root user passed every step: reopen it, or not
     DONE = "done"
 
 
@@ -42,6 +43,7 @@ class ConsoleSignIn:
     password_expired: bool = False
     mfa_used: bool = False
     email_code: EmailCode | None = None
+    reopening: bool = False  # the root user of a closed account: the last step leads to REOPEN, not DONE
 
     def verified_principal(self) -> PrincipalRef:
         if self.principal is None:
@@ -71,6 +73,7 @@ class _Codec:
             "password_expired": payload.password_expired,
             "mfa_used": payload.mfa_used,
             "email_code": payload.email_code.encode() if payload.email_code else None,
+            "reopening": payload.reopening,
         }
 
     def decode(self, data: PayloadReader) -> ConsoleSignIn:
@@ -89,6 +92,7 @@ class _Codec:
             password_expired=data.flag("password_expired"),
             mfa_used=data.flag("mfa_used"),
             email_code=EmailCode.decode(code) if code else None,
+            reopening="reopening" in data.data and data.flag("reopening"),  # flows from before 0025
         )
 
 
@@ -101,8 +105,9 @@ SPEC: FlowSpec[ConsoleSignInState, ConsoleSignIn] = FlowSpec(
     done=_S.DONE,
     transitions={
         _S.PASSWORD: frozenset({_S.MFA, _S.EMAIL_CODE, _S.NEW_PASSWORD, _S.DONE}),
-        _S.MFA: frozenset({_S.NEW_PASSWORD, _S.DONE}),
-        _S.EMAIL_CODE: frozenset({_S.DONE}),
+        _S.MFA: frozenset({_S.NEW_PASSWORD, _S.DONE, _S.REOPEN}),
+        _S.EMAIL_CODE: frozenset({_S.DONE, _S.REOPEN}),
+        _S.REOPEN: frozenset({_S.DONE}),
         _S.NEW_PASSWORD: frozenset({_S.DONE}),
     },
     lifetime=LIFETIME,

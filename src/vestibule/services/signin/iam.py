@@ -18,6 +18,7 @@ from ..principals import user_principal
 from .completion import PasswordUse, complete_sign_in
 from .gate import admit, iam_keys, record_failure, risk, succeeded, success_settlement
 from .methods import Attempt, Credential, Verified, ask_in_turn
+from .standing import refuse_unless_active
 from .steps import Continue, Outcome, State, console_methods, failure_reason
 
 
@@ -52,6 +53,10 @@ async def submit_iam_password(deps: Deps, client: Client, captcha: CaptchaServic
                              method="password",
                              reason=failure_reason(result, "wrong password") if user else "unknown account or user")
         raise InvalidCredentials()
+    if account.status != "active":
+        await succeeded(deps, admission)
+        await refuse_unless_active(deps, client, account, kind=PrincipalKind.IAM_USER,
+                                   principal_arn=ids.user_arn(account.id, user.name, user.path))
     risky = admission.risky
     principal = user_principal(user, account)
     now = deps.clock()

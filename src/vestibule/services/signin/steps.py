@@ -24,6 +24,7 @@ from .methods import (
     Verified,
     ask_in_turn,
 )
+from .standing import load_for_flow, to_reopen_page
 
 State = ConsoleSignInState
 
@@ -79,7 +80,7 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previo
     flow = await reserve_flow_attempt(deps, client, flow_id, State.MFA)
     ref = flow.payload.verified_principal()
     async with deps.store.unit() as uow:
-        loaded = await load_ref(uow, ref)
+        loaded = await load_for_flow(uow, ref, flow.payload.reopening)
     if loaded is None:
         raise InvalidCredentials()
     principal = loaded.principal
@@ -89,6 +90,9 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previo
     if not isinstance(result, Verified):
         await attempt_failed(deps, flow)
         raise InvalidCode()
+    if flow.payload.reopening:
+        flow.payload = replace(flow.payload, mfa_used=True)
+        return Continue(await to_reopen_page(deps, flow))
     if flow.payload.must_change_password:
         flow.payload = replace(flow.payload, mfa_used=True)
         flow.advance(State.NEW_PASSWORD)

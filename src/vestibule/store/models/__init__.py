@@ -22,6 +22,7 @@ from .iam import (
 )
 from .identity_center import SsoAssignment, SsoInstance, SsoPermissionSet, SsoProvisioning, SsoRequest
 from .instance_profiles import InstanceProfile
+from .lifecycle import AccountLifecycle
 from .mail_languages import MailLanguage
 from .organizations import CreateAccountRequest, Organization, OrganizationAccount
 from .outbound_web_identity import OutboundWebIdentity
@@ -39,6 +40,7 @@ __all__ = [
     "AccessKey",
     "Account",
     "AccountContact",
+    "AccountLifecycle",
     "AccountSettings",
     "AuditEvent",
     "Base",

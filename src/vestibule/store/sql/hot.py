@@ -335,14 +335,13 @@ _IAM_BY_ALIAS = Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).selec
 
 def iam_sign_in_lookup(conn: Connection, ref: str, by_id: bool, username: str
                        ) -> tuple[Account | None, IamUser | None, bool]:
-    """The account (active only), the user by name in it, whether that user has an enabled MFA device:
-    one statement, the same one whether or not the account or the user exist."""
+    """The account (of any status: a closed or suspended one is refused after the password), the user by name
+    in it, whether that user has an enabled MFA device: one statement, the same one whether or not the account
+    or the user exist."""
     row = (_IAM_BY_ID if by_id else _IAM_BY_ALIAS).first(conn, {"ref": ref, "name": username.lower()})
     if row is None:
         return None, None, False
     account = _model(Account, _ACCOUNT_COLS, row)
-    if account.status != "active":
-        return None, None, False
     if row[len(_ACCOUNT_COLS)] is None:  # no such user
         return account, None, False
     return account, _model(IamUser, _USER_COLS, row, len(_ACCOUNT_COLS)), bool(row[-1])

@@ -31,6 +31,7 @@ from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
 from .identity_center import IdentityCenter
 from .instance_profiles import InstanceProfiles
+from .lifecycle import AccountLifecycles
 from .mail_languages import MailLanguages
 from .mfa import MfaDevices, VirtualMfa
 from .organizations import CreateAccountRequests, Organizations
@@ -70,6 +71,10 @@ class UnitOfWork:
     @cached_property
     def root_email_changes(self) -> RootEmailChanges:
         return RootEmailChanges(self.db)
+
+    @cached_property
+    def lifecycle(self) -> AccountLifecycles:
+        return AccountLifecycles(self.db)
 
     @cached_property
     def users(self) -> Users:

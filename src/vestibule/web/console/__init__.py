@@ -4,7 +4,20 @@ sign-up, password recovery and the command line's sign-in (`/v1/authorize`). Tem
 
 from starlette.routing import BaseRoute
 
-from . import access_keys, cli_login, contacts, help_pages, home, mfa_devices, reauth, recovery, security, signin, signup
+from . import (
+    access_keys,
+    cli_login,
+    contacts,
+    help_pages,
+    home,
+    lifecycle,
+    mfa_devices,
+    reauth,
+    recovery,
+    security,
+    signin,
+    signup,
+)
 
 routes: list[BaseRoute] = [
     *signin.start_routes,
@@ -12,6 +25,7 @@ routes: list[BaseRoute] = [
     *security.routes,
     *mfa_devices.routes,
     *reauth.routes,
+    *lifecycle.routes,  # /console/close
     *contacts.routes,  # contact details, root email change and its undo link
     *access_keys.routes,
     *signup.routes,

@@ -10,7 +10,8 @@ from ...core import identifiers as ids
 from ...core.flows import FlowError
 from ...core.flows.console_signin import ConsoleSignInState
 from ...errors import CaptchaInvalid, CaptchaRequired, TooManyAttempts, VestibuleError
-from ...services import signin
+from ...services import account_lifecycle, signin
+from ...services.account_lifecycle import AccountUnavailable
 from ...services.signin import Continue, Outcome
 from ..guard import signed_in
 from ..messages import message_for, status_for
@@ -28,6 +29,7 @@ from ..rendering import (
 )
 from ..security import cookie_header
 from . import cli_login
+from .lifecycle import unavailable_page
 
 State = ConsoleSignInState
 _STATE_TEMPLATES = {
@@ -35,6 +37,7 @@ _STATE_TEMPLATES = {
     State.MFA: "console/signin_mfa.html",
     State.EMAIL_CODE: "console/signin_email_code.html",
     State.NEW_PASSWORD: "console/signin_new_password.html",
+    State.REOPEN: "console/signin_reopen.html",
 }
 
 
@@ -132,6 +135,8 @@ async def iam_submit(request: Request) -> Response:
             field(form, "captcha", 32), previous_session=previous_session(request))
     except (CaptchaRequired, CaptchaInvalid) as exc:
         return await _iam_form(request, account, username=username, error=message_for(exc, t), captcha=True)
+    except AccountUnavailable as exc:
+        return unavailable_page(request, exc)
     except (VestibuleError, FlowError) as exc:
         return await _iam_form(request, account, username=username, error=message_for(exc, t),
                                status=status_for(exc))
@@ -156,8 +161,11 @@ async def flow_page(request: Request, error: str = "", status: int = 200, captch
             captcha = (await signin.root_risk(web.deps, client, flow.payload.email)).captcha_required
         if captcha:
             await web.captcha.issue(client.browser_hash)
+    reopen_until = (await account_lifecycle.reopen_until(web.deps, flow.payload.account_id)
+                    if flow.state == State.REOPEN else None)
     return render(request, _STATE_TEMPLATES[flow.state], status, flow=flow, email=flow.payload.email,
-                  error=error, captcha=bool(captcha), expired=flow.payload.password_expired)
+                  error=error, captcha=bool(captcha), expired=flow.payload.password_expired,
+                  reopen_until=reopen_until)
 
 
 async def flow_submit(request: Request) -> Response:
@@ -181,6 +189,8 @@ async def flow_submit(request: Request) -> Response:
         elif step == "resend":
             await signin.resend_email_code(web.deps, client, flow_id)
             return await flow_page(request, error=t("signin.code_resent"))
+        elif step == "reopen":
+            outcome = await signin.submit_reopen(web.deps, client, flow_id, previous)
         elif step == "new_password":
             outcome = await signin.submit_new_password(web.deps, client, flow_id, field(form, "new_password"),
                                                        field(form, "confirm_password"), previous)
@@ -192,6 +202,8 @@ async def flow_submit(request: Request) -> Response:
         return flow_error(request, exc)
     except TooManyAttempts as exc:
         return await flow_page(request, error=message_for(exc, t), status=429)
+    except AccountUnavailable as exc:
+        return unavailable_page(request, exc)
     except VestibuleError as exc:
         return await flow_page(request, error=message_for(exc, t), status=status_for(exc))
     return _next(request, outcome)
