@@ -234,7 +234,9 @@ async def test_the_language_choice(runtime: Runtime) -> None:
         assert await mail_templates.language_for(uow, key, "en", remember=True) == "en"
         assert await mail_templates.language_for(uow, key, "", remember=True) == "zh-TW"
         mail = await mail_templates.compose(runtime.deps, uow, "portal_code", to="a@example.com", language="en",
-                                            principal=key, remember=True, code="123456")
+                                            principal=key, remember=True, code="123456", user_name="alice",
+                                            portal_url="http://testserver/portal/p/start", client_address="",
+                                            browser="", attempted_at="2026-12-03 15:00 UTC")
         assert mail.subject == "Your access portal verification code" and "123456" in mail.body
         assert await uow.mail_languages.get(key) == "en"
         with pytest.raises(mail_templates.MailTemplateError, match="takes"):

@@ -38,10 +38,11 @@ DEFAULT = "en"
 MAILS: dict[str, frozenset[str]] = {
     "signup_code": frozenset({"code"}),
     "signup_taken": frozenset(),
-    "signin_code": frozenset({"code", "account_id"}),
+    # the sign-in codes say where the attempt came from (core/attempt_origin.py: address and browser may be '')
+    "signin_code": frozenset({"code", "account_id", "client_address", "browser", "attempted_at"}),
     "recovery_link": frozenset({"account_id", "link"}),
     "password_reset_notice": frozenset({"account_id"}),
-    "portal_code": frozenset({"code"}),
+    "portal_code": frozenset({"code", "user_name", "portal_url", "client_address", "browser", "attempted_at"}),
     "portal_invitation": frozenset({"link", "hours", "user_name", "portal_url"}),
     "portal_password_reset": frozenset({"link", "hours", "user_name", "portal_url"}),
     # root email change (services/root_email.py); new_email is the masked new address

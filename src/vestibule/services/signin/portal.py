@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ...core.attempt_origin import describe as describe_origin
 from ...core.flows.base import FlowError
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
 from ...core.flows.portal_signin import (
@@ -24,13 +25,13 @@ from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, TooManyAttempts, VestibuleError
 from ...store.repositories import UnitOfWork
-from .. import account_lifecycle, flows, mail_templates, mfa, outbox, sessions
+from .. import flows, mail_templates, mfa, outbox, sessions
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..identity_center import directory, instances
 from ..identity_center.directory import DirectoryUser
 from ..identity_center.instances import Instance
-from ..identity_center.portal_users import portal_policy
+from ..identity_center.portal_users import portal_policy, portal_url
 from ..passwords import check_new_password
 from ..principals import Principal
 from ..throttling import guess
@@ -78,8 +79,7 @@ async def portal(deps: Deps, name: str) -> Instance:
         raise PortalNotFound()
     async with deps.store.unit() as uow:
         instance = await instances.by_portal_name(uow, name)
-        usable = instance is not None and await account_lifecycle.is_usable(uow, instance.owner_account_id)
-    if instance is None or instance.status != "ACTIVE" or not usable:  # a closed or suspended owner: no portal
+    if instance is None or instance.status != "ACTIVE":
         raise PortalNotFound()
     return instance
 
@@ -101,8 +101,7 @@ async def load_flow(deps: Deps, client: Client, flow_id: str, expected: State | 
 async def _user_and_instance(uow: UnitOfWork, ref: PrincipalRef, store: str) -> tuple[DirectoryUser, Instance]:
     user = await directory.get_user(uow, store, user_id_of(ref, store))
     instance = await instances.by_identity_store_id(uow, store)
-    if (user is None or not user.enabled or instance is None
-            or not await account_lifecycle.is_usable(uow, instance.owner_account_id)):
+    if user is None or not user.enabled or instance is None:
         raise InvalidCredentials()
     return user, instance
 
@@ -162,7 +161,7 @@ async def _second_factor(deps: Deps, uow: UnitOfWork, client: Client, flow: Port
         flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code),
                                                                   deps.clock() + EMAIL_CODE_LIFETIME))
         flow.advance(State.EMAIL_CODE)
-        await _queue_code(deps, uow, client, user.id, user.email, code)
+        await _queue_code(deps, uow, client, user, instance, user.email, code)
     await flows.save(uow, flow)
     return Continue(flow)
 
@@ -175,10 +174,14 @@ async def _complete(deps: Deps, client: Client, principal: Principal, instance: 
                                   lifetime=instance.settings.portal_session_seconds)
 
 
-async def _queue_code(deps: Deps, uow: UnitOfWork, client: Client, user_id: str, to: str, code: str) -> None:
-    """After the password: this page's language is the user's choice and is remembered."""
+async def _queue_code(deps: Deps, uow: UnitOfWork, client: Client, user: DirectoryUser, instance: Instance,
+                      to: str, code: str) -> None:
+    """After the password: this page's language is the user's choice and is remembered. The mail says which
+    portal and user, and where the attempt came from."""
     mail = await mail_templates.compose(deps, uow, "portal_code", to=to, language=client.language,
-                                        principal=directory_user_ref(user_id).key, remember=True, code=code)
+                                        principal=directory_user_ref(user.id).key, remember=True, code=code,
+                                        user_name=user.user_name, portal_url=portal_url(deps, instance),
+                                        **describe_origin(client.ip, client.user_agent).mail_values(deps.clock()))
     await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNIN_CODE, lifetime=EMAIL_CODE_LIFETIME)
 
 
@@ -253,14 +256,14 @@ async def resend_email_code(deps: Deps, client: Client, flow_id: str) -> PortalS
     if sent >= MAX_RESENDS:
         raise TooManyAttempts(int(flow.expires_at - deps.clock()))
     async with deps.store.unit() as uow:
-        user, _instance = await _user_and_instance(uow, flow.payload.verified_principal(),
-                                                   flow.payload.identity_store_id)
+        user, instance = await _user_and_instance(uow, flow.payload.verified_principal(),
+                                                  flow.payload.identity_store_id)
         code = new_numeric_code()
         flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code), deps.clock() + EMAIL_CODE_LIFETIME,
                                                                   sent + 1))
         await flows.save(uow, flow)
         if user.email:
-            await _queue_code(deps, uow, client, user.id, user.email, code)
+            await _queue_code(deps, uow, client, user, instance, user.email, code)
     return flow
 
 
