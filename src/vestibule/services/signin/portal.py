@@ -25,7 +25,7 @@ from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, TooManyAttempts, VestibuleError
 from ...store.repositories import UnitOfWork
-from .. import flows, mail_templates, mfa, outbox, sessions
+from .. import account_lifecycle, flows, mail_templates, mfa, outbox, sessions
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..identity_center import directory, instances
@@ -79,7 +79,8 @@ async def portal(deps: Deps, name: str) -> Instance:
         raise PortalNotFound()
     async with deps.store.unit() as uow:
         instance = await instances.by_portal_name(uow, name)
-    if instance is None or instance.status != "ACTIVE":
+        usable = instance is not None and await account_lifecycle.is_usable(uow, instance.owner_account_id)
+    if instance is None or instance.status != "ACTIVE" or not usable:  # a closed or suspended owner: no portal
         raise PortalNotFound()
     return instance
 
@@ -101,7 +102,8 @@ async def load_flow(deps: Deps, client: Client, flow_id: str, expected: State | 
 async def _user_and_instance(uow: UnitOfWork, ref: PrincipalRef, store: str) -> tuple[DirectoryUser, Instance]:
     user = await directory.get_user(uow, store, user_id_of(ref, store))
     instance = await instances.by_identity_store_id(uow, store)
-    if user is None or not user.enabled or instance is None:
+    if (user is None or not user.enabled or instance is None
+            or not await account_lifecycle.is_usable(uow, instance.owner_account_id)):
         raise InvalidCredentials()
     return user, instance
 

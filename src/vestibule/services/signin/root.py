@@ -18,14 +18,16 @@ from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput
 from ...store.models import Account
 from ...store.repositories import UnitOfWork
 from .. import flows, mail_templates, mfa, outbox
+from ..account_lifecycle import Standing
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..passwords import hash_password
-from ..principals import load_ref, root_principal
+from ..principals import root_principal
 from ..throttling import guess
 from .completion import complete_sign_in
 from .gate import admit, record_failure, risk, root_keys, succeeded
 from .methods import Attempt, Credential, Verified, ask_in_turn
+from .standing import load_for_flow, refuse_unless_active, to_reopen_page
 from .steps import (
     Continue,
     Outcome,
@@ -48,15 +50,16 @@ async def start_root(deps: Deps, client: Client, email: str) -> ConsoleSignInFlo
                                   ConsoleSignIn(Audience.ROOT, email=normalized))
 
 
-async def _active_account(deps: Deps, email: str) -> Account | None:
+async def _account(deps: Deps, email: str) -> Account | None:
+    """The account of this root email, whatever its status (a closed or suspended one is refused only after
+    the right password, so a stranger sees the same answer for every address)."""
     async with deps.store.unit() as uow:
-        account = await uow.accounts.by_email(email)
-    return account if account is not None and account.status == "active" else None
+        return await uow.accounts.by_email(email)
 
 
 async def root_risk(deps: Deps, client: Client, email: str) -> ThrottleDecision:
     """Whether the root password page should show a CAPTCHA now."""
-    account = await _active_account(deps, email)
+    account = await _account(deps, email)
     return await risk(deps, root_keys(account.id if account else None, email, client))
 
 
@@ -66,7 +69,7 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
     if flow.payload.audience != Audience.ROOT:
         raise FlowOutOfOrder()
     email = flow.payload.email
-    account = await _active_account(deps, email)
+    account = await _account(deps, email)
     admission = await admit(deps, client, root_keys(account.id if account else None, email, client), captcha,
                             captcha_answer)
     risky = admission.risky
@@ -80,6 +83,9 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
                              reason=failure_reason(result, "unknown email"))
         raise InvalidCredentials()
     await succeeded(deps, admission)
+    state = await refuse_unless_active(deps, client, account, kind=PrincipalKind.ROOT,
+                                       principal_arn=ids.root_arn(account.id), may_reopen=True)
+    reopening = state.standing is Standing.CLOSED  # every step still asked, then the reopen page
     rehashed = await hash_password(deps, password) if deps.hasher.needs_rehash(account.root_password_hash) else None
     async with deps.store.unit() as uow:
         fresh = await uow.accounts.get(account.id)
@@ -88,10 +94,11 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
         if rehashed is not None:
             fresh.root_password_hash = rehashed
         principal = root_principal(fresh)
-        flow.payload = flow.payload.password_verified(principal.ref, account.id, risky=risky)
+        flow.payload = replace(flow.payload.password_verified(principal.ref, account.id, risky=risky),
+                               reopening=reopening)
         if await uow.mfa.enabled_for(principal.key):
             flow.advance(State.MFA)
-        elif risky or not await uow.browsers.known(principal.key, client.browser_hash):
+        elif risky or reopening or not await uow.browsers.known(principal.key, client.browser_hash):
             code = new_numeric_code()
             flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code),
                                                                       deps.clock() + EMAIL_CODE_LIFETIME))
@@ -142,7 +149,7 @@ async def submit_email_code(deps: Deps, client: Client, flow_id: str, code: str,
     flow = await reserve_flow_attempt(deps, client, flow, State.EMAIL_CODE)
     ref = flow.payload.verified_principal()
     async with deps.store.unit() as uow:
-        loaded = await load_ref(uow, ref)
+        loaded = await load_for_flow(uow, ref, flow.payload.reopening)
     if loaded is None:
         raise InvalidCredentials()
     attempt = Attempt(Credential.EMAIL_CODE, code, ref, deps.clock(), email_code=flow.payload.pending_code())
@@ -152,6 +159,8 @@ async def submit_email_code(deps: Deps, client: Client, flow_id: str, code: str,
         return answer if isinstance(answer, Verified) else None
 
     if await guess(deps.throttle, deps.clock, mfa.code_keys(loaded.principal.key), check) is not None:
+        if flow.payload.reopening:
+            return Continue(await to_reopen_page(deps, flow))
         return await complete_sign_in(deps.session_ports, principal=loaded.principal, client=client,
                                       method="password+email_code", mfa_used=False, flow=flow,
                                       previous_session=previous_session)
