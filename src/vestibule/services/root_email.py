@@ -49,7 +49,7 @@ from ..errors import (
 )
 from ..store.models import Account, RootEmailChange
 from ..store.repositories import Conflict, UnitOfWork
-from . import audit, flows, mfa, outbox, sessions
+from . import audit, flows, mail_templates, mfa, outbox, sessions
 from .context import Client, Deps
 from .mail import Mail
 from .principals import Principal
@@ -118,7 +118,7 @@ async def start(deps: Deps, client: Client, principal: Principal, proof: Reauthe
         flow = await flows.create(uow, SPEC, client.browser_hash, now, RootEmailChangeRequest(
             account.id, proof.session_hash, account.root_email, email,
             EmailCode(hash_token(code), now + EMAIL_CODE_LIFETIME), now, deliverable))
-        await _queue_code(deps, uow, flow.payload, code)
+        await _queue_code(deps, uow, client, flow.payload, code)
         await audit.record(uow, at=now, event=REQUESTED, result="Success", client=client, account_id=account.id,
                            principal=principal.arn, method="console", new_email=email,
                            reauthenticated_at=proof.at)
@@ -150,7 +150,7 @@ async def resend(deps: Deps, client: Client, principal: Principal, session_hash:
         flow.payload = replace(request, email_code=EmailCode(hash_token(code), now + EMAIL_CODE_LIFETIME,
                                                              request.email_code.resent + 1), sent_at=now)
         await flows.save(uow, flow)
-        await _queue_code(deps, uow, flow.payload, code)
+        await _queue_code(deps, uow, client, flow.payload, code)
     return flow
 
 
@@ -206,9 +206,8 @@ async def verify(deps: Deps, client: Client, principal: Principal, session_hash:
             await audit.record(uow, at=now, event=CHANGED, result="Success", client=client, account_id=account.id,
                                principal=principal.arn, method="email_code", old_email=request.old_email,
                                new_email=request.new_email)
-            await outbox.enqueue(uow, deps.outbox, _changed_mail(deps, request.old_email, account.id,
-                                                                 request.new_email, token),
-                                 kind=MailKind.ROOT_EMAIL_CHANGED, lifetime=UNDO_LIFETIME)
+            notice = await _changed_mail(deps, uow, client, request.old_email, account.id, request.new_email, token)
+            await outbox.enqueue(uow, deps.outbox, notice, kind=MailKind.ROOT_EMAIL_CHANGED, lifetime=UNDO_LIFETIME)
     except Conflict:  # the address was taken by a concurrent change or sign-up
         raise RootEmailNotUsable("That email address cannot be used as this account's root email.") from None
     return Changed(request.account_id, request.old_email, request.new_email)
@@ -281,7 +280,7 @@ async def undo(deps: Deps, client: Client, flow_id: str) -> UndoOffer:
         await audit.record(uow, at=now, event=UNDONE, result="Success", client=client, account_id=account.id,
                            principal=ids.root_arn(account.id), method="email_link", restored=row.old_email,
                            removed=removed, sessions_ended=ended)
-        await outbox.enqueue(uow, deps.outbox, _restored_mail(deps, row.old_email, account.id),
+        await outbox.enqueue(uow, deps.outbox, await _restored_mail(deps, uow, client, row.old_email, account.id),
                              kind=MailKind.ROOT_EMAIL_RESTORED)
     return offer
 
@@ -308,51 +307,50 @@ async def set_by_operator(deps: Deps, uow: UnitOfWork, account: Account, new_ema
     await audit.record(uow, at=now, event=CHANGED, result="Success", client=client, account_id=account.id,
                        principal=ids.root_arn(account.id), method="cli", old_email=old, new_email=email,
                        undo_links_ended=ended)
-    await outbox.enqueue(uow, deps.outbox, _operator_mail(deps, old, account.id, email),
+    await outbox.enqueue(uow, deps.outbox, await _operator_mail(deps, uow, old, account.id, email),
                          kind=MailKind.ROOT_EMAIL_CHANGED)
     return old
 
 
-# ---- mail (subject and body here until the mail templates take them) -----------------------------------
+# ---- mail (templates in vestibule/mail_templates/) ---------------------------------------------------------
 
-async def _queue_code(deps: Deps, uow: UnitOfWork, request: RootEmailChangeRequest, code: str) -> None:
+async def _queue_code(deps: Deps, uow: UnitOfWork, client: Client, request: RootEmailChangeRequest,
+                      code: str) -> None:
+    """The code, in the signed-in root user's page language (kept); a notice instead when the address cannot
+    be used, in the language of the account that uses it (its root user's, else this page's)."""
     account = ids.format_account_id(request.account_id)
+    root = PrincipalRef.root(request.account_id).key
     if request.deliverable:
-        mail = Mail(to=request.new_email, subject="Verify the new root email of your Vestibule account", body=(
-            f"Your verification code is: {code}\n\n"
-            f"Someone signed in as the root user of Vestibule account {account} asked to make this address the "
-            "account's root email. Enter the code on the page that asked for it within 10 minutes.\n"
-            "If this was not you, ignore this mail: nothing changes without the code.\n"))
+        mail = await mail_templates.compose(deps, uow, "root_email_code", to=request.new_email,
+                                            language=client.language, principal=root, remember=True, code=code,
+                                            account_id=account)
         await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.ROOT_EMAIL_CODE, lifetime=EMAIL_CODE_LIFETIME)
         return
-    mail = Mail(to=request.new_email, subject="Your address and a Vestibule account", body=(
-        "Someone asked to make this address the root email of a Vestibule account, but it is already used by "
-        "an account (one address belongs to one account), so nothing was changed.\n"
-        "If this was you, use another address, or sign in to the account that uses this one: "
-        f"{deps.settings.public_origin}/\n"))
+    owner = await uow.accounts.by_email(request.new_email)
+    mail = await mail_templates.compose(deps, uow, "root_email_taken", to=request.new_email,
+                                        language=client.language,
+                                        principal=PrincipalRef.root(owner.id).key if owner is not None else "")
     await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.ROOT_EMAIL_TAKEN, lifetime=EMAIL_CODE_LIFETIME)
 
 
-def _changed_mail(deps: Deps, to: str, account_id: str, new_email: str, token: str) -> Mail:
-    link = f"{deps.settings.public_origin}/email/undo?token={token}"
-    return Mail(to=to, subject="The root email of your Vestibule account was changed", body=(
-        f"The root user email of Vestibule account {ids.format_account_id(account_id)} was changed from this "
-        f"address to {masked(new_email)}. Sign-in as the root user now uses the new address.\n\n"
-        f"If you did not ask for this, open this link within 7 days to put this address back and sign out "
-        f"every session of the root user:\n{link}\n\n"
-        "Then reset the root password and review the account's MFA devices. The link works once.\n"))
+async def _changed_mail(deps: Deps, uow: UnitOfWork, client: Client, to: str, account_id: str, new_email: str,
+                        token: str) -> Mail:
+    """To the old address, after the signed-in root user's own change: that page's language."""
+    return await mail_templates.compose(
+        deps, uow, "root_email_changed", to=to, language=client.language, principal=PrincipalRef.root(account_id).key,
+        remember=True, account_id=ids.format_account_id(account_id), new_email=masked(new_email),
+        link=f"{deps.settings.public_origin}/email/undo?token={token}")
 
 
-def _restored_mail(deps: Deps, to: str, account_id: str) -> Mail:
-    return Mail(to=to, subject="The root email of your Vestibule account was restored", body=(
-        f"This address is again the root user email of Vestibule account {ids.format_account_id(account_id)}, "
-        "and every session of the root user was signed out.\n\n"
-        "Whoever changed it may know the root password: reset it now at "
-        f"{deps.settings.public_origin}/recovery and review the account's MFA devices and access keys.\n"))
+async def _restored_mail(deps: Deps, uow: UnitOfWork, client: Client, to: str, account_id: str) -> Mail:
+    """After the undo link (which proved the old address): that page's language."""
+    return await mail_templates.compose(deps, uow, "root_email_restored", to=to, language=client.language,
+                                        principal=PrincipalRef.root(account_id).key, remember=True,
+                                        account_id=ids.format_account_id(account_id))
 
 
-def _operator_mail(deps: Deps, to: str, account_id: str, new_email: str) -> Mail:
-    return Mail(to=to, subject="The root email of your Vestibule account was changed", body=(
-        f"An operator of this Vestibule service changed the root user email of account "
-        f"{ids.format_account_id(account_id)} from this address to {masked(new_email)}.\n"
-        "If you did not ask for this, contact the operator of the service.\n"))
+async def _operator_mail(deps: Deps, uow: UnitOfWork, to: str, account_id: str, new_email: str) -> Mail:
+    """An operator's command has no page: the root user's remembered language."""
+    return await mail_templates.compose(deps, uow, "root_email_changed_by_operator", to=to,
+                                        principal=PrincipalRef.root(account_id).key,
+                                        account_id=ids.format_account_id(account_id), new_email=masked(new_email))
