@@ -5,6 +5,7 @@ resends; IAM users refused; every step audited."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import httpx
@@ -311,3 +312,21 @@ def test_masking_keeps_the_domain_and_the_first_letter() -> None:
 
 
 
+
+
+async def test_the_janitor_purges_expired_undo_links(client: httpx.AsyncClient, runtime: Runtime,
+                                                     mailbox: DevMailbox) -> None:
+    from vestibule.services.janitor import JanitorPorts, run_once
+
+    await make_account(runtime)
+    clock = use_clock(runtime)
+    await sign_in_root(client, mailbox)
+    link = await _change(client, mailbox, NEW_EMAIL)
+    token_hash = hashlib.sha256(link.split("token=")[1].encode()).hexdigest()
+    ports = JanitorPorts(store=runtime.deps.store, clock=clock)
+    clock.advance(7 * 86400 + 60)  # expired, but within the janitor's retention grace
+    assert (await run_once(ports)).root_email_changes == 0
+    clock.advance(2 * 86400)
+    assert (await run_once(ports)).root_email_changes == 1
+    async with runtime.deps.store.unit() as uow:
+        assert await uow.root_email_changes.get(token_hash) is None

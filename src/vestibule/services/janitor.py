@@ -48,6 +48,7 @@ class PurgeReport:
     mail: int = 0  # outbox rows sent, failed or dropped before the retention
     sso_oidc: int = 0  # CLI sign-in grants and tokens past their expiry, clients past their secret's
     cli_login: int = 0  # `vestibule login` requests, refresh tokens and DPoP proofs past their expiry
+    root_email_changes: int = 0  # undo links of root email changes past their 7 days
     skipped: bool = False
 
     @property
@@ -77,6 +78,7 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         mail=await purge(lambda rows: rows.mail(cutoff)),
         sso_oidc=await _purge_sso_oidc(ports.store, cutoff),
         cli_login=await _purge_cli_login(ports.store, cutoff, now),
+        root_email_changes=await purge(lambda rows: rows.root_email_changes(cutoff)),
     )
 
 

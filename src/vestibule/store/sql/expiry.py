@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from ..models import Captcha, FlowRecord, OutboxMail, RecoveryToken, Session, TemporaryCredential, ThrottleCounter
+from ..models import (
+    Captcha,
+    FlowRecord,
+    OutboxMail,
+    RecoveryToken,
+    RootEmailChange,
+    Session,
+    TemporaryCredential,
+    ThrottleCounter,
+)
 from .base import Repository, rowcount
 
 
@@ -27,6 +36,10 @@ class ExpiredRows(Repository):
 
     async def recovery_tokens(self, before: float) -> int:
         return rowcount(await self.db.execute(delete(RecoveryToken).where(RecoveryToken.expires_at < before)))
+
+    async def root_email_changes(self, before: float) -> int:
+        """Root email changes whose undo link expired before `before` (the audit events keep the history)."""
+        return rowcount(await self.db.execute(delete(RootEmailChange).where(RootEmailChange.expires_at < before)))
 
     async def throttle_counters(self, before: float) -> int:
         """Counters whose last failure is older than `before` (their window has closed).
