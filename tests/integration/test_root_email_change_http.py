@@ -233,7 +233,7 @@ async def test_an_address_in_use_looks_the_same_and_gets_a_notice_instead_of_a_c
 
 async def test_resend_waits_and_is_limited_and_codes_expire(client: httpx.AsyncClient, runtime: Runtime,
                                                             mailbox: DevMailbox) -> None:
-    account_id = await make_account(runtime)
+    await make_account(runtime)
     clock = use_clock(runtime)
     await sign_in_root(client, mailbox)
     r = await _ask(client, NEW_EMAIL)
@@ -250,8 +250,6 @@ async def test_resend_waits_and_is_limited_and_codes_expire(client: httpx.AsyncC
     clock.advance(31)
     r = await _verify(client, flow_url, step="resend")
     assert r.status_code == 429
-    resent = await _events(runtime, account_id, "RootEmailChangeCodeResent")
-    assert [d["resent"] for _, d in resent] == [1, 2, 3]
     if codes[0] != codes[-1]:  # only the newest code works
         r = await _verify(client, flow_url, step="code", verification_code=codes[0])
         assert r.status_code == 400

@@ -26,6 +26,8 @@ class MailKind(StrEnum):
     ROOT_EMAIL_TAKEN = "root_email_taken"  # ... or the notice that the address is in use
     ROOT_EMAIL_CHANGED = "root_email_changed"  # the notice (and undo link) to the old address
     ROOT_EMAIL_RESTORED = "root_email_restored"
+    MFA_RECOVERY_LINK = "mfa_recovery_link"  # lost root MFA: the sign-in link
+    MFA_RECOVERED = "mfa_recovered"  # lost root MFA: the notice of the recovered sign-in
 
 
 NOTICE_LIFETIME = 86400  # a notice without a secret is still worth sending for a day

@@ -21,7 +21,7 @@ from ..errors import (
 )
 from ..store.models import MfaDevice
 from ..store.repositories import Conflict
-from . import access_keys, audit, cli_login, console_mfa, flows, mfa, reauthentication, sessions
+from . import access_keys, audit, cli_login, console_mfa, flows, mfa, reauthentication, recovery_codes, sessions
 from .access_keys import NewKey
 from .captcha import CaptchaService
 from .context import Client, Deps
@@ -160,6 +160,8 @@ async def remove_device(deps: Deps, client: Client, principal: Principal, serial
         if not last_confirmed:
             await console_mfa.check_not_last(uow, principal.key, serial)
         await uow.mfa.delete(device)
+        await recovery_codes.forget_without_device(deps, uow, client, principal.account_id, principal.key,
+                                                   principal.arn, "console")
         ended = await cli_login.end_logins(deps, uow, principal.key, principal.account_id, principal.arn,
                                            "MFA device removed")
         await audit.record(uow, at=deps.clock(), event="DeactivateMFADevice", result="Success", client=client,

@@ -6,7 +6,7 @@ from ..core import identifiers as ids
 from ..errors import AlreadyExists, InvalidInput, NotFound
 from ..store.models import Account, IamUser
 from ..store.repositories import Conflict, UnitOfWork
-from . import audit, cli_login, sessions
+from . import audit, cli_login, recovery_codes, sessions
 from .context import Client, Deps
 from .passwords import check_new_password, policy_of, store_user_password
 
@@ -97,6 +97,8 @@ async def deactivate_mfa(
     else:
         removed = await uow.mfa.delete_all_for(key)
     if removed:
+        await recovery_codes.forget_without_device(deps, uow, client, account.id, key, ids.user_arn(
+            account.id, user.name, user.path) if user is not None else ids.root_arn(account.id), "cli")
         await cli_login.end_logins(deps, uow, key, account.id, ids.user_arn(account.id, user.name, user.path)
                                    if user is not None else ids.root_arn(account.id), "MFA device removed")
     await audit.record(

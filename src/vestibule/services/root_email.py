@@ -56,8 +56,7 @@ from .principals import Principal
 from .reauthentication import Reauthenticated
 from .throttling import guess
 
-REQUESTED, RESENT = "RootEmailChangeRequested", "RootEmailChangeCodeResent"
-CHANGED, UNDONE = "RootEmailChanged", "RootEmailChangeUndone"
+REQUESTED, CHANGED, UNDONE = "RootEmailChangeRequested", "RootEmailChanged", "RootEmailChangeUndone"
 
 
 def _mail_key(account_id: str) -> ThrottleKey:
@@ -152,9 +151,6 @@ async def resend(deps: Deps, client: Client, principal: Principal, session_hash:
                                                              request.email_code.resent + 1), sent_at=now)
         await flows.save(uow, flow)
         await _queue_code(deps, uow, client, flow.payload, code)
-        await audit.record(uow, at=now, event=RESENT, result="Success", client=client, account_id=request.account_id,
-                           principal=principal.arn, method="console", new_email=request.new_email,
-                           resent=request.email_code.resent + 1)
     return flow
 
 

@@ -30,6 +30,8 @@ class FlowKind(StrEnum):
     PORTAL_RESET = "portal_reset"
     ROOT_EMAIL = "root_email"  # a root email change: the code mailed to the new address
     EMAIL_UNDO = "email_undo"  # the undo link of a root email change, opened in this browser
+    MFA_RECOVERY = "mfa_recovery"
+    CODES_REVEAL = "codes_reveal"
 
 
 class FlowType(StrEnum):

@@ -13,7 +13,7 @@ from ...core import arns, totp
 from ...errors import AlreadyExists, InUse, InvalidInput, InvalidMfaCode, NotFound
 from ...store.models import Account, IamUser, MfaDevice
 from ...store.repositories import Conflict, UnitOfWork
-from .. import cli_login, mfa
+from .. import cli_login, mfa, recovery_codes
 from ..api_call import ApiCall
 from .common import TagPairs, account_of, put_tags, tags_of, target_user
 
@@ -109,7 +109,6 @@ async def enable_device(call: ApiCall, user_name: str | None, serial: str, code1
             raise AlreadyExists("serial", "MFA Device is already in use.")
         await mfa.ensure_room_for_device(uow, owner)
         device.principal_key, device.enabled_at, device.last_used_step = owner, call.now(), step
-        device.drift_steps = None  # a resync measures it again
         await call.record(uow, serial=serial, owner=owner)
 
 
@@ -134,6 +133,8 @@ async def deactivate_device(call: ApiCall, user_name: str | None, serial: str) -
         device.principal_key, device.enabled_at = None, None
         owner_arn = arns.root_arn(call.account_id) if user is None else arns.user_arn(call.account_id, user.name,
                                                                                         user.path)
+        await recovery_codes.forget_without_device(call.deps, uow, call.client, call.account_id,
+                                                   _owner_key(call, user), owner_arn, "api")
         ended = await cli_login.end_logins(call.deps, uow, _owner_key(call, user), call.account_id, owner_arn,
                                            "MFA device deactivated")
         await call.record(uow, serial=serial, login_sessions_ended=ended)

@@ -27,6 +27,7 @@ from .mail_languages import MailLanguage
 from .organizations import CreateAccountRequest, Organization, OrganizationAccount
 from .outbound_web_identity import OutboundWebIdentity
 from .outbox import OutboxMail
+from .recovery_codes import RecoveryCode
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
 from .scim import ScimToken
 from .server_certificates import ServerCertificate
@@ -76,6 +77,7 @@ __all__ = [
     "OutboxMail",
     "PasswordHistory",
     "PolicyAttachment",
+    "RecoveryCode",
     "RecoveryToken",
     "ReportJob",
     "RootEmailChange",

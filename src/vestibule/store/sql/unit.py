@@ -38,6 +38,7 @@ from .organizations import CreateAccountRequests, Organizations
 from .outbound_web_identity import OutboundWebIdentities
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
+from .recovery_codes import RecoveryCodes
 from .reports import AccountSettingsRows, CredentialReports, LastAccessed, ReportJobs
 from .scim import ScimTokens
 from .server_certificates import ServerCertificates
@@ -107,6 +108,10 @@ class UnitOfWork:
     @cached_property
     def recovery(self) -> RecoveryTokens:
         return RecoveryTokens(self.db)
+
+    @cached_property
+    def recovery_codes(self) -> RecoveryCodes:
+        return RecoveryCodes(self.db)
 
     @cached_property
     def captchas(self) -> Captchas:

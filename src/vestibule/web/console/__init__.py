@@ -12,6 +12,7 @@ from . import (
     home,
     lifecycle,
     mfa_devices,
+    mfa_recovery,
     reauth,
     recovery,
     security,
@@ -25,6 +26,7 @@ routes: list[BaseRoute] = [
     *security.routes,
     *mfa_devices.routes,
     *reauth.routes,
+    *mfa_recovery.routes,  # lost root MFA: /signin/recover..., recovery codes
     *lifecycle.routes,  # /console/close
     *contacts.routes,  # contact details, root email change and its undo link
     *access_keys.routes,

@@ -14,7 +14,7 @@ from ...core import totp
 from ...core.flows import FlowError
 from ...core.principals import PrincipalKind
 from ...errors import CaptchaInvalid, CaptchaRequired, VestibuleError
-from ...services import console_mfa, credentials, reauthentication, signin_sessions
+from ...services import console_mfa, credentials, reauthentication, recovery_codes, signin_sessions
 from ...services.mfa import MAX_DEVICES_PER_PRINCIPAL
 from ...services.sessions import SignedInSession
 from ...services.signin_sessions import SessionInfo
@@ -52,7 +52,9 @@ async def render_security(request: Request, who: SignedIn, error: str = "", stat
     return render(request, "console/security.html", status, who=who, devices=devices, error=error, notice=notice,
                   max_devices=MAX_DEVICES_PER_PRINCIPAL, access_keys=keys, captcha=captcha,
                   reauthenticated=reauthentication.is_fresh(who.session, client, deps.clock()),
-                  sessions=await _sessions(request, who))
+                  sessions=await _sessions(request, who),
+                  recovery_codes=await recovery_codes.status(deps, who.principal),
+                  fresh_codes=await recovery_codes.reveal(deps, client, who.principal, who.session.id_hash))
 
 
 @requires_session
@@ -111,6 +113,8 @@ async def mfa_new(request: Request, who: SignedIn) -> Response:
         if not flow_id:
             return await render_security(request, who, error_text(exc, t), 400)
         return await _enrol_page(request, who, flow_id, error=error_text(exc, t), status=400)
+    # the root user's first device: recovery codes, which the security page shows once
+    await recovery_codes.issue_for_first_device(deps, client_of(request), who.principal, who.session.id_hash)
     return redirect("/console/security?notice=mfa.added")
 
 
