@@ -226,6 +226,17 @@ async def test_an_address_in_use_looks_the_same_and_gets_a_notice_instead_of_a_c
         r = await _verify(client, taken.headers["location"], step="code", verification_code=guess)
         assert r.status_code == 400
     assert await _root_email(runtime, account_id) == ROOT_EMAIL
+    # a closed account's address too (it can never be used again)
+    closed_id = await make_account(runtime, email="closed@example.com", alias=None)
+    async with runtime.deps.store.unit() as uow:
+        closed = await uow.accounts.get(closed_id)
+        assert closed is not None
+        closed.status = "closed"
+    before = len(mailbox.messages)
+    r = await _ask(client, "closed@example.com")
+    assert r.status_code == 303
+    [to_closed] = [m for m in mailbox.messages[before:] if m.to == "closed@example.com"]
+    assert "already used" in to_closed.body and not re.search(r"\b\d{6}\b", to_closed.body)
     # the same address as now: a plain message (the user knows their own address)
     r = await _ask(client, ROOT_EMAIL.upper())
     assert r.status_code == 400 and "already the root email" in error_of(r.text)
@@ -233,7 +244,7 @@ async def test_an_address_in_use_looks_the_same_and_gets_a_notice_instead_of_a_c
 
 async def test_resend_waits_and_is_limited_and_codes_expire(client: httpx.AsyncClient, runtime: Runtime,
                                                             mailbox: DevMailbox) -> None:
-    await make_account(runtime)
+    account_id = await make_account(runtime)
     clock = use_clock(runtime)
     await sign_in_root(client, mailbox)
     r = await _ask(client, NEW_EMAIL)
@@ -250,6 +261,8 @@ async def test_resend_waits_and_is_limited_and_codes_expire(client: httpx.AsyncC
     clock.advance(31)
     r = await _verify(client, flow_url, step="resend")
     assert r.status_code == 429
+    resent = await _events(runtime, account_id, "RootEmailChangeCodeResent")
+    assert [d["resent"] for _, d in resent] == [1, 2, 3]
     if codes[0] != codes[-1]:  # only the newest code works
         r = await _verify(client, flow_url, step="code", verification_code=codes[0])
         assert r.status_code == 400
