@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy.engine import Connection
 
-from http_steps import ROOT_EMAIL, ROOT_PASSWORD, make_account, notice_of, sign_in_root
-from support import CHEAP_HASH, csrf_of
+from http_steps import ROOT_EMAIL, ROOT_PASSWORD, browser, make_account, notice_of, sign_in_root
+from support import CHEAP_HASH, CaptchaAnswers, csrf_of, last_code
 from vestibule.cli import main
 from vestibule.core.contacts import ContactDetails, ContactProblems, checked
 from vestibule.core.passwords import PasswordHasher
@@ -211,3 +211,34 @@ async def test_migration_0024_up_and_down(tmp_path: Path) -> None:
             assert await conn.run_sync(tables) == {"account_contacts", "root_email_changes"}
     finally:
         await engine.dispose()
+
+
+async def test_every_contact_form_refuses_a_foreign_token_and_a_cross_site_origin(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox, captcha: CaptchaAnswers) -> None:
+    account_id = await make_account(runtime)
+    await sign_in_root(client, mailbox)
+    page = await client.get("/console/contacts")
+    r = await client.post("/console/email", data={"csrf_token": csrf_of(page.text), "email": "next@example.com",
+                                                  "password": ROOT_PASSWORD})
+    verify_url = r.headers["location"]
+    forms = {
+        "/console/contacts": {**GOOD, "password": ROOT_PASSWORD},
+        "/console/email": {"email": "other@example.com", "password": ROOT_PASSWORD},
+        verify_url: {"step": "code", "verification_code": last_code(mailbox, "next@example.com")},
+        "/email/undo?flow=" + "0" * 43: {},
+    }
+    async with browser(runtime, captcha, ip="198.51.100.50") as other:
+        foreign = csrf_of((await other.get("/")).text)
+    own = csrf_of((await client.get("/console/contacts")).text)
+    for path, fields in forms.items():
+        for token in (None, "", foreign):
+            data = dict(fields) if token is None else {**fields, "csrf_token": token}
+            assert (await client.post(path, data=data)).status_code == 403, (path, token)
+        for origin in ("https://evil.example", "null"):
+            r = await client.post(path, data={**fields, "csrf_token": own}, headers={"origin": origin})
+            assert r.status_code == 403, (path, origin)
+    async with runtime.deps.store.unit() as uow:
+        account = await uow.accounts.get(account_id)
+        assert account is not None and account.root_email == ROOT_EMAIL
+        assert await uow.account_contacts.get(account_id) is None
+    assert not [m for m in mailbox.messages if m.to == "other@example.com"]
