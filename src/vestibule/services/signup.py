@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 
 from ..core import identifiers as ids
 from ..core import passwords as rules
 from ..core.flows.base import FlowConflict
-from ..core.flows.email_codes import EMAIL_CODE_LIFETIME, EmailCode
+from ..core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
 from ..core.flows.signup import SPEC, SignUp, SignUpFlow, SignUpState
 from ..core.outbox import MailKind
 from ..core.principals import PrincipalRef
@@ -19,7 +20,9 @@ from ..errors import (
     InvalidInput,
     PasswordsDiffer,
     SignupDisabled,
+    TooManyAttempts,
 )
+from ..store.repositories import UnitOfWork
 from . import accounts, audit, flows, mail_templates, outbox
 from .captcha import CaptchaService
 from .context import Client, Deps
@@ -48,18 +51,45 @@ async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: s
         now = deps.clock()
         flow = await flows.create(uow, SPEC, client.browser_hash, now, SignUp(
             normalized, name, password_hash, EmailCode(hash_token(code), now + EMAIL_CODE_LIFETIME)))
-        # Mailed whether or not the address is taken; a taken address learns it only by mail, in its root
-        # user's remembered language (a stranger may have typed it), else in this page's.
-        taken = await uow.accounts.by_email(normalized)
-        if taken is not None:
-            mail = await mail_templates.compose(deps, uow, "signup_taken", to=normalized, language=client.language,
-                                                principal=PrincipalRef.root(taken.id).key)
-            await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNUP_TAKEN, lifetime=EMAIL_CODE_LIFETIME)
-        else:
-            # (a principal no account has: the same language look-up as for a taken address, for timing)
-            mail = await mail_templates.compose(deps, uow, "signup_code", to=normalized, language=client.language,
-                                                principal=PrincipalRef.root("~").key, code=code)
-            await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNUP_CODE, lifetime=EMAIL_CODE_LIFETIME)
+        await _mail_code(deps, uow, client, normalized, code)
+    return flow
+
+
+async def _mail_code(deps: Deps, uow: UnitOfWork, client: Client, normalized: str, code: str) -> None:
+    """Mailed whether or not the address is taken; a taken address learns it only by mail, in its root
+    user's remembered language (a stranger may have typed it), else in this page's."""
+    taken = await uow.accounts.by_email(normalized)
+    if taken is not None:
+        mail = await mail_templates.compose(deps, uow, "signup_taken", to=normalized, language=client.language,
+                                            principal=PrincipalRef.root(taken.id).key)
+        await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNUP_TAKEN, lifetime=EMAIL_CODE_LIFETIME)
+    else:
+        # (a principal no account has: the same language look-up as for a taken address, for timing)
+        mail = await mail_templates.compose(deps, uow, "signup_code", to=normalized, language=client.language,
+                                            principal=PrincipalRef.root("~").key, code=code)
+        await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.SIGNUP_CODE, lifetime=EMAIL_CODE_LIFETIME)
+
+
+async def resend(deps: Deps, client: Client, flow_id: str) -> SignUpFlow:
+    """A new code (the old one stops working), RESEND_WAIT seconds after the last and at most MAX_RESENDS times
+    a flow; each flow cost a solved CAPTCHA, so one browser cannot flood an address. A taken address gets the
+    'already used' notice again: the page is the same either way."""
+    flow = await load(deps, client, flow_id)
+    now = deps.clock()
+    pending = flow.payload.email_code
+    if pending.resent >= MAX_RESENDS:
+        raise TooManyAttempts(int(flow.expires_at - now))
+    wait = pending.resend_wait(now)
+    if wait:
+        raise TooManyAttempts(wait)
+    code = new_numeric_code()
+    flow.payload = replace(flow.payload, email_code=EmailCode(hash_token(code), now + EMAIL_CODE_LIFETIME,
+                                                              pending.resent + 1))
+    async with deps.store.unit() as uow:
+        await flows.save(uow, flow)  # (compare-and-set: two resends at once mail one code)
+        await _mail_code(deps, uow, client, flow.payload.email, code)
+        await audit.record(uow, at=now, event="SignUpCodeResent", result="Success", client=client,
+                           method="email_code")
     return flow
 
 

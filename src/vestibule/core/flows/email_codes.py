@@ -8,6 +8,7 @@ from .base import JsonObject, PayloadReader
 
 EMAIL_CODE_LIFETIME = 10 * 60
 MAX_RESENDS = 3
+RESEND_WAIT = 30  # seconds after a code was mailed before a new one may be asked for (sign-up)
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,11 @@ class EmailCode:
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
+
+    def resend_wait(self, now: float) -> int:
+        """Whole seconds left before a new code may be mailed (0: now); a code is mailed when it is issued."""
+        sent_at = self.expires_at - EMAIL_CODE_LIFETIME
+        return max(0, int(sent_at + RESEND_WAIT - now + 0.999))
 
     def encode(self) -> JsonObject:
         return {"code_hash": self.code_hash, "expires_at": self.expires_at, "resent": self.resent}

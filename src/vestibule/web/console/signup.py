@@ -7,7 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...core.flows import FlowError
-from ...errors import VestibuleError
+from ...core.flows.email_codes import RESEND_WAIT
+from ...errors import TooManyAttempts, VestibuleError
 from ...services import signup
 from ..messages import message_for, status_for
 from ..rendering import (
@@ -51,12 +52,27 @@ async def signup_submit(request: Request) -> Response:
     return redirect(f"/signup/verify?flow={flow.id}")
 
 
-async def verify_page(request: Request, error: str = "", status: int = 200) -> Response:
+async def verify_page(request: Request, error: str = "", status: int = 200, notice: str = "") -> Response:
     try:
         flow = await signup.load(web_of(request).deps, client_of(request), request.query_params.get("flow", ""))
     except FlowError as exc:
         return render(request, "flow_error.html", status_for(exc), error=message_for(exc, translator(request)))
-    return render(request, "console/signup_verify.html", status, flow=flow, email=flow.payload.email, error=error)
+    return render(request, "console/signup_verify.html", status, flow=flow, email=flow.payload.email, error=error,
+                  notice=notice, resend_wait=RESEND_WAIT)
+
+
+async def resend_submit(request: Request) -> Response:
+    """A new code after a short wait (at most a few per sign-up), the verify page again."""
+    web = web_of(request)
+    await form_of(request)
+    t = translator(request)
+    try:
+        await signup.resend(web.deps, client_of(request), request.query_params.get("flow", ""))
+    except FlowError as exc:
+        return render(request, "flow_error.html", status_for(exc), error=message_for(exc, t))
+    except TooManyAttempts as exc:
+        return await verify_page(request, message_for(exc, t), 429)
+    return await verify_page(request, notice=t("signin.code_resent"))
 
 
 async def verify_submit(request: Request) -> Response:
@@ -81,4 +97,5 @@ routes = [
     Route("/signup", signup_submit, methods=["POST"]),
     Route("/signup/verify", verify_page, methods=["GET"]),
     Route("/signup/verify", verify_submit, methods=["POST"]),
+    Route("/signup/resend", resend_submit, methods=["POST"]),
 ]
