@@ -253,6 +253,37 @@ async def test_resync_takes_two_consecutive_codes_through_the_api_use_case(
     assert r.status_code != 303
 
 
+async def test_resync_records_a_drifting_clock_so_its_codes_sign_in(client: httpx.AsyncClient, runtime: Runtime,
+                                                                     mailbox: DevMailbox) -> None:
+    clock = use_clock(runtime)
+    account_id, serial, device = await _root_with_device(client, runtime, clock)
+    fast = 180  # the device's clock runs three minutes ahead
+    clock.advance(30)
+    async with browser(runtime, CaptchaAnswers(), ip="198.51.100.40") as other:
+        flow_url, _ = await root_password(other)
+        r = await post_step(other, flow_url, "mfa", mfa_code=device.at(clock.now + fast))
+        assert r.status_code != 303, "three minutes off: outside the sign-in window"
+
+        # resync from the console session still open
+        csrf = csrf_of((await client.get("/console/security")).text)
+        r = await client.post("/console/mfa/resync", data={
+            "csrf_token": csrf, "serial": serial, "mfa_code": device.at(clock.now + fast - 30),
+            "mfa_code_2": device.at(clock.now + fast), "password": ROOT_PASSWORD})
+        assert r.status_code == 303 and r.headers["location"] == "/console/security?notice=mfa.resynced"
+        assert (await _device(runtime, serial)).drift_steps == fast // 30
+        [event] = [e for e in await _events(runtime, account_id, "ResyncMFADevice") if e.result == "Success"]
+        assert event.method == "console"
+
+        # the device's own codes now sign in; its resync code again and the true time's code do not
+        clock.advance(30)
+        r = await post_step(other, flow_url, "mfa", mfa_code=device.at(clock.now - 30 + fast))
+        assert r.status_code != 303, "the resync's second code is used"
+        r = await post_step(other, flow_url, "mfa", mfa_code=device.at(clock.now))
+        assert r.status_code != 303, "the true time is outside the device's window now"
+        r = await post_step(other, flow_url, "mfa", mfa_code=device.at(clock.now + fast))
+        assert r.status_code == 303 and r.headers["location"] == "/console"
+
+
 async def test_resync_is_throttled_with_the_devices_other_codes(client: httpx.AsyncClient, runtime: Runtime,
                                                                 mailbox: DevMailbox) -> None:
     clock = use_clock(runtime)

@@ -1,4 +1,5 @@
-"""RFC 6238 TOTP (SHA-1, 6 digits, 30 s steps, one step either side) with replay protection."""
+"""RFC 6238 TOTP (SHA-1, 6 digits, 30 s steps, one step either side) with replay protection, and the device's
+clock drift a resync measures (RFC 6238 section 6: the server may record a drifting clock's offset in steps)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 STEP_SECONDS = 30
 DIGITS = 6
 WINDOW = 1
+RESYNC_WINDOW = 10  # a resync finds a device whose clock is up to 5 minutes off, then records its drift
 
 
 def new_secret() -> str:
@@ -46,12 +48,13 @@ class TotpCheck:
     replayed: bool = False
 
 
-def verify(secret_b32: str, code: str, now: float, last_used_step: int | None) -> TotpCheck:
-    """Accept `code` if it matches a step within the window that is newer than the last used one."""
+def verify(secret_b32: str, code: str, now: float, last_used_step: int | None, drift: int = 0) -> TotpCheck:
+    """Accept `code` if it matches a step within the window (around now, moved by the device's recorded `drift`
+    in steps) that is newer than the last used one."""
     code = code.strip().replace(" ", "")
     if not _well_formed(code):
         return TotpCheck(False)
-    current = step_of(now)
+    current = step_of(now) + drift
     matched: int | None = None
     for step in range(current - WINDOW, current + WINDOW + 1):
         if hmac.compare_digest(code_at(secret_b32, step), code):
@@ -63,9 +66,10 @@ def verify(secret_b32: str, code: str, now: float, last_used_step: int | None) -
     return TotpCheck(True, matched)
 
 
-def verify_consecutive(secret_b32: str, first: str, second: str, now: float) -> int | None:
-    """Enrolment and resync: two codes from consecutive steps, the second within the normal window (one step
-    either side of now) and the first from the step before it. A pair read off a device minutes ago fails.
+def verify_consecutive(secret_b32: str, first: str, second: str, now: float, window: int = WINDOW) -> int | None:
+    """Enrolment and resync: two codes from consecutive steps, the second within `window` steps either side of
+    now (enrolment: the normal window; resync: RESYNC_WINDOW, so a drifting device is found) and the first from
+    the step before it. A pair read off a device long ago fails.
 
     Returns the step of the second code, or None.
     """
@@ -74,7 +78,7 @@ def verify_consecutive(secret_b32: str, first: str, second: str, now: float) -> 
         return None
     current = step_of(now)
     found: int | None = None
-    for step in range(current - WINDOW, current + WINDOW + 1):
+    for step in range(current - window, current + window + 1):
         if hmac.compare_digest(code_at(secret_b32, step - 1), first) & hmac.compare_digest(
             code_at(secret_b32, step), second
         ):

@@ -82,7 +82,7 @@ async def _accepts(deps: Deps, device: MfaDevice, code: str) -> bool:
     if device.enabled_at is None:
         return False
     now = deps.clock()
-    check = totp.verify(device_secret(deps, device), code, now, device.last_used_step)
+    check = totp.verify(device_secret(deps, device), code, now, device.last_used_step, device.drift_steps or 0)
     if not check.accepted or check.step is None:
         return False
     async with deps.store.unit() as uow:
@@ -90,13 +90,13 @@ async def _accepts(deps: Deps, device: MfaDevice, code: str) -> bool:
 
 
 async def checked_enrolment_step(deps: Deps, attempt: CodeAttempt, device: MfaDevice | None, secret: str,
-                                 code1: str, code2: str) -> int | None:
+                                 code1: str, code2: str, window: int = totp.WINDOW) -> int | None:
     """Enrolment and resync: `enrolment_step` through the same counters (the device's, when it exists, and
     the principal's), a failure audited; TooManyAttempts while they refuse a guess."""
     devices = [device] if device is not None else []
 
     async def check() -> int | None:
-        return enrolment_step(secret, code1, code2, deps.clock())
+        return enrolment_step(secret, code1, code2, deps.clock(), window)
 
     step = await guess(deps.throttle, deps.clock, code_keys(attempt.principal_key, devices), check)
     if step is None:
@@ -117,16 +117,21 @@ async def resync(deps: Deps, attempt: CodeAttempt, account_id: str, serial: str,
                  record: Callable[[UnitOfWork], Awaitable[None]]) -> None:
     """ResyncMFADevice, for the IAM API and the console's Security credentials page alike (each authorizes the
     caller first): two consecutive codes of `attempt.principal_key`'s own device, through the one TOTP check's
-    counters; the device's step and last use are saved with the caller's audit event (`record`) in one unit.
-    NotFound for a device not the owner's, InvalidMfaCode for wrong codes (audited), TooManyAttempts."""
+    counters, found up to `totp.RESYNC_WINDOW` steps from now; the device's clock drift (the step found minus
+    now's), step and last use are saved with the caller's audit event (`record`) in one unit. The step never
+    moves back, so a code once accepted stays refused. NotFound for a device not the owner's, InvalidMfaCode for
+    wrong codes (audited), TooManyAttempts."""
     async with deps.store.unit() as uow:
         device = await _owned_device(uow, account_id, attempt.principal_key, serial)
-    step = await checked_enrolment_step(deps, attempt, device, device_secret(deps, device), code1, code2)
+    step = await checked_enrolment_step(deps, attempt, device, device_secret(deps, device), code1, code2,
+                                        totp.RESYNC_WINDOW)
     if step is None:
         raise InvalidMfaCode("Authentication code for device is not valid.")
+    now = deps.clock()
     async with deps.store.unit() as uow:
         device = await _owned_device(uow, account_id, attempt.principal_key, serial)
-        device.last_used_step, device.last_used_at = max(step, device.last_used_step or step), deps.clock()
+        device.drift_steps = step - totp.step_of(now)
+        device.last_used_step, device.last_used_at = max(step, device.last_used_step or step), now
         await record(uow)
 
 
@@ -140,9 +145,9 @@ async def _record_failure(deps: Deps, attempt: CodeAttempt, reason: str, devices
                            mfa_used=True, reason=reason, serial=",".join(d.serial for d in devices))
 
 
-def enrolment_step(secret: str, code1: str, code2: str, now: float) -> int | None:
+def enrolment_step(secret: str, code1: str, code2: str, now: float, window: int = totp.WINDOW) -> int | None:
     """Two consecutive codes prove the device holds the secret; the step of the second, or None."""
-    return totp.verify_consecutive(secret, code1, code2, now)
+    return totp.verify_consecutive(secret, code1, code2, now, window)
 
 
 async def ensure_room_for_device(uow: UnitOfWork, principal_key: str) -> None:

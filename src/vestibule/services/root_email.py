@@ -56,7 +56,8 @@ from .principals import Principal
 from .reauthentication import Reauthenticated
 from .throttling import guess
 
-REQUESTED, CHANGED, UNDONE = "RootEmailChangeRequested", "RootEmailChanged", "RootEmailChangeUndone"
+REQUESTED, RESENT = "RootEmailChangeRequested", "RootEmailChangeCodeResent"
+CHANGED, UNDONE = "RootEmailChanged", "RootEmailChangeUndone"
 
 
 def _mail_key(account_id: str) -> ThrottleKey:
@@ -151,6 +152,9 @@ async def resend(deps: Deps, client: Client, principal: Principal, session_hash:
                                                              request.email_code.resent + 1), sent_at=now)
         await flows.save(uow, flow)
         await _queue_code(deps, uow, client, flow.payload, code)
+        await audit.record(uow, at=now, event=RESENT, result="Success", client=client, account_id=request.account_id,
+                           principal=principal.arn, method="console", new_email=request.new_email,
+                           resent=request.email_code.resent + 1)
     return flow
 
 

@@ -1,5 +1,6 @@
-"""Migration 0026 (the MFA device's label and last use): up from 0025 with a device in it (both columns empty),
-down to 0025 (the columns gone, the device kept), up again; on SQLite and on the suite's PostgreSQL."""
+"""Migration 0026 (the MFA device's label, last use and clock drift): up from 0025 with a device in it (the new
+columns empty), down to 0025 (the columns gone, the device kept), up again; on SQLite and on the suite's
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -57,20 +58,21 @@ async def test_migration_0026_up_down_up(migration_url: str) -> None:
         async with engine.begin() as conn:
             await conn.run_sync(_to("0026"))
         async with engine.connect() as conn:
-            assert {"label", "last_used_at"} <= await conn.run_sync(_columns)
-            rows = list(await conn.execute(text("SELECT serial, label, last_used_at, last_used_step FROM mfa_devices")))
-            assert rows == [(SERIAL, None, None, 7)]
-            await conn.execute(text("UPDATE mfa_devices SET label = 'Work phone', last_used_at = 9"))
+            assert {"label", "last_used_at", "drift_steps"} <= await conn.run_sync(_columns)
+            rows = list(await conn.execute(text(
+                "SELECT serial, label, last_used_at, drift_steps, last_used_step FROM mfa_devices")))
+            assert rows == [(SERIAL, None, None, None, 7)]
+            await conn.execute(text("UPDATE mfa_devices SET label = 'Work phone', last_used_at = 9, drift_steps = -2"))
             await conn.commit()
         async with engine.begin() as conn:
             await conn.run_sync(_to("0025", down=True))
         async with engine.connect() as conn:
-            assert not {"label", "last_used_at"} & await conn.run_sync(_columns)
+            assert not {"label", "last_used_at", "drift_steps"} & await conn.run_sync(_columns)
             assert list(await conn.execute(text("SELECT serial, last_used_step FROM mfa_devices"))) == [(SERIAL, 7)]
         await database.migrate(engine)
         assert await database.current_revision(engine) == head_revision()
         async with engine.connect() as conn:
-            assert {"label", "last_used_at"} <= await conn.run_sync(_columns)
+            assert {"label", "last_used_at", "drift_steps"} <= await conn.run_sync(_columns)
     finally:
         if backend == "postgresql":  # the suite's database: back at the head, whatever happened
             await database.migrate(engine)

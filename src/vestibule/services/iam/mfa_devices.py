@@ -109,6 +109,7 @@ async def enable_device(call: ApiCall, user_name: str | None, serial: str, code1
             raise AlreadyExists("serial", "MFA Device is already in use.")
         await mfa.ensure_room_for_device(uow, owner)
         device.principal_key, device.enabled_at, device.last_used_step = owner, call.now(), step
+        device.drift_steps = None  # a resync measures it again
         await call.record(uow, serial=serial, owner=owner)
 
 

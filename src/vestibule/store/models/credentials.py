@@ -31,6 +31,7 @@ class MfaDevice(Base):
     created_at: Mapped[float] = mapped_column(Float)
     label: Mapped[str | None] = mapped_column(String(64), default=None)  # the owner's name for it (0026)
     last_used_at: Mapped[float | None] = mapped_column(Float, default=None)  # its last accepted code (0026)
+    drift_steps: Mapped[int | None] = mapped_column(Integer, default=None)  # its clock's offset, from a resync
 
 
 class AccessKey(Base):
