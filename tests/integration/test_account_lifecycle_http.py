@@ -318,3 +318,53 @@ async def test_suspended_account_page_after_the_right_password_only(
         await sign_in_iam(again)
     events = [e[0] for e in await _events(runtime, account_id)]
     assert "AccountSuspended" in events and "AccountReinstated" in events
+
+
+async def test_the_access_portal_of_a_suspended_or_closed_account_stops_at_once(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    from integration.test_portal_signin_http import make_portal_user, make_store, sign_in
+
+    store_id = await make_store(runtime)
+    await make_portal_user(runtime, store_id)
+    await sign_in(client, mailbox, store_id)
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 200
+    async with runtime.deps.store.unit() as uow:
+        instance = await uow.identity_center.instance_of_store(store_id)
+        assert instance is not None
+        account_id = instance.owner_account_id
+    await account_lifecycle.suspend(runtime.deps, account_id, reason=None, contact=None)
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 404  # no such portal now
+    await account_lifecycle.reinstate(runtime.deps, account_id)
+    assert (await client.get(f"/portal/{store_id}/")).status_code == 303  # back, but its sessions were ended
+    await sign_in(client, mailbox, store_id)
+    await _close_directly(runtime, account_id)
+    assert (await client.get(f"/portal/{store_id}/start")).status_code == 404
+
+
+async def test_role_credentials_of_a_suspended_account_are_refused(client: httpx.AsyncClient,
+                                                                  runtime: Runtime) -> None:
+    import json
+    from urllib.parse import urlencode
+
+    account_id = await make_account(runtime)
+    user_id = await make_user(runtime, "acme", "alice")
+    keys = await _keys(runtime, client, account_id, user_id)
+    root, user = keys["root"], keys["user"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}}]}
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    for body in ({"Action": "CreateRole", "RoleName": "deploy", "AssumeRolePolicyDocument": json.dumps(trust)},
+                 {"Action": "PutUserPolicy", "UserName": "alice", "PolicyName": "assume",
+                  "PolicyDocument": json.dumps(allow)}):
+        r = await _signed(client, root[0], root[1], urlencode({**body, "Version": "2010-05-08"}), service="iam")
+        assert r.status_code == 200, r.text
+    r = await _signed(client, user[0], user[1], urlencode({
+        "Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": f"arn:aws:iam::{account_id}:role/deploy",
+        "RoleSessionName": "s1"}))
+    assert r.status_code == 200, r.text
+    role = tuple(re.search(rf"<{n}>([^<]+)</{n}>", r.text).group(1)  # type: ignore[union-attr]  # asserted by 200
+                 for n in ("AccessKeyId", "SecretAccessKey", "SessionToken"))
+    assert "assumed-role/deploy/s1" in (await _identity(client, (role[0], role[1], role[2]))).text
+    await account_lifecycle.suspend(runtime.deps, account_id, reason=None, contact=None)
+    refused = await _identity(client, (role[0], role[1], role[2]))
+    assert refused.status_code == 403 and _code(refused) == "InvalidClientTokenId"
