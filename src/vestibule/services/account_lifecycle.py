@@ -15,14 +15,14 @@ from enum import StrEnum
 
 from ..core import identifiers as ids
 from ..core.outbox import NOTICE_LIFETIME, MailKind
+from ..core.principals import PrincipalRef
 from ..core.tokens import hash_token, new_numeric_code, token_matches
 from ..errors import CodeExpired, InvalidCode, InvalidInput, NotFound, TooManyAttempts, VestibuleError
 from ..store.models import Account
 from ..store.repositories import UnitOfWork
-from . import audit, mfa, outbox
+from . import audit, mail_templates, mfa, outbox
 from .context import Client, Deps
 from .invalidation import ACCOUNT, SESSION
-from .mail import Mail
 from .throttling import guess
 
 REOPEN_WINDOW = 90 * 86400
@@ -91,9 +91,14 @@ def _ended_everywhere(deps: Deps, uow: UnitOfWork, account_id: str, ended: list[
     uow.after_commit(functools.partial(deps.bus.publish, ACCOUNT, account_id))
 
 
-async def _notice(deps: Deps, uow: UnitOfWork, account: Account, subject: str, body: str) -> None:
-    await outbox.enqueue(uow, deps.outbox, Mail(to=account.root_email, subject=subject, body=body),
-                         kind=MailKind.ACCOUNT_NOTICE, lifetime=NOTICE_LIFETIME)
+async def _notice(deps: Deps, uow: UnitOfWork, account: Account, client: Client, name: str, *, by_root: bool,
+                  **values: str | int) -> None:
+    """A notice to the root email: in the page's language when the root user caused it (kept), else (an
+    operator's command) in the root user's kept language."""
+    mail = await mail_templates.compose(deps, uow, name, to=account.root_email, language=client.language,
+                                        principal=PrincipalRef.root(account.id).key, remember=by_root,
+                                        account_id=ids.format_account_id(account.id), **values)
+    await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.ACCOUNT_NOTICE, lifetime=NOTICE_LIFETIME)
 
 
 # ---- closing (the root user, on the console) -------------------------------------------------------
@@ -114,12 +119,7 @@ async def close(deps: Deps, uow: UnitOfWork, account: Account, client: Client, *
     await audit.record(uow, at=now, event="AccountClosed", result="Success", client=client, account_id=account.id,
                        principal=ids.root_arn(account.id), method=method)
     days = REOPEN_WINDOW // 86400
-    await _notice(deps, uow, account, "Your Vestibule account was closed", (
-        f"The account {ids.format_account_id(account.id)} was closed by its root user. Its users, access keys "
-        f"and sessions no longer work.\n\nWithin {days} days you can reopen it: sign in as the root user at "
-        f"{deps.settings.public_origin}/ and choose 'Reopen the account'. After that it stays closed for good, "
-        "and this email address can never be used for another account.\n\n"
-        "If you did not close it, sign in now and reopen it, then change the root password.\n"))
+    await _notice(deps, uow, account, client, "account_closed", by_root=True, days=days)
 
 
 async def closure_needs_code(deps: Deps, principal_key: str) -> bool:
@@ -156,12 +156,11 @@ async def send_closure_code(deps: Deps, client: Client, account_id: str, session
         await uow.lifecycle.save()
         await audit.record(uow, at=now, event="AccountClosureCodeSent", result="Success", client=client,
                            account_id=account_id, principal=ids.root_arn(account_id), method="email_code")
-        await outbox.enqueue(uow, deps.outbox, Mail(
-            to=account.root_email, subject="Your Vestibule account closure code",
-            body=(f"Your code to confirm closing the account {ids.format_account_id(account_id)} is: {code}\n\n"
-                  "It expires in 10 minutes. If you did not ask to close the account, do not share this code and "
-                  f"change the root password now: {deps.settings.public_origin}/recovery\n")),
-            kind=MailKind.ACCOUNT_CLOSURE_CODE, lifetime=CLOSURE_CODE_LIFETIME)
+        mail = await mail_templates.compose(deps, uow, "account_closure_code", to=account.root_email,
+                                            language=client.language, principal=PrincipalRef.root(account_id).key,
+                                            remember=True, account_id=ids.format_account_id(account_id), code=code)
+        await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.ACCOUNT_CLOSURE_CODE,
+                             lifetime=CLOSURE_CODE_LIFETIME)
 
 
 async def close_with_code(deps: Deps, client: Client, account_id: str, session_hash: str, code: str) -> None:
@@ -210,9 +209,7 @@ async def reopen(deps: Deps, uow: UnitOfWork, account: Account, client: Client, 
     now = deps.clock()
     await audit.record(uow, at=now, event="AccountReopened", result="Success", client=client, account_id=account.id,
                        principal=ids.root_arn(account.id), method=method)
-    await _notice(deps, uow, account, "Your Vestibule account was reopened", (
-        f"The account {ids.format_account_id(account.id)} was reopened by its root user and works again.\n"
-        f"If this was not you, change the root password now: {deps.settings.public_origin}/recovery\n"))
+    await _notice(deps, uow, account, client, "account_reopened", by_root=True)
 
 
 # ---- suspending and reinstating (the operator, on the command line) --------------------------------
@@ -247,10 +244,7 @@ async def suspend(deps: Deps, account_id: str, *, reason: str | None, contact: s
         await audit.record(uow, at=now, event="AccountSuspended", result="Success", client=client,
                            account_id=account.id, principal="operator", method="cli", reason=reason or "",
                            contact=contact or "")
-        await _notice(deps, uow, account, "Your Vestibule account was suspended", (
-            f"The account {ids.format_account_id(account.id)} was suspended by the service's operator. Its users, "
-            "access keys and sessions do not work until it is reinstated.\n"
-            + (f"Contact: {contact}\n" if contact else "Contact the operator of this Vestibule service.\n")))
+        await _notice(deps, uow, account, client, "account_suspended", by_root=False, contact=contact or "")
         return await state_of(uow, account, now)
 
 
@@ -267,9 +261,7 @@ async def reinstate(deps: Deps, account_id: str, *, client: Client = Client()) -
         uow.after_commit(functools.partial(deps.bus.publish, ACCOUNT, account.id))
         await audit.record(uow, at=now, event="AccountReinstated", result="Success", client=client,
                            account_id=account.id, principal="operator", method="cli")
-        await _notice(deps, uow, account, "Your Vestibule account was reinstated", (
-            f"The account {ids.format_account_id(account.id)} was reinstated by the service's operator and "
-            "works again. Sign in again: earlier sessions were ended.\n"))
+        await _notice(deps, uow, account, client, "account_reinstated", by_root=False)
         return await state_of(uow, account, now)
 
 

@@ -54,6 +54,12 @@ MAILS: dict[str, frozenset[str]] = {
     # lost root MFA (services/mfa_recovery.py); client_address and browser may be '' (the template says unknown)
     "mfa_recovery_link": frozenset({"account_id", "link"}),
     "mfa_recovered_notice": frozenset({"account_id", "client_address", "browser", "codes_left"}),
+    # account lifecycle (services/account_lifecycle.py); contact may be '' (the template names the operator)
+    "account_closed": frozenset({"account_id", "days"}),
+    "account_closure_code": frozenset({"account_id", "code"}),
+    "account_reopened": frozenset({"account_id"}),
+    "account_suspended": frozenset({"account_id", "contact"}),
+    "account_reinstated": frozenset({"account_id"}),
 }
 
 Value = str | int
