@@ -17,19 +17,19 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..core import identifiers as ids
+from ..core.attempt_origin import describe as describe_origin
 from ..core.flows.base import FlowOutOfOrder
 from ..core.flows.console_signin import Audience
 from ..core.flows.mfa_recovery import LINK_LIFETIME, MAX_RESENDS, SPEC, MfaRecovery, MfaRecoveryFlow, MfaRecoveryState
 from ..core.outbox import NOTICE_LIFETIME, MailKind
-from ..core.principals import PrincipalKind
+from ..core.principals import PrincipalKind, PrincipalRef
 from ..core.throttle import Scope, ThrottleDecision, ThrottleKey
 from ..core.tokens import hash_token, new_token
 from ..errors import InvalidCredentials, TooManyAttempts, VestibuleError
 from ..store.repositories import UnitOfWork
-from . import audit, flows, metrics, mfa, outbox, recovery_codes
+from . import audit, flows, mail_templates, metrics, mfa, outbox, recovery_codes
 from .captcha import CaptchaService
 from .context import Client, Deps
-from .mail import Mail
 from .principals import load_ref
 from .signin import gate
 from .signin.completion import SignedIn, complete_sign_in
@@ -92,7 +92,7 @@ async def start(deps: Deps, client: Client, signin_flow_id: str) -> MfaRecoveryF
             raise InvalidCredentials()
         flow = await flows.create(uow, SPEC, client.browser_hash, now,
                                   MfaRecovery(ref, ref.id, hash_token(token), now + LINK_LIFETIME))
-        await _mail_link(deps, uow, loaded.account.root_email, ref.id, flow.id, token)
+        await _mail_link(deps, uow, client, loaded.account.root_email, ref.id, flow.id, token)
         await audit.record(uow, at=now, event="MfaRecoveryStarted", result="Success", client=client,
                            account_id=ref.id, principal=loaded.principal.arn, method="email_link")
     return flow
@@ -114,7 +114,7 @@ async def resend(deps: Deps, client: Client, flow_id: str) -> MfaRecoveryFlow:
             raise InvalidCredentials()
         flow.payload = flow.payload.new_link(hash_token(token), min(now + LINK_LIFETIME, flow.expires_at))
         await flows.save(uow, flow)
-        await _mail_link(deps, uow, loaded.account.root_email, flow.payload.account_id, flow.id, token)
+        await _mail_link(deps, uow, client, loaded.account.root_email, flow.payload.account_id, flow.id, token)
     return flow
 
 
@@ -187,32 +187,22 @@ def link_url(deps: Deps, flow_id: str, token: str) -> str:
     return f"{deps.settings.public_origin}/signin/recover/link?flow={flow_id}&token={token}"
 
 
-async def _mail_link(deps: Deps, uow: UnitOfWork, to: str, account_id: str, flow_id: str, token: str) -> None:
-    body = (
-        f"Someone signed in with the root user password of Vestibule account {ids.format_account_id(account_id)} "
-        "and said the MFA device is lost or not working.\n\n"
-        "To sign in without the device, open this link in the same browser within one hour, then type one of "
-        f"your recovery codes:\n{link_url(deps, flow_id, token)}\n\n"
-        "The link works once and only in the browser where the sign-in started.\n"
-        "If this was not you, do not open the link: someone knows your root password. Change it at "
-        f"{deps.settings.public_origin}/recovery.\n"
-    )
-    await outbox.enqueue(uow, deps.outbox, Mail(to=to, subject="Sign in to Vestibule without your MFA device",
-                                                body=body),
-                         kind=MailKind.MFA_RECOVERY_LINK, lifetime=LINK_LIFETIME)
+async def _mail_link(deps: Deps, uow: UnitOfWork, client: Client, to: str, account_id: str, flow_id: str,
+                     token: str) -> None:
+    """After the root password, from the sign-in page: that page's language (kept)."""
+    mail = await mail_templates.compose(deps, uow, "mfa_recovery_link", to=to, language=client.language,
+                                        principal=PrincipalRef.root(account_id).key, remember=True,
+                                        account_id=ids.format_account_id(account_id),
+                                        link=link_url(deps, flow_id, token))
+    await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.MFA_RECOVERY_LINK, lifetime=LINK_LIFETIME)
 
 
 async def _mail_notice(deps: Deps, uow: UnitOfWork, to: str, account_id: str, client: Client, left: int) -> None:
-    browser = client.user_agent[:120] or "an unknown browser"
-    body = (
-        f"The root user of Vestibule account {ids.format_account_id(account_id)} just signed in without the MFA "
-        f"device, with the link mailed to this address and a recovery code, from {client.ip or 'an unknown address'} "
-        f"({browser}).\n\n"
-        f"{left} unused recovery codes are left. Register a new MFA device and remove the lost one on the "
-        "Security credentials page, and make new recovery codes there if few are left.\n\n"
-        "If this was not you, someone has your root password, access to this mailbox and a recovery code: change "
-        f"the password at {deps.settings.public_origin}/recovery and your mail password now.\n"
-    )
-    await outbox.enqueue(uow, deps.outbox, Mail(to=to, subject="Your Vestibule root user signed in without MFA",
-                                                body=body),
-                         kind=MailKind.MFA_RECOVERED, lifetime=NOTICE_LIFETIME)
+    """The address and a summary of the browser from a fixed vocabulary (never the user agent's own text,
+    which the client chose: core/attempt_origin.py)."""
+    origin = describe_origin(client.ip, client.user_agent)
+    mail = await mail_templates.compose(deps, uow, "mfa_recovered_notice", to=to, language=client.language,
+                                        principal=PrincipalRef.root(account_id).key, remember=True,
+                                        account_id=ids.format_account_id(account_id), client_address=origin.address,
+                                        browser=origin.browser_label, codes_left=left)
+    await outbox.enqueue(uow, deps.outbox, mail, kind=MailKind.MFA_RECOVERED, lifetime=NOTICE_LIFETIME)
