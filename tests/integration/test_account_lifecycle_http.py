@@ -368,3 +368,30 @@ async def test_role_credentials_of_a_suspended_account_are_refused(client: httpx
     await account_lifecycle.suspend(runtime.deps, account_id, reason=None, contact=None)
     refused = await _identity(client, (role[0], role[1], role[2]))
     assert refused.status_code == 403 and _code(refused) == "InvalidClientTokenId"
+
+
+async def test_a_forgotten_password_of_a_closed_account_is_reset_then_the_account_reopened(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox, captcha: CaptchaAnswers) -> None:
+    from integration.test_recovery_http import _links, _request, _reset
+
+    account_id = await make_account(runtime)
+    async with runtime.deps.store.unit() as uow:
+        key = await access_keys.create(runtime.deps, uow, account_id, f"root:{account_id}")
+    await _close_directly(runtime, account_id)
+    assert _code(await _identity(client, (key.access_key_id, key.secret_access_key, None))) == "InvalidClientTokenId"
+    await _request(client, captcha)
+    (_, token), = _links(mailbox)
+    r = await _reset(client, token, password="a new root password 1")
+    assert r.status_code in (200, 303), r.text
+    flow_url, r = await root_password(client, ROOT_EMAIL, "a new root password 1")
+    r = await post_step(client, flow_url, "email_code", verification_code=last_code(mailbox, ROOT_EMAIL))
+    assert r.headers["location"] == flow_url
+    r = await post_step(client, flow_url, "reopen")
+    assert r.headers["location"] == "/console" and await _status(runtime, account_id) == "active"
+    # the keys it had work again
+    assert (await _identity(client, (key.access_key_id, key.secret_access_key, None))).status_code == 200
+    # a suspended account's root user cannot reset the password (the operator decides): no link is mailed
+    await account_lifecycle.suspend(runtime.deps, account_id, reason=None, contact=None)
+    before = len(_links(mailbox))
+    await _request(client, captcha)
+    assert len(_links(mailbox)) == before

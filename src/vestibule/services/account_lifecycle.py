@@ -206,6 +206,7 @@ async def reopen(deps: Deps, uow: UnitOfWork, account: Account, client: Client, 
     row.closed_at = None
     account.status = ACTIVE
     await uow.accounts.save()
+    uow.after_commit(functools.partial(deps.bus.publish, ACCOUNT, account.id))  # a cached refusal is forgotten
     now = deps.clock()
     await audit.record(uow, at=now, event="AccountReopened", result="Success", client=client, account_id=account.id,
                        principal=ids.root_arn(account.id), method=method)

@@ -33,7 +33,8 @@ async def request_reset(deps: Deps, client: Client, captcha: CaptchaService, ema
     now = deps.clock()
     async with deps.store.unit() as uow:
         account = await uow.accounts.by_email(normalized)
-        active = account if account is not None and account.status == "active" else None
+        # a closed account's root user may reset the password too: signing in then offers to reopen it
+        active = account if account is not None and account.status in ("active", "closed") else None
         # The same statements for every address, so timing tells nothing: an address without an active
         # account supersedes nothing, gets an inert (already used) token under an owner that is no account
         # ID (random, so these rows never pile up under one index key) and a dropped outbox row.
@@ -104,7 +105,7 @@ async def reset_password(deps: Deps, client: Client, flow_id: str, new_password:
         if link is None or not link.usable(now):
             raise CodeExpired()
         account = await uow.accounts.get(link.account_id)
-        if account is None or account.status != "active":
+        if account is None or account.status not in ("active", "closed"):
             raise CodeExpired()
         root = PrincipalRef.root(account.id)
         new_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, root.key, new_password, confirm, None)
