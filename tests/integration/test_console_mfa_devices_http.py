@@ -190,7 +190,7 @@ async def test_rename_asks_for_the_password_and_keeps_the_serial(client: httpx.A
 async def test_only_the_owner_sees_or_changes_a_device(client: httpx.AsyncClient, runtime: Runtime,
                                                        mailbox: DevMailbox) -> None:
     clock = use_clock(runtime)
-    _, serial, device = await _root_with_device(client, runtime, clock)
+    account_id, serial, device = await _root_with_device(client, runtime, clock)
     await make_user(runtime, "acme", "alice")
     async with browser(runtime, CaptchaAnswers(), ip="198.51.100.30") as other:
         await sign_in_iam(other)
@@ -206,9 +206,17 @@ async def test_only_the_owner_sees_or_changes_a_device(client: httpx.AsyncClient
             "csrf_token": csrf, "serial": serial, "mfa_code": device.at(clock.now - 30),
             "mfa_code_2": device.at(clock.now)})
         assert r.status_code == 404
-        # no CSRF token: refused before anything
-        r = await other.post("/console/mfa/rename", data={"serial": serial, "device_label": "x"})
-        assert r.status_code == 403
+    # the owner's own forms without a CSRF token, or posted from another site: refused before anything
+    own_csrf = csrf_of((await client.get("/console/security")).text)
+    forms = {"/console/mfa/rename": {"serial": serial, "device_label": "x", "password": ROOT_PASSWORD},
+             "/console/mfa/resync": {"serial": serial, "mfa_code": "123456", "mfa_code_2": "654321",
+                                     "password": ROOT_PASSWORD},
+             "/console/mfa/remove": {"serial": serial, "confirm_last": "1", "password": ROOT_PASSWORD}}
+    for path, fields in forms.items():
+        assert (await client.post(path, data=fields)).status_code == 403, path
+        r = await client.post(path, data={"csrf_token": own_csrf, **fields}, headers={"origin": "https://evil.example"})
+        assert r.status_code == 403, path
+    assert await _events(runtime, account_id, "ResyncMFADevice") == []
     assert (await _device(runtime, serial)).label is None
     # signed out: the sign-in page
     await sign_out(client)
