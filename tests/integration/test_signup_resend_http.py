@@ -124,3 +124,10 @@ async def test_the_flow_is_bound_to_its_browser_and_the_form_to_csrf(
     r = await client.post(flow_url.replace("/signup/verify?", "/signup/resend?"), data={"csrf_token": "x"})
     assert r.status_code == 403
     assert len(_codes(mailbox, "bound@example.com")) == 1
+
+
+async def test_the_code_mail_says_where_the_account_id_will_be(client: httpx.AsyncClient, captcha: CaptchaAnswers,
+                                                               mailbox: DevMailbox) -> None:
+    await _sign_up(client, captcha, "where@example.com")
+    mail = next(m for m in mailbox.messages if m.to == "where@example.com")
+    assert "12-digit account ID is shown on the console home page" in mail.body
