@@ -490,3 +490,27 @@ def test_codes_are_80_bits_and_typing_is_forgiving() -> None:
     for bad in ("", "ABCD", "ABCD-EFGH-IJKL-MNO!", "ABCD-EFGH-IJKL-MNOPQ"):
         assert codes.normalize(bad) is None
     assert len(code.replace("-", "")) * 5 == 80
+
+
+async def test_one_code_in_two_browsers_at_once_signs_in_one(client: httpx.AsyncClient, runtime: Runtime,
+                                                            mailbox: DevMailbox) -> None:
+    """Two recoveries racing with the same code: the conditional UPDATE lets one spend it."""
+    import asyncio
+
+    clock = use_clock(runtime)
+    _, shown = await _root_with_codes(client, runtime, mailbox, clock)
+    async with browser(runtime, CaptchaAnswers(), ip="198.51.100.20") as other:
+        _, link_a = await _ask_link(client, mailbox)
+        _, link_b = await _ask_link(other, mailbox)
+        pages = [await c.get(link) for c, link in ((client, link_a), (other, link_b))]
+        posts = []
+        for c, link, page in zip((client, other), (link_a, link_b), pages, strict=True):
+            token = re.search(r'name="token" value="([\w-]+)"', page.text)
+            assert token
+            posts.append(c.post(link.split("&token=")[0], data={
+                "csrf_token": csrf_of(page.text), "token": token.group(1), "recovery_code": shown[4]}))
+        results = await asyncio.gather(*posts)
+        assert sorted(r.status_code for r in results) == [303, 400], [r.status_code for r in results]
+    async with runtime.deps.store.unit() as uow:
+        rows = (await uow.db.execute(RecoveryCode.__table__.select())).all()
+    assert sum(1 for r in rows if r.used_at is not None) == 1
