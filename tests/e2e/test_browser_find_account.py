@@ -55,6 +55,13 @@ def test_account_link_fills_in_and_the_console_copies_the_sign_in_url(site: Site
     assert fresh.locator("#user_type_root").is_checked()
     assert fresh.locator("input#account").input_value() == ""
 
+    # the start page's network help: the origin a firewall must allow and how to check it
+    fresh.get_by_role("link", name="Cannot reach a Vestibule page, or codes do not arrive?").click()
+    fresh.wait_for_url(f"{site.url}/help/network")
+    assert fresh.locator("#need-origin code").first.inner_text() == "127.0.0.1"
+    assert fresh.locator("#check-command").inner_text() == f"curl -fsS {site.url}/healthz"
+    site.shot(fresh, "network-help")
+
 
 @pytest.mark.browser
 def test_without_clipboard_access_the_url_is_selected_and_copied(site: Site) -> None:
