@@ -251,6 +251,9 @@ async def test_after_90_days_the_account_is_closed_for_good_and_strangers_learn_
     _, wrong = await root_password(client, ROOT_EMAIL, "wrong password 1")
     assert (wrong.status_code, error_of(wrong.text)) == (unknown.status_code, error_of(unknown.text))
     assert "closed" not in wrong.text.lower()
+    iam_right = await iam_password(client, "acme", "alice", USER_PASSWORD)  # IAM users cannot reopen it
+    assert iam_right.status_code == 403 and 'id="account-closed"' in iam_right.text
+    assert 'id="reopen-form"' not in iam_right.text
     clock.advance(90 * DAY + 1)
     _, wrong = await root_password(client, ROOT_EMAIL, "wrong password 1")
     assert (wrong.status_code, error_of(wrong.text)) == (unknown.status_code, error_of(unknown.text))
