@@ -343,3 +343,19 @@ async def test_the_janitor_purges_expired_undo_links(client: httpx.AsyncClient, 
     assert (await run_once(ports)).root_email_changes == 1
     async with runtime.deps.store.unit() as uow:
         assert await uow.root_email_changes.get(token_hash) is None
+
+
+async def test_sign_up_with_an_address_kept_for_an_undo_link_gets_the_taken_notice(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox, captcha: CaptchaAnswers) -> None:
+    await make_account(runtime)
+    await sign_in_root(client, mailbox)
+    await _change(client, mailbox, NEW_EMAIL)
+    async with browser(runtime, captcha, ip="198.51.100.60") as stranger:
+        page = await stranger.get("/signup")
+        before = len(mailbox.messages)
+        r = await stranger.post("/signup", data={
+            "csrf_token": csrf_of(page.text), "email": ROOT_EMAIL, "account_name": "Squatter",
+            "password": "squatter password 1", "confirm_password": "squatter password 1", "captcha": captcha.latest})
+        assert r.status_code == 303 and r.headers["location"].startswith("/signup/verify?flow=")
+    [mail] = [m for m in mailbox.messages[before:] if m.to == ROOT_EMAIL]
+    assert not re.search(r"\b\d{6}\b", mail.body), "a code for an address kept for the undo"

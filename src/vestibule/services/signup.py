@@ -59,6 +59,9 @@ async def _mail_code(deps: Deps, uow: UnitOfWork, client: Client, normalized: st
     """Mailed whether or not the address is taken; a taken address learns it only by mail, in its root
     user's remembered language (a stranger may have typed it), else in this page's."""
     taken = await uow.accounts.by_email(normalized)
+    kept_for = await uow.root_email_changes.reserved_for(normalized, deps.clock())  # a root email's undo link
+    if taken is None and kept_for is not None:
+        taken = await uow.accounts.get(kept_for)
     if taken is not None:
         mail = await mail_templates.compose(deps, uow, "signup_taken", to=normalized, language=client.language,
                                             principal=PrincipalRef.root(taken.id).key)
