@@ -95,3 +95,17 @@ def test_suspended_account_page(site: Site) -> None:
     assert page.locator("#suspended-contact a").inner_text() == "help@operator.example"
     assert "abuse report" not in page.content()
     site.shot(page, "suspended")
+
+    # the root user, in Traditional Chinese: the same page in that language
+    page = site.new_browser(locale="zh-TW")
+    page.goto("/?root=1")
+    page.check("input[name=user_type][value=root]")
+    page.fill("input[name=email]", account.email)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/signin\?flow="))
+    page.fill("input[name=password]", account.password)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert page.locator("#account-suspended").inner_text() == "帳戶已停權"
+    assert page.locator("#suspended-contact a").inner_text() == "help@operator.example"
+    site.shot(page, "suspended-zh-TW")
