@@ -95,6 +95,7 @@ async def delete_user(call: ApiCall, name: str) -> None:
             raise InUse(f"Cannot delete entity, must remove {', '.join(blockers)} first.")
         await uow.tags.remove_all("user", user.id)
         await sessions.end_all(uow, call.deps.session_ports, key, call.now())
+        await uow.mail_languages.forget(key)
         await uow.db.delete(user)
         await call.record(uow, account_id=user.account_id, user=user.name)
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from ...core.flows.portal_signin import directory_user_ref
 from ...errors import AlreadyExists, InvalidValue, NotFound, StaleRevision
 from ...store.models import DirectoryGroup as GroupRow
 from ...store.models import DirectoryMembership as MembershipRow
@@ -355,6 +356,7 @@ async def delete_user(uow: UnitOfWork, identity_store_id: str, user_id: str, *,
     _expect(row.revision, expected_revision)
     user = (await _users(uow, [row]))[0]
     await uow.directory.delete_user(row)
+    await uow.mail_languages.forget(directory_user_ref(user_id).key)
     await on_principal_deleted(uow, identity_store_id, "USER", user_id)
     return user
 
