@@ -12,6 +12,7 @@ the API and background work); `principal` is the recipient's principal key, whos
   address): the page's language is used and remembered for the principal's later mail.
 - `remember=False` (anyone may have caused it: a sign-up for a taken address, a reset request, an operator's
   command): the remembered language first, then the page's, then English; nothing is remembered.
+Every sign-in from a page keeps that page's language too (`signin/completion.py`, in the sign-in's transaction).
 
 The templates (`vestibule/mail_templates/<language>/<name>.txt`) are rendered by the `MailTemplates` port
 built at start (Jinja2 lives outside the service layer); `MAILS` below names each mail's variables, and
@@ -31,7 +32,7 @@ from .mail import Mail
 if TYPE_CHECKING:  # (context.py imports this module for the port's type)
     from .context import Deps
 
-LANGUAGES = ("en", "zh-TW")
+LANGUAGES = ("en", "zh-TW")  # the pages' languages (web/i18n.LOCALES: a test keeps them equal)
 DEFAULT = "en"
 
 # Every mail: its template's name -> the variables its use case gives (besides `public_url`, always given).

@@ -9,6 +9,7 @@ import pytest
 
 from vestibule.mail_templates import DIRECTORY, JinjaMailTemplates
 from vestibule.services.mail_templates import LANGUAGES, MAILS, MailTemplateError, known_language
+from vestibule.web import i18n
 
 templates = JinjaMailTemplates()
 
@@ -66,6 +67,10 @@ def test_a_template_without_a_subject_line_is_refused(tmp_path: Path) -> None:
     with pytest.raises(MailTemplateError, match="no template"):
         mine.render("missing", "en", {})
     assert mine.render("ok", "en", {"who": "you"}).subject == "Hi you"
+
+
+def test_mail_comes_in_the_languages_the_pages_come_in() -> None:
+    assert LANGUAGES == i18n.LOCALES and i18n.DEFAULT == "en"
 
 
 def test_only_known_languages() -> None:
