@@ -1,4 +1,4 @@
-"""Operator commands: `vestibule backup`, `vestibule restore`, `vestibule master-key status|rotate|new`."""
+"""Operator commands: `vestibule backup`, `vestibule restore`, `vestibule master-key status|rotate|new|forget`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .services.key_rotation import Forgotten
 
 COMMANDS = ("backup", "restore", "master-key")
 
@@ -25,7 +28,8 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     keys = sub.add_parser("master-key", help="the master keys that seal stored secrets")
     ks = keys.add_subparsers(dest="key_action", required=True, parser_class=parser_class)
     ks.add_parser("status", help="key IDs and how many stored values each seals; prints JSON")
-    rotate = ks.add_parser("rotate", help="add a new current key, re-seal every stored secret, retire the old key")
+    rotate = ks.add_parser("rotate", help="add a new current key, re-seal every stored secret, retire the old key "
+                                          "(kept as an open-only retired: entry)")
     rotate.add_argument("--batch", type=int, default=200, help="rows re-sealed per transaction (default 200)")
     rotate.add_argument("--grace", type=float, default=2.0,
                         help="seconds to wait before the last pass (writes in flight under the old key)")
@@ -33,6 +37,9 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
                         help="also replace the key of CSRF tokens and browser cookies (forms open in browsers "
                              "fail once; remembered browsers are forgotten)")
     ks.add_parser("new", help="a new key for VESTIBULE_MASTER_KEY on several nodes; prints JSON with the values")
+    forget = ks.add_parser("forget", help="remove a retired key for good (refused while a stored value uses it; "
+                                          "the file keyring keeps a copy in master.key.retired-KEYID)")
+    forget.add_argument("key_id", metavar="KEYID")
 
 
 def _emit(data: Any) -> None:
@@ -41,6 +48,7 @@ def _emit(data: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from .services.backup import BackupRefused
+    from .services.key_rotation import ForgetRefused
     from .services.keyring import RotationRunning
 
     try:
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except BackupRefused as exc:
         print(f"vestibule: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except RotationRunning as exc:
+    except (RotationRunning, ForgetRefused) as exc:
         print(f"vestibule: error: {exc}", file=sys.stderr)
         return 1
 
@@ -61,7 +69,7 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
     from .services import backup, keyring
 
     written = backup.backup(settings, args.to, force=args.force)
-    where = "VESTIBULE_MASTER_KEY" if keyring.from_environment(settings) else str(keyring.key_path(settings))
+    where = keyring.source(settings)
     print(f"the backup does not contain the master key: keep {where} safe apart from it, a restore needs it",
           file=sys.stderr)
     _emit({"Backup": str(written), "Bytes": written.stat().st_size})
@@ -82,10 +90,12 @@ async def _master_key(args: argparse.Namespace, settings: Settings) -> int:
     from .services import key_rotation, keyring
     from .services.backup import BackupRefused
 
+    source = keyring.source(settings)
     if args.key_action == "new":
         ring = keyring.load(settings)
         kid, add, promote = key_rotation.new_key_values(ring)
-        print("these values hold every master key: put them in VESTIBULE_MASTER_KEY on each node, nowhere else",
+        where = source if keyring.from_environment(settings) else "VESTIBULE_MASTER_KEY"
+        print(f"these values hold every master key: put them in {where} on each node, nowhere else",
               file=sys.stderr)
         _emit({"KeyId": kid, "AddValue": add, "PromoteValue": promote})
         return 0
@@ -94,14 +104,16 @@ async def _master_key(args: argparse.Namespace, settings: Settings) -> int:
             raise BackupRefused("--batch must be at least 1", 2)
         ring = keyring.load(settings, create=False)
         if keyring.from_environment(settings) and len(ring.keys) == 1:
-            raise BackupRefused("VESTIBULE_MASTER_KEY holds one key: add a new one on every node first (vestibule "
+            raise BackupRefused(f"{source} holds one key: add a new one on every node first (vestibule "
                                 "master-key new), as docs/deployment.md \"Rotating the master key\" shows", 2)
         if keyring.from_environment(settings) and args.renew_signing_key:
-            raise BackupRefused("with VESTIBULE_MASTER_KEY, change its signing: entry on every node instead", 2)
+            raise BackupRefused(f"with {source}, change its signing: entry on every node instead", 2)
     runtime = await build(settings)
     try:
         if args.key_action == "status":
             return _status(settings, await key_rotation.counts(runtime.deps.store))
+        if args.key_action == "forget":
+            return _forgotten(settings, await key_rotation.forget(settings, runtime.deps.store, args.key_id))
         result = await key_rotation.rotate(settings, runtime.deps.store, batch=args.batch, grace=args.grace,
                                            renew_signing_key=args.renew_signing_key)
     finally:
@@ -117,9 +129,27 @@ async def _master_key(args: argparse.Namespace, settings: Settings) -> int:
               "it was kept", file=sys.stderr)
         failed = 1
     if result.new_key_id is None and result.retired:
-        print(f"no stored value uses {', '.join(result.retired)} any more: remove it from VESTIBULE_MASTER_KEY on "
-              "every node", file=sys.stderr)
+        print(f"no stored value uses {', '.join(result.retired)} any more: in {source} on every node, write it as "
+              "retired:<hex> (it opens, never seals); later vestibule master-key forget checks it can go",
+              file=sys.stderr)
+    elif result.retired:
+        print(f"key {', '.join(result.retired)} retired: it stays in {source} as retired:, opening what a write in "
+              "flight sealed with it; vestibule master-key forget removes it", file=sys.stderr)
     return failed
+
+
+def _forgotten(settings: Settings, done: Forgotten) -> int:
+    from .services import keyring
+
+    if done.copy is None:
+        print(f"no stored value uses key {done.key_id}: set {keyring.source(settings)} to Value on every node "
+              "(this value holds every master key: nowhere else)", file=sys.stderr)
+        _emit({"Forgotten": done.key_id, "Value": done.ring.one_line()})
+    else:
+        print(f"key {done.key_id} removed from {keyring.source(settings)}; a copy is in {done.copy} (0600): "
+              "keep it with your backups or delete it", file=sys.stderr)
+        _emit({"Forgotten": done.key_id, "Copy": str(done.copy)})
+    return 0
 
 
 def _status(settings: Settings, per_place: dict[str, dict[str, int]]) -> int:
@@ -129,10 +159,11 @@ def _status(settings: Settings, per_place: dict[str, dict[str, int]]) -> int:
     ring = keyring.load(settings, create=False)
     used = key_rotation.totals(per_place)
     _emit({
-        "Source": "VESTIBULE_MASTER_KEY" if keyring.from_environment(settings) else str(keyring.key_path(settings)),
+        "Source": keyring.source(settings),
         "CurrentKeyId": ring.current_id,
-        "Keys": [{"KeyId": kid, "Current": kid == ring.current_id, "Values": used.get(kid, 0)} for kid in ring.ids],
-        "UnknownKeyIds": {kid: n for kid, n in sorted(used.items()) if kid not in ring.ids},
+        "Keys": [{"KeyId": kid, "Current": kid == ring.current_id, "Retired": kid in ring.retired_ids,
+                  "Values": used.get(kid, 0)} for kid in ring.all_ids],
+        "UnknownKeyIds": {kid: n for kid, n in sorted(used.items()) if kid not in ring.all_ids},
         "Places": {place: dict(sorted(per_key.items())) for place, per_key in per_place.items() if per_key},
         "SigningKey": "pinned" if ring.signing_pinned else f"derived from key {key_id(ring.keys[0])}",
     })

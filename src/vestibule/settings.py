@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -70,6 +71,8 @@ class Settings:
     config_file: str = ""  # the vestibule.toml these settings were read from, if any
     # fields set by the file or the environment (the rest are defaults); not printed
     configured: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    # of those, the fields the file set (no environment variable overrides them): for messages naming the source
+    from_file: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def effective_database_url(self) -> str:
@@ -90,7 +93,7 @@ class Settings:
         secret = {row.field: row.secret for row in ROWS}
         out: dict[str, object] = {}
         for f in fields(self):
-            if f.name == "configured":
+            if f.name in ("configured", "from_file"):
                 continue
             value = getattr(self, f.name)
             out[f.name] = _masked(value, secret.get(f.name, ""))
@@ -101,12 +104,19 @@ class Settings:
         return replace(self, **changes)
 
 
+_SECRET_QUERY = re.compile(r"(?i)([?&](?:password|passwd|pass|pwd|secret|token)=)[^&#]*")
+
+
 def _masked(value: object, secret: str) -> object:
     if secret == "value" and value:
         return "********"
-    if secret == "userinfo" and value and "@" in str(value):
-        scheme, _, rest = str(value).partition("://")
-        return f"{scheme}://********@{rest.split('@', 1)[1]}"
+    if secret == "userinfo" and value:
+        text = _SECRET_QUERY.sub(r"\1********", str(value))  # ?password=... is a password too
+        scheme, sep, rest = text.partition("://")
+        authority = rest.split("/", 1)[0]
+        if sep and "@" in authority:
+            return f"{scheme}://********@{rest.split('@', 1)[1]}"
+        return text
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, tuple):
@@ -303,6 +313,97 @@ class HttpUrl:
 
 
 @dataclass(frozen=True)
+class DatabaseUrl:
+    """Empty (SQLite in the data directory), or an SQLAlchemy URL of a supported driver."""
+
+    empty_is_unset: bool = False
+    drivers: tuple[str, ...] = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+    def from_text(self, raw: str) -> str:
+        if not raw:
+            return raw
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(raw)
+            port = url.port
+        except (ArgumentError, ValueError):
+            raise _Invalid("is not a database URL (such as postgresql+asyncpg://user@host:5432/vestibule): its "
+                           "form or port is wrong") from None
+        if url.drivername not in self.drivers:
+            hint = " (write postgresql+asyncpg://)" if url.drivername.startswith("postgres") else ""
+            raise _Invalid(f"must use one of the drivers {', '.join(self.drivers)}, not {url.drivername!r}{hint}")
+        if port is not None and not 0 < port < 65536:
+            raise _Invalid(f"has port {port}, which is not between 1 and 65535")
+        if url.drivername.startswith("postgresql") and not url.database:
+            raise _Invalid("names no database (postgresql+asyncpg://user@host:5432/<database>)")
+        return raw
+
+    def from_toml(self, value: object, base: Path) -> str:
+        if not isinstance(value, str):
+            raise _wrong("a URL", value)
+        return self.from_text(value)
+
+
+@dataclass(frozen=True)
+class RedisUrl:
+    """Empty (no Redis), or redis://, rediss:// (host, a numeric port, a numeric database) or unix://."""
+
+    empty_is_unset: bool = False
+
+    def from_text(self, raw: str) -> str:
+        if not raw:
+            return raw
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(raw)
+            port = parts.port
+        except ValueError:
+            raise _Invalid("is not a Redis URL (such as redis://127.0.0.1:6379/0): its form or port is "
+                           "wrong") from None
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise _Invalid("must start with redis://, rediss:// or unix://")
+        if parts.scheme == "unix":
+            if not parts.path:
+                raise _Invalid("must name the socket: unix:///run/redis/redis.sock")
+            return raw
+        if not parts.hostname:
+            raise _Invalid("names no host (redis://host:6379/0)")
+        if port == 0:
+            raise _Invalid("has port 0")
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise _Invalid(f"must end with a database number (redis://host:6379/0), not /{database}")
+        return raw
+
+    def from_toml(self, value: object, base: Path) -> str:
+        if not isinstance(value, str):
+            raise _wrong("a URL", value)
+        return self.from_text(value)
+
+
+@dataclass(frozen=True)
+class Token:
+    """Empty (none), or a secret of at least `min_length` characters (a short bearer token is guessed)."""
+
+    min_length: int
+    empty_is_unset: bool = False
+
+    def from_text(self, raw: str) -> str:
+        if raw and len(raw) < self.min_length:
+            raise _Invalid(f"must be at least {self.min_length} characters long (it has {len(raw)}): "
+                           "make one with `openssl rand -hex 32`")
+        return raw
+
+    def from_toml(self, value: object, base: Path) -> str:
+        if not isinstance(value, str):
+            raise _wrong("a string", value)
+        return self.from_text(value)
+
+
+@dataclass(frozen=True)
 class Directory:
     """In the environment relative to the working directory; in the file relative to the file's directory."""
 
@@ -340,8 +441,8 @@ _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")  # uvic
 
 ROWS: tuple[Row, ...] = (
     Row("data_dir", Directory()),
-    Row("database_url", Text(), secret="userinfo"),
-    Row("redis_url", Text(), secret="userinfo"),
+    Row("database_url", DatabaseUrl(), secret="userinfo"),
+    Row("redis_url", RedisUrl(), secret="userinfo"),
     Row("public_url", HttpUrl()),
     Row("signup_enabled", Switch(), key="signup"),
     Row("smtp_host", Text()),
@@ -370,7 +471,7 @@ ROWS: tuple[Row, ...] = (
     Row("http_body_timeout_seconds", Seconds(0.5, 3600)),
     Row("trusted_proxies", Networks()),
     Row("metrics_addresses", Networks()),
-    Row("metrics_token", Text(), secret="value"),
+    Row("metrics_token", Token(16), secret="value"),
     Row("log_format", Choice(("text", "json"))),
     Row("ready_outbox_stuck_seconds", Whole(10, 7 * 86400)),
 )
@@ -414,6 +515,7 @@ def read_configuration(env: Mapping[str, str] | None = None,
             problems.append(str(exc))
     from_file = _file_values(document, problems, warnings) if document else {}
     values: dict[str, Any] = {}  # each kind returns its field's type
+    file_set: set[str] = set()
     for row in ROWS:
         raw = env.get(row.env)
         if raw is not None and not (raw == "" and row.kind.empty_is_unset):
@@ -423,10 +525,16 @@ def read_configuration(env: Mapping[str, str] | None = None,
                 problems.append(f"{row.env} {exc}")
         elif row.field in from_file:
             values[row.field] = from_file[row.field]
+            file_set.add(row.field)
     if problems:
         return Configuration(None, tuple(problems), tuple(warnings))
+    everyone = [cidr for cidr in values.get("trusted_proxies", ()) if cidr.endswith("/0")]
+    if everyone:
+        warnings.append(f"trusted_proxies holds {', '.join(everyone)}: every client may then claim any address in "
+                        "X-Forwarded-For or Forwarded (throttling, audit events and /metrics trust it); list only "
+                        "your proxies' addresses")
     settings = replace(Settings(), **values, config_file=str(document.path) if document else "",
-                       configured=frozenset(values))
+                       configured=frozenset(values), from_file=frozenset(file_set))
     return Configuration(settings, (), tuple(warnings))
 
 
@@ -456,7 +564,7 @@ def _is_secret(row: Row, value: object) -> bool:
         return bool(value)
     if row.secret == "userinfo":
         userinfo = str(value).partition("://")[2].rpartition("@")[0]
-        return ":" in userinfo
+        return ":" in userinfo or bool(_SECRET_QUERY.search(str(value)))
     return False
 
 

@@ -1,6 +1,7 @@
 """Master-key rotation: every sealed place re-sealed under the new key and opened by the use cases that read it;
-the key file left with the new key only; a live server keeps signing users in (password + TOTP) and answering
-signed boto3 calls while `vestibule master-key rotate` runs beside it; the environment's keyring."""
+the key file left with the new key and the old one retired (open-only); a live server keeps signing users in
+(password + TOTP) and answering signed boto3 calls while `vestibule master-key rotate` runs beside it; the
+environment's keyring."""
 
 from __future__ import annotations
 
@@ -119,12 +120,14 @@ async def test_rotation_reseals_every_place_and_the_use_cases_open_them(
     assert result.retired == [old] and result.still_used == {} and result.current_key_id != old
     assert result.report.resealed == sum(n for per_key in before.values() for n in per_key.values())
     assert _keys_in_file(settings) == [result.current_key_id]
+    assert keyring.load(settings, create=False).retired_ids == (old,)
     after = await key_rotation.counts(deps.store)
     assert {kid for per_key in after.values() for kid in per_key} == {result.current_key_id}
     # the serving box took the new file; every value opens through the use case that reads it
     assert deps.box.open(deps.box.seal(b"x", "c"), "c") == b"x" and deps.box.current_key_id == result.current_key_id
     with pytest.raises(SecretBoxError):
         deps.box.open(f"v1.{old}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "c")
+    assert old in deps.box.key_ids
     directory = KeyDirectory(deps)
     found = await directory.lookup(key.access_key_id)
     assert found is not None and found.secret == key.secret_access_key
@@ -250,11 +253,11 @@ def test_environment_keyring_rotation_reseals_and_names_the_key_to_remove(
     assert code == 0, err
     rotated = json.loads(out)
     assert rotated["Retired"] == [old_ring.current_id] and "NewKeyId" not in rotated
-    assert "remove it from VESTIBULE_MASTER_KEY" in err
+    assert "in VESTIBULE_MASTER_KEY on every node, write it as retired:" in err
     only_new = Keyring((promoted.keys[0],), promoted.signing_key).one_line()
     code, out, _ = cli(only_new, "master-key", "status")
     status = json.loads(out)
-    assert status["Keys"] == [{"KeyId": values["KeyId"], "Current": True, "Values": 1}]
+    assert status["Keys"] == [{"KeyId": values["KeyId"], "Current": True, "Retired": False, "Values": 1}]
     assert status["UnknownKeyIds"] == {} and status["SigningKey"] == "pinned"
     code, out, _ = cli(old_hex, "master-key", "status")
     assert json.loads(out)["UnknownKeyIds"] == {values["KeyId"]: 1}
@@ -404,7 +407,8 @@ def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings, mo
         code, out, _ = _InProcess(settings, monkeypatch, capsys)("", "master-key", "status")
         status = json.loads(out)
         assert code == 0
-        assert [k["KeyId"] for k in status["Keys"]] == [new] and status["UnknownKeyIds"] == {}
+        assert [(k["KeyId"], k["Retired"]) for k in status["Keys"]] == [(new, False), (old, True)]
+        assert status["UnknownKeyIds"] == {} and status["Keys"][1]["Values"] == 0
         assert status["Keys"][0]["Values"] >= 1 + 6 + 1 + len(made_keys)
         assert all(set(per_key) == {new} for per_key in status["Places"].values())
         # the serving node keeps working after the retirement; the browser's token is still good
@@ -418,7 +422,7 @@ def test_rotation_while_serving_sign_ins_and_signed_calls(settings: Settings, mo
     # a fresh server (no cached secrets) opens everything with the new key only
     fresh = start_live_server(settings, DevMailbox())
     try:
-        assert fresh.runtime.deps.box.key_ids == {new}
+        assert fresh.runtime.deps.box.key_ids == {new, old}  # the old one retired: it opens, never seals
         for access_key, secret, session_token in [(root_key.access_key_id, root_key.secret_access_key, None),
                                           (session["AccessKeyId"], session["SecretAccessKey"],
                                            session["SessionToken"]),

@@ -49,7 +49,7 @@ def problems_of(path: Path, env: dict[str, str] | None = None) -> list[str]:
 
 
 def test_one_row_per_field_and_the_old_environment_names_and_defaults() -> None:
-    settable = {f.name for f in fields(Settings)} - {"config_file", "configured"}
+    settable = {f.name for f in fields(Settings)} - {"config_file", "configured", "from_file"}
     assert sorted(row.field for row in ROWS) == sorted(settable)
     assert len({row.env for row in ROWS}) == len(ROWS)
     assert OLD_ENV_NAMES - {row.env for row in ROWS} == set()
@@ -221,7 +221,7 @@ def test_unreadable_or_broken_files(tmp_path: Path) -> None:
 
 
 def test_a_secret_in_a_file_others_may_read_is_a_warning(tmp_path: Path) -> None:
-    text = 'smtp_password = "hunter2hunter2"\nmetrics_token = "t0ken"\nsmtp_port = 25\n'
+    text = 'smtp_password = "hunter2hunter2"\nmetrics_token = "t0ken-of-sixteen-chars"\nsmtp_port = 25\n'
     found = read_configuration({}, write(tmp_path, text, mode=0o640))
     assert found.settings is not None and found.settings.smtp_password == "hunter2hunter2"
     path = tmp_path / "vestibule.toml"
@@ -254,11 +254,11 @@ def test_a_bad_master_key_is_named_without_its_value(tmp_path: Path) -> None:
 
 def test_masked_hides_secrets_from_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, 'master_key = "' + "ab" * 32 + '"\nredis_url = "redis://:pw@cache:6379/0"\n'
-                 'metrics_token = "t0ken"\n')
+                 'metrics_token = "t0ken-of-sixteen-chars"\n')
     shown = load_settings({}, path).masked()
     assert shown["master_key"] == "********" and shown["metrics_token"] == "********"
     assert shown["redis_url"] == "redis://********@cache:6379/0"
-    assert shown["config_file"] == str(path) and "configured" not in shown
+    assert shown["config_file"] == str(path) and "configured" not in shown and "from_file" not in shown
     assert "ab" * 32 not in str(shown) and "pw@" not in str(shown)
 
 

@@ -116,7 +116,11 @@ def _shown(address: Address) -> str:
 
 def _node(text: str) -> tuple[Address | None, int]:
     """A node as RFC 7239 6 writes it (`192.0.2.60`, `192.0.2.60:4711`, `[2001:db8::1]:4711`), also as
-    `X-Forwarded-For` carries it; a bare IPv6 address is accepted. (None, 0) for unknown, obfuscated or garbage."""
+    `X-Forwarded-For` carries it; a bare IPv6 address is accepted. (None, 0) for unknown, obfuscated or garbage,
+    and for an IPv6 zone ID (`fe80::1%eth0`): a zone names an interface of the proxy, meaningless to this node, and
+    would let a client put any text into the address that audit events, throttling and logs show."""
+    if "%" in text:
+        return None, 0
     if text.startswith("["):
         end = text.find("]")
         if end < 0:

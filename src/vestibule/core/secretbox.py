@@ -1,8 +1,10 @@
 """AES-256-GCM for secrets that must be read back (TOTP seeds, secret access keys), under a keyring.
 
 A keyring holds one or more master keys (the first one seals, every one opens, each named by a key ID that
-sealed values carry) and the stable signing key that CSRF tokens and browser cookies are keyed with: it stays
-the same when the master keys rotate (docs/deployment.md, "Rotating the master key")."""
+sealed values carry), retired keys (`retired:<hex>`: they open, never seal; a rotation retires the old key instead
+of deleting it, since a write sealed under it may still be in flight) and the stable signing key that CSRF
+tokens and browser cookies are keyed with: it stays the same when the master keys rotate
+(docs/deployment.md, "Rotating the master key")."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 _SIGNING = "signing:"
+_RETIRED = "retired:"
 _TOKEN_SPLIT = re.compile(r"[\s,]+")
 
 
@@ -39,18 +42,19 @@ def legacy_signing_key(key: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Keyring:
-    """Master keys, the current (sealing) one first, and the signing key."""
+    """Master keys, the current (sealing) one first, the retired (open-only) keys, and the signing key."""
 
     keys: tuple[bytes, ...]
     signing_key: bytes
     signing_pinned: bool = True  # written out (`signing:`), not derived from the only key
+    retired: tuple[bytes, ...] = ()  # open what was sealed under them, never seal
 
     def __post_init__(self) -> None:
         if not self.keys:
             raise SecretBoxError("the keyring holds no master key")
-        if any(len(k) != 32 for k in self.keys) or len(self.signing_key) != 32:
+        if any(len(k) != 32 for k in self.keys + self.retired) or len(self.signing_key) != 32:
             raise SecretBoxError("a master key must be 64 hexadecimal characters")
-        ids = [key_id(k) for k in self.keys]
+        ids = [key_id(k) for k in self.keys + self.retired]
         if len(set(ids)) != len(ids):
             raise SecretBoxError("the keyring lists a master key twice")
 
@@ -60,45 +64,73 @@ class Keyring:
 
     @property
     def ids(self) -> tuple[str, ...]:
+        """The active keys' IDs (the current one first); not the retired ones."""
         return tuple(key_id(k) for k in self.keys)
 
+    @property
+    def retired_ids(self) -> tuple[str, ...]:
+        return tuple(key_id(k) for k in self.retired)
+
+    @property
+    def all_ids(self) -> tuple[str, ...]:
+        """Every key that opens: the active ones, then the retired ones."""
+        return self.ids + self.retired_ids
+
     def by_id(self) -> dict[str, bytes]:
-        return {key_id(k): k for k in self.keys}
+        """Every key that opens, by ID (the retired ones too)."""
+        return {key_id(k): k for k in self.keys + self.retired}
+
+    def key(self, kid: str) -> bytes | None:
+        return self.by_id().get(kid)
 
     def with_new_key(self, key: bytes) -> Keyring:
-        """`key` added and made current; the signing key kept as it is."""
-        return Keyring((key, *self.keys), self.signing_key)
+        """`key` added and made current; the signing key and the retired keys kept as they are."""
+        return Keyring((key, *self.keys), self.signing_key, retired=self.retired)
 
     def with_key_last(self, key: bytes) -> Keyring:
         """`key` added, not current: the first step of a rotation across nodes."""
-        return Keyring((*self.keys, key), self.signing_key)
+        return Keyring((*self.keys, key), self.signing_key, retired=self.retired)
+
+    def retiring(self, kids: set[str]) -> Keyring:
+        """The active keys `kids` made retired: they still open, they never seal; nothing is deleted."""
+        if self.current_id in kids:
+            raise SecretBoxError("the current key cannot be retired")
+        moved = tuple(k for k in self.keys if key_id(k) in kids)
+        kept = tuple(k for k in self.keys if key_id(k) not in kids)
+        return Keyring(kept, self.signing_key, retired=self.retired + moved)
 
     def without(self, kids: set[str]) -> Keyring:
+        """The keys `kids` removed for good (active or retired), never the current one."""
+        if self.current_id in kids:
+            raise SecretBoxError("the current key cannot be removed")
         kept = tuple(k for k in self.keys if key_id(k) not in kids)
-        if not kept or kept[0] != self.keys[0]:
-            raise SecretBoxError("the current key cannot be retired")
-        return Keyring(kept, self.signing_key)
+        return Keyring(kept, self.signing_key, retired=tuple(k for k in self.retired if key_id(k) not in kids))
 
     def with_signing_key(self, signing_key: bytes) -> Keyring:
-        return Keyring(self.keys, signing_key)
+        return Keyring(self.keys, signing_key, retired=self.retired)
 
     def text(self) -> str:
         """The keyring as `<data dir>/master.key` holds it (and as VESTIBULE_MASTER_KEY takes it)."""
         lines = ["# Vestibule master keys: the first one seals, every one listed opens. Keep this file secret.",
+                 "# retired: keys open what was sealed under them and never seal (vestibule master-key forget).",
                  "# The signing line keys CSRF tokens and browser cookies; it stays when master keys rotate."]
         lines += [f"{k.hex()}  # key {key_id(k)}" for k in self.keys]
+        lines += [f"{_RETIRED}{k.hex()}  # key {key_id(k)}, retired" for k in self.retired]
         lines.append(_SIGNING + self.signing_key.hex())
         return "\n".join(lines) + "\n"
 
     def one_line(self) -> str:
         """The keyring as one VESTIBULE_MASTER_KEY value."""
-        return ",".join([k.hex() for k in self.keys] + [_SIGNING + self.signing_key.hex()])
+        return ",".join([k.hex() for k in self.keys] + [_RETIRED + k.hex() for k in self.retired]
+                        + [_SIGNING + self.signing_key.hex()])
 
 
 def parse_keyring(text: str) -> Keyring:
-    """Keys as 64 hex digits and an optional `signing:<64 hex>`, separated by commas, spaces or lines; `#` starts
-    a comment. One key and no signing entry: the keyring of a single master key (as before rotation existed)."""
+    """Keys as 64 hex digits, retired keys as `retired:<64 hex>` and an optional `signing:<64 hex>`, separated by
+    commas, spaces or lines; `#` starts a comment. One key and no signing entry: the keyring of a single master key
+    (as before rotation existed)."""
     keys: list[bytes] = []
+    retired: list[bytes] = []
     signing: bytes | None = None
     for line in text.splitlines():
         for token in _TOKEN_SPLIT.split(line.split("#", 1)[0].strip()):
@@ -109,6 +141,11 @@ def parse_keyring(text: str) -> Keyring:
                 if signing is not None or not _HEX_KEY.fullmatch(value):
                     raise SecretBoxError("the signing entry must be one signing:<64 hexadecimal characters>")
                 signing = bytes.fromhex(value)
+            elif token.lower().startswith(_RETIRED):
+                value = token[len(_RETIRED):]
+                if not _HEX_KEY.fullmatch(value):
+                    raise SecretBoxError("a retired entry must be retired:<64 hexadecimal characters>")
+                retired.append(bytes.fromhex(value))
             elif _HEX_KEY.fullmatch(token):
                 keys.append(bytes.fromhex(token))
             else:
@@ -116,11 +153,11 @@ def parse_keyring(text: str) -> Keyring:
     if not keys:
         raise SecretBoxError("the master key must be 64 hexadecimal characters")
     if signing is None:
-        if len(keys) > 1:
+        if len(keys) > 1 or retired:
             raise SecretBoxError("a keyring of several master keys needs its signing:<hex> entry "
                                  "(vestibule master-key new prints it)")
         return Keyring(tuple(keys), legacy_signing_key(keys[0]), signing_pinned=False)
-    return Keyring(tuple(keys), signing)
+    return Keyring(tuple(keys), signing, retired=tuple(retired))
 
 
 Reload = Callable[[], "Keyring | None"]

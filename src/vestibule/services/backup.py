@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.secretbox import Keyring
 from ..settings import Settings
 from ..store import sqlite_files
-from ..store.database import make_engine, migrate, sessionmaker_for
+from ..store.database import make_engine, migrate, migrate_to, sessionmaker_for
 from ..store.repositories import Store
 from . import key_rotation, keyring
 
@@ -51,6 +52,8 @@ def backup(settings: Settings, to: Path, *, force: bool = False) -> Path:
     source = _database_file(settings, "backup", "pg_dump")
     if not sqlite_files.exists(source):
         raise BackupRefused(f"no database at {source}")
+    if sqlite_files.is_database_file(to, source):
+        raise BackupRefused(f"{to} is the live database (or its -wal/-shm file): back up to another file")
     if to.exists() and not force:
         raise BackupRefused(f"{to} already exists (--force replaces it)")
     if to.is_dir():
@@ -96,26 +99,57 @@ def _staged_restore(settings: Settings, source: Path, force: bool) -> tuple[Path
     return target, staged, revision, ring
 
 
+async def _expected_objects(revision: str) -> set[tuple[str, str, str]]:
+    """The schema objects the migrations produce at `revision`, on an empty SQLite database."""
+    with tempfile.TemporaryDirectory(prefix="vestibule-schema-") as tmp:
+        path = Path(tmp) / "schema.db"
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate_to(engine, revision)
+        finally:
+            await engine.dispose()
+        return await asyncio.to_thread(sqlite_files.schema_objects, path)
+
+
+async def _refuse_foreign_schema(source: Path, staged: Path, revision: str) -> None:
+    """A backup holds exactly the tables and indexes of its revision: a trigger, a view or any other object (a
+    tampered file) would run inside the restored server, so it is refused."""
+    found = await asyncio.to_thread(sqlite_files.schema_objects, staged)
+    extra = sorted(found - await _expected_objects(revision))
+    if extra:
+        shown = ", ".join(f"{kind} {name}" for kind, name, _ in extra[:5]) + (", ..." if len(extra) > 5 else "")
+        raise BackupRefused(f"{source} holds schema objects a Vestibule database at revision {revision} does not "
+                            f"have ({shown}): refused; nothing was changed")
+
+
 async def restore(settings: Settings, source: Path, *, force: bool = False) -> Restored:
     """Into the configured data directory: refused when a database is there (unless `force`), when the file is
     not a Vestibule database of a schema this code knows, or when its sealed values name keys the keyring lacks;
     migrated to the newest schema before it takes the database's place."""
     target, staged, revision, ring = await asyncio.to_thread(_staged_restore, settings, source, force)
     try:
+        await _refuse_foreign_schema(source, staged, revision)
         engine = make_engine(f"sqlite+aiosqlite:///{staged}")
         store = Store(sessionmaker_for(engine))
         try:
-            await migrate(engine)
+            try:
+                await migrate(engine)
+            except Exception as exc:  # any failure of a migration: one line, the database untouched
+                lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+                reason = lines[0][:200] if lines else ""
+                raise BackupRefused(f"{source} could not be migrated to this version's schema "
+                                    f"({type(exc).__name__}{': ' + reason if reason else ''}); "
+                                    "nothing was changed") from None
             used = key_rotation.totals(await key_rotation.counts(store))
         finally:
             await store.close()
             await engine.dispose()
-        unknown = sorted(set(used) - set(ring.ids))
+        unknown = sorted(set(used) - set(ring.all_ids))
         if unknown:
             n = sum(used[k] for k in unknown)
             raise BackupRefused(f"{n} sealed values in the backup use master key IDs {', '.join(unknown)}, which the "
-                                f"configured keyring does not hold (it has {', '.join(ring.ids)}): restore with the "
-                                "master key of the backed-up installation; nothing was changed")
+                                f"configured keyring does not hold (it has {', '.join(ring.all_ids)}): restore with "
+                                "the master key of the backed-up installation; nothing was changed")
         await asyncio.to_thread(sqlite_files.copy_into, staged, target)
     finally:
         await asyncio.to_thread(_remove, staged)

@@ -1,5 +1,8 @@
 """Master-key rotation: a new key made current, every sealed value re-sealed under it in small batches while the
-nodes keep serving (compare-and-set per row), then the old key retired once no stored value uses it.
+nodes keep serving (compare-and-set per row), then the old key retired once no stored value uses it: kept in the
+keyring as `retired:` (it opens, it never seals), because a write sealed under it before the nodes took the new key
+may commit after the last pass. Key material is removed only by `vestibule master-key forget` (`forget`), refused
+while a stored value uses the key, and then kept in a copy beside the key file.
 
 Values handed to clients (pagination tokens, encoded authorization messages) are not stored, so they cannot be
 re-sealed: those made under a retired key are refused as invalid, as an expired token is."""
@@ -10,6 +13,7 @@ import asyncio
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..core.outbox import body_context
@@ -156,7 +160,7 @@ class RotationResult:
     new_key_id: str | None  # None when the environment's keyring was used as it is
     current_key_id: str
     report: ResealReport
-    retired: list[str]
+    retired: list[str]  # old keys no stored value uses: now `retired:` entries (open-only), never deleted
     still_used: dict[str, int]  # old key ID -> values still under it (not retired)
     passes: int
 
@@ -183,8 +187,8 @@ async def reseal_until_settled(store: Store, box: SecretBox, *, batch: int, grac
 async def rotate(settings: Settings, store: Store, *, batch: int = 200, grace: float = 2.0,
                  renew_signing_key: bool = False) -> RotationResult:
     """File keyring: add a new current key (the file rewritten, serving processes take it before their next seal),
-    re-seal, retire the old keys no value uses. Environment keyring: re-seal under its first key, retire nothing
-    (the operator removes unused keys from every node)."""
+    re-seal, retire the old keys no value uses (they stay as open-only entries). Environment keyring: re-seal under
+    its first key, change nothing (the operator marks unused keys retired on every node)."""
     if keyring.from_environment(settings):
         return await _rotate(settings, store, batch, grace, renew_signing_key)
     with keyring.rotation_lock(settings):
@@ -208,8 +212,50 @@ async def _rotate(settings: Settings, store: Store, batch: int, grace: float,
     still_used = {kid: used[kid] for kid in sorted(old) if used.get(kid)}
     retired = sorted(old - set(still_used))
     if new_id is not None and retired:
-        keyring.write(settings, ring.without(set(retired)))
+        keyring.write(settings, ring.retiring(set(retired)))
     return RotationResult(new_id, ring.current_id, report, retired, still_used, passes)
+
+
+class ForgetRefused(Exception):
+    pass
+
+
+@dataclass
+class Forgotten:
+    key_id: str
+    copy: Path | None  # the file keyring: where the removed key was kept
+    ring: Keyring  # the keyring without it (for the environment: the value to set on every node)
+
+
+async def forget(settings: Settings, store: Store, kid: str) -> Forgotten:
+    """Remove key `kid` from the keyring for good: refused for the current key, for a key the keyring does not
+    hold, and while any stored value is sealed under it. The file keyring keeps a copy of the key in
+    `master.key.retired-<kid>` (0600) first; an environment keyring is not changed (the caller prints the value
+    without the key)."""
+    if keyring.from_environment(settings):
+        return await _forget(settings, store, kid)
+    with keyring.rotation_lock(settings):
+        return await _forget(settings, store, kid)
+
+
+async def _forget(settings: Settings, store: Store, kid: str) -> Forgotten:
+    ring = keyring.load(settings, create=False)
+    source = keyring.source(settings)
+    key = ring.key(kid)
+    if key is None:
+        raise ForgetRefused(f"{source} holds no key {kid} (vestibule master-key status lists them)")
+    if kid == ring.current_id:
+        raise ForgetRefused(f"key {kid} is the current key: rotate first (vestibule master-key rotate)")
+    used = totals(await counts(store)).get(kid, 0)
+    if used:
+        raise ForgetRefused(f"key {kid} still seals {used} stored value{'s' if used != 1 else ''}: run "
+                            "vestibule master-key rotate first; nothing was changed")
+    kept = ring.without({kid})
+    if keyring.from_environment(settings):
+        return Forgotten(kid, None, kept)
+    copy = keyring.keep_copy(settings, kid, key)
+    keyring.write(settings, kept)
+    return Forgotten(kid, copy, kept)
 
 
 def new_key_values(ring: Keyring) -> tuple[str, str, str]:

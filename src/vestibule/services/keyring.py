@@ -28,7 +28,32 @@ def key_path(settings: Settings) -> Path:
 
 
 def from_environment(settings: Settings) -> bool:
+    """The keyring is a setting (VESTIBULE_MASTER_KEY or the configuration file's master_key), not the key file."""
     return bool(settings.master_key)
+
+
+def source(settings: Settings) -> str:
+    """Where the keyring comes from, for messages: the environment variable, the configuration file's key, or the
+    key file."""
+    if not settings.master_key:
+        return str(key_path(settings))
+    if "master_key" in settings.from_file:
+        return f"master_key in {settings.config_file}"
+    return "VESTIBULE_MASTER_KEY"
+
+
+def keep_copy(settings: Settings, kid: str, key: bytes) -> Path:
+    """`master.key.retired-<kid>` beside the key file (0600, synced): the key stays recoverable after `forget`."""
+    path = key_path(settings).with_name(f"{KEY_FILE}.retired-{kid}")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"# master key {kid}, forgotten by vestibule master-key forget; it opens nothing stored any more.\n"
+                 f"# To use it again, add this line to master.key: retired:{key.hex()}\n"
+                 f"retired:{key.hex()}\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(path, 0o600)
+    return path
 
 
 def keyring_text(settings: Settings, *, create: bool = True) -> str:
@@ -52,8 +77,7 @@ def load(settings: Settings, *, create: bool = True) -> Keyring:
     try:
         return parse_keyring(keyring_text(settings, create=create))
     except ValueError as exc:
-        where = "VESTIBULE_MASTER_KEY" if settings.master_key else str(key_path(settings))
-        raise SettingsError(f"{where}: {exc}") from None
+        raise SettingsError(f"{source(settings)}: {exc}") from None
 
 
 def write(settings: Settings, ring: Keyring) -> None:

@@ -194,5 +194,29 @@ def exposition(snapshot: Snapshot, accept: str = "") -> tuple[bytes, str]:
         counted = REGISTRY
     scrape = CollectorRegistry()
     scrape.register(_Scrape(counted, snapshot))
-    encode, content_type = choose_encoder(accept)
+    try:
+        encode, content_type = choose_encoder(_understood(accept))
+    except Exception:  # prometheus_client parsing a header it did not expect: the text format, never a 500
+        encode, content_type = choose_encoder("")
     return encode(scrape), content_type
+
+
+OPENMETRICS_VERSION = "1.0.0"  # the OpenMetrics version prometheus_client writes
+
+
+def _understood(accept: str) -> str:
+    """The Accept header reduced to what is answered: OpenMetrics 1.0.0 when a range asks for it with no version or
+    that one, else "" (the Prometheus text format 0.0.4). Nothing of the client's header reaches the answer's
+    content type (a `version=9.9.9` is not echoed), and no malformed parameter reaches prometheus_client."""
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if media.lower() != "application/openmetrics-text":
+            continue
+        version = ""
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "version":
+                version = value.strip().strip('"')
+        if version in ("", OPENMETRICS_VERSION):
+            return f"application/openmetrics-text; version={OPENMETRICS_VERSION}"
+    return ""

@@ -17,14 +17,17 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str) -> AsyncEngine:
+    """`hide_parameters`: a failing statement's error (logged, and shown in tracebacks) never carries its bound
+    values (emails, flow IDs, code hashes, sealed secrets)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None,
+                                     hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -39,7 +42,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_sync_sqlite_engine(url: URL) -> Engine:
     """The synchronous engine of the hot-path units (`store/sql/sync_units.py`): same file, same pragmas."""
     engine = create_engine(url.set(drivername="sqlite+pysqlite"),
-                           connect_args={"timeout": 30, "check_same_thread": False}, pool_reset_on_return=None)
+                           connect_args={"timeout": 30, "check_same_thread": False}, pool_reset_on_return=None,
+                           hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -59,6 +63,12 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (creating it on first start)."""
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync_conn: command.upgrade(_alembic_config(sync_conn), "head"))
+
+
+async def migrate_to(engine: AsyncEngine, revision: str) -> None:
+    """Bring the schema to `revision` (what the migrations produce there: a restore compares a backup with it)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync_conn: command.upgrade(_alembic_config(sync_conn), revision))
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

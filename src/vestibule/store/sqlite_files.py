@@ -67,6 +67,29 @@ def schema_revision(path: Path) -> str:
     return str(row[0])
 
 
+def is_database_file(candidate: Path, database: Path) -> bool:
+    """Whether `candidate` is the database file `database` or one of the files SQLite keeps beside it (-wal,
+    -shm, -journal): the same file (hard or symbolic links too) or the same resolved path."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        own = Path(f"{database}{suffix}")
+        try:
+            if candidate.exists() and own.exists() and os.path.samefile(candidate, own):
+                return True
+        except OSError:
+            pass
+        if candidate.resolve() == own.resolve():
+            return True
+    return False
+
+
+def schema_objects(path: Path) -> set[tuple[str, str, str]]:
+    """(type, name, table) of every table, index, trigger and view of a database file; SQLite's own `sqlite_*`
+    objects (statistics, autoincrement counters) left out."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+        rows = db.execute("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+    return {(str(t), str(n), str(tbl)) for t, n, tbl in rows if not str(n).startswith("sqlite_")}
+
+
 def exists(path: Path) -> bool:
     """A database is there: its file, or a WAL left beside it."""
     return any(Path(f"{path}{suffix}").exists() for suffix in ("", "-wal"))

@@ -53,6 +53,9 @@ def uvicorn_log_config(log_format: str = "text", log_level: str = "info") -> dic
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     config["filters"] = {"redact_query": {"()": f"{__name__}.RedactQuerySecrets"}}
     config["loggers"]["uvicorn.access"]["filters"] = ["redact_query"]
+    # aiosqlite's DEBUG lines repeat every statement with its bound values (emails, code hashes): never shown, even
+    # at log_level debug (SQLAlchemy's own errors hide them: store/database.py, hide_parameters)
+    config["loggers"]["aiosqlite"] = {"level": "INFO"}
     if log_format == "json":
         level = _STDLIB_LEVELS.get(log_level.lower(), "INFO")
         config["formatters"] = {"json": {"()": "vestibule.observe.JsonLogFormatter"}}

@@ -127,6 +127,11 @@ def csrf_ok(csrf_key: bytes, browser_id: str, submitted: str) -> bool:
     return bool(submitted) and same(csrf_token(csrf_key, browser_id), submitted)
 
 
+# Polled by load balancers and scrapers, never by a browser: no browser ID cookie is set on them (a new one on each
+# poll would only fill the balancer's logs and tell a scraper nothing).
+COOKIELESS_PATHS = frozenset({"/healthz", "/readyz", "/_health", "/metrics"})
+
+
 class BrowserMiddleware:
     """Gives every browser a server-issued ID cookie, picks the language, adds security headers,
     and refuses oversized bodies and cross-origin POSTs."""
@@ -180,9 +185,10 @@ class BrowserMiddleware:
 
         extra: list[tuple[bytes, bytes]] = list(
             self._secret_url_headers if carries_secret(raw_query) else self._static_headers)
-        if new_browser:
+        cookieless = scope.get("path", "") in COOKIELESS_PATHS
+        if new_browser and not cookieless:
             extra.append((b"set-cookie", browser_cookie(self.names, self.key, browser_id).encode()))
-        if lang_param:
+        if lang_param and not cookieless:
             extra.append((b"set-cookie", cookie_header(self.names.lang, lang_param, max_age=400 * 86400,
                                                        secure=self.names.secure, http_only=False).encode()))
 

@@ -131,3 +131,15 @@ def test_the_scheme_and_host_are_those_of_the_hop_where_the_walk_stops() -> None
 
 def test_a_peer_that_is_not_an_address_is_kept_as_it_is() -> None:
     assert resolve("testclient", PROXIES, x_forwarded_for=["203.0.113.9"]) == Client("testclient")
+
+
+@pytest.mark.parametrize("hop", ["fe80::1%eth0", "fe80::1%" + "A" * 200, "[2001:db8::5%x]", "[2001:db8::5%x]:4711",
+                                 "fe80::1%25eth0", "203.0.113.9%1"])
+def test_an_ipv6_zone_id_is_never_a_client_address(hop: str) -> None:
+    """A zone names an interface of the proxy; accepted, it would put the client's text into every address shown."""
+    got = resolve("10.0.0.1", PROXIES, forwarded=[f'for=6.6.6.6, for="{hop}", for=10.1.1.1'])
+    assert got.address == "10.1.1.1"
+    got = resolve("10.0.0.1", PROXIES, x_forwarded_for=[f"6.6.6.6, {hop}, 10.1.1.1"])
+    assert got.address == "10.1.1.1"
+    assert resolve("10.0.0.1", PROXIES, x_forwarded_for=[hop], peer_port=7) == Client("10.0.0.1", 7)
+    assert "%" not in resolve("10.0.0.1", PROXIES, forwarded=[f'for="{hop}"']).address

@@ -40,7 +40,8 @@ def test_bad_keyrings_are_refused(text: str) -> None:
         parse_keyring(text)
 
 
-@pytest.mark.parametrize("ring", [Keyring((A, B), SIGN), Keyring((C,), SIGN), Keyring((A, B, C), B)])
+@pytest.mark.parametrize("ring", [Keyring((A, B), SIGN), Keyring((C,), SIGN), Keyring((A, B, C), B),
+                                  Keyring((A,), SIGN, retired=(B, C))])
 def test_text_and_one_line_round_trip(ring: Keyring) -> None:
     assert parse_keyring(ring.text()) == ring == parse_keyring(ring.one_line())
 
@@ -53,6 +54,25 @@ def test_new_key_keeps_the_signing_key_and_retiring_keeps_the_current_one() -> N
     with pytest.raises(SecretBoxError):
         rotated.without({key_id(B)})
     assert legacy.with_key_last(B).keys == (A, B)
+
+
+def test_retired_keys_open_and_never_seal() -> None:
+    ring = parse_keyring(f"{B.hex()}\nretired:{A.hex()}\nsigning:{SIGN.hex()}")
+    assert ring.ids == (key_id(B),) and ring.retired_ids == (key_id(A),) and ring.all_ids == (key_id(B), key_id(A))
+    old = SecretBox.from_keyring(Keyring((A,), SIGN)).seal(b"late", "c")
+    box = SecretBox.from_keyring(ring)
+    assert box.open(old, "c") == b"late" and box.seal(b"x", "c").startswith(f"v1.{key_id(B)}.")
+    rotated = Keyring((A,), SIGN).with_new_key(B).retiring({key_id(A)})
+    assert rotated == ring and rotated.with_new_key(C).retired == (A,)
+    assert rotated.without({key_id(A)}) == Keyring((B,), SIGN)
+    with pytest.raises(SecretBoxError):
+        rotated.retiring({key_id(B)})
+    with pytest.raises(SecretBoxError):
+        parse_keyring(f"retired:{A.hex()},signing:{SIGN.hex()}")  # no key that seals
+    with pytest.raises(SecretBoxError):
+        parse_keyring(f"{A.hex()},retired:{A.hex()},signing:{SIGN.hex()}")  # the same key twice
+    with pytest.raises(SecretBoxError):
+        parse_keyring(f"{A.hex()},retired:{B.hex()}")  # a retired key and no signing entry
 
 
 class _Source:
