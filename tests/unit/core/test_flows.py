@@ -21,16 +21,20 @@ from vestibule.core.flows import (
     FlowWrongBrowser,
     console_signin,
     mfa_enrolment,
+    mfa_recovery,
     portal_signin,
     recovery,
+    root_email,
     signup,
 )
 from vestibule.core.flows.base import new_flow
 from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, ConsoleSignInState
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
+from vestibule.core.flows.mfa_recovery import CodesReveal, CodesRevealState, MfaRecovery, MfaRecoveryState
 from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, PortalSignIn, PortalSignInState
 from vestibule.core.flows.recovery import RecoveryReset, RecoveryState
+from vestibule.core.flows.root_email import RootEmailChangeRequest, RootEmailState, UndoLink, UndoState
 from vestibule.core.flows.signup import SignUp, SignUpState
 from vestibule.core.principals import PrincipalRef
 
@@ -47,7 +51,10 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
         (C.PASSWORD, C.DONE),
         (C.MFA, C.NEW_PASSWORD),
         (C.MFA, C.DONE),
+        (C.MFA, C.REOPEN),  # a closed account's root user, every step passed: reopen it, or not
         (C.EMAIL_CODE, C.DONE),
+        (C.EMAIL_CODE, C.REOPEN),
+        (C.REOPEN, C.DONE),
         (C.NEW_PASSWORD, C.DONE),
     },
     FlowKind.SIGNUP: {(SignUpState.VERIFY_EMAIL, SignUpState.DONE)},
@@ -65,6 +72,10 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
         (PortalSignInState.EMAIL_CODE, PortalSignInState.DONE),
     },
     FlowKind.PORTAL_RESET: {(PortalResetState.ISSUED, PortalResetState.DONE)},
+    FlowKind.ROOT_EMAIL: {(RootEmailState.VERIFY_CODE, RootEmailState.DONE)},
+    FlowKind.EMAIL_UNDO: {(UndoState.CONFIRM, UndoState.DONE)},
+    FlowKind.MFA_RECOVERY: {(MfaRecoveryState.LINK_SENT, MfaRecoveryState.DONE)},
+    FlowKind.CODES_REVEAL: {(CodesRevealState.PENDING, CodesRevealState.DONE)},
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -74,6 +85,10 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.RECOVERY: recovery.SPEC,
     FlowKind.PORTAL_SIGNIN: portal_signin.SPEC,
     FlowKind.PORTAL_RESET: portal_signin.RESET_SPEC,
+    FlowKind.ROOT_EMAIL: root_email.SPEC,
+    FlowKind.EMAIL_UNDO: root_email.UNDO_SPEC,
+    FlowKind.MFA_RECOVERY: mfa_recovery.SPEC,
+    FlowKind.CODES_REVEAL: mfa_recovery.REVEAL_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -82,6 +97,10 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.RECOVERY: list(RecoveryState),
     FlowKind.PORTAL_SIGNIN: list(PortalSignInState),
     FlowKind.PORTAL_RESET: list(PortalResetState),
+    FlowKind.ROOT_EMAIL: list(RootEmailState),
+    FlowKind.EMAIL_UNDO: list(UndoState),
+    FlowKind.MFA_RECOVERY: list(MfaRecoveryState),
+    FlowKind.CODES_REVEAL: list(CodesRevealState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -90,6 +109,11 @@ PAYLOADS: dict[FlowKind, object] = {
     FlowKind.RECOVERY: RecoveryReset("token-hash"),
     FlowKind.PORTAL_SIGNIN: PortalSignIn("d-0123456789", "alice"),
     FlowKind.PORTAL_RESET: PortalReset("d-0123456789", "0123456789-user"),
+    FlowKind.ROOT_EMAIL: RootEmailChangeRequest("123456789012", "session-hash", "old@example.com", "new@example.com",
+                                                EmailCode("h", T + 600), T, True),
+    FlowKind.EMAIL_UNDO: UndoLink("token-hash"),
+    FlowKind.MFA_RECOVERY: MfaRecovery(PrincipalRef.root("123456789012"), "123456789012", "link-hash", T + 3600),
+    FlowKind.CODES_REVEAL: CodesReveal(PrincipalRef.root("123456789012"), "sealed"),
 }
 
 
@@ -110,10 +134,18 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.RECOVERY: RecoveryState.NEW_PASSWORD,
         FlowKind.PORTAL_SIGNIN: PortalSignInState.PASSWORD,
         FlowKind.PORTAL_RESET: PortalResetState.ISSUED,
+        FlowKind.ROOT_EMAIL: RootEmailState.VERIFY_CODE,
+        FlowKind.EMAIL_UNDO: UndoState.CONFIRM,
+        FlowKind.MFA_RECOVERY: MfaRecoveryState.LINK_SENT,
+        FlowKind.CODES_REVEAL: CodesRevealState.PENDING,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
-        FlowKind.PORTAL_SIGNIN: 900, FlowKind.PORTAL_RESET: 86400}
+        FlowKind.PORTAL_SIGNIN: 900, FlowKind.PORTAL_RESET: 86400,
+        FlowKind.ROOT_EMAIL: 1800,  # the code in it lasts 10 minutes; resends within the flow
+        FlowKind.EMAIL_UNDO: 900,  # the opened link's confirmation page; the link itself lasts 7 days
+        FlowKind.MFA_RECOVERY: 3600,  # the mailed link: at most an hour (DESIGN)
+        FlowKind.CODES_REVEAL: 600}
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
 
@@ -266,8 +298,8 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 
 def test_transition_table_counts() -> None:
-    assert len(ALL_MOVES) == 5 * 5 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 9 + 1
+    assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2)
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))
