@@ -398,3 +398,66 @@ async def test_a_forgotten_password_of_a_closed_account_is_reset_then_the_accoun
     before = len(_links(mailbox))
     await _request(client, captcha)
     assert len(_links(mailbox)) == before
+
+
+async def _fields(r: httpx.Response) -> tuple[str, str, str]:
+    assert r.status_code == 200, r.text
+
+    def field(name: str) -> str:
+        match = re.search(rf"<{name}>([^<]+)</{name}>", r.text)
+        assert match, name
+        return match.group(1)
+
+    return field("AccessKeyId"), field("SecretAccessKey"), field("SessionToken")
+
+
+@pytest.mark.parametrize("end", ["suspend", "close"])
+async def test_a_role_assumed_from_another_account_stops_when_the_source_account_is_suspended_or_closed(
+        client: httpx.AsyncClient, runtime: Runtime, end: str) -> None:
+    """Bob's IAM user assumed a role in Carol's account: suspending or closing Bob's account ends those role
+    credentials (and his federation token) at their next request, though Carol's account stays active."""
+    import json
+    from urllib.parse import urlencode
+
+    bob_id = await make_account(runtime, "bob@example.com", alias="bob")
+    carol_id = await make_account(runtime, "carol@example.com", alias="carol")
+    dev_id = await make_user(runtime, "bob", "dev")
+    async with runtime.deps.store.unit() as uow:
+        carol = await access_keys.create(runtime.deps, uow, carol_id, f"root:{carol_id}")
+        bob = await access_keys.create(runtime.deps, uow, bob_id, f"root:{bob_id}")
+        dev = await access_keys.create(runtime.deps, uow, bob_id, f"user:{dev_id}")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{bob_id}:root"}}]}
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    for key, body in (
+            (carol, {"Action": "CreateRole", "RoleName": "xacct", "AssumeRolePolicyDocument": json.dumps(trust)}),
+            (carol, {"Action": "PutRolePolicy", "RoleName": "xacct", "PolicyName": "all",
+                     "PolicyDocument": json.dumps(admin)}),
+            (bob, {"Action": "PutUserPolicy", "UserName": "dev", "PolicyName": "all",
+                   "PolicyDocument": json.dumps(admin)})):
+        r = await _signed(client, key.access_key_id, key.secret_access_key,
+                          urlencode({**body, "Version": "2010-05-08"}), service="iam")
+        assert r.status_code == 200, r.text
+    role = await _fields(await _signed(client, dev.access_key_id, dev.secret_access_key, urlencode({
+        "Action": "AssumeRole", "Version": "2011-06-15", "RoleArn": f"arn:aws:iam::{carol_id}:role/xacct",
+        "RoleSessionName": "xs"})))
+    federated = await _fields(await _signed(client, dev.access_key_id, dev.secret_access_key, urlencode({
+        "Action": "GetFederationToken", "Version": "2011-06-15", "Name": "fed"})))
+    assert "assumed-role/xacct/xs" in (await _identity(client, role)).text
+    assert (await _identity(client, federated)).status_code == 200
+    made = await _signed(client, role[0], role[1], "Action=CreateUser&UserName=before&Version=2010-05-08",
+                         role[2], service="iam")
+    assert made.status_code == 200, made.text
+    if end == "suspend":
+        await account_lifecycle.suspend(runtime.deps, bob_id, reason=None, contact=None)
+    else:
+        await _close_directly(runtime, bob_id)
+    assert await _status(runtime, carol_id) == "active"
+    for temporary in (role, federated):
+        refused = await _identity(client, temporary)
+        assert refused.status_code == 403 and _code(refused) == "InvalidClientTokenId", refused.text
+    refused = await _signed(client, role[0], role[1], "Action=CreateUser&UserName=after&Version=2010-05-08",
+                            role[2], service="iam")
+    assert refused.status_code == 403 and _code(refused) == "InvalidClientTokenId", refused.text
+    # carol's own keys still work
+    assert (await _identity(client, (carol.access_key_id, carol.secret_access_key, None))).status_code == 200

@@ -189,6 +189,8 @@ async def _load_key(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | Non
         source = await caller_for_principal(uow, cred.source_principal_key, key_id)
         if source is None and cred.kind in ("session", "login"):
             return None
+        if not await _source_account_active(uow, cred.source_principal_key, source):
+            return None
         if cred.kind == "login" and source is not None:
             # `vestibule login`: the user (or root) itself, temporary, alive while its login session is
             login = await uow.sessions.get(cred.login_session_hash) if cred.login_session_hash else None
@@ -214,6 +216,32 @@ async def _load_key(deps: Deps, uow: UnitOfWork, key_id: str) -> KeyRecord | Non
                             transitive_tag_keys=_keys(cred.transitive_tag_keys))
         return KeyRecord(caller, secret, True, cred.expires_at, cred.token_hash)
     return None
+
+
+async def _source_account_active(uow: UnitOfWork, principal_key: str, source: Caller | None) -> bool:
+    """Every temporary credential dies with its source principal's account (closed or suspended), whatever
+    its kind: a role another account's user assumed stops when that account is suspended, not only when the
+    role's own account is (checked by `_load`). One lookup by primary key; the `account` bus message clears
+    the whole cache, so a suspension reaches these at their next request too. A source that no longer exists
+    (a deleted user, a deleted source role of a chained session) keeps the role session alive as before (AWS
+    does the same); a root source of an inactive account is refused by `caller_for_principal` already."""
+    if source is not None:
+        account_id = source.account_id
+    else:
+        try:
+            principal = PrincipalRef.parse(principal_key)
+        except InvalidPrincipalKey:
+            return False
+        if principal.kind is PrincipalKind.ROOT:
+            return False  # caller_for_principal refused it: the account is unknown, closed or suspended
+        if principal.kind is not PrincipalKind.ROLE:
+            return True
+        role = await uow.roles.get(principal.id)  # role chaining: the role the session was assumed from
+        if role is None:
+            return True
+        account_id = role.account_id
+    account = await uow.accounts.get(account_id)
+    return account is not None and account.status == "active"
 
 
 def _pairs(stored: str | None) -> tuple[tuple[str, str], ...]:
