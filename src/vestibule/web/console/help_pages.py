@@ -22,21 +22,19 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class NetworkNeeds:
-    """The one origin every browser, CLI and SDK reaches, and (server side) the mail relay. Never a credential:
-    only host names and ports, which anyone who receives a mail or opens a page already sees."""
+    """The one origin every browser, CLI and SDK reaches, and the sender address to allow in mail filters when a
+    relay is configured. Never the relay itself (users never connect to it: its host, port and STARTTLS are the
+    operator's, in docs/deployment.md), never a credential."""
 
     origin: Endpoint
-    mail: Endpoint | None
-    mail_starttls: bool
-    mail_from: str
+    mail_from: str  # "" when no mail relay is configured
 
 
 def network_needs(settings: Settings) -> NetworkNeeds:
     parts = urlsplit(settings.public_origin)
     scheme = parts.scheme or "http"
     origin = Endpoint(parts.hostname or "", parts.port or (443 if scheme == "https" else 80), scheme)
-    mail = Endpoint(settings.smtp_host, settings.smtp_port, "smtp") if settings.smtp_host else None
-    return NetworkNeeds(origin, mail, settings.smtp_starttls, settings.mail_from if mail else "")
+    return NetworkNeeds(origin, settings.mail_from if settings.smtp_host else "")
 
 
 async def network_page(request: Request) -> Response:
