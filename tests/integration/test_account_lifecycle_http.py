@@ -461,3 +461,43 @@ async def test_a_role_assumed_from_another_account_stops_when_the_source_account
     assert refused.status_code == 403 and _code(refused) == "InvalidClientTokenId", refused.text
     # carol's own keys still work
     assert (await _identity(client, (carol.access_key_id, carol.secret_access_key, None))).status_code == 200
+
+
+async def test_closure_code_mails_have_a_resend_wait_and_a_budget_and_a_resend_keeps_the_tries(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    clock = use_clock(runtime)
+    account_id = await make_account(runtime)
+    await sign_in_root(client, mailbox)
+
+    def mails() -> int:
+        return sum(1 for mail in mailbox.messages if mail.to == ROOT_EMAIL and "closure code" in mail.subject.lower())
+
+    async def ask() -> httpx.Response:
+        page = await client.get("/console/close")
+        return await client.post("/console/close", data={"csrf_token": csrf_of(page.text), "step": "confirm",
+                                                         "password": ROOT_PASSWORD, "confirm": "on"})
+
+    first = await ask()
+    assert first.status_code == 200 and 'id="close-code-form"' in first.text and mails() == 1
+    code = last_code(mailbox, ROOT_EMAIL)
+    again = await ask()  # at once: no new mail, the code form again with the wait
+    assert again.status_code == 429 and 'id="close-code-form"' in again.text, again.text
+    assert "still works" in error_of(again.text) and mails() == 1
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(2):
+        r = await client.post("/console/close", data={"csrf_token": csrf_of(again.text), "step": "code",
+                                                      "verification_code": wrong})
+        assert r.status_code == 400
+    clock.advance(61)
+    resent = await ask()
+    assert resent.status_code == 200 and mails() == 2
+    async with runtime.deps.store.unit() as uow:
+        row = await uow.lifecycle.get(account_id)
+        assert row is not None and row.closure_code_attempts == 2, "a resend does not buy more guesses"
+    # one account's budget: a resend every minute is refused long before twelve mails
+    outcomes = []
+    for _ in range(12):
+        clock.advance(61)
+        outcomes.append((await ask()).status_code)
+    assert 429 in outcomes and mails() < 14, (outcomes, mails())
+    assert await _status(runtime, account_id) == "active"

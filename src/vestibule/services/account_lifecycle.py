@@ -10,12 +10,14 @@ sessions all stop at their next request."""
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ..core import identifiers as ids
 from ..core.outbox import NOTICE_LIFETIME, MailKind
 from ..core.principals import PrincipalRef
+from ..core.throttle import Scope, ThrottleKey
 from ..core.tokens import hash_token, new_numeric_code, token_matches
 from ..errors import CodeExpired, InvalidCode, InvalidInput, NotFound, TooManyAttempts, VestibuleError
 from ..store.models import Account
@@ -28,6 +30,13 @@ from .throttling import guess
 REOPEN_WINDOW = 90 * 86400
 CLOSURE_CODE_LIFETIME = 600
 CLOSURE_CODE_ATTEMPTS = 5
+CLOSURE_CODE_RESEND_WAIT = 60  # seconds between two closure-code mails of one account
+
+
+def _closure_mail_key(account_id: str) -> ThrottleKey:
+    """The budget of closure-code mails of one account (every node counts on it): 5 freely, then a growing
+    wait, none for an hour after 10 in a day (the one-time-code rule, as the root email change's)."""
+    return ThrottleKey(Scope.CODES, f"closure-code-mail:{account_id}")
 ACTIVE, CLOSED, SUSPENDED = "active", "closed", "suspended"
 
 
@@ -143,16 +152,31 @@ async def close_with_mfa(deps: Deps, client: Client, account_id: str, code: str)
 
 async def send_closure_code(deps: Deps, client: Client, account_id: str, session_hash: str) -> None:
     """After the password was confirmed again (no MFA): a 6-digit code mailed to the root email, valid in
-    this session for `CLOSURE_CODE_LIFETIME`, `CLOSURE_CODE_ATTEMPTS` tries."""
+    this session for `CLOSURE_CODE_LIFETIME`, `CLOSURE_CODE_ATTEMPTS` tries (a resend keeps the tries used).
+    `TooManyAttempts` within `CLOSURE_CODE_RESEND_WAIT` of the last mail or past the account's mail budget."""
     code = new_numeric_code()
     now = deps.clock()
+    async with deps.store.unit() as uow:  # read only: the throttle below may use the same database
+        previous = await uow.lifecycle.get(account_id)
+        expires_at = previous.closure_code_expires_at if previous is not None else None
+    if expires_at is not None and now < expires_at:
+        sent_at = expires_at - CLOSURE_CODE_LIFETIME
+        if now - sent_at < CLOSURE_CODE_RESEND_WAIT:
+            raise TooManyAttempts(max(1, math.ceil(sent_at + CLOSURE_CODE_RESEND_WAIT - now)))
+    refused = await deps.throttle.reserve([_closure_mail_key(account_id)], now, captcha_solved=False)
+    if refused is not None:
+        raise TooManyAttempts(max(1, refused.retry_after))
     async with deps.store.unit() as uow:
         account = await uow.accounts.get(account_id)
         if account is None or account.status != ACTIVE:
             raise WrongStanding("only an active account can be closed")
         row = await uow.lifecycle.get_or_add(account_id)
+        outstanding = (row.closure_code_hash is not None and row.closure_code_expires_at is not None
+                       and now < row.closure_code_expires_at)
+        # a new code keeps the tries the outstanding one used: a resend never buys more guesses
+        attempts = row.closure_code_attempts if outstanding else 0
         row.closure_code_hash, row.closure_code_expires_at = hash_token(code), now + CLOSURE_CODE_LIFETIME
-        row.closure_code_session, row.closure_code_attempts = session_hash, 0
+        row.closure_code_session, row.closure_code_attempts = session_hash, attempts
         await uow.lifecycle.save()
         await audit.record(uow, at=now, event="AccountClosureCodeSent", result="Success", client=client,
                            account_id=account_id, principal=ids.root_arn(account_id), method="email_code")

@@ -91,7 +91,10 @@ async def close_submit(request: Request, who: SignedIn) -> Response:
         return await _form(request, who, error=t("reauth.wrong_password"), status=400)
     try:
         if await account_lifecycle.closure_needs_code(web.deps, who.principal.key):
-            await account_lifecycle.send_closure_code(web.deps, client, account_id, who.session.id_hash)
+            try:
+                await account_lifecycle.send_closure_code(web.deps, client, account_id, who.session.id_hash)
+            except TooManyAttempts as exc:  # the code already mailed still works: its form, with the wait
+                return _code_form(request, who, error=t("lifecycle.code_wait", seconds=exc.retry_after), status=429)
             return _code_form(request, who)
         await account_lifecycle.close_with_mfa(web.deps, client, account_id, field(form, "mfa_code", 16))
     except VestibuleError as exc:
