@@ -156,7 +156,7 @@ async def test_undo_link_restores_the_old_address_and_ends_root_sessions(
             assert r.status_code == 400
         assert await _root_email(runtime, account_id) == NEW_EMAIL
 
-        r = await owner.post(flow_url, data={"csrf_token": csrf_of(page.text)})
+        r = await owner.post(flow_url, data={"csrf_token": csrf_of(page.text), "password": ROOT_PASSWORD})
         assert r.status_code == 200 and 'id="undo-done"' in r.text
         assert await _root_email(runtime, account_id) == ROOT_EMAIL
         # used once
@@ -172,6 +172,48 @@ async def test_undo_link_restores_the_old_address_and_ends_root_sessions(
     await sign_in_root(client, mailbox, email=ROOT_EMAIL)
 
 
+async def _known_browsers(runtime: Runtime, account_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from vestibule.store.models import KnownBrowser
+    async with runtime.deps.store.unit() as uow:
+        query = select(func.count()).select_from(KnownBrowser).where(KnownBrowser.principal_key == f"root:{account_id}")
+        return int((await uow.browsers.db.execute(query)).scalar_one())
+
+
+async def test_the_old_mailbox_alone_cannot_undo_and_the_removed_address_is_told(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox, captcha: CaptchaAnswers) -> None:
+    """Whoever holds the old mailbox needs the root password as well (else: undo, then reset the password via
+    the restored address); the removed address gets a notice; the root user's known browsers are forgotten;
+    opening the link again and again in one browser reuses one flow."""
+    account_id = await make_account(runtime)
+    await sign_in_root(client, mailbox)
+    link = await _change(client, mailbox, NEW_EMAIL)
+    assert await _known_browsers(runtime, account_id) >= 1
+    async with browser(runtime, captcha, ip="198.51.100.40") as holder:
+        urls = {(await holder.get(link)).headers["location"] for _ in range(5)}
+        assert len(urls) == 1, "one flow per link and browser"
+        [flow_url] = urls
+        page = await holder.get(flow_url)
+        assert page.status_code == 200 and 'id="password"' in page.text
+        for data in ({}, {"password": "not the root password"}):
+            r = await holder.post(flow_url, data={"csrf_token": csrf_of(page.text), **data})
+            assert r.status_code == 400 and 'id="undo-form"' in r.text, r.text
+            assert await _root_email(runtime, account_id) == NEW_EMAIL
+        failures = [d for result, d in await _events(runtime, account_id, "RootEmailChangeUndone")
+                    if result == "Failure"]
+        assert len(failures) == 2
+        assert not [m for m in mailbox.messages if m.to == NEW_EMAIL and "no longer" in m.subject]
+        r = await holder.post(flow_url, data={"csrf_token": csrf_of(page.text), "password": ROOT_PASSWORD})
+        assert r.status_code == 200 and 'id="undo-done"' in r.text
+    assert await _root_email(runtime, account_id) == ROOT_EMAIL
+    [removed] = [m for m in mailbox.messages if m.to == NEW_EMAIL and "no longer" in m.subject]
+    assert "undone" in removed.body and "sign in" in removed.body.lower() and "set-email" in removed.body
+    assert await _known_browsers(runtime, account_id) == 0
+    [(_, detail)] = [e for e in await _events(runtime, account_id, "RootEmailChangeUndone") if e[0] == "Success"]
+    assert int(str(detail["browsers_forgotten"])) >= 1
+
+
 async def test_undo_of_the_first_change_outlives_later_changes(
         client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox, captcha: CaptchaAnswers) -> None:
     """A -> B -> C: B's link (mailed to B) can undo only to B; A's link still gives A back and ends B's link."""
@@ -182,12 +224,14 @@ async def test_undo_of_the_first_change_outlives_later_changes(
     async with browser(runtime, captcha, ip="198.51.100.30") as b_owner:
         flow_url = (await b_owner.get(second)).headers["location"]
         page = await b_owner.get(flow_url)
-        assert (await b_owner.post(flow_url, data={"csrf_token": csrf_of(page.text)})).status_code == 200
+        undone = await b_owner.post(flow_url, data={"csrf_token": csrf_of(page.text), "password": ROOT_PASSWORD})
+        assert undone.status_code == 200
     assert await _root_email(runtime, account_id) == "b@example.com"
     async with browser(runtime, captcha, ip="198.51.100.31") as a_owner:
         flow_url = (await a_owner.get(first)).headers["location"]
         page = await a_owner.get(flow_url)
-        assert (await a_owner.post(flow_url, data={"csrf_token": csrf_of(page.text)})).status_code == 200
+        undone = await a_owner.post(flow_url, data={"csrf_token": csrf_of(page.text), "password": ROOT_PASSWORD})
+        assert undone.status_code == 200
     assert await _root_email(runtime, account_id) == ROOT_EMAIL
 
 

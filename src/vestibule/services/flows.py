@@ -27,8 +27,9 @@ _MAX_ID = 64
 
 
 async def create(uow: UnitOfWork, spec: FlowSpec[S, P], browser_hash: str, now: float, payload: P,
-                 flow_type: FlowType = FlowType.BROWSER) -> Flow[S, P]:
-    flow = new_flow(spec, new_token(), browser_hash, now, payload, flow_type)
+                 flow_type: FlowType = FlowType.BROWSER, flow_id: str | None = None) -> Flow[S, P]:
+    """`flow_id`: a caller's own unguessable ID (one flow per secret and browser), else a new token."""
+    flow = new_flow(spec, flow_id or new_token(), browser_hash, now, payload, flow_type)
     await uow.flows.add(FlowRecord(id=flow.id, kind=spec.kind.value, state=flow.state.value, browser_hash=browser_hash,
                                    issued_at=now, expires_at=flow.expires_at, data=encode_data(flow)))
     return flow

@@ -51,6 +51,7 @@ MAILS: dict[str, frozenset[str]] = {
     "root_email_taken": frozenset(),
     "root_email_changed": frozenset({"account_id", "new_email", "link"}),
     "root_email_restored": frozenset({"account_id"}),
+    "root_email_undone_removed": frozenset({"account_id", "restored"}),
     "root_email_changed_by_operator": frozenset({"account_id", "new_email"}),
     # lost root MFA (services/mfa_recovery.py); client_address and browser may be '' (the template says unknown)
     "mfa_recovery_link": frozenset({"account_id", "link"}),

@@ -41,6 +41,7 @@ from ..errors import (
     AlreadyExists,
     CodeExpired,
     InvalidCode,
+    InvalidCredentials,
     InvalidInput,
     PermissionDenied,
     RootEmailNotUsable,
@@ -50,10 +51,14 @@ from ..errors import (
 from ..store.models import Account, RootEmailChange
 from ..store.repositories import Conflict, UnitOfWork
 from . import audit, flows, mail_templates, mfa, outbox, sessions
+from .captcha import CaptchaService
 from .context import Client, Deps
 from .mail import Mail
+from .passwords import verify_password
 from .principals import Principal
+from .principals import load as load_principal
 from .reauthentication import Reauthenticated
+from .signin import gate
 from .throttling import guess
 
 REQUESTED, RESENT = "RootEmailChangeRequested", "RootEmailChangeCodeResent"
@@ -243,7 +248,17 @@ async def open_undo(deps: Deps, client: Client, token: str) -> UndoFlow | None:
     async with deps.store.unit() as uow:
         if await _usable_link(uow, hash_token(token) if token else "", now) is None:
             return None
-        return await flows.create(uow, UNDO_SPEC, client.browser_hash, now, UndoLink(hash_token(token)))
+        # one flow per link and browser, however often the link is opened (no unbounded rows)
+        flow_id = hash_token(f"root-email-undo\x00{token}\x00{client.browser_hash}")
+        try:
+            flow = await flows.load(uow, UNDO_SPEC, flow_id)
+        except FlowNotFound:
+            return await flows.create(uow, UNDO_SPEC, client.browser_hash, now, UndoLink(hash_token(token)),
+                                      flow_id=flow_id)
+        if now >= flow.expires_at and not flow.done:  # the link outlives its flow: the same row again
+            flow.expires_at = now + UNDO_SPEC.lifetime
+            await flows.save(uow, flow)
+        return flow
 
 
 async def undo_offer(deps: Deps, client: Client, flow_id: str) -> tuple[UndoFlow, UndoOffer]:
@@ -257,10 +272,32 @@ async def undo_offer(deps: Deps, client: Client, flow_id: str) -> tuple[UndoFlow
     return flow, UndoOffer(row.account_id, row.old_email, masked(row.new_email))
 
 
-async def undo(deps: Deps, client: Client, flow_id: str) -> UndoOffer:
-    """Put the old address back (newer undo links of the account end; older ones stay), end every session of
-    the root user, tell the restored address."""
+async def _check_root_password(deps: Deps, client: Client, account_id: str, password: str,
+                               captcha: CaptchaService, captcha_answer: str) -> None:
+    """The undo link alone proves only the old mailbox: whoever holds it must also know the root password
+    (throttled and counted as a root sign-in is), or the mailbox alone would take the account over (undo,
+    then reset the password through the restored address). With MFA too, the password is still the minimum
+    asked: the undo signs nobody in, and the reset that would follow asks for the MFA code."""
+    root = PrincipalRef.root(account_id)
+    admission = await gate.admit(deps, client, gate.root_keys(account_id, "", client), captcha, captcha_answer)
+    async with deps.store.unit() as uow:
+        loaded = await load_principal(uow, root.key)
+    if not await verify_password(deps, loaded.password_hash if loaded is not None else None, password):
+        async with deps.store.unit() as uow:
+            await audit.record(uow, at=deps.clock(), event=UNDONE, result="Failure", client=client,
+                               account_id=account_id, principal=ids.root_arn(account_id), method="email_link",
+                               reason="wrong password")
+        raise InvalidCredentials()
+    await gate.succeeded(deps, admission)
+
+
+async def undo(deps: Deps, client: Client, flow_id: str, password: str, captcha: CaptchaService,
+               captcha_answer: str = "") -> UndoOffer:
+    """With the root password: put the old address back (newer undo links of the account end; older ones
+    stay), end every session of the root user, forget its known browsers (a browser whoever changed the address
+    used asks for the code again), tell the restored address and the removed one."""
     flow, offer = await undo_offer(deps, client, flow_id)
+    await _check_root_password(deps, client, offer.account_id, password, captcha, captcha_answer)
     now = deps.clock()
     async with deps.store.unit() as uow:
         row = await _usable_link(uow, flow.payload.token_hash, now)
@@ -281,10 +318,15 @@ async def undo(deps: Deps, client: Client, flow_id: str) -> UndoOffer:
         flow.complete()
         await flows.save(uow, flow)
         ended = await sessions.end_all(uow, deps.session_ports, PrincipalRef.root(account.id).key, now)
+        forgotten = await uow.browsers.forget_all(PrincipalRef.root(account.id).key)
         await audit.record(uow, at=now, event=UNDONE, result="Success", client=client, account_id=account.id,
-                           principal=ids.root_arn(account.id), method="email_link", restored=row.old_email,
-                           removed=removed, sessions_ended=ended)
+                           principal=ids.root_arn(account.id), method="email_link+password",
+                           restored=row.old_email, removed=removed, sessions_ended=ended,
+                           browsers_forgotten=forgotten)
         await outbox.enqueue(uow, deps.outbox, await _restored_mail(deps, uow, client, row.old_email, account.id),
+                             kind=MailKind.ROOT_EMAIL_RESTORED)
+        await outbox.enqueue(uow, deps.outbox, await _removed_mail(deps, uow, client, removed, account.id,
+                                                                     row.old_email),
                              kind=MailKind.ROOT_EMAIL_RESTORED)
     return offer
 
@@ -351,6 +393,14 @@ async def _restored_mail(deps: Deps, uow: UnitOfWork, client: Client, to: str, a
     return await mail_templates.compose(deps, uow, "root_email_restored", to=to, language=client.language,
                                         principal=PrincipalRef.root(account_id).key, remember=True,
                                         account_id=ids.format_account_id(account_id))
+
+
+async def _removed_mail(deps: Deps, uow: UnitOfWork, client: Client, to: str, account_id: str,
+                        restored: str) -> Mail:
+    """To the address the undo removed: the change was undone from the old address; what to do."""
+    return await mail_templates.compose(deps, uow, "root_email_undone_removed", to=to, language=client.language,
+                                        principal=PrincipalRef.root(account_id).key,
+                                        account_id=ids.format_account_id(account_id), restored=masked(restored))
 
 
 async def _operator_mail(deps: Deps, uow: UnitOfWork, to: str, account_id: str, new_email: str) -> Mail:

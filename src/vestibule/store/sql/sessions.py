@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, delete, false, or_, select, update
 
 from ..models import CliLogin, KnownBrowser, Session
 from .base import Repository, rowcount
@@ -124,6 +124,10 @@ class Sessions(Repository):
 class Browsers(Repository):
     async def known(self, principal_key: str, browser_hash: str) -> bool:
         return await self.db.get(KnownBrowser, (principal_key, browser_hash)) is not None
+
+    async def forget_all(self, principal_key: str) -> int:
+        """Every browser the principal signed in from is unknown again (its next sign-in asks for the code)."""
+        return rowcount(await self.db.execute(delete(KnownBrowser).where(KnownBrowser.principal_key == principal_key)))
 
     async def remember(self, principal_key: str, browser_hash: str, at: float) -> None:
         row = await self.db.get(KnownBrowser, (principal_key, browser_hash))

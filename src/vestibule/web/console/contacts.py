@@ -11,7 +11,16 @@ from starlette.routing import Route
 
 from ...core.contacts import FIELDS, ContactDetails
 from ...core.flows import FlowError, FlowNotFound
-from ...errors import CodeExpired, InvalidContactDetails, PermissionDenied, VestibuleError
+from ...errors import (
+    CaptchaInvalid,
+    CaptchaRequired,
+    CodeExpired,
+    InvalidContactDetails,
+    InvalidCredentials,
+    PermissionDenied,
+    TooManyAttempts,
+    VestibuleError,
+)
 from ...services import account_contacts, root_email
 from ..guard import SignedIn, requires_session
 from ..messages import message_for, status_for
@@ -158,11 +167,30 @@ async def undo_page(request: Request) -> Response:
     return render(request, "console/root_email_undo.html", flow_id=flow.id, offer=offer)
 
 
+async def _undo_form(request: Request, flow_id: str, error: str, status: int, captcha: bool = False) -> Response:
+    web = web_of(request)
+    flow, offer = await root_email.undo_offer(web.deps, client_of(request), flow_id)
+    if captcha:
+        await web.captcha.issue(client_of(request).browser_hash)
+    return render(request, "console/root_email_undo.html", status, flow_id=flow.id, offer=offer, error=error,
+                  captcha=captcha)
+
+
 async def undo_submit(request: Request) -> Response:
-    await form_of(request)
+    form = await form_of(request)
     t = translator(request)
+    web = web_of(request)
+    flow_id = request.query_params.get("flow", "")
     try:
-        offer = await root_email.undo(web_of(request).deps, client_of(request), request.query_params.get("flow", ""))
+        try:
+            offer = await root_email.undo(web.deps, client_of(request), flow_id, field(form, "password", 1024),
+                                          web.captcha, field(form, "captcha", 32))
+        except (CaptchaRequired, CaptchaInvalid) as exc:
+            return await _undo_form(request, flow_id, message_for(exc, t), 400, captcha=True)
+        except TooManyAttempts as exc:
+            return await _undo_form(request, flow_id, message_for(exc, t), 429)
+        except InvalidCredentials:
+            return await _undo_form(request, flow_id, t("reauth.wrong_password"), 400)
     except (FlowNotFound, CodeExpired):
         return render(request, "flow_error.html", 410, error=t("contact.undo_invalid"))
     except FlowError as exc:
