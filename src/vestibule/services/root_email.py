@@ -277,7 +277,7 @@ async def _check_root_password(deps: Deps, client: Client, account_id: str, pass
     """The undo link alone proves only the old mailbox: whoever holds it must also know the root password
     (throttled and counted as a root sign-in is), or the mailbox alone would take the account over (undo,
     then reset the password through the restored address). With MFA too, the password is still the minimum
-    asked: the undo signs nobody in, and the reset that would follow asks for the MFA code."""
+    asked: the undo signs nobody in, and signing in after a password reset still asks for the MFA code."""
     root = PrincipalRef.root(account_id)
     admission = await gate.admit(deps, client, gate.root_keys(account_id, "", client), captcha, captcha_answer)
     async with deps.store.unit() as uow:
