@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from support import reachable_redis_url
 from vestibule.store.database import make_engine, migrate, sessionmaker_for, table_names
@@ -82,3 +83,25 @@ def unique() -> Callable[[str], str]:
     """Names no other test (or concurrent run on the same Redis) uses."""
     run = uuid.uuid4().hex[:10]
     return lambda name: f"test:{run}:{name}"
+
+
+def migration_step(revision: str, *, down: bool = False) -> Callable[[Connection], None]:
+    """For `conn.run_sync`: Alembic up (or down) to `revision` on that connection (the migration tests)."""
+    from alembic import command
+
+    from vestibule.store import database
+
+    def run(conn: Connection) -> None:
+        (command.downgrade if down else command.upgrade)(database._alembic_config(conn), revision)
+
+    return run
+
+
+@pytest.fixture(params=BACKENDS)
+def migration_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file, or the suite's PostgreSQL (migrated and wiped: a sync fixture, it runs its own loop)."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("clean_database")
+        assert isinstance(url, str)
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"

@@ -3,13 +3,11 @@ gone, the account kept), up again; on SQLite and on the suite's PostgreSQL. The 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from integration.store.conftest import BACKENDS
+from integration.store.conftest import migration_step as _to
 from vestibule.store import database
 from vestibule.store.probes import head_revision
 
@@ -20,23 +18,6 @@ def _tables(conn: Connection) -> set[str]:
     return set(inspect(conn).get_table_names())
 
 
-def _to(revision: str, *, down: bool = False):  # type: ignore[no-untyped-def]  # a run_sync callable
-    from alembic import command
-
-    def run(conn: Connection) -> None:
-        (command.downgrade if down else command.upgrade)(database._alembic_config(conn), revision)
-
-    return run
-
-
-@pytest.fixture(params=BACKENDS)
-def migration_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh SQLite file, or the suite's PostgreSQL (migrated and wiped: a sync fixture, it runs its own loop)."""
-    if request.param == "postgresql":
-        url = request.getfixturevalue("clean_database")
-        assert isinstance(url, str)
-        return url
-    return f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
 
 
 async def test_migration_0023_up_down_up(migration_url: str) -> None:

@@ -4,14 +4,10 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from integration.store.conftest import BACKENDS
+from integration.store.conftest import migration_step as _to
 from vestibule.store import database
 from vestibule.store.probes import head_revision
 
@@ -22,23 +18,6 @@ def _columns(conn: Connection) -> set[str]:
     return {col["name"] for col in inspect(conn).get_columns("mfa_devices")}
 
 
-def _to(revision: str, *, down: bool = False) -> Callable[[Connection], None]:
-    from alembic import command
-
-    def run(conn: Connection) -> None:
-        (command.downgrade if down else command.upgrade)(database._alembic_config(conn), revision)
-
-    return run
-
-
-@pytest.fixture(params=BACKENDS)
-def migration_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty SQLite file, or the suite's PostgreSQL (migrated to the head and wiped)."""
-    if request.param == "postgresql":
-        url = request.getfixturevalue("clean_database")
-        assert isinstance(url, str)
-        return url
-    return f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
 
 
 async def test_migration_0026_up_down_up(migration_url: str) -> None:
