@@ -14,7 +14,13 @@ _DIR = Path(__file__).parent / "locales"
 
 @cache
 def catalogue(locale: str) -> dict[str, str]:
+    """`locales/<locale>.json`, then each area's own `locales/<area>/<locale>.json` (an area's keys start with
+    its name, so no file overrides another's)."""
     data: dict[str, str] = json.loads((_DIR / f"{locale}.json").read_text(encoding="utf-8"))
+    for area in sorted(path for path in _DIR.iterdir() if path.is_dir()):
+        extra = area / f"{locale}.json"
+        if extra.is_file():
+            data.update(json.loads(extra.read_text(encoding="utf-8")))
     return data
 
 

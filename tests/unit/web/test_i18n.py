@@ -18,12 +18,22 @@ _TECHNICAL = ("ARN", "MFA", "TOTP", "RFC 6238", "SMTP", "QR", "URL", "IAM", "Ves
 
 
 def _load(locale: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((LOCALES_DIR / f"{locale}.json").read_text(encoding="utf-8"))
-    return data
+    """The whole catalogue: `locales/<locale>.json` and every area's `locales/<area>/<locale>.json`."""
+    return i18n.catalogue(locale)
 
 
 EN = _load("en")
 ZH = _load("zh-TW")
+
+
+def test_area_catalogues_keep_to_their_area() -> None:
+    """An area file's keys start with the area's name, so no area overrides another's (or the main file's)."""
+    main = set(json.loads((LOCALES_DIR / "en.json").read_text(encoding="utf-8")))
+    for area in (path for path in LOCALES_DIR.iterdir() if path.is_dir()):
+        for locale in i18n.LOCALES:
+            keys = json.loads((area / f"{locale}.json").read_text(encoding="utf-8"))
+            assert all(key.startswith(area.name + ".") for key in keys), (area.name, locale)
+            assert not main & set(keys), (area.name, locale)
 
 
 def test_catalogues_have_the_same_keys() -> None:
