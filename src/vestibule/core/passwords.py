@@ -68,6 +68,9 @@ class PasswordPolicy:
 
 
 DEFAULT_POLICY = PasswordPolicy()
+# Personal profiles: 8 or more characters, each of lower case, upper case, digit and symbol, none of the last 3.
+PROFILE_POLICY = PasswordPolicy(minimum_length=8, require_symbols=True, require_numbers=True,
+                                require_uppercase=True, require_lowercase=True, reuse_prevention=3)
 
 
 def violations(policy: PasswordPolicy, password: str) -> list[str]:
