@@ -32,6 +32,7 @@ class FlowKind(StrEnum):
     EMAIL_UNDO = "email_undo"  # the undo link of a root email change, opened in this browser
     MFA_RECOVERY = "mfa_recovery"
     CODES_REVEAL = "codes_reveal"
+    WEBAUTHN_REGISTRATION = "webauthn_reg"  # adding a passkey or security key: the pending challenge
 
 
 class FlowType(StrEnum):

@@ -36,6 +36,7 @@ from .sessions import KnownBrowser, Session
 from .sso_oidc import OidcClient, OidcGrant, OidcToken
 from .throttle import ThrottleCounter
 from .user_keys import ServiceSpecificCredential, SigningCertificate, SshPublicKey
+from .webauthn import WebAuthnCredential
 
 __all__ = [
     "AccessKey",
@@ -99,4 +100,5 @@ __all__ = [
     "Tag",
     "TemporaryCredential",
     "ThrottleCounter",
+    "WebAuthnCredential",
 ]

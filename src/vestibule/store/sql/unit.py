@@ -48,6 +48,7 @@ from .sso_oidc import OidcClients, OidcGrants, OidcTokens
 from .sync_units import SyncUnits
 from .throttle import ThrottleCounters
 from .user_keys import CredentialOwners, ServiceCredentials, SigningCertificates, SshPublicKeys
+from .webauthn import WebAuthnCredentials
 
 AfterCommit = Callable[[], Awaitable[None]]
 T = TypeVar("T")
@@ -92,6 +93,10 @@ class UnitOfWork:
     @cached_property
     def virtual_mfa(self) -> VirtualMfa:
         return VirtualMfa(self.db)
+
+    @cached_property
+    def webauthn(self) -> WebAuthnCredentials:
+        return WebAuthnCredentials(self.db)
 
     @cached_property
     def sessions(self) -> Sessions:
