@@ -24,7 +24,7 @@ from .services.captcha import CaptchaService, random_text
 from .services.health import Health
 from .services.mail import DevMailbox
 from .store.probes import Probes
-from .web import captcha_media, console, dev_mail, device, ops, outbound_oidc, portal, scim
+from .web import captcha_media, console, dev_mail, device, ops, outbound_oidc, portal, profile, scim
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.request_entry import RequestEntry
 from .web.security import BodyTooLarge, BrowserMiddleware
@@ -91,6 +91,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         *outbound_oidc.routes,
         *portal.routes,
         *device.routes,  # /device, /authorize: the CLI sign-in's approval pages
+        *profile.routes,  # /profile...: personal profiles
         # future areas (portal, profile, device) add their routes here, before the catch-all
         *console.catch_all_routes,
     ]

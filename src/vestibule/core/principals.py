@@ -54,5 +54,10 @@ class PrincipalRef:
     def role(cls, role_id: str) -> PrincipalRef:
         return cls(PrincipalKind.ROLE, role_id)
 
+    @classmethod
+    def profile(cls, profile_id: str) -> PrincipalRef:
+        """A personal profile (`profile:p...`): no account behind it."""
+        return cls(PrincipalKind.PROFILE, profile_id)
+
     def __str__(self) -> str:
         return self.key

@@ -7,7 +7,7 @@ from typing import Literal
 
 from ..core.identifiers import format_account_id, root_arn, user_arn
 from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
-from ..store.models import Account, IamUser
+from ..store.models import Account, IamUser, Profile
 from ..store.repositories import UnitOfWork
 
 
@@ -17,8 +17,9 @@ class Principal:
     account_id: str
     account_name: str
     account_alias: str | None
-    name: str  # "root" or the IAM user name
-    arn: str
+    name: str  # "root" or the IAM user name (a profile's: its name)
+    arn: str  # a profile's: `profile/<id>` (what its audit events name)
+    email: str | None = None  # a personal profile's
 
     @property
     def key(self) -> str:
@@ -50,6 +51,20 @@ def root_principal(account: Account) -> Principal:
 def user_principal(user: IamUser, account: Account) -> Principal:
     return Principal(PrincipalRef.iam_user(user.id), user.account_id, account.name, account.alias, user.name,
                      user_arn(user.account_id, user.name, user.path))
+
+
+def profile_principal(profile: Profile) -> Principal:
+    """A personal profile: no account (`account_id` is ""), shown by its name and email."""
+    return Principal(PrincipalRef.profile(profile.id), "", "", None, profile.name, f"profile/{profile.id}",
+                     profile.email)
+
+
+async def load_profile(uow: UnitOfWork, ref: PrincipalRef) -> Principal | None:
+    """The personal profile behind `ref`, or None (another kind, or a deleted profile)."""
+    if ref.kind != PrincipalKind.PROFILE:
+        return None
+    profile = await uow.profiles.by_id(ref.id)
+    return None if profile is None else profile_principal(profile)
 
 
 @dataclass(frozen=True)

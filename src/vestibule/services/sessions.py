@@ -8,17 +8,18 @@ from dataclasses import dataclass
 
 from ..core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ..core.tokens import hash_token, new_token
-from ..store.models import Account, Session
+from ..store.models import Account, Profile, Session
 from ..store.repositories import UnitOfWork
 from ..store.sql import hot
 from . import audit
 from .context import Client, Deps, SessionPorts
 from .invalidation import SESSION
-from .principals import Principal, root_principal, user_principal
+from .principals import Principal, profile_principal, root_principal, user_principal
 from .principals import load as load_principal
 
 TOUCH_EVERY = 60.0
 CONSOLE, CLI = "console", "cli"  # a browser's session; a login session of `vestibule login` (never a cookie)
+PROFILE = "profile"  # a personal profile's browser session (its own cookie, never the console's)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def new_session(ports: SessionPorts, principal: PrincipalRef, account_id: str, c
         id_hash=hash_token(token), account_id=account_id, principal_key=principal.key,
         created_at=now, last_seen_at=now, expires_at=expires, idle_seconds=idle, revoked_at=None,
         mfa_used=mfa_used, csrf_secret=new_token()[:43], client_ip=client.ip[:64],
-        user_agent=client.user_agent[:512], kind=CONSOLE, public_id=uuid.uuid4().hex,
+        user_agent=client.user_agent[:512], kind=PROFILE if principal.kind == PrincipalKind.PROFILE else CONSOLE,
+        public_id=uuid.uuid4().hex,
     ))
     return NewSession(token, expires), row
 
@@ -110,12 +112,16 @@ class SignedInSession:
     principal: Principal
 
 
-async def signed_in(ports: SessionPorts, token: str | None) -> SignedInSession | None:
+async def signed_in(ports: SessionPorts, token: str | None, kind: str = CONSOLE) -> SignedInSession | None:
     """The live session behind a cookie and its principal, or None: the session, its account and its user
     in one statement (so a revocation or a closed account counts at the next request), a touch at most
-    once a minute."""
+    once a minute. `kind`: CONSOLE (the console's cookie) or PROFILE (a personal profile's cookie); a session
+    of the other kind is None."""
     if not token:
         return None
+    if kind == PROFILE:
+        found = await signed_in_profile(ports, token)
+        return None if found is None else found[0]
     id_hash = hash_token(token)
     loaded = await ports.store.run(hot.session_principal, id_hash)
     if loaded is None:
@@ -140,6 +146,22 @@ async def signed_in(ports: SessionPorts, token: str | None) -> SignedInSession |
         await ports.store.run(hot.touch_session, id_hash, now)
         session.last_seen_at = now
     return SignedInSession(_view(session), principal)
+
+
+async def signed_in_profile(ports: SessionPorts, token: str) -> tuple[SignedInSession, Profile] | None:
+    """A personal profile's live session and its profile (one statement), touched at most once a minute."""
+    id_hash = hash_token(token)
+    loaded = await ports.store.run(hot.session_profile, id_hash)
+    if loaded is None:
+        return None
+    session, profile = loaded
+    now = ports.clock()
+    if session.kind != PROFILE or session.account_id or not is_alive(session, now):
+        return None
+    if now - session.last_seen_at >= TOUCH_EVERY:
+        await ports.store.run(hot.touch_session, id_hash, now)
+        session.last_seen_at = now
+    return SignedInSession(_view(session), profile_principal(profile)), profile
 
 
 async def _role_session(ports: SessionPorts, ref: PrincipalRef, account: Account, now: float) -> Principal | None:

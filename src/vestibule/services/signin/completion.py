@@ -31,6 +31,7 @@ __all__ = ["PasswordUse", "SignedIn", "complete_sign_in"]
 # Principals whose sign-in asks whether the browser is new: root users (a mailed code on an unknown browser) and
 # access portal users (the "context change" MFA prompt mode).
 _BROWSER_AWARE = frozenset({PrincipalKind.ROOT, PrincipalKind.DIRECTORY_USER})
+_LOGIN_EVENTS = {PrincipalKind.PROFILE: "ProfileLogin"}  # a personal profile's sign-in is no console sign-in
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ async def complete_sign_in(ports: SessionPorts, *, principal: Principal, client:
         at=now, session=row, flow=done, previous_session=previous, password_use=password_use,
         remember_browser=(principal.key, client.signed_in_browser_hash or client.browser_hash)
         if principal.ref.kind in _BROWSER_AWARE else None,
-        audit=audit.new_event(at=now, event="ConsoleLogin", result="Success", client=client,
-                              account_id=principal.account_id, principal=principal.arn, method=method,
+        audit=audit.new_event(at=now, event=_LOGIN_EVENTS.get(principal.ref.kind, "ConsoleLogin"), result="Success",
+                              client=client, account_id=principal.account_id or None, principal=principal.arn,
+                              method=method,
                               mfa_used=mfa_used),
         throttle=settle,
         # a sign-in from a page: that page's language is the principal's mail language from now on

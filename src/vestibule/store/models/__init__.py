@@ -27,6 +27,7 @@ from .mail_languages import MailLanguage
 from .organizations import CreateAccountRequest, Organization, OrganizationAccount
 from .outbound_web_identity import OutboundWebIdentity
 from .outbox import OutboxMail
+from .profiles import Profile, ProfileExport, ProfileTrustedBrowser
 from .recovery_codes import RecoveryCode
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
 from .scim import ScimToken
@@ -78,6 +79,9 @@ __all__ = [
     "OutboxMail",
     "PasswordHistory",
     "PolicyAttachment",
+    "Profile",
+    "ProfileExport",
+    "ProfileTrustedBrowser",
     "RecoveryCode",
     "RecoveryToken",
     "ReportJob",

@@ -21,7 +21,8 @@ class MfaDevice(Base):
     __tablename__ = "mfa_devices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # NULL for a personal profile's device (0028: a profile has no account)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     principal_key: Mapped[str | None] = mapped_column(String(40), index=True, default=None)
     name: Mapped[str] = mapped_column(String(128))
     serial: Mapped[str] = mapped_column(String(256), unique=True)

@@ -31,6 +31,7 @@ from ..models import (
     KnownBrowser,
     MailLanguage,
     MfaDevice,
+    Profile,
     Session,
     ThrottleCounter,
 )
@@ -47,6 +48,7 @@ _throttle = cast(sa.Table, ThrottleCounter.__table__)
 _flows = cast(sa.Table, FlowRecord.__table__)
 _browsers = cast(sa.Table, KnownBrowser.__table__)
 _mail_languages = cast(sa.Table, MailLanguage.__table__)
+_profiles = cast(sa.Table, Profile.__table__)
 
 _ACCOUNT_COLS = tuple(_accounts.c)
 _USER_COLS = tuple(_users.c)
@@ -483,6 +485,23 @@ def session_principal(conn: Connection, id_hash: str) -> tuple[Session, Account,
     account = _model(Account, _ACCOUNT_COLS, row, n)
     user = _model(IamUser, _USER_COLS, row, n + m) if row[n + m] is not None else None
     return session, account, user
+
+
+_PROFILE_COLS = tuple(_profiles.c)
+_SESSION_PROFILE = Statement(
+    sa.select(*_SESSION_COLS, *_PROFILE_COLS)
+    .select_from(_sessions.join(_profiles, _profiles.c.id == sa.func.substr(_sessions.c.principal_key, 9)))
+    .where(_sessions.c.id_hash == sa.bindparam("id_hash"),
+           sa.func.substr(_sessions.c.principal_key, 1, 8) == "profile:")
+)
+
+
+def session_profile(conn: Connection, id_hash: str) -> tuple[Session, Profile] | None:
+    """A personal profile's session and its profile, in one statement (None for any other principal's)."""
+    row = _SESSION_PROFILE.first(conn, {"id_hash": id_hash})
+    if row is None:
+        return None
+    return _model(Session, _SESSION_COLS, row), _model(Profile, _PROFILE_COLS, row, len(_SESSION_COLS))
 
 
 def touch_session(conn: Connection, id_hash: str, at: float) -> None:

@@ -38,6 +38,7 @@ from .organizations import CreateAccountRequests, Organizations
 from .outbound_web_identity import OutboundWebIdentities
 from .outbox import MailOutbox
 from .passwords import PasswordHistories
+from .profiles import ProfileExports, Profiles, ProfileTrustedBrowsers
 from .recovery_codes import RecoveryCodes
 from .reports import AccountSettingsRows, CredentialReports, LastAccessed, ReportJobs
 from .scim import ScimTokens
@@ -269,6 +270,18 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> MailOutbox:
         return MailOutbox(self.db)
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        return Profiles(self.db)
+
+    @cached_property
+    def profile_trusted_browsers(self) -> ProfileTrustedBrowsers:
+        return ProfileTrustedBrowsers(self.db)
+
+    @cached_property
+    def profile_exports(self) -> ProfileExports:
+        return ProfileExports(self.db)
 
     async def run(self, fn: Callable[Concatenate[Connection, A], T], *args: A.args, **kwargs: A.kwargs) -> T:
         """A hot unit (`hot.py`) inside this unit's transaction, after the ORM's pending changes."""

@@ -1,0 +1,10 @@
+"""The personal profile at `/profile`: sign-up, sign-in, My details, Security, Privacy & data, recovery, help.
+Templates live in `web/templates/profile/`; each module lists its routes, gathered here (one line per module)."""
+
+from starlette.routing import BaseRoute
+
+from . import home
+
+routes: list[BaseRoute] = [
+    *home.routes,
+]

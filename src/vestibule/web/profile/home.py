@@ -1,0 +1,40 @@
+"""The profile's home (My details, which the details pages extend) and sign-out."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ...services.profiles import accounts
+from ..rendering import client_of, form_of, redirect, render, translator, web_of
+from .cookies import clear_session, session_token
+from .guard import ProfileSignedIn, requires_profile
+
+HOME = "/profile/details"
+_NOTICES = {"welcome": "profile.notice_welcome", "signed_in": "profile.notice_signed_in"}
+
+
+def notice_of(request: Request, notices: dict[str, str]) -> str:
+    """The green banner's text for `?notice=<name>` when `notices` knows the name (never the raw parameter)."""
+    key = notices.get(request.query_params.get("notice", ""))
+    return translator(request)(key) if key else ""
+
+
+@requires_profile
+async def details(request: Request, who: ProfileSignedIn) -> Response:
+    return render(request, "profile/details.html", me=who, nav="details", notice=notice_of(request, _NOTICES))
+
+
+async def sign_out(request: Request) -> Response:
+    await form_of(request)
+    await accounts.sign_out(web_of(request).deps, client_of(request), session_token(request))
+    response = redirect("/profile?signed_out=1")
+    clear_session(request, response)
+    return response
+
+
+routes = [
+    Route("/profile/details", details, methods=["GET"]),
+    Route("/profile/signout", sign_out, methods=["POST"]),
+]

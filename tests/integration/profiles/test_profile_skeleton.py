@@ -1,0 +1,45 @@
+"""The profile area's frame: its guard, its cookie, its layout and sign-out (the sign-up and sign-in pages have
+their own tests)."""
+
+from __future__ import annotations
+
+import httpx
+
+from http_steps import make_account, sign_in_root
+from profile_steps import PROFILE_COOKIE, PROFILE_EMAIL, PROFILE_NAME, make_profile, open_profile_session
+from support import csrf_of
+from vestibule.runtime import Runtime
+from vestibule.services.mail import DevMailbox
+
+
+async def test_details_need_a_profile_session(client: httpx.AsyncClient) -> None:
+    response = await client.get("/profile/details")
+    assert response.status_code == 303 and response.headers["location"] == "/profile"
+
+
+async def test_signed_in_profile_sees_its_details_and_signs_out(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    token = await open_profile_session(runtime, client, await make_profile(runtime))
+    page = await client.get("/profile/details")
+    assert page.status_code == 200
+    assert PROFILE_NAME in page.text and PROFILE_EMAIL in page.text
+    for link in ('href="/profile/details"', 'href="/profile/security"', 'href="/profile/privacy"',
+                 'action="/profile/signout"'):
+        assert link in page.text
+    out = await client.post("/profile/signout", data={"csrf_token": csrf_of(page.text)})
+    assert out.status_code == 303 and out.headers["location"] == "/profile?signed_out=1"
+    assert any(h.startswith(f"{PROFILE_COOKIE}=;") for h in out.headers.get_list("set-cookie"))
+    client.cookies.set(PROFILE_COOKIE, token)  # the old cookie again: its session has ended
+    assert (await client.get("/profile/details")).status_code == 303
+
+
+async def test_console_and_profile_sessions_never_stand_in_for_each_other(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    await make_account(runtime)
+    await sign_in_root(client, mailbox)
+    console_token = client.cookies.get("vestibule_session")
+    assert console_token
+    client.cookies.set(PROFILE_COOKIE, console_token)  # a console session in the profile cookie
+    assert (await client.get("/profile/details")).status_code == 303
+    profile_token = await open_profile_session(runtime, client, await make_profile(runtime))
+    client.cookies.set("vestibule_session", profile_token)  # a profile session in the console cookie
+    assert (await client.get("/console")).status_code == 303
