@@ -14,7 +14,7 @@ from . import cli_account, cli_lifecycle, cli_ops
 from .cli_sso import add_sso_parser, sso_command
 from .client.login_commands import add_parsers as add_login_parsers
 from .core import passwords as rules
-from .errors import VestibuleError
+from .errors import PasswordRejected, VestibuleError
 from .runtime import Runtime, build
 from .settings import Settings, SettingsError, read_configuration, unknown_environment
 
@@ -64,7 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument("--max-password-age", type=int, help="days (1-1095); 0 turns expiry off")
     policy.add_argument("--password-reuse-prevention", type=int, help="1-24; 0 turns it off")
     policy.add_argument("--hard-expiry", action=argparse.BooleanOptionalAction, default=None)
-    policy.add_argument("--delete", action="store_true", help="remove the policy (back to defaults)")
+    policy.add_argument("--delete", action="store_true", help="remove the policy (back to defaults; keeps "
+                                                              "--refuse-breached)")
+    policy.add_argument("--refuse-breached", choices=("on", "off"),
+                        help="refuse IAM users' passwords known from data breaches (default: on); not part of the "
+                             "IAM API's policy, kept when it is replaced or deleted")
     cli_account.add_parsers(acc)  # set-email, contacts
     cli_lifecycle.add_parsers(acc)  # suspend, reinstate, status
 
@@ -141,6 +145,7 @@ async def _with_runtime(settings: Settings, work: Callable[[Runtime], Awaitable[
 
 async def _account_command(args: argparse.Namespace, rt: Runtime) -> int:
     from .services import accounts
+    from .services.passwords import has_iam_policy, policy_of
 
     deps = rt.deps
     if args.action in cli_account.ACTIONS:
@@ -159,9 +164,10 @@ async def _account_command(args: argparse.Namespace, rt: Runtime) -> int:
             await accounts.set_alias(deps, uow, account, args.alias or None)
             _emit({"AccountId": account.id, "Alias": account.alias})
             return 0
-        current = rules.PasswordPolicy.from_dict(account.password_policy)
+        current = policy_of(account)
+        refuse = None if args.refuse_breached is None else args.refuse_breached == "on"
         if args.delete:
-            await accounts.set_password_policy(deps, uow, account, None)
+            await accounts.set_password_policy(deps, uow, account, None, refuse_breached=refuse)
             _emit({"PasswordPolicy": None})
             return 0
         changes: dict[str, Any] = {}
@@ -175,14 +181,16 @@ async def _account_command(args: argparse.Namespace, rt: Runtime) -> int:
             changes["max_age_days"] = args.max_password_age or None
         if args.password_reuse_prevention is not None:
             changes["reuse_prevention"] = args.password_reuse_prevention or None
-        if changes:
+        if changes or refuse is not None:
             try:
                 new_policy = rules.PasswordPolicy(**{**current.to_dict(), **changes})
             except rules.PolicyError as exc:
                 raise UsageError(str(exc)) from None
-            await accounts.set_password_policy(deps, uow, account, new_policy)
-            current = new_policy
-        _emit({"AccountId": account.id, "PasswordPolicy": current.api_shape()})
+            kept = new_policy if changes or has_iam_policy(account) else None  # the option alone makes no policy
+            await accounts.set_password_policy(deps, uow, account, kept, refuse_breached=refuse)
+            current = policy_of(account)
+        _emit({"AccountId": account.id, "PasswordPolicy": current.api_shape(),
+               "RefuseBreachedPasswords": current.refuse_breached})
         return 0
 
 
@@ -433,6 +441,12 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"vestibule: configuration error: {exc}", file=sys.stderr)
         return 2
+    except PasswordRejected as exc:  # the pages' words, not the message keys
+        from .web.i18n import Translator
+        from .web.messages import message_for
+
+        print(f"vestibule: error: {message_for(exc, Translator('en'))}", file=sys.stderr)
+        return 1
     except VestibuleError as exc:
         print(f"vestibule: error: {getattr(exc, 'message', None) or exc.detail or exc.code}", file=sys.stderr)
         return 1

@@ -48,13 +48,14 @@ class TooManyAttempts(VestibuleError):
 
 
 class PasswordRejected(VestibuleError):
-    """The new password breaks the policy; `problems` lists message keys."""
+    """The new password breaks the policy; `problems` lists message keys (`maximum_length`: for too_long)."""
 
     code = "password.rejected"
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], maximum_length: int = 128) -> None:
         super().__init__(", ".join(problems))
         self.problems = problems
+        self.maximum_length = maximum_length
 
 
 class PasswordsDiffer(VestibuleError):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .core import breached_passwords
 from .core.outbox import RetryPolicy
 from .core.passwords import HashParameters, PasswordHasher
 from .mail_templates import JinjaMailTemplates
@@ -18,7 +19,7 @@ from .services.janitor import Janitor, JanitorPorts
 from .services.mail import DevMailbox, Mailer, SmtpMailer
 from .services.mail_sender import MailSender, SenderPorts
 from .services.throttling import DatabaseThrottle, RedisThrottle, Throttle
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .store.database import make_engine, migrate, sessionmaker_for
 from .store.redis import RedisChannel, RedisClient, RedisLease, connect
 from .store.repositories import Store
@@ -88,6 +89,10 @@ async def build(settings: Settings, *, run_migrations: bool = True, mailer: Mail
 
 def assemble(settings: Settings, *, mailer: Mailer | None = None, hasher: PasswordHasher | None = None) -> Runtime:
     """Everything but the schema; connections open lazily inside the serving event loop."""
+    try:  # settings.py checked it when it was read; it may have gone since
+        breached = breached_passwords.checker(settings.breached_passwords_file)
+    except breached_passwords.BreachedListError as exc:
+        raise SettingsError(f"breached_passwords_file: {exc}") from None
     engine = make_engine(settings.effective_database_url)
     store = Store(sessionmaker_for(engine))
     redis = connect(settings.redis_url) if settings.redis_url else None
@@ -103,6 +108,7 @@ def assemble(settings: Settings, *, mailer: Mailer | None = None, hasher: Passwo
         throttle=throttle,
         mail_templates=JinjaMailTemplates(),
         bus=bus,
+        breached=breached,
     )
     janitor = Janitor(janitor_ports(deps, redis), settings.janitor_interval_seconds)
     return Runtime(deps, engine, janitor, redis, MailSender(sender_ports(deps)))

@@ -68,6 +68,7 @@ class Settings:
     metrics_token: str = field(default="", repr=False)  # `Authorization: Bearer <token>` reads /metrics from anywhere
     log_format: str = "text"  # text | json (one JSON object per line)
     ready_outbox_stuck_seconds: int = 900  # /readyz fails when a due mail has waited longer than this
+    breached_passwords_file: Path | None = None  # the operator's breach corpus (range files or one sorted file)
     config_file: str = ""  # the vestibule.toml these settings were read from, if any
     # fields set by the file or the environment (the rest are defaults); not printed
     configured: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
@@ -422,6 +423,36 @@ class Directory:
 
 
 @dataclass(frozen=True)
+class BreachedPasswordsFile:
+    """A directory of `<PREFIX>.txt` range files or one sorted `SHA1:COUNT` file, checked when read (it exists, can
+    be read, its first lines are in the format: core/breached_passwords.py); the file's paths are relative to it."""
+
+    empty_is_unset: bool = True
+
+    def from_text(self, raw: str) -> Path:
+        return self._checked(Path(raw))
+
+    def from_toml(self, value: object, base: Path) -> Path:
+        if not isinstance(value, str) or not value:
+            raise _wrong("a path", value)
+        path = Path(value).expanduser()
+        return self._checked(path if path.is_absolute() else base / path)
+
+    @staticmethod
+    def _checked(path: Path) -> Path:
+        from .core.breached_passwords import BreachedListError, open_corpus
+
+        try:
+            corpus = open_corpus(path)
+        except BreachedListError as exc:
+            raise _Invalid(f"is not usable: {exc}") from None
+        close = getattr(corpus, "close", None)
+        if close is not None:
+            close()
+        return path
+
+
+@dataclass(frozen=True)
 class Row:
     field: str
     kind: Kind
@@ -474,6 +505,7 @@ ROWS: tuple[Row, ...] = (
     Row("metrics_token", Token(16), secret="value"),
     Row("log_format", Choice(("text", "json"))),
     Row("ready_outbox_stuck_seconds", Whole(10, 7 * 86400)),
+    Row("breached_passwords_file", BreachedPasswordsFile()),
 )
 _BY_KEY = {row.toml_key: row for row in ROWS}
 _DERIVED = {"config_file": "it is the file's own path", "effective_database_url": "set database_url or data_dir"}

@@ -1,4 +1,5 @@
-"""Password policy (the IAM account password policy fields) and argon2id hashing."""
+"""Password policy (the IAM account password policy fields, and Vestibule's maximum length and breached-password
+option) and argon2id hashing."""
 
 from __future__ import annotations
 
@@ -29,10 +30,15 @@ class PasswordPolicy:
     max_age_days: int | None = None
     reuse_prevention: int | None = None
     hard_expiry: bool = False
+    # not IAM policy fields: never in api_shape
+    maximum_length: int = MAX_PASSWORD_LENGTH
+    refuse_breached: bool = False  # refuse passwords known from data breaches (core/breached_passwords.py)
 
     def __post_init__(self) -> None:
         if not 6 <= self.minimum_length <= MAX_PASSWORD_LENGTH:
             raise PolicyError("Minimum password length must be between 6 and 128.")
+        if not self.minimum_length <= self.maximum_length <= MAX_PASSWORD_LENGTH:
+            raise PolicyError("Maximum password length must be between the minimum length and 128.")
         if self.max_age_days is not None and not 1 <= self.max_age_days <= 1095:
             raise PolicyError("Maximum password age must be between 1 and 1095 days.")
         if self.reuse_prevention is not None and not 1 <= self.reuse_prevention <= 24:
@@ -68,17 +74,22 @@ class PasswordPolicy:
 
 
 DEFAULT_POLICY = PasswordPolicy()
-# Personal profiles: 8 or more characters, each of lower case, upper case, digit and symbol, none of the last 3.
+# Root users: 8 or more characters, never a password known from breaches (sign-up, reset, change, the CLI).
+ROOT_POLICY = PasswordPolicy(refuse_breached=True)
+# Personal profiles: 8 to 64 characters, each of lower case, upper case, digit and symbol, none of the last 3,
+# none known from breaches.
 PROFILE_POLICY = PasswordPolicy(minimum_length=8, require_symbols=True, require_numbers=True,
-                                require_uppercase=True, require_lowercase=True, reuse_prevention=3)
+                                require_uppercase=True, require_lowercase=True, reuse_prevention=3,
+                                maximum_length=64, refuse_breached=True)
 
 
 def violations(policy: PasswordPolicy, password: str) -> list[str]:
-    """Every rule the password breaks, as message keys (translated by the web layer)."""
+    """Every rule the password breaks, as message keys (translated by the web layer; `password.too_long` takes
+    `maximum`). The breached-password check is not here: it may read the operator's file (services/passwords.py)."""
     problems: list[str] = []
     if len(password) < policy.minimum_length:
         problems.append("password.too_short")
-    if len(password) > MAX_PASSWORD_LENGTH:
+    if len(password) > policy.maximum_length:
         problems.append("password.too_long")
     if policy.require_uppercase and not any(c in string.ascii_uppercase for c in password):
         problems.append("password.needs_upper")

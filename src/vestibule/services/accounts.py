@@ -11,7 +11,7 @@ from ..store.models import Account
 from ..store.repositories import Conflict, UnitOfWork
 from . import audit
 from .context import Client, Deps
-from .passwords import check_new_password
+from .passwords import check_new_password, stored_policy
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ async def create_account(
             or await uow.root_email_changes.reserved_for(root_email, deps.clock()) is not None):  # an undo link's
         raise AlreadyExists("email", "That email address cannot be used for a new account.")
     if password_hash is None:
-        password_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, "", password, None, None)
+        password_hash = await check_new_password(deps, uow, rules.ROOT_POLICY, "", password, None, None)
     now = deps.clock()
     for _ in range(10):
         account_id = ids.new_account_id()
@@ -144,9 +144,10 @@ async def set_alias(deps: Deps, uow: UnitOfWork, account: Account, alias: str | 
 
 async def set_password_policy(
     deps: Deps, uow: UnitOfWork, account: Account, policy: rules.PasswordPolicy | None, client: Client = Client(),
-    *, audited: bool = True,
+    *, audited: bool = True, refuse_breached: bool | None = None,
 ) -> None:
-    account.password_policy = policy.to_dict() if policy is not None else None
+    """Replace (None: remove) the IAM password policy; the breached-password option is kept unless given."""
+    account.password_policy = stored_policy(account, policy, refuse_breached)
     await uow.accounts.save()
     if not audited:
         return

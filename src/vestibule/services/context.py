@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..core.breached_passwords import BreachedPasswords, checker
 from ..core.passwords import PasswordHasher
 from ..core.secretbox import SecretBox
 from ..settings import Settings
@@ -44,6 +45,7 @@ class Deps:
     clock: Clock = field(default=time.time)
     bus: InvalidationBus = field(default_factory=InvalidationBus)
     mail_bell: Bell = field(default_factory=Bell)
+    breached: BreachedPasswords = field(default_factory=checker)  # runtime.py adds the operator's file
 
     @property
     def key_ports(self) -> KeyPorts:

@@ -81,7 +81,7 @@ async def change_password(deps: Deps, client: Client, principal: Principal, sess
         if loaded is None:
             raise InvalidCredentials()
         account, user = loaded.account, loaded.user
-        policy = policy_of(account) if user is not None else rules.PasswordPolicy()
+        policy = policy_of(account) if user is not None else rules.ROOT_POLICY
         new_hash = await check_new_password(deps, uow, policy, principal.key, new_password, confirm, stored)
         if user is None:
             await store_root_password(deps, uow, account, new_hash)

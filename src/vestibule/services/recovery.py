@@ -108,7 +108,7 @@ async def reset_password(deps: Deps, client: Client, flow_id: str, new_password:
         if account is None or account.status not in ("active", "closed"):
             raise CodeExpired()
         root = PrincipalRef.root(account.id)
-        new_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, root.key, new_password, confirm, None)
+        new_hash = await check_new_password(deps, uow, rules.ROOT_POLICY, root.key, new_password, confirm, None)
         if not await uow.recovery.consume(token_hash, now):
             raise CodeExpired()
         flow.complete()

@@ -46,7 +46,7 @@ async def start(deps: Deps, client: Client, captcha: CaptchaService, *, email: s
     if not await captcha.check(client.browser_hash, captcha_answer):
         raise CaptchaInvalid()
     async with deps.store.unit() as uow:
-        password_hash = await check_new_password(deps, uow, rules.DEFAULT_POLICY, "", password, None, None)
+        password_hash = await check_new_password(deps, uow, rules.ROOT_POLICY, "", password, None, None)
         code = new_numeric_code()
         now = deps.clock()
         flow = await flows.create(uow, SPEC, client.browser_hash, now, SignUp(

@@ -18,7 +18,8 @@ def message_for(exc: Exception, t: Translator) -> str:
     if isinstance(exc, TooManyAttempts):
         return t("throttle.wait", seconds=exc.retry_after)
     if isinstance(exc, PasswordRejected):
-        return " ".join(t(problem) for problem in exc.problems)
+        return " ".join(t(problem, maximum=exc.maximum_length) if problem == "password.too_long" else t(problem)
+                        for problem in exc.problems)
     if isinstance(exc, (InvalidInput, AlreadyExists)):
         translated = t(f"{exc.code}.{exc.field}")
         if translated != f"{exc.code}.{exc.field}":

@@ -7,6 +7,7 @@ from ...errors import AlreadyExists, InvalidInput, InvalidValue, NotFound
 from ...store.models import Account
 from .. import accounts
 from ..api_call import ApiCall
+from ..passwords import has_iam_policy
 from . import account_settings, instance_profiles, quotas, signing_certificates
 from . import server_certificates as server_certs
 from .common import account_of
@@ -49,7 +50,7 @@ async def aliases(call: ApiCall) -> list[str]:
 
 async def password_policy(call: ApiCall) -> rules.PasswordPolicy:
     account = await _account(call)
-    if not account.password_policy:
+    if not has_iam_policy(account):
         raise NotFound(f"The Password Policy with domain name {account.id} cannot be found.")
     return rules.PasswordPolicy.from_dict(account.password_policy)
 
@@ -71,7 +72,7 @@ async def set_password_policy(call: ApiCall, policy: rules.PasswordPolicy | None
     async with call.unit() as uow:
         await call.authorize(uow, "*")
         account = await account_of(call, uow)
-        if policy is None and not account.password_policy:
+        if policy is None and not has_iam_policy(account):
             raise NotFound("The account policy with name PasswordPolicy cannot be found.")
         await accounts.set_password_policy(call.deps, uow, account, policy, call.client, audited=False)
         await call.record(uow, removed=policy is None)

@@ -187,7 +187,11 @@ def _rejected_material(exc: domain.VestibuleError) -> AwsError:
 def _password_violation(exc: domain.VestibuleError) -> AwsError:
     problems = exc.problems if isinstance(exc, domain.PasswordRejected) else []
     return PasswordPolicyViolation("Password does not conform to the account password policy: "
-                                   + ", ".join(p.split(".", 1)[1].replace("_", " ") for p in problems) + ".")
+                                   + ", ".join(_PROBLEM_WORDS.get(p) or p.split(".", 1)[1].replace("_", " ")
+                                               for p in problems) + ".")
+
+
+_PROBLEM_WORDS = {"password.breached": "it is known from data breaches"}
 
 
 def _report_not_ready(exc: domain.VestibuleError) -> AwsError:
