@@ -97,5 +97,5 @@ async def resync(deps: Deps, client: Client, principal: Principal, serial: str, 
 async def check_not_last(uow: UnitOfWork, principal_key: str, serial: str) -> None:
     """LastMfaDevice when `serial` is the principal's only enabled device (in the removal's own unit)."""
     enabled = await uow.mfa.enabled_for(principal_key)
-    if [d.serial for d in enabled] == [serial]:
-        raise LastMfaDevice()
+    if [d.serial for d in enabled] == [serial] and not await uow.webauthn.for_principal(principal_key):
+        raise LastMfaDevice()  # (a passkey or security key left is MFA still)

@@ -51,7 +51,7 @@ async def issue_for_first_device(deps: Deps, client: Client, principal: Principa
     if not applies_to(principal):
         return False
     async with deps.store.unit() as uow:
-        if not await uow.mfa.enabled_for(principal.key):
+        if not await uow.mfa.enabled_for(principal.key) and not await uow.webauthn.for_principal(principal.key):
             return False
         if await uow.recovery_codes.issued_at(principal.key) is not None:
             return False
@@ -67,7 +67,7 @@ async def regenerate(deps: Deps, client: Client, principal: Principal, session_h
     if not applies_to(principal):
         raise InvalidInput("recovery_codes", "Only the root user has recovery codes.")
     async with deps.store.unit() as uow:
-        if not await uow.mfa.enabled_for(principal.key):
+        if not await uow.mfa.enabled_for(principal.key) and not await uow.webauthn.for_principal(principal.key):
             raise InvalidInput("recovery_codes", "Add an MFA device first: recovery codes stand in for it.")
         new = await issue(deps, uow, client, principal, reason=f"regenerated (re-authenticated at {proof.at:.0f})")
         await _hold_for_display(deps, uow, client, principal, session_hash, new)
@@ -127,7 +127,7 @@ async def forget_without_device(deps: Deps, uow: UnitOfWork, client: Client, acc
                                 principal_arn: str, method: str) -> int:
     """After a device was removed (console, API, CLI): when the principal has no MFA device left its recovery
     codes go too (in the same unit of work); how many were removed."""
-    if await uow.mfa.enabled_for(principal_key):
+    if await uow.mfa.enabled_for(principal_key) or await uow.webauthn.for_principal(principal_key):
         return 0
     removed = await uow.recovery_codes.delete_all(principal_key)
     if removed:

@@ -36,7 +36,10 @@ from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, Po
 from vestibule.core.flows.recovery import RecoveryReset, RecoveryState
 from vestibule.core.flows.root_email import RootEmailChangeRequest, RootEmailState, UndoLink, UndoState
 from vestibule.core.flows.signup import SignUp, SignUpState
+from vestibule.core.flows.webauthn_registration import SPEC as WEBAUTHN_SPEC
+from vestibule.core.flows.webauthn_registration import WebAuthnRegistration, WebAuthnRegistrationState
 from vestibule.core.principals import PrincipalRef
+from vestibule.core.webauthn import CredentialKind, PendingChallenge
 
 C = ConsoleSignInState
 T = 1_700_000_000.0
@@ -76,6 +79,7 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
     FlowKind.EMAIL_UNDO: {(UndoState.CONFIRM, UndoState.DONE)},
     FlowKind.MFA_RECOVERY: {(MfaRecoveryState.LINK_SENT, MfaRecoveryState.DONE)},
     FlowKind.CODES_REVEAL: {(CodesRevealState.PENDING, CodesRevealState.DONE)},
+    FlowKind.WEBAUTHN_REGISTRATION: {(WebAuthnRegistrationState.AWAITING, WebAuthnRegistrationState.DONE)},
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -89,6 +93,7 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.EMAIL_UNDO: root_email.UNDO_SPEC,
     FlowKind.MFA_RECOVERY: mfa_recovery.SPEC,
     FlowKind.CODES_REVEAL: mfa_recovery.REVEAL_SPEC,
+    FlowKind.WEBAUTHN_REGISTRATION: WEBAUTHN_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -101,6 +106,7 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.EMAIL_UNDO: list(UndoState),
     FlowKind.MFA_RECOVERY: list(MfaRecoveryState),
     FlowKind.CODES_REVEAL: list(CodesRevealState),
+    FlowKind.WEBAUTHN_REGISTRATION: list(WebAuthnRegistrationState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -114,6 +120,8 @@ PAYLOADS: dict[FlowKind, object] = {
     FlowKind.EMAIL_UNDO: UndoLink("token-hash"),
     FlowKind.MFA_RECOVERY: MfaRecovery(PrincipalRef.root("123456789012"), "123456789012", "link-hash", T + 3600),
     FlowKind.CODES_REVEAL: CodesReveal(PrincipalRef.root("123456789012"), "sealed"),
+    FlowKind.WEBAUTHN_REGISTRATION: WebAuthnRegistration("root:123456789012", CredentialKind.PASSKEY, "aGFuZGxl",
+                                                         PendingChallenge("h", T + 300, True)),
 }
 
 
@@ -138,6 +146,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.EMAIL_UNDO: UndoState.CONFIRM,
         FlowKind.MFA_RECOVERY: MfaRecoveryState.LINK_SENT,
         FlowKind.CODES_REVEAL: CodesRevealState.PENDING,
+        FlowKind.WEBAUTHN_REGISTRATION: WebAuthnRegistrationState.AWAITING,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
@@ -145,7 +154,8 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.ROOT_EMAIL: 1800,  # the code in it lasts 10 minutes; resends within the flow
         FlowKind.EMAIL_UNDO: 900,  # the opened link's confirmation page; the link itself lasts 7 days
         FlowKind.MFA_RECOVERY: 3600,  # the mailed link: at most an hour (DESIGN)
-        FlowKind.CODES_REVEAL: 600}
+        FlowKind.CODES_REVEAL: 600,
+        FlowKind.WEBAUTHN_REGISTRATION: 300}  # a WebAuthn challenge expires within 5 minutes
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
 
@@ -298,8 +308,8 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 
 def test_transition_table_counts() -> None:
-    assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2)
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4
+    assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2) + 2 * 2  # + WebAuthn
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))

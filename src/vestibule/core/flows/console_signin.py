@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from ..principals import PrincipalRef
+from ..webauthn import PendingChallenge
 from .base import Flow, FlowDataInvalid, FlowKind, FlowOutOfOrder, FlowSpec, JsonObject, PayloadReader
 from .email_codes import EmailCode
 
@@ -44,6 +45,7 @@ class ConsoleSignIn:
     mfa_used: bool = False
     email_code: EmailCode | None = None
     reopening: bool = False  # the root user of a closed account: the last step leads to REOPEN, not DONE
+    webauthn: PendingChallenge | None = None  # the MFA page's WebAuthn challenge (hashed), spent by an answer
 
     def verified_principal(self) -> PrincipalRef:
         if self.principal is None:
@@ -74,14 +76,17 @@ class _Codec:
             "mfa_used": payload.mfa_used,
             "email_code": payload.email_code.encode() if payload.email_code else None,
             "reopening": payload.reopening,
+            "webauthn": dict(payload.webauthn.encode()) if payload.webauthn else None,
         }
 
     def decode(self, data: PayloadReader) -> ConsoleSignIn:
         code = data.optional_nested("email_code")
+        challenge = data.optional_nested("webauthn")  # absent in flows from before WebAuthn
         try:
             audience = Audience(data.string("audience"))
+            webauthn = PendingChallenge.decode(dict(challenge.data)) if challenge else None
         except ValueError:
-            raise FlowDataInvalid("unknown audience") from None
+            raise FlowDataInvalid("unknown audience or WebAuthn challenge") from None
         return ConsoleSignIn(
             audience=audience,
             email=data.string("email"),
@@ -93,6 +98,7 @@ class _Codec:
             mfa_used=data.flag("mfa_used"),
             email_code=EmailCode.decode(code) if code else None,
             reopening="reopening" in data.data and data.flag("reopening"),  # flows from before 0025
+            webauthn=webauthn,
         )
 
 

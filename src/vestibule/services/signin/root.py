@@ -17,7 +17,7 @@ from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, InvalidInput, TooManyAttempts
 from ...store.models import Account
 from ...store.repositories import UnitOfWork
-from .. import flows, mail_templates, mfa, outbox
+from .. import flows, mail_templates, mfa, outbox, webauthn
 from ..account_lifecycle import Standing
 from ..captcha import CaptchaService
 from ..context import Client, Deps
@@ -96,7 +96,7 @@ async def submit_root_password(deps: Deps, client: Client, captcha: CaptchaServi
         principal = root_principal(fresh)
         flow.payload = replace(flow.payload.password_verified(principal.ref, account.id, risky=risky),
                                reopening=reopening)
-        if await uow.mfa.enabled_for(principal.key):
+        if await uow.mfa.enabled_for(principal.key) or await webauthn.has_credentials(uow, principal.key):
             flow.advance(State.MFA)
         elif risky or reopening or not await uow.browsers.known(principal.key, client.browser_hash):
             code = new_numeric_code()

@@ -8,10 +8,10 @@ from dataclasses import dataclass, replace
 from ...core.flows.base import FlowConflict
 from ...core.flows.console_signin import SPEC, ConsoleSignInFlow, ConsoleSignInState
 from ...errors import InvalidCode, InvalidCredentials
-from .. import audit, flows, mfa, sessions
+from .. import audit, flows, metrics, mfa, sessions, webauthn
 from ..context import Client, Deps
 from ..passwords import check_new_password, policy_of, store_user_password, verify_password
-from ..principals import load_ref
+from ..principals import Principal, load_ref
 from .completion import SignedIn, complete_sign_in
 from .methods import (
     Attempt,
@@ -22,6 +22,8 @@ from .methods import (
     SignInMethod,
     TotpMethod,
     Verified,
+    WebAuthnAttempt,
+    WebAuthnMethod,
     ask_in_turn,
 )
 from .standing import load_for_flow, to_reopen_page
@@ -45,7 +47,7 @@ def console_methods(deps: Deps) -> tuple[SignInMethod, ...]:
     async def check(stored: str | None, password: str) -> bool:
         return await verify_password(deps, stored, password)
 
-    return (PasswordMethod(check), EmailCodeMethod(), TotpMethod(deps))
+    return (PasswordMethod(check), EmailCodeMethod(), TotpMethod(deps), WebAuthnMethod(deps))
 
 
 def failure_reason(result: object, default: str) -> str:
@@ -90,6 +92,12 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previo
     if not isinstance(result, Verified):
         await attempt_failed(deps, flow)
         raise InvalidCode()
+    return await _after_mfa(deps, client, flow, principal, "password+mfa", previous_session)
+
+
+async def _after_mfa(deps: Deps, client: Client, flow: ConsoleSignInFlow, principal: Principal, method: str,
+                     previous_session: str) -> Outcome:
+    """The MFA step passed (a TOTP code or a WebAuthn assertion): reopen page, forced new password, or done."""
     if flow.payload.reopening:
         flow.payload = replace(flow.payload, mfa_used=True)
         return Continue(await to_reopen_page(deps, flow))
@@ -99,8 +107,61 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previo
         async with deps.store.unit() as uow:
             await flows.save(uow, flow)
         return Continue(flow)
-    return await complete_sign_in(deps.session_ports, principal=principal, client=client, method="password+mfa",
+    return await complete_sign_in(deps.session_ports, principal=principal, client=client, method=method,
                                   mfa_used=True, flow=flow, previous_session=previous_session)
+
+
+@dataclass(frozen=True)
+class MfaChoices:
+    """What the MFA page offers: a TOTP code when the principal has a device; a passkey or security key (the
+    options for navigator.credentials.get) when it has one."""
+
+    totp: bool
+    webauthn_options: str | None
+
+
+async def mfa_choices(deps: Deps, flow: ConsoleSignInFlow) -> MfaChoices:
+    """With a WebAuthn credential, a new challenge is kept hashed in the flow (the previous one replaced)."""
+    ref = flow.payload.verified_principal()
+    async with deps.store.unit() as uow:
+        totp = bool(await uow.mfa.enabled_for(ref.key))
+        if not await webauthn.has_credentials(uow, ref.key):
+            return MfaChoices(True, None)  # only TOTP (or a device removed meanwhile: the code form anyway)
+    pending, ceremony = await webauthn.authentication_options(deps, ref.key)
+    flow.payload = replace(flow.payload, webauthn=pending)
+    try:
+        async with deps.store.unit() as uow:
+            await flows.save(uow, flow)
+    except FlowConflict:
+        return MfaChoices(True, None)  # another request changed the flow meanwhile
+    return MfaChoices(totp, ceremony.options)
+
+
+async def submit_webauthn(deps: Deps, client: Client, flow_id: str, response: str,
+                          previous_session: str = "") -> Outcome:
+    """The MFA step with a passkey or security key: the flow's challenge is spent (cleared, and one of the flow's
+    attempts counted, in one compare-and-set save) before the answer is checked, so it is answered once."""
+    flow = await load_flow(deps, client, flow_id, State.MFA)
+    pending = flow.payload.webauthn
+    flow.payload = replace(flow.payload, webauthn=None)
+    flow.reserve_attempt()
+    async with deps.store.unit() as uow:
+        await flows.save(uow, flow)  # FlowConflict: another answer raced this one
+    ref = flow.payload.verified_principal()
+    async with deps.store.unit() as uow:
+        loaded = await load_for_flow(uow, ref, flow.payload.reopening)
+    if loaded is None:
+        raise InvalidCredentials()
+    principal = loaded.principal
+    context = webauthn.AssertionContext(principal.key, client, "ConsoleLogin", "webauthn", principal.account_id,
+                                        principal.arn)
+    attempt = Attempt(Credential.WEBAUTHN, response, ref, deps.clock(), webauthn=WebAuthnAttempt(pending, context))
+    result = await ask_in_turn(console_methods(deps), attempt, None)
+    if not isinstance(result, Verified):
+        metrics.record_sign_in(ref.kind, "webauthn", success=False)
+        await attempt_failed(deps, flow)
+        raise webauthn.WebAuthnRejected()
+    return await _after_mfa(deps, client, flow, principal, "password+webauthn", previous_session)
 
 
 async def submit_new_password(deps: Deps, client: Client, flow_id: str, new_password: str, confirm: str,

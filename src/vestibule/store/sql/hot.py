@@ -34,6 +34,7 @@ from ..models import (
     Profile,
     Session,
     ThrottleCounter,
+    WebAuthnCredential,
 )
 from .base import rowcount
 
@@ -324,9 +325,11 @@ def throttle_update(conn: Connection, keys: Sequence[str], change: ThrottleChang
 
 # ---- IAM user sign-in ----------------------------------------------------------------------------
 
-_HAS_MFA = (sa.select(sa.literal(1))
-            .where(_mfa.c.principal_key == sa.literal("user:") + _users.c.id, _mfa.c.enabled_at.is_not(None))
-            .exists())
+_webauthn = cast(sa.Table, WebAuthnCredential.__table__)
+_HAS_MFA = sa.or_(  # a TOTP device or a passkey / security key
+    sa.select(sa.literal(1))
+    .where(_mfa.c.principal_key == sa.literal("user:") + _users.c.id, _mfa.c.enabled_at.is_not(None)).exists(),
+    sa.select(sa.literal(1)).where(_webauthn.c.principal_key == sa.literal("user:") + _users.c.id).exists())
 _IAM_FROM = _accounts.outerjoin(_users, sa.and_(_users.c.account_id == _accounts.c.id,
                                                 _users.c.name_lower == sa.bindparam("name")))
 _IAM_BY_ID = Statement(sa.select(*_ACCOUNT_COLS, *_USER_COLS, _HAS_MFA).select_from(_IAM_FROM).where(

@@ -18,6 +18,7 @@ from . import (
     security,
     signin,
     signup,
+    webauthn_keys,
 )
 
 routes: list[BaseRoute] = [
@@ -25,6 +26,7 @@ routes: list[BaseRoute] = [
     *home.routes,
     *security.routes,
     *mfa_devices.routes,
+    *webauthn_keys.routes,  # passkeys and security keys
     *reauth.routes,
     *mfa_recovery.routes,  # lost root MFA: /signin/recover..., recovery codes
     *lifecycle.routes,  # /console/close

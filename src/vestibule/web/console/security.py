@@ -14,7 +14,7 @@ from ...core import totp
 from ...core.flows import FlowError
 from ...core.principals import PrincipalKind
 from ...errors import CaptchaInvalid, CaptchaRequired, VestibuleError
-from ...services import console_mfa, credentials, reauthentication, recovery_codes, signin_sessions
+from ...services import console_mfa, credentials, reauthentication, recovery_codes, signin_sessions, webauthn
 from ...services.mfa import MAX_DEVICES_PER_PRINCIPAL
 from ...services.sessions import SignedInSession
 from ...services.signin_sessions import SessionInfo
@@ -25,7 +25,7 @@ from .mfa_devices import error_text, last_device_warning
 from .reauth import reauthenticated
 
 _NOTICES = {"mfa.added", "mfa.removed", "password.changed", "keys.updated", "reauth.confirmed", "session.ended",
-            "mfa.renamed", "mfa.resynced"}
+            "mfa.renamed", "mfa.resynced", "webauthn.added", "webauthn.renamed", "webauthn.removed"}
 
 
 async def _sessions(request: Request, who: SignedIn) -> list[SessionInfo] | None:
@@ -42,6 +42,7 @@ async def render_security(request: Request, who: SignedIn, error: str = "", stat
     deps = web.deps
     client = client_of(request)
     devices = await console_mfa.devices_of(deps, who.principal)
+    keys_of_webauthn = await webauthn.credentials_of(deps, who.principal.key)
     key = request.query_params.get("notice", "")
     notice = translator(request)(f"notice.{key}") if key in _NOTICES else ""
     keys = await credentials.list_access_keys(deps, who.principal)
@@ -51,6 +52,7 @@ async def render_security(request: Request, who: SignedIn, error: str = "", stat
         await web.captcha.issue(client.browser_hash)
     return render(request, "console/security.html", status, who=who, devices=devices, error=error, notice=notice,
                   max_devices=MAX_DEVICES_PER_PRINCIPAL, access_keys=keys, captcha=captcha,
+                  webauthn_keys=keys_of_webauthn,
                   reauthenticated=reauthentication.is_fresh(who.session, client, deps.clock()),
                   sessions=await _sessions(request, who),
                   recovery_codes=await recovery_codes.status(deps, who.principal),

@@ -163,9 +163,10 @@ async def flow_page(request: Request, error: str = "", status: int = 200, captch
             await web.captcha.issue(client.browser_hash)
     reopen_until = (await account_lifecycle.reopen_until(web.deps, flow.payload.account_id)
                     if flow.state == State.REOPEN else None)
+    choices = await signin.mfa_choices(web.deps, flow) if flow.state == State.MFA else None
     return render(request, _STATE_TEMPLATES[flow.state], status, flow=flow, email=flow.payload.email,
                   error=error, captcha=bool(captcha), expired=flow.payload.password_expired,
-                  reopen_until=reopen_until)
+                  reopen_until=reopen_until, mfa=choices)
 
 
 async def flow_submit(request: Request) -> Response:
@@ -183,6 +184,9 @@ async def flow_submit(request: Request) -> Response:
                                                         field(form, "captcha", 32), previous_session=previous)
         elif step == "mfa":
             outcome = await signin.submit_mfa(web.deps, client, flow_id, field(form, "mfa_code", 16), previous)
+        elif step == "webauthn":
+            outcome = await signin.submit_webauthn(web.deps, client, flow_id, field(form, "webauthn_response", 65536),
+                                                   previous)
         elif step == "email_code":
             outcome = await signin.submit_email_code(web.deps, client, flow_id, field(form, "verification_code", 16),
                                                      previous)

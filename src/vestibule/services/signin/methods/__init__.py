@@ -8,13 +8,15 @@ from .base import (
     NotResponsible,
     SignInMethod,
     Verified,
+    WebAuthnAttempt,
     ask_in_turn,
 )
 from .email_code import EmailCodeMethod
 from .password import PasswordMethod
 from .totp import TotpMethod
+from .webauthn import WebAuthnMethod
 
 __all__ = [
     "Attempt", "Credential", "EmailCodeMethod", "Failed", "MethodResult", "NotResponsible", "PasswordMethod",
-    "SignInMethod", "TotpMethod", "Verified", "ask_in_turn",
+    "SignInMethod", "TotpMethod", "Verified", "WebAuthnAttempt", "WebAuthnMethod", "ask_in_turn",
 ]

@@ -9,8 +9,10 @@ from typing import Protocol
 
 from ....core.flows.email_codes import EmailCode
 from ....core.principals import PrincipalRef
+from ....core.webauthn import PendingChallenge
 from ....store.repositories import UnitOfWork
 from ...mfa import CodeAttempt
+from ...webauthn import AssertionContext
 
 
 class Credential(StrEnum):
@@ -19,6 +21,7 @@ class Credential(StrEnum):
     PASSWORD = "password"
     EMAIL_CODE = "email_code"
     TOTP = "totp"
+    WEBAUTHN = "webauthn"  # a passkey's or security key's assertion (the browser's JSON)
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,13 @@ class Attempt:
     password_hash: str | None = None
     email_code: EmailCode | None = None
     code_attempt: CodeAttempt | None = None  # a TOTP code: whose, from where, the audit event of a failure
+    webauthn: WebAuthnAttempt | None = None  # an assertion: the challenge the flow kept (now spent), whose
+
+
+@dataclass(frozen=True)
+class WebAuthnAttempt:
+    pending: PendingChallenge | None  # None: the flow held no challenge (the answer is refused)
+    context: AssertionContext
 
 
 @dataclass(frozen=True)
