@@ -236,3 +236,28 @@ def test_a_malformed_line_met_by_a_look_up_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "ranges" / "88888.txt").write_text(f"{'0' * 35}:1\nbroken\n{'F' * 35}:1\n", encoding="ascii")
     with pytest.raises(bp.BreachedListError, match=r"88888\.txt"):
         bp.open_corpus(tmp_path / "ranges").count("8" * 40)
+
+
+# --- the setting -----------------------------------------------------------------------------------------------
+
+
+def test_the_setting_is_checked_when_read_and_relative_to_the_file(tmp_path: Path) -> None:
+    from vestibule.settings import read_configuration
+
+    ranges = tmp_path / "ranges"
+    ranges.mkdir()
+    (ranges / "ABCDE.txt").write_text(f"{'0' * 35}:1\n")
+    config = tmp_path / "vestibule.toml"
+    config.write_text('breached_passwords_file = "ranges"\n')
+    found = read_configuration(env={}, config_file=config)
+    assert found.settings is not None and found.settings.breached_passwords_file == ranges
+    assert found.settings.masked()["breached_passwords_file"] == str(ranges)
+    config.write_text('breached_passwords_file = "elsewhere"\n')
+    assert read_configuration(env={}, config_file=config).problems == (
+        f"{config}:1: breached_passwords_file is not usable: {tmp_path / 'elsewhere'} does not exist",)
+    config.write_text("breached_passwords_file = 3\n")
+    assert "must be a path" in read_configuration(env={}, config_file=config).problems[0]
+    env = {"VESTIBULE_BREACHED_PASSWORDS_FILE": str(ranges / "ABCDE.txt")}  # a range file is not a sorted file
+    assert "SHA1:COUNT" in read_configuration(env=env).problems[0]
+    default = read_configuration(env={})
+    assert default.settings is not None and default.settings.breached_passwords_file is None
