@@ -90,12 +90,16 @@ async def deactivate_mfa(
     key = f"user:{user.id}" if user is not None else f"root:{account.id}"
     if serial:
         device = await uow.mfa.by_serial(serial)
-        if device is None or device.principal_key != key:
+        security_key = await uow.webauthn.by_serial(serial) if device is None else None  # a `u2f/` serial
+        if security_key is not None and security_key.principal_key == key:
+            await uow.webauthn.delete(security_key)
+        elif device is None or device.principal_key != key:
             raise NotFound(f"MFA device {serial} is not assigned to that user.")
-        await uow.mfa.delete(device)
+        else:
+            await uow.mfa.delete(device)
         removed = 1
-    else:
-        removed = await uow.mfa.delete_all_for(key)
+    else:  # every TOTP device, passkey and security key
+        removed = await uow.mfa.delete_all_for(key) + await uow.webauthn.delete_all_for(key)
     if removed:
         await recovery_codes.forget_without_device(deps, uow, client, account.id, key, ids.user_arn(
             account.id, user.name, user.path) if user is not None else ids.root_arn(account.id), "cli")

@@ -88,8 +88,10 @@ async def summary(call: ApiCall) -> dict[str, int]:
         policies = await uow.policies.list(account.id)
         policy_versions = await uow.policies.version_count(account.id)
         devices = await uow.virtual_mfa.in_account(account.id)
+        security_keys = [k for k in await uow.webauthn.in_account(account.id) if k.serial]  # FIDO: always in use
         root_key = f"root:{account.id}"
-        root_mfa = [d for d in devices if d.principal_key == root_key and d.enabled_at]
+        root_mfa = [d for d in devices if d.principal_key == root_key and d.enabled_at] + [
+            k for k in security_keys if k.principal_key == root_key]
         root_keys = await uow.access_keys.for_principal(root_key)
         server_certificates = await uow.server_certificates.count_in_account(account.id)
         profiles = await uow.instance_profiles.count_in_account(account.id)
@@ -102,7 +104,8 @@ async def summary(call: ApiCall) -> dict[str, int]:
         "Policies": len(policies), "PoliciesQuota": quotas.POLICIES,
         "ServerCertificates": server_certificates, "ServerCertificatesQuota": server_certs.MAX_PER_ACCOUNT,
         "Providers": 0, "InstanceProfiles": profiles, "InstanceProfilesQuota": instance_profiles.MAX_PER_ACCOUNT,
-        "MFADevices": len(devices), "MFADevicesInUse": sum(1 for d in devices if d.principal_key),
+        "MFADevices": len(devices) + len(security_keys),
+        "MFADevicesInUse": sum(1 for d in devices if d.principal_key) + len(security_keys),
         "AccountMFAEnabled": 1 if root_mfa else 0,
         "AccountAccessKeysPresent": 1 if root_keys else 0,
         "AccountPasswordPresent": 1,

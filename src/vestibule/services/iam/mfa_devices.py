@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import qrcode
 
 from ...core import arns, totp
+from ...core.webauthn import is_u2f_serial
 from ...errors import AlreadyExists, InUse, InvalidInput, InvalidMfaCode, NotFound
-from ...store.models import Account, IamUser, MfaDevice
+from ...store.models import Account, IamUser, MfaDevice, WebAuthnCredential
 from ...store.repositories import Conflict, UnitOfWork
 from .. import cli_login, mfa, recovery_codes
 from ..api_call import ApiCall
@@ -126,6 +127,9 @@ async def resync_device(call: ApiCall, user_name: str | None, serial: str, code1
 
 
 async def deactivate_device(call: ApiCall, user_name: str | None, serial: str) -> None:
+    if is_u2f_serial(serial):
+        await _deactivate_security_key(call, user_name, serial)
+        return
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
         device = await _device(call, uow, serial)
@@ -139,6 +143,32 @@ async def deactivate_device(call: ApiCall, user_name: str | None, serial: str) -
         ended = await cli_login.end_logins(call.deps, uow, _owner_key(call, user), call.account_id, owner_arn,
                                            "MFA device deactivated")
         await call.record(uow, serial=serial, login_sessions_ended=ended)
+
+
+async def _security_key(call: ApiCall, uow: UnitOfWork, user: IamUser | None, serial: str) -> WebAuthnCredential:
+    """A passkey or security key (a `u2f` serial) of this user (None: the root user) in the caller's account."""
+    found = await uow.webauthn.by_serial(serial)
+    if found is None or found.account_id != call.account_id or found.principal_key != _owner_key(call, user):
+        raise NotFound(f"MFA Device with serial number {serial} is not assigned to that user.")
+    return found
+
+
+async def _deactivate_security_key(call: ApiCall, user_name: str | None, serial: str) -> None:
+    """DeactivateMFADevice of a FIDO security key: the credential is removed (it cannot be assigned again), as a
+    TOTP device's removal does: CLI logins end, recovery codes go when no MFA is left."""
+    async with call.unit() as uow:
+        user = await target_user(call, uow, user_name)
+        key = await _security_key(call, uow, user, serial)
+        owner_key = _owner_key(call, user)
+        owner_arn = arns.root_arn(call.account_id) if user is None else arns.user_arn(call.account_id, user.name,
+                                                                                        user.path)
+        name = key.name
+        await uow.webauthn.delete(key)
+        await recovery_codes.forget_without_device(call.deps, uow, call.client, call.account_id, owner_key,
+                                                   owner_arn, "api")
+        ended = await cli_login.end_logins(call.deps, uow, owner_key, call.account_id, owner_arn,
+                                           "MFA device deactivated")
+        await call.record(uow, serial=serial, name=name, login_sessions_ended=ended)
 
 
 async def delete_virtual_device(call: ApiCall, serial: str) -> None:
@@ -156,13 +186,18 @@ async def list_devices(call: ApiCall, user_name: str | None) -> list[AssignedDev
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
         devices = await uow.mfa.enabled_for(_owner_key(call, user))
+        keys = await uow.webauthn.for_principal(_owner_key(call, user))
     name = user.name if user is not None else None
-    return [AssignedDevice(name, d.serial, d.enabled_at or 0) for d in devices]
+    return [*(AssignedDevice(name, d.serial, d.enabled_at or 0) for d in devices),
+            *(AssignedDevice(name, k.serial, k.created_at) for k in keys if k.serial)]  # FIDO: `u2f/` serials
 
 
 async def get_device(call: ApiCall, user_name: str | None, serial: str) -> AssignedDevice:
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
+        if is_u2f_serial(serial):
+            key = await _security_key(call, uow, user, serial)
+            return AssignedDevice(user.name if user else None, serial, key.created_at)
         device = await _device(call, uow, serial)
         if device.principal_key != _owner_key(call, user):
             raise NotFound(f"MFA device {serial} is not assigned to that user.")

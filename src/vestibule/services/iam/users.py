@@ -79,7 +79,7 @@ async def delete_user(call: ApiCall, name: str) -> None:
             blockers.append("login profile")
         if await uow.access_keys.for_principal(key):
             blockers.append("access keys")
-        if await uow.virtual_mfa.all_for(key):
+        if await uow.virtual_mfa.all_for(key) or await uow.webauthn.for_principal(key):
             blockers.append("MFA devices")
         if await uow.signing_certificates.for_principal(key):
             blockers.append("signing certificates")

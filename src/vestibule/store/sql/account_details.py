@@ -22,6 +22,7 @@ from ..models import (
     PolicyAttachment,
     SigningCertificate,
     Tag,
+    WebAuthnCredential,
 )
 from .base import Repository
 
@@ -161,7 +162,10 @@ class AccountDetails(Repository):
             return set()
         stmt = (select(MfaDevice.principal_key).distinct()
                 .where(MfaDevice.principal_key.in_(list(principal_keys)), MfaDevice.enabled_at.is_not(None)))
-        return {key for key in (await self.db.execute(stmt)).scalars().all() if key}
+        keys = (select(WebAuthnCredential.principal_key).distinct()  # passkeys and security keys are MFA too
+                .where(WebAuthnCredential.principal_key.in_(list(principal_keys))))
+        found = set((await self.db.execute(stmt)).scalars().all()) | set((await self.db.execute(keys)).scalars().all())
+        return {key for key in found if key}
 
     async def last_console_sign_in(self, account_id: str, principal_arn: str) -> float | None:
         """When `principal_arn` last signed in to the console (its latest successful ConsoleLogin event)."""
