@@ -112,12 +112,14 @@ class LiveServer:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def start_live_server(settings: Settings, mailer: Mailer | None = None, port: int | None = None) -> LiveServer:
-    """uvicorn on a real socket in a thread, with its own event loop."""
+def start_live_server(settings: Settings, mailer: Mailer | None = None, port: int | None = None,
+                      public_host: str = "127.0.0.1") -> LiveServer:
+    """uvicorn on a real socket in a thread, with its own event loop. `public_host`: the public URL's host
+    (`localhost` for WebAuthn, whose relying party ID cannot be an IP address); it listens on 127.0.0.1."""
     from vestibule.app import create_app
 
     port = port or free_port()
-    settings = settings.with_overrides(public_url=f"http://127.0.0.1:{port}")
+    settings = settings.with_overrides(public_url=f"http://{public_host}:{port}")
     captcha = CaptchaAnswers()
     holder: dict[str, object] = {}
     ready = threading.Event()
@@ -147,7 +149,7 @@ def start_live_server(settings: Settings, mailer: Mailer | None = None, port: in
         time.sleep(0.05)
     runtime = holder["runtime"]
     assert isinstance(runtime, Runtime)
-    return LiveServer(f"http://127.0.0.1:{port}", runtime, captcha, thread, server, {"loop": holder["loop"]})
+    return LiveServer(f"http://{public_host}:{port}", runtime, captcha, thread, server, {"loop": holder["loop"]})
 
 
 def on_live_server(live: LiveServer, work: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:

@@ -37,9 +37,15 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def smtp_live_server(settings: Settings, smtp_sink: SmtpSink) -> Iterator[LiveServer]:
+def public_host() -> str:
+    """The live server's public host; a WebAuthn test overrides it with `localhost` (an RP ID is no IP address)."""
+    return "127.0.0.1"
+
+
+@pytest.fixture
+def smtp_live_server(settings: Settings, smtp_sink: SmtpSink, public_host: str) -> Iterator[LiveServer]:
     """The real app under uvicorn, sending its mail over SMTP to `smtp_sink`."""
-    live = start_live_server(settings, SmtpMailer("127.0.0.1", smtp_sink.port, SENDER))
+    live = start_live_server(settings, SmtpMailer("127.0.0.1", smtp_sink.port, SENDER), public_host=public_host)
     try:
         yield live
     finally:
