@@ -28,6 +28,8 @@ class MailKind(StrEnum):
     ROOT_EMAIL_RESTORED = "root_email_restored"
     MFA_RECOVERY_LINK = "mfa_recovery_link"  # lost root MFA: the sign-in link
     MFA_RECOVERED = "mfa_recovered"  # lost root MFA: the notice of the recovered sign-in
+    PROFILE_SIGNUP_CODE = "profile_signup_code"  # a personal profile's sign-up: the code
+    PROFILE_SIGNUP_TAKEN = "profile_signup_taken"  # ... or the notice that the address has a profile
 
 
 NOTICE_LIFETIME = 86400  # a notice without a secret is still worth sending for a day

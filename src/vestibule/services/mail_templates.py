@@ -62,6 +62,9 @@ MAILS: dict[str, frozenset[str]] = {
     "account_reopened": frozenset({"account_id"}),
     "account_suspended": frozenset({"account_id", "contact"}),
     "account_reinstated": frozenset({"account_id"}),
+    # personal profiles (services/profiles/signup.py)
+    "profile_signup_code": frozenset({"code"}),
+    "profile_signup_taken": frozenset(),
 }
 
 Value = str | int

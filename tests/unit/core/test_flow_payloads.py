@@ -7,14 +7,26 @@ from typing import Any
 
 import pytest
 
-from vestibule.core.flows import FlowDataInvalid, FlowNotFound, FlowType, console_signin, mfa_enrolment, signup
+from vestibule.core.flows import (
+    FlowDataInvalid,
+    FlowNotFound,
+    FlowType,
+    console_signin,
+    mfa_enrolment,
+    profile_signin,
+    profile_signup,
+    signup,
+)
 from vestibule.core.flows.base import Flow, FlowSpec, PayloadReader, decode_flow, encode_data, new_flow
 from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, ConsoleSignInState
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment
+from vestibule.core.flows.profile_signin import ProfileSignIn
+from vestibule.core.flows.profile_signup import ProfileSignUp
 from vestibule.core.flows.recovery import RecoveryLink, RecoveryLinkState
 from vestibule.core.flows.signup import SignUp
 from vestibule.core.principals import PrincipalRef
+from vestibule.core.webauthn import PendingChallenge
 
 T = 1_700_000_000.0
 
@@ -29,6 +41,11 @@ CASES: list[tuple[FlowSpec[Any, Any], object]] = [
                                         must_change_password=True, password_expired=True, mfa_used=True)),
     (signup.SPEC, NEW_ACCOUNT),
     (mfa_enrolment.SPEC, MfaEnrolment(PrincipalRef.iam_user("AIDAEXAMPLE"), "k1:sealed")),
+    (profile_signup.SPEC, ProfileSignUp("new@example.com")),
+    (profile_signup.SPEC, ProfileSignUp("new@example.com", "Mei Maker", EmailCode("abc", T + 600, 1), risky=True)),
+    (profile_signin.SPEC, ProfileSignIn("new@example.com")),
+    (profile_signin.SPEC, ProfileSignIn("new@example.com", PrincipalRef.profile("p" + "b" * 20), trust=True,
+                                        risky=True, webauthn=PendingChallenge("h", T + 300, True))),
 ]
 
 

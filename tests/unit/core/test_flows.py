@@ -33,6 +33,10 @@ from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
 from vestibule.core.flows.mfa_recovery import CodesReveal, CodesRevealState, MfaRecovery, MfaRecoveryState
 from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, PortalSignIn, PortalSignInState
+from vestibule.core.flows.profile_signin import SPEC as PROFILE_SIGNIN_SPEC
+from vestibule.core.flows.profile_signin import ProfileSignIn, ProfileSignInState
+from vestibule.core.flows.profile_signup import SPEC as PROFILE_SIGNUP_SPEC
+from vestibule.core.flows.profile_signup import ProfileSignUp, ProfileSignUpState
 from vestibule.core.flows.recovery import RecoveryReset, RecoveryState
 from vestibule.core.flows.root_email import RootEmailChangeRequest, RootEmailState, UndoLink, UndoState
 from vestibule.core.flows.signup import SignUp, SignUpState
@@ -80,6 +84,16 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
     FlowKind.MFA_RECOVERY: {(MfaRecoveryState.LINK_SENT, MfaRecoveryState.DONE)},
     FlowKind.CODES_REVEAL: {(CodesRevealState.PENDING, CodesRevealState.DONE)},
     FlowKind.WEBAUTHN_REGISTRATION: {(WebAuthnRegistrationState.AWAITING, WebAuthnRegistrationState.DONE)},
+    FlowKind.PROFILE_SIGNUP: {
+        (ProfileSignUpState.NAME, ProfileSignUpState.VERIFY_EMAIL),
+        (ProfileSignUpState.VERIFY_EMAIL, ProfileSignUpState.PASSWORD),
+        (ProfileSignUpState.PASSWORD, ProfileSignUpState.DONE),
+    },
+    FlowKind.PROFILE_SIGNIN: {
+        (ProfileSignInState.PASSWORD, ProfileSignInState.MFA),
+        (ProfileSignInState.PASSWORD, ProfileSignInState.DONE),  # no second factor, or a trusted browser
+        (ProfileSignInState.MFA, ProfileSignInState.DONE),
+    },
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -94,6 +108,8 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.MFA_RECOVERY: mfa_recovery.SPEC,
     FlowKind.CODES_REVEAL: mfa_recovery.REVEAL_SPEC,
     FlowKind.WEBAUTHN_REGISTRATION: WEBAUTHN_SPEC,
+    FlowKind.PROFILE_SIGNUP: PROFILE_SIGNUP_SPEC,
+    FlowKind.PROFILE_SIGNIN: PROFILE_SIGNIN_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -107,6 +123,8 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.MFA_RECOVERY: list(MfaRecoveryState),
     FlowKind.CODES_REVEAL: list(CodesRevealState),
     FlowKind.WEBAUTHN_REGISTRATION: list(WebAuthnRegistrationState),
+    FlowKind.PROFILE_SIGNUP: list(ProfileSignUpState),
+    FlowKind.PROFILE_SIGNIN: list(ProfileSignInState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -122,6 +140,8 @@ PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CODES_REVEAL: CodesReveal(PrincipalRef.root("123456789012"), "sealed"),
     FlowKind.WEBAUTHN_REGISTRATION: WebAuthnRegistration("root:123456789012", CredentialKind.PASSKEY, "aGFuZGxl",
                                                          PendingChallenge("h", T + 300, True)),
+    FlowKind.PROFILE_SIGNUP: ProfileSignUp("a@example.com", "Mei", EmailCode("h", T + 600)),
+    FlowKind.PROFILE_SIGNIN: ProfileSignIn("a@example.com", PrincipalRef.profile("p" + "a" * 20), True),
 }
 
 
@@ -147,6 +167,8 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.MFA_RECOVERY: MfaRecoveryState.LINK_SENT,
         FlowKind.CODES_REVEAL: CodesRevealState.PENDING,
         FlowKind.WEBAUTHN_REGISTRATION: WebAuthnRegistrationState.AWAITING,
+        FlowKind.PROFILE_SIGNUP: ProfileSignUpState.NAME,
+        FlowKind.PROFILE_SIGNIN: ProfileSignInState.PASSWORD,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
@@ -155,7 +177,8 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.EMAIL_UNDO: 900,  # the opened link's confirmation page; the link itself lasts 7 days
         FlowKind.MFA_RECOVERY: 3600,  # the mailed link: at most an hour (DESIGN)
         FlowKind.CODES_REVEAL: 600,
-        FlowKind.WEBAUTHN_REGISTRATION: 300}  # a WebAuthn challenge expires within 5 minutes
+        FlowKind.WEBAUTHN_REGISTRATION: 300,  # a WebAuthn challenge expires within 5 minutes
+        FlowKind.PROFILE_SIGNUP: 1800, FlowKind.PROFILE_SIGNIN: 900}
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
 
@@ -308,8 +331,9 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 
 def test_transition_table_counts() -> None:
-    assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2) + 2 * 2  # + WebAuthn
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1
+    assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2) + 2 * 2 \
+        + 4 * 4 + 3 * 3  # + WebAuthn, + the profile's sign-up and sign-in
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))
@@ -319,9 +343,12 @@ def test_done_is_terminal(kind: FlowKind) -> None:
             make_flow(kind, SPECS[kind].done).advance(dst)
 
 
+_LAST_STEP: dict[FlowKind, StrEnum] = {FlowKind.PROFILE_SIGNUP: ProfileSignUpState.PASSWORD}  # (not the first)
+
+
 @pytest.mark.parametrize("kind", list(FlowKind))
 def test_complete_moves_to_done_from_the_last_step(kind: FlowKind) -> None:
-    flow = make_flow(kind)
+    flow = make_flow(kind, _LAST_STEP.get(kind))
     flow.complete()
     assert flow.done
 

@@ -32,6 +32,8 @@ class FlowKind(StrEnum):
     EMAIL_UNDO = "email_undo"  # the undo link of a root email change, opened in this browser
     MFA_RECOVERY = "mfa_recovery"
     CODES_REVEAL = "codes_reveal"
+    PROFILE_SIGNUP = "profile_signup"  # a personal profile's sign-up (email, name, code, password)
+    PROFILE_SIGNIN = "profile_signin"
     WEBAUTHN_REGISTRATION = "webauthn_reg"  # adding a passkey or security key: the pending challenge
 
 

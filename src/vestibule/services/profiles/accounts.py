@@ -7,11 +7,23 @@ from dataclasses import dataclass
 
 from ...core.principals import PrincipalRef
 from ...core.tokens import hash_token
+from ...errors import VestibuleError
 from ...store.models import Profile
 from .. import audit, sessions
 from ..context import Client, Deps, SessionPorts
 from ..principals import Principal
 from ..sessions import PROFILE, SessionView
+
+
+class ProfileEmailTaken(VestibuleError):
+    """The proven address got a profile while its sign-up ran (only its mailbox's owner reaches this)."""
+
+    code = "profile.email_taken"
+
+
+class ProfileNameInvalid(VestibuleError):
+    code = "profile.name_invalid"
+
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower case
 

@@ -100,10 +100,11 @@ def success_settlement(deps: Deps, admission: Admission) -> ThrottleSettle | Non
 
 
 async def record_failure(deps: Deps, client: Client, *, kind: PrincipalKind, account_id: str | None, principal: str,
-                         method: str, reason: str, mfa_used: bool = False) -> None:
+                         method: str, reason: str, mfa_used: bool = False, event: str = "ConsoleLogin") -> None:
     """The audit event of a failed attempt (already counted when it was reserved); `kind`: who was signing in
-    (root, IAM user, directory user), also when no such principal exists."""
+    (root, IAM user, directory user, profile), also when no such principal exists; `event`: a personal profile's
+    is ProfileLogin."""
     metrics.record_sign_in(kind, method, success=False)
     async with deps.store.unit() as uow:
-        await record(uow, at=deps.clock(), event="ConsoleLogin", result="Failure", client=client,
+        await record(uow, at=deps.clock(), event=event, result="Failure", client=client,
                      account_id=account_id, principal=principal, method=method, mfa_used=mfa_used, reason=reason)

@@ -3,8 +3,12 @@ Templates live in `web/templates/profile/`; each module lists its routes, gather
 
 from starlette.routing import BaseRoute
 
-from . import home
+from . import details, home, security, signin, signup
 
 routes: list[BaseRoute] = [
+    *signin.routes,
+    *signup.routes,
     *home.routes,
+    *details.routes,
+    *security.routes,
 ]
