@@ -160,3 +160,23 @@ async def test_another_principals_credential_is_refused(runtime: Runtime) -> Non
     for _ in range(2):
         pending, request = await webauthn.authentication_options(runtime.deps, owner.principal_key)
         assert await webauthn.verify_assertion(runtime.deps, _context(owner), pending, still.assertion(request.options))
+
+
+async def test_the_operators_deactivate_mfa_removes_keys(runtime: Runtime) -> None:
+    """`vestibule iam-user deactivate-mfa`: one key by its u2f serial, or every factor of the user."""
+    from vestibule.services import accounts, iam_users
+
+    owner = await _owner(runtime)
+    first, second = SoftAuthenticator(), SoftAuthenticator()
+    await _register(runtime, owner, first, name="One")
+    await _register(runtime, owner, second, name="Two")
+    [one, _two] = await webauthn.credentials_of(runtime.deps, owner.principal_key)
+    assert one.serial
+    async with runtime.deps.store.unit() as uow:
+        account = await accounts.require(uow, owner.account_id or "")
+        assert await iam_users.deactivate_mfa(runtime.deps, uow, account, None, one.serial) == 1
+    assert [c.name for c in await webauthn.credentials_of(runtime.deps, owner.principal_key)] == ["Two"]
+    async with runtime.deps.store.unit() as uow:
+        account = await accounts.require(uow, owner.account_id or "")
+        assert await iam_users.deactivate_mfa(runtime.deps, uow, account, None, None) == 1
+    assert await webauthn.credentials_of(runtime.deps, owner.principal_key) == []
