@@ -9,6 +9,7 @@ from http_steps import make_account, sign_in_root
 from profile_steps import PROFILE_COOKIE, PROFILE_EMAIL, PROFILE_NAME, make_profile, open_profile_session
 from support import csrf_of
 from vestibule.runtime import Runtime
+from vestibule.services import sessions
 from vestibule.services.mail import DevMailbox
 
 
@@ -43,3 +44,19 @@ async def test_console_and_profile_sessions_never_stand_in_for_each_other(
     profile_token = await open_profile_session(runtime, client, await make_profile(runtime))
     client.cookies.set("vestibule_session", profile_token)  # a profile session in the console cookie
     assert (await client.get("/console")).status_code == 303
+
+
+async def test_sessions_signed_in_knows_a_profile_session_only_by_its_kind(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    profile_id = await make_profile(runtime)
+    token = await open_profile_session(runtime, client, profile_id)
+    ports = runtime.deps.session_ports
+    found = await sessions.signed_in(ports, token, kind=sessions.PROFILE)
+    assert found is not None
+    principal = found.principal
+    assert (principal.key, principal.account_id, principal.arn, principal.name, principal.email) == (
+        f"profile:{profile_id}", "", f"profile/{profile_id}", PROFILE_NAME, PROFILE_EMAIL)
+    assert await sessions.signed_in(ports, token) is None  # asked as a console session: none
+    async with runtime.deps.store.unit() as uow:
+        await sessions.end(uow, ports, token)
+    assert await sessions.signed_in(ports, token, kind=sessions.PROFILE) is None
