@@ -152,6 +152,7 @@ async def test_iam_user_with_both_factors_chooses_and_lists_them_in_one_list(
     page = await client.get("/console/security")
     assert page.text.count('class="mfa-type"') == 2
     assert t("webauthn.type_totp") in page.text and t("webauthn.type_passkey") in page.text
+    assert 'id="add-built-in"' in page.text and t("webauthn.add_built_in") in html.unescape(page.text)
     assert f"arn:aws:iam::{account_id}:u2f/user/alice/Yubi-5-" in page.text
 
     await sign_out(client)
