@@ -250,14 +250,16 @@ async def authentication_options(deps: Deps, principal_key: str | None, *,
                                  user_verification: bool = False) -> tuple[PendingChallenge, Ceremony]:
     """Options for navigator.credentials.get and the challenge the caller's flow must keep (and pass back to
     `verify_assertion`). `principal_key` None: any discoverable credential (a passkey sign-in); else only that
-    principal's credentials are allowed. Verification is required when asked, or when any allowed credential is
-    a passkey or built-in one."""
+    principal's credentials are allowed. Verification is required when asked, and always of a passkey or built-in
+    credential (`verify_assertion` checks it per credential)."""
     rp = relying_party(deps)
     allowed: list[WebAuthnCredential] = []
     if principal_key is not None:
         async with deps.store.unit() as uow:
             allowed = list(await uow.webauthn.for_principal(principal_key))
-    required = user_verification or any(row.kind != CredentialKind.SECURITY_KEY.value for row in allowed)
+    # asked of every allowed credential only when none is a security key; checked per credential anyway
+    required = user_verification or (bool(allowed) and all(row.kind != CredentialKind.SECURITY_KEY.value
+                                                          for row in allowed))
     challenge = secrets.token_bytes(rules.CHALLENGE_BYTES)
     options = webauthn.generate_authentication_options(
         rp_id=rp.id, challenge=challenge, timeout=rules.CEREMONY_TIMEOUT_MS,
@@ -322,18 +324,18 @@ async def _assert(deps: Deps, context: AssertionContext, pending: PendingChallen
         return f"unknown WebAuthn credential {credential_id[:40]}", None
     if context.principal_key is not None and row.principal_key != context.principal_key:
         return "WebAuthn credential of another principal", None
+    rp = relying_party(deps)
+    try:  # the signature first (the counter is compared below, once the answer is known to be the key's own)
+        verified = webauthn.verify_authentication_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp.id, expected_origin=rp.origin,
+            credential_public_key=row.public_key, credential_current_sign_count=0,
+            require_user_verification=pending.user_verification or row.kind != CredentialKind.SECURITY_KEY.value)
+    except WebAuthnException as exc:
+        return f"WebAuthn assertion refused: {exc}"[:200], None
     if (counter > 0 or row.sign_count > 0) and counter <= row.sign_count:
         metrics.record_mfa_failure(context.event)
         return f"WebAuthn sign counter went backwards ({counter} <= {row.sign_count}): possible cloned " \
                f"authenticator {row.serial or row.credential_id[:40]}", None
-    rp = relying_party(deps)
-    try:
-        verified = webauthn.verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp.id, expected_origin=rp.origin,
-            credential_public_key=row.public_key, credential_current_sign_count=row.sign_count,
-            require_user_verification=pending.user_verification)
-    except WebAuthnException as exc:
-        return f"WebAuthn assertion refused: {exc}"[:200], None
     now = deps.clock()
     async with deps.store.unit() as uow:
         if not await uow.webauthn.mark_used(row.id, row.sign_count, verified.new_sign_count, now):

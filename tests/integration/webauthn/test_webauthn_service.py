@@ -180,3 +180,21 @@ async def test_the_operators_deactivate_mfa_removes_keys(runtime: Runtime) -> No
         account = await accounts.require(uow, owner.account_id or "")
         assert await iam_users.deactivate_mfa(runtime.deps, uow, account, None, None) == 1
     assert await webauthn.credentials_of(runtime.deps, owner.principal_key) == []
+
+
+async def test_a_forged_signature_is_no_counter_alarm_and_passkeys_must_verify_the_user(runtime: Runtime) -> None:
+    owner = await _owner(runtime)
+    key = SoftAuthenticator()
+    await _register(runtime, owner, key, kind=CredentialKind.PASSKEY)
+    pending, request = await webauthn.authentication_options(runtime.deps, owner.principal_key)
+    assert await webauthn.verify_assertion(runtime.deps, _context(owner), pending, key.assertion(request.options))
+    forger = SoftAuthenticator(credential_id=key.credential_id)  # the credential ID is no secret; the key is
+    pending, request = await webauthn.authentication_options(runtime.deps, owner.principal_key)
+    assert await webauthn.verify_assertion(runtime.deps, _context(owner), pending,
+                                           forger.assertion(request.options, counter=0)) is None
+    key.user_verified = False
+    pending, request = await webauthn.authentication_options(runtime.deps, owner.principal_key)
+    assert await webauthn.verify_assertion(runtime.deps, _context(owner), pending, key.assertion(request.options)) \
+        is None
+    reasons = await _failures(runtime, owner.account_id, "ConsoleLogin")
+    assert len(reasons) == 2 and all(r.startswith("WebAuthn assertion refused") for r in reasons), reasons
