@@ -8,9 +8,12 @@ import httpx
 from http_steps import make_account, sign_in_root
 from profile_steps import PROFILE_COOKIE, PROFILE_EMAIL, PROFILE_NAME, make_profile, open_profile_session
 from support import csrf_of
+from vestibule.core.profile_trust import TRUST_LIFETIME
 from vestibule.runtime import Runtime
 from vestibule.services import sessions
+from vestibule.services.context import Client
 from vestibule.services.mail import DevMailbox
+from vestibule.services.profiles import trusted_browsers
 
 
 async def test_details_need_a_profile_session(client: httpx.AsyncClient) -> None:
@@ -60,3 +63,25 @@ async def test_sessions_signed_in_knows_a_profile_session_only_by_its_kind(
     async with runtime.deps.store.unit() as uow:
         await sessions.end(uow, ports, token)
     assert await sessions.signed_in(ports, token, kind=sessions.PROFILE) is None
+
+
+async def test_trusted_browsers_are_listed_revoked_and_purged(runtime: Runtime) -> None:
+    profile_id = await make_profile(runtime)
+    now = runtime.deps.clock()
+    chrome = Client(ip="203.0.113.7", user_agent="Mozilla/5.0 (Windows NT 10.0) Chrome/120.0")
+    async with runtime.deps.store.unit() as uow:
+        assert await trusted_browsers.trust(uow, profile_id, Client(ip=""), now) is None  # no address: no trust
+        first = await trusted_browsers.trust(uow, profile_id, chrome, now)
+        second = await trusted_browsers.trust(uow, profile_id, chrome, now + 1)
+    assert first and second
+    async with runtime.deps.store.unit() as uow:
+        listed = await trusted_browsers.listed(uow, profile_id, now + 2)
+        assert [b.label for b in listed] == ["Chrome / Windows"] * 2 and listed[0].created_at == now + 1
+        assert await trusted_browsers.matches(uow, profile_id, first, chrome, now + 2)
+        assert not await trusted_browsers.revoke(uow, "p" + "z" * 20, listed[0].id)  # not another profile's
+        assert await trusted_browsers.revoke(uow, profile_id, listed[0].id)
+        assert not await trusted_browsers.matches(uow, profile_id, second, chrome, now + 2)
+    async with runtime.deps.store.unit() as uow:
+        assert await uow.profile_trusted_browsers.purge_expired(now + TRUST_LIFETIME) == 0
+        assert await uow.profile_trusted_browsers.purge_expired(now + TRUST_LIFETIME + 1) == 1
+        assert await trusted_browsers.listed(uow, profile_id, now) == []

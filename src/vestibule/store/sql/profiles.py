@@ -62,6 +62,11 @@ class ProfileTrustedBrowsers(Repository):
             ProfileTrustedBrowser.profile_id == profile_id))
         return rowcount(result)
 
+    async def purge_expired(self, before: float) -> int:
+        """Trusted browsers whose trust ended before `before` (for the janitor)."""
+        return rowcount(await self.db.execute(delete(ProfileTrustedBrowser).where(
+            ProfileTrustedBrowser.expires_at < before)))
+
 
 class ProfileExports(Repository):
     async def add(self, export: ProfileExport) -> None:
