@@ -30,6 +30,10 @@ class MailKind(StrEnum):
     MFA_RECOVERED = "mfa_recovered"  # lost root MFA: the notice of the recovered sign-in
     PROFILE_SIGNUP_CODE = "profile_signup_code"  # a personal profile's sign-up: the code
     PROFILE_SIGNUP_TAKEN = "profile_signup_taken"  # ... or the notice that the address has a profile
+    PROFILE_EMAIL_CODE = "profile_email_code"  # a profile's email change: the code to the new address
+    PROFILE_EMAIL_TAKEN = "profile_email_taken"  # ... or the notice that another profile uses the address
+    PROFILE_EMAIL_CHANGED = "profile_email_changed"  # the notice to the old address
+    PROFILE_PASSWORD_CHANGED = "profile_password_changed"
 
 
 NOTICE_LIFETIME = 86400  # a notice without a secret is still worth sending for a day

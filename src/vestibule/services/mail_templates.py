@@ -65,6 +65,11 @@ MAILS: dict[str, frozenset[str]] = {
     # personal profiles (services/profiles/signup.py)
     "profile_signup_code": frozenset({"code"}),
     "profile_signup_taken": frozenset(),
+    # personal profile settings (services/profiles/details.py, security.py); new_email is the masked new address
+    "profile_email_code": frozenset({"code"}),
+    "profile_email_taken": frozenset(),
+    "profile_email_changed": frozenset({"new_email"}),
+    "profile_password_changed": frozenset(),
 }
 
 Value = str | int

@@ -21,6 +21,8 @@ from vestibule.core.flows.base import Flow, FlowSpec, PayloadReader, decode_flow
 from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, ConsoleSignInState
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment
+from vestibule.core.flows.profile_email import SPEC as PROFILE_EMAIL_SPEC
+from vestibule.core.flows.profile_email import ProfileEmailChange
 from vestibule.core.flows.profile_signin import ProfileSignIn
 from vestibule.core.flows.profile_signup import ProfileSignUp
 from vestibule.core.flows.recovery import RecoveryLink, RecoveryLinkState
@@ -46,6 +48,8 @@ CASES: list[tuple[FlowSpec[Any, Any], object]] = [
     (profile_signin.SPEC, ProfileSignIn("new@example.com")),
     (profile_signin.SPEC, ProfileSignIn("new@example.com", PrincipalRef.profile("p" + "b" * 20), trust=True,
                                         risky=True, webauthn=PendingChallenge("h", T + 300, True))),
+    (PROFILE_EMAIL_SPEC, ProfileEmailChange("p" + "c" * 20, "session-hash", "old@example.com", "new@example.com",
+                                            EmailCode("abc", T + 600, 2), False)),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The profile's home (My details, which the details pages extend) and sign-out."""
+"""The profile's home (My details: its page is in details.py), the green banner's text, and sign-out."""
 
 from __future__ import annotations
 
@@ -7,23 +7,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...services.profiles import accounts
-from ..rendering import client_of, form_of, redirect, render, translator, web_of
+from ..rendering import client_of, form_of, redirect, translator, web_of
 from .cookies import clear_session, session_token
-from .guard import ProfileSignedIn, requires_profile
 
-HOME = "/profile/details"
-_NOTICES = {"welcome": "profile.notice_welcome", "signed_in": "profile.notice_signed_in"}
+HOME = "/profile/details"  # My details (web/profile/details.py)
 
 
 def notice_of(request: Request, notices: dict[str, str]) -> str:
     """The green banner's text for `?notice=<name>` when `notices` knows the name (never the raw parameter)."""
     key = notices.get(request.query_params.get("notice", ""))
     return translator(request)(key) if key else ""
-
-
-@requires_profile
-async def details(request: Request, who: ProfileSignedIn) -> Response:
-    return render(request, "profile/details.html", me=who, nav="details", notice=notice_of(request, _NOTICES))
 
 
 async def sign_out(request: Request) -> Response:
@@ -35,6 +28,5 @@ async def sign_out(request: Request) -> Response:
 
 
 routes = [
-    Route("/profile/details", details, methods=["GET"]),
     Route("/profile/signout", sign_out, methods=["POST"]),
 ]
