@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from .services.invalidation import InvalidationBus
 from .services.janitor import Janitor, JanitorPorts
 from .services.mail import DevMailbox, Mailer, SmtpMailer
 from .services.mail_sender import MailSender, SenderPorts
+from .services.profiles import export as profile_export
 from .services.throttling import DatabaseThrottle, RedisThrottle, Throttle
 from .settings import Settings, SettingsError
 from .store.database import make_engine, migrate, sessionmaker_for
@@ -119,7 +121,8 @@ def sender_ports(deps: Deps) -> SenderPorts:
     s = deps.settings
     return SenderPorts(deps.store, deps.box, deps.mailer, deps.mail_bell,
                        RetryPolicy(s.mail_max_attempts, s.mail_retry_seconds, s.mail_retry_max_seconds),
-                       poll_seconds=s.mail_poll_seconds)
+                       poll_seconds=s.mail_poll_seconds,
+                       jobs=(functools.partial(profile_export.prepare_pending, deps),))
 
 
 def janitor_ports(deps: Deps, redis: RedisClient | None = None) -> JanitorPorts:

@@ -34,6 +34,8 @@ class MailKind(StrEnum):
     PROFILE_EMAIL_TAKEN = "profile_email_taken"  # ... or the notice that another profile uses the address
     PROFILE_EMAIL_CHANGED = "profile_email_changed"  # the notice to the old address
     PROFILE_PASSWORD_CHANGED = "profile_password_changed"
+    PROFILE_EXPORT_READY = "profile_export_ready"  # a personal profile's data export: the download link
+    PROFILE_DELETED = "profile_deleted"  # the notice that a personal profile was deleted
 
 
 NOTICE_LIFETIME = 86400  # a notice without a secret is still worth sending for a day

@@ -49,6 +49,7 @@ class PurgeReport:
     sso_oidc: int = 0  # CLI sign-in grants and tokens past their expiry, clients past their secret's
     cli_login: int = 0  # `vestibule login` requests, refresh tokens and DPoP proofs past their expiry
     root_email_changes: int = 0  # undo links of root email changes past their 7 days
+    profile_exports: int = 0  # personal profiles' data exports past their download window (at once: personal data)
     skipped: bool = False
 
     @property
@@ -79,7 +80,13 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         sso_oidc=await _purge_sso_oidc(ports.store, cutoff),
         cli_login=await _purge_cli_login(ports.store, cutoff, now),
         root_email_changes=await purge(lambda rows: rows.root_email_changes(cutoff)),
+        profile_exports=await _purge_profile_exports(ports.store, now),
     )
+
+
+async def _purge_profile_exports(store: Store, now: float) -> int:
+    async with store.unit() as uow:
+        return await uow.profile_exports.purge_expired(now)
 
 
 async def _purge_sso_oidc(store: Store, cutoff: float) -> int:

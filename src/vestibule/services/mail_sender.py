@@ -14,7 +14,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..core.outbox import MailStatus, QueuedMail, RetryPolicy, body_context
@@ -39,6 +39,9 @@ class SenderPorts:
     batch: int = 20
     settle_seconds: float = 0.05  # after a ring: the request that rang answers first; mail queued together goes at once
     clock: Callable[[], float] = time.time
+    # work whose outcome is mail (a personal profile's requested data export): run at the start of every round,
+    # on every node; each job claims its own rows and answers how many it did
+    jobs: tuple[Callable[[], Awaitable[int]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class MailSender:
     async def send_due(self) -> SendRound:
         """One round: claim due rows, send each, record the outcome. Idle, it only reads (no write lock taken)."""
         p = self._ports
+        for job in p.jobs:
+            await job()
         now = p.clock()
         due = await self.next_due()
         if due is None or due > now:

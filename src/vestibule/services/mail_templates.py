@@ -70,6 +70,11 @@ MAILS: dict[str, frozenset[str]] = {
     "profile_email_taken": frozenset(),
     "profile_email_changed": frozenset({"new_email"}),
     "profile_password_changed": frozenset(),
+    # personal profiles' privacy and recovery (services/profiles/export.py, deletion.py, recovery.py)
+    "profile_export_ready": frozenset({"link", "days", "profile_name"}),
+    "profile_deleted": frozenset({"profile_name"}),
+    "profile_recovery_link": frozenset({"link", "minutes"}),
+    "profile_password_reset": frozenset({"profile_name", "sessions_ended"}),
 }
 
 Value = str | int

@@ -35,6 +35,8 @@ from vestibule.core.flows.mfa_recovery import CodesReveal, CodesRevealState, Mfa
 from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, PortalSignIn, PortalSignInState
 from vestibule.core.flows.profile_email import SPEC as PROFILE_EMAIL_SPEC
 from vestibule.core.flows.profile_email import ProfileEmailChange, ProfileEmailState
+from vestibule.core.flows.profile_reset import SPEC as PROFILE_RESET_SPEC
+from vestibule.core.flows.profile_reset import ProfileReset, ProfileResetState
 from vestibule.core.flows.profile_signin import SPEC as PROFILE_SIGNIN_SPEC
 from vestibule.core.flows.profile_signin import ProfileSignIn, ProfileSignInState
 from vestibule.core.flows.profile_signup import SPEC as PROFILE_SIGNUP_SPEC
@@ -96,6 +98,8 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
         (ProfileSignInState.PASSWORD, ProfileSignInState.DONE),  # no second factor, or a trusted browser
         (ProfileSignInState.MFA, ProfileSignInState.DONE),
     },
+    FlowKind.PROFILE_RESET: {(ProfileResetState.LINK, ProfileResetState.DONE),  # the mailed link, used once
+                             (ProfileResetState.NEW_PASSWORD, ProfileResetState.DONE)},  # ... its browser's page
     FlowKind.PROFILE_EMAIL: {(ProfileEmailState.VERIFY_CODE, ProfileEmailState.DONE)},
 }
 
@@ -113,6 +117,7 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.WEBAUTHN_REGISTRATION: WEBAUTHN_SPEC,
     FlowKind.PROFILE_SIGNUP: PROFILE_SIGNUP_SPEC,
     FlowKind.PROFILE_SIGNIN: PROFILE_SIGNIN_SPEC,
+    FlowKind.PROFILE_RESET: PROFILE_RESET_SPEC,
     FlowKind.PROFILE_EMAIL: PROFILE_EMAIL_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
@@ -129,6 +134,7 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.WEBAUTHN_REGISTRATION: list(WebAuthnRegistrationState),
     FlowKind.PROFILE_SIGNUP: list(ProfileSignUpState),
     FlowKind.PROFILE_SIGNIN: list(ProfileSignInState),
+    FlowKind.PROFILE_RESET: list(ProfileResetState),
     FlowKind.PROFILE_EMAIL: list(ProfileEmailState),
 }
 PAYLOADS: dict[FlowKind, object] = {
@@ -147,6 +153,7 @@ PAYLOADS: dict[FlowKind, object] = {
                                                          PendingChallenge("h", T + 300, True)),
     FlowKind.PROFILE_SIGNUP: ProfileSignUp("a@example.com", "Mei", EmailCode("h", T + 600)),
     FlowKind.PROFILE_SIGNIN: ProfileSignIn("a@example.com", PrincipalRef.profile("p" + "a" * 20), True),
+    FlowKind.PROFILE_RESET: ProfileReset("p" + "a" * 20, T - 60),
     FlowKind.PROFILE_EMAIL: ProfileEmailChange("p" + "a" * 20, "session-hash", "old@example.com", "new@example.com",
                                                EmailCode("h", T + 600), True),
 }
@@ -176,6 +183,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.WEBAUTHN_REGISTRATION: WebAuthnRegistrationState.AWAITING,
         FlowKind.PROFILE_SIGNUP: ProfileSignUpState.NAME,
         FlowKind.PROFILE_SIGNIN: ProfileSignInState.PASSWORD,
+        FlowKind.PROFILE_RESET: ProfileResetState.LINK,
         FlowKind.PROFILE_EMAIL: ProfileEmailState.VERIFY_CODE,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
@@ -186,6 +194,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.MFA_RECOVERY: 3600,  # the mailed link: at most an hour (DESIGN)
         FlowKind.CODES_REVEAL: 600,
         FlowKind.WEBAUTHN_REGISTRATION: 300,  # a WebAuthn challenge expires within 5 minutes
+        FlowKind.PROFILE_RESET: 3600,  # the mailed link: at most an hour (its page: 15 minutes within it)
         FlowKind.PROFILE_SIGNUP: 1800, FlowKind.PROFILE_SIGNIN: 900,
         FlowKind.PROFILE_EMAIL: 1800}  # the code in it lasts 10 minutes; resends within the flow
     flow = make_flow()
@@ -341,8 +350,8 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 def test_transition_table_counts() -> None:
     assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2) + 2 * 2 \
-        + 4 * 4 + 3 * 3 + 2 * 2  # + WebAuthn, + the profile's sign-up, sign-in and email change
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 1
+        + 4 * 4 + 3 * 3 + 3 * 3 + 2 * 2  # + WebAuthn, + the profile's sign-up, sign-in, password reset, email change
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 2 + 1
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))

@@ -34,6 +34,7 @@ class FlowKind(StrEnum):
     CODES_REVEAL = "codes_reveal"
     PROFILE_SIGNUP = "profile_signup"  # a personal profile's sign-up (email, name, code, password)
     PROFILE_SIGNIN = "profile_signin"
+    PROFILE_RESET = "profile_reset"  # a personal profile's forgotten password: the mailed link, then its page
     PROFILE_EMAIL = "profile_email"  # a personal profile's email change: the code mailed to the new address
     WEBAUTHN_REGISTRATION = "webauthn_reg"  # adding a passkey or security key: the pending challenge
 

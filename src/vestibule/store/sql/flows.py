@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -29,6 +30,16 @@ class Flows(Repository):
             .execution_options(synchronize_session=False)
         )
         return rowcount(result) == 1
+
+    async def of_kinds(self, kinds: Sequence[str], now: float) -> list[FlowRecord]:
+        """The unexpired flows of these kinds (short-lived: a few per recent sign-in or sign-up)."""
+        stmt = select(FlowRecord).where(FlowRecord.kind.in_(list(kinds)), FlowRecord.expires_at >= now)
+        return list((await self.db.execute(stmt)).scalars().all())
+
+    async def delete_ids(self, flow_ids: Sequence[str]) -> int:
+        if not flow_ids:
+            return 0
+        return rowcount(await self.db.execute(delete(FlowRecord).where(FlowRecord.id.in_(list(flow_ids)))))
 
     async def purge_expired(self, now: float) -> None:
         await self.db.execute(delete(FlowRecord).where(FlowRecord.expires_at < now - 86400))

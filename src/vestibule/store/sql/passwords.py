@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..models import PasswordHistory
-from .base import Repository
+from .base import Repository, rowcount
 
 
 class PasswordHistories(Repository):
@@ -22,3 +22,7 @@ class PasswordHistories(Repository):
             .limit(limit)
         )
         return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete_all_for(self, principal_key: str) -> int:
+        result = await self.db.execute(delete(PasswordHistory).where(PasswordHistory.principal_key == principal_key))
+        return rowcount(result)

@@ -87,3 +87,22 @@ class ProfileExports(Repository):
 
     async def delete(self, export_id: str) -> bool:
         return rowcount(await self.db.execute(delete(ProfileExport).where(ProfileExport.id == export_id))) > 0
+
+    async def pending(self, limit: int) -> list[str]:
+        """IDs of exports still to prepare, oldest first."""
+        stmt = (select(ProfileExport.id).where(ProfileExport.status == "pending")
+                .order_by(ProfileExport.requested_at, ProfileExport.id).limit(limit))
+        return [str(i) for i in (await self.db.execute(stmt)).scalars().all()]
+
+    async def mark_ready(self, export_id: str, *, token_hash: str, content: bytes, ready_at: float,
+                         expires_at: float) -> bool:
+        """Compare-and-set pending -> ready; False when another node prepared it first (or it is gone)."""
+        result = await self.db.execute(
+            update(ProfileExport).where(ProfileExport.id == export_id, ProfileExport.status == "pending")
+            .values(status="ready", token_hash=token_hash, content=content, ready_at=ready_at, expires_at=expires_at)
+            .execution_options(synchronize_session=False))
+        return rowcount(result) == 1
+
+    async def purge_expired(self, before: float) -> int:
+        """Exports (and their content) past their download window."""
+        return rowcount(await self.db.execute(delete(ProfileExport).where(ProfileExport.expires_at < before)))

@@ -65,6 +65,15 @@ class Sessions(Repository):
                                        .execution_options(synchronize_session=False))
         return [str(h) for h in result.scalars().all()]
 
+    async def all_for(self, principal_key: str) -> Sequence[Session]:
+        """Every stored session of the principal (live, ended, expired until purged), oldest first."""
+        stmt = select(Session).where(Session.principal_key == principal_key).order_by(Session.created_at)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def delete_all_for(self, principal_key: str) -> int:
+        """Forget every session row of the principal (a deleted personal profile: revoke them first)."""
+        return rowcount(await self.db.execute(delete(Session).where(Session.principal_key == principal_key)))
+
     async def revoke_one(self, id_hash: str, at: float) -> bool:
         """Revokes one live session; True when this call revoked it."""
         stmt = update(Session).where(Session.id_hash == id_hash, Session.revoked_at.is_(None)).values(revoked_at=at)

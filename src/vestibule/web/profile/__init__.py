@@ -3,12 +3,15 @@ Templates live in `web/templates/profile/`; each module lists its routes, gather
 
 from starlette.routing import BaseRoute
 
-from . import details, home, security, signin, signup
+from . import details, help, home, privacy, recovery, security, signin, signup
 
 routes: list[BaseRoute] = [
     *signin.routes,
     *signup.routes,
     *home.routes,
+    *privacy.routes,
+    *recovery.routes,
+    *help.routes,
     *details.routes,
     *security.routes,
 ]
