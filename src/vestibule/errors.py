@@ -136,6 +136,17 @@ class InvalidValue(VestibuleError):
     code = "input.invalid_value"
 
 
+class InvalidMarker(InvalidValue):
+    """A page marker this service did not hand out for this list: forged, edited, or another list's (AWS:
+    ValidationError on `marker`)."""
+
+    code = "input.invalid_marker"
+
+    def __init__(self, marker: str) -> None:
+        super().__init__("not a marker from an earlier page")
+        self.marker = marker
+
+
 class UnknownReference(VestibuleError):
     """A parameter names something that does not exist where existence is not the point (AWS:
     InvalidParameterValue), such as a session policy ARN."""

@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...core import arns
+from ...core.pagination import Page, PageRequest
 from ...core.principals import PrincipalKind, PrincipalRef
 from ...errors import InvalidValue, NotFound
 from ...store.models import AccessKey, IamUser
 from .. import access_keys
 from ..api_call import ApiCall
-from .common import target_user
+from .common import markers, target_user
 
 
 @dataclass(frozen=True)
 class OwnedKeys:
     user_name: str | None  # None: the root user's keys
-    keys: list[AccessKey]
+    keys: Page[AccessKey]
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,18 @@ async def create_access_key(call: ApiCall, user_name: str | None) -> tuple[str |
     return (user.name if user else None), key
 
 
-async def list_access_keys(call: ApiCall, user_name: str | None) -> OwnedKeys:
+async def list_access_keys(call: ApiCall, user_name: str | None, request: PageRequest) -> OwnedKeys:
+    """A user's keys, oldest first (at most two, so a page is cut from them all)."""
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
-        keys = list(await uow.access_keys.for_principal(_owner(call, user).key))
-    return OwnedKeys(user.name if user else None, keys)
+        owner = _owner(call, user).key
+        keys = await uow.access_keys.for_principal(owner)
+    page = markers(call, "ListAccessKeys", owner).page_in_memory(keys, request, _key_order)
+    return OwnedKeys(user.name if user else None, page)
+
+
+def _key_order(key: AccessKey) -> tuple[str, str]:
+    return f"{key.created_at:020.6f}", key.id
 
 
 async def update_access_key(call: ApiCall, user_name: str | None, key_id: str, status: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...core import arns
+from ...core.pagination import MarkerCodec
 from ...core.policy_conditions import ContextValue
 from ...errors import InvalidValue, LimitExceeded, NotFound, PermissionDenied
 from ...store.models import Account, IamGroup, IamRole, IamUser
@@ -20,6 +21,12 @@ async def account_of(call: ApiCall, uow: UnitOfWork) -> Account:
     if account is None:
         raise PermissionDenied("The account of these credentials is closed.")
     return account
+
+
+def markers(call: ApiCall, operation: str, *scope: str) -> MarkerCodec:
+    """The page markers of one list: the operation's, in the caller's account, for `scope` (parent entity,
+    filters), signed with the keyring's signing key."""
+    return MarkerCodec(call.deps.box.signing_key, operation, call.account_id, *scope)
 
 
 def no_such_user(name: str) -> NotFound:
@@ -127,3 +134,8 @@ async def put_tags(uow: UnitOfWork, account_id: str, kind: str, entity_id: str, 
 
 async def tags_of(uow: UnitOfWork, kind: str, entity_id: str) -> TagPairs:
     return [(tag.key, tag.value) for tag in await uow.tags.of(kind, entity_id)]
+
+
+def tag_key(tag: tuple[str, str]) -> tuple[str]:
+    """Tags are listed by key (an entity holds at most 50, so a page is cut from them all)."""
+    return (tag[0],)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ...core import arns
 from ...core import identifiers as ids
+from ...core.pagination import Page, PageRequest
 from ...errors import AlreadyExists, InUse, LimitExceeded, NotFound
 from ...store.models import IamGroup, IamUser
 from ...store.repositories import Conflict
 from ..api_call import ApiCall
 from . import quotas
-from .common import named_group, named_user, require_user
+from .common import markers, named_group, named_user, require_user
 
 
 def _exists(name: str) -> AlreadyExists:
@@ -31,16 +32,31 @@ async def create_group(call: ApiCall, name: str, path: str) -> IamGroup:
         return group
 
 
-async def get_group(call: ApiCall, name: str) -> tuple[IamGroup, list[IamUser]]:
+def group_key(group: IamGroup) -> tuple[str, str]:
+    """The order groups are listed in: by name without regard to case (unique in an account), then ID."""
+    return group.name_lower, group.id
+
+
+def _member_key(user: IamUser) -> tuple[str, str]:
+    return user.name_lower, user.id
+
+
+async def get_group(call: ApiCall, name: str, request: PageRequest) -> tuple[IamGroup, Page[IamUser]]:
+    """The group and one page of its members, by name."""
     async with call.unit() as uow:
         group = await named_group(call, uow, name)
-        return group, list(await uow.groups.members(group.id))
+        codec = markers(call, "GetGroup", group.id)
+        rows = await uow.groups.members_page(group.id, codec.after(request), request.limit)
+    return group, codec.page(rows, request, _member_key)
 
 
-async def list_groups(call: ApiCall, path_prefix: str) -> list[IamGroup]:
+async def list_groups(call: ApiCall, path_prefix: str, request: PageRequest) -> Page[IamGroup]:
+    codec = markers(call, "ListGroups", path_prefix)
+    after = codec.after(request)
     async with call.unit() as uow:
         await call.authorize(uow, arns.all_of_kind(call.account_id, "group", path_prefix))
-        return list(await uow.groups.list(call.account_id, path_prefix))
+        rows = await uow.groups.page(call.account_id, path_prefix, after, request.limit)
+    return codec.page(rows, request, group_key)
 
 
 async def update_group(call: ApiCall, name: str, new_name: str | None, new_path: str | None) -> None:
@@ -88,7 +104,9 @@ async def remove_user_from_group(call: ApiCall, group_name: str, user_name: str)
         await call.record(uow, group=group.name, user=user.name)
 
 
-async def list_groups_for_user(call: ApiCall, user_name: str) -> list[IamGroup]:
+async def list_groups_for_user(call: ApiCall, user_name: str, request: PageRequest) -> Page[IamGroup]:
+    """A user's groups (at most GROUPS_PER_USER, so a page is cut from them all)."""
     async with call.unit() as uow:
         user = await named_user(call, uow, user_name)
-        return list(await uow.groups.of_user(user.id))
+        groups = await uow.groups.of_user(user.id)
+    return markers(call, "ListGroupsForUser", user.id).page_in_memory(groups, request, group_key)

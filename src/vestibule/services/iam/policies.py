@@ -8,6 +8,7 @@ from typing import Literal
 
 from ...core import arns
 from ...core import identifiers as ids
+from ...core.pagination import Key, Page, PageRequest
 from ...errors import AlreadyExists, InUse, InvalidInput, LimitExceeded, NotFound
 from ...store.models import ManagedPolicy, ManagedPolicyVersion
 from ...store.repositories import Conflict, UnitOfWork
@@ -15,7 +16,7 @@ from .. import authorization
 from ..api_call import ApiCall, Target
 from . import quotas
 from . import service_linked_roles as linked
-from .common import TagPairs, named_group, named_role, named_user, put_tags, tags_of
+from .common import TagPairs, markers, named_group, named_role, named_user, put_tags, tag_key, tags_of
 from .documents import checked_document
 
 BUILTIN_CREATED = 1_420_070_400.0  # 2015-01-01, the creation date reported for built-in policies
@@ -139,23 +140,40 @@ async def get_policy(call: ApiCall, arn: str) -> PolicyInfo:
 
 
 async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_prefix: str,
-                        usage: Usage = "PermissionsPolicy") -> list[PolicyInfo]:
-    """`only_attached`: those attached to an entity, or with `usage` PermissionsBoundary, those that are some
+                        usage: Usage, request: PageRequest) -> Page[PolicyInfo]:
+    """Built-in policies first (in their table's order), then the account's by name, one page of them;
+    `only_attached`: those attached to an entity, or with `usage` PermissionsBoundary, those that are some
     entity's permissions boundary."""
+    codec = markers(call, "ListPolicies", scope, str(only_attached), path_prefix, usage)
+    after = codec.after(request)
+    boundaries = usage == "PermissionsBoundary"
+    found: list[tuple[Key, PolicyInfo]] = []
     async with call.unit() as uow:
         await call.authorize(uow, "*")
-        found: list[PolicyInfo] = []
-        uses = await uow.policies.boundary_counts(call.account_id)
-        if scope in {"All", "AWS"}:
-            for builtin in authorization.BUILTIN_POLICIES.values():
-                if builtin.path.startswith(path_prefix):
-                    found.append(await _find(uow, call.account_id, builtin.arn, boundary_uses=uses.get(builtin.arn, 0)))
-        if scope in {"All", "Local"}:
-            for row in await uow.policies.list(call.account_id, path_prefix):
-                found.append(await _find(uow, call.account_id, row.arn, boundary_uses=uses.get(row.arn, 0)))
-    if usage == "PermissionsBoundary":
-        return [p for p in found if p.boundary_uses > 0] if only_attached else found
-    return [p for p in found if p.attachments > 0] if only_attached else found
+        if scope in {"All", "AWS"} and (after is None or after[0] == "aws"):
+            start = int(after[1]) + 1 if after is not None else 0
+            builtins = list(authorization.BUILTIN_POLICIES.values())
+            uses = await uow.policies.boundary_counts_of(call.account_id, [b.arn for b in builtins])
+            for index in range(start, len(builtins)):
+                if len(found) > request.limit:
+                    break
+                builtin = builtins[index]
+                if not builtin.path.startswith(path_prefix):
+                    continue
+                info = await _find(uow, call.account_id, builtin.arn, boundary_uses=uses.get(builtin.arn, 0))
+                if not only_attached or (info.boundary_uses if boundaries else info.attachments) > 0:
+                    found.append((("aws", str(index)), info))
+        if scope in {"All", "Local"} and len(found) <= request.limit:
+            local_after = after[1:] if after is not None and after[0] == "local" else None
+            rows = await uow.policies.page(call.account_id, path_prefix, local_after, request.limit - len(found),
+                                           attached=only_attached and not boundaries,
+                                           boundary=only_attached and boundaries)
+            uses = await uow.policies.boundary_counts_of(call.account_id, [row.arn for row in rows])
+            for row in rows:
+                info = await _find(uow, call.account_id, row.arn, boundary_uses=uses.get(row.arn, 0))
+                found.append((("local", row.name, row.id), info))
+    listed = codec.page(found, request, lambda entry: entry[0])
+    return Page([info for _, info in listed.items], listed.next_marker)
 
 
 async def delete_policy(call: ApiCall, arn: str) -> None:
@@ -213,10 +231,11 @@ async def untag_policy(call: ApiCall, arn: str, keys: list[str]) -> None:
         await call.record(uow, policy=arn, keys=",".join(keys))
 
 
-async def list_policy_tags(call: ApiCall, arn: str) -> TagPairs:
+async def list_policy_tags(call: ApiCall, arn: str, request: PageRequest) -> Page[tuple[str, str]]:
     async with call.unit() as uow:
         row = await _own(call, uow, arn)
-        return await tags_of(uow, TAG_KIND, row.id)
+        tags = await tags_of(uow, TAG_KIND, row.id)
+    return markers(call, "ListPolicyTags", row.id).page_in_memory(tags, request, tag_key)
 
 
 # ---- attachments and inline policies, the same for users, groups and roles ----------------------

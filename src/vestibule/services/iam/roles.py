@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ...core import arns
 from ...core import identifiers as ids
+from ...core.pagination import Page, PageRequest
 from ...core.policy_conditions import glob_match
 from ...errors import AlreadyExists, InUse, InvalidPolicy
 from ...store.models import IamRole
@@ -13,7 +14,7 @@ from ...store.repositories import Conflict
 from ..api_call import ApiCall
 from . import quotas
 from . import service_linked_roles as linked
-from .common import TagPairs, named_role, put_tags, tags_of
+from .common import TagPairs, markers, named_role, put_tags, tag_key, tags_of
 from .documents import checked_document
 from .policies import boundary_key, require_boundary
 
@@ -90,10 +91,18 @@ async def get_role(call: ApiCall, name: str) -> tuple[IamRole, TagPairs]:
         return role, await tags_of(uow, "role", role.id)
 
 
-async def list_roles(call: ApiCall, path_prefix: str) -> list[IamRole]:
+async def list_roles(call: ApiCall, path_prefix: str, request: PageRequest) -> Page[IamRole]:
+    codec = markers(call, "ListRoles", path_prefix)
+    after = codec.after(request)
     async with call.unit() as uow:
         await call.authorize(uow, arns.all_of_kind(call.account_id, "role", path_prefix))
-        return list(await uow.roles.list(call.account_id, path_prefix))
+        rows = await uow.roles.page(call.account_id, path_prefix, after, request.limit)
+    return codec.page(rows, request, role_key)
+
+
+def role_key(role: IamRole) -> tuple[str, str]:
+    """The order roles are listed in: by name without regard to case (unique in an account), then ID."""
+    return role.name_lower, role.id
 
 
 async def update_role(call: ApiCall, name: str, description: str | None, max_duration: int | None) -> IamRole:
@@ -168,7 +177,8 @@ async def untag_role(call: ApiCall, name: str, keys: list[str]) -> None:
         await call.record(uow, role=role.name, keys=",".join(keys))
 
 
-async def list_role_tags(call: ApiCall, name: str) -> TagPairs:
+async def list_role_tags(call: ApiCall, name: str, request: PageRequest) -> Page[tuple[str, str]]:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
-        return await tags_of(uow, "role", role.id)
+        tags = await tags_of(uow, "role", role.id)
+    return markers(call, "ListRoleTags", role.id).page_in_memory(tags, request, tag_key)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...core import arns
+from ...core.pagination import Page, PageRequest
 from ...errors import AlreadyExists, InUse, InvalidInput
 from ...store.models import Account, IamUser
 from .. import iam_users, sessions
 from ..api_call import ApiCall, Target
-from .common import TagPairs, account_of, named_user, put_tags, tags_of, target_user
+from .common import TagPairs, account_of, markers, named_user, put_tags, tag_key, tags_of, target_user
 from .policies import boundary_key, require_boundary
 
 
@@ -44,10 +45,19 @@ async def get_user(call: ApiCall, name: str | None) -> UserDetails:
         return UserDetails(user, account, await tags_of(uow, "user", user.id) if user else [])
 
 
-async def list_users(call: ApiCall, path_prefix: str) -> list[IamUser]:
+async def list_users(call: ApiCall, path_prefix: str, request: PageRequest) -> Page[IamUser]:
+    """The users under `path_prefix` by name, one page read from the store."""
+    codec = markers(call, "ListUsers", path_prefix)
+    after = codec.after(request)
     async with call.unit() as uow:
         await call.authorize(uow, arns.all_of_kind(call.account_id, "user", path_prefix))
-        return [u for u in await uow.users.list(call.account_id) if u.path.startswith(path_prefix)]
+        rows = await uow.users.page(call.account_id, path_prefix, after, request.limit)
+    return codec.page(rows, request, user_key)
+
+
+def user_key(user: IamUser) -> tuple[str, str]:
+    """The order users are listed in: by name without regard to case (unique in an account), then ID."""
+    return user.name_lower, user.id
 
 
 async def update_user(call: ApiCall, name: str, new_name: str | None, new_path: str | None) -> None:
@@ -131,9 +141,11 @@ async def untag_user(call: ApiCall, name: str, keys: list[str]) -> None:
         await call.record(uow, user=user.name, keys=",".join(keys))
 
 
-async def list_user_tags(call: ApiCall, name: str) -> TagPairs:
+async def list_user_tags(call: ApiCall, name: str, request: PageRequest) -> Page[tuple[str, str]]:
     async with call.unit() as uow:
         user = await target_user(call, uow, name)
         if user is None:
             raise InvalidInput("username", "UserName is required.")
-        return await tags_of(uow, "user", user.id)
+        tags = await tags_of(uow, "user", user.id)
+    return markers(call, "ListUserTags", user.id).page_in_memory(tags, request, tag_key)
+

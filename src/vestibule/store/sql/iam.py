@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, exists, func, or_, select, update
 
 from ..models import (
     GroupMembership,
@@ -19,6 +19,9 @@ from ..models import (
     Tag,
 )
 from .base import Repository, rowcount
+from .keyset import page_of, starts_with
+
+Key = Sequence[str] | None
 
 
 class Groups(Repository):
@@ -32,6 +35,19 @@ class Groups(Repository):
     async def list(self, account_id: str, path_prefix: str = "/") -> Sequence[IamGroup]:
         stmt = (select(IamGroup).where(IamGroup.account_id == account_id, IamGroup.path.startswith(path_prefix))
                 .order_by(IamGroup.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def page(self, account_id: str, path_prefix: str, after: Key, limit: int) -> Sequence[IamGroup]:
+        """Up to `limit + 1` groups under `path_prefix` after the key (name_lower, id)."""
+        stmt = select(IamGroup).where(IamGroup.account_id == account_id, starts_with(IamGroup.path, path_prefix))
+        stmt = page_of(stmt, (IamGroup.name_lower, IamGroup.id), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def members_page(self, group_id: str, after: Key, limit: int) -> Sequence[IamUser]:
+        """Up to `limit + 1` members of the group after the key (name_lower, id) of a user."""
+        stmt = (select(IamUser).join(GroupMembership, GroupMembership.user_id == IamUser.id)
+                .where(GroupMembership.group_id == group_id))
+        stmt = page_of(stmt, (IamUser.name_lower, IamUser.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
 
     async def delete(self, group: IamGroup) -> None:
@@ -77,6 +93,12 @@ class Roles(Repository):
                 .order_by(IamRole.name_lower))
         return (await self.db.execute(stmt)).scalars().all()
 
+    async def page(self, account_id: str, path_prefix: str, after: Key, limit: int) -> Sequence[IamRole]:
+        """Up to `limit + 1` roles under `path_prefix` after the key (name_lower, id)."""
+        stmt = select(IamRole).where(IamRole.account_id == account_id, starts_with(IamRole.path, path_prefix))
+        stmt = page_of(stmt, (IamRole.name_lower, IamRole.id), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
+
     async def delete(self, role: IamRole) -> None:
         await self.db.delete(role)
         await self.db.flush()
@@ -103,6 +125,36 @@ class Policies(Repository):
                 .where(ManagedPolicy.account_id == account_id, ManagedPolicy.path.startswith(path_prefix))
                 .order_by(ManagedPolicy.name))
         return (await self.db.execute(stmt)).scalars().all()
+
+    async def page(self, account_id: str, path_prefix: str, after: Key, limit: int, *,
+                   attached: bool = False, boundary: bool = False) -> Sequence[ManagedPolicy]:
+        """Up to `limit + 1` customer policies under `path_prefix` after the key (name, id); `attached`: only
+        those attached to an entity of the account, `boundary`: only some user's or role's permissions
+        boundary."""
+        stmt = select(ManagedPolicy).where(ManagedPolicy.account_id == account_id,
+                                           starts_with(ManagedPolicy.path, path_prefix))
+        if attached:
+            stmt = stmt.where(exists().where(PolicyAttachment.policy_arn == ManagedPolicy.arn,
+                                             PolicyAttachment.account_id == account_id))
+        if boundary:
+            stmt = stmt.where(or_(*(_bounded_by(model, account_id) for model in (IamUser, IamRole))))
+        stmt = page_of(stmt, (ManagedPolicy.name, ManagedPolicy.id), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def boundary_counts_of(self, account_id: str, arns: Sequence[str]) -> dict[str, int]:
+        """Policy ARN -> how many of the account's users and roles have it as their permissions boundary, for
+        `arns` only (the permissions_boundary indexes)."""
+        counts: dict[str, int] = {}
+        if not arns:
+            return counts
+        for model in (IamUser, IamRole):
+            stmt = (select(model.permissions_boundary, func.count())
+                    .where(model.account_id == account_id, model.permissions_boundary.in_(arns))
+                    .group_by(model.permissions_boundary))
+            for arn, count in (await self.db.execute(stmt)).all():
+                if arn is not None:
+                    counts[arn] = counts.get(arn, 0) + int(count)
+        return counts
 
     async def delete(self, policy: ManagedPolicy) -> None:
         await self.db.execute(delete(ManagedPolicyVersion).where(ManagedPolicyVersion.policy_arn == policy.arn))
@@ -231,6 +283,10 @@ class Policies(Repository):
     async def delete_all_inline(self, kind: str, target_id: str) -> None:
         await self.db.execute(delete(InlinePolicy).where(InlinePolicy.target_kind == kind,
                                                          InlinePolicy.target_id == target_id))
+
+
+def _bounded_by(model: type[IamUser] | type[IamRole], account_id: str) -> ColumnElement[bool]:
+    return exists().where(model.permissions_boundary == ManagedPolicy.arn, model.account_id == account_id)
 
 
 # Built once: building a statement's expressions costs more than running it on SQLite (GetUser reads tags).

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select, update
 
 from ..models import IamUser
 from .base import Repository
+from .keyset import page_of, starts_with
 
 # Built once (building the expression costs more than running the statement on SQLite).
 _BY_NAME = select(IamUser).where(IamUser.account_id == bindparam("account_id"),
@@ -32,4 +33,12 @@ class Users(Repository):
 
     async def list(self, account_id: str) -> Sequence[IamUser]:
         stmt = select(IamUser).where(IamUser.account_id == account_id).order_by(IamUser.name_lower)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def page(self, account_id: str, path_prefix: str, after: Sequence[str] | None,
+                   limit: int) -> Sequence[IamUser]:
+        """Up to `limit + 1` users under `path_prefix` after the key (name_lower, id), in that order (the
+        (account_id, name_lower) index)."""
+        stmt = select(IamUser).where(IamUser.account_id == account_id, starts_with(IamUser.path, path_prefix))
+        stmt = page_of(stmt, (IamUser.name_lower, IamUser.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()

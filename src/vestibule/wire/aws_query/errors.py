@@ -6,6 +6,7 @@ from ... import errors as domain
 from ...core.secretbox import SecretBox
 from ...services import authorization_messages
 from ..errors import AwsError, DomainMapping
+from ..members import violation
 
 
 class _Sender(AwsError):
@@ -206,6 +207,12 @@ def _outbound_state(exc: domain.VestibuleError) -> AwsError:
     return FeatureEnabled(_message(exc)) if enabled else FeatureDisabled(_message(exc))
 
 
+def _bad_marker(exc: domain.VestibuleError) -> AwsError:
+    marker = exc.marker if isinstance(exc, domain.InvalidMarker) else ""
+    return ValidationError("1 validation error detected: " + violation(
+        "marker", "Member must be a marker from an earlier page", marker))
+
+
 def _message(exc: domain.VestibuleError) -> str:
     if isinstance(exc, (domain.InvalidInput, domain.AlreadyExists)):
         return exc.message
@@ -222,6 +229,7 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.InvalidMfaCode: lambda e: InvalidAuthenticationCode(_message(e)),
     domain.InvalidInput: lambda e: InvalidInput(_message(e)),
     domain.InvalidValue: lambda e: ValidationError(_message(e)),
+    domain.InvalidMarker: _bad_marker,
     domain.UnknownReference: lambda e: InvalidParameterValue(_message(e)),
     domain.WrongPrincipalType: lambda e: InvalidUserType(_message(e)),
     domain.PasswordRejected: _password_violation,

@@ -7,6 +7,7 @@ from ...members import enum
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
 from .members import ACCESS_KEY_ID, EXISTING_USER_NAME, listing
+from .shapes import page_request, page_shape
 from .table import IAM
 
 KEY_ID = ACCESS_KEY_ID.required()
@@ -26,10 +27,10 @@ async def create_access_key(q: QueryRequest) -> Result:
 
 @IAM.operation("ListAccessKeys", action="iam:ListAccessKeys", inputs=listing(EXISTING_USER_NAME))
 async def list_access_keys(q: QueryRequest) -> Result:
-    owned = await access_keys.list_access_keys(q.call, q.input.text("UserName"))
+    owned = await access_keys.list_access_keys(q.call, q.input.text("UserName"), page_request(q))
     return {"AccessKeyMetadata": [_owned(owned.user_name, {
-        "AccessKeyId": k.id, "Status": k.status, "CreateDate": Timestamp(k.created_at)}) for k in owned.keys],
-        "IsTruncated": False}
+        "AccessKeyId": k.id, "Status": k.status, "CreateDate": Timestamp(k.created_at)}) for k in owned.keys.items],
+        **page_shape(owned.keys)}
 
 
 @IAM.operation("UpdateAccessKey", action="iam:UpdateAccessKey", audit="UpdateAccessKey", inputs=(

@@ -6,7 +6,7 @@ from ....services.iam import groups
 from ..request import QueryRequest
 from ..xml import Result
 from .members import EXISTING_USER_NAME, GROUP_NAME, PATH, PATH_PREFIX, listing
-from .shapes import group_shape, page, user_shape
+from .shapes import group_shape, page_request, page_shape, user_shape
 from .table import IAM
 
 GROUP = GROUP_NAME.required()
@@ -20,15 +20,14 @@ async def create_group(q: QueryRequest) -> Result:
 
 @IAM.operation("GetGroup", action="iam:GetGroup", inputs=listing(GROUP))
 async def get_group(q: QueryRequest) -> Result:
-    group, members = await groups.get_group(q.call, q.input.required("GroupName"))
-    items, extra = page(q, members)
-    return {"Group": group_shape(group), "Users": [user_shape(u) for u in items], **extra}
+    group, members = await groups.get_group(q.call, q.input.required("GroupName"), page_request(q))
+    return {"Group": group_shape(group), "Users": [user_shape(u) for u in members.items], **page_shape(members)}
 
 
 @IAM.operation("ListGroups", action="iam:ListGroups", inputs=listing(PATH_PREFIX))
 async def list_groups(q: QueryRequest) -> Result:
-    items, extra = page(q, await groups.list_groups(q.call, q.input.text("PathPrefix") or "/"))
-    return {"Groups": [group_shape(g) for g in items], **extra}
+    listed = await groups.list_groups(q.call, q.input.text("PathPrefix") or "/", page_request(q))
+    return {"Groups": [group_shape(g) for g in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("UpdateGroup", action="iam:UpdateGroup", audit="UpdateGroup", inputs=(
@@ -61,5 +60,5 @@ async def remove_user_from_group(q: QueryRequest) -> Result:
 
 @IAM.operation("ListGroupsForUser", action="iam:ListGroupsForUser", inputs=listing(EXISTING_USER_NAME.required()))
 async def list_groups_for_user(q: QueryRequest) -> Result:
-    items, extra = page(q, await groups.list_groups_for_user(q.call, q.input.required("UserName")))
-    return {"Groups": [group_shape(g) for g in items], **extra}
+    listed = await groups.list_groups_for_user(q.call, q.input.required("UserName"), page_request(q))
+    return {"Groups": [group_shape(g) for g in listed.items], **page_shape(listed)}

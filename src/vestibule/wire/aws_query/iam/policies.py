@@ -26,7 +26,7 @@ from .members import (
     USER_NAME,
     listing,
 )
-from .shapes import Shape, page, policy_shape, tags_of, tags_shape
+from .shapes import Shape, page, page_request, page_shape, policy_shape, tags_of, tags_shape
 from .table import IAM
 
 ARN = POLICY_ARN.required()
@@ -128,8 +128,8 @@ async def untag_policy(q: QueryRequest) -> Result:
 
 @IAM.operation("ListPolicyTags", action="iam:ListPolicyTags", inputs=listing(ARN))
 async def list_policy_tags(q: QueryRequest) -> Result:
-    items, extra = page(q, await policies.list_policy_tags(q.call, q.input.required("PolicyArn")))
-    return {"Tags": tags_shape(list(items)), **extra}
+    listed = await policies.list_policy_tags(q.call, q.input.required("PolicyArn"), page_request(q))
+    return {"Tags": tags_shape(listed.items), **page_shape(listed)}
 
 
 @IAM.operation("ListPolicies", action="iam:ListPolicies", inputs=listing(
@@ -137,11 +137,10 @@ async def list_policy_tags(q: QueryRequest) -> Result:
     enum("PolicyUsageFilter", "PermissionsPolicy", "PermissionsBoundary")))
 async def list_policies(q: QueryRequest) -> Result:
     usage = USAGES[q.input.text("PolicyUsageFilter") or "PermissionsPolicy"]
-    found = await policies.list_policies(q.call, SCOPES[q.input.text("Scope") or "All"],
-                                         bool(q.input.boolean("OnlyAttached")), q.input.text("PathPrefix") or "/",
-                                         usage)
-    items, extra = page(q, found)
-    return {"Policies": [policy_shape(p) for p in items], **extra}
+    listed = await policies.list_policies(q.call, SCOPES[q.input.text("Scope") or "All"],
+                                          bool(q.input.boolean("OnlyAttached")), q.input.text("PathPrefix") or "/",
+                                          usage, page_request(q))
+    return {"Policies": [policy_shape(p) for p in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("DeletePolicy", action="iam:DeletePolicy", audit="DeletePolicy", inputs=(ARN,))

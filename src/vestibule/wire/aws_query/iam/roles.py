@@ -7,7 +7,7 @@ from ...members import integer, text
 from ..request import QueryRequest
 from ..xml import Result
 from .members import PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_NAME, TAG_KEYS, TAGS, listing
-from .shapes import page, role_shape, tags_of, tags_shape
+from .shapes import page_request, page_shape, role_shape, tags_of, tags_shape
 from .table import IAM
 
 ROLE = ROLE_NAME.required()
@@ -51,8 +51,8 @@ async def delete_role_permissions_boundary(q: QueryRequest) -> Result:
 
 @IAM.operation("ListRoles", action="iam:ListRoles", inputs=listing(PATH_PREFIX))
 async def list_roles(q: QueryRequest) -> Result:
-    items, extra = page(q, await roles.list_roles(q.call, q.input.text("PathPrefix") or "/"))
-    return {"Roles": [role_shape(r) for r in items], **extra}
+    listed = await roles.list_roles(q.call, q.input.text("PathPrefix") or "/", page_request(q))
+    return {"Roles": [role_shape(r) for r in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("UpdateRole", action="iam:UpdateRole", audit="UpdateRole", inputs=(ROLE, DESCRIPTION, MAX_SESSION))
@@ -96,5 +96,5 @@ async def untag_role(q: QueryRequest) -> Result:
 
 @IAM.operation("ListRoleTags", action="iam:ListRoleTags", inputs=listing(ROLE))
 async def list_role_tags(q: QueryRequest) -> Result:
-    items, extra = page(q, await roles.list_role_tags(q.call, q.input.required("RoleName")))
-    return {"Tags": tags_shape(list(items)), **extra}
+    listed = await roles.list_role_tags(q.call, q.input.required("RoleName"), page_request(q))
+    return {"Tags": tags_shape(listed.items), **page_shape(listed)}

@@ -10,6 +10,7 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from ....core import arns
+from ....core.pagination import DEFAULT_LIMIT, Page, PageRequest
 from ....services.iam.common import TagPairs
 from ....services.iam.policies import PolicyInfo
 from ....services.iam.records import Account, IamGroup, IamRole, IamUser
@@ -97,7 +98,8 @@ def policy_shape(policy: PolicyInfo) -> Shape:
 
 
 def page(q: QueryRequest, items: Sequence[Item]) -> tuple[Sequence[Item], Shape]:
-    """Marker/MaxItems pagination; the marker is the index of the next item, as an earlier page gave it."""
+    """Marker/MaxItems pagination of a list held whole; the marker is the index of the next item, as an earlier
+    page gave it. Lists that can grow with the account use `page_request`/`page_shape` (keyset pages) instead."""
     marker = q.input.text("Marker")
     start = 0
     if marker:
@@ -111,6 +113,19 @@ def page(q: QueryRequest, items: Sequence[Item]) -> tuple[Sequence[Item], Shape]
     if more:
         extra["Marker"] = str(start + limit)
     return items[start:start + limit], extra
+
+
+def page_request(q: QueryRequest) -> PageRequest:
+    """Marker/MaxItems as a keyset page request (the marker is checked by the list's use case)."""
+    return PageRequest(q.input.text("Marker"), q.input.integer("MaxItems") or DEFAULT_LIMIT)
+
+
+def page_shape(listed: Page[Item]) -> Shape:
+    """IsTruncated, and the Marker of the next page when there is one."""
+    extra: Shape = {"IsTruncated": listed.next_marker is not None}
+    if listed.next_marker is not None:
+        extra["Marker"] = listed.next_marker
+    return extra
 
 
 def _tag_text_ok(value: str) -> bool:

@@ -7,7 +7,7 @@ from ...members import text
 from ..request import QueryRequest
 from ..xml import Result
 from .members import EXISTING_USER_NAME, PATH, PATH_PREFIX, TAG_KEYS, TAGS, USER_NAME, listing
-from .shapes import page, root_shape, tags_of, tags_shape, user_shape
+from .shapes import page_request, page_shape, root_shape, tags_of, tags_shape, user_shape
 from .table import IAM
 
 BOUNDARY = text("PermissionsBoundary", 20, 2048)  # arnType
@@ -44,8 +44,8 @@ async def delete_user_permissions_boundary(q: QueryRequest) -> Result:
 
 @IAM.operation("ListUsers", action="iam:ListUsers", inputs=listing(PATH_PREFIX))
 async def list_users(q: QueryRequest) -> Result:
-    items, extra = page(q, await users.list_users(q.call, q.input.text("PathPrefix") or "/"))
-    return {"Users": [user_shape(u) for u in items], **extra}
+    listed = await users.list_users(q.call, q.input.text("PathPrefix") or "/", page_request(q))
+    return {"Users": [user_shape(u) for u in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("UpdateUser", action="iam:UpdateUser", audit="UpdateUser", inputs=(
@@ -78,7 +78,7 @@ async def untag_user(q: QueryRequest) -> Result:
 
 @IAM.operation("ListUserTags", action="iam:ListUserTags", inputs=listing(EXISTING_USER_NAME.required()))
 async def list_user_tags(q: QueryRequest) -> Result:
-    items, extra = page(q, await users.list_user_tags(q.call, q.input.required("UserName")))
-    return {"Tags": tags_shape(list(items)), **extra}
+    listed = await users.list_user_tags(q.call, q.input.required("UserName"), page_request(q))
+    return {"Tags": tags_shape(listed.items), **page_shape(listed)}
 
 
