@@ -131,3 +131,21 @@ async def test_requests_are_throttled_alike_for_known_and_unknown_addresses(
         answers = [(await _ask(client, email)).status_code for _ in range(6)]
         assert answers[:5] == [200] * 5 and answers[5] == 429, (email, answers)
     assert len(_mails(mailbox, PROFILE_EMAIL)) == 5
+
+
+async def test_troubleshooting_pages_in_both_languages(client: httpx.AsyncClient) -> None:
+    from vestibule.web.profile.help import TOPICS
+
+    index = await client.get("/profile/help")
+    assert index.status_code == 200 and len(TOPICS) == 13
+    for topic in TOPICS:
+        assert f'href="/profile/help/{topic.slug}"' in index.text
+        page = await client.get(f"/profile/help/{topic.slug}")
+        assert page.status_code == 200 and 'id="help-text"' in page.text and 'href="/profile/help"' in page.text
+    assert (await client.get("/profile/help/no-such-topic")).status_code == 404
+    used = await client.get("/profile/help/email-in-use")
+    assert 'href="/profile"' in used.text and 'href="/profile/recover"' in used.text
+    zh = await client.get("/profile/help/authenticator-unexpected-error?lang=zh-TW")
+    assert "驗證器應用程式" in zh.text and "TOTP" in zh.text
+    recover = await client.get("/profile/recover?lang=zh-TW")
+    assert "重設您的個人設定檔密碼" in recover.text
