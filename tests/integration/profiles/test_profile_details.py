@@ -82,7 +82,9 @@ async def test_name_and_nickname_are_edited_with_a_green_confirmation(client: ht
         assert refused.status_code == 400 and error_of(refused.text)
     zh = await client.post("/profile/details/edit?lang=zh-TW", data={"csrf_token": csrf_of(form.text), "name": "",
                                                                       "nickname": ""})
-    assert zh.status_code == 400
+    assert zh.status_code == 400 and error_of(zh.text) == "請輸入您的名稱（1 到 100 個字元）。"
+    zh_home = await client.get("/profile/details")  # the language stays chosen
+    assert "聯絡資訊" in zh_home.text and "暱稱" in zh_home.text and "編輯" in zh_home.text
 
 
 async def test_changes_without_the_csrf_token_are_refused(client: httpx.AsyncClient, runtime: Runtime) -> None:

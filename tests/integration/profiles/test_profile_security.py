@@ -288,3 +288,23 @@ async def test_trusted_devices_are_listed_and_revoked(client: httpx.AsyncClient,
         assert await uow.profile_trusted_browsers.of_profile(profile_id, now) == []
         left = (await uow.db.execute(select(MfaDevice))).scalars().all()
     assert left == []
+
+
+async def test_a_registered_authenticator_is_asked_at_the_next_sign_in(client: httpx.AsyncClient, runtime: Runtime,
+                                                                       captcha: CaptchaAnswers) -> None:
+    """The device made here is the one the profile sign-in's MFA step checks (no account, the profile's key)."""
+    await _signed_in(runtime, client)
+    secret = await _add_totp(client, runtime, "phone")
+    async with browser(runtime, captcha, ip="198.51.100.23") as other:
+        start = await other.get("/profile")
+        flow = await other.post("/profile", data={"csrf_token": csrf_of(start.text), "email": PROFILE_EMAIL})
+        password = await other.get(flow.headers["location"])
+        mfa_step = await other.post(flow.headers["location"], data={
+            "csrf_token": csrf_of(password.text), "step": "password", "password": PROFILE_PASSWORD})
+        page = await other.get(mfa_step.headers["location"]) if mfa_step.status_code == 303 else mfa_step
+        assert 'id="mfa_code"' in page.text
+        done = await other.post(flow.headers["location"], data={
+            "csrf_token": csrf_of(page.text), "step": "mfa",
+            "mfa_code": totp.code_at(secret, totp.step_of(runtime.deps.clock()) + 1)})
+        assert done.status_code == 303 and done.headers["location"].startswith("/profile/details")
+        assert (await other.get("/profile/security")).status_code == 200
