@@ -94,7 +94,10 @@ class MailSender:
         """One round: claim due rows, send each, record the outcome. Idle, it only reads (no write lock taken)."""
         p = self._ports
         for job in p.jobs:
-            await job()
+            try:
+                await job()
+            except Exception:  # a failing job must never stop the mail
+                log.exception("mail sender: a job failed; trying again next round")
         now = p.clock()
         due = await self.next_due()
         if due is None or due > now:

@@ -250,3 +250,23 @@ async def test_deletion_erases_the_profile_and_frees_its_email(
     assert error_of(deleted.text) == error_of(unknown.text) != ""
     # and the address may make a new profile
     assert await make_profile(runtime) != profile_id
+
+
+async def test_a_failing_job_never_stops_the_mail(runtime: Runtime, mailbox: DevMailbox) -> None:
+    from dataclasses import replace
+
+    from vestibule.core.outbox import MailKind
+    from vestibule.runtime import sender_ports
+    from vestibule.services import outbox
+    from vestibule.services.mail_sender import MailSender
+
+    async def broken() -> int:
+        raise RuntimeError("an export that cannot be built")
+
+    ports = sender_ports(runtime.deps)
+    assert len(ports.jobs) == 1  # the export's preparation
+    async with runtime.deps.store.unit() as uow:
+        await outbox.enqueue(uow, runtime.deps.outbox, Mail(to="x@example.com", subject="Hi", body="Hello"),
+                             kind=MailKind.ACCOUNT_NOTICE)
+    assert (await MailSender(replace(ports, jobs=(broken, *ports.jobs))).drain()).sent == 1
+    assert _latest(mailbox, "x@example.com") is not None
