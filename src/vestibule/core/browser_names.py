@@ -12,15 +12,15 @@ from .attempt_origin import describe
 
 # The token whose number is the version of each browser name `attempt_origin` knows (first match wins there).
 _VERSIONS: dict[str, re.Pattern[str]] = {name: re.compile(pattern) for name, pattern in {
-    "Edge": r"\bEdg(?:e|A|iOS)?/(\d{1,4})",
-    "Opera": r"\b(?:OPR|Opera)/(\d{1,4})",
-    "Samsung Internet": r"\bSamsungBrowser/(\d{1,4})",
-    "Vivaldi": r"\bVivaldi/(\d{1,4})",
-    "Firefox": r"\b(?:Firefox|FxiOS)/(\d{1,4})",
-    "Headless Chrome": r"\bHeadlessChrome/(\d{1,4})",
-    "Chrome": r"\b(?:Chrome|CriOS)/(\d{1,4})",
-    "Chromium": r"\bChromium/(\d{1,4})",
-    "Safari": r"\bVersion/(\d{1,4})",
+    "Edge": r"\bEdg(?:e|A|iOS)?/(\d{1,4})(?![0-9])",
+    "Opera": r"\b(?:OPR|Opera)/(\d{1,4})(?![0-9])",
+    "Samsung Internet": r"\bSamsungBrowser/(\d{1,4})(?![0-9])",
+    "Vivaldi": r"\bVivaldi/(\d{1,4})(?![0-9])",
+    "Firefox": r"\b(?:Firefox|FxiOS)/(\d{1,4})(?![0-9])",
+    "Headless Chrome": r"\bHeadlessChrome/(\d{1,4})(?![0-9])",
+    "Chrome": r"\b(?:Chrome|CriOS)/(\d{1,4})(?![0-9])",
+    "Chromium": r"\bChromium/(\d{1,4})(?![0-9])",
+    "Safari": r"\bVersion/(\d{1,4})(?![0-9])",
 }.items()}
 
 

@@ -5,9 +5,8 @@ Re-authentication: a credential change needs the password typed in this session,
 `FRESH_SECONDS` (the console's rule, `services/reauthentication.py`, with the profile's own sign-in counters:
 guesses here and at the profile sign-in share one budget, with the same CAPTCHA and waits).
 
-Sessions: ending one publishes it on the invalidation bus (`sessions.end_all` / `cli_login`-free: a profile has
-no login sessions), and every profile page reads its session row on each request, so an ended session counts at
-its next request on every node."""
+Sessions: an ended session is published on the invalidation bus, and every profile page reads its session row on
+each request, so an ended session counts at its next request on every node."""
 
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ from ...core.throttle import ThrottleDecision
 from ...errors import InvalidCode, InvalidCredentials, ReauthenticationRequired, VestibuleError
 from ...store.models import MfaDevice
 from ...store.repositories import Conflict, UnitOfWork
-from .. import audit, console_mfa, credentials, flows, mail_templates, mfa, outbox, sessions
+from .. import audit, console_mfa, credentials, flows, mail_templates, mfa, outbox, sessions, webauthn
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..invalidation import SESSION
@@ -149,11 +148,16 @@ def _totp_row(device: MfaDevice) -> SecurityDevice:
                           device.last_used_at)
 
 
+def _webauthn_row(key: webauthn.CredentialDetails) -> SecurityDevice:
+    return SecurityDevice("webauthn", key.credential_id, key.name, key.created_at, key.last_used_at)
+
+
 async def mfa_devices(deps: Deps, profile_id: str) -> Sequence[SecurityDevice]:
-    """The profile's MFA devices, oldest first."""
+    """The profile's MFA devices (TOTP devices, passkeys and security keys), oldest first."""
     async with deps.store.unit() as uow:
         rows = await uow.mfa.enabled_for(PrincipalRef.profile(profile_id).key)
-    return sorted((_totp_row(d) for d in rows), key=lambda d: d.added_at)
+    keys = await webauthn.credentials_of(deps, PrincipalRef.profile(profile_id).key)
+    return sorted([*(_totp_row(d) for d in rows), *(_webauthn_row(k) for k in keys)], key=lambda d: d.added_at)
 
 
 async def _own_device(uow: UnitOfWork, profile_id: str, serial: str) -> MfaDevice:
@@ -325,11 +329,16 @@ def _typed(words: str) -> str:
     return " ".join(words.split()).casefold()
 
 
+def words_match(words: str) -> bool:
+    """The words of either language (case and spacing aside)."""
+    return _typed(words) in {_typed(w) for w in DELETE_ALL_WORDS.values()}
+
+
 async def delete_all_sessions(deps: Deps, client: Client, profile_id: str, words: str) -> int:
     """Every session of the profile ends at once, this browser's included (published on the bus: every node
     sees it at the next request). The words shown must be typed (in either language; case and spacing aside):
     WrongWords otherwise, and nothing ends. The count."""
-    if _typed(words) not in {_typed(w) for w in DELETE_ALL_WORDS.values()}:
+    if not words_match(words):
         raise WrongWords()
     now = deps.clock()
     async with deps.store.unit() as uow:
