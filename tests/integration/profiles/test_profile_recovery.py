@@ -122,6 +122,14 @@ async def test_expired_older_and_other_browser_links_do_not_work(
     # the first link was mailed before the password changed: it no longer works, nor its open page
     assert (await client.get(first)).status_code == 410
     assert (await client.get(page_url)).status_code == 410
+    # a link mailed to an address the profile no longer has: dead too
+    last = await _link(client, mailbox)
+    async with runtime.deps.store.unit() as uow:
+        profile = await uow.profiles.by_email(PROFILE_EMAIL)
+        assert profile is not None
+        profile.email = "moved@example.com"
+        await uow.profiles.save(profile)
+    assert (await client.get(last)).status_code == 410
 
 
 async def test_requests_are_throttled_alike_for_known_and_unknown_addresses(

@@ -23,6 +23,8 @@ from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment
 from vestibule.core.flows.profile_email import SPEC as PROFILE_EMAIL_SPEC
 from vestibule.core.flows.profile_email import ProfileEmailChange
+from vestibule.core.flows.profile_reset import SPEC as PROFILE_RESET_SPEC
+from vestibule.core.flows.profile_reset import ProfileReset
 from vestibule.core.flows.profile_signin import ProfileSignIn
 from vestibule.core.flows.profile_signup import ProfileSignUp
 from vestibule.core.flows.recovery import RecoveryLink, RecoveryLinkState
@@ -48,6 +50,9 @@ CASES: list[tuple[FlowSpec[Any, Any], object]] = [
     (profile_signin.SPEC, ProfileSignIn("new@example.com")),
     (profile_signin.SPEC, ProfileSignIn("new@example.com", PrincipalRef.profile("p" + "b" * 20), trust=True,
                                         risky=True, webauthn=PendingChallenge("h", T + 300, True))),
+    (PROFILE_RESET_SPEC, ProfileReset("p" + "d" * 20, T - 0.5, "maker@example.com")),
+    (PROFILE_RESET_SPEC, ProfileReset("p" + "d" * 20, T, "maker@example.com", "link-flow-id")),
+    (PROFILE_RESET_SPEC, ProfileReset("", 0.0)),  # the inert link of an address without a profile
     (PROFILE_EMAIL_SPEC, ProfileEmailChange("p" + "c" * 20, "session-hash", "old@example.com", "new@example.com",
                                             EmailCode("abc", T + 600, 2), False)),
 ]

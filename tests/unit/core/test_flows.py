@@ -153,7 +153,7 @@ PAYLOADS: dict[FlowKind, object] = {
                                                          PendingChallenge("h", T + 300, True)),
     FlowKind.PROFILE_SIGNUP: ProfileSignUp("a@example.com", "Mei", EmailCode("h", T + 600)),
     FlowKind.PROFILE_SIGNIN: ProfileSignIn("a@example.com", PrincipalRef.profile("p" + "a" * 20), True),
-    FlowKind.PROFILE_RESET: ProfileReset("p" + "a" * 20, T - 60),
+    FlowKind.PROFILE_RESET: ProfileReset("p" + "a" * 20, T - 60, "a@example.com"),
     FlowKind.PROFILE_EMAIL: ProfileEmailChange("p" + "a" * 20, "session-hash", "old@example.com", "new@example.com",
                                                EmailCode("h", T + 600), True),
 }

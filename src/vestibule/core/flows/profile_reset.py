@@ -4,7 +4,8 @@ browser that opened it, so the token is in one request's URL only.
 Both are flows of this kind. The link is an API flow (bound to no browser) whose ID is the SHA-256 of the
 mailed token, so the token itself is stored nowhere; opening it makes a browser flow (state `new_password`)
 that names the link. Setting the password completes both. A link also dies when the profile's password changed
-after it was mailed (any other link used, a change on Security), so only links newer than the password work."""
+after it was mailed (any other link used, a change on Security), so only links newer than the password work, and
+when the profile's address changed since (the link went to the old mailbox)."""
 
 from __future__ import annotations
 
@@ -27,16 +28,18 @@ class ProfileResetState(StrEnum):
 class ProfileReset:
     profile_id: str
     password_changed_at: float  # the profile's password when the link was mailed: a newer one kills the link
+    email: str = ""  # the address it was mailed to: an email change since kills the link too
     link_id: str = ""  # the browser flow's link (its flow ID); "" in the link itself
 
 
 class _Codec:
     def encode(self, payload: ProfileReset) -> JsonObject:
         return {"profile_id": payload.profile_id, "password_changed_at": payload.password_changed_at,
-                "link_id": payload.link_id}
+                "email": payload.email, "link_id": payload.link_id}
 
     def decode(self, data: PayloadReader) -> ProfileReset:
-        return ProfileReset(data.string("profile_id"), data.number("password_changed_at"), data.string("link_id"))
+        return ProfileReset(data.string("profile_id"), data.number("password_changed_at"), data.string("email"),
+                            data.string("link_id"))
 
 
 _S = ProfileResetState

@@ -7,7 +7,7 @@ profile ends, its trusted browsers are forgotten, and a notice is mailed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ...core import identifiers as ids
 from ...core import passwords as rules
@@ -54,8 +54,8 @@ async def request_link(deps: Deps, client: Client, email: str) -> None:
     async with deps.store.unit() as uow:
         profile = await uow.profiles.by_email(normalized)
         owner = profile.id if profile is not None else ""
-        link = await flows.create(uow, SPEC, "", now, ProfileReset(owner, profile.password_changed_at if profile
-                                                                   else 0.0), FlowType.API, flow_id=hash_token(token))
+        payload = ProfileReset(owner, profile.password_changed_at, profile.email) if profile else ProfileReset("", 0.0)
+        link = await flows.create(uow, SPEC, "", now, payload, FlowType.API, flow_id=hash_token(token))
         principal = PrincipalRef.profile(owner).key if owner else ""
         if profile is not None:
             mail = await mail_templates.compose(
@@ -74,14 +74,15 @@ async def request_link(deps: Deps, client: Client, email: str) -> None:
 
 
 async def _live_link(uow: UnitOfWork, link_id: str, now: float) -> tuple[ProfileResetFlow, Profile] | None:
-    """The mailed link `link_id` while it works: unused, in its hour, and the profile's password unchanged."""
+    """The mailed link `link_id` while it works: unused, in its hour, the profile's password and address unchanged."""
     try:
         link = await flows.load(uow, SPEC, link_id)
         link.check("", now, ProfileResetState.LINK)
     except FlowError:
         return None
     profile = await uow.profiles.by_id(link.payload.profile_id) if link.payload.profile_id else None
-    if profile is None or profile.password_changed_at != link.payload.password_changed_at:
+    if (profile is None or profile.password_changed_at != link.payload.password_changed_at
+            or profile.email != link.payload.email):
         return None
     return link, profile
 
@@ -97,8 +98,7 @@ async def open_link(deps: Deps, client: Client, token: str) -> ProfileResetFlow 
         if found is None:
             return None
         link, _profile = found
-        page = await flows.create(uow, SPEC, client.browser_hash, now, ProfileReset(
-            link.payload.profile_id, link.payload.password_changed_at, link.id))
+        page = await flows.create(uow, SPEC, client.browser_hash, now, replace(link.payload, link_id=link.id))
         page.state = ProfileResetState.NEW_PASSWORD
         page.expires_at = min(now + PAGE_LIFETIME, link.expires_at)
         await flows.save(uow, page)
