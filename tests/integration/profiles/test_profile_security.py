@@ -15,6 +15,7 @@ from http_steps import browser, error_of, notice_of
 from profile_steps import PROFILE_COOKIE, PROFILE_EMAIL, PROFILE_PASSWORD, make_profile, open_profile_session
 from support import CaptchaAnswers, csrf_of
 from vestibule.core import totp
+from vestibule.core.throttle import CAPTCHA_AFTER
 from vestibule.core.tokens import hash_token
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
@@ -308,3 +309,20 @@ async def test_a_registered_authenticator_is_asked_at_the_next_sign_in(client: h
             "mfa_code": totp.code_at(secret, totp.step_of(runtime.deps.clock()) + 1)})
         assert done.status_code == 303 and done.headers["location"].startswith("/profile/details")
         assert (await other.get("/profile/security")).status_code == 200
+
+
+async def test_wrong_passwords_at_the_prompt_bring_the_sign_in_captcha(client: httpx.AsyncClient, runtime: Runtime,
+                                                                       captcha: CaptchaAnswers) -> None:
+    """Guesses at the prompt count on the profile's sign-in counters: the same CAPTCHA after the same failures."""
+    await _signed_in(runtime, client)
+    for _ in range(CAPTCHA_AFTER):
+        assert (await _confirm_password(client, "Wrong-Password-1")).status_code == 400
+    prompt = await client.get("/profile/security/password")
+    assert 'name="captcha"' in prompt.text
+    missing = await client.post("/profile/security/password", data={"csrf_token": csrf_of(prompt.text),
+                                                                      "password": PROFILE_PASSWORD})
+    assert missing.status_code == 400 and 'name="captcha"' in missing.text
+    solved = await client.post("/profile/security/password", data={
+        "csrf_token": csrf_of(missing.text), "password": PROFILE_PASSWORD, "captcha": captcha.latest})
+    assert solved.status_code == 303 and solved.headers["location"] == "/profile/security/password"
+    assert 'id="new-password-form"' in (await client.get("/profile/security/password")).text
