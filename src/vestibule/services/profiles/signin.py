@@ -34,6 +34,7 @@ from ..signin.methods import (
     SignInMethod,
     TotpMethod,
     Verified,
+    WebAuthnMethod,
     ask_in_turn,
 )
 from . import trusted_browsers
@@ -67,12 +68,13 @@ def signin_keys(email: str, client: Client) -> list[ThrottleKey]:
 
 
 def profile_methods(deps: Deps) -> tuple[SignInMethod, ...]:
-    """The methods a profile sign-in asks, in turn (a WebAuthn method is appended here when profiles get passkeys)."""
+    """The methods a profile sign-in asks, in turn: the password, a TOTP code, a passkey's or security key's answer
+    (services/profiles/passkeys.py)."""
 
     async def check(stored: str | None, password: str) -> bool:
         return await verify_password(deps, stored, password)
 
-    return (PasswordMethod(check), TotpMethod(deps))
+    return (PasswordMethod(check), TotpMethod(deps), WebAuthnMethod(deps))
 
 
 async def has_second_factor(uow: UnitOfWork, principal_key: str) -> bool:

@@ -3,7 +3,7 @@ Templates live in `web/templates/profile/`; each module lists its routes, gather
 
 from starlette.routing import BaseRoute
 
-from . import details, help, home, privacy, recovery, security, signin, signup
+from . import details, help, home, passkeys, privacy, recovery, security, signin, signup
 
 routes: list[BaseRoute] = [
     *signin.routes,
@@ -14,4 +14,5 @@ routes: list[BaseRoute] = [
     *help.routes,
     *details.routes,
     *security.routes,
+    *passkeys.routes,  # passkeys and security keys (sign-in, Security)
 ]

@@ -48,6 +48,7 @@ DELETE_ALL = "/profile/security/sessions/delete-all"
 _SERIAL_MAX = 300
 NOTICES = {name: f"profile_settings.notice_{name}" for name in (
     "password_changed", "mfa_added", "mfa_renamed", "mfa_removed", "trusted_revoked", "session_ended")}
+NOTICES.update({name: f"profile_webauthn.notice_{name}" for name in ("key_added", "key_renamed", "key_removed")})
 
 
 def _reauth_fresh(request: Request, who: ProfileSignedIn) -> bool:

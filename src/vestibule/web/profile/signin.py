@@ -10,7 +10,7 @@ from starlette.routing import Route
 from ...core.flows import FlowError
 from ...core.flows.profile_signin import ProfileSignInState
 from ...errors import CaptchaInvalid, CaptchaRequired, TooManyAttempts, VestibuleError
-from ...services.profiles import signin
+from ...services.profiles import passkeys, signin
 from ...services.profiles.signin import Continue, Outcome
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
@@ -63,8 +63,9 @@ async def flow_page(request: Request, error: str = "", status: int = 200, captch
             captcha = await signin.captcha_needed(web.deps, client, flow)
         if captcha:
             await web.captcha.issue(client.browser_hash)
+    mfa = await passkeys.mfa_choices(web.deps, flow) if flow.state == State.MFA else None
     return render(request, _TEMPLATES[flow.state], status, flow=flow, email=flow.payload.email, error=error,
-                  captcha=bool(captcha), trust=trust)
+                  captcha=bool(captcha), trust=trust, mfa=mfa)
 
 
 def _next(request: Request, outcome: Outcome) -> Response:
@@ -96,6 +97,9 @@ async def flow_submit(request: Request) -> Response:
                                                    previous_session=previous)
         elif step == "mfa":
             outcome = await signin.submit_mfa(web.deps, client, flow_id, field(form, "mfa_code", 16), previous)
+        elif step == "webauthn":
+            outcome = await passkeys.submit_mfa(web.deps, client, flow_id, field(form, "webauthn_response", 65536),
+                                                previous)
         else:
             return render(request, "profile/flow_error.html", 400, error=t("flow.out_of_order"))
     except (CaptchaRequired, CaptchaInvalid) as exc:
