@@ -61,6 +61,7 @@ def _listing(kind: str, iam: Any, account: Account) -> Listing:
                                         lambda n: iam.create_policy(PolicyName=n, PolicyDocument=DOCUMENT),
                                         lambda n: iam.delete_policy(PolicyArn=policy_arn + n), {"Scope": "Local"}),
         "GetGroup": lambda: _members(iam),
+        "ListEntitiesForPolicy": lambda: _attached(iam, policy_arn + "shared"),
         "ListGroupsForUser": lambda: _groups_of(iam),
         "ListUserTags": lambda: _tags(iam, "list_user_tags", "user", {"UserName": "tagged"}),
         "ListRoleTags": lambda: _tags(iam, "list_role_tags", "role", {"RoleName": "tagged"}),
@@ -81,6 +82,17 @@ def _members(iam: Any) -> Listing:
 
     return Listing("get_group", "Users", lambda u: u["UserName"], make,
                    lambda n: iam.remove_user_from_group(GroupName="team", UserName=n), {"GroupName": "team"})
+
+
+def _attached(iam: Any, arn: str) -> Listing:
+    iam.create_policy(PolicyName="shared", PolicyDocument=DOCUMENT)
+
+    def make(name: str) -> None:
+        iam.create_user(UserName=name)
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+
+    return Listing("list_entities_for_policy", "PolicyUsers", lambda u: u["UserName"], make,
+                   lambda n: iam.detach_user_policy(UserName=n, PolicyArn=arn), {"PolicyArn": arn})
 
 
 def _groups_of(iam: Any) -> Listing:
@@ -107,10 +119,11 @@ def _tags(iam: Any, operation: str, kind: str, args: dict[str, Any]) -> Listing:
                    lambda n: tag(**args, Tags=[{"Key": n, "Value": noun}]), lambda n: untag(**args, TagKeys=[n]), args)
 
 
-KINDS = ["ListUsers", "ListGroups", "ListRoles", "ListPolicies", "GetGroup", "ListGroupsForUser", "ListUserTags",
-         "ListRoleTags", "ListPolicyTags"]
+KINDS = ["ListUsers", "ListGroups", "ListRoles", "ListPolicies", "GetGroup", "ListEntitiesForPolicy",
+         "ListGroupsForUser", "ListUserTags", "ListRoleTags", "ListPolicyTags"]
 PAGINATORS = {"ListUsers": "list_users", "ListGroups": "list_groups", "ListRoles": "list_roles",
-              "ListPolicies": "list_policies", "GetGroup": "get_group", "ListGroupsForUser": "list_groups_for_user",
+              "ListPolicies": "list_policies", "GetGroup": "get_group",
+              "ListEntitiesForPolicy": "list_entities_for_policy", "ListGroupsForUser": "list_groups_for_user",
               "ListUserTags": "list_user_tags", "ListRoleTags": "list_role_tags", "ListPolicyTags": "list_policy_tags"}
 
 
@@ -227,6 +240,36 @@ def test_policies_page_across_built_in_and_local_and_filters(world: AwsWorld, ac
     marker = iam.list_policies(Scope="Local", MaxItems=1)["Marker"]
     _refused(iam.list_policies, Scope="All", Marker=marker)
     _refused(iam.list_policies, Scope="Local", OnlyAttached=True, Marker=marker)
+
+
+def test_entities_for_policy_page_across_kinds_and_filters(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    arn = iam.create_policy(PolicyName="shared", PolicyDocument=DOCUMENT)["Policy"]["Arn"]
+    for name in ("u2", "u1"):
+        iam.create_user(UserName=name, Path="/ops/" if name == "u2" else "/")
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=arn)
+    for name in ("g2", "g1"):
+        iam.create_group(GroupName=name, Path="/ops/")
+        iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+    for name in ("r1", "r2"):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST, PermissionsBoundary=arn)
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+
+    def walk(size: int, **kwargs: Any) -> list[str]:
+        pages = iam.get_paginator("list_entities_for_policy").paginate(
+            PolicyArn=arn, **kwargs, PaginationConfig={"PageSize": size})
+        return [e.get("UserName") or e.get("GroupName") or e.get("RoleName")
+                for page in pages for noun in ("PolicyUsers", "PolicyGroups", "PolicyRoles") for e in page[noun]]
+
+    for size in (1, 2, 5):
+        assert walk(size) == ["u1", "u2", "g1", "g2", "r1", "r2"]
+        assert walk(size, PolicyUsageFilter="PermissionsBoundary") == ["u1", "u2", "r1", "r2"]
+    assert walk(1, PathPrefix="/ops/") == ["u2", "g1", "g2"]
+    assert walk(1, EntityFilter="Role") == ["r1", "r2"]
+    marker = iam.list_entities_for_policy(PolicyArn=arn, MaxItems=1)["Marker"]
+    _refused(iam.list_entities_for_policy, PolicyArn=arn, EntityFilter="User", Marker=marker)
+    _refused(iam.list_entities_for_policy, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess", Marker=marker)
 
 
 def test_access_keys_page_and_keep_their_place(world: AwsWorld, account: Account) -> None:

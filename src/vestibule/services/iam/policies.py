@@ -193,17 +193,32 @@ async def delete_policy(call: ApiCall, arn: str) -> None:
         await call.record(uow, policy=arn)
 
 
+_ENTITY_ORDER: tuple[EntityKind, ...] = ("user", "group", "role")
+
+
 async def list_entities(call: ApiCall, arn: str, kinds: frozenset[EntityKind], path_prefix: str,
-                        boundaries: bool) -> list[PolicyEntity]:
+                        boundaries: bool, request: PageRequest) -> Page[PolicyEntity]:
     """The users, groups and roles of `kinds` under `path_prefix` this policy is attached to as a permissions
-    policy, or with `boundaries`, the users and roles that have it as their permissions boundary."""
+    policy, or with `boundaries`, the users and roles that have it as their permissions boundary: users, then
+    groups, then roles, each by name, one page of them."""
+    codec = markers(call, "ListEntitiesForPolicy", arn, ",".join(sorted(kinds)), path_prefix, str(boundaries))
+    after = codec.after(request)
+    found: list[tuple[Key, PolicyEntity]] = []
     async with call.unit() as uow:
         await call.authorize(uow, arn)
         await _find(uow, call.account_id, arn)
-        using = uow.policies.boundary_entities if boundaries else uow.policies.attached_entities
-        return [PolicyEntity(kind, entity_id, name, path)
-                for kind, entity_id, name, path in await using(arn, call.account_id)
-                if kind in kinds and path.startswith(path_prefix)]
+        for position, kind in enumerate(_ENTITY_ORDER):
+            phase = str(position)
+            if (kind not in kinds or (boundaries and kind == "group") or len(found) > request.limit
+                    or (after is not None and after[0] > phase)):
+                continue
+            kind_after = after[1:] if after is not None and after[0] == phase else None
+            rows = await uow.policies.entities_page(arn, call.account_id, kind, path_prefix, kind_after,
+                                                    request.limit - len(found), boundaries=boundaries)
+            found.extend(((phase, lower, entity_id), PolicyEntity(kind, entity_id, name, path))
+                         for entity_id, name, lower, path in rows)
+    listed = codec.page(found, request, lambda entry: entry[0])
+    return Page([entity for _, entity in listed.items], listed.next_marker)
 
 
 # ---- tags of customer managed policies ----------------------------------------------------------

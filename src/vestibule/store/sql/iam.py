@@ -196,16 +196,22 @@ class Policies(Repository):
             found.extend((kind, row.id, row.name, row.path) for row in (await self.db.execute(stmt)).all())
         return found
 
-    async def boundary_entities(self, arn: str, account_id: str) -> Sequence[tuple[str, str, str, str]]:
-        """(kind, id, name, path) of every user and role of the account whose permissions boundary is `arn`, by
-        kind then name."""
-        found: builtins.list[tuple[str, str, str, str]] = []
-        for kind, model in (("user", IamUser), ("role", IamRole)):
-            stmt = (select(model.id, model.name, model.path)
-                    .where(model.permissions_boundary == arn, model.account_id == account_id)
-                    .order_by(model.name_lower))
-            found.extend((kind, row.id, row.name, row.path) for row in (await self.db.execute(stmt)).all())
-        return found
+    async def entities_page(self, arn: str, account_id: str, kind: str, path_prefix: str, after: Key, limit: int, *,
+                            boundaries: bool = False) -> builtins.list[tuple[str, str, str, str]]:
+        """(id, name, name_lower, path) of up to `limit + 1` entities of `kind` ("user", "group" or "role") under
+        `path_prefix` after the key (name_lower, id) that the policy is attached to, or with `boundaries`, whose
+        permissions boundary it is (users and roles)."""
+        model: type[IamUser] | type[IamGroup] | type[IamRole] = _ENTITY_MODELS[kind]
+        stmt = select(model.id, model.name, model.name_lower, model.path).where(starts_with(model.path, path_prefix))
+        if boundaries:
+            bounded: type[IamUser] | type[IamRole] = IamRole if kind == "role" else IamUser
+            stmt = stmt.where(bounded.permissions_boundary == arn, bounded.account_id == account_id)
+        else:
+            stmt = (stmt.join(PolicyAttachment, PolicyAttachment.target_id == model.id)
+                    .where(PolicyAttachment.policy_arn == arn, PolicyAttachment.account_id == account_id,
+                           PolicyAttachment.target_kind == kind))
+        stmt = page_of(stmt, (model.name_lower, model.id), after, limit)
+        return [(row.id, row.name, row.name_lower, row.path) for row in (await self.db.execute(stmt)).all()]
 
     async def boundary_count(self, arn: str, account_id: str) -> int:
         """Users and roles of the account whose permissions boundary is `arn`."""
@@ -283,6 +289,10 @@ class Policies(Repository):
     async def delete_all_inline(self, kind: str, target_id: str) -> None:
         await self.db.execute(delete(InlinePolicy).where(InlinePolicy.target_kind == kind,
                                                          InlinePolicy.target_id == target_id))
+
+
+_ENTITY_MODELS: dict[str, type[IamUser] | type[IamGroup] | type[IamRole]] = {
+    "user": IamUser, "group": IamGroup, "role": IamRole}
 
 
 def _bounded_by(model: type[IamUser] | type[IamRole], account_id: str) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, func, or_, true
 from sqlalchemy.orm import QueryableAttribute
 
-T = TypeVar("T")
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 Column = ColumnElement[Any] | QueryableAttribute[Any]
 _LIKE_ESCAPE = "\\"
 
@@ -23,8 +23,7 @@ def after(columns: Sequence[Column], key: Sequence[object]) -> ColumnElement[boo
     return and_(column >= value, or_(column > value, after(columns[1:], key[1:])))
 
 
-def page_of(stmt: Select[T], order: Sequence[Column], key: Sequence[object] | None,
-            limit: int) -> Select[T]:
+def page_of(stmt: S, order: Sequence[Column], key: Sequence[object] | None, limit: int) -> S:
     """`stmt` cut to the `limit + 1` rows after `key` (None: from the start) in `order`."""
     if key is not None:
         if len(key) != len(order):

@@ -104,10 +104,10 @@ async def list_entities_for_policy(q: QueryRequest) -> Result:
     entity_filter = q.input.text("EntityFilter")
     found = await policies.list_entities(
         q.call, q.input.required("PolicyArn"), ENTITY_FILTERS[entity_filter] if entity_filter else ALL_ENTITIES,
-        q.input.text("PathPrefix") or "/", q.input.text("PolicyUsageFilter") == "PermissionsBoundary")
-    items, extra = page(q, found)
+        q.input.text("PathPrefix") or "/", q.input.text("PolicyUsageFilter") == "PermissionsBoundary", page_request(q))
+    items = found.items
     return {"PolicyGroups": _entities(items, "group", "Group"), "PolicyUsers": _entities(items, "user", "User"),
-            "PolicyRoles": _entities(items, "role", "Role"), **extra}
+            "PolicyRoles": _entities(items, "role", "Role"), **page_shape(found)}
 
 
 def _entities(items: Sequence[PolicyEntity], kind: EntityKind, noun: str) -> list[XmlValue]:
