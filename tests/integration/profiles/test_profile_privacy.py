@@ -14,7 +14,14 @@ import zipfile
 import httpx
 
 from http_steps import error_of, notice_of, use_clock
-from profile_steps import PROFILE_COOKIE, PROFILE_EMAIL, PROFILE_PASSWORD, make_profile, open_profile_session
+from profile_steps import (
+    PROFILE_COOKIE,
+    PROFILE_EMAIL,
+    PROFILE_PASSWORD,
+    make_profile,
+    open_profile_session,
+    sign_up_profile,
+)
 from support import CaptchaAnswers, DeliveringTransport, csrf_of, deliver_mail
 from vestibule.core import totp
 from vestibule.core.principals import PrincipalRef
@@ -248,8 +255,11 @@ async def test_deletion_erases_the_profile_and_frees_its_email(
     deleted, unknown = await password_answer(PROFILE_EMAIL), await password_answer("nobody@example.com")
     assert deleted.status_code == unknown.status_code == 400
     assert error_of(deleted.text) == error_of(unknown.text) != ""
-    # and the address may make a new profile
-    assert await make_profile(runtime) != profile_id
+    # and the address makes a new, empty profile through the sign-up pages
+    await sign_up_profile(client, mailbox)
+    async with deps.store.unit() as uow:
+        fresh = await uow.profiles.by_email(PROFILE_EMAIL)
+    assert fresh is not None and fresh.id != profile_id
 
 
 async def test_a_failing_job_never_stops_the_mail(runtime: Runtime, mailbox: DevMailbox) -> None:
