@@ -280,3 +280,15 @@ async def test_a_failing_job_never_stops_the_mail(runtime: Runtime, mailbox: Dev
                              kind=MailKind.ACCOUNT_NOTICE)
     assert (await MailSender(replace(ports, jobs=(broken, *ports.jobs))).drain()).sent == 1
     assert _latest(mailbox, "x@example.com") is not None
+
+
+async def test_pages_and_mails_in_traditional_chinese(client: httpx.AsyncClient, runtime: Runtime,
+                                                      mailbox: DevMailbox) -> None:
+    await open_profile_session(runtime, client, await make_profile(runtime))
+    page = await client.get("/profile/privacy?lang=zh-TW")
+    assert "隱私權與資料" in page.text and "要求您的資料" in page.text
+    await client.post("/profile/privacy/export/request", data={"csrf_token": csrf_of(page.text)})
+    mail = _latest(mailbox, PROFILE_EMAIL)
+    assert mail is not None and mail.subject == "您的 Vestibule 個人設定檔資料已備妥"  # the asking page's language
+    delete = await client.get("/profile/privacy/delete")
+    assert "刪除您的個人設定檔" in delete.text and "勾選每項聲明" in delete.text
