@@ -13,7 +13,7 @@ import re
 import httpx
 from sqlalchemy import select
 
-from http_steps import browser, error_of, make_account, notice_of
+from http_steps import browser, error_of, make_account, notice_of, use_clock
 from profile_steps import (
     PROFILE_COOKIE,
     PROFILE_PASSWORD,
@@ -27,7 +27,7 @@ from profile_steps import (
 from support import CaptchaAnswers, csrf_of
 from vestibule.core.throttle import RULES, Scope
 from vestibule.core.tokens import hash_token
-from vestibule.core.webauthn import CredentialKind
+from vestibule.core.webauthn import CHALLENGE_LIFETIME, CredentialKind
 from vestibule.runtime import Runtime
 from vestibule.services import webauthn
 from vestibule.services.context import Client
@@ -351,3 +351,31 @@ async def test_step_names_unknown_to_the_flow_are_refused(client: httpx.AsyncCli
     flow_url, _ = await profile_password(client, password="wrong password 1")
     r = await step(client, flow_url, "webauthn", webauthn_response="{}")
     assert r.status_code in (400, 410) and PROFILE_COOKIE not in r.cookies
+
+
+async def test_passkey_challenge_expires_and_the_pages_need_csrf(client: httpx.AsyncClient,
+                                                                runtime: Runtime) -> None:
+    clock = use_clock(runtime)
+    _, key = await _profile_with_key(runtime, client, kind="passkey")
+    await _sign_out(client)
+    r = await client.post("/profile/passkey", data={})
+    assert r.status_code == 403  # no CSRF token: no flow
+    url, page = await _passkey_page(client)
+    answer = key.assertion(options_of(page.text))
+    clock.advance(CHALLENGE_LIFETIME + 1)  # the flow lives on, its challenge does not
+    r = await _answer(client, url, page, answer)
+    assert r.status_code == 400 and error_of(r.text) == t("profile_webauthn.passkey_refused")
+    r = await _answer(client, url, r, key.assertion(options_of(r.text)))  # a fresh challenge on the page again
+    assert r.status_code == 303 and r.headers["location"] == "/profile/details?notice=signed_in"
+    [expired] = [e for e in await _events(runtime, "ProfileLogin") if e.result == "Failure"]
+    assert expired.detail["reason"] == "WebAuthn challenge expired"
+
+
+async def test_passkey_pages_in_traditional_chinese(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    zh = Translator("zh-TW")
+    headers = {"accept-language": "zh-TW"}
+    start = await client.get("/profile", headers=headers)
+    assert zh("profile_webauthn.signin_passkey") in start.text
+    r = await client.post("/profile/passkey", data={"csrf_token": csrf_of(start.text)}, headers=headers)
+    page = await client.get(r.headers["location"], headers=headers)
+    assert zh("profile_webauthn.passkey_title") in page.text and zh("profile_webauthn.use_passkey") in page.text
