@@ -60,6 +60,13 @@ def _listing(kind: str, iam: Any, account: Account) -> Listing:
         "ListPolicies": lambda: Listing("list_policies", "Policies", lambda p: p["PolicyName"],
                                         lambda n: iam.create_policy(PolicyName=n, PolicyDocument=DOCUMENT),
                                         lambda n: iam.delete_policy(PolicyArn=policy_arn + n), {"Scope": "Local"}),
+        "ListInstanceProfiles": lambda: Listing(
+            "list_instance_profiles", "InstanceProfiles", lambda p: p["InstanceProfileName"],
+            lambda n: iam.create_instance_profile(InstanceProfileName=n),
+            lambda n: iam.delete_instance_profile(InstanceProfileName=n), {}),
+        "ListInstanceProfilesForRole": lambda: _profiles_of(iam),
+        "ListInstanceProfileTags": lambda: _tags(iam, "list_instance_profile_tags", "instance_profile",
+                                                 {"InstanceProfileName": "tagged"}),
         "GetGroup": lambda: _members(iam),
         "ListEntitiesForPolicy": lambda: _attached(iam, policy_arn + "shared"),
         "ListGroupsForUser": lambda: _groups_of(iam),
@@ -82,6 +89,18 @@ def _members(iam: Any) -> Listing:
 
     return Listing("get_group", "Users", lambda u: u["UserName"], make,
                    lambda n: iam.remove_user_from_group(GroupName="team", UserName=n), {"GroupName": "team"})
+
+
+def _profiles_of(iam: Any) -> Listing:
+    iam.create_role(RoleName="held", AssumeRolePolicyDocument=TRUST)
+
+    def make(name: str) -> None:
+        iam.create_instance_profile(InstanceProfileName=name)
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName="held")
+
+    return Listing("list_instance_profiles_for_role", "InstanceProfiles", lambda p: p["InstanceProfileName"], make,
+                   lambda n: iam.remove_role_from_instance_profile(InstanceProfileName=n, RoleName="held"),
+                   {"RoleName": "held"})
 
 
 def _attached(iam: Any, arn: str) -> Listing:
@@ -109,22 +128,28 @@ def _groups_of(iam: Any) -> Listing:
 def _tags(iam: Any, operation: str, kind: str, args: dict[str, Any]) -> Listing:
     if kind == "user":
         iam.create_user(UserName="tagged")
+    elif kind == "instance_profile":
+        iam.create_instance_profile(InstanceProfileName="tagged")
     elif kind == "role":
         iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=TRUST)
     else:
         iam.create_policy(PolicyName="tagged", PolicyDocument=DOCUMENT)
-    noun = {"user": "User", "role": "Role", "policy": "Policy"}[kind]
+    noun = {"user": "User", "role": "Role", "policy": "Policy", "instance_profile": "InstanceProfile"}[kind]
     tag, untag = getattr(iam, f"tag_{kind}"), getattr(iam, f"untag_{kind}")
     return Listing(operation, "Tags", lambda t: t["Key"],
                    lambda n: tag(**args, Tags=[{"Key": n, "Value": noun}]), lambda n: untag(**args, TagKeys=[n]), args)
 
 
 KINDS = ["ListUsers", "ListGroups", "ListRoles", "ListPolicies", "GetGroup", "ListEntitiesForPolicy",
-         "ListGroupsForUser", "ListUserTags", "ListRoleTags", "ListPolicyTags"]
+         "ListGroupsForUser", "ListUserTags", "ListRoleTags", "ListPolicyTags", "ListInstanceProfiles",
+         "ListInstanceProfilesForRole", "ListInstanceProfileTags"]
 PAGINATORS = {"ListUsers": "list_users", "ListGroups": "list_groups", "ListRoles": "list_roles",
               "ListPolicies": "list_policies", "GetGroup": "get_group",
               "ListEntitiesForPolicy": "list_entities_for_policy", "ListGroupsForUser": "list_groups_for_user",
-              "ListUserTags": "list_user_tags", "ListRoleTags": "list_role_tags", "ListPolicyTags": "list_policy_tags"}
+              "ListUserTags": "list_user_tags", "ListRoleTags": "list_role_tags", "ListPolicyTags": "list_policy_tags",
+              "ListInstanceProfiles": "list_instance_profiles",
+              "ListInstanceProfilesForRole": "list_instance_profiles_for_role",
+              "ListInstanceProfileTags": "list_instance_profile_tags"}
 
 
 def _refused(call: Callable[..., object], code: str = "ValidationError", **kwargs: Any) -> ClientError:
@@ -193,7 +218,7 @@ def test_a_forged_edited_or_foreign_marker_is_a_validation_error(world: AwsWorld
     foreign = "ListGroups" if kind == "ListUsers" else "ListUsers"
     other_list = getattr(iam, PAGINATORS[foreign])
     _refused(other_list, Marker=marker)
-    if kind in ("ListUsers", "ListGroups", "ListRoles"):  # the same list with another PathPrefix filter
+    if kind in ("ListUsers", "ListGroups", "ListRoles", "ListInstanceProfiles"):  # another PathPrefix filter
         _refused(listing.call, iam=iam, Marker=marker, PathPrefix="/other/")
     assert listing.names(listing.call(iam, Marker=marker)) == INITIAL[1:]
 

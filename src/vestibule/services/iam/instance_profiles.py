@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from ...core import arns
 from ...core import identifiers as ids
+from ...core.pagination import Page, PageRequest
 from ...errors import AlreadyExists, InUse, LimitExceeded, NotFound
 from ...store.models import IamRole, InstanceProfile
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall, Target
 from . import service_linked_roles as linked
-from .common import TagPairs, named_role, put_tags, role_arn, tags_of
+from .common import TagPairs, markers, named_role, put_tags, role_arn, tag_key, tags_of
 
 TAG_KIND = "profile"
 ROLES_PER_PROFILE = 1  # AWS: InstanceSessionsPerInstanceProfile
@@ -92,11 +93,18 @@ async def delete_profile(call: ApiCall, name: str) -> None:
         await call.record(uow, instance_profile=profile.name)
 
 
-async def list_profiles(call: ApiCall, path_prefix: str) -> list[ProfileView]:
+def _profile_key(view: ProfileView) -> tuple[str, str]:
+    return view.profile.name_lower, view.profile.id
+
+
+async def list_profiles(call: ApiCall, path_prefix: str, request: PageRequest) -> Page[ProfileView]:
+    codec = markers(call, "ListInstanceProfiles", path_prefix)
+    after = codec.after(request)
     async with call.unit() as uow:
         await call.authorize(uow, arns.all_of_kind(call.account_id, "instance-profile", path_prefix))
-        return [ProfileView(p, await _roles(uow, p), []) for p in await uow.instance_profiles.list(
-            call.account_id, path_prefix)]
+        rows = await uow.instance_profiles.page(call.account_id, path_prefix, after, request.limit)
+        views = [ProfileView(p, await _roles(uow, p), []) for p in rows]
+    return codec.page(views, request, _profile_key)
 
 
 async def add_role(call: ApiCall, name: str, role_name: str) -> None:
@@ -126,10 +134,12 @@ async def remove_role(call: ApiCall, name: str, role_name: str) -> None:
         await call.record(uow, instance_profile=profile.name, role=role.name)
 
 
-async def profiles_for_role(call: ApiCall, role_name: str) -> list[ProfileView]:
+async def profiles_for_role(call: ApiCall, role_name: str, request: PageRequest) -> Page[ProfileView]:
     async with call.unit() as uow:
         role = await named_role(call, uow, role_name)
-        return [ProfileView(p, [role], []) for p in await uow.instance_profiles.holding(role.id)]
+        codec = markers(call, "ListInstanceProfilesForRole", role.id)
+        rows = await uow.instance_profiles.holding_page(role.id, codec.after(request), request.limit)
+    return codec.page([ProfileView(p, [role], []) for p in rows], request, _profile_key)
 
 
 async def tag_profile(call: ApiCall, name: str, tags: TagPairs) -> None:
@@ -146,7 +156,8 @@ async def untag_profile(call: ApiCall, name: str, keys: list[str]) -> None:
         await call.record(uow, instance_profile=profile.name, keys=",".join(keys))
 
 
-async def list_profile_tags(call: ApiCall, name: str) -> TagPairs:
+async def list_profile_tags(call: ApiCall, name: str, request: PageRequest) -> Page[tuple[str, str]]:
     async with call.unit() as uow:
         profile = await _named(call, uow, name)
-        return await tags_of(uow, TAG_KIND, profile.id)
+        tags = await tags_of(uow, TAG_KIND, profile.id)
+    return markers(call, "ListInstanceProfileTags", profile.id).page_in_memory(tags, request, tag_key)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from ..models import InstanceProfile
 from .base import Repository, rowcount
+from .keyset import page_of, starts_with
 
 
 class InstanceProfiles(Repository):
@@ -23,6 +24,20 @@ class InstanceProfiles(Repository):
         stmt = (select(InstanceProfile)
                 .where(InstanceProfile.account_id == account_id, InstanceProfile.path.startswith(path_prefix))
                 .order_by(InstanceProfile.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def page(self, account_id: str, path_prefix: str, after: Sequence[str] | None,
+                   limit: int) -> Sequence[InstanceProfile]:
+        """Up to `limit + 1` profiles under `path_prefix` after the key (name_lower, id)."""
+        stmt = select(InstanceProfile).where(InstanceProfile.account_id == account_id,
+                                             starts_with(InstanceProfile.path, path_prefix))
+        stmt = page_of(stmt, (InstanceProfile.name_lower, InstanceProfile.id), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def holding_page(self, role_id: str, after: Sequence[str] | None, limit: int) -> Sequence[InstanceProfile]:
+        """Up to `limit + 1` profiles that hold the role, after the key (name_lower, id)."""
+        stmt = page_of(select(InstanceProfile).where(InstanceProfile.role_id == role_id),
+                       (InstanceProfile.name_lower, InstanceProfile.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
 
     async def count_in_account(self, account_id: str) -> int:

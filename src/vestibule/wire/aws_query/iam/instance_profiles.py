@@ -7,7 +7,7 @@ from ...members import text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp
 from .members import NAME, PATH, PATH_PREFIX, ROLE_NAME, TAG_KEYS, TAGS, listing
-from .shapes import Shape, page, role_shape, tags_of, tags_shape
+from .shapes import Shape, page_request, page_shape, role_shape, tags_of, tags_shape
 from .table import IAM
 
 PROFILE = text("InstanceProfileName", 1, 128, NAME).required()
@@ -49,8 +49,8 @@ async def delete_instance_profile(q: QueryRequest) -> Result:
 
 @IAM.operation("ListInstanceProfiles", action="iam:ListInstanceProfiles", inputs=listing(PATH_PREFIX))
 async def list_instance_profiles(q: QueryRequest) -> Result:
-    items, extra = page(q, await profiles.list_profiles(q.call, q.input.text("PathPrefix") or "/"))
-    return {"InstanceProfiles": [profile_shape(v) for v in items], **extra}
+    listed = await profiles.list_profiles(q.call, q.input.text("PathPrefix") or "/", page_request(q))
+    return {"InstanceProfiles": [profile_shape(v) for v in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("AddRoleToInstanceProfile", action="iam:AddRoleToInstanceProfile", audit="AddRoleToInstanceProfile",
@@ -69,8 +69,8 @@ async def remove_role_from_instance_profile(q: QueryRequest) -> Result:
 
 @IAM.operation("ListInstanceProfilesForRole", action="iam:ListInstanceProfilesForRole", inputs=listing(ROLE))
 async def list_instance_profiles_for_role(q: QueryRequest) -> Result:
-    items, extra = page(q, await profiles.profiles_for_role(q.call, q.input.required("RoleName")))
-    return {"InstanceProfiles": [profile_shape(v) for v in items], **extra}
+    listed = await profiles.profiles_for_role(q.call, q.input.required("RoleName"), page_request(q))
+    return {"InstanceProfiles": [profile_shape(v) for v in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("TagInstanceProfile", action="iam:TagInstanceProfile", audit="TagInstanceProfile",
@@ -89,5 +89,5 @@ async def untag_instance_profile(q: QueryRequest) -> Result:
 
 @IAM.operation("ListInstanceProfileTags", action="iam:ListInstanceProfileTags", inputs=listing(PROFILE))
 async def list_instance_profile_tags(q: QueryRequest) -> Result:
-    items, extra = page(q, await profiles.list_profile_tags(q.call, _name(q)))
-    return {"Tags": tags_shape(list(items)), **extra}
+    listed = await profiles.list_profile_tags(q.call, _name(q), page_request(q))
+    return {"Tags": tags_shape(listed.items), **page_shape(listed)}
