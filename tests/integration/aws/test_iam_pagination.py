@@ -5,6 +5,7 @@ bounds, botocore's paginators, and a page that reads no more rows than it shows 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import event
 
 from integration.aws.aws_world import Account, AwsWorld, error_code
@@ -67,6 +72,11 @@ def _listing(kind: str, iam: Any, account: Account) -> Listing:
         "ListInstanceProfilesForRole": lambda: _profiles_of(iam),
         "ListInstanceProfileTags": lambda: _tags(iam, "list_instance_profile_tags", "instance_profile",
                                                  {"InstanceProfileName": "tagged"}),
+        "ListServerCertificates": lambda: Listing(
+            "list_server_certificates", "ServerCertificateMetadataList", lambda c: c["ServerCertificateName"],
+            lambda n: _upload(iam, n), lambda n: iam.delete_server_certificate(ServerCertificateName=n), {}),
+        "ListServerCertificateTags": lambda: _tags(iam, "list_server_certificate_tags", "server_certificate",
+                                                   {"ServerCertificateName": "tagged"}),
         "GetGroup": lambda: _members(iam),
         "ListEntitiesForPolicy": lambda: _attached(iam, policy_arn + "shared"),
         "ListGroupsForUser": lambda: _groups_of(iam),
@@ -89,6 +99,20 @@ def _members(iam: Any) -> Listing:
 
     return Listing("get_group", "Users", lambda u: u["UserName"], make,
                    lambda n: iam.remove_user_from_group(GroupName="team", UserName=n), {"GroupName": "team"})
+
+
+def _upload(iam: Any, name: str) -> None:
+    """A self-signed certificate of its own key (a body already uploaded would be refused)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name}.example.test")])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + dt.timedelta(days=400)).sign(key, hashes.SHA256()))
+    iam.upload_server_certificate(
+        ServerCertificateName=name, CertificateBody=cert.public_bytes(serialization.Encoding.PEM).decode(),
+        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()).decode())
 
 
 def _profiles_of(iam: Any) -> Listing:
@@ -130,11 +154,14 @@ def _tags(iam: Any, operation: str, kind: str, args: dict[str, Any]) -> Listing:
         iam.create_user(UserName="tagged")
     elif kind == "instance_profile":
         iam.create_instance_profile(InstanceProfileName="tagged")
+    elif kind == "server_certificate":
+        _upload(iam, "tagged")
     elif kind == "role":
         iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=TRUST)
     else:
         iam.create_policy(PolicyName="tagged", PolicyDocument=DOCUMENT)
-    noun = {"user": "User", "role": "Role", "policy": "Policy", "instance_profile": "InstanceProfile"}[kind]
+    noun = {"user": "User", "role": "Role", "policy": "Policy", "instance_profile": "InstanceProfile",
+            "server_certificate": "ServerCertificate"}[kind]
     tag, untag = getattr(iam, f"tag_{kind}"), getattr(iam, f"untag_{kind}")
     return Listing(operation, "Tags", lambda t: t["Key"],
                    lambda n: tag(**args, Tags=[{"Key": n, "Value": noun}]), lambda n: untag(**args, TagKeys=[n]), args)
@@ -142,14 +169,17 @@ def _tags(iam: Any, operation: str, kind: str, args: dict[str, Any]) -> Listing:
 
 KINDS = ["ListUsers", "ListGroups", "ListRoles", "ListPolicies", "GetGroup", "ListEntitiesForPolicy",
          "ListGroupsForUser", "ListUserTags", "ListRoleTags", "ListPolicyTags", "ListInstanceProfiles",
-         "ListInstanceProfilesForRole", "ListInstanceProfileTags"]
+         "ListInstanceProfilesForRole", "ListInstanceProfileTags", "ListServerCertificates",
+         "ListServerCertificateTags"]
 PAGINATORS = {"ListUsers": "list_users", "ListGroups": "list_groups", "ListRoles": "list_roles",
               "ListPolicies": "list_policies", "GetGroup": "get_group",
               "ListEntitiesForPolicy": "list_entities_for_policy", "ListGroupsForUser": "list_groups_for_user",
               "ListUserTags": "list_user_tags", "ListRoleTags": "list_role_tags", "ListPolicyTags": "list_policy_tags",
               "ListInstanceProfiles": "list_instance_profiles",
               "ListInstanceProfilesForRole": "list_instance_profiles_for_role",
-              "ListInstanceProfileTags": "list_instance_profile_tags"}
+              "ListInstanceProfileTags": "list_instance_profile_tags",
+              "ListServerCertificates": "list_server_certificates",
+              "ListServerCertificateTags": "list_server_certificate_tags"}
 
 
 def _refused(call: Callable[..., object], code: str = "ValidationError", **kwargs: Any) -> ClientError:
@@ -218,7 +248,7 @@ def test_a_forged_edited_or_foreign_marker_is_a_validation_error(world: AwsWorld
     foreign = "ListGroups" if kind == "ListUsers" else "ListUsers"
     other_list = getattr(iam, PAGINATORS[foreign])
     _refused(other_list, Marker=marker)
-    if kind in ("ListUsers", "ListGroups", "ListRoles", "ListInstanceProfiles"):  # another PathPrefix filter
+    if kind in ("ListUsers", "ListGroups", "ListRoles", "ListInstanceProfiles", "ListServerCertificates"):  # prefix
         _refused(listing.call, iam=iam, Marker=marker, PathPrefix="/other/")
     assert listing.names(listing.call(iam, Marker=marker)) == INITIAL[1:]
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from ...core.pagination import Page, PageRequest
 from ...errors import AlreadyExists, LimitExceeded, NotFound
 from ...store.models import ServerCertificate
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
-from .common import TagPairs, put_tags, tags_of
+from .common import TagPairs, markers, put_tags, tag_key, tags_of
 from .key_material import read_server_certificate
 
 MAX_PER_ACCOUNT = 20
@@ -71,11 +72,13 @@ async def get(call: ApiCall, name: str) -> Tagged:
         return Tagged(certificate, await tags_of(uow, TAG_KIND, certificate.id))
 
 
-async def list_certificates(call: ApiCall, path_prefix: str) -> list[ServerCertificate]:
+async def list_certificates(call: ApiCall, path_prefix: str, request: PageRequest) -> Page[ServerCertificate]:
+    codec = markers(call, "ListServerCertificates", path_prefix)
+    after = codec.after(request)
     async with call.unit() as uow:
         await call.authorize(uow, f"arn:aws:iam::{call.account_id}:server-certificate{path_prefix}*")
-        return [c for c in await uow.server_certificates.in_account(call.account_id)
-                if c.path.startswith(path_prefix)]
+        rows = await uow.server_certificates.page(call.account_id, path_prefix, after, request.limit)
+    return codec.page(rows, request, lambda c: (c.name_lower, c.id))
 
 
 async def update(call: ApiCall, name: str, new_name: str | None, new_path: str | None) -> None:
@@ -117,7 +120,8 @@ async def untag(call: ApiCall, name: str, keys: list[str]) -> None:
         await call.record(uow, server_certificate=certificate.name, keys=",".join(keys))
 
 
-async def list_tags(call: ApiCall, name: str) -> TagPairs:
+async def list_tags(call: ApiCall, name: str, request: PageRequest) -> Page[tuple[str, str]]:
     async with call.unit() as uow:
         certificate = await _named(call, uow, name)
-        return await tags_of(uow, TAG_KIND, certificate.id)
+        tags = await tags_of(uow, TAG_KIND, certificate.id)
+    return markers(call, "ListServerCertificateTags", certificate.id).page_in_memory(tags, request, tag_key)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..models import ServerCertificate
 from .base import Repository
+from .keyset import page_of, starts_with
 
 
 class ServerCertificates(Repository):
@@ -22,6 +23,14 @@ class ServerCertificates(Repository):
     async def in_account(self, account_id: str) -> Sequence[ServerCertificate]:
         stmt = (select(ServerCertificate).where(ServerCertificate.account_id == account_id)
                 .order_by(ServerCertificate.name_lower))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def page(self, account_id: str, path_prefix: str, after: Sequence[str] | None,
+                   limit: int) -> Sequence[ServerCertificate]:
+        """Up to `limit + 1` certificates under `path_prefix` after the key (name_lower, id)."""
+        stmt = select(ServerCertificate).where(ServerCertificate.account_id == account_id,
+                                               starts_with(ServerCertificate.path, path_prefix))
+        stmt = page_of(stmt, (ServerCertificate.name_lower, ServerCertificate.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
 
     async def count_in_account(self, account_id: str) -> int:

@@ -8,7 +8,7 @@ from ...members import text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
 from .members import DOCUMENT_PATTERN, NAME, PATH, PATH_PREFIX, TAG_KEYS, TAGS, listing
-from .shapes import page, tags_of, tags_shape
+from .shapes import page_request, page_shape, tags_of, tags_shape
 from .table import IAM
 
 CERTIFICATE_NAME = text("ServerCertificateName", 1, 128, NAME).required()
@@ -50,8 +50,8 @@ async def get_server_certificate(q: QueryRequest) -> Result:
 
 @IAM.operation("ListServerCertificates", action="iam:ListServerCertificates", inputs=listing(PATH_PREFIX))
 async def list_server_certificates(q: QueryRequest) -> Result:
-    items, extra = page(q, await certificates.list_certificates(q.call, q.input.text("PathPrefix") or "/"))
-    return {"ServerCertificateMetadataList": [_metadata(c) for c in items], **extra}
+    listed = await certificates.list_certificates(q.call, q.input.text("PathPrefix") or "/", page_request(q))
+    return {"ServerCertificateMetadataList": [_metadata(c) for c in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("UpdateServerCertificate", action="iam:UpdateServerCertificate", audit="UpdateServerCertificate",
@@ -87,5 +87,5 @@ async def untag_server_certificate(q: QueryRequest) -> Result:
 @IAM.operation("ListServerCertificateTags", action="iam:ListServerCertificateTags",
                inputs=listing(CERTIFICATE_NAME))
 async def list_server_certificate_tags(q: QueryRequest) -> Result:
-    items, extra = page(q, await certificates.list_tags(q.call, q.input.required("ServerCertificateName")))
-    return {"Tags": tags_shape(list(items)), **extra}
+    listed = await certificates.list_tags(q.call, q.input.required("ServerCertificateName"), page_request(q))
+    return {"Tags": tags_shape(listed.items), **page_shape(listed)}
