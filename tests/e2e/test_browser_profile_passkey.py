@@ -65,6 +65,7 @@ def test_profile_registers_a_passkey_and_signs_in_with_it(site: Site) -> None:
     assert page.locator("#notice").inner_text().strip() == t("profile_webauthn.notice_key_added")
     row = page.locator('tr.mfa-device[data-kind="webauthn"]')
     assert row.count() == 1 and "Laptop passkey" in row.inner_text()
+    assert row.locator(".mfa-type").inner_text().strip() == t("profile_webauthn.type_passkey")
     assert t("profile_settings.never_used") in row.inner_text()
     site.shot(page, "passkey-listed")
     [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]

@@ -127,7 +127,7 @@ async def test_security_key_is_added_listed_and_used_at_the_mfa_step(client: htt
     assert notice_of(page.text) == t("profile_webauthn.notice_key_added")
     row = re.search(r'<tr class="mfa-device" data-kind="webauthn" data-id="([^"]+)">(.*?)</tr>', page.text, re.S)
     assert row and row.group(1) == key.id
-    assert "Blue key" in row.group(2) and t("profile_settings.type_webauthn") in row.group(2)
+    assert "Blue key" in row.group(2) and t("profile_webauthn.type_security_key") in row.group(2)
     assert t("profile_settings.never_used") in row.group(2)
     [added] = await _events(runtime, webauthn.REGISTER_EVENT)
     assert added.principal == f"profile/{profile_id}" and added.account_id is None and added.result == "Success"

@@ -141,6 +141,7 @@ class SecurityDevice:
     name: str
     added_at: float
     last_used_at: float | None
+    key_kind: str = ""  # a passkey's or security key's kind (core.webauthn.CredentialKind), for its type column
 
 
 def _totp_row(device: MfaDevice) -> SecurityDevice:
@@ -149,7 +150,7 @@ def _totp_row(device: MfaDevice) -> SecurityDevice:
 
 
 def _webauthn_row(key: webauthn.CredentialDetails) -> SecurityDevice:
-    return SecurityDevice("webauthn", key.credential_id, key.name, key.created_at, key.last_used_at)
+    return SecurityDevice("webauthn", key.credential_id, key.name, key.created_at, key.last_used_at, key.kind.value)
 
 
 async def mfa_devices(deps: Deps, profile_id: str) -> Sequence[SecurityDevice]:
