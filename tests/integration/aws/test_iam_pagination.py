@@ -22,7 +22,7 @@ from sqlalchemy import event
 from integration.aws.aws_world import Account, AwsWorld, error_code
 from vestibule.core.identifiers import new_iam_id
 from vestibule.services.context import Deps
-from vestibule.store.models import GroupMembership, IamUser
+from vestibule.store.models import GroupMembership, IamUser, ManagedPolicy
 
 DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
@@ -413,6 +413,35 @@ def test_a_page_of_users_reads_no_more_rows_than_it_shows(world: AwsWorld, accou
     walked = [u["UserName"] for page in iam.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 100})
               for u in page["Users"]]
     assert walked == names and len(loaded_users) <= 300 + 3, len(loaded_users)
+
+
+def test_a_page_of_policies_reads_no_more_policy_rows_than_it_shows(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    names = [f"bulk-{i:04d}" for i in range(300)]
+
+    async def add(deps: Deps) -> None:
+        async with deps.store.unit() as uow:
+            uow.db.add_all(ManagedPolicy(arn=f"arn:aws:iam::{account.account_id}:policy/{name}",
+                                         id=new_iam_id("ANPA"), account_id=account.account_id, name=name, path="/",
+                                         document=DOCUMENT, created_at=deps.clock(), updated_at=deps.clock())
+                           for name in names)
+
+    world.run(add)
+    loaded: list[str] = []
+
+    def count(policy: ManagedPolicy, _context: object) -> None:
+        loaded.append(policy.name)
+
+    event.listen(ManagedPolicy, "load", count)
+    try:
+        first = iam.list_policies(Scope="Local", MaxItems=10)
+        assert [p["PolicyName"] for p in first["Policies"]] == names[:10] and 10 <= len(loaded) <= 11, len(loaded)
+        marker = iam.list_policies(MaxItems=10)["Marker"]  # the built-in policies, then the first local ones
+        loaded.clear()
+        second = iam.list_policies(MaxItems=10, Marker=marker)
+        assert len(second["Policies"]) == 10 and 10 <= len(loaded) <= 11, len(loaded)
+    finally:
+        event.remove(ManagedPolicy, "load", count)
 
 
 def test_path_prefix_is_matched_exactly(world: AwsWorld, account: Account) -> None:

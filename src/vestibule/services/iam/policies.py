@@ -143,24 +143,24 @@ async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_p
                         usage: Usage, request: PageRequest) -> Page[PolicyInfo]:
     """Built-in policies first (in their table's order), then the account's by name, one page of them;
     `only_attached`: those attached to an entity, or with `usage` PermissionsBoundary, those that are some
-    entity's permissions boundary."""
+    entity's permissions boundary. Counts are read for the page's policies, in one statement per kind."""
     codec = markers(call, "ListPolicies", scope, str(only_attached), path_prefix, usage)
     after = codec.after(request)
     boundaries = usage == "PermissionsBoundary"
     found: list[tuple[Key, PolicyInfo]] = []
     async with call.unit() as uow:
         await call.authorize(uow, "*")
+        details = uow.account_details
         if scope in {"All", "AWS"} and (after is None or after[0] == "aws"):
             start = int(after[1]) + 1 if after is not None else 0
-            builtins = list(authorization.BUILTIN_POLICIES.values())
-            uses = await uow.policies.boundary_counts_of(call.account_id, [b.arn for b in builtins])
-            for index in range(start, len(builtins)):
-                if len(found) > request.limit:
-                    break
-                builtin = builtins[index]
-                if not builtin.path.startswith(path_prefix):
-                    continue
-                info = await _find(uow, call.account_id, builtin.arn, boundary_uses=uses.get(builtin.arn, 0))
+            builtins = [(index, b) for index, b in enumerate(authorization.BUILTIN_POLICIES.values())
+                        if index >= start and b.path.startswith(path_prefix)]
+            arns_ = [b.arn for _, b in builtins]
+            counts = await details.attachment_counts(call.account_id, arns_)
+            uses = await details.boundary_counts(call.account_id, arns_)
+            for index, b in builtins:
+                info = PolicyInfo(b.name, b.policy_id, b.arn, b.path, b.description, BUILTIN_CREATED, BUILTIN_CREATED,
+                                  counts.get(b.arn, 0), b.document, boundary_uses=uses.get(b.arn, 0))
                 if not only_attached or (info.boundary_uses if boundaries else info.attachments) > 0:
                     found.append((("aws", str(index)), info))
         if scope in {"All", "Local"} and len(found) <= request.limit:
@@ -168,10 +168,13 @@ async def list_policies(call: ApiCall, scope: Scope, only_attached: bool, path_p
             rows = await uow.policies.page(call.account_id, path_prefix, local_after, request.limit - len(found),
                                            attached=only_attached and not boundaries,
                                            boundary=only_attached and boundaries)
-            uses = await uow.policies.boundary_counts_of(call.account_id, [row.arn for row in rows])
-            for row in rows:
-                info = await _find(uow, call.account_id, row.arn, boundary_uses=uses.get(row.arn, 0))
-                found.append((("local", row.name, row.id), info))
+            arns_ = [row.arn for row in rows]
+            counts = await details.attachment_counts(call.account_id, arns_)
+            uses = await details.boundary_counts(call.account_id, arns_)
+            found.extend((("local", row.name, row.id), PolicyInfo(
+                row.name, row.id, row.arn, row.path, row.description, row.created_at, row.updated_at,
+                counts.get(row.arn, 0), row.document, row.default_version, [], uses.get(row.arn, 0)))
+                for row in rows)
     listed = codec.page(found, request, lambda entry: entry[0])
     return Page([info for _, info in listed.items], listed.next_marker)
 

@@ -141,21 +141,6 @@ class Policies(Repository):
         stmt = page_of(stmt, (ManagedPolicy.name, ManagedPolicy.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
 
-    async def boundary_counts_of(self, account_id: str, arns: Sequence[str]) -> dict[str, int]:
-        """Policy ARN -> how many of the account's users and roles have it as their permissions boundary, for
-        `arns` only (the permissions_boundary indexes)."""
-        counts: dict[str, int] = {}
-        if not arns:
-            return counts
-        for model in (IamUser, IamRole):
-            stmt = (select(model.permissions_boundary, func.count())
-                    .where(model.account_id == account_id, model.permissions_boundary.in_(arns))
-                    .group_by(model.permissions_boundary))
-            for arn, count in (await self.db.execute(stmt)).all():
-                if arn is not None:
-                    counts[arn] = counts.get(arn, 0) + int(count)
-        return counts
-
     async def delete(self, policy: ManagedPolicy) -> None:
         await self.db.execute(delete(ManagedPolicyVersion).where(ManagedPolicyVersion.policy_arn == policy.arn))
         await self.db.delete(policy)
