@@ -5,7 +5,7 @@ Revises: 0030
 """
 
 revision = '0031'
-down_revision = '0031'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
