@@ -7,6 +7,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -44,6 +45,52 @@ def _crt_signs_on_botocore_clock() -> None:
 
 
 _crt_signs_on_botocore_clock()
+
+
+def _templates_compiled_once_per_process() -> None:
+    """Each test builds its own app and runtime, so its own Jinja environments, which compiled every page and mail
+    template it rendered again (about 270 compilations in 26 HTTP tests, some 30 ms a test): the environments of
+    a kind (configured alike) share an in-memory bytecode cache, keyed as Jinja's file cache is (the template's
+    name, then its source's checksum), so each template is compiled once per test process."""
+    import jinja2
+    from jinja2.bccache import Bucket
+
+    try:
+        from vestibule import mail_templates
+        from vestibule.web import rendering
+    except Exception:  # a web layer that does not import fails its own tests, not the store suites
+        return
+
+    class MemoryBytecodeCache(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.stored: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: Bucket) -> None:
+            if bucket.key in self.stored:
+                bucket.bytecode_from_string(self.stored[bucket.key])  # a changed source's checksum: compiled again
+
+        def dump_bytecode(self, bucket: Bucket) -> None:
+            self.stored[bucket.key] = bucket.bytecode_to_string()
+
+    pages, mails = MemoryBytecodeCache(), MemoryBytecodeCache()
+    build_web = rendering.Web.build
+
+    def web_build(*args: Any, **kwargs: Any) -> rendering.Web:
+        web = build_web(*args, **kwargs)
+        web.env.bytecode_cache = pages
+        return web
+
+    init_mail = mail_templates.JinjaMailTemplates.__init__
+
+    def mail_init(self: mail_templates.JinjaMailTemplates, *args: Any, **kwargs: Any) -> None:
+        init_mail(self, *args, **kwargs)
+        self._env.bytecode_cache = mails
+
+    setattr(rendering.Web, "build", staticmethod(web_build))  # noqa: B010 (a method replaced on its class)
+    setattr(mail_templates.JinjaMailTemplates, "__init__", mail_init)  # noqa: B010
+
+
+_templates_compiled_once_per_process()
 
 
 def pytest_configure(config: pytest.Config) -> None:
