@@ -43,9 +43,12 @@ class Page(Generic[T]):
 
 
 class MarkerCodec:
-    """Markers of one list: `scope` names it (operation, account, parent, filters) and is bound into the tag."""
+    """Markers of one list: `scope` names it (operation, account, parent, filters) and is bound into the tag.
+    `separator` parts the key from its tag: "." by default, "/" for the JSON protocols (their NextToken
+    patterns have no ".")."""
 
-    def __init__(self, signing_key: bytes, *scope: str) -> None:
+    def __init__(self, signing_key: bytes, *scope: str, separator: str = ".") -> None:
+        self._separator = separator
         self._key = hmac.new(signing_key, _PURPOSE, hashlib.sha256).digest()
         self._scope = json.dumps(scope, separators=(",", ":")).encode()
 
@@ -54,11 +57,11 @@ class MarkerCodec:
 
     def encode(self, key: Key) -> str:
         payload = json.dumps(key, separators=(",", ":")).encode()
-        return f"{_b64(payload)}.{_b64(self._tag(payload))}"
+        return f"{_b64(payload)}{self._separator}{_b64(self._tag(payload))}"
 
     def decode(self, marker: str) -> Key:
         """The key the marker carries; InvalidMarker unless this codec's list handed it out."""
-        body, dot, tag = marker.partition(".")
+        body, dot, tag = marker.partition(self._separator)
         try:
             payload, given = _unb64(body), _unb64(tag)
         except (binascii.Error, ValueError):

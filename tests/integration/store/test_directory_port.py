@@ -40,12 +40,13 @@ async def test_users_are_kept_per_store_with_every_lookup(store: Store) -> None:
         assert (await d.find_users(uow, STORE, display_name="Jane D")).items == (jane,)
 
 
-async def test_pages_follow_ids(store: Store) -> None:
+async def test_pages_follow_names(store: Store) -> None:
     async with store.unit() as uow:
-        made = sorted([(await d.create_user(uow, STORE, f"u{i}", _profile(), actor="a", now=1.0)).id
-                       for i in range(5)])
+        made = [(await d.create_user(uow, STORE, name, _profile(), actor="a", now=1.0)).id
+                for name in ("u3", "U1", "u0", "u4", "u2")]
+    made = [made[2], made[1], made[4], made[0], made[3]]  # by user name without case
     seen: list[list[str]] = []
-    after: str | None = None
+    after: d.Key | None = None
     async with store.unit() as uow:
         while True:
             page = await d.find_users(uow, STORE, after=after, limit=2)

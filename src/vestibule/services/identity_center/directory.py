@@ -28,6 +28,7 @@ from .directory_profile import apply, profile_of, stored, text
 PrincipalType = Literal["USER", "GROUP"]
 Status = Literal["ENABLED", "DISABLED"]
 PAGE_MAX = 100
+Key = tuple[str, ...]  # a page's sort key: users (user_name_lower, id), groups (display_name_lower, id)
 USER_NAME_MAX = 128
 
 
@@ -110,7 +111,15 @@ class Page(Generic[T]):
     """One page of a list, and the key the next page starts after (None: this was the last)."""
 
     items: tuple[T, ...]
-    next_after: str | None
+    next_after: Key | None
+
+
+def user_key(row: UserRow) -> Key:
+    return (row.user_name_lower, row.id)
+
+
+def group_key(row: GroupRow) -> Key:
+    return (row.display_name_lower, row.id)
 
 
 PrincipalDeleted = Callable[[UnitOfWork, str, PrincipalType, str], Awaitable[None]]
@@ -258,26 +267,25 @@ async def user_by_name(uow: UnitOfWork, identity_store_id: str, user_name: str) 
 
 async def find_users(uow: UnitOfWork, identity_store_id: str, *, user_name: str | None = None,
                      display_name: str | None = None, email: str | None = None,
-                     external_id: ExternalId | None = None, after: str | None = None,
+                     external_id: ExternalId | None = None, after: Key | None = None,
                      limit: int = PAGE_MAX) -> Page[DirectoryUser]:
-    """Users in ID order after `after`, narrowed by user name (any case), display name, primary email (any case)
-    or an external ID."""
+    """Users in (user name without case, ID) order after `after`, narrowed by user name (any case), display
+    name, primary email (any case) or an external ID; `limit + 1` rows read."""
     if external_id is not None:
         owner = await uow.directory.owner_of_external_id(identity_store_id, "user", external_id.issuer,
                                                          external_id.id)
         row = None if owner is None else await uow.directory.user(identity_store_id, owner)
-        rows: Sequence[UserRow] = [] if row is None or (after is not None and row.id <= after) else [row]
+        rows: Sequence[UserRow] = [] if row is None else [row]
     elif email is not None:
-        rows = [r for r in await uow.directory.users_by_email(identity_store_id, email)
-                if after is None or r.id > after][:limit + 1]
+        rows = sorted(await uow.directory.users_by_email(identity_store_id, email), key=user_key)
     else:
-        rows = await uow.directory.users(identity_store_id, after=after, limit=limit + 1, user_name=user_name,
+        rows = await uow.directory.users(identity_store_id, after=after, limit=limit, user_name=user_name,
                                          display_name=display_name)
     rows = [r for r in rows if (user_name is None or r.user_name_lower == user_name.lower())
-            and (display_name is None or r.display_name == display_name)]
+            and (display_name is None or r.display_name == display_name) and (after is None or user_key(r) > after)]
     more = len(rows) > limit
     users = await _users(uow, rows[:limit])
-    return Page(tuple(users), users[-1].id if more and users else None)
+    return Page(tuple(users), user_key(rows[limit - 1]) if more and users else None)
 
 
 async def _user_row(uow: UnitOfWork, identity_store_id: str, user_id: str) -> UserRow:
@@ -399,21 +407,22 @@ async def group_exists(uow: UnitOfWork, identity_store_id: str, group_id: str) -
 
 
 async def find_groups(uow: UnitOfWork, identity_store_id: str, *, display_name: str | None = None,
-                      external_id: ExternalId | None = None, after: str | None = None,
+                      external_id: ExternalId | None = None, after: Key | None = None,
                       limit: int = PAGE_MAX) -> Page[DirectoryGroup]:
-    """Groups in ID order after `after`, narrowed by display name (any case) or an external ID."""
+    """Groups in (display name without case, ID) order after `after`, narrowed by display name (any case) or an
+    external ID; `limit + 1` rows read."""
     if external_id is not None:
         owner = await uow.directory.owner_of_external_id(identity_store_id, "group", external_id.issuer,
                                                          external_id.id)
         row = None if owner is None else await uow.directory.group(identity_store_id, owner)
-        rows: Sequence[GroupRow] = [] if row is None or (after is not None and row.id <= after) else [row]
-        rows = [r for r in rows if display_name is None or r.display_name_lower == lookup_key(display_name)]
+        rows: Sequence[GroupRow] = [] if row is None else [row]
+        rows = [r for r in rows if (display_name is None or r.display_name_lower == lookup_key(display_name))
+                and (after is None or group_key(r) > after)]
     else:
-        rows = await uow.directory.groups(identity_store_id, after=after, limit=limit + 1,
-                                          display_name=display_name)
+        rows = await uow.directory.groups(identity_store_id, after=after, limit=limit, display_name=display_name)
     more = len(rows) > limit
     groups = await _groups(uow, rows[:limit])
-    return Page(tuple(groups), groups[-1].id if more and groups else None)
+    return Page(tuple(groups), group_key(rows[limit - 1]) if more and groups else None)
 
 
 async def update_group(uow: UnitOfWork, identity_store_id: str, group_id: str,
@@ -501,21 +510,22 @@ async def remove_member(uow: UnitOfWork, identity_store_id: str, membership_id: 
 
 
 async def memberships_of_group(uow: UnitOfWork, identity_store_id: str, group_id: str, *,
-                               after: str | None = None, limit: int = PAGE_MAX) -> Page[Membership]:
-    """Page.items are Membership, in ID order; NotFound for an unknown group."""
+                               after: Key | None = None, limit: int = PAGE_MAX) -> Page[Membership]:
+    """Page.items are Membership, in user ID order (key (user_id,)); NotFound for an unknown group."""
     await require_group(uow, identity_store_id, group_id)
-    rows = await uow.directory.memberships_of_group(group_id, after=after, limit=limit + 1)
+    rows = await uow.directory.memberships_of_group(group_id, after=after, limit=limit)
     items = [_membership(r) for r in rows[:limit]]
-    return Page(tuple(items), items[-1].id if len(rows) > limit else None)
+    return Page(tuple(items), (items[-1].user_id,) if len(rows) > limit else None)
 
 
-async def groups_of_user(uow: UnitOfWork, identity_store_id: str, user_id: str, *, after: str | None = None,
+async def groups_of_user(uow: UnitOfWork, identity_store_id: str, user_id: str, *, after: Key | None = None,
                          limit: int = PAGE_MAX) -> Page[Membership]:
-    """The user's memberships (Page.items are Membership), in ID order; NotFound for an unknown user."""
+    """The user's memberships (Page.items are Membership), in group ID order (key (group_id,)); NotFound for an
+    unknown user."""
     await _user_row(uow, identity_store_id, user_id)
-    rows = await uow.directory.memberships_of_user(user_id, after=after, limit=limit + 1)
+    rows = await uow.directory.memberships_of_user(user_id, after=after, limit=limit)
     items = [_membership(r) for r in rows[:limit]]
-    return Page(tuple(items), items[-1].id if len(rows) > limit else None)
+    return Page(tuple(items), (items[-1].group_id,) if len(rows) > limit else None)
 
 
 async def group_ids_of_user(uow: UnitOfWork, identity_store_id: str, user_id: str) -> list[str]:

@@ -8,14 +8,17 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
+from ...core.pagination import MarkerCodec, Page, PageRequest
 from ...errors import InvalidValue, NotFound
 from ...store.repositories import UnitOfWork
 from ..api_call import ApiCall
 from . import directory, instances
-from .directory import DirectoryGroup, DirectoryUser, ExternalId, Membership, Page
+from .directory import DirectoryGroup, DirectoryUser, ExternalId, Membership
 from .directory_profile import AttributeOperation, UserProfile
 
+T = TypeVar("T")
 _STORE_ARN = re.compile(r"arn:aws[a-z-]*:identitystore::(\d{12}):identitystore/(.+)")
 _RESOURCE_ARN = re.compile(r"arn:aws[a-z-]*:identitystore:::(?:user|group|membership)/(.+)")
 
@@ -32,6 +35,16 @@ def resource_id(value: str) -> str:
     """A user, group or membership ID as given, or the ID its ARN names."""
     found = _RESOURCE_ARN.fullmatch(value)
     return found.group(1) if found else value
+
+
+def markers(call: ApiCall, operation: str, *scope: str) -> MarkerCodec:
+    """NextTokens of one list (operation, account, store, parent, filter), signed with the keyring's signing key;
+    "/" parts key and tag, as Identity Store's and SSO Admin's NextToken patterns allow it and not "."."""
+    return MarkerCodec(call.deps.box.signing_key, operation, call.account_id, *scope, separator="/")
+
+
+def _page(codec: MarkerCodec, found: directory.Page[T]) -> Page[T]:
+    return Page(list(found.items), None if found.next_after is None else codec.encode(found.next_after))
 
 
 async def _store(call: ApiCall, uow: UnitOfWork, given: str) -> str:
@@ -70,10 +83,12 @@ async def describe_user(call: ApiCall, store: str, user_id: str) -> DirectoryUse
 
 
 async def list_users(call: ApiCall, store: str, *, user_name: str | None, display_name: str | None,
-                     after: str | None, limit: int) -> Page[DirectoryUser]:
+                     page: PageRequest) -> Page[DirectoryUser]:
     async with _in_store(call, store) as (uow, store_id):
-        return await directory.find_users(uow, store_id, user_name=user_name, display_name=display_name,
-                                          after=after, limit=limit)
+        codec = markers(call, "ListUsers", store_id, "UserName" if user_name is not None else "DisplayName",
+                        user_name or display_name or "")
+        return _page(codec, await directory.find_users(uow, store_id, user_name=user_name, display_name=display_name,
+                                                       after=codec.after(page), limit=page.limit))
 
 
 async def update_user(call: ApiCall, store: str, user_id: str, operations: Sequence[AttributeOperation],
@@ -119,10 +134,13 @@ async def describe_group(call: ApiCall, store: str, group_id: str) -> DirectoryG
         return await directory.require_group(uow, store_id, resource_id(group_id))
 
 
-async def list_groups(call: ApiCall, store: str, *, display_name: str | None, after: str | None,
-                      limit: int) -> Page[DirectoryGroup]:
+async def list_groups(call: ApiCall, store: str, *, display_name: str | None,
+                      page: PageRequest) -> Page[DirectoryGroup]:
     async with _in_store(call, store) as (uow, store_id):
-        return await directory.find_groups(uow, store_id, display_name=display_name, after=after, limit=limit)
+        codec = markers(call, "ListGroups", store_id, "DisplayName" if display_name is not None else "",
+                        display_name or "")
+        return _page(codec, await directory.find_groups(uow, store_id, display_name=display_name,
+                                                        after=codec.after(page), limit=page.limit))
 
 
 async def update_group(call: ApiCall, store: str, group_id: str, operations: Sequence[AttributeOperation],
@@ -176,17 +194,19 @@ async def delete_membership(call: ApiCall, store: str, membership_id: str) -> No
                           group_id=membership.group_id, user_id=membership.user_id)
 
 
-async def memberships_of_group(call: ApiCall, store: str, group_id: str, *, after: str | None,
-                               limit: int) -> Page[Membership]:
+async def memberships_of_group(call: ApiCall, store: str, group_id: str, *,
+                               page: PageRequest) -> Page[Membership]:
     async with _in_store(call, store) as (uow, store_id):
-        return await directory.memberships_of_group(uow, store_id, resource_id(group_id), after=after,
-                                                    limit=limit)
+        codec = markers(call, "ListGroupMemberships", store_id, resource_id(group_id))
+        return _page(codec, await directory.memberships_of_group(uow, store_id, resource_id(group_id),
+                                                                 after=codec.after(page), limit=page.limit))
 
 
-async def memberships_of_user(call: ApiCall, store: str, user_id: str, *, after: str | None,
-                              limit: int) -> Page[Membership]:
+async def memberships_of_user(call: ApiCall, store: str, user_id: str, *, page: PageRequest) -> Page[Membership]:
     async with _in_store(call, store) as (uow, store_id):
-        return await directory.groups_of_user(uow, store_id, resource_id(user_id), after=after, limit=limit)
+        codec = markers(call, "ListGroupMembershipsForMember", store_id, resource_id(user_id))
+        return _page(codec, await directory.groups_of_user(uow, store_id, resource_id(user_id),
+                                                           after=codec.after(page), limit=page.limit))
 
 
 async def membership_id_of(call: ApiCall, store: str, group_id: str, user_id: str) -> Membership:

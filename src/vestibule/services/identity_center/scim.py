@@ -109,7 +109,7 @@ async def _candidates(deps: Deps, uow: UnitOfWork, caller: ScimCaller, kind: str
         narrowed["user_name"] = found.value
     elif found is not None and kind == "Group" and found.attribute == "displayName":
         narrowed["display_name"] = found.value  # any case, as SCIM compares it (a user's is matched exactly)
-    after: str | None = None
+    after: directory.Key | None = None
     while True:
         if kind == "User":
             users = await directory.find_users(uow, store, after=after, **narrowed)

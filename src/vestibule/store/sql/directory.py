@@ -1,5 +1,6 @@
 """The Identity Center directory: users, groups, memberships and external IDs, always within one identity
-store. Lists go a page at a time, in ID order after a key."""
+store. Lists go a page at a time after a sort key (`keyset.page_of`): users by (user_name_lower, id), groups by
+(display_name_lower, id), a group's memberships by user ID, a user's by group ID; each reads `limit + 1` rows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from ..models import DirectoryExternalId, DirectoryGroup, DirectoryMembership, DirectoryUser
 from ..models.directory import lookup_key
 from .base import Repository, rowcount
+from .keyset import page_of
 
 ExternalPair = tuple[str, str]  # (issuer, id)
 
@@ -38,16 +40,16 @@ class Directory(Repository):
                 .order_by(DirectoryUser.created_at, DirectoryUser.id))
         return (await self.db.execute(stmt)).scalars().all()
 
-    async def users(self, store: str, *, after: str | None, limit: int, user_name: str | None = None,
+    async def users(self, store: str, *, after: Sequence[str] | None, limit: int, user_name: str | None = None,
                     display_name: str | None = None) -> Sequence[DirectoryUser]:
+        """Up to `limit + 1` users after the key (user_name_lower, id), in that order."""
         stmt = select(DirectoryUser).where(DirectoryUser.identity_store_id == store)
-        if after is not None:
-            stmt = stmt.where(DirectoryUser.id > after)
         if user_name is not None:
             stmt = stmt.where(DirectoryUser.user_name_lower == user_name.lower())
         if display_name is not None:
             stmt = stmt.where(DirectoryUser.display_name == display_name)
-        return (await self.db.execute(stmt.order_by(DirectoryUser.id).limit(limit))).scalars().all()
+        stmt = page_of(stmt, (DirectoryUser.user_name_lower, DirectoryUser.id), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
 
     async def count_users(self, store: str) -> int:
         stmt = select(func.count()).select_from(DirectoryUser).where(DirectoryUser.identity_store_id == store)
@@ -70,14 +72,14 @@ class Directory(Repository):
                                             DirectoryGroup.display_name_lower == lookup_key(display_name))
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
-    async def groups(self, store: str, *, after: str | None, limit: int,
+    async def groups(self, store: str, *, after: Sequence[str] | None, limit: int,
                      display_name: str | None = None) -> Sequence[DirectoryGroup]:
+        """Up to `limit + 1` groups after the key (display_name_lower, id), in that order."""
         stmt = select(DirectoryGroup).where(DirectoryGroup.identity_store_id == store)
-        if after is not None:
-            stmt = stmt.where(DirectoryGroup.id > after)
         if display_name is not None:
             stmt = stmt.where(DirectoryGroup.display_name_lower == lookup_key(display_name))
-        return (await self.db.execute(stmt.order_by(DirectoryGroup.id).limit(limit))).scalars().all()
+        stmt = page_of(stmt, (DirectoryGroup.display_name_lower, DirectoryGroup.id), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
 
     async def groups_by_ids(self, store: str, group_ids: Sequence[str]) -> Sequence[DirectoryGroup]:
         if not group_ids:
@@ -113,19 +115,20 @@ class Directory(Repository):
                                                  DirectoryMembership.user_id == user_id)
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
-    async def memberships_of_group(self, group_id: str, *, after: str | None,
+    async def memberships_of_group(self, group_id: str, *, after: Sequence[str] | None,
                                    limit: int) -> Sequence[DirectoryMembership]:
+        """Up to `limit + 1` of the group's memberships after the key (user_id,): the unique (group_id, user_id)
+        index serves it."""
         stmt = select(DirectoryMembership).where(DirectoryMembership.group_id == group_id)
-        if after is not None:
-            stmt = stmt.where(DirectoryMembership.id > after)
-        return (await self.db.execute(stmt.order_by(DirectoryMembership.id).limit(limit))).scalars().all()
+        stmt = page_of(stmt, (DirectoryMembership.user_id,), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
 
-    async def memberships_of_user(self, user_id: str, *, after: str | None,
+    async def memberships_of_user(self, user_id: str, *, after: Sequence[str] | None,
                                   limit: int) -> Sequence[DirectoryMembership]:
+        """Up to `limit + 1` of the user's memberships after the key (group_id,)."""
         stmt = select(DirectoryMembership).where(DirectoryMembership.user_id == user_id)
-        if after is not None:
-            stmt = stmt.where(DirectoryMembership.id > after)
-        return (await self.db.execute(stmt.order_by(DirectoryMembership.id).limit(limit))).scalars().all()
+        stmt = page_of(stmt, (DirectoryMembership.group_id,), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
 
     async def member_ids(self, group_id: str) -> list[str]:
         stmt = (select(DirectoryMembership.user_id).where(DirectoryMembership.group_id == group_id)

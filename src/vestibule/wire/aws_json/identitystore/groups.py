@@ -29,10 +29,8 @@ async def describe_group(r: JsonRequest) -> JsonObject:
 async def list_groups(r: JsonRequest) -> JsonObject:
     found = m.filter_of(r.input, ("DisplayName",))
     page = await ids.list_groups(r.call, r.input.text("IdentityStoreId") or "",
-                                 display_name=found[1] if found else None, after=m.after(r.input, "group"),
-                                 limit=m.limit(r.input))
-    groups = [shapes.group(g) for g in page.items]
-    return {"Groups": groups, **m.next_token("group", page.next_after)}
+                                 display_name=found[1] if found else None, page=m.page_request(r.input))
+    return {"Groups": [shapes.group(g) for g in page.items], **m.next_token(page)}
 
 
 @IDENTITY_STORE.operation("UpdateGroup", action="identitystore:UpdateGroup", audit="identitystore:UpdateGroup",

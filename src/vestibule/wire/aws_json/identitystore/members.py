@@ -3,10 +3,10 @@ of its structures (external IDs, attribute operations, filters, member IDs, page
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from ....core.pagination import Page, PageRequest
 from ....errors import InvalidValue
 from ....services.identity_center.directory import ExternalId
 from ....services.identity_center.directory_profile import AttributeOperation
@@ -34,7 +34,6 @@ MEMBER_ID = structure("MemberId").required()
 ALTERNATE_IDENTIFIER = structure("AlternateIdentifier").required()
 GROUP_IDS = Member("GroupIds", "list", 1, 100).required()
 PAGING = (MAX_RESULTS, NEXT_TOKEN)
-_TOKEN_PREFIX = "vst1:"
 
 
 def _object(value: JsonValue, at: str) -> Mapping[str, JsonValue]:
@@ -101,26 +100,11 @@ def alternate_identifier(i: JsonInput) -> tuple[ExternalId | None, tuple[str, Js
     return None, (path.lower(), unique.get("AttributeValue"))
 
 
-def after(i: JsonInput, kind: str) -> str | None:
-    """The key a NextToken continues after (`kind` tells users from groups and memberships)."""
-    token = i.text("NextToken")
-    if token is None:
-        return None
-    try:
-        decoded = base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        decoded = ""
-    prefix = f"{_TOKEN_PREFIX}{kind}:"
-    if not decoded.startswith(prefix):
-        raise InvalidValue("The NextToken is not one this operation returned.")
-    return decoded[len(prefix):]
+def page_request(i: JsonInput) -> PageRequest:
+    """MaxResults (1-100, default 100) and the NextToken of an earlier page (the service checks its signature)."""
+    return PageRequest(i.text("NextToken"), i.integer("MaxResults") or 100)
 
 
-def next_token(kind: str, after_key: str | None) -> dict[str, JsonValue]:
-    if after_key is None:
-        return {}
-    return {"NextToken": base64.urlsafe_b64encode(f"{_TOKEN_PREFIX}{kind}:{after_key}".encode()).decode("ascii")}
+def next_token(page: Page[Any]) -> dict[str, JsonValue]:
+    return {} if page.next_marker is None else {"NextToken": page.next_marker}
 
-
-def limit(i: JsonInput) -> int:
-    return i.integer("MaxResults") or 100

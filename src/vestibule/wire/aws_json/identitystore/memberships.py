@@ -41,18 +41,16 @@ async def delete_group_membership(r: JsonRequest) -> JsonObject:
                           inputs=(m.STORE, m.GROUP_ID, *m.PAGING))
 async def list_group_memberships(r: JsonRequest) -> JsonObject:
     page = await ids.memberships_of_group(r.call, _store(r), r.input.text("GroupId") or "",
-                                          after=m.after(r.input, "membership"), limit=m.limit(r.input))
-    items = [shapes.membership(x) for x in page.items]
-    return {"GroupMemberships": items, **m.next_token("membership", page.next_after)}
+                                          page=m.page_request(r.input))
+    return {"GroupMemberships": [shapes.membership(x) for x in page.items], **m.next_token(page)}
 
 
 @IDENTITY_STORE.operation("ListGroupMembershipsForMember", action="identitystore:ListGroupMembershipsForMember",
                           inputs=(m.STORE, m.MEMBER_ID, *m.PAGING))
 async def list_group_memberships_for_member(r: JsonRequest) -> JsonObject:
     page = await ids.memberships_of_user(r.call, _store(r), m.member_user_id(r.input),
-                                         after=m.after(r.input, "member"), limit=m.limit(r.input))
-    items = [shapes.membership(x) for x in page.items]
-    return {"GroupMemberships": items, **m.next_token("member", page.next_after)}
+                                         page=m.page_request(r.input))
+    return {"GroupMemberships": [shapes.membership(x) for x in page.items], **m.next_token(page)}
 
 
 @IDENTITY_STORE.operation("GetGroupMembershipId", action="identitystore:GetGroupMembershipId",

@@ -42,9 +42,8 @@ async def list_users(r: JsonRequest) -> JsonObject:
     page = await ids.list_users(r.call, r.input.text("IdentityStoreId") or "",
                                 user_name=found[1] if found and found[0] == "username" else None,
                                 display_name=found[1] if found and found[0] == "displayname" else None,
-                                after=m.after(r.input, "user"), limit=m.limit(r.input))
-    users = [shapes.user(u) for u in page.items]
-    return {"Users": users, **m.next_token("user", page.next_after)}
+                                page=m.page_request(r.input))
+    return {"Users": [shapes.user(u) for u in page.items], **m.next_token(page)}
 
 
 @IDENTITY_STORE.operation("UpdateUser", action="identitystore:UpdateUser", audit="identitystore:UpdateUser",

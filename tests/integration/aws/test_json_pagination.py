@@ -1,0 +1,265 @@
+"""Keyset pagination of the JSON 1.1 lists (Identity Store, Organizations, SSO Admin) through boto3: a stable
+order across pages, no skips or repeats when rows come and go between pages, NextTokens refused when forged,
+edited or taken from another list or account (each service's own validation error), MaxResults bounds as
+botocore's models give them, botocore's paginators, and a page that reads no more rows than it shows (plus one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from sqlalchemy import event
+
+from integration.aws.aws_world import Account, AwsWorld, error_code
+from vestibule.services.context import Deps
+from vestibule.services.identity_center import directory
+from vestibule.services.identity_center.directory_profile import profile_of
+from vestibule.store.models import DirectoryMembership, DirectoryUser
+
+INITIAL = [f"m-{i:02d}" for i in range(6)]
+
+
+@dataclass
+class Listing:
+    """One list of one service: how to call it, and how to add and remove one of its items (by name)."""
+
+    client: Any
+    operation: str  # the boto3 method
+    items: str  # the answer's list member
+    name: Callable[[dict[str, Any]], str]
+    make: Callable[[str], None]
+    drop: Callable[[str], None]
+    args: dict[str, Any]
+    max_results: int  # the model's bound
+    invalid: str = "ValidationException"  # the service's answer to a bad NextToken or MaxResults
+    sorted_by_name: bool = True
+    made: dict[str, str] = field(default_factory=dict)
+
+    def call(self, **kwargs: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = getattr(self.client, self.operation)(**self.args, **kwargs)
+        return answer
+
+    def names(self, answer: dict[str, Any]) -> list[str]:
+        return [self.name(item) for item in answer[self.items]]
+
+
+def _identity_store(world: AwsWorld, account: Account, kind: str) -> Listing:
+    store = world.new_identity_store(account)
+    ids = world.identitystore(account.root)
+    users: dict[str, str] = {}
+    arg = {"IdentityStoreId": store}
+
+    def make_user(name: str) -> None:
+        users[name] = ids.create_user(IdentityStoreId=store, UserName=name, DisplayName=name)["UserId"]
+
+    def drop_user(name: str) -> None:
+        ids.delete_user(IdentityStoreId=store, UserId=users.pop(name))
+
+    if kind == "ListUsers":
+        return Listing(ids, "list_users", "Users", lambda u: u["UserName"], make_user, drop_user, arg, 100)
+    groups: dict[str, str] = {}
+
+    def make_group(name: str) -> None:
+        groups[name] = ids.create_group(IdentityStoreId=store, DisplayName=name)["GroupId"]
+
+    def drop_group(name: str) -> None:
+        ids.delete_group(IdentityStoreId=store, GroupId=groups.pop(name))
+
+    if kind == "ListGroups":
+        return Listing(ids, "list_groups", "Groups", lambda g: g["DisplayName"], make_group, drop_group, arg, 100)
+    memberships: dict[str, str] = {}
+    if kind == "ListGroupMemberships":
+        group = ids.create_group(IdentityStoreId=store, DisplayName="team")["GroupId"]
+
+        def join(name: str) -> None:
+            make_user(name)
+            memberships[name] = ids.create_group_membership(
+                IdentityStoreId=store, GroupId=group, MemberId={"UserId": users[name]})["MembershipId"]
+
+        def leave(name: str) -> None:
+            ids.delete_group_membership(IdentityStoreId=store, MembershipId=memberships.pop(name))
+
+        return Listing(ids, "list_group_memberships", "GroupMemberships",
+                       lambda m: _name_of(users, m["MemberId"]["UserId"]), join, leave,
+                       {**arg, "GroupId": group}, 100, sorted_by_name=False)
+    member = ids.create_user(IdentityStoreId=store, UserName="member")["UserId"]
+
+    def add_to(name: str) -> None:
+        make_group(name)
+        memberships[name] = ids.create_group_membership(
+            IdentityStoreId=store, GroupId=groups[name], MemberId={"UserId": member})["MembershipId"]
+
+    def remove_from(name: str) -> None:
+        ids.delete_group_membership(IdentityStoreId=store, MembershipId=memberships.pop(name))
+
+    return Listing(ids, "list_group_memberships_for_member", "GroupMemberships",
+                   lambda m: _name_of(groups, m["GroupId"]), add_to, remove_from,
+                   {**arg, "MemberId": {"UserId": member}}, 100, sorted_by_name=False)
+
+
+def _name_of(names: dict[str, str], wanted: str) -> str:
+    return next(name for name, made in names.items() if made == wanted)
+
+
+LISTS = ["ListUsers", "ListGroups", "ListGroupMemberships", "ListGroupMembershipsForMember"]
+
+
+def _listing(world: AwsWorld, account: Account, kind: str) -> Listing:
+    listing = _identity_store(world, account, kind)
+    for name in INITIAL:
+        listing.make(name)
+    return listing
+
+
+def _refused(listing: Listing, call: Callable[..., Any], **kwargs: Any) -> None:
+    with pytest.raises(ClientError) as err:
+        call(**kwargs)
+    assert error_code(err.value) == listing.invalid, err.value.response
+
+
+@pytest.mark.parametrize("kind", LISTS)
+def test_pages_keep_one_order_and_walk_everything(world: AwsWorld, account: Account, kind: str) -> None:
+    listing = _listing(world, account, kind)
+    whole = listing.names(listing.call())
+    assert sorted(whole) == INITIAL and "NextToken" not in listing.call()
+    if listing.sorted_by_name:
+        assert whole == INITIAL
+    seen: list[str] = []
+    answer = listing.call(MaxResults=2)
+    while True:
+        seen += listing.names(answer)
+        if "NextToken" not in answer:
+            break
+        answer = listing.call(MaxResults=2, NextToken=answer["NextToken"])
+    assert seen == whole
+    walked = [listing.name(item) for page in listing.client.get_paginator(listing.operation).paginate(
+        **listing.args, PaginationConfig={"PageSize": 4}) for item in page[listing.items]]
+    assert walked == whole
+
+
+@pytest.mark.parametrize("kind", LISTS)
+def test_rows_added_or_removed_between_pages_are_neither_skipped_nor_repeated(world: AwsWorld, account: Account,
+                                                                              kind: str) -> None:
+    listing = _listing(world, account, kind)
+    order = listing.names(listing.call())
+    first = listing.call(MaxResults=2)
+    seen = listing.names(first)
+    gone = order[3]  # not yet seen
+    listing.drop(gone)
+    listing.drop(seen[0])  # seen already: the next page starts after its key anyway
+    for name in ("a-new", "z-new"):
+        listing.make(name)
+    token = first["NextToken"]
+    while True:
+        answer = listing.call(MaxResults=2, NextToken=token)
+        seen += listing.names(answer)
+        if "NextToken" not in answer:
+            break
+        token = answer["NextToken"]
+    stable = [name for name in order if name != gone]
+    assert [name for name in seen if name in stable] == stable  # each once, in order
+    assert gone not in seen and len(seen) == len(set(seen))
+    if listing.sorted_by_name:
+        assert "a-new" not in seen and "z-new" in seen  # before the marker, and after it
+
+
+@pytest.mark.parametrize("kind", LISTS)
+def test_tokens_are_bound_to_their_list(world: AwsWorld, account: Account, kind: str) -> None:
+    listing = _listing(world, account, kind)
+    token = listing.call(MaxResults=1)["NextToken"]
+    assert len(listing.names(listing.call(NextToken=token))) == 5
+    body, _, tag = token.partition("/")
+    edited = body[:-2] + ("AA" if body[-2:] != "AA" else "BA") + "/" + tag
+    for bad in ("bogus", edited, token[:-1], body, token + "A"):
+        _refused(listing, listing.call, NextToken=bad)
+    other = _listing(world, world.new_account(), kind)  # the same list of another account
+    _refused(listing, listing.call, NextToken=other.call(MaxResults=1)["NextToken"])
+    _refused(other, other.call, NextToken=token)
+    ids, store = listing.client, listing.args["IdentityStoreId"]
+    for name in ("x-1", "x-2"):  # another list of the same store
+        if kind == "ListUsers":
+            ids.create_group(IdentityStoreId=store, DisplayName=name)
+        else:
+            ids.create_user(IdentityStoreId=store, UserName=name)
+    foreign = (ids.list_groups if kind == "ListUsers" else ids.list_users)(IdentityStoreId=store, MaxResults=1)
+    _refused(listing, listing.call, NextToken=foreign["NextToken"])
+
+
+def test_a_filter_is_bound_into_the_token(world: AwsWorld, account: Account) -> None:
+    listing = _listing(world, account, "ListUsers")
+    token = listing.call(MaxResults=1)["NextToken"]
+    only = [{"AttributePath": "UserName", "AttributeValue": "m-03"}]
+    _refused(listing, listing.call, NextToken=token, Filters=only)
+    assert listing.names(listing.call(Filters=only)) == ["m-03"]
+
+
+@pytest.mark.parametrize("kind", LISTS)
+def test_max_results_bounds(world: AwsWorld, account: Account, kind: str) -> None:
+    listing = _listing(world, account, kind)
+    assert len(listing.names(listing.call(MaxResults=listing.max_results))) == 6
+    assert len(listing.names(listing.call(MaxResults=1))) == 1
+    unchecked = Listing(**{**listing.__dict__, "client": world.client(
+        listing.client.meta.service_model.service_name, account.root, validate=False)})
+    for bad in (0, listing.max_results + 1):
+        _refused(listing, unchecked.call, MaxResults=bad)
+
+
+# ---- a page reads a page ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def loaded() -> Iterator[list[object]]:
+    """The directory user and membership rows the ORM builds while the test runs."""
+    rows: list[object] = []
+
+    def count(row: object, _context: object) -> None:
+        rows.append(row)
+
+    for model in (DirectoryUser, DirectoryMembership):
+        event.listen(model, "load", count)
+    try:
+        yield rows
+    finally:
+        for model in (DirectoryUser, DirectoryMembership):
+            event.remove(model, "load", count)
+
+
+def test_a_directory_page_reads_no_more_rows_than_it_shows(world: AwsWorld, account: Account,
+                                                           loaded: list[object]) -> None:
+    store = world.new_identity_store(account)
+    ids = world.identitystore(account.root)
+    group = ids.create_group(IdentityStoreId=store, DisplayName="everyone")["GroupId"]
+    names = [f"bulk-{i:04d}" for i in range(300)]
+
+    async def add(deps: Deps) -> None:
+        async with deps.store.unit() as uow:
+            for name in names:
+                user = await directory.create_user(uow, store, name, profile_of({"DisplayName": name}),
+                                                   actor="test", now=1.0)
+                await directory.add_member(uow, store, group, user.id, actor="test", now=1.0)
+            await uow.commit()
+
+    world.run(add)
+    loaded.clear()
+    first = ids.list_users(IdentityStoreId=store, MaxResults=10)
+    assert [u["UserName"] for u in first["Users"]] == names[:10] and 10 <= len(loaded) <= 11, len(loaded)
+    token = first["NextToken"]
+    for _ in range(20):
+        token = ids.list_users(IdentityStoreId=store, MaxResults=10, NextToken=token)["NextToken"]
+    loaded.clear()
+    deep = ids.list_users(IdentityStoreId=store, MaxResults=10, NextToken=token)
+    assert [u["UserName"] for u in deep["Users"]] == names[210:220] and 10 <= len(loaded) <= 11, len(loaded)
+    loaded.clear()
+    members = ids.list_group_memberships(IdentityStoreId=store, GroupId=group, MaxResults=10)
+    assert len(members["GroupMemberships"]) == 10 and 10 <= len(loaded) <= 11, len(loaded)
+    loaded.clear()
+    deeper = ids.list_group_memberships(IdentityStoreId=store, GroupId=group, MaxResults=10,
+                                        NextToken=members["NextToken"])
+    assert len(deeper["GroupMemberships"]) == 10 and 10 <= len(loaded) <= 11, len(loaded)
+    loaded.clear()
+    walked = [u["UserName"] for page in ids.get_paginator("list_users").paginate(
+        IdentityStoreId=store, PaginationConfig={"PageSize": 100}) for u in page["Users"]]
+    assert walked == names and len(loaded) <= 300 + 3, len(loaded)
