@@ -154,9 +154,26 @@ async def _wipe(url: str) -> None:
     await flush_test_redis()
 
 
+def _wipe_sqlite_file(url: str) -> None:
+    """What `_wipe` does to a SQLite file, in one script on a plain sqlite3 connection (the 64 statements through
+    the async engine's thread took 15-20 ms a test; this about 2 ms)."""
+    import sqlite3
+
+    conn = sqlite3.connect(url.split("///", 1)[-1], timeout=30, isolation_level=None)
+    try:
+        conn.executescript("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; BEGIN IMMEDIATE; "
+                           + "".join(f"DELETE FROM {name}; " for name in reversed(table_names())) + "COMMIT;")
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def clean_database(database_url: str) -> str:
-    asyncio.run(_wipe(database_url))
+    if database_url.startswith("sqlite"):
+        _wipe_sqlite_file(database_url)
+        asyncio.run(flush_test_redis())
+    else:
+        asyncio.run(_wipe(database_url))
     return database_url
 
 
