@@ -377,7 +377,8 @@ def _bulk_users(world: AwsWorld, account: Account, count: int, group: str | None
             uow.db.add_all(users)
             await uow.db.flush()
             if group_row is not None:
-                uow.db.add_all(GroupMembership(group_id=group_row.id, user_id=user.id) for user in users)
+                uow.db.add_all(GroupMembership(group_id=group_row.id, user_id=user.id, user_name_lower=user.name_lower)
+                               for user in users)
 
     world.run(add)
     return names
@@ -457,3 +458,26 @@ def test_path_prefix_is_matched_exactly(world: AwsWorld, account: Account) -> No
         assert [e[key] for e in listed(PathPrefix="/a_b/")[items]] == ["deep", "under"]
         assert [e[key] for e in listed(PathPrefix="/a%")[items]] == ["pct"]
         assert [e[key] for e in listed(PathPrefix="/A")[items]] == ["upper"]
+
+
+def test_member_pages_follow_renames(world: AwsWorld, account: Account) -> None:
+    """GetGroup and ListEntitiesForPolicy read their order from the join tables' copy of the member's name:
+    UpdateUser NewUserName and UpdateGroup NewGroupName move the member in the same call."""
+    iam = world.iam(account.root)
+    arn = iam.create_policy(PolicyName="shared", PolicyDocument=DOCUMENT)["Policy"]["Arn"]
+    iam.create_group(GroupName="team")
+    for name in ("anna", "bert", "carl"):
+        iam.create_user(UserName=name)
+        iam.add_user_to_group(GroupName="team", UserName=name)
+        iam.attach_user_policy(UserName=name, PolicyArn=arn)
+    for name in ("g-a", "g-b"):
+        iam.create_group(GroupName=name)
+        iam.attach_group_policy(GroupName=name, PolicyArn=arn)
+    marker = iam.get_group(GroupName="team", MaxItems=1)["Marker"]  # after anna
+    iam.update_user(UserName="anna", NewUserName="zed")
+    iam.update_group(GroupName="g-a", NewGroupName="g-z")
+    assert [u["UserName"] for u in iam.get_group(GroupName="team")["Users"]] == ["bert", "carl", "zed"]
+    assert [u["UserName"] for u in iam.get_group(GroupName="team", Marker=marker)["Users"]] == ["bert", "carl", "zed"]
+    listed = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [u["UserName"] for u in listed["PolicyUsers"]] == ["bert", "carl", "zed"]
+    assert [g["GroupName"] for g in listed["PolicyGroups"]] == ["g-b", "g-z"]

@@ -69,6 +69,7 @@ async def update_group(call: ApiCall, name: str, new_name: str | None, new_path:
             if await uow.groups.by_name(group.account_id, new_name) is not None:
                 raise _exists(new_name)
             group.name, group.name_lower = new_name, new_name.lower()
+            await uow.policies.target_renamed("group", group.id, group.name_lower)  # ListEntitiesForPolicy's key
         if new_path:
             group.path = new_path
         await call.record(uow, group=stored, new_name=new_name, new_path=new_path)

@@ -73,6 +73,8 @@ async def update_user(call: ApiCall, name: str, new_name: str | None, new_path: 
             raise AlreadyExists("username", f"User with name {new_name} already exists.")
         if new_name:
             user.name, user.name_lower = new_name, new_name.lower()
+            await uow.groups.member_renamed(user.id, user.name_lower)  # the pages' sort keys, in this unit
+            await uow.policies.target_renamed("user", user.id, user.name_lower)
         if new_path:
             user.path = new_path
         await uow.accounts.save()

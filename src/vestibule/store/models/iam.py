@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -10,7 +10,8 @@ from .base import Base
 
 class IamUser(Base):
     __tablename__ = "iam_users"
-    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_users_account_name"),)
+    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_users_account_name"),
+                      Index("ix_iam_users_boundary_name", "permissions_boundary", "account_id", "name_lower", "id"))
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -40,14 +41,17 @@ class IamGroup(Base):
 
 class GroupMembership(Base):
     __tablename__ = "group_memberships"
+    __table_args__ = (Index("ix_group_memberships_group_name", "group_id", "user_name_lower", "user_id"),)
 
     group_id: Mapped[str] = mapped_column(ForeignKey("iam_groups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("iam_users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user_name_lower: Mapped[str] = mapped_column(String(64))  # the member's sort key, kept by UpdateUser
 
 
 class IamRole(Base):
     __tablename__ = "iam_roles"
-    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_roles_account_name"),)
+    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_roles_account_name"),
+                      Index("ix_iam_roles_boundary_name", "permissions_boundary", "account_id", "name_lower", "id"))
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -96,11 +100,14 @@ class ManagedPolicyVersion(Base):
 
 class PolicyAttachment(Base):
     __tablename__ = "policy_attachments"
+    __table_args__ = (Index("ix_policy_attachments_policy_name", "policy_arn", "account_id", "target_kind",
+                            "target_name_lower", "target_id"),)
 
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     policy_arn: Mapped[str] = mapped_column(String(600), primary_key=True)
     target_kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # user | group | role
     target_id: Mapped[str] = mapped_column(String(21), primary_key=True, index=True)
+    target_name_lower: Mapped[str] = mapped_column(String(128))  # the entity's sort key, kept by renames
 
 
 class InlinePolicy(Base):

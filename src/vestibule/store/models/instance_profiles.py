@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -10,7 +10,8 @@ from .base import Base
 
 class InstanceProfile(Base):
     __tablename__ = "instance_profiles"
-    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_instance_profiles_account_name"),)
+    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_instance_profiles_account_name"),
+                      Index("ix_instance_profiles_role_name", "role_id", "name_lower", "id"))
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -44,10 +44,11 @@ class Groups(Repository):
         return (await self.db.execute(stmt)).scalars().all()
 
     async def members_page(self, group_id: str, after: Key, limit: int) -> Sequence[IamUser]:
-        """Up to `limit + 1` members of the group after the key (name_lower, id) of a user."""
+        """Up to `limit + 1` members of the group after the key (name_lower, id) of a user: read in the order of
+        ix_group_memberships_group_name (the member's name is kept in the membership), no sort of the group."""
         stmt = (select(IamUser).join(GroupMembership, GroupMembership.user_id == IamUser.id)
                 .where(GroupMembership.group_id == group_id))
-        stmt = page_of(stmt, (IamUser.name_lower, IamUser.id), after, limit)
+        stmt = page_of(stmt, (GroupMembership.user_name_lower, GroupMembership.user_id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
 
     async def delete(self, group: IamGroup) -> None:
@@ -66,7 +67,13 @@ class Groups(Repository):
 
     async def add_member(self, group_id: str, user_id: str) -> None:
         if await self.db.get(GroupMembership, (group_id, user_id)) is None:
-            await self._add(GroupMembership(group_id=group_id, user_id=user_id))
+            name = await self.db.scalar(select(IamUser.name_lower).where(IamUser.id == user_id))
+            await self._add(GroupMembership(group_id=group_id, user_id=user_id, user_name_lower=name or ""))
+
+    async def member_renamed(self, user_id: str, name_lower: str) -> None:
+        """The user's new sort key in each of its memberships (at most 10: the groups-per-user quota)."""
+        await self.db.execute(update(GroupMembership).where(GroupMembership.user_id == user_id)
+                              .values(user_name_lower=name_lower).execution_options(synchronize_session=False))
 
     async def remove_member(self, group_id: str, user_id: str) -> bool:
         result = await self.db.execute(delete(GroupMembership).where(
@@ -195,7 +202,10 @@ class Policies(Repository):
             stmt = (stmt.join(PolicyAttachment, PolicyAttachment.target_id == model.id)
                     .where(PolicyAttachment.policy_arn == arn, PolicyAttachment.account_id == account_id,
                            PolicyAttachment.target_kind == kind))
-        stmt = page_of(stmt, (model.name_lower, model.id), after, limit)
+            # in the order of ix_policy_attachments_policy_name: the entity's name is kept in the attachment
+            stmt = page_of(stmt, (PolicyAttachment.target_name_lower, PolicyAttachment.target_id), after, limit)
+            return [(row.id, row.name, row.name_lower, row.path) for row in (await self.db.execute(stmt)).all()]
+        stmt = page_of(stmt, (model.name_lower, model.id), after, limit)  # ix_iam_{users,roles}_boundary_name
         return [(row.id, row.name, row.name_lower, row.path) for row in (await self.db.execute(stmt)).all()]
 
     async def boundary_count(self, arn: str, account_id: str) -> int:
@@ -221,8 +231,16 @@ class Policies(Repository):
 
     async def attach(self, account_id: str, arn: str, kind: str, target_id: str) -> None:
         if await self.db.get(PolicyAttachment, (arn, kind, target_id)) is None:
+            model = _ENTITY_MODELS[kind]
+            name = await self.db.scalar(select(model.name_lower).where(model.id == target_id))
             await self._add(PolicyAttachment(account_id=account_id, policy_arn=arn, target_kind=kind,
-                                             target_id=target_id))
+                                             target_id=target_id, target_name_lower=name or ""))
+
+    async def target_renamed(self, kind: str, target_id: str, name_lower: str) -> None:
+        """The entity's new sort key in each of its attachments (at most 10: the attached-policies quota)."""
+        await self.db.execute(update(PolicyAttachment)
+                              .where(PolicyAttachment.target_kind == kind, PolicyAttachment.target_id == target_id)
+                              .values(target_name_lower=name_lower).execution_options(synchronize_session=False))
 
     async def detach(self, arn: str, kind: str, target_id: str) -> bool:
         result = await self.db.execute(delete(PolicyAttachment).where(
