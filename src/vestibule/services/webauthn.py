@@ -8,6 +8,7 @@ signature counter and records an audit event for every registration, rename, rem
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, replace
 from typing import Any
@@ -202,7 +203,7 @@ async def finish_registration(deps: Deps, client: Client, owner: Owner, flow_id:
         verified = webauthn.verify_registration_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.id, expected_origin=rp.origin,
             require_user_verification=pending.user_verification)
-    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError, RecursionError) as exc:  # deep JSON: RecursionError
         await _audit_failure(deps, client, owner, REGISTER_EVENT, method, f"registration refused: {exc}"[:200])
         raise WebAuthnRejected() from None
     kind = flow.payload.kind
@@ -240,7 +241,7 @@ def _reported_resident(response: str) -> bool:
         document = json.loads(response)
         props = document.get("clientExtensionResults", {}).get("credProps", {})
         return props.get("rk") is True
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return False
 
 
@@ -311,7 +312,7 @@ async def _assert(deps: Deps, context: AssertionContext, pending: PendingChallen
         credential = parse_authentication_credential_json(response)
         challenge = parse_client_data_json(credential.response.client_data_json).challenge
         counter = parse_authenticator_data(credential.response.authenticator_data).sign_count
-    except (WebAuthnException, ValueError, KeyError, TypeError):
+    except (WebAuthnException, ValueError, KeyError, TypeError, RecursionError):  # deep JSON: RecursionError
         return "malformed WebAuthn response", None
     if pending.expired(deps.clock()):
         return "WebAuthn challenge expired", None
@@ -364,8 +365,13 @@ async def has_credentials(uow: UnitOfWork, principal_key: str) -> bool:
     return bool(await uow.webauthn.for_principal(principal_key))
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_MAX_CREDENTIAL_ID = 1400  # base64url of WebAuthn's 1023-byte maximum
+
+
 async def _own(uow: UnitOfWork, principal_key: str, credential_id: str) -> WebAuthnCredential:
-    row = await uow.webauthn.by_credential_id(credential_id) if credential_id else None
+    valid = 0 < len(credential_id) <= _MAX_CREDENTIAL_ID and _B64URL.fullmatch(credential_id)
+    row = await uow.webauthn.by_credential_id(credential_id) if valid else None  # no NUL reaches the database
     if row is None or row.principal_key != principal_key:
         raise NotFound("No such security key or passkey.")
     return row

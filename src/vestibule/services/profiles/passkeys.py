@@ -175,7 +175,7 @@ def _answered_handle(response: str) -> str:
     try:
         document = json.loads(response)
         handle = document.get("response", {}).get("userHandle") or ""
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return ""
     return handle if isinstance(handle, str) else ""
 
