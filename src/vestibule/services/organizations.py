@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..core import arns
 from ..core import identifiers as ids
+from ..core.pagination import Key, MarkerCodec, Page, PageRequest
 from ..errors import (
     AlreadyExists,
     AlreadyInOrganization,
@@ -231,26 +232,41 @@ async def create_account_status(call: ApiCall, request_id: str) -> CreateAccount
     return _status(row)
 
 
-async def create_account_statuses(call: ApiCall, states: Sequence[str] | None, offset: int,
-                                  limit: int) -> tuple[list[CreateAccountStatus], bool]:
-    """One page, and whether more follow."""
+def _markers(call: ApiCall, operation: str, *scope: str) -> MarkerCodec:
+    """NextTokens of one list, signed and bound to the operation, the caller's account and `scope`."""
+    return MarkerCodec(call.deps.box.signing_key, operation, call.account_id, *scope, separator="/")
+
+
+def _timed_key(key: Key | None) -> tuple[float, str] | None:
+    """A (timestamp, ID) sort key as the store compares it (the marker holds the timestamp's repr)."""
+    return None if key is None else (float(key[0]), key[1])
+
+
+async def create_account_statuses(call: ApiCall, states: Sequence[str] | None,
+                                  page: PageRequest) -> Page[CreateAccountStatus]:
+    """One page, newest first, keyed (requested_at, id)."""
     async with call.unit() as uow:
         org = await _organization(call, uow, management=True)
-        rows = await uow.create_account_requests.list(org.id, states, offset=offset, limit=limit + 1)
-    return [_status(row) for row in rows[:limit]], len(rows) > limit
+        codec = _markers(call, "ListCreateAccountStatus", org.id, ",".join(sorted(set(states or ()))))
+        rows = await uow.create_account_requests.list(org.id, states, after=_timed_key(codec.after(page)),
+                                                      limit=page.limit)
+    found = codec.page(rows, page, lambda row: (repr(row.requested_at), row.id))
+    return Page([_status(row) for row in found.items], found.next_marker)
 
 
-async def list_accounts(call: ApiCall, offset: int, limit: int, *,
-                        parent_id: str | None = None) -> tuple[list[MemberAccount], bool]:
-    """One page of the organization's accounts (under `parent_id`, which must be its root), and whether more
-    follow."""
+async def list_accounts(call: ApiCall, page: PageRequest, *, parent_id: str | None = None) -> Page[MemberAccount]:
+    """One page of the organization's accounts (under `parent_id`, which must be its root), in the order they
+    joined, keyed (joined_at, account ID)."""
     async with call.unit() as uow:
         org = await _organization(call, uow, management=True,
                                   resource=None if parent_id is None else root_arn)
         if parent_id is not None and parent_id != org.root_id:
             raise NotFound(f"We can't find a root or OU with the ID {parent_id}.")
-        rows = await uow.organizations.accounts(org.id, offset=offset, limit=limit + 1)
-    return [_member(org, membership, account) for membership, account in rows[:limit]], len(rows) > limit
+        codec = _markers(call, "ListAccounts" if parent_id is None else "ListAccountsForParent", org.id,
+                         parent_id or "")
+        rows = await uow.organizations.accounts_page(org.id, after=_timed_key(codec.after(page)), limit=page.limit)
+    found = codec.page(rows, page, lambda row: (repr(row[0].joined_at), row[0].account_id))
+    return Page([_member(org, membership, account) for membership, account in found.items], found.next_marker)
 
 
 async def describe_account(call: ApiCall, account_id: str) -> MemberAccount:

@@ -6,18 +6,19 @@ botocore's models give them, botocore's paginators, and a page that reads no mor
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import event
 
 from integration.aws.aws_world import Account, AwsWorld, error_code
 from vestibule.services.context import Deps
 from vestibule.services.identity_center import directory
 from vestibule.services.identity_center.directory_profile import profile_of
-from vestibule.store.models import DirectoryMembership, DirectoryUser
+from vestibule.store.models import CreateAccountRequest, DirectoryMembership, DirectoryUser, OrganizationAccount
 
 INITIAL = [f"m-{i:02d}" for i in range(6)]
 
@@ -36,7 +37,7 @@ class Listing:
     max_results: int  # the model's bound
     invalid: str = "ValidationException"  # the service's answer to a bad NextToken or MaxResults
     sorted_by_name: bool = True
-    made: dict[str, str] = field(default_factory=dict)
+    fixed: int = 0  # items listed beyond those made (an organization's management account)
 
     def call(self, **kwargs: Any) -> dict[str, Any]:
         answer: dict[str, Any] = getattr(self.client, self.operation)(**self.args, **kwargs)
@@ -104,11 +105,48 @@ def _name_of(names: dict[str, str], wanted: str) -> str:
     return next(name for name, made in names.items() if made == wanted)
 
 
-LISTS = ["ListUsers", "ListGroups", "ListGroupMemberships", "ListGroupMembershipsForMember"]
+def _organizations(world: AwsWorld, account: Account, kind: str) -> Listing:
+    world.new_organization(account)
+    orgs = world.organizations(account.root)
+    made: dict[str, str] = {}
+
+    def make(name: str) -> None:
+        status = orgs.create_account(Email=f"{name}-{account.account_id}@example.com", AccountName=name)
+        made[name] = status["CreateAccountStatus"]["Id"]
+        assert status["CreateAccountStatus"]["State"] == "SUCCEEDED"
+
+    def drop(name: str) -> None:
+        request_id = made.pop(name)
+
+        async def delete(deps: Deps) -> None:
+            async with deps.store.unit() as uow:
+                request = await uow.db.get(CreateAccountRequest, request_id)
+                assert request is not None and request.account_id is not None
+                if kind == "ListCreateAccountStatus":
+                    await uow.db.delete(request)
+                else:
+                    await uow.db.execute(delete_rows(OrganizationAccount).where(
+                        OrganizationAccount.account_id == request.account_id))
+                await uow.commit()
+
+        world.run(delete)
+
+    if kind == "ListCreateAccountStatus":
+        return Listing(orgs, "list_create_account_status", "CreateAccountStatuses", lambda c: c["AccountName"],
+                       make, drop, {}, 20, invalid="InvalidInputException", sorted_by_name=False)
+    args = {} if kind == "ListAccounts" else {"ParentId": orgs.list_roots()["Roots"][0]["Id"]}
+    return Listing(orgs, "list_accounts" if kind == "ListAccounts" else "list_accounts_for_parent", "Accounts",
+                   lambda a: a["Name"], make, drop, args, 20, invalid="InvalidInputException",
+                   sorted_by_name=False, fixed=1)
+
+
+STORE_LISTS = ["ListUsers", "ListGroups", "ListGroupMemberships", "ListGroupMembershipsForMember"]
+ORGANIZATION_LISTS = ["ListAccounts", "ListAccountsForParent", "ListCreateAccountStatus"]
+LISTS = STORE_LISTS + ORGANIZATION_LISTS
 
 
 def _listing(world: AwsWorld, account: Account, kind: str) -> Listing:
-    listing = _identity_store(world, account, kind)
+    listing = (_identity_store if kind in STORE_LISTS else _organizations)(world, account, kind)
     for name in INITIAL:
         listing.make(name)
     return listing
@@ -124,7 +162,8 @@ def _refused(listing: Listing, call: Callable[..., Any], **kwargs: Any) -> None:
 def test_pages_keep_one_order_and_walk_everything(world: AwsWorld, account: Account, kind: str) -> None:
     listing = _listing(world, account, kind)
     whole = listing.names(listing.call())
-    assert sorted(whole) == INITIAL and "NextToken" not in listing.call()
+    assert set(INITIAL) <= set(whole) and len(whole) == len(INITIAL) + listing.fixed
+    assert "NextToken" not in listing.call()
     if listing.sorted_by_name:
         assert whole == INITIAL
     seen: list[str] = []
@@ -149,7 +188,7 @@ def test_rows_added_or_removed_between_pages_are_neither_skipped_nor_repeated(wo
     seen = listing.names(first)
     gone = order[3]  # not yet seen
     listing.drop(gone)
-    listing.drop(seen[0])  # seen already: the next page starts after its key anyway
+    listing.drop(next(n for n in seen if n in INITIAL))  # seen already: the next page starts after its key anyway
     for name in ("a-new", "z-new"):
         listing.make(name)
     token = first["NextToken"]
@@ -170,7 +209,7 @@ def test_rows_added_or_removed_between_pages_are_neither_skipped_nor_repeated(wo
 def test_tokens_are_bound_to_their_list(world: AwsWorld, account: Account, kind: str) -> None:
     listing = _listing(world, account, kind)
     token = listing.call(MaxResults=1)["NextToken"]
-    assert len(listing.names(listing.call(NextToken=token))) == 5
+    assert len(listing.names(listing.call(NextToken=token))) == 5 + listing.fixed
     body, _, tag = token.partition("/")
     edited = body[:-2] + ("AA" if body[-2:] != "AA" else "BA") + "/" + tag
     for bad in ("bogus", edited, token[:-1], body, token + "A"):
@@ -178,6 +217,12 @@ def test_tokens_are_bound_to_their_list(world: AwsWorld, account: Account, kind:
     other = _listing(world, world.new_account(), kind)  # the same list of another account
     _refused(listing, listing.call, NextToken=other.call(MaxResults=1)["NextToken"])
     _refused(other, other.call, NextToken=token)
+    if kind in ORGANIZATION_LISTS:
+        others = [k for k in ORGANIZATION_LISTS if k != kind]
+        for other_kind in others:  # another list of the same organization
+            other_list = Listing(**{**listing.__dict__, **_organization_call(other_kind, listing)})
+            _refused(listing, listing.call, NextToken=other_list.call(MaxResults=1)["NextToken"])
+        return
     ids, store = listing.client, listing.args["IdentityStoreId"]
     for name in ("x-1", "x-2"):  # another list of the same store
         if kind == "ListUsers":
@@ -186,6 +231,15 @@ def test_tokens_are_bound_to_their_list(world: AwsWorld, account: Account, kind:
             ids.create_user(IdentityStoreId=store, UserName=name)
     foreign = (ids.list_groups if kind == "ListUsers" else ids.list_users)(IdentityStoreId=store, MaxResults=1)
     _refused(listing, listing.call, NextToken=foreign["NextToken"])
+
+
+def _organization_call(kind: str, listing: Listing) -> dict[str, Any]:
+    if kind == "ListCreateAccountStatus":
+        return {"operation": "list_create_account_status", "args": {}}
+    if kind == "ListAccounts":
+        return {"operation": "list_accounts", "args": {}}
+    return {"operation": "list_accounts_for_parent",
+            "args": {"ParentId": listing.client.list_roots()["Roots"][0]["Id"]}}
 
 
 def test_a_filter_is_bound_into_the_token(world: AwsWorld, account: Account) -> None:
@@ -199,7 +253,7 @@ def test_a_filter_is_bound_into_the_token(world: AwsWorld, account: Account) -> 
 @pytest.mark.parametrize("kind", LISTS)
 def test_max_results_bounds(world: AwsWorld, account: Account, kind: str) -> None:
     listing = _listing(world, account, kind)
-    assert len(listing.names(listing.call(MaxResults=listing.max_results))) == 6
+    assert len(listing.names(listing.call(MaxResults=listing.max_results))) == 6 + listing.fixed
     assert len(listing.names(listing.call(MaxResults=1))) == 1
     unchecked = Listing(**{**listing.__dict__, "client": world.client(
         listing.client.meta.service_model.service_name, account.root, validate=False)})
@@ -263,3 +317,37 @@ def test_a_directory_page_reads_no_more_rows_than_it_shows(world: AwsWorld, acco
     walked = [u["UserName"] for page in ids.get_paginator("list_users").paginate(
         IdentityStoreId=store, PaginationConfig={"PageSize": 100}) for u in page["Users"]]
     assert walked == names and len(loaded) <= 300 + 3, len(loaded)
+
+
+def test_an_organization_page_reads_no_more_rows_than_it_shows(world: AwsWorld, account: Account) -> None:
+    listing = _organizations(world, account, "ListAccounts")
+    names = [f"bulk-{i:02d}" for i in range(24)]
+    for name in names:
+        listing.make(name)
+    loaded: list[object] = []
+
+    def count(row: object, _context: object) -> None:
+        loaded.append(row)
+
+    models = (OrganizationAccount, CreateAccountRequest)
+    for model in models:
+        event.listen(model, "load", count)
+    try:
+        orgs = listing.client
+        first = orgs.list_accounts(MaxResults=5)
+        assert listing.names(first)[1:] == names[:4] and 5 <= len(loaded) <= 6, len(loaded)
+        token = orgs.list_accounts(MaxResults=5, NextToken=first["NextToken"])["NextToken"]
+        loaded.clear()
+        deep = orgs.list_accounts(MaxResults=5, NextToken=token)
+        assert listing.names(deep) == names[9:14] and 5 <= len(loaded) <= 6, len(loaded)
+        loaded.clear()
+        statuses = orgs.list_create_account_status(MaxResults=5)
+        assert [s["AccountName"] for s in statuses["CreateAccountStatuses"]] == names[::-1][:5]
+        assert 5 <= len(loaded) <= 6, len(loaded)
+        loaded.clear()
+        later = orgs.list_create_account_status(MaxResults=5, NextToken=statuses["NextToken"])
+        assert [s["AccountName"] for s in later["CreateAccountStatuses"]] == names[::-1][5:10]
+        assert 5 <= len(loaded) <= 6, len(loaded)
+    finally:
+        for model in models:
+            event.remove(model, "load", count)

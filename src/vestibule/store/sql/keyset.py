@@ -14,22 +14,26 @@ Column = ColumnElement[Any] | QueryableAttribute[Any]
 _LIKE_ESCAPE = "\\"
 
 
-def after(columns: Sequence[Column], key: Sequence[object]) -> ColumnElement[bool]:
+def after(columns: Sequence[Column], key: Sequence[object], *, descending: bool = False) -> ColumnElement[bool]:
     """(c1, c2, ...) > (k1, k2, ...) spelled out as `c1 >= k1 AND (c1 > k1 OR (c2 >= k2 AND (...)))`: the
-    leading `>=` is a range on the first column that an index on it serves, on every backend."""
+    leading `>=` is a range on the first column that an index on it serves, on every backend (`descending`:
+    the same with < and <=)."""
     column, value = columns[0], key[0]
+    beyond, reached = (column < value, column <= value) if descending else (column > value, column >= value)
     if len(columns) == 1:
-        return column > value
-    return and_(column >= value, or_(column > value, after(columns[1:], key[1:])))
+        return beyond
+    return and_(reached, or_(beyond, after(columns[1:], key[1:], descending=descending)))
 
 
-def page_of(stmt: S, order: Sequence[Column], key: Sequence[object] | None, limit: int) -> S:
-    """`stmt` cut to the `limit + 1` rows after `key` (None: from the start) in `order`."""
+def page_of(stmt: S, order: Sequence[Column], key: Sequence[object] | None, limit: int, *,
+            descending: bool = False) -> S:
+    """`stmt` cut to the `limit + 1` rows after `key` (None: from the start) in `order` (every column
+    descending with `descending`: newest first)."""
     if key is not None:
         if len(key) != len(order):
             raise ValueError("a page key has one value per sort column")
-        stmt = stmt.where(after(order, key))
-    return stmt.order_by(*order).limit(limit + 1)
+        stmt = stmt.where(after(order, key, descending=descending))
+    return stmt.order_by(*(column.desc() for column in order) if descending else order).limit(limit + 1)
 
 
 def starts_with(column: Column, prefix: str) -> ColumnElement[bool]:

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..models import Account, CreateAccountRequest, Organization, OrganizationAccount
 from .base import Repository
+from .keyset import page_of
 
 
 class Organizations(Repository):
@@ -51,14 +52,20 @@ class Organizations(Repository):
                 .where(OrganizationAccount.organization_id == organization_id))
         return int((await self.db.execute(stmt)).scalar_one())
 
-    async def accounts(self, organization_id: str, *, offset: int = 0,
-                       limit: int | None = None) -> Sequence[tuple[OrganizationAccount, Account]]:
-        """The organization's accounts with their account rows, in the order they joined."""
+    async def accounts(self, organization_id: str) -> Sequence[tuple[OrganizationAccount, Account]]:
+        """Every account of the organization with its account row, in the order they joined."""
         stmt = (select(OrganizationAccount, Account).join(Account, Account.id == OrganizationAccount.account_id)
                 .where(OrganizationAccount.organization_id == organization_id)
-                .order_by(OrganizationAccount.joined_at, OrganizationAccount.account_id).offset(offset))
-        if limit is not None:
-            stmt = stmt.limit(limit)
+                .order_by(OrganizationAccount.joined_at, OrganizationAccount.account_id))
+        return [(row[0], row[1]) for row in (await self.db.execute(stmt)).all()]
+
+    async def accounts_page(self, organization_id: str, *, after: tuple[float, str] | None,
+                            limit: int) -> Sequence[tuple[OrganizationAccount, Account]]:
+        """Up to `limit + 1` accounts after the key (joined_at, account_id), in the order they joined (the
+        index (organization_id, joined_at) serves it)."""
+        stmt = (select(OrganizationAccount, Account).join(Account, Account.id == OrganizationAccount.account_id)
+                .where(OrganizationAccount.organization_id == organization_id))
+        stmt = page_of(stmt, (OrganizationAccount.joined_at, OrganizationAccount.account_id), after, limit)
         return [(row[0], row[1]) for row in (await self.db.execute(stmt)).all()]
 
     async def account(self, organization_id: str, account_id: str) -> tuple[OrganizationAccount, Account] | None:
@@ -78,12 +85,13 @@ class CreateAccountRequests(Repository):
                                                   CreateAccountRequest.id == request_id)
         return (await self.db.execute(stmt)).scalar_one_or_none()
 
-    async def list(self, organization_id: str, states: Sequence[str] | None, *, offset: int,
+    async def list(self, organization_id: str, states: Sequence[str] | None, *, after: tuple[float, str] | None,
                    limit: int) -> Sequence[CreateAccountRequest]:
-        """Newest first, as AWS lists them."""
+        """Up to `limit + 1` requests after the key (requested_at, id), newest first as AWS lists them (the
+        index (organization_id, requested_at) serves it, read backwards)."""
         stmt = select(CreateAccountRequest).where(CreateAccountRequest.organization_id == organization_id)
         if states:
             stmt = stmt.where(CreateAccountRequest.state.in_(list(states)))
-        stmt = (stmt.order_by(CreateAccountRequest.requested_at.desc(), CreateAccountRequest.id)
-                .offset(offset).limit(limit))
+        stmt = page_of(stmt, (CreateAccountRequest.requested_at, CreateAccountRequest.id), after, limit,
+                       descending=True)
         return (await self.db.execute(stmt)).scalars().all()

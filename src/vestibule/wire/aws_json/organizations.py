@@ -4,13 +4,13 @@ AccountNotFoundException, InvalidInputException, ...), translated here from the 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from ... import errors as domain
+from ...core.pagination import Page, PageRequest
 from ...services import organizations as orgs
 from ..errors import AwsError
 from ..json_values import JsonObject, JsonValue
@@ -63,6 +63,8 @@ def _answers(not_found: type[AwsError] = AccountNotFoundException) -> Iterator[N
     """Domain errors as Organizations names them; `not_found` is the operation's NotFound code."""
     try:
         yield
+    except domain.InvalidMarker as exc:
+        raise InvalidInputException("The specified NextToken is not valid.") from exc
     except domain.NotInOrganization as exc:
         raise AWSOrganizationsNotInUseException("Your account is not a member of an organization.") from exc
     except domain.AlreadyInOrganization as exc:
@@ -89,24 +91,15 @@ def _tag_text(value: str) -> bool:
     return all(unicodedata.category(c)[0] in "LZN" or c in "_.:/=+-@" for c in value)
 
 
-def _page(request: JsonRequest) -> tuple[int, int]:
-    """(offset, page size) from NextToken and MaxResults."""
-    token, size = request.input.text("NextToken"), request.input.integer("MaxResults") or orgs.PAGE
-    if token is None:
-        return 0, size
-    try:
-        offset = int(base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii").removeprefix("offset:"))
-    except (ValueError, UnicodeError, binascii.Error):
-        raise InvalidInputException("The specified NextToken is not valid.") from None
-    if offset < 0:
-        raise InvalidInputException("The specified NextToken is not valid.")
-    return offset, size
+def _page(request: JsonRequest) -> PageRequest:
+    """MaxResults (1-20, default 20) and the NextToken of an earlier page (the service checks its signature)."""
+    return PageRequest(request.input.text("NextToken"), request.input.integer("MaxResults") or orgs.PAGE)
 
 
-def _paged(key: str, items: list[JsonValue], offset: int, size: int, more: bool) -> JsonObject:
+def _paged(key: str, items: list[JsonValue], page: Page[Any]) -> JsonObject:
     reply: dict[str, JsonValue] = {key: items}
-    if more:
-        reply["NextToken"] = base64.urlsafe_b64encode(f"offset:{offset + size}".encode("ascii")).decode("ascii")
+    if page.next_marker is not None:
+        reply["NextToken"] = page.next_marker
     return reply
 
 
@@ -195,29 +188,25 @@ async def list_create_account_status(request: JsonRequest) -> JsonObject:
     states = [s for s in listed if isinstance(s, str)] if isinstance(listed, list) else []
     if any(state not in ("IN_PROGRESS", "SUCCEEDED", "FAILED") for state in states):
         raise InvalidInputException("States may hold IN_PROGRESS, SUCCEEDED and FAILED.")
-    offset, size = _page(request)
     with _answers():
-        found, more = await orgs.create_account_statuses(request.call, states or None, offset, size)
-    return _paged("CreateAccountStatuses", [_status(s) for s in found], offset, size, more)
+        page = await orgs.create_account_statuses(request.call, states or None, _page(request))
+    return _paged("CreateAccountStatuses", [_status(s) for s in page.items], page)
 
 
 @op("ListAccounts", action="organizations:ListAccounts", inputs=(_NEXT_TOKEN, _MAX_RESULTS))
 async def list_accounts(request: JsonRequest) -> JsonObject:
-    offset, size = _page(request)
     with _answers():
-        found, more = await orgs.list_accounts(request.call, offset, size)
-    return _paged("Accounts", [_account(a) for a in found], offset, size, more)
+        page = await orgs.list_accounts(request.call, _page(request))
+    return _paged("Accounts", [_account(a) for a in page.items], page)
 
 
 @op("ListAccountsForParent", action="organizations:ListAccountsForParent",
     inputs=(text("ParentId", None, 100, r"^(r-[0-9a-z]{4,32})|(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$").required(),
             _NEXT_TOKEN, _MAX_RESULTS))
 async def list_accounts_for_parent(request: JsonRequest) -> JsonObject:
-    offset, size = _page(request)
     with _answers(ParentNotFoundException):
-        found, more = await orgs.list_accounts(request.call, offset, size,
-                                               parent_id=request.input.text("ParentId") or "")
-    return _paged("Accounts", [_account(a) for a in found], offset, size, more)
+        page = await orgs.list_accounts(request.call, _page(request), parent_id=request.input.text("ParentId") or "")
+    return _paged("Accounts", [_account(a) for a in page.items], page)
 
 
 @op("DescribeAccount", action="organizations:DescribeAccount", inputs=(_ACCOUNT_ID.required(),))
@@ -228,7 +217,8 @@ async def describe_account(request: JsonRequest) -> JsonObject:
 
 @op("ListRoots", action="organizations:ListRoots", inputs=(_NEXT_TOKEN, _MAX_RESULTS))
 async def list_roots(request: JsonRequest) -> JsonObject:
-    _page(request)
+    if _page(request).marker is not None:  # one root, one page: no NextToken was ever handed out
+        raise InvalidInputException("The specified NextToken is not valid.")
     with _answers():
         org = await orgs.roots(request.call)
     return {"Roots": [{"Id": org.root_id, "Arn": org.root_arn, "Name": "Root", "PolicyTypes": []}]}
