@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
-from . import cli_account, cli_lifecycle, cli_ops
+from . import cli_account, cli_events, cli_lifecycle, cli_ops
 from .cli_sso import add_sso_parser, sso_command
 from .client.login_commands import add_parsers as add_login_parsers
 from .core import passwords as rules
@@ -99,10 +99,11 @@ def _parser() -> argparse.ArgumentParser:
     kcreate.add_argument("--account", required=True)
     kcreate.add_argument("--user", help="IAM user name; without it the key belongs to the root user")
 
-    events = sub.add_parser("events", help="audit events of an account")
-    events.add_argument("--account", required=True)
+    events = sub.add_parser("events", help="audit events of an account; `events archive` exports and deletes old ones")
+    events.add_argument("--account", help="the account (required unless archiving)")
     events.add_argument("--json", action="store_true", help="one JSON object per line")
     events.add_argument("--limit", type=int, default=1000)
+    cli_events.add_archive_parser(events, _Parser)
 
     mail = sub.add_parser("mail", help="the mail outbox")
     ms = mail.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -249,6 +250,10 @@ async def _access_key_command(args: argparse.Namespace, rt: Runtime) -> int:
 async def _events_command(args: argparse.Namespace, rt: Runtime) -> int:
     from .services import accounts, audit
 
+    if getattr(args, "events_action", None) == "archive":
+        return await cli_events.archive(args, rt)
+    if args.account is None:
+        raise UsageError("the following arguments are required: --account")
     async with rt.deps.store.unit() as uow:
         account = await accounts.require(uow, args.account)
         rows = await uow.audit.for_account(account.id, args.limit)

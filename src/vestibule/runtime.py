@@ -128,4 +128,5 @@ def sender_ports(deps: Deps) -> SenderPorts:
 def janitor_ports(deps: Deps, redis: RedisClient | None = None) -> JanitorPorts:
     """Wall-clock time, not `deps.clock`: moving the application's clock (tests do) must not purge."""
     return JanitorPorts(deps.store, time.time, float(deps.settings.janitor_retention_seconds),
-                        RedisLease(redis) if redis is not None else None, deps.bus.node)
+                        RedisLease(redis) if redis is not None else None, deps.bus.node,
+                        audit_retention_seconds=deps.settings.audit_retention_days * 86400.0)

@@ -55,6 +55,7 @@ class Settings:
     log_level: str = "info"
     janitor_interval_seconds: int = 300
     janitor_retention_seconds: int = 86400
+    audit_retention_days: int = 365  # 0: audit events are kept for ever
     mail_max_attempts: int = 8
     mail_retry_seconds: float = 10.0
     mail_retry_max_seconds: float = 600.0
@@ -494,6 +495,7 @@ ROWS: tuple[Row, ...] = (
     Row("log_level", Choice(_LOG_LEVELS)),
     Row("janitor_interval_seconds", Whole(0, 86400)),
     Row("janitor_retention_seconds", Whole(0, 365 * 86400)),
+    Row("audit_retention_days", Whole(0, 100 * 365)),
     Row("mail_max_attempts", Whole(1, 100)),
     Row("mail_retry_seconds", Whole(1, 3600)),
     Row("mail_retry_max_seconds", Whole(1, 86400)),

@@ -1,8 +1,11 @@
 """Purges rows past their use on a timer, so tables do not grow forever.
 
 Expired rows are kept for a retention grace (a day by default) so that audits and "this link has
-expired" answers still find them. Deletes are idempotent and indexed, so several nodes may run the
-janitor; with Redis configured a lease lets only one node per interval do the work.
+expired" answers still find them; audit events are kept for their own retention (365 days by default,
+0: for ever). Deletes are idempotent and indexed, and run in batches of `batch` rows, each its own short
+transaction, at most `max_batches` per table and round (what is left waits for the next round), so a
+backlog never holds a long lock. Several nodes may run the janitor; with Redis configured a lease lets
+only one node per interval do the work.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from ..store.repositories import ExpiredRows, Store
 
 log = logging.getLogger("vestibule.janitor")
 RETENTION_SECONDS = 86400.0
+AUDIT_RETENTION_DAYS = 365
+BATCH = 1000
+MAX_BATCHES = 100
 
 
 class Lease(Protocol):
@@ -33,6 +39,9 @@ class JanitorPorts:
     retention_seconds: float = RETENTION_SECONDS
     lease: Lease | None = None
     node: str = "local"
+    audit_retention_seconds: float = AUDIT_RETENTION_DAYS * 86400.0  # 0: audit events are kept for ever
+    batch: int = BATCH
+    max_batches: int = MAX_BATCHES
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,8 @@ class PurgeReport:
     cli_login: int = 0  # `vestibule login` requests, refresh tokens and DPoP proofs past their expiry
     root_email_changes: int = 0  # undo links of root email changes past their 7 days
     profile_exports: int = 0  # personal profiles' data exports past their download window (at once: personal data)
+    profile_trusted_browsers: int = 0  # profiles' trusted browsers past their trust
+    audit_events: int = 0  # audit events older than the audit retention
     skipped: bool = False
 
     @property
@@ -65,28 +76,33 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
     now = ports.clock()
     cutoff = now - ports.retention_seconds
 
-    async def purge(rows: Callable[[ExpiredRows], Awaitable[int]]) -> int:
-        async with ports.store.unit() as uow:  # one short transaction per table
-            return await rows(uow.expired)
+    async def purge(rows: Callable[[ExpiredRows, int], Awaitable[int]]) -> int:
+        """Batches of one table, one short transaction each, until one comes back short."""
+        deleted = 0
+        for _ in range(ports.max_batches):
+            async with ports.store.unit() as uow:
+                done = await rows(uow.expired, ports.batch)
+            deleted += done
+            if done < ports.batch:
+                break
+        return deleted
 
     return PurgeReport(
-        flows=await purge(lambda rows: rows.flows(cutoff)),
-        captchas=await purge(lambda rows: rows.captchas(cutoff)),
-        temporary_credentials=await purge(lambda rows: rows.temporary_credentials(cutoff)),
-        sessions=await purge(lambda rows: rows.sessions(cutoff)),
-        recovery_tokens=await purge(lambda rows: rows.recovery_tokens(cutoff)),
-        throttle_counters=await purge(lambda rows: rows.throttle_counters(now - LONGEST_WINDOW_SECONDS)),
-        mail=await purge(lambda rows: rows.mail(cutoff)),
+        flows=await purge(lambda rows, n: rows.flows(cutoff, n)),
+        captchas=await purge(lambda rows, n: rows.captchas(cutoff, n)),
+        temporary_credentials=await purge(lambda rows, n: rows.temporary_credentials(cutoff, n)),
+        sessions=await purge(lambda rows, n: rows.sessions(cutoff, n)),
+        recovery_tokens=await purge(lambda rows, n: rows.recovery_tokens(cutoff, n)),
+        throttle_counters=await purge(lambda rows, n: rows.throttle_counters(now - LONGEST_WINDOW_SECONDS, n)),
+        mail=await purge(lambda rows, n: rows.mail(cutoff, n)),
         sso_oidc=await _purge_sso_oidc(ports.store, cutoff),
         cli_login=await _purge_cli_login(ports.store, cutoff, now),
-        root_email_changes=await purge(lambda rows: rows.root_email_changes(cutoff)),
-        profile_exports=await _purge_profile_exports(ports.store, now),
+        root_email_changes=await purge(lambda rows, n: rows.root_email_changes(cutoff, n)),
+        profile_exports=await purge(lambda rows, n: rows.profile_exports(now, n)),
+        profile_trusted_browsers=await purge(lambda rows, n: rows.profile_trusted_browsers(cutoff, n)),
+        audit_events=await purge(lambda rows, n: rows.audit_events(now - ports.audit_retention_seconds, n))
+        if ports.audit_retention_seconds > 0 else 0,
     )
-
-
-async def _purge_profile_exports(store: Store, now: float) -> int:
-    async with store.unit() as uow:
-        return await uow.profile_exports.purge_expired(now)
 
 
 async def _purge_sso_oidc(store: Store, cutoff: float) -> int:

@@ -82,31 +82,23 @@ async def summary(call: ApiCall) -> dict[str, int]:
     async with call.unit() as uow:
         await call.authorize(uow, "*")
         account = await account_of(call, uow)
-        users = await uow.users.list(account.id)
-        groups = await uow.groups.list(account.id)
-        roles = await uow.roles.list(account.id)
-        policies = await uow.policies.list(account.id)
-        policy_versions = await uow.policies.version_count(account.id)
-        devices = await uow.virtual_mfa.in_account(account.id)
-        security_keys = [k for k in await uow.webauthn.in_account(account.id) if k.serial]  # FIDO: always in use
+        counted = await uow.entity_counts.of_account(account.id)  # maintained counters: one indexed read
+        mfa = await uow.entity_counts.mfa(account.id)
         root_key = f"root:{account.id}"
-        root_mfa = [d for d in devices if d.principal_key == root_key and d.enabled_at] + [
-            k for k in security_keys if k.principal_key == root_key]
         root_keys = await uow.access_keys.for_principal(root_key)
-        server_certificates = await uow.server_certificates.count_in_account(account.id)
-        profiles = await uow.instance_profiles.count_in_account(account.id)
+        server_certificates = await uow.server_certificates.count_in_account(account.id)  # at most 20
         root_certificates = await uow.signing_certificates.for_principal(root_key)
         token_version = await account_settings.token_version(uow, account.id)
     return {
-        "Users": len(users), "UsersQuota": quotas.USERS,
-        "Groups": len(groups), "GroupsQuota": quotas.GROUPS,
-        "Roles": len(roles), "RolesQuota": quotas.ROLES,
-        "Policies": len(policies), "PoliciesQuota": quotas.POLICIES,
+        "Users": counted.get("users", 0), "UsersQuota": quotas.USERS,
+        "Groups": counted.get("groups", 0), "GroupsQuota": quotas.GROUPS,
+        "Roles": counted.get("roles", 0), "RolesQuota": quotas.ROLES,
+        "Policies": counted.get("policies", 0), "PoliciesQuota": quotas.POLICIES,
         "ServerCertificates": server_certificates, "ServerCertificatesQuota": server_certs.MAX_PER_ACCOUNT,
-        "Providers": 0, "InstanceProfiles": profiles, "InstanceProfilesQuota": instance_profiles.MAX_PER_ACCOUNT,
-        "MFADevices": len(devices) + len(security_keys),
-        "MFADevicesInUse": sum(1 for d in devices if d.principal_key) + len(security_keys),
-        "AccountMFAEnabled": 1 if root_mfa else 0,
+        "Providers": 0,
+        "InstanceProfiles": counted.get("instance_profiles", 0),
+        "InstanceProfilesQuota": instance_profiles.MAX_PER_ACCOUNT,
+        "MFADevices": mfa.devices, "MFADevicesInUse": mfa.in_use, "AccountMFAEnabled": 1 if mfa.root else 0,
         "AccountAccessKeysPresent": 1 if root_keys else 0,
         "AccountPasswordPresent": 1,
         "AccountSigningCertificatesPresent": 1 if root_certificates else 0,
@@ -115,7 +107,7 @@ async def summary(call: ApiCall) -> dict[str, int]:
         "AttachedPoliciesPerUserQuota": quotas.ATTACHED_POLICIES, "GroupsPerUserQuota": quotas.GROUPS_PER_USER,
         "GroupPolicySizeQuota": quotas.INLINE_POLICIES["group"], "RolePolicySizeQuota": quotas.INLINE_POLICIES["role"],
         "UserPolicySizeQuota": quotas.INLINE_POLICIES["user"], "PolicySizeQuota": quotas.MANAGED_POLICY,
-        "PolicyVersionsInUse": policy_versions, "PolicyVersionsInUseQuota": 10000,
+        "PolicyVersionsInUse": counted.get("policy_versions", 0), "PolicyVersionsInUseQuota": 10000,
         "VersionsPerPolicyQuota": quotas.POLICY_VERSIONS, "AccessKeysPerUserQuota": quotas.ACCESS_KEYS_PER_USER,
         "SigningCertificatesPerUserQuota": signing_certificates.MAX_CERTIFICATES_PER_USER,
         "AssumeRolePolicySizeQuota": quotas.TRUST_POLICY,

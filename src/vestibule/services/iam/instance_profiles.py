@@ -64,12 +64,11 @@ async def create_profile(call: ApiCall, name: str, path: str, tags: TagPairs) ->
         await call.authorize(uow, instance_profile_arn(call.account_id, name, path))
         if await uow.instance_profiles.by_name(call.account_id, name) is not None:
             raise exists()
-        if await uow.instance_profiles.count_in_account(call.account_id) >= MAX_PER_ACCOUNT:
-            raise LimitExceeded(f"Cannot exceed quota for InstanceProfilesPerAccount: {MAX_PER_ACCOUNT}")
         profile = InstanceProfile(id=ids.new_iam_id("AIPA"), account_id=call.account_id, name=name,
                                   name_lower=name.lower(), path=path, role_id=None, created_at=call.now())
         try:
-            await uow.instance_profiles.add(profile)
+            if not await uow.instance_profiles.add(profile, limit=MAX_PER_ACCOUNT):
+                raise LimitExceeded(f"Cannot exceed quota for InstanceProfilesPerAccount: {MAX_PER_ACCOUNT}")
         except Conflict:
             raise exists() from None
         await put_tags(uow, call.account_id, TAG_KIND, profile.id, tags)

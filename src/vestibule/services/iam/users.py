@@ -108,7 +108,7 @@ async def delete_user(call: ApiCall, name: str) -> None:
         await uow.tags.remove_all("user", user.id)
         await sessions.end_all(uow, call.deps.session_ports, key, call.now())
         await uow.mail_languages.forget(key)
-        await uow.db.delete(user)
+        await uow.users.delete(user)
         await call.record(uow, account_id=user.account_id, user=user.name)
 
 

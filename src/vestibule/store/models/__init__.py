@@ -6,6 +6,7 @@ from .applications import SsoApplication, SsoApplicationAssignment
 from .audit import AuditEvent
 from .base import Base
 from .cli_login import CliLogin, CliLoginGrant, CliLoginRefreshToken, DpopReplay
+from .counts import EntityCount
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
 from .directory import DirectoryExternalId, DirectoryGroup, DirectoryMembership, DirectoryUser
 from .flows import Captcha, FlowRecord, RecoveryToken
@@ -58,6 +59,7 @@ __all__ = [
     "DirectoryMembership",
     "DirectoryUser",
     "DpopReplay",
+    "EntityCount",
     "FlowRecord",
     "GroupMembership",
     "IamGroup",

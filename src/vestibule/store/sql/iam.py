@@ -18,6 +18,7 @@ from ..models import (
     PolicyAttachment,
     Tag,
 )
+from . import counts
 from .base import Repository, rowcount
 from .keyset import page_of, starts_with
 
@@ -27,6 +28,7 @@ Key = Sequence[str] | None
 class Groups(Repository):
     async def add(self, group: IamGroup) -> None:
         await self._add(group)
+        await counts.moved(self.db, group.account_id, "groups", 1)
 
     async def by_name(self, account_id: str, name: str) -> IamGroup | None:
         stmt = select(IamGroup).where(IamGroup.account_id == account_id, IamGroup.name_lower == name.lower())
@@ -54,6 +56,7 @@ class Groups(Repository):
     async def delete(self, group: IamGroup) -> None:
         await self.db.delete(group)
         await self.db.flush()
+        await counts.moved(self.db, group.account_id, "groups", -1)
 
     async def members(self, group_id: str) -> Sequence[IamUser]:
         stmt = (select(IamUser).join(GroupMembership, GroupMembership.user_id == IamUser.id)
@@ -87,6 +90,7 @@ class Groups(Repository):
 class Roles(Repository):
     async def add(self, role: IamRole) -> None:
         await self._add(role)
+        await counts.moved(self.db, role.account_id, "roles", 1)
 
     async def by_name(self, account_id: str, name: str) -> IamRole | None:
         stmt = select(IamRole).where(IamRole.account_id == account_id, IamRole.name_lower == name.lower())
@@ -109,11 +113,13 @@ class Roles(Repository):
     async def delete(self, role: IamRole) -> None:
         await self.db.delete(role)
         await self.db.flush()
+        await counts.moved(self.db, role.account_id, "roles", -1)
 
 
 class Policies(Repository):
     async def add(self, policy: ManagedPolicy) -> None:
         await self._add(policy)
+        await counts.moved(self.db, policy.account_id, "policies", 1)
 
     async def get(self, arn: str, *, lock: bool = False) -> ManagedPolicy | None:
         """`lock`: hold the row until the unit ends, so changes of one policy's versions happen one after
@@ -149,12 +155,16 @@ class Policies(Repository):
         return (await self.db.execute(stmt)).scalars().all()
 
     async def delete(self, policy: ManagedPolicy) -> None:
-        await self.db.execute(delete(ManagedPolicyVersion).where(ManagedPolicyVersion.policy_arn == policy.arn))
+        versions = await self.db.execute(delete(ManagedPolicyVersion)
+                                         .where(ManagedPolicyVersion.policy_arn == policy.arn))
         await self.db.delete(policy)
         await self.db.flush()
+        await counts.moved(self.db, policy.account_id, "policies", -1)
+        await counts.moved(self.db, policy.account_id, "policy_versions", -rowcount(versions))
 
     async def add_version(self, version: ManagedPolicyVersion) -> None:
         await self._add(version)
+        await counts.moved(self.db, _account_of_arn(version.policy_arn), "policy_versions", 1)
 
     async def version(self, arn: str, version_id: str) -> ManagedPolicyVersion | None:
         return await self.db.get(ManagedPolicyVersion, (arn, version_id))
@@ -175,6 +185,7 @@ class Policies(Repository):
     async def delete_version(self, version: ManagedPolicyVersion) -> None:
         await self.db.delete(version)
         await self.db.flush()
+        await counts.moved(self.db, _account_of_arn(version.policy_arn), "policy_versions", -1)
 
     async def attached_entities(self, arn: str, account_id: str) -> Sequence[tuple[str, str, str, str]]:
         """(kind, id, name, path) of every user, group and role the policy is attached to, by kind then name."""
@@ -296,6 +307,11 @@ class Policies(Repository):
 
 _ENTITY_MODELS: dict[str, type[IamUser] | type[IamGroup] | type[IamRole]] = {
     "user": IamUser, "group": IamGroup, "role": IamRole}
+
+
+def _account_of_arn(arn: str) -> str:
+    """The account of a customer managed policy's ARN (`arn:aws:iam::<account>:policy/...`)."""
+    return arn.split(":")[4]
 
 
 def _bounded_by(model: type[IamUser] | type[IamRole], account_id: str) -> ColumnElement[bool]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select, update
 
 from ..models import IamUser
+from . import counts
 from .base import Repository
 from .keyset import page_of, starts_with
 
@@ -24,6 +25,12 @@ class Users(Repository):
 
     async def add(self, user: IamUser) -> None:
         await self._add(user)
+        await counts.moved(self.db, user.account_id, "users", 1)
+
+    async def delete(self, user: IamUser) -> None:
+        await self.db.delete(user)
+        await self.db.flush()
+        await counts.moved(self.db, user.account_id, "users", -1)
 
     async def note_password_use(self, user_id: str, at: float, rehashed: str | None = None) -> None:
         values: dict[str, object] = {"password_last_used_at": at}

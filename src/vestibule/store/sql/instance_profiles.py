@@ -7,13 +7,20 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 
 from ..models import InstanceProfile
+from . import counts
 from .base import Repository, rowcount
 from .keyset import page_of, starts_with
 
 
 class InstanceProfiles(Repository):
-    async def add(self, profile: InstanceProfile) -> None:
+    async def add(self, profile: InstanceProfile, *, limit: int | None = None) -> bool:
+        """Add the profile unless the account already has `limit` (checked and counted in one statement)."""
+        if limit is None:
+            await counts.moved(self.db, profile.account_id, "instance_profiles", 1)
+        elif not await counts.taken(self.db, profile.account_id, "instance_profiles", limit):
+            return False
         await self._add(profile)
+        return True
 
     async def by_name(self, account_id: str, name: str) -> InstanceProfile | None:
         stmt = select(InstanceProfile).where(InstanceProfile.account_id == account_id,
@@ -74,3 +81,4 @@ class InstanceProfiles(Repository):
     async def delete(self, profile: InstanceProfile) -> None:
         await self.db.delete(profile)
         await self.db.flush()
+        await counts.moved(self.db, profile.account_id, "instance_profiles", -1)

@@ -24,6 +24,7 @@ from .applications import Applications
 from .audit import AuditEvents
 from .base import Conflict
 from .cli_login import CliLoginGrants, CliLoginRefreshTokens, CliLogins, DpopReplays
+from .counts import EntityCounts
 from .directory import Directory
 from .expiry import ExpiredRows
 from .flows import Captchas, Flows, RecoveryTokens
@@ -262,6 +263,10 @@ class UnitOfWork:
     @cached_property
     def account_details(self) -> AccountDetails:
         return AccountDetails(self.db)
+
+    @cached_property
+    def entity_counts(self) -> EntityCounts:
+        return EntityCounts(self.db)
 
     @cached_property
     def expired(self) -> ExpiredRows:

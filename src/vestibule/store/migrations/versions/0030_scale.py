@@ -1,18 +1,49 @@
-"""scale (reserved for issue 14: indexes for keyset pages, maintained counters, audit retention)
+"""scale (issue 14): maintained IAM entity counts, indexes for retention and the janitor
 
 Revision ID: 0030
 Revises: 0029
 """
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0030'
 down_revision = '0029'
 branch_labels = None
 depends_on = None
 
+# (kind, the account's rows of that kind as `a` = account ID, `n` = count)
+_COUNTED = [
+    ("users", "SELECT account_id AS a, count(*) AS n FROM iam_users GROUP BY account_id"),
+    ("groups", "SELECT account_id AS a, count(*) AS n FROM iam_groups GROUP BY account_id"),
+    ("roles", "SELECT account_id AS a, count(*) AS n FROM iam_roles GROUP BY account_id"),
+    ("policies", "SELECT account_id AS a, count(*) AS n FROM managed_policies GROUP BY account_id"),
+    ("policy_versions", "SELECT p.account_id AS a, count(*) AS n FROM managed_policy_versions v "
+                        "JOIN managed_policies p ON p.arn = v.policy_arn GROUP BY p.account_id"),
+    ("instance_profiles", "SELECT account_id AS a, count(*) AS n FROM instance_profiles GROUP BY account_id"),
+]
+
+# (index name, table, columns): the janitor's and the retention's range deletes
+_INDEXES = [
+    ("ix_audit_events_at", "audit_events", ["at"]),
+]
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'iam_entity_counts',
+        sa.Column('account_id', sa.String(length=12), nullable=False),
+        sa.Column('kind', sa.String(length=32), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('account_id', 'kind'),
+    )
+    for kind, counted in _COUNTED:
+        op.execute(f"INSERT INTO iam_entity_counts (account_id, kind, n) SELECT q.a, '{kind}', q.n FROM ({counted}) q")
+    for name, table, columns in _INDEXES:
+        op.create_index(name, table, columns, unique=False)
 
 
 def downgrade() -> None:
-    pass
+    for name, table, _columns in reversed(_INDEXES):
+        op.drop_index(name, table_name=table)
+    op.drop_table('iam_entity_counts')
