@@ -16,8 +16,8 @@ What it does:
 2. Starts `vestibule serve --workers W` on each database at once (a free port each; production argon2id
    parameters; PostgreSQL with Redis `--redis-url`), attaches AdministratorAccess to bench-admin
    (AttachUserPolicy, signed with the root user's key), and checks every request kind once.
-3. Measures, in `--rounds` rounds, every size of a backend one after another for each metric (the order of
-   the sizes rotates each round), with one sequential client (latency, not throughput):
+3. Measures, in `--rounds` rounds, for each metric and backend, one request to each size in turn (the order of
+   the sizes rotates each round), `--samples` times, with one sequential client (latency, not throughput):
    - signin: a complete IAM user password sign-in through HTTP as a new browser (GET /bench-scale/console,
      POST csrf_token/account/username/password, must be 303 with a session cookie; GET /console, must be 200
      and name the user) of a random one of the users;
@@ -398,35 +398,29 @@ async def _signin(port: int, name: str) -> str | None:
         await conn.close()
 
 
-def measure(t: Target, metric: str, n: int, rng: random.Random) -> list[float]:
-    out: list[float] = []
+def sample(t: Target, metric: str, rng: random.Random) -> float:
+    """One request (one sign-in) of `metric`, checked; answers its milliseconds."""
     if metric == "signin":
-        async def run() -> None:
-            for _ in range(n):
-                name = user_name(rng.randrange(t.d.size))
-                t0 = time.perf_counter()
-                problem = await _signin(t.server.port, name)
-                elapsed = time.perf_counter() - t0
-                if problem is not None:
-                    raise SystemExit(f"{t.d.name}: a sign-in of {name} failed: {problem}")
-                out.append(elapsed * 1000)
-        asyncio.run(run())
-        return out
-    for _ in range(n):
-        if metric == "gci":
-            service, body = "sts", gci_body()
-        elif metric == "getuser":
-            service, body = "iam", iam_body("GetUser", UserName=user_name(rng.randrange(t.d.size)))
-        elif metric == "list-first":
-            service, body = "iam", iam_body("ListUsers", MaxItems="100")
-        elif metric == "list-deep":
-            service, body = "iam", iam_body("ListUsers", MaxItems="100", Marker=t.deep_marker)
-        else:
-            service, body = "iam", iam_body("ListUsers", MaxItems="100", PathPrefix=TEAM_PATH)
+        name = user_name(rng.randrange(t.d.size))
         t0 = time.perf_counter()
-        t.call(service, body)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+        problem = asyncio.run(_signin(t.server.port, name))
+        elapsed = time.perf_counter() - t0
+        if problem is not None:
+            raise SystemExit(f"{t.d.name}: a sign-in of {name} failed: {problem}")
+        return elapsed * 1000
+    if metric == "gci":
+        service, body = "sts", gci_body()
+    elif metric == "getuser":
+        service, body = "iam", iam_body("GetUser", UserName=user_name(rng.randrange(t.d.size)))
+    elif metric == "list-first":
+        service, body = "iam", iam_body("ListUsers", MaxItems="100")
+    elif metric == "list-deep":
+        service, body = "iam", iam_body("ListUsers", MaxItems="100", Marker=t.deep_marker)
+    else:
+        service, body = "iam", iam_body("ListUsers", MaxItems="100", PathPrefix=TEAM_PATH)
+    t0 = time.perf_counter()
+    t.call(service, body)
+    return (time.perf_counter() - t0) * 1000
 
 
 def full_listing(t: Target, page: int) -> dict[str, Any]:
@@ -511,15 +505,21 @@ def main() -> int:
         log(f"machine: {info}")
         for t in targets:  # warm-up, not recorded
             for metric in METRICS:
-                measure(t, metric, 2 if metric == "signin" else 10, rng)
+                for _ in range(2 if metric == "signin" else 10):
+                    sample(t, metric, rng)
         for rnd in range(args.rounds):
             for metric in METRICS:
                 for backend in backends:
                     group = [t for t in targets if t.d.backend == backend]
                     shift = rnd % len(group)
-                    for t in group[shift:] + group[:shift]:
-                        n = args.signins if metric == "signin" else args.samples
-                        values = measure(t, metric, n, rng)
+                    group = group[shift:] + group[:shift]
+                    got: dict[str, list[float]] = {t.d.name: [] for t in group}
+                    # request by request, every size in turn: a change in the machine's load hits them alike
+                    for _ in range(args.signins if metric == "signin" else args.samples):
+                        for t in group:
+                            got[t.d.name].append(sample(t, metric, rng))
+                    for t in group:
+                        values = got[t.d.name]
                         t.samples.setdefault(metric, []).extend(values)
                         log(f"round {rnd + 1} {metric:11} {t.d.name:18} median {median(values):8.2f} ms  "
                             f"p99 {percentile(values, 99):8.2f} ms  load {os.getloadavg()[0]:.2f}")
