@@ -102,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     events = sub.add_parser("events", help="audit events of an account; `events archive` exports and deletes old ones")
     events.add_argument("--account", help="the account (required unless archiving)")
     events.add_argument("--json", action="store_true", help="one JSON object per line")
-    events.add_argument("--limit", type=int, default=1000)
+    events.add_argument("--limit", type=int, default=1000, help="events per page (1-1000)")
+    events.add_argument("--after", metavar="CURSOR",
+                        help="the page after this cursor (printed to stderr when more events follow)")
     cli_events.add_archive_parser(events, _Parser)
 
     mail = sub.add_parser("mail", help="the mail outbox")
@@ -254,16 +256,27 @@ async def _events_command(args: argparse.Namespace, rt: Runtime) -> int:
         return await cli_events.archive(args, rt)
     if args.account is None:
         raise UsageError("the following arguments are required: --account")
+    from .core.pagination import MAX_LIMIT, PageRequest
+    from .errors import InvalidMarker
+
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise UsageError(f"--limit must be 1-{MAX_LIMIT}")
     async with rt.deps.store.unit() as uow:
         account = await accounts.require(uow, args.account)
-        rows = await uow.audit.for_account(account.id, args.limit)
-    for ev in rows:
+        try:
+            page = await audit.events_page(uow, rt.deps.box.signing_key, account.id,
+                                           PageRequest(args.after, args.limit))
+        except InvalidMarker:
+            raise UsageError("--after is not a cursor of this account's events") from None
+    for ev in page.items:
         if args.json:
             print(audit.as_json_line(ev))
         else:
             d = audit.as_dict(ev)
             print(f"{d['time']}  {d['event']:<26} {d['result']:<8} {d['principal']}  {d['method']}  "
                   f"{d['client_ip']}{'  mfa' if d['mfa_used'] else ''}")
+    if page.next_marker is not None:
+        print(f"more events: --after {page.next_marker}", file=sys.stderr)
     return 0
 
 

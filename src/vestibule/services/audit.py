@@ -6,6 +6,7 @@ import json
 from datetime import UTC
 from typing import Any
 
+from ..core.pagination import MarkerCodec, Page, PageRequest
 from ..store.models import AuditEvent
 from ..store.repositories import UnitOfWork
 from ..store.sql import hot
@@ -47,6 +48,22 @@ async def record(
 ) -> None:
     await uow.audit.add(new_event(at=at, event=event, result=result, client=client, account_id=account_id,
                                   principal=principal, method=method, mfa_used=mfa_used, **detail))
+
+
+def event_cursors(signing_key: bytes, account_id: str) -> MarkerCodec:
+    """The cursors of one account's event list (`vestibule events --after`): the last event's (at, id), signed."""
+    return MarkerCodec(signing_key, "events", account_id)
+
+
+async def events_page(uow: UnitOfWork, signing_key: bytes, account_id: str,
+                      page: PageRequest) -> Page[AuditEvent]:
+    """One page of the account's events, oldest first, after the page's cursor (InvalidMarker: not one of
+    this account's cursors); O(page) whatever the log's size."""
+    codec = event_cursors(signing_key, account_id)
+    key = codec.after(page)
+    rows = await uow.audit.page_for_account(account_id, after=None if key is None else (float(key[0]), int(key[1])),
+                                            limit=page.limit)
+    return codec.page(rows, page, lambda ev: (repr(ev.at), str(ev.id)))
 
 
 def as_dict(ev: AuditEvent) -> dict[str, Any]:

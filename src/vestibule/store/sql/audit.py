@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from ..models import AuditEvent
 from .base import Repository, rowcount
+from .keyset import page_of
 
 
 class AuditEvents(Repository):
@@ -19,6 +20,14 @@ class AuditEvents(Repository):
     async def for_account(self, account_id: str, limit: int = 1000) -> Sequence[AuditEvent]:
         stmt = (select(AuditEvent).where(AuditEvent.account_id == account_id)
                 .order_by(AuditEvent.at, AuditEvent.id).limit(limit))
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def page_for_account(self, account_id: str, *, after: tuple[float, int] | None,
+                               limit: int) -> Sequence[AuditEvent]:
+        """Up to `limit + 1` of the account's events after the key (at, id), oldest first: the index
+        (account_id, at) serves it (SQLite's holds the rowid, the id, too)."""
+        stmt = select(AuditEvent).where(AuditEvent.account_id == account_id)
+        stmt = page_of(stmt, (AuditEvent.at, AuditEvent.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
 
     async def count(self) -> int:
