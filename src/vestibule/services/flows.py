@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TypeVar
@@ -23,7 +24,7 @@ from ..store.repositories import Store, UnitOfWork
 S = TypeVar("S", bound=StrEnum)
 P = TypeVar("P")
 
-_MAX_ID = 64
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # new_token()'s alphabet, or a token's hex hash
 
 
 async def create(uow: UnitOfWork, spec: FlowSpec[S, P], browser_hash: str, now: float, payload: P,
@@ -37,7 +38,7 @@ async def create(uow: UnitOfWork, spec: FlowSpec[S, P], browser_hash: str, now: 
 
 async def load(uow: UnitOfWork, spec: FlowSpec[S, P], flow_id: str) -> Flow[S, P]:
     """The flow `flow_id` of kind `spec`; FlowNotFound for an unknown ID, another kind or unreadable data."""
-    record = await uow.flows.get(flow_id) if flow_id and len(flow_id) <= _MAX_ID else None
+    record = await uow.flows.get(flow_id) if _ID.fullmatch(flow_id) else None  # no NUL reaches the database
     if record is None or record.kind != spec.kind.value:
         raise FlowNotFound()
     return decode_flow(spec, flow_id=record.id, state=record.state, browser_hash=record.browser_hash,

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, FileSystemLoader, nodes, select_autoescape
 from jinja2.compiler import CodeGenerator, Frame
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -179,6 +180,8 @@ async def form_of(request: Request) -> FormData:
     submitted = str(form.get("csrf_token", ""))
     if not submitted or not same(request_csrf_token(request), submitted):
         raise CsrfFailure()
+    if any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in form.multi_items()):
+        raise HTTPException(400, "Bad request: a NUL character in a field.")  # no text column holds one
     return form
 
 

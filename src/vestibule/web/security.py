@@ -174,6 +174,9 @@ class BrowserMiddleware:
         state = scope.setdefault("state", {})
         state.update(browser_id=browser_id, lang=lang, cookies=cookies)
 
+        if "\x00" in scope.get("path", "") or b"%00" in raw_query or b"\x00" in raw_query:
+            await _plain(send, 400, "Bad request: a NUL character in the address.")  # no text column holds one
+            return
         if scope["method"] == "POST":
             length = headers.get("content-length")
             if length is not None and (not length.isdigit() or int(length) > MAX_BODY):

@@ -101,7 +101,7 @@ async def json_body(request: Request) -> dict[str, Any]:
             raise _Refused(error_response(413, "Request body too large."))
     try:
         value = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise _Refused(error_response(400, "The body is not valid JSON.", "invalidSyntax")) from None
     if not isinstance(value, dict):
         raise _Refused(error_response(400, "The body must be a JSON object.", "invalidSyntax"))
