@@ -16,6 +16,7 @@ import mmap
 import os
 import re
 import string
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ RECORD_BYTES = 6  # 48 bits of SHA-1 per password: one false match in about 5 bi
 SHORTEST = 4  # shorter entries, and shorter forms of a password, are not looked up
 
 _SYMBOLS = string.punctuation + " "
+# words every user of this service sees on its pages: as common as any entry of the list
+SERVICE_WORDS = frozenset({"vestibule"})
 _LETTER = re.compile(r"[^\W\d_]")
 # a trailing run of digits people add to satisfy a "number" rule: counting up, one digit repeated, a year
 _COUNTING = "1234567890"
@@ -53,15 +56,29 @@ def _strip_counter(text: str) -> str:
     return text
 
 
+def _trim(text: str) -> str:
+    """`text` without symbols or whitespace of any kind (`str.isspace`) at either end."""
+    start, end = 0, len(text)
+    while start < end and (text[start] in _SYMBOLS or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] in _SYMBOLS or text[end - 1].isspace()):
+        end -= 1
+    return text[start:end]
+
+
 def forms(password: str) -> list[str]:
-    """What the bundled list is asked about: the password lower-cased; without symbols around it; without a
-    trailing counter (`_strip_counter`); and each of these with the common letter substitutions undone
-    (`p@ssw0rd` -> `password`). Forms shorter than `SHORTEST` are left out."""
-    lowered = password.lower()
-    trimmed = lowered.strip(_SYMBOLS)
-    stem = _strip_counter(trimmed).strip(_SYMBOLS)
+    """What the bundled list is asked about: the password NFKC-normalised and case-folded (full-width letters
+    are letters; zero-width characters dropped); without symbols or whitespace around it; without a trailing
+    counter (`_strip_counter`); the same with its inner whitespace removed (`pass word1` -> `password`); and each
+    of these with the common letter substitutions undone (`p@ssw0rd` -> `password`). Forms shorter than
+    `SHORTEST` are left out."""
+    lowered = "".join(ch for ch in unicodedata.normalize("NFKC", password).casefold()
+                      if unicodedata.category(ch) != "Cf")  # no zero-width characters between the letters
+    trimmed = _trim(lowered)
+    stem = _trim(_strip_counter(trimmed))
+    joined = "".join(ch for ch in trimmed if not ch.isspace())
     found: list[str] = []
-    for text in (lowered, trimmed, stem):
+    for text in (lowered, trimmed, stem, joined, _trim(_strip_counter(joined))):
         variants = [text]
         if _LETTER.search(text):
             variants += [text.translate(table) for table in _LEET]
@@ -105,7 +122,7 @@ class BundledList:
         return False
 
     def is_common(self, password: str) -> bool:
-        return any(form in self for form in forms(password))
+        return any(form in self or form in SERVICE_WORDS for form in forms(password))
 
 
 # --- the operator's corpus -----------------------------------------------------------------------------------

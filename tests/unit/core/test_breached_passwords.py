@@ -23,7 +23,12 @@ MUST_BE_CAUGHT = ["password", "Passw0rd!", "P@ssw0rd", "Password1!", "123456", "
                   # the usual dressing of a common password: case, symbols around it, a counter or a year, leet
                   "PASSWORD", "Password", "password!", "!password!", "Password123", "Password123!", "P@$$w0rd",
                   "p4ssw0rd", "Qwerty123!", "Summer2024!", "Welcome1!", "Admin@123", "iloveyou", "ILoveYou2!",
-                  "Dragon!!", "Football#1", "letmein", "Monkey123!", "1qaz2wsx", "Trustno1", "12345678!"]
+                  "Dragon!!", "Football#1", "letmein", "Monkey123!", "1qaz2wsx", "Trustno1", "12345678!",
+                  # Unicode and whitespace dressing: full-width letters, any whitespace around, inside, zero-width
+                  "ｐａｓｓｗｏｒｄ", "password\t", "password\xa0", "\u3000Password1!\u2003", "Pass word1!",
+                  "pass\u200bword", "PASSWORD\n", "ＰＡＳＳＷＯＲＤ１２３",
+                  # the service's own name is as common as any entry
+                  "Vestibule1!", "vestibule", "VESTIBULE2024", "V3stibule!"]
 NOT_CAUGHT = ["correct horse battery staple", "Jennifer8472!", "dragon-fruit-salad-42", "Xk7#pQ2mLw",
               "Vestibule-Test-9!", "Tr0ub4dor&3", "password manager keeps this one long", "monkey wrench 1975 x",
               "user password 1", "root password 1"]
@@ -57,6 +62,9 @@ def test_the_bundled_file_is_compact_and_holds_tens_of_thousands() -> None:
     ("Jennifer8472", ["jennifer8472", "jennifer8at2"]),  # 8472 is no counter, no year, no repeated digit
     ("Abc!", ["abc!", "abci"]),  # shorter forms are not asked about
     ("!!!!", ["!!!!"]),
+    ("Pass word1!", ["pass word1!", "pass wordii", "pass wordli", "pass word1", "pass wordi", "pass wordl",
+                     "pass word", "password1", "passwordi", "passwordl", "password"]),  # inner whitespace removed
+    ("ＡＢＣ１２\t", ["abc12\t", "abci2\t", "abcl2\t", "abc12", "abci2", "abcl2"]),  # NFKC, any whitespace
 ])
 def test_forms(password: str, expected: list[str]) -> None:
     assert bp.forms(password) == expected
