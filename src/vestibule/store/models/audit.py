@@ -13,7 +13,7 @@ from .base import Base
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_account_at", "account_id", "at"),
-                      Index("ix_audit_events_at", "at"))  # retention: the oldest events first
+                      Index("ix_audit_events_at", "at", "id"))  # retention: the oldest events first
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[float] = mapped_column(Float)

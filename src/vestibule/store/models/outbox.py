@@ -12,7 +12,8 @@ class OutboxMail(Base):
     """One message; `body_sealed` is sealed with the master key and erased once the mail is sent or failed."""
 
     __tablename__ = "mail_outbox"
-    __table_args__ = (Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+                      Index("ix_mail_outbox_claim", "claim"))  # the sender reads back the rows it claimed
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))

@@ -22,9 +22,10 @@ _COUNTED = [
     ("instance_profiles", "SELECT account_id AS a, count(*) AS n FROM instance_profiles GROUP BY account_id"),
 ]
 
-# (index name, table, columns): the janitor's and the retention's range deletes
+# (index name, table, columns)
 _INDEXES = [
-    ("ix_audit_events_at", "audit_events", ["at"]),
+    ("ix_audit_events_at", "audit_events", ["at", "id"]),  # retention and archive: the oldest events first
+    ("ix_mail_outbox_claim", "mail_outbox", ["claim"]),  # the sender reads back the rows it claimed
 ]
 
 
