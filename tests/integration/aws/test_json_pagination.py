@@ -18,7 +18,15 @@ from integration.aws.aws_world import Account, AwsWorld, error_code
 from vestibule.services.context import Deps
 from vestibule.services.identity_center import directory
 from vestibule.services.identity_center.directory_profile import profile_of
-from vestibule.store.models import CreateAccountRequest, DirectoryMembership, DirectoryUser, OrganizationAccount
+from vestibule.store.models import (
+    CreateAccountRequest,
+    DirectoryMembership,
+    DirectoryUser,
+    OrganizationAccount,
+    SsoAssignment,
+    SsoPermissionSet,
+    SsoRequest,
+)
 
 INITIAL = [f"m-{i:02d}" for i in range(6)]
 
@@ -30,9 +38,9 @@ class Listing:
     client: Any
     operation: str  # the boto3 method
     items: str  # the answer's list member
-    name: Callable[[dict[str, Any]], str]
-    make: Callable[[str], None]
-    drop: Callable[[str], None]
+    name: Callable[[Any], str]  # an item (an object, or an ARN or ID) -> its name
+    make: Callable[[str], object]
+    drop: Callable[[str], object]
     args: dict[str, Any]
     max_results: int  # the model's bound
     invalid: str = "ValidationException"  # the service's answer to a bad NextToken or MaxResults
@@ -140,13 +148,82 @@ def _organizations(world: AwsWorld, account: Account, kind: str) -> Listing:
                    sorted_by_name=False, fixed=1)
 
 
+def _sso_admin(world: AwsWorld, account: Account, kind: str) -> Listing:
+    sso = world.client("sso-admin", account.root)
+    instance = sso.create_instance(Name="ic")["InstanceArn"]
+    store = sso.describe_instance(InstanceArn=instance)["IdentityStoreId"]
+    ids = world.identitystore(account.root)
+    sets: dict[str, str] = {}
+    users: dict[str, str] = {}
+    here = {"InstanceArn": instance}
+
+    def new_set(name: str) -> str:
+        sets[name] = sso.create_permission_set(Name=name, **here)["PermissionSet"]["PermissionSetArn"]
+        return sets[name]
+
+    def new_user(name: str) -> str:
+        users[name] = ids.create_user(IdentityStoreId=store, UserName=name, DisplayName=name)["UserId"]
+        return users[name]
+
+    def assignment(permission_set: str, user: str) -> dict[str, Any]:
+        return {**here, "TargetId": account.account_id, "TargetType": "AWS_ACCOUNT",
+                "PermissionSetArn": permission_set, "PrincipalType": "USER", "PrincipalId": user}
+
+    if kind == "ListPermissionSets":
+        return Listing(sso, "list_permission_sets", "PermissionSets", lambda arn: _name_of(sets, arn), new_set,
+                       lambda n: sso.delete_permission_set(PermissionSetArn=sets.pop(n), **here), here, 100)
+    if kind == "ListAccountAssignments":
+        shared = new_set("shared")
+        return Listing(sso, "list_account_assignments", "AccountAssignments",
+                       lambda a: _name_of(users, a["PrincipalId"]),
+                       lambda n: sso.create_account_assignment(**assignment(shared, new_user(n))),
+                       lambda n: sso.delete_account_assignment(**assignment(shared, users[n])),
+                       {**here, "AccountId": account.account_id, "PermissionSetArn": shared}, 100,
+                       sorted_by_name=False)
+    member = new_user("member")
+    if kind == "ListAccountAssignmentsForPrincipal":
+        return Listing(sso, "list_account_assignments_for_principal", "AccountAssignments",
+                       lambda a: _name_of(sets, a["PermissionSetArn"]),
+                       lambda n: sso.create_account_assignment(**assignment(new_set(n), member)),
+                       lambda n: sso.delete_account_assignment(**assignment(sets[n], member)),
+                       {**here, "PrincipalId": member, "PrincipalType": "USER"}, 100, sorted_by_name=False)
+    if kind == "ListPermissionSetsProvisionedToAccount":
+        return Listing(sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
+                       lambda arn: _name_of(sets, arn),
+                       lambda n: sso.create_account_assignment(**assignment(new_set(n), member)),
+                       lambda n: sso.delete_account_assignment(**assignment(sets[n], member)),
+                       {**here, "AccountId": account.account_id}, 100, sorted_by_name=False)
+    requests: dict[str, str] = {}
+
+    def request(name: str) -> None:
+        status = sso.create_account_assignment(**assignment(new_set(name), member))
+        requests[name] = status["AccountAssignmentCreationStatus"]["RequestId"]
+
+    def forget(name: str) -> None:
+        request_id = requests.pop(name)
+
+        async def drop(deps: Deps) -> None:
+            async with deps.store.unit() as uow:
+                await uow.db.execute(delete_rows(SsoRequest).where(SsoRequest.id == request_id))
+                await uow.commit()
+
+        world.run(drop)
+
+    return Listing(sso, "list_account_assignment_creation_status", "AccountAssignmentsCreationStatus",
+                   lambda r: _name_of(requests, r["RequestId"]), request, forget, here, 100, sorted_by_name=False)
+
+
 STORE_LISTS = ["ListUsers", "ListGroups", "ListGroupMemberships", "ListGroupMembershipsForMember"]
 ORGANIZATION_LISTS = ["ListAccounts", "ListAccountsForParent", "ListCreateAccountStatus"]
-LISTS = STORE_LISTS + ORGANIZATION_LISTS
+SSO_ADMIN_LISTS = ["ListPermissionSets", "ListAccountAssignments", "ListAccountAssignmentsForPrincipal",
+                   "ListPermissionSetsProvisionedToAccount", "ListAccountAssignmentCreationStatus"]
+LISTS = STORE_LISTS + ORGANIZATION_LISTS + SSO_ADMIN_LISTS
 
 
 def _listing(world: AwsWorld, account: Account, kind: str) -> Listing:
-    listing = (_identity_store if kind in STORE_LISTS else _organizations)(world, account, kind)
+    make = (_identity_store if kind in STORE_LISTS else _organizations if kind in ORGANIZATION_LISTS
+            else _sso_admin)
+    listing = make(world, account, kind)
     for name in INITIAL:
         listing.make(name)
     return listing
@@ -222,6 +299,19 @@ def test_tokens_are_bound_to_their_list(world: AwsWorld, account: Account, kind:
         for other_kind in others:  # another list of the same organization
             other_list = Listing(**{**listing.__dict__, **_organization_call(other_kind, listing)})
             _refused(listing, listing.call, NextToken=other_list.call(MaxResults=1)["NextToken"])
+        return
+    if kind in SSO_ADMIN_LISTS:  # another list of the same instance
+        sso, here = listing.client, {"InstanceArn": listing.args["InstanceArn"]}
+        arn = sso.create_permission_set(Name="x-1", **here)["PermissionSet"]["PermissionSetArn"]
+        sso.create_permission_set(Name="x-2", **here)
+        for policy in ("ReadOnlyAccess", "AdministratorAccess"):
+            sso.attach_managed_policy_to_permission_set(PermissionSetArn=arn, **here,
+                                                        ManagedPolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+        policies = sso.list_managed_policies_in_permission_set(PermissionSetArn=arn, MaxResults=1, **here)
+        assert len(policies["AttachedManagedPolicies"]) == 1
+        _refused(listing, listing.call, NextToken=policies["NextToken"])
+        if kind != "ListPermissionSets":
+            _refused(listing, listing.call, NextToken=sso.list_permission_sets(MaxResults=1, **here)["NextToken"])
         return
     ids, store = listing.client, listing.args["IdentityStoreId"]
     for name in ("x-1", "x-2"):  # another list of the same store
@@ -348,6 +438,53 @@ def test_an_organization_page_reads_no_more_rows_than_it_shows(world: AwsWorld, 
         later = orgs.list_create_account_status(MaxResults=5, NextToken=statuses["NextToken"])
         assert [s["AccountName"] for s in later["CreateAccountStatuses"]] == names[::-1][5:10]
         assert 5 <= len(loaded) <= 6, len(loaded)
+    finally:
+        for model in models:
+            event.remove(model, "load", count)
+
+
+def test_an_sso_admin_page_reads_no_more_rows_than_it_shows(world: AwsWorld, account: Account) -> None:
+    sso = world.client("sso-admin", account.root)
+    instance = sso.create_instance(Name="ic")["InstanceArn"]
+    shared = sso.create_permission_set(InstanceArn=instance, Name="shared")["PermissionSet"]["PermissionSetArn"]
+    names = [f"bulk-{i:04d}" for i in range(300)]
+    principals = [f"0000000000-{i:08d}-0000-4000-8000-000000000000" for i in range(300)]
+
+    async def add(deps: Deps) -> None:
+        async with deps.store.unit() as uow:
+            uow.db.add_all(SsoPermissionSet(arn=f"{shared}-{name}", instance_arn=instance, name=name,
+                                            session_duration=3600, created_at=1.0, updated_at=1.0)
+                           for name in names)
+            uow.db.add_all(SsoAssignment(permission_set_arn=shared, account_id=account.account_id,
+                                         principal_type="USER", principal_id=p, instance_arn=instance, created_at=1.0)
+                           for p in principals)
+            uow.db.add_all(SsoRequest(id=f"{i:08d}-0000-4000-8000-000000000000", instance_arn=instance, kind="create",
+                                      status="SUCCEEDED", permission_set_arn=shared, created_at=float(i))
+                           for i in range(300))
+            await uow.commit()
+
+    world.run(add)
+    loaded: list[object] = []
+
+    def count(row: object, _context: object) -> None:
+        loaded.append(row)
+
+    models = (SsoPermissionSet, SsoAssignment, SsoRequest)
+    for model in models:
+        event.listen(model, "load", count)
+    try:
+        here = {"InstanceArn": instance}
+        pages = [("list_permission_sets", "PermissionSets", here),
+                 ("list_account_assignments", "AccountAssignments",
+                  {**here, "AccountId": account.account_id, "PermissionSetArn": shared}),
+                 ("list_account_assignment_creation_status", "AccountAssignmentsCreationStatus", here)]
+        for operation, items, args in pages:
+            first = getattr(sso, operation)(MaxResults=10, **args)
+            token = getattr(sso, operation)(MaxResults=10, NextToken=first["NextToken"], **args)["NextToken"]
+            loaded.clear()
+            deep = getattr(sso, operation)(MaxResults=10, NextToken=token, **args)
+            assert len(deep[items]) == 10 and 10 <= len(loaded) <= 12, (operation, len(loaded))  # + the set
+        assert deep["AccountAssignmentsCreationStatus"][0]["RequestId"].startswith("00000020-")
     finally:
         for model in models:
             event.remove(model, "load", count)

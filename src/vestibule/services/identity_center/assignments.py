@@ -8,12 +8,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from ...core.pagination import Page, PageRequest
 from ...errors import InUse, InvalidValue, NotFound
 from ...store.models import SsoAssignment, SsoInstance, SsoPermissionSet, SsoRequest
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
 from . import directory, provisioning
 from .instances import owned
+from .page_tokens import markers
 from .permission_sets import RequestStatus, account_resource, check_target, permission_set_of, status_of
 
 CREATE, DELETE = "create", "delete"
@@ -97,22 +99,29 @@ async def delete_assignment(call: ApiCall, instance_arn: str, account_id: str, p
         return status_of(request)
 
 
-async def list_assignments(call: ApiCall, instance_arn: str, account_id: str,
-                           permission_set_arn: str) -> list[Assignment]:
+async def list_assignments(call: ApiCall, instance_arn: str, account_id: str, permission_set_arn: str,
+                           page: PageRequest) -> Page[Assignment]:
+    """One page of the permission set's assignments in the account, by (principal type, principal ID)."""
     async with call.unit() as uow:
-        instance, _ = await _authorized(call, uow, instance_arn, permission_set_arn, account_id)
-        rows = await uow.identity_center.assignments(instance.arn, permission_set_arn=permission_set_arn,
-                                                     account_id=account_id)
-        return [_of(r) for r in rows]
+        instance, permission_set = await _authorized(call, uow, instance_arn, permission_set_arn, account_id)
+        codec = markers(call, "ListAccountAssignments", instance.arn, permission_set.arn, account_id)
+        rows = await uow.identity_center.assignments_page(permission_set.arn, account_id, after=codec.after(page),
+                                                          limit=page.limit)
+    found = codec.page(rows, page, lambda row: (row.principal_type, row.principal_id))
+    return Page([_of(row) for row in found.items], found.next_marker)
 
 
 async def assignments_for_principal(call: ApiCall, instance_arn: str, principal_type: str, principal_id: str,
-                                    account_id: str | None) -> list[Assignment]:
+                                    account_id: str | None, page: PageRequest) -> Page[Assignment]:
+    """One page of the principal's assignments (in one account, when given), by (account ID, permission set)."""
     async with call.unit() as uow:
         instance = await owned(call, uow, instance_arn)
-        rows = await uow.identity_center.assignments(instance.arn, account_id=account_id,
-                                                     principals=[(principal_type, principal_id)])
-        return [_of(r) for r in rows]
+        codec = markers(call, "ListAccountAssignmentsForPrincipal", instance.arn, principal_type, principal_id,
+                        account_id or "")
+        rows = await uow.identity_center.assignments_of_principal_page(
+            instance.arn, principal_type, principal_id, account_id, after=codec.after(page), limit=page.limit)
+    found = codec.page(rows, page, lambda row: (row.account_id, row.permission_set_arn))
+    return Page([_of(row) for row in found.items], found.next_marker)
 
 
 async def _principal_deleted(uow: UnitOfWork, identity_store_id: str, principal_type: str, principal_id: str) -> None:

@@ -17,6 +17,7 @@ from ..api_call import ApiCall
 from . import directory, instances
 from .directory import DirectoryGroup, DirectoryUser, ExternalId, Membership
 from .directory_profile import AttributeOperation, UserProfile
+from .page_tokens import markers
 
 T = TypeVar("T")
 _STORE_ARN = re.compile(r"arn:aws[a-z-]*:identitystore::(\d{12}):identitystore/(.+)")
@@ -35,12 +36,6 @@ def resource_id(value: str) -> str:
     """A user, group or membership ID as given, or the ID its ARN names."""
     found = _RESOURCE_ARN.fullmatch(value)
     return found.group(1) if found else value
-
-
-def markers(call: ApiCall, operation: str, *scope: str) -> MarkerCodec:
-    """NextTokens of one list (operation, account, store, parent, filter), signed with the keyring's signing key;
-    "/" parts key and tag, as Identity Store's and SSO Admin's NextToken patterns allow it and not "."."""
-    return MarkerCodec(call.deps.box.signing_key, operation, call.account_id, *scope, separator="/")
 
 
 def _page(codec: MarkerCodec, found: directory.Page[T]) -> Page[T]:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ...core.pagination import Page, PageRequest
 from ...core.policy import MalformedPolicy, aws_managed_policy, parse_policy
 from ...errors import AlreadyExists, InUse, InvalidValue, LimitExceeded, NotFound
 from ...store.models import SsoInstance, SsoPermissionSet, SsoRequest
@@ -20,6 +21,7 @@ from ..authorization import BUILTIN_POLICIES
 from ..iam.organizations import organization_of
 from ..organizations import member_account_ids
 from .instances import ORGANIZATION, owned
+from .page_tokens import markers, timed
 
 MIN_SESSION, MAX_SESSION, DEFAULT_SESSION = 3600, 12 * 3600, 3600
 MAX_MANAGED_POLICIES = 20
@@ -140,10 +142,15 @@ async def describe_permission_set(call: ApiCall, instance_arn: str, arn: str) ->
         return of_row((await _owned_set(call, uow, instance_arn, arn))[1])
 
 
-async def list_permission_sets(call: ApiCall, instance_arn: str) -> list[str]:
+async def list_permission_sets(call: ApiCall, instance_arn: str, page: PageRequest) -> Page[str]:
+    """One page of the instance's permission set ARNs, by name."""
     async with call.unit() as uow:
         instance = await owned(call, uow, instance_arn)
-        return [p.arn for p in await uow.identity_center.permission_sets(instance.arn)]
+        codec = markers(call, "ListPermissionSets", instance.arn)
+        rows = await uow.identity_center.permission_sets_page(instance.arn, after=codec.after(page),
+                                                              limit=page.limit)
+    found = codec.page(rows, page, lambda row: (row.name, row.arn))
+    return Page([row.arn for row in found.items], found.next_marker)
 
 
 async def update_permission_set(call: ApiCall, instance_arn: str, arn: str, description: str | None,
@@ -296,30 +303,44 @@ async def request_status(call: ApiCall, instance_arn: str, kind: str, request_id
     return status_of(row)
 
 
-async def request_statuses(call: ApiCall, instance_arn: str, kind: str,
-                           status: str | None) -> list[RequestStatus]:
+async def request_statuses(call: ApiCall, instance_arn: str, kind: str, status: str | None,
+                           page: PageRequest) -> Page[RequestStatus]:
+    """One page of the instance's requests of `kind`, oldest first, keyed (created_at, id)."""
     async with call.unit() as uow:
         instance = await owned(call, uow, instance_arn)
-        return [status_of(r) for r in await uow.identity_center.requests(instance.arn, kind, status)]
+        codec = markers(call, f"requests:{kind}", instance.arn, status or "")
+        rows = await uow.identity_center.requests_page(instance.arn, kind, status, after=timed(codec.after(page)),
+                                                       limit=page.limit)
+    found = codec.page(rows, page, lambda row: (repr(row.created_at), row.id))
+    return Page([status_of(row) for row in found.items], found.next_marker)
 
 
-async def provisioned_to_account(call: ApiCall, instance_arn: str, account_id: str,
-                                 status: str | None) -> list[str]:
+def _latest(status: str | None) -> bool | None:
+    return None if status is None else status == "LATEST_PERMISSION_SET_PROVISIONED"
+
+
+async def provisioned_to_account(call: ApiCall, instance_arn: str, account_id: str, status: str | None,
+                                 page: PageRequest) -> Page[str]:
+    """One page of the permission sets provisioned to the account, by ARN."""
     async with call.unit() as uow:
         instance = await owned(call, uow, instance_arn)
         await call.authorize(uow, account_resource(account_id))
-        found = []
-        for record in await uow.identity_center.provisionings(instance.arn, account_id=account_id):
-            row = await uow.identity_center.permission_set(record.permission_set_arn)
-            latest = row is not None and row.updated_at <= record.provisioned_at
-            if status is None or (status == "LATEST_PERMISSION_SET_PROVISIONED") == latest:
-                found.append(record.permission_set_arn)
-        return found
+        codec = markers(call, "ListPermissionSetsProvisionedToAccount", instance.arn, account_id, status or "")
+        rows = await uow.identity_center.provisionings_page(instance.arn, account_id=account_id,
+                                                            latest=_latest(status), after=codec.after(page),
+                                                            limit=page.limit)
+    found = codec.page(rows, page, lambda row: (row.permission_set_arn,))
+    return Page([row.permission_set_arn for row in found.items], found.next_marker)
 
 
-async def accounts_for_permission_set(call: ApiCall, instance_arn: str, arn: str, status: str | None) -> list[str]:
+async def accounts_for_permission_set(call: ApiCall, instance_arn: str, arn: str, status: str | None,
+                                      page: PageRequest) -> Page[str]:
+    """One page of the accounts the permission set is provisioned to, by account ID."""
     async with call.unit() as uow:
         instance, row = await _owned_set(call, uow, instance_arn, arn)
-        records = await uow.identity_center.provisionings(instance.arn, permission_set_arn=arn)
-    wanted = None if status is None else status == "LATEST_PERMISSION_SET_PROVISIONED"
-    return [r.account_id for r in records if wanted is None or wanted == (row.updated_at <= r.provisioned_at)]
+        codec = markers(call, "ListAccountsForProvisionedPermissionSet", instance.arn, row.arn, status or "")
+        rows = await uow.identity_center.provisionings_page(instance.arn, permission_set_arn=row.arn,
+                                                            latest=_latest(status), after=codec.after(page),
+                                                            limit=page.limit)
+    found = codec.page(rows, page, lambda r: (r.account_id,))
+    return Page([r.account_id for r in found.items], found.next_marker)

@@ -25,6 +25,7 @@ from ..models import (
 )
 from .base import Repository
 from .hot import Statement, insert
+from .keyset import page_of
 
 
 class IdentityCenter(Repository):
@@ -65,7 +66,31 @@ class IdentityCenter(Repository):
                 .order_by(SsoPermissionSet.created_at, SsoPermissionSet.arn))
         return (await self.db.execute(stmt)).scalars().all()
 
+    async def permission_sets_page(self, instance_arn: str, *, after: Sequence[str] | None,
+                                   limit: int) -> Sequence[SsoPermissionSet]:
+        """Up to `limit + 1` permission sets after the key (name, arn): the unique (instance_arn, name) index."""
+        stmt = select(SsoPermissionSet).where(SsoPermissionSet.instance_arn == instance_arn)
+        stmt = page_of(stmt, (SsoPermissionSet.name, SsoPermissionSet.arn), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
+
     # provisionings
+
+    async def provisionings_page(self, instance_arn: str, *, permission_set_arn: str | None = None,
+                                 account_id: str | None = None, latest: bool | None, after: Sequence[str] | None,
+                                 limit: int) -> Sequence[SsoProvisioning]:
+        """Up to `limit + 1` provisionings of one permission set (key (account_id,): the primary key) or to one
+        account (key (permission_set_arn,)), `latest` telling whether the set changed since (None: either)."""
+        stmt = select(SsoProvisioning).where(SsoProvisioning.instance_arn == instance_arn)
+        if permission_set_arn is not None:
+            stmt = stmt.where(SsoProvisioning.permission_set_arn == permission_set_arn)
+        if account_id is not None:
+            stmt = stmt.where(SsoProvisioning.account_id == account_id)
+        if latest is not None:
+            current = SsoPermissionSet.updated_at <= SsoProvisioning.provisioned_at
+            stmt = stmt.join(SsoPermissionSet, SsoPermissionSet.arn == SsoProvisioning.permission_set_arn).where(
+                current if latest else sa.not_(current))
+        order = SsoProvisioning.account_id if permission_set_arn is not None else SsoProvisioning.permission_set_arn
+        return (await self.db.execute(page_of(stmt, (order,), after, limit))).scalars().all()
 
     async def provisioning(self, permission_set_arn: str, account_id: str) -> SsoProvisioning | None:
         return await self.db.get(SsoProvisioning, (permission_set_arn, account_id))
@@ -104,6 +129,27 @@ class IdentityCenter(Repository):
         wanted = set(principals)
         return [r for r in rows if (r.principal_type, r.principal_id) in wanted]
 
+    async def assignments_page(self, permission_set_arn: str, account_id: str, *, after: Sequence[str] | None,
+                               limit: int) -> Sequence[SsoAssignment]:
+        """Up to `limit + 1` assignments of a permission set in an account after (principal_type, principal_id):
+        the primary key serves it."""
+        stmt = select(SsoAssignment).where(SsoAssignment.permission_set_arn == permission_set_arn,
+                                           SsoAssignment.account_id == account_id)
+        stmt = page_of(stmt, (SsoAssignment.principal_type, SsoAssignment.principal_id), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def assignments_of_principal_page(self, instance_arn: str, principal_type: str, principal_id: str,
+                                            account_id: str | None, *, after: Sequence[str] | None,
+                                            limit: int) -> Sequence[SsoAssignment]:
+        """Up to `limit + 1` of a principal's assignments after (account_id, permission_set_arn)."""
+        stmt = select(SsoAssignment).where(SsoAssignment.instance_arn == instance_arn,
+                                           SsoAssignment.principal_id == principal_id,
+                                           SsoAssignment.principal_type == principal_type)
+        if account_id is not None:
+            stmt = stmt.where(SsoAssignment.account_id == account_id)
+        stmt = page_of(stmt, (SsoAssignment.account_id, SsoAssignment.permission_set_arn), after, limit)
+        return (await self.db.execute(stmt)).scalars().all()
+
     async def delete_assignments_of_principal(self, instance_arn: str, principal_id: str) -> None:
         await self.db.execute(delete(SsoAssignment).where(SsoAssignment.instance_arn == instance_arn,
                                                           SsoAssignment.principal_id == principal_id))
@@ -119,6 +165,16 @@ class IdentityCenter(Repository):
         if status is not None:
             stmt = stmt.where(SsoRequest.status == status)
         stmt = stmt.order_by(SsoRequest.created_at, SsoRequest.id)
+        return (await self.db.execute(stmt)).scalars().all()
+
+    async def requests_page(self, instance_arn: str, kind: str, status: str | None, *,
+                            after: tuple[float, str] | None, limit: int) -> Sequence[SsoRequest]:
+        """Up to `limit + 1` requests after (created_at, id), oldest first: the (instance_arn, kind, created_at)
+        index serves it."""
+        stmt = select(SsoRequest).where(SsoRequest.instance_arn == instance_arn, SsoRequest.kind == kind)
+        if status is not None:
+            stmt = stmt.where(SsoRequest.status == status)
+        stmt = page_of(stmt, (SsoRequest.created_at, SsoRequest.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
 
 

@@ -65,10 +65,11 @@ async def describe_deletion_status(r: JsonRequest) -> JsonObject:
 
 
 async def _statuses(r: JsonRequest, kind: str, key: str) -> JsonObject:
-    rows = await ps.request_statuses(r.call, r.input.text("InstanceArn") or "", kind, m.status_filter(r.input))
-    items, more = m.page([{"Status": row.status, "RequestId": row.id, "CreatedDate": row.created_at}
-                          for row in rows], r.input)
-    return {key: items, **more}
+    page = await ps.request_statuses(r.call, r.input.text("InstanceArn") or "", kind, m.status_filter(r.input),
+                                     m.page_request(r.input))
+    items: list[JsonValue] = [{"Status": row.status, "RequestId": row.id, "CreatedDate": row.created_at}
+                              for row in page.items]
+    return {key: items, **m.next_token(page)}
 
 
 @SSO_ADMIN.operation("ListAccountAssignmentCreationStatus", action="sso:ListAccountAssignmentCreationStatus",
@@ -87,10 +88,9 @@ async def list_deletion_status(r: JsonRequest) -> JsonObject:
                      inputs=(_INSTANCE, m.TARGET_ID.named("AccountId").required(), m.PERMISSION_SET.required(),
                              *m.PAGING))
 async def list_account_assignments(r: JsonRequest) -> JsonObject:
-    found = await asg.list_assignments(r.call, r.input.text("InstanceArn") or "", r.input.text("AccountId") or "",
-                                       r.input.text("PermissionSetArn") or "")
-    items, more = m.page([_assignment(a) for a in found], r.input)
-    return {"AccountAssignments": items, **more}
+    page = await asg.list_assignments(r.call, r.input.text("InstanceArn") or "", r.input.text("AccountId") or "",
+                                      r.input.text("PermissionSetArn") or "", m.page_request(r.input))
+    return {"AccountAssignments": [_assignment(a) for a in page.items], **m.next_token(page)}
 
 
 @SSO_ADMIN.operation("ListAccountAssignmentsForPrincipal", action="sso:ListAccountAssignmentsForPrincipal",
@@ -100,6 +100,5 @@ async def list_assignments_for_principal(r: JsonRequest) -> JsonObject:
     account = given.get("AccountId") if isinstance(given, dict) else None
     found = await asg.assignments_for_principal(r.call, r.input.text("InstanceArn") or "",
                                                 r.input.text("PrincipalType") or "", r.input.text("PrincipalId") or "",
-                                                account if isinstance(account, str) else None)
-    items, more = m.page([_assignment(a) for a in found], r.input)
-    return {"AccountAssignments": items, **more}
+                                                account if isinstance(account, str) else None, m.page_request(r.input))
+    return {"AccountAssignments": [_assignment(a) for a in found.items], **m.next_token(found)}

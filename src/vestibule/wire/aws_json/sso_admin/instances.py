@@ -29,8 +29,8 @@ async def create_instance(r: JsonRequest) -> JsonObject:
 @SSO_ADMIN.operation("ListInstances", action="sso:ListInstances",
                      inputs=(*m.PAGING, enum("RegionScope", "CURRENT_REGION", "ALL_REGIONS")))
 async def list_instances(r: JsonRequest) -> JsonObject:
-    items, more = m.page([_metadata(i) for i in await ic.list_instances(r.call)], r.input)
-    return {"Instances": items, **more}
+    page = m.page_in_memory(r.call, r.input, await ic.list_instances(r.call), lambda i: (i.arn,), "ListInstances")
+    return {"Instances": [_metadata(i) for i in page.items], **m.next_token(page)}
 
 
 @SSO_ADMIN.operation("DescribeInstance", action="sso:DescribeInstance", inputs=(m.INSTANCE.required(),))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ....core.pagination import Key, Page, PageRequest
 from ....errors import InvalidValue
+from ....services.api_call import ApiCall
+from ....services.identity_center.page_tokens import markers
 from ...json_values import JsonValue
 from ...members import Member, enum, integer, structure, text
 from ..codec import JsonInput
@@ -66,11 +72,20 @@ def status_filter(i: JsonInput) -> str | None:
     return status if isinstance(status, str) else None
 
 
-def page(items: list[JsonValue], i: JsonInput) -> tuple[list[JsonValue], dict[str, JsonValue]]:
-    """One page of `items` (MaxResults, NextToken as an offset)."""
-    token = i.text("NextToken") or ""
-    if token and not token.isdigit():
-        raise InvalidValue("The NextToken is not valid.")
-    start, size = int(token or 0), i.integer("MaxResults") or 100
-    rest = items[start + size:]
-    return items[start:start + size], ({"NextToken": str(start + size)} if rest else {})
+T = TypeVar("T")
+
+
+def page_request(i: JsonInput) -> PageRequest:
+    """MaxResults (1-100, default 100) and the NextToken of an earlier page ("" is none: the model allows it)."""
+    return PageRequest(i.text("NextToken") or None, i.integer("MaxResults") or 100)
+
+
+def next_token(page: Page[Any]) -> dict[str, JsonValue]:
+    return {} if page.next_marker is None else {"NextToken": page.next_marker}
+
+
+def page_in_memory(call: ApiCall, i: JsonInput, items: list[T], key: Callable[[T], Key], operation: str,
+                   *scope: str) -> Page[T]:
+    """A page of a list bounded by a quota (an account's one instance, a permission set's 20 managed
+    policies), with the same signed NextTokens as the lists read page by page from the store."""
+    return markers(call, operation, *scope).page_in_memory(items, page_request(i), key)

@@ -53,9 +53,8 @@ async def describe_permission_set(r: JsonRequest) -> JsonObject:
 
 @SSO_ADMIN.operation("ListPermissionSets", action="sso:ListPermissionSets", inputs=(_INSTANCE, *m.PAGING))
 async def list_permission_sets(r: JsonRequest) -> JsonObject:
-    found: list[JsonValue] = list(await ps.list_permission_sets(r.call, r.input.text("InstanceArn") or ""))
-    items, more = m.page(found, r.input)
-    return {"PermissionSets": items, **more}
+    page = await ps.list_permission_sets(r.call, r.input.text("InstanceArn") or "", m.page_request(r.input))
+    return {"PermissionSets": list[JsonValue](page.items), **m.next_token(page)}
 
 
 @SSO_ADMIN.operation("UpdatePermissionSet", action="sso:UpdatePermissionSet", audit="sso:UpdatePermissionSet",
@@ -90,9 +89,10 @@ async def detach_managed_policy(r: JsonRequest) -> JsonObject:
 @SSO_ADMIN.operation("ListManagedPoliciesInPermissionSet", action="sso:ListManagedPoliciesInPermissionSet",
                      inputs=(*_BOTH, *m.PAGING))
 async def list_managed_policies(r: JsonRequest) -> JsonObject:
-    found: list[JsonValue] = [{"Name": n, "Arn": a} for n, a in await ps.managed_policies(r.call, *_arns(r))]
-    items, more = m.page(found, r.input)
-    return {"AttachedManagedPolicies": items, **more}
+    instance_arn, arn = _arns(r)
+    page = m.page_in_memory(r.call, r.input, await ps.managed_policies(r.call, instance_arn, arn),
+                            lambda policy: (policy[1],), "ListManagedPoliciesInPermissionSet", instance_arn, arn)
+    return {"AttachedManagedPolicies": [{"Name": n, "Arn": a} for n, a in page.items], **m.next_token(page)}
 
 
 @SSO_ADMIN.operation("PutInlinePolicyToPermissionSet", action="sso:PutInlinePolicyToPermissionSet",
@@ -133,28 +133,25 @@ async def describe_provisioning_status(r: JsonRequest) -> JsonObject:
 @SSO_ADMIN.operation("ListPermissionSetProvisioningStatus", action="sso:ListPermissionSetProvisioningStatus",
                      inputs=(_INSTANCE, *m.PAGING, m.FILTER))
 async def list_provisioning_status(r: JsonRequest) -> JsonObject:
-    rows = await ps.request_statuses(r.call, r.input.text("InstanceArn") or "", "provision", m.status_filter(r.input))
-    found: list[JsonValue] = [{"Status": row.status, "RequestId": row.id, "CreatedDate": row.created_at}
-                              for row in rows]
-    items, more = m.page(found, r.input)
-    return {"PermissionSetsProvisioningStatus": items, **more}
+    page = await ps.request_statuses(r.call, r.input.text("InstanceArn") or "", "provision", m.status_filter(r.input),
+                                     m.page_request(r.input))
+    items: list[JsonValue] = [{"Status": row.status, "RequestId": row.id, "CreatedDate": row.created_at}
+                              for row in page.items]
+    return {"PermissionSetsProvisioningStatus": items, **m.next_token(page)}
 
 
 @SSO_ADMIN.operation("ListPermissionSetsProvisionedToAccount", action="sso:ListPermissionSetsProvisionedToAccount",
                      inputs=(_INSTANCE, m.ACCOUNT_ID, m.PROVISIONING_STATUS, *m.PAGING))
 async def list_provisioned_to_account(r: JsonRequest) -> JsonObject:
-    found: list[JsonValue] = list(await ps.provisioned_to_account(
-        r.call, r.input.text("InstanceArn") or "", r.input.text("AccountId") or "",
-        r.input.text("ProvisioningStatus")))
-    items, more = m.page(found, r.input)
-    return {"PermissionSets": items, **more}
+    page = await ps.provisioned_to_account(r.call, r.input.text("InstanceArn") or "", r.input.text("AccountId") or "",
+                                           r.input.text("ProvisioningStatus"), m.page_request(r.input))
+    return {"PermissionSets": list[JsonValue](page.items), **m.next_token(page)}
 
 
 @SSO_ADMIN.operation("ListAccountsForProvisionedPermissionSet",
                      action="sso:ListAccountsForProvisionedPermissionSet",
                      inputs=(*_BOTH, m.PROVISIONING_STATUS, *m.PAGING))
 async def list_accounts_for_permission_set(r: JsonRequest) -> JsonObject:
-    found: list[JsonValue] = list(await ps.accounts_for_permission_set(r.call, *_arns(r),
-                                                                      r.input.text("ProvisioningStatus")))
-    items, more = m.page(found, r.input)
-    return {"AccountIds": items, **more}
+    page = await ps.accounts_for_permission_set(r.call, *_arns(r), r.input.text("ProvisioningStatus"),
+                                                m.page_request(r.input))
+    return {"AccountIds": list[JsonValue](page.items), **m.next_token(page)}
