@@ -62,7 +62,8 @@ class DirectoryGroup(Base):
 
 class DirectoryMembership(Base):
     __tablename__ = "directory_memberships"
-    __table_args__ = (UniqueConstraint("group_id", "user_id", name="uq_directory_memberships_pair"),)
+    __table_args__ = (UniqueConstraint("group_id", "user_id", name="uq_directory_memberships_pair"),
+                      Index("ix_directory_memberships_user_group", "user_id", "group_id"))  # a member's groups
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
     identity_store_id: Mapped[str] = mapped_column(String(12), index=True)

@@ -26,6 +26,8 @@ _COUNTED = [
 _INDEXES = [
     ("ix_audit_events_at", "audit_events", ["at", "id"]),  # retention and archive: the oldest events first
     ("ix_mail_outbox_claim", "mail_outbox", ["claim"]),  # the sender reads back the rows it claimed
+    # a member's groups in group order (ListGroupMembershipsForMember pages, group_ids_of_user)
+    ("ix_directory_memberships_user_group", "directory_memberships", ["user_id", "group_id"]),
 ]
 
 
