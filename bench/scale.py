@@ -11,8 +11,8 @@ What it does:
    of `--batch` rows (executemany on SQLite, COPY through asyncpg on PostgreSQL, then ANALYZE). Users are
    `u0000000`, `u0000001`, ... (so name order is number order); `--path-users` (500) of them, spread evenly
    through the list, have the path `/scale/team-a/`, the rest `/`. SQLite: a data directory under `--root`;
-   PostgreSQL: the database `bench_scale_<size>` on `--pg-url` (the master key in a data directory under
-   `--root`). `--reuse` keeps and reuses databases built before (their build is recorded in meta.json).
+   PostgreSQL: the database `<--pg-prefix>_<size>` (bench_scale_<size>) on `--pg-url` (the master key in a
+   data directory under `--root`). `--reuse` keeps and reuses databases built before (recorded in meta.json).
 2. Starts `vestibule serve --workers W` on each database at once (a free port each; production argon2id
    parameters; PostgreSQL with Redis `--redis-url`), attaches AdministratorAccess to bench-admin
    (AttachUserPolicy, signed with the root user's key), and checks every request kind once.
@@ -37,10 +37,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import random
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -49,6 +51,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
@@ -63,13 +66,14 @@ from _common import (
     wait_for_quiet,
 )
 from _sigv4 import Client, Signer, check_signer_against_botocore, gci_body, iam_body
-from signin_throughput import PASSWORD, Connection, sign_in_once
+from signin_throughput import CSRF, PASSWORD, Connection, _cookie_header, _store_cookies, sign_in_once
 
 ALIAS = "bench-scale"
 ADMIN = "bench-admin"
 TEAM_PATH = "/scale/team-a/"
 DEEP_AT = 0.9
-METRICS = ("signin", "gci", "getuser", "list-first", "list-deep", "list-prefix")
+METRICS = ("signin", "gci", "getuser", "list-first", "list-deep", "list-prefix", "portal", "scim")
+IC_METRICS = ("portal", "scim")
 LABELS = {
     "signin": "IAM password sign-in through HTTP (GET form, POST, GET /console)",
     "gci": "GetCallerIdentity",
@@ -77,6 +81,8 @@ LABELS = {
     "list-first": "ListUsers, first page (MaxItems=100)",
     "list-deep": f"ListUsers, deep page (Marker at {DEEP_AT:.0%}, MaxItems=100)",
     "list-prefix": f"ListUsers PathPrefix={TEAM_PATH} (MaxItems=100)",
+    "portal": "access portal sign-in through HTTP (user name, password; MFA prompt NEVER)",
+    "scim": 'SCIM GET /scim/v2/Users?filter=userName eq "..." (a random user)',
 }
 MEMBER = re.compile(rb"<member>")
 MARKER = re.compile(rb"<Marker>([^<]*)</Marker>")
@@ -101,6 +107,7 @@ class Directory:
     root: Path
     pg_url: str
     redis_url: str
+    pg_prefix: str = "bench_scale"
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -117,7 +124,7 @@ class Directory:
 
     @property
     def db_name(self) -> str:
-        return f"bench_scale_{self.size}"
+        return f"{self.pg_prefix}_{self.size}"
 
     @property
     def database_url(self) -> str:
@@ -142,7 +149,26 @@ class Directory:
         if not path.exists():
             return False
         self.meta = json.loads(path.read_text())
-        return bool(self.meta.get("complete")) and self.meta.get("size") == self.size
+        return (bool(self.meta.get("complete")) and self.meta.get("size") == self.size
+                and self.meta.get("database_url", self.database_url) == self.database_url
+                and asyncio.run(self._has_account()))
+
+    async def _has_account(self) -> bool:
+        """The database still holds the recorded account (another run may have rebuilt it)."""
+        from sqlalchemy import text
+
+        from vestibule.store.database import make_engine
+
+        engine = make_engine(self.database_url)
+        try:
+            async with engine.connect() as conn:
+                found = await conn.execute(text("SELECT count(*) FROM accounts WHERE id = :id"),
+                                           {"id": self.meta.get("account_id")})
+                return bool(found.scalar())
+        except Exception:  # no database, no table: build it again
+            return False
+        finally:
+            await engine.dispose()
 
     def save_meta(self) -> None:
         (self.home / "meta.json").write_text(json.dumps(self.meta, indent=2))
@@ -197,7 +223,7 @@ def _full_row(table: Any, row: dict[str, Any], account_id: str) -> dict[str, Any
     change added keeps working), else NULL."""
     out: dict[str, Any] = {}
     for col in table.columns:
-        if col.name == "account_id":
+        if col.name == "account_id" and account_id:
             out[col.name] = account_id
         elif col.name in row:
             out[col.name] = row[col.name]
@@ -252,15 +278,87 @@ async def bulk_load(d: Directory, account_id: str, batch: int, path_users: int, 
 async def _insert(conn: Any, raw: Any, table: Any, columns: list[str], rows: list[dict[str, Any]]) -> None:
     if raw is None:
         await conn.execute(table.insert(), rows)
-    else:
-        await raw.copy_records_to_table(table.name, records=[tuple(r[c] for c in columns) for r in rows],
-                                        columns=columns)
+        return
+    from sqlalchemy import JSON
+
+    as_json = {c.name for c in table.columns if isinstance(c.type, JSON)}  # COPY takes JSON columns as text
+    records = [tuple(json.dumps(r[c]) if c in as_json and r[c] is not None else r[c] for c in columns)
+               for r in rows]
+    await raw.copy_records_to_table(table.name, records=records, columns=columns)
 
 
-def build(d: Directory, reuse: bool, batch: int, path_users: int, log: Callable[[str], None]) -> None:
+async def load_identity_center(d: Directory, account_id: str, batch: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """An Identity Center instance of the account (its row through the store's model, as the portal tests make
+    one; MFA prompt NEVER, so a portal sign-in is user name and password) and a directory of the same size:
+    users u0000000... with the one password hash and an email, bulk-loaded like the IAM users."""
+    from vestibule.core.passwords import HashParameters, PasswordHasher
+    from vestibule.services.identity_center.directory import new_resource_id
+    from vestibule.services.identity_center.directory_profile import Email, UserProfile, stored
+    from vestibule.services.identity_center.settings import InstanceSettings
+    from vestibule.store.database import make_engine
+    from vestibule.store.models import DirectoryUser, SsoInstance
+
+    password_hash = PasswordHasher(HashParameters()).hash(PASSWORD)
+    store_id = f"d-{secrets.token_hex(5)}"
+    now = time.time()
+    instance = {"arn": f"arn:aws:sso:::instance/ssoins-{secrets.token_hex(8)}", "identity_store_id": store_id,
+                "owner_account_id": account_id, "name": "bench-scale", "kind": "ACCOUNT", "status": "ACTIVE",
+                "client_token": None, "created_at": now, "portal_subdomain": None,
+                "settings": InstanceSettings(mfa_prompt="NEVER").to_json(), "tags": "[]"}
+    users_table = DirectoryUser.__table__
+    columns = [c.name for c in users_table.columns]
+    engine = make_engine(d.database_url)
+    t0 = time.perf_counter()
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(SsoInstance.__table__.insert(), [_full_row(SsoInstance.__table__, instance, "")])
+            raw = (await conn.get_raw_connection()).driver_connection if d.backend == "postgresql" else None
+            rows: list[dict[str, Any]] = []
+            for i in range(d.size):
+                name = user_name(i)
+                email = f"{name}@example.com"
+                row = {"id": new_resource_id(store_id), "identity_store_id": store_id, "user_name": name,
+                       "user_name_lower": name, "display_name": f"User {i}", "email_lower": email,
+                       "attributes": stored(UserProfile(display_name=f"User {i}",
+                                                        emails=(Email(value=email, primary=True),))),
+                       "status": "ENABLED", "password_hash": password_hash, "password_must_change": False,
+                       "revision": 1, "created_at": now, "created_by": "bench", "updated_at": now,
+                       "updated_by": "bench"}
+                rows.append(_full_row(users_table, row, ""))
+                if len(rows) >= batch:
+                    await _insert(conn, raw, users_table, columns, rows)
+                    rows = []
+                    if (i + 1) % (batch * 20) == 0:
+                        log(f"    {d.name}: {i + 1:,} directory users in {time.perf_counter() - t0:.1f} s")
+            if rows:
+                await _insert(conn, raw, users_table, columns, rows)
+        elapsed = time.perf_counter() - t0
+        if d.backend == "postgresql":
+            async with engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                from sqlalchemy import text
+
+                await conn.execute(text("ANALYZE directory_users"))
+    finally:
+        await engine.dispose()
+    token = cli(d.env(), "sso", "scim-token", "create", "--identity-store-id", store_id)
+    return {"identity_store_id": store_id, "load_seconds": round(elapsed, 2), "scim_token": token["Token"]}
+
+
+def build(d: Directory, reuse: bool, batch: int, path_users: int, identity_center: bool,
+          log: Callable[[str], None]) -> None:
     if reuse and d.load_meta():
         log(f"  {d.name}: reusing the database built {d.meta.get('built_at')} ({d.size:,} users)")
-        return
+    else:
+        build_iam(d, batch, path_users, log)
+    if identity_center and "identity_center" not in d.meta:
+        log(f"  {d.name}: an Identity Center directory of {d.size:,} users ...")
+        d.meta["identity_center"] = asyncio.run(load_identity_center(d, d.meta["account_id"], batch, log))
+        d.save_meta()
+        log(f"  {d.name}: {d.size:,} directory users loaded in {d.meta['identity_center']['load_seconds']:.1f} s")
+
+
+def build_iam(d: Directory, batch: int, path_users: int, log: Callable[[str], None]) -> None:
     log(f"  {d.name}: building {d.size:,} users ...")
     fresh_database(d)
     env = d.env()
@@ -273,7 +371,8 @@ def build(d: Directory, reuse: bool, batch: int, path_users: int, log: Callable[
     key = cli(env, "access-key", "create", "--account", account_id, "--user", ADMIN)
     setup_s = time.perf_counter() - t0
     load_s = asyncio.run(bulk_load(d, account_id, batch, path_users, log))
-    d.meta = {"size": d.size, "backend": d.backend, "account_id": account_id, "path_users": path_users,
+    d.meta = {"size": d.size, "backend": d.backend, "database_url": d.database_url, "account_id": account_id,
+              "path_users": path_users,
               "root_key": [root_key["AccessKeyId"], root_key["SecretAccessKey"]],
               "key": [key["AccessKeyId"], key["SecretAccessKey"]], "setup_seconds": round(setup_s, 2),
               "load_seconds": round(load_s, 2), "batch": batch, "complete": True,
@@ -281,6 +380,31 @@ def build(d: Directory, reuse: bool, batch: int, path_users: int, log: Callable[
     d.save_meta()
     log(f"  {d.name}: {d.size:,} users loaded in {load_s:.1f} s ({d.size / load_s:,.0f} users/s; account, "
         f"admin and keys through the CLI {setup_s:.1f} s)")
+
+
+async def fix_counts(d: Directory) -> int | None:
+    """The account's maintained user count (iam_entity_counts, migration 0030), which the bulk load bypassed, set
+    from the rows; None when the schema has no such table."""
+    from sqlalchemy import inspect, text
+
+    from vestibule.store.database import make_engine
+
+    engine = make_engine(d.database_url)
+    account = {"a": d.meta["account_id"]}
+    try:
+        async with engine.begin() as conn:
+            if not await conn.run_sync(lambda c: inspect(c).has_table("iam_entity_counts")):
+                return None
+            await conn.execute(text("DELETE FROM iam_entity_counts WHERE account_id = :a AND kind = 'users'"),
+                               account)
+            await conn.execute(text("INSERT INTO iam_entity_counts (account_id, kind, n) SELECT CAST(:a AS VARCHAR), "
+                                    "'users', count(*) FROM iam_users WHERE account_id = :a"), account)
+            found = await conn.execute(text("SELECT n FROM iam_entity_counts WHERE account_id = :a "
+                                            "AND kind = 'users'"), account)
+            n: int = found.scalar_one()
+            return n
+    finally:
+        await engine.dispose()
 
 
 def database_bytes(d: Directory) -> int:
@@ -311,9 +435,39 @@ class Target:
     deep_marker: str = ""
     samples: dict[str, list[float]] = field(default_factory=dict)
     full_list: dict[str, Any] = field(default_factory=dict)
+    scim: http.client.HTTPConnection | None = None
+
+    @property
+    def store_id(self) -> str:
+        ic: dict[str, str] = self.d.meta.get("identity_center", {})
+        return ic.get("identity_store_id", "")
+
+    def scim_filter(self, name: str) -> bytes:
+        where = quote(f'userName eq "{name}"')
+        headers = {"Authorization": f"Bearer {self.d.meta['identity_center']['scim_token']}",
+                   "Accept": "application/scim+json"}
+        for attempt in (1, 2):  # a kept-alive connection the server closed while idle: open a new one once
+            if self.scim is None:
+                self.scim = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+            try:
+                self.scim.request("GET", f"/scim/v2/Users?filter={where}", headers=headers)
+                resp = self.scim.getresponse()
+                body = resp.read()
+                break
+            except (OSError, http.client.HTTPException):
+                self.scim.close()
+                self.scim = None
+                if attempt == 2:
+                    raise
+        if resp.status != 200 or b'"totalResults":1' not in body.replace(b" ", b""):
+            raise SystemExit(f"{self.d.name}: SCIM filter of {name}: {resp.status} {body[:300]!r}")
+        return body
 
     def call(self, service: str, body: str) -> bytes:
-        return self.client.ok(service, body)
+        try:
+            return self.client.ok(service, body)
+        except ConnectionError:  # closed by the server while idle (the client reconnects)
+            return self.client.ok(service, body)
 
 
 def start(d: Directory, workers: int, tmp: Path) -> Target:
@@ -323,6 +477,7 @@ def start(d: Directory, workers: int, tmp: Path) -> Target:
     server.start(timeout=600)  # the first start on a built database may add the indexes of new migrations
     key_id, secret = d.meta["key"]
     t = Target(d, server, Client(port, Signer(key_id, secret)))
+    d.meta["user_count"] = asyncio.run(fix_counts(d))  # after the server's migrations
     if not d.meta.get("admin_attached"):
         root = Client(port, Signer(*d.meta["root_key"]))
         root.ok("iam", iam_body("AttachUserPolicy", UserName=ADMIN,
@@ -388,12 +543,53 @@ def check(t: Target) -> None:
     problem = asyncio.run(_signin(t.server.port, user_name(t.d.size // 2)))
     if problem is not None:
         raise SystemExit(f"{t.d.name}: a sign-in failed: {problem}; see {t.server.log_path}")
+    if t.store_id:
+        t.scim_filter(user_name(t.d.size - 1))
+        problem = asyncio.run(_portal_signin(t.server.port, t.store_id, user_name(t.d.size // 2)))
+        if problem is not None:
+            raise SystemExit(f"{t.d.name}: a portal sign-in failed: {problem}; see {t.server.log_path}")
 
 
 async def _signin(port: int, name: str) -> str | None:
     conn = Connection("127.0.0.1", port)
     try:
         return await sign_in_once(conn, ALIAS, name, f"http://127.0.0.1:{port}")
+    finally:
+        await conn.close()
+
+
+async def _portal_signin(port: int, store_id: str, name: str) -> str | None:
+    """A complete access portal sign-in as a new browser: the start page (user name), the flow's password step,
+    the portal home; None when it worked, else what went wrong."""
+    conn = Connection("127.0.0.1", port)
+    origin = f"http://127.0.0.1:{port}"
+    jar: dict[str, str] = {}
+    common = [("Accept-Language", "en"), ("User-Agent", "vestibule-bench/1")]
+    form = [("Content-Type", "application/x-www-form-urlencoded"), ("Origin", origin)]
+
+    async def form_post(path: str, fields: dict[str, str]) -> tuple[int, str]:
+        status, headers, body = await conn.request("GET", path, common + _cookie_header(jar))
+        _store_cookies(jar, headers)
+        match = CSRF.search(body)
+        if status != 200 or not match:
+            return status, f"GET {path}: {status}, csrf_token {'found' if match else 'missing'}"
+        data = urlencode({"csrf_token": match.group(1).decode(), **fields}).encode()
+        status, headers, body = await conn.request("POST", path, common + form + _cookie_header(jar), data)
+        _store_cookies(jar, headers)
+        location = next((v for k, v in headers if k == "location"), "")
+        return status, location.removeprefix(origin)
+
+    try:
+        status, flow_url = await form_post(f"/portal/{store_id}/start", {"username": name})
+        if status != 303 or "/signin?flow=" not in flow_url:
+            return f"start POST {status} -> {flow_url}"
+        status, home = await form_post(flow_url, {"step": "password", "password": PASSWORD})
+        if status != 303 or home != f"/portal/{store_id}/":
+            return f"password POST {status} -> {home}"
+        status, _headers, _body = await conn.request("GET", home, common + _cookie_header(jar))
+        if status != 200:
+            return f"portal GET {status}"
+        return None
     finally:
         await conn.close()
 
@@ -408,6 +604,19 @@ def sample(t: Target, metric: str, rng: random.Random) -> float:
         if problem is not None:
             raise SystemExit(f"{t.d.name}: a sign-in of {name} failed: {problem}")
         return elapsed * 1000
+    if metric == "portal":
+        name = user_name(rng.randrange(t.d.size))
+        t0 = time.perf_counter()
+        problem = asyncio.run(_portal_signin(t.server.port, t.store_id, name))
+        elapsed = time.perf_counter() - t0
+        if problem is not None:
+            raise SystemExit(f"{t.d.name}: a portal sign-in of {name} failed: {problem}")
+        return elapsed * 1000
+    if metric == "scim":
+        name = user_name(rng.randrange(t.d.size))
+        t0 = time.perf_counter()
+        t.scim_filter(name)
+        return (time.perf_counter() - t0) * 1000
     if metric == "gci":
         service, body = "sts", gci_body()
     elif metric == "getuser":
@@ -421,6 +630,10 @@ def sample(t: Target, metric: str, rng: random.Random) -> float:
     t0 = time.perf_counter()
     t.call(service, body)
     return (time.perf_counter() - t0) * 1000
+
+
+def metrics_of(t: Target) -> tuple[str, ...]:
+    return METRICS if t.store_id else tuple(m for m in METRICS if m not in IC_METRICS)
 
 
 def full_listing(t: Target, page: int) -> dict[str, Any]:
@@ -459,10 +672,13 @@ def main() -> int:
     ap.add_argument("--root", type=Path, default=Path("/tmp/vestibule-bench-scale"),
                     help="where the SQLite data directories, the master keys and the build records live")
     ap.add_argument("--pg-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432",
-                    help="PostgreSQL server; the databases are bench_scale_<size>, dropped and created here")
+                    help="PostgreSQL server; the databases are <--pg-prefix>_<size>, dropped and created here")
+    ap.add_argument("--pg-prefix", default="bench_scale", help="PostgreSQL databases are <prefix>_<size>")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="Redis for the PostgreSQL servers")
     ap.add_argument("--reuse", action="store_true", help="reuse databases built by an earlier run (meta.json)")
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--no-identity-center", action="store_true",
+                    help="no Identity Center directory (and no portal sign-in and SCIM measurements)")
     ap.add_argument("--batch", type=int, default=10000, help="rows per insert batch")
     ap.add_argument("--path-users", type=int, default=500, help=f"users with the path {TEAM_PATH}, every size")
     ap.add_argument("--rounds", type=int, default=3)
@@ -483,10 +699,10 @@ def main() -> int:
     backends = args.backends.split(",")
     check_signer_against_botocore()
     args.root.mkdir(parents=True, exist_ok=True)
-    dirs = [Directory(b, s, args.root, args.pg_url, args.redis_url) for b in backends for s in sizes]
+    dirs = [Directory(b, s, args.root, args.pg_url, args.redis_url, args.pg_prefix) for b in backends for s in sizes]
     log("building the directories ...")
     for d in dirs:
-        build(d, args.reuse, args.batch, args.path_users, log)
+        build(d, args.reuse, args.batch, args.path_users, not args.no_identity_center, log)
     if args.build_only:
         return 0
     tmp = args.root / "logs"
@@ -504,18 +720,20 @@ def main() -> int:
         info = machine()
         log(f"machine: {info}")
         for t in targets:  # warm-up, not recorded
-            for metric in METRICS:
-                for _ in range(2 if metric == "signin" else 10):
+            for metric in metrics_of(t):
+                for _ in range(2 if metric in ("signin", "portal") else 10):
                     sample(t, metric, rng)
         for rnd in range(args.rounds):
             for metric in METRICS:
                 for backend in backends:
-                    group = [t for t in targets if t.d.backend == backend]
+                    group = [t for t in targets if t.d.backend == backend and metric in metrics_of(t)]
+                    if not group:
+                        continue
                     shift = rnd % len(group)
                     group = group[shift:] + group[:shift]
                     got: dict[str, list[float]] = {t.d.name: [] for t in group}
                     # request by request, every size in turn: a change in the machine's load hits them alike
-                    for _ in range(args.signins if metric == "signin" else args.samples):
+                    for _ in range(args.signins if metric in ("signin", "portal") else args.samples):
                         for t in group:
                             got[t.d.name].append(sample(t, metric, rng))
                     for t in group:
@@ -539,6 +757,8 @@ def main() -> int:
     finally:
         for t in targets:
             t.client.close()
+            if t.scim is not None:
+                t.scim.close()
             t.server.stop()
     results = {
         "command": command_line(), "machine": info, "loadavg_start": load, "workers": args.workers,
@@ -556,7 +776,10 @@ def main() -> int:
 
 
 def _public(meta: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in meta.items() if k not in ("root_key", "key")}
+    out = {k: v for k, v in meta.items() if k not in ("root_key", "key")}
+    if "identity_center" in out:
+        out["identity_center"] = {k: v for k, v in out["identity_center"].items() if k != "scim_token"}
+    return out
 
 
 def versions(dirs: list[Directory]) -> dict[str, str]:
@@ -605,6 +828,8 @@ def render(results: dict[str, Any]) -> str:
                   f"| metric | {head} | median {large['size']:,} / {small['size']:,} |",
                   "|---|" + "---|" * len(group) + "---|"]
         for metric in METRICS:
+            if not all(v["samples"].get(metric) for v in group):
+                continue
             cells = []
             for v in group:
                 s = v["samples"].get(metric, [])
