@@ -33,6 +33,7 @@ class PasswordPolicy:
     # not IAM policy fields: never in api_shape
     maximum_length: int = MAX_PASSWORD_LENGTH
     refuse_breached: bool = False  # refuse passwords known from data breaches (core/breached_passwords.py)
+    any_symbol: bool = False  # a symbol is any character not a letter or digit (IAM keeps AWS's `SYMBOLS`)
 
     def __post_init__(self) -> None:
         if not 6 <= self.minimum_length <= MAX_PASSWORD_LENGTH:
@@ -76,11 +77,12 @@ class PasswordPolicy:
 DEFAULT_POLICY = PasswordPolicy()
 # Root users: 8 or more characters, never a password known from breaches (sign-up, reset, change, the CLI).
 ROOT_POLICY = PasswordPolicy(refuse_breached=True)
-# Personal profiles: 8 to 64 characters, each of lower case, upper case, digit and symbol, none of the last 3,
+# Personal profiles: 8 to 64 characters, each of lower case, upper case, digit and symbol (any character not a
+# letter or digit: `.`, `~`, a space), none of the last 3,
 # none known from breaches.
 PROFILE_POLICY = PasswordPolicy(minimum_length=8, require_symbols=True, require_numbers=True,
                                 require_uppercase=True, require_lowercase=True, reuse_prevention=3,
-                                maximum_length=64, refuse_breached=True)
+                                maximum_length=64, refuse_breached=True, any_symbol=True)
 
 
 def violations(policy: PasswordPolicy, password: str) -> list[str]:
@@ -97,9 +99,13 @@ def violations(policy: PasswordPolicy, password: str) -> list[str]:
         problems.append("password.needs_lower")
     if policy.require_numbers and not any(c in string.digits for c in password):
         problems.append("password.needs_number")
-    if policy.require_symbols and not any(c in SYMBOLS for c in password):
-        problems.append("password.needs_symbol")
+    if policy.require_symbols and not any(_is_symbol(policy, c) for c in password):
+        problems.append("password.needs_any_symbol" if policy.any_symbol else "password.needs_symbol")
     return problems
+
+
+def _is_symbol(policy: PasswordPolicy, char: str) -> bool:
+    return not char.isalnum() if policy.any_symbol else char in SYMBOLS
 
 
 def is_expired(policy: PasswordPolicy, changed_at: float | None, now: float) -> bool:

@@ -7,6 +7,7 @@ import pytest
 from vestibule.core.passwords import (
     DEFAULT_POLICY,
     MAX_PASSWORD_LENGTH,
+    PROFILE_POLICY,
     SYMBOLS,
     HashParameters,
     PasswordHasher,
@@ -315,3 +316,17 @@ def test_needs_rehash_when_parameters_change(hasher: PasswordHasher, newer: Hash
 @pytest.mark.parametrize("stored", ["", "not a hash", "$2b$12$abcdefghijklmnopqrstuv"])
 def test_needs_rehash_for_unparseable_hash(hasher: PasswordHasher, stored: str) -> None:
     assert hasher.needs_rehash(stored) is True
+
+
+@pytest.mark.parametrize("password", ["Quiet.Harbor.42", "Quiet~Harbor~42", "Quiet Harbor 42?", "Quiet€Harbor42",
+                                      "Quiet-Harbor-42"])
+def test_a_profile_password_may_use_any_character_not_a_letter_or_digit_as_its_symbol(password: str) -> None:
+    assert violations(PROFILE_POLICY, password) == []
+    assert PROFILE_POLICY.api_shape() == PasswordPolicy(**{**PROFILE_POLICY.to_dict(), "any_symbol": False}).api_shape()
+
+
+def test_profile_symbols_are_still_required_and_iam_keeps_its_set() -> None:
+    assert violations(PROFILE_POLICY, "QuietHarbor42") == ["password.needs_any_symbol"]
+    assert violations(PROFILE_POLICY, "QuietHarborée42") == ["password.needs_any_symbol"]  # letters are letters
+    assert violations(PasswordPolicy(require_symbols=True), "Quiet.Harbor.42") == ["password.needs_symbol"]
+    assert not PasswordPolicy.from_dict({"require_symbols": True}).any_symbol  # stored IAM policies
