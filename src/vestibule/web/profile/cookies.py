@@ -6,10 +6,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...core.profile_trust import TRUST_LIFETIME
 from ..rendering import rotate_browser_id, web_of
 from ..security import cookie_header
 
-TRUST_MAX_AGE = 180 * 86400  # a trusted browser's cookie (its row expires with it)
+TRUST_MAX_AGE = TRUST_LIFETIME  # a trusted browser's cookie: as long as its row (no cookie outlives its row)
 
 
 def session_cookie(request: Request) -> str:
