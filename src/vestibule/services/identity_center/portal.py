@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ...core import arns
 from ...core.flows.portal_signin import directory_user_ref
+from ...core.pagination import MarkerCodec, Page, PageRequest
 from ...core.principals import PrincipalRef
 from ...errors import PermissionDenied
 from ...store.models import AuditEvent, TemporaryCredential
@@ -66,6 +67,35 @@ async def accounts_for(deps: Deps, instance: Instance, user: DirectoryUser) -> l
     (permission sets) by name: one statement, read afresh on every call."""
     grants = await deps.store.run(ic_rows.portal_grants, instance.arn, user.id)
     return _accounts_of(grants)
+
+
+def account_markers(deps: Deps, instance: Instance, user: DirectoryUser) -> MarkerCodec:
+    """The page tokens of one user's accounts (the portal's pages and the SSO portal API's ListAccounts)."""
+    return MarkerCodec(deps.box.signing_key, "portal:accounts", instance.arn, user.id, separator="/")
+
+
+def role_markers(deps: Deps, instance: Instance, user: DirectoryUser, account_id: str) -> MarkerCodec:
+    return MarkerCodec(deps.box.signing_key, "portal:roles", instance.arn, user.id, account_id, separator="/")
+
+
+async def accounts_page(deps: Deps, instance: Instance, user: DirectoryUser,
+                        page: PageRequest) -> Page[PortalAccount]:
+    """A page of `accounts_for` by account ID (InvalidMarker for a token not of this user's list): one
+    statement reading the grants of `limit + 1` accounts, however many the user may use."""
+    codec = account_markers(deps, instance, user)
+    after = codec.after(page)
+    grants = await deps.store.run(ic_rows.portal_account_page, instance.arn, user.id,
+                                  None if after is None else after[0], page.limit)
+    return codec.page(_accounts_of(grants), page, lambda account: (account.id,))
+
+
+async def roles_page(deps: Deps, instance: Instance, user: DirectoryUser, account_id: str,
+                     page: PageRequest) -> Page[PortalRole]:
+    """A page of `roles_in` by role name (the user's roles in one account: bounded by the permission sets
+    assigned there, so cut from the whole list)."""
+    roles = {role.name: role for role in await roles_in(deps, instance, user, account_id)}
+    return role_markers(deps, instance, user, account_id).page_in_memory(list(roles.values()), page,
+                                                                         lambda role: (role.name,))
 
 
 async def roles_in(deps: Deps, instance: Instance, user: DirectoryUser, account_id: str) -> list[PortalRole]:

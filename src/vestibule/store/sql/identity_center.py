@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import delete, select
@@ -256,7 +256,27 @@ def _role_grant(by_name: bool) -> Statement:
     return Statement(stmt)
 
 
+def _account_page(after: bool) -> Statement:
+    """The grants in the first `limit + 1` active accounts assigned to the user after `after`, by account ID:
+    the portal's page of accounts, whatever the number the user may use."""
+    assigned = _assigned_to_user()
+    accounts = (sa.select(_assignments.c.account_id).distinct()
+                .select_from(assigned.join(_accounts, _accounts.c.id == _assignments.c.account_id))
+                .where(_accounts.c.status == "active"))
+    if after:
+        accounts = accounts.where(_assignments.c.account_id > sa.bindparam("after"))
+    page = accounts.order_by(_assignments.c.account_id).limit(sa.bindparam("limit", type_=sa.Integer())).subquery()
+    assigned = _assigned_to_user()
+    stmt = (sa.select(_assignments.c.account_id, _accounts.c.name, _accounts.c.root_email, _sets.c.arn,
+                      _sets.c.name, _sets.c.description, _sets.c.session_duration)
+            .select_from(assigned.join(_accounts, _accounts.c.id == _assignments.c.account_id))
+            .where(_assignments.c.account_id.in_(sa.select(page.c.account_id))))
+    return Statement(stmt)
+
+
 _GRANTS = _grants(by_account=False)
+_ACCOUNT_PAGE = _account_page(after=False)
+_ACCOUNT_PAGE_AFTER = _account_page(after=True)
 _GRANTS_IN_ACCOUNT = _grants(by_account=True)
 _ROLE_GRANT_BY_NAME = _role_grant(by_name=True)
 _ROLE_GRANT_BY_ARN = _role_grant(by_name=False)
@@ -271,6 +291,20 @@ def portal_grants(conn: Connection, instance_arn: str, user_id: str, account_id:
         rows = _GRANTS.rows(conn, params)
     else:
         rows = _GRANTS_IN_ACCOUNT.rows(conn, {**params, "account_id": account_id})
+    return _unique_grants(rows)
+
+
+def portal_account_page(conn: Connection, instance_arn: str, user_id: str, after: str | None,
+                        limit: int) -> list[PortalGrant]:
+    """The grants of the first `limit + 1` active accounts after `after` (by ID) assigned to the user directly
+    or through one of their groups, each (account, permission set) once. One statement."""
+    params: dict[str, object] = {"instance_arn": instance_arn, "user_id": user_id, "limit": limit + 1}
+    rows = (_ACCOUNT_PAGE.rows(conn, params) if after is None
+            else _ACCOUNT_PAGE_AFTER.rows(conn, {**params, "after": after}))
+    return _unique_grants(rows)
+
+
+def _unique_grants(rows: Sequence[tuple[Any, ...]]) -> list[PortalGrant]:
     seen: set[tuple[str, str]] = set()
     out = []
     for r in rows:

@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ...errors import PermissionDenied
+from ...core.pagination import PageRequest
+from ...errors import InvalidMarker, PermissionDenied
 from ...services.identity_center import portal as portal_view
 from ...services.signin.portal import PortalSession
 from ..rendering import (
@@ -49,17 +50,28 @@ async def _signed(request: Request, *, device_required: bool = True) -> PortalSe
     return signed
 
 
+ACCOUNTS_PAGE = 50  # accounts a page shows; "More accounts" continues after the last one (a signed key)
+
+
 async def home(request: Request) -> Response:
     signed = await _signed(request)
     if isinstance(signed, Response):
         return signed
     tab = "applications" if request.query_params.get("tab") == "applications" else "accounts"
-    accounts = (await portal_view.accounts_for(web_of(request).deps, signed.instance, signed.user)
-                if tab == "accounts" else [])
+    accounts, next_after = [], None
+    if tab == "accounts":
+        after = request.query_params.get("after") or None
+        try:
+            page = await portal_view.accounts_page(web_of(request).deps, signed.instance, signed.user,
+                                                   PageRequest(after, ACCOUNTS_PAGE))
+        except InvalidMarker:  # not a link this user's pages made: their first page
+            return redirect(f"/portal/{request.path_params['portal']}/?tab=accounts")
+        accounts, next_after = page.items, page.next_marker
     apps = (await portal_view.applications_for(web_of(request).deps, signed.instance, signed.user)
             if tab == "applications" else [])
     return render(request, "portal/home.html", portal_name=request.path_params["portal"], portal_user=signed.user,
-                  tab=tab, accounts=accounts, applications=apps)
+                  tab=tab, accounts=accounts, applications=apps, next_after=next_after,
+                  paged=request.query_params.get("after") is not None)
 
 
 async def credentials(request: Request) -> Response:

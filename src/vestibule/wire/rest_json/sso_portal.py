@@ -4,10 +4,10 @@ CreateToken, bound to the access portal session that approved it. Roles are name
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any
 
-from ...core.secretbox import SecretBoxError
+from ...core.pagination import Page, PageRequest
+from ...errors import InvalidMarker
 from ...services.identity_center import portal, sso_oidc
 from ...services.signin.portal import PortalSession
 from ..json_values import JsonObject, JsonValue
@@ -18,7 +18,6 @@ from .request import RestRequest, RestTable
 
 SSO_PORTAL: RestTable = RestTable()
 
-T = TypeVar("T")
 PAGE_SIZE = 20
 
 _TOKEN = in_header(text("accessToken").required().sensitive(), "x-amz-sso_bearer_token")
@@ -31,33 +30,27 @@ async def _signed_in(r: RestRequest) -> PortalSession:
     return (await sso_oidc.bearer(r.deps, r.input.required("accessToken"))).portal
 
 
-def _page(r: RestRequest, scope: str, keyed: Sequence[tuple[str, T]]) -> tuple[list[T], dict[str, JsonValue]]:
-    """One page of `keyed` (sorted by key) after the key sealed in `nextToken`, and the token of the next page.
-    The token is sealed for this user and list (`scope`): a forged or foreign one is an invalid request."""
-    after = ""
-    token = r.input.text("nextToken")
-    if token is not None:
-        try:
-            after = r.deps.box.open(token, scope).decode("utf-8")
-        except (SecretBoxError, UnicodeError):
-            raise InvalidRequestException("The next token is not valid.") from None
-    rest = [(key, item) for key, item in keyed if key > after]
-    size = r.input.integer("maxResults") or PAGE_SIZE
-    shown = rest[:size]
-    more: dict[str, JsonValue] = {}
-    if len(rest) > size:
-        more["nextToken"] = r.deps.box.seal(shown[-1][0].encode("utf-8"), scope)
-    return [item for _, item in shown], more
+def _request(r: RestRequest) -> PageRequest:
+    return PageRequest(r.input.text("nextToken"), r.input.integer("maxResults") or PAGE_SIZE)
+
+
+def _more(page: Page[Any]) -> dict[str, JsonValue]:
+    return {} if page.next_marker is None else {"nextToken": page.next_marker}
+
+
+_BAD_TOKEN = "The next token is not valid."
 
 
 @SSO_PORTAL.operation("ListAccounts", action=None, signed=False, http=("GET", "/assignment/accounts"),
                       inputs=(_NEXT_TOKEN, _MAX_RESULTS, _TOKEN))
 async def list_accounts(r: RestRequest) -> JsonObject:
     signed = await _signed_in(r)
-    accounts = await portal.accounts_for(r.deps, signed.instance, signed.user)
-    page, more = _page(r, f"sso-accounts:{signed.user.id}", sorted((a.id, a) for a in accounts))
+    try:
+        page = await portal.accounts_page(r.deps, signed.instance, signed.user, _request(r))
+    except InvalidMarker:
+        raise InvalidRequestException(_BAD_TOKEN) from None
     return {"accountList": [{"accountId": a.id, "accountName": a.name, "emailAddress": a.root_email}
-                            for a in page], **more}
+                            for a in page.items], **_more(page)}
 
 
 @SSO_PORTAL.operation("ListAccountRoles", action=None, signed=False, http=("GET", "/assignment/roles"),
@@ -65,9 +58,11 @@ async def list_accounts(r: RestRequest) -> JsonObject:
 async def list_account_roles(r: RestRequest) -> JsonObject:
     signed = await _signed_in(r)
     account_id = r.input.required("accountId")
-    names = {role.name for role in await portal.roles_in(r.deps, signed.instance, signed.user, account_id)}
-    page, more = _page(r, f"sso-roles:{signed.user.id}:{account_id}", sorted((n, n) for n in names))
-    return {"roleList": [{"roleName": name, "accountId": account_id} for name in page], **more}
+    try:
+        page = await portal.roles_page(r.deps, signed.instance, signed.user, account_id, _request(r))
+    except InvalidMarker:
+        raise InvalidRequestException(_BAD_TOKEN) from None
+    return {"roleList": [{"roleName": role.name, "accountId": account_id} for role in page.items], **_more(page)}
 
 
 @SSO_PORTAL.operation("GetRoleCredentials", action=None, audit="GetRoleCredentials", signed=False,
