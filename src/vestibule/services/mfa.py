@@ -151,5 +151,7 @@ def enrolment_step(secret: str, code1: str, code2: str, now: float, window: int 
 
 
 async def ensure_room_for_device(uow: UnitOfWork, principal_key: str) -> None:
-    if len(await uow.mfa.enabled_for(principal_key)) >= MAX_DEVICES_PER_PRINCIPAL:
+    """Room for one more TOTP device: the limit counts every factor, security keys and passkeys too."""
+    factors = len(await uow.mfa.enabled_for(principal_key)) + len(await uow.webauthn.for_principal(principal_key))
+    if factors >= MAX_DEVICES_PER_PRINCIPAL:
         raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_DEVICES_PER_PRINCIPAL}")
