@@ -7,28 +7,35 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pyotp
 import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from sqlalchemy import event
 
 from integration.aws.aws_world import Account, AwsWorld, error_code
 from vestibule.core.identifiers import new_iam_id
-from vestibule.services.context import Deps
-from vestibule.store.models import GroupMembership, IamUser, ManagedPolicy
+from vestibule.core.webauthn import CredentialKind
+from vestibule.services import webauthn
+from vestibule.services.context import Client, Deps
+from vestibule.services.webauthn import Owner
+from vestibule.store.models import GroupMembership, IamUser, ManagedPolicy, MfaDevice
+from webauthn_authenticator import SoftAuthenticator
 
 DOCUMENT = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
 INITIAL = [f"m-{i:02d}" for i in range(6)]
+CLIENT = Client(ip="127.0.0.1", user_agent="test", browser_hash="b")
 
 
 @dataclass
@@ -37,7 +44,7 @@ class Listing:
 
     operation: str  # the boto3 method
     items: str  # the answer's list member
-    name: Callable[[dict[str, Any]], str]
+    name: Callable[[Any], str]  # an item of the answer's list (a structure, or a name)
     make: Callable[[str], None]
     drop: Callable[[str], None]
     args: dict[str, Any]
@@ -83,6 +90,18 @@ def _listing(kind: str, iam: Any, account: Account) -> Listing:
         "ListUserTags": lambda: _tags(iam, "list_user_tags", "user", {"UserName": "tagged"}),
         "ListRoleTags": lambda: _tags(iam, "list_role_tags", "role", {"RoleName": "tagged"}),
         "ListPolicyTags": lambda: _tags(iam, "list_policy_tags", "policy", {"PolicyArn": policy_arn + "tagged"}),
+        "ListVirtualMFADevices": lambda: Listing(
+            "list_virtual_mfa_devices", "VirtualMFADevices", lambda d: d["SerialNumber"].rsplit("/", 1)[1],
+            lambda n: iam.create_virtual_mfa_device(VirtualMFADeviceName=n),
+            lambda n: iam.delete_virtual_mfa_device(SerialNumber=f"arn:aws:iam::{account.account_id}:mfa/{n}"), {}),
+        "ListMFADeviceTags": lambda: _tags(iam, "list_mfa_device_tags", "mfa_device",
+                                           {"SerialNumber": f"arn:aws:iam::{account.account_id}:mfa/tagged"}),
+        "ListAttachedUserPolicies": lambda: _attached_to(iam, account, "user"),
+        "ListAttachedGroupPolicies": lambda: _attached_to(iam, account, "group"),
+        "ListAttachedRolePolicies": lambda: _attached_to(iam, account, "role"),
+        "ListUserPolicies": lambda: _inline_of(iam, "user"),
+        "ListGroupPolicies": lambda: _inline_of(iam, "group"),
+        "ListRolePolicies": lambda: _inline_of(iam, "role"),
     }
     listing = lists[kind]()
     for name in INITIAL:
@@ -99,6 +118,34 @@ def _members(iam: Any) -> Listing:
 
     return Listing("get_group", "Users", lambda u: u["UserName"], make,
                    lambda n: iam.remove_user_from_group(GroupName="team", UserName=n), {"GroupName": "team"})
+
+
+def _openssh(key: rsa.RSAPrivateKey) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode()
+
+
+def _self_signed(name: str) -> str:
+    key = rsa.generate_private_key(65537, 2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name}.example.test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _register_security_key(world: AwsWorld, owner: Owner, name: str) -> str:
+    async def run(deps: Deps) -> str:
+        rp = webauthn.relying_party(deps)
+        key = SoftAuthenticator(origin=rp.origin, rp_id=rp.id)
+        ceremony = await webauthn.begin_registration(deps, CLIENT, owner, CredentialKind.SECURITY_KEY)
+        details = await webauthn.finish_registration(deps, CLIENT, owner, ceremony.flow_id,
+                                                     key.register(ceremony.options), name)
+        assert details.serial
+        return details.serial
+
+    return world.run(run)
 
 
 def _upload(iam: Any, name: str) -> None:
@@ -149,8 +196,43 @@ def _groups_of(iam: Any) -> Listing:
                    lambda n: iam.remove_user_from_group(GroupName=n, UserName="member"), {"UserName": "member"})
 
 
+_MEMBERS = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
+
+
+def _entity(iam: Any, kind: str, name: str) -> None:
+    if kind == "role":
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+    else:
+        getattr(iam, f"create_{kind}")(**{_MEMBERS[kind]: name})
+
+
+def _attached_to(iam: Any, account: Account, kind: str) -> Listing:
+    """The policies attached to one user, group or role (at most 10: the quota)."""
+    _entity(iam, kind, "holder")
+    holder = {_MEMBERS[kind]: "holder"}
+
+    arn = f"arn:aws:iam::{account.account_id}:policy/listed/"
+
+    def make(name: str) -> None:
+        iam.create_policy(PolicyName=name, PolicyDocument=DOCUMENT, Path="/listed/")
+        getattr(iam, f"attach_{kind}_policy")(**holder, PolicyArn=arn + name)
+
+    return Listing(f"list_attached_{kind}_policies", "AttachedPolicies", lambda p: p["PolicyName"], make,
+                   lambda n: getattr(iam, f"detach_{kind}_policy")(**holder, PolicyArn=arn + n), holder)
+
+
+def _inline_of(iam: Any, kind: str) -> Listing:
+    _entity(iam, kind, "holder")
+    holder = {_MEMBERS[kind]: "holder"}
+    return Listing(f"list_{kind}_policies", "PolicyNames", lambda n: n,
+                   lambda n: getattr(iam, f"put_{kind}_policy")(**holder, PolicyName=n, PolicyDocument=DOCUMENT),
+                   lambda n: getattr(iam, f"delete_{kind}_policy")(**holder, PolicyName=n), holder)
+
+
 def _tags(iam: Any, operation: str, kind: str, args: dict[str, Any]) -> Listing:
-    if kind == "user":
+    if kind == "mfa_device":
+        iam.create_virtual_mfa_device(VirtualMFADeviceName="tagged")
+    elif kind == "user":
         iam.create_user(UserName="tagged")
     elif kind == "instance_profile":
         iam.create_instance_profile(InstanceProfileName="tagged")
@@ -161,7 +243,7 @@ def _tags(iam: Any, operation: str, kind: str, args: dict[str, Any]) -> Listing:
     else:
         iam.create_policy(PolicyName="tagged", PolicyDocument=DOCUMENT)
     noun = {"user": "User", "role": "Role", "policy": "Policy", "instance_profile": "InstanceProfile",
-            "server_certificate": "ServerCertificate"}[kind]
+            "server_certificate": "ServerCertificate", "mfa_device": "MFADevice"}[kind]
     tag, untag = getattr(iam, f"tag_{kind}"), getattr(iam, f"untag_{kind}")
     return Listing(operation, "Tags", lambda t: t["Key"],
                    lambda n: tag(**args, Tags=[{"Key": n, "Value": noun}]), lambda n: untag(**args, TagKeys=[n]), args)
@@ -170,7 +252,9 @@ def _tags(iam: Any, operation: str, kind: str, args: dict[str, Any]) -> Listing:
 KINDS = ["ListUsers", "ListGroups", "ListRoles", "ListPolicies", "GetGroup", "ListEntitiesForPolicy",
          "ListGroupsForUser", "ListUserTags", "ListRoleTags", "ListPolicyTags", "ListInstanceProfiles",
          "ListInstanceProfilesForRole", "ListInstanceProfileTags", "ListServerCertificates",
-         "ListServerCertificateTags"]
+         "ListServerCertificateTags", "ListVirtualMFADevices", "ListMFADeviceTags", "ListAttachedUserPolicies",
+         "ListAttachedGroupPolicies", "ListAttachedRolePolicies", "ListUserPolicies", "ListGroupPolicies",
+         "ListRolePolicies"]
 PAGINATORS = {"ListUsers": "list_users", "ListGroups": "list_groups", "ListRoles": "list_roles",
               "ListPolicies": "list_policies", "GetGroup": "get_group",
               "ListEntitiesForPolicy": "list_entities_for_policy", "ListGroupsForUser": "list_groups_for_user",
@@ -179,7 +263,11 @@ PAGINATORS = {"ListUsers": "list_users", "ListGroups": "list_groups", "ListRoles
               "ListInstanceProfilesForRole": "list_instance_profiles_for_role",
               "ListInstanceProfileTags": "list_instance_profile_tags",
               "ListServerCertificates": "list_server_certificates",
-              "ListServerCertificateTags": "list_server_certificate_tags"}
+              "ListServerCertificateTags": "list_server_certificate_tags",
+              **{kind: "_".join(part.lower() for part in re.findall("[A-Z][a-z]+|MFA", kind))
+                 for kind in ("ListVirtualMFADevices", "ListMFADeviceTags", "ListAttachedUserPolicies",
+                              "ListAttachedGroupPolicies", "ListAttachedRolePolicies", "ListUserPolicies",
+                              "ListGroupPolicies", "ListRolePolicies")}}
 
 
 def _refused(call: Callable[..., object], code: str = "ValidationError", **kwargs: Any) -> ClientError:
@@ -225,12 +313,12 @@ def test_a_forged_edited_or_foreign_marker_is_a_validation_error(world: AwsWorld
     body, tag = marker.split(".")
     assert "m-00" not in marker  # opaque: the key is encoded, not shown
     key = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    assert "m-00" in key  # the last item's sort key (policies: after "local", the list part)
+    assert any("m-00" in part for part in key)  # the last item's sort key (policies: after "local"; a serial)
 
     def encoded(value: object) -> str:
         return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
-    edited = [encoded(["m-03" if part == "m-00" else part for part in key]) + "." + tag,  # another key, old tag
+    edited = [encoded([part.replace("m-00", "m-03") for part in key]) + "." + tag,  # another key, old tag
               body + "." + tag[:-2] + ("AA" if not tag.endswith("AA") else "BB"),  # the tag changed
               body, "bogus", "0", "5", body + "." + tag + "."]
     for bad in edited:
@@ -248,7 +336,8 @@ def test_a_forged_edited_or_foreign_marker_is_a_validation_error(world: AwsWorld
     foreign = "ListGroups" if kind == "ListUsers" else "ListUsers"
     other_list = getattr(iam, PAGINATORS[foreign])
     _refused(other_list, Marker=marker)
-    if kind in ("ListUsers", "ListGroups", "ListRoles", "ListInstanceProfiles", "ListServerCertificates"):  # prefix
+    if kind in ("ListUsers", "ListGroups", "ListRoles", "ListInstanceProfiles", "ListServerCertificates",
+                "ListAttachedUserPolicies", "ListAttachedGroupPolicies", "ListAttachedRolePolicies"):  # prefix
         _refused(listing.call, iam=iam, Marker=marker, PathPrefix="/other/")
     assert listing.names(listing.call(iam, Marker=marker)) == INITIAL[1:]
 
@@ -481,3 +570,206 @@ def test_member_pages_follow_renames(world: AwsWorld, account: Account) -> None:
     listed = iam.list_entities_for_policy(PolicyArn=arn)
     assert [u["UserName"] for u in listed["PolicyUsers"]] == ["bert", "carl", "zed"]
     assert [g["GroupName"] for g in listed["PolicyGroups"]] == ["g-b", "g-z"]
+
+
+# ---- lists bounded by a quota, and fixed results (a job's, a simulation's) ------------------------------------
+
+
+def _walk(call: Callable[..., dict[str, Any]], items: str, name: Callable[[Any], str], **kwargs: Any) -> list[str]:
+    """Every item, one page of one at a time, checking each page's IsTruncated against its Marker."""
+    seen: list[str] = []
+    marker: str | None = None
+    while True:
+        answer = call(**kwargs, MaxItems=1, **({"Marker": marker} if marker else {}))
+        assert answer["IsTruncated"] is ("Marker" in answer) and len(answer[items]) <= 1
+        seen += [name(item) for item in answer[items]]
+        marker = answer.get("Marker")
+        if marker is None:
+            return seen
+
+
+def _enable_totp(world: AwsWorld, iam: Any, user: str, device: str) -> str:
+    made = iam.create_virtual_mfa_device(VirtualMFADeviceName=device)["VirtualMFADevice"]
+    totp = pyotp.TOTP(made["Base32StringSeed"].decode())
+    now = world.clock()
+    iam.enable_mfa_device(UserName=user, SerialNumber=made["SerialNumber"], AuthenticationCode1=totp.at(now - 30),
+                          AuthenticationCode2=totp.at(now))
+    serial: str = made["SerialNumber"]
+    return serial
+
+
+def test_mfa_devices_page_by_serial_with_security_keys(world: AwsWorld, account: Account) -> None:
+    """ListMFADevices pages a user's TOTP devices and security keys in one order, by serial (`mfa/` before `u2f/`);
+    ListVirtualMFADevices pages the account's devices from the store, AssignmentStatus in the query."""
+    iam = world.iam(account.root)
+    iam.create_user(UserName="alice")
+    phones = [_enable_totp(world, iam, "alice", name) for name in ("phone-b", "phone-a")]
+    alice_id = next(u["UserId"] for u in iam.list_users()["Users"] if u["UserName"] == "alice")
+    key = _register_security_key(world, Owner(f"user:{alice_id}", "alice", "alice", account.user_arn("alice"),
+                                              account.account_id, "alice"), "Blue key")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="spare")
+    serial = "SerialNumber"
+    assert _walk(iam.list_mfa_devices, "MFADevices", lambda d: d[serial], UserName="alice") == [*sorted(phones), key]
+    first = iam.list_mfa_devices(UserName="alice", MaxItems=1)
+    _refused(iam.list_mfa_devices, Marker=first["Marker"])  # the root user's devices: another list
+    _refused(iam.list_mfa_devices, UserName="alice", Marker="bogus")
+    iam.deactivate_mfa_device(UserName="alice", SerialNumber=sorted(phones)[0])  # the page's own item goes
+    rest = iam.list_mfa_devices(UserName="alice", Marker=first["Marker"])
+    assert [d[serial] for d in rest["MFADevices"]] == [sorted(phones)[1], key]
+
+    def devices(status: str) -> list[str]:
+        return _walk(iam.list_virtual_mfa_devices, "VirtualMFADevices", lambda d: d[serial].rsplit("/", 1)[1],
+                     AssignmentStatus=status)
+
+    assert devices("Any") == ["phone-a", "phone-b", "spare"]
+    assert devices("Assigned") == ["phone-b"] and devices("Unassigned") == ["phone-a", "spare"]
+    marker = iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned", MaxItems=1)["Marker"]
+    _refused(iam.list_virtual_mfa_devices, AssignmentStatus="Any", Marker=marker)
+    assert [d[serial].rsplit("/", 1)[1] for d in iam.list_virtual_mfa_devices(
+        AssignmentStatus="Unassigned", Marker=marker)["VirtualMFADevices"]] == ["spare"]
+    pages = iam.get_paginator("list_virtual_mfa_devices").paginate(PaginationConfig={"PageSize": 2})
+    assert [len(page["VirtualMFADevices"]) for page in pages] == [2, 1]
+
+
+def test_virtual_mfa_pages_read_a_page_of_rows(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+
+    async def add(deps: Deps) -> None:
+        async with deps.store.unit() as uow:
+            uow.db.add_all(MfaDevice(account_id=account.account_id, name=f"d-{i:03d}", secret_sealed="x",
+                                     serial=f"arn:aws:iam::{account.account_id}:mfa/d-{i:03d}",
+                                     created_at=deps.clock()) for i in range(300))
+
+    world.run(add)
+    loaded: list[str] = []
+
+    def count(device: MfaDevice, _context: object) -> None:
+        loaded.append(device.serial)
+
+    event.listen(MfaDevice, "load", count)
+    try:
+        first = iam.list_virtual_mfa_devices(MaxItems=10)
+        assert len(first["VirtualMFADevices"]) == 10 and 10 <= len(loaded) <= 11, len(loaded)
+        loaded.clear()
+        deep = iam.list_virtual_mfa_devices(MaxItems=10, Marker=first["Marker"])
+        assert deep["VirtualMFADevices"][0]["SerialNumber"].endswith("d-010") and 10 <= len(loaded) <= 11
+    finally:
+        event.remove(MfaDevice, "load", count)
+
+
+def test_user_credentials_page_and_keep_their_place(world: AwsWorld, account: Account) -> None:
+    """SSH keys (5 a user), signing certificates (2) and service-specific credentials (2 a service; with AllUsers
+    the account's, read page by page from the store), oldest first."""
+    iam = world.iam(account.root)
+    for user in ("alice", "bob"):
+        iam.create_user(UserName=user)
+    ssh = [iam.upload_ssh_public_key(UserName="alice", SSHPublicKeyBody=_openssh(rsa.generate_private_key(
+        65537, 2048)))["SSHPublicKey"]["SSHPublicKeyId"] for _ in range(3)]
+    assert _walk(iam.list_ssh_public_keys, "SSHPublicKeys", lambda k: k["SSHPublicKeyId"], UserName="alice") == ssh
+    marker = iam.list_ssh_public_keys(UserName="alice", MaxItems=1)["Marker"]
+    _refused(iam.list_ssh_public_keys, UserName="bob", Marker=marker)
+    iam.delete_ssh_public_key(UserName="alice", SSHPublicKeyId=ssh[0])
+    assert [k["SSHPublicKeyId"] for k in iam.list_ssh_public_keys(UserName="alice", Marker=marker)[
+        "SSHPublicKeys"]] == ssh[1:]
+
+    certificates = [iam.upload_signing_certificate(UserName="alice", CertificateBody=_self_signed(f"c{i}"))[
+        "Certificate"]["CertificateId"] for i in range(2)]
+    assert _walk(iam.list_signing_certificates, "Certificates", lambda c: c["CertificateId"],
+                 UserName="alice") == certificates
+    marker = iam.list_signing_certificates(UserName="alice", MaxItems=1)["Marker"]
+    _refused(iam.list_signing_certificates, Marker=marker)  # the root user's certificates
+    _refused(iam.list_signing_certificates, UserName="alice", Marker=marker[:-1])
+
+    made = [iam.create_service_specific_credential(UserName=user, ServiceName=service)[
+        "ServiceSpecificCredential"]["ServiceSpecificCredentialId"]
+        for user in ("alice", "bob") for service in ("codecommit.amazonaws.com", "cassandra.amazonaws.com")]
+    listed = iam.list_service_specific_credentials
+    credential = "ServiceSpecificCredentialId"
+    assert _walk(listed, "ServiceSpecificCredentials", lambda c: c[credential], UserName="alice") == made[:2]
+    assert _walk(listed, "ServiceSpecificCredentials", lambda c: c[credential], AllUsers=True) == made
+    assert _walk(listed, "ServiceSpecificCredentials", lambda c: c[credential], AllUsers=True,
+                 ServiceName="cassandra.amazonaws.com") == [made[1], made[3]]
+    first = listed(AllUsers=True, MaxItems=2)
+    assert [c["UserName"] for c in first["ServiceSpecificCredentials"]] == ["alice", "alice"]
+    _refused(listed, UserName="alice", Marker=first["Marker"])
+    _refused(listed, AllUsers=True, ServiceName="cassandra.amazonaws.com", Marker=first["Marker"])
+    iam.delete_service_specific_credential(UserName="bob", ServiceSpecificCredentialId=made[2])
+    assert [c[credential] for c in listed(AllUsers=True, Marker=first["Marker"])[
+        "ServiceSpecificCredentials"]] == [made[3]]
+
+
+def test_policy_versions_and_attached_policies_page(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    arn = iam.create_policy(PolicyName="versioned", PolicyDocument=DOCUMENT)["Policy"]["Arn"]
+    for _ in range(4):
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=DOCUMENT)
+    versions = _walk(iam.list_policy_versions, "Versions", lambda v: v["VersionId"], PolicyArn=arn)
+    assert versions == ["v5", "v4", "v3", "v2", "v1"]
+    marker = iam.list_policy_versions(PolicyArn=arn, MaxItems=2)["Marker"]
+    iam.delete_policy_version(PolicyArn=arn, VersionId="v3")
+    assert [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn, Marker=marker)["Versions"]] == ["v2", "v1"]
+    _refused(iam.list_policy_versions, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess", Marker=marker)
+
+    # an ARN of 600 characters: the marker carries (name, ID), never the ARN, so it stays under 320
+    iam.create_user(UserName="holder")
+    deep = "/" + "p" * 500 + "/"
+    long_arns = [iam.create_policy(PolicyName=f"long-{i}", Path=deep, PolicyDocument=DOCUMENT)["Policy"]["Arn"]
+                 for i in range(3)]
+    for long_arn in [*long_arns, "arn:aws:iam::aws:policy/ReadOnlyAccess"]:
+        iam.attach_user_policy(UserName="holder", PolicyArn=long_arn)
+    first = iam.list_attached_user_policies(UserName="holder", MaxItems=1)
+    assert len(first["Marker"]) <= 320
+    assert _walk(iam.list_attached_user_policies, "AttachedPolicies", lambda p: p["PolicyName"],
+                 UserName="holder") == ["ReadOnlyAccess", "long-0", "long-1", "long-2"]
+    assert _walk(iam.list_attached_user_policies, "AttachedPolicies", lambda p: p["PolicyName"],
+                 UserName="holder", PathPrefix=deep) == ["long-0", "long-1", "long-2"]
+
+
+def test_account_authorization_details_markers_are_signed(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    for name in ("u1", "u2", "u3"):
+        iam.create_user(UserName=name)
+    first = iam.get_account_authorization_details(Filter=["User"], MaxItems=1)
+    body, tag = first["Marker"].split(".")
+    key = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    assert key == ["U", "u1"]
+    forged = base64.urlsafe_b64encode(b'["U","u2"]').rstrip(b"=").decode() + "." + tag
+    unsigned = base64.urlsafe_b64encode(b"Uu1").decode()  # the old, unsigned spelling
+    for bad in (forged, unsigned, body):
+        _refused(iam.get_account_authorization_details, Filter=["User"], Marker=bad)
+    _refused(iam.get_account_authorization_details, Filter=["User", "Role"], Marker=first["Marker"])  # filter
+    other = world.new_account()
+    _refused(world.iam(other.root).get_account_authorization_details, Filter=["User"], Marker=first["Marker"])
+    rest = iam.get_account_authorization_details(Filter=["User"], Marker=first["Marker"])
+    assert [u["UserName"] for u in rest["UserDetailList"]] == ["u2", "u3"]
+
+
+def test_simulation_and_last_accessed_pages_are_signed_and_bound(world: AwsWorld, account: Account) -> None:
+    iam = world.iam(account.root)
+    iam.create_user(UserName="sim")
+    iam.put_user_policy(UserName="sim", PolicyName="all", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    actions = ["iam:GetUser", "iam:ListUsers", "iam:CreateUser"]
+    arn = account.user_arn("sim")
+    walked = _walk(iam.simulate_principal_policy, "EvaluationResults", lambda r: r["EvalActionName"],
+                   PolicySourceArn=arn, ActionNames=actions)
+    assert walked == actions
+    marker = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions, MaxItems=1)["Marker"]
+    _refused(iam.simulate_principal_policy, PolicySourceArn=arn, ActionNames=[*actions[:2], "iam:DeleteUser"],
+             Marker=marker)  # another simulation's results
+    _refused(iam.simulate_custom_policy, PolicyInputList=[DOCUMENT], ActionNames=actions, Marker=marker[:-2] + "AA")
+    _refused(iam.simulate_principal_policy, PolicySourceArn=arn, ActionNames=actions, Marker="1")  # an offset
+    custom = _walk(iam.simulate_custom_policy, "EvaluationResults", lambda r: r["EvalDecision"],
+                   PolicyInputList=[DOCUMENT], ActionNames=actions)
+    assert custom == ["allowed", "implicitDeny", "implicitDeny"]  # DOCUMENT allows iam:GetUser only
+
+    job = iam.generate_service_last_accessed_details(Arn=arn)["JobId"]
+    report = iam.get_service_last_accessed_details(JobId=job)
+    services = [s["ServiceNamespace"] for s in report["ServicesLastAccessed"]]
+    assert len(services) >= 2
+    assert _walk(iam.get_service_last_accessed_details, "ServicesLastAccessed", lambda s: s["ServiceNamespace"],
+                 JobId=job) == services
+    other_job = iam.generate_service_last_accessed_details(Arn=account.user_arn("sim"), Granularity="ACTION_LEVEL")
+    marker = iam.get_service_last_accessed_details(JobId=job, MaxItems=1)["Marker"]
+    _refused(iam.get_service_last_accessed_details, JobId=other_job["JobId"], Marker=marker)
+    _refused(iam.get_service_last_accessed_details, JobId=job, Marker="1")

@@ -14,12 +14,14 @@ from vestibule.store.probes import head_revision
 ACCT = "111122223333"
 ARN = f"arn:aws:iam::{ACCT}:policy/shared"
 INDEXES = {"ix_group_memberships_group_name", "ix_policy_attachments_policy_name", "ix_instance_profiles_role_name",
-           "ix_iam_users_boundary_name", "ix_iam_roles_boundary_name"}
+           "ix_iam_users_boundary_name", "ix_iam_roles_boundary_name", "ix_mfa_devices_account_serial",
+           "ix_service_specific_credentials_account_created"}
 
 
 def _shape(conn: Connection) -> tuple[set[str], set[str]]:
     inspector = inspect(conn)
-    tables = ("group_memberships", "policy_attachments", "instance_profiles", "iam_users", "iam_roles")
+    tables = ("group_memberships", "policy_attachments", "instance_profiles", "iam_users", "iam_roles", "mfa_devices",
+              "service_specific_credentials")
     columns = {f"{table}.{col['name']}" for table in tables[:2] for col in inspector.get_columns(table)}
     return columns, {str(index["name"]) for table in tables for index in inspector.get_indexes(table)}
 

@@ -3,17 +3,17 @@ decides their permissions, in four sections paged together (MaxItems counts entr
 
 Each section is read in name order after a key, one page at a time, and what belongs to a page (inline and
 attached policies, groups, tags, instance profiles, policy versions) in one statement per kind, so a page costs
-the same whatever the size of the account. The marker names the section and the last name handed out."""
+the same whatever the size of the account. The marker names the section and the last name handed out, signed
+for the account and the Filter (`MarkerCodec`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ...errors import InvalidValue
+from ...core.pagination import MarkerCodec
+from ...errors import InvalidMarker
 from ...store.models import (
     IamGroup,
     IamRole,
@@ -26,7 +26,7 @@ from ...store.models import (
 from ...store.repositories import UnitOfWork
 from .. import authorization
 from ..api_call import ApiCall
-from .common import TagPairs
+from .common import TagPairs, markers
 from .instance_profiles import TAG_KIND as PROFILE_TAGS
 from .policies import BUILTIN_CREATED
 
@@ -116,19 +116,15 @@ class Details:
     marker: str | None = None  # set when there is more
 
 
-def encode_marker(section: Section, name: str) -> str:
-    return base64.urlsafe_b64encode(f"{_CODES[section]}{name}".encode()).decode("ascii")
+def encode_marker(codec: MarkerCodec, section: Section, name: str) -> str:
+    return codec.encode((_CODES[section], name))
 
 
-def decode_marker(marker: str) -> tuple[Section, str]:
-    try:
-        raw = base64.urlsafe_b64decode(marker.encode("ascii")).decode("utf-8")
-    except (ValueError, binascii.Error, UnicodeError):
-        raw = ""
-    if len(raw) < 2 or raw[0] not in _BY_CODE:
-        raise InvalidValue("1 validation error detected: Value at 'marker' failed to satisfy constraint: "
-                           "Member must be a marker from an earlier page")
-    return _BY_CODE[raw[0]], raw[1:]
+def decode_marker(codec: MarkerCodec, marker: str) -> tuple[Section, str]:
+    key = codec.decode(marker)
+    if len(key) != 2 or key[0] not in _BY_CODE:
+        raise InvalidMarker(marker)  # signed by us, so never
+    return _BY_CODE[key[0]], key[1]
 
 
 def _inline(rows: Sequence[InlinePolicy], target: str) -> list[Inline]:
@@ -237,7 +233,8 @@ async def _section(uow: UnitOfWork, account_id: str, section: Section, after: st
 async def details(call: ApiCall, wanted: Sequence[str], max_items: int, marker: str | None) -> Details:
     """`wanted`: the Filter's entity types (all when empty)."""
     sections = [s for s in SECTIONS if not wanted or s in wanted]
-    start, after = (decode_marker(marker) if marker else (sections[0] if sections else "User", None))
+    codec = markers(call, "GetAccountAuthorizationDetails", ",".join(sections))
+    start, after = (decode_marker(codec, marker) if marker else (sections[0] if sections else "User", None))
     found = Details()
     async with call.unit() as uow:
         await call.authorize(uow, "*")
@@ -249,12 +246,12 @@ async def details(call: ApiCall, wanted: Sequence[str], max_items: int, marker: 
                                    found)
             if len(names) > left:  # one more than asked: there is more after the last one kept
                 _drop_last(found, section)
-                found.marker = encode_marker(section, names[left - 1])
+                found.marker = encode_marker(codec, section, names[left - 1])
                 return found
             left -= len(names)
             if left == 0:
                 if await _more_after(uow, call.account_id, sections, section):
-                    found.marker = encode_marker(section, names[-1]) if names else None
+                    found.marker = encode_marker(codec, section, names[-1]) if names else None
                 return found
     return found
 

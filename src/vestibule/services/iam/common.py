@@ -29,6 +29,11 @@ def markers(call: ApiCall, operation: str, *scope: str) -> MarkerCodec:
     return MarkerCodec(call.deps.box.signing_key, operation, call.account_id, *scope)
 
 
+def moment_key(at: float) -> str:
+    """A time as a part of a sort key: zero-padded, so the text order is the time order."""
+    return f"{at:020.6f}"
+
+
 def no_such_user(name: str) -> NotFound:
     return NotFound(f"The user with name {name} cannot be found.")
 

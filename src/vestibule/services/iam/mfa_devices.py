@@ -10,13 +10,14 @@ from dataclasses import dataclass
 import qrcode
 
 from ...core import arns, totp
+from ...core.pagination import Page, PageRequest
 from ...core.webauthn import is_u2f_serial
 from ...errors import AlreadyExists, InUse, InvalidInput, InvalidMfaCode, NotFound
 from ...store.models import Account, IamUser, MfaDevice, WebAuthnCredential
 from ...store.repositories import Conflict, UnitOfWork
 from .. import cli_login, mfa, recovery_codes
 from ..api_call import ApiCall
-from .common import TagPairs, account_of, put_tags, tags_of, target_user
+from .common import TagPairs, account_of, markers, put_tags, tag_key, tags_of, target_user
 
 TAG_KIND = "mfa"
 MAX_NAME = 128  # the model sets no maximum; the stored name is at most this
@@ -182,14 +183,22 @@ async def delete_virtual_device(call: ApiCall, serial: str) -> None:
         await call.record(uow, serial=serial)
 
 
-async def list_devices(call: ApiCall, user_name: str | None) -> list[AssignedDevice]:
+async def list_devices(call: ApiCall, user_name: str | None, request: PageRequest) -> Page[AssignedDevice]:
+    """The user's enabled TOTP devices and security keys (at most 8: a page cut in memory), by serial (TOTP
+    serials `...:mfa/...` before the security keys' `...:u2f/...`)."""
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
-        devices = await uow.mfa.enabled_for(_owner_key(call, user))
-        keys = await uow.webauthn.for_principal(_owner_key(call, user))
+        owner = _owner_key(call, user)
+        devices = await uow.mfa.enabled_for(owner)
+        keys = await uow.webauthn.for_principal(owner)
     name = user.name if user is not None else None
-    return [*(AssignedDevice(name, d.serial, d.enabled_at or 0) for d in devices),
-            *(AssignedDevice(name, k.serial, k.created_at) for k in keys if k.serial)]  # FIDO: `u2f/` serials
+    listed = [*(AssignedDevice(name, d.serial, d.enabled_at or 0) for d in devices),
+              *(AssignedDevice(name, k.serial, k.created_at) for k in keys if k.serial)]  # FIDO: `u2f/` serials
+    return markers(call, "ListMFADevices", owner).page_in_memory(listed, request, _serial_key)
+
+
+def _serial_key(device: AssignedDevice | VirtualDevice) -> tuple[str]:
+    return (device.serial,)
 
 
 async def get_device(call: ApiCall, user_name: str | None, serial: str) -> AssignedDevice:
@@ -204,22 +213,24 @@ async def get_device(call: ApiCall, user_name: str | None, serial: str) -> Assig
     return AssignedDevice(user.name if user else None, serial, device.enabled_at or 0)
 
 
-async def list_virtual_devices(call: ApiCall, assignment: str) -> list[VirtualDevice]:
+async def list_virtual_devices(call: ApiCall, assignment: str, request: PageRequest) -> Page[VirtualDevice]:
+    """One page of the account's virtual devices by serial, read from the store (`assignment`: Assigned,
+    Unassigned or Any, in SQL)."""
+    codec = markers(call, "ListVirtualMFADevices", assignment)
+    after = codec.after(request)
     async with call.unit() as uow:
         await call.authorize(uow, arns.all_of_kind(call.account_id, "mfa"))
+        rows = await uow.virtual_mfa.page(call.account_id, assignment, after, request.limit)
+        account: Account | None = None
         out = []
-        for d in await uow.virtual_mfa.in_account(call.account_id):
-            assigned = d.principal_key is not None
-            if (assignment == "Assigned" and not assigned) or (assignment == "Unassigned" and assigned):
-                continue
-            user = None
-            root = None
+        for d in rows:
+            user, root = None, None
             if d.principal_key and d.principal_key.startswith("user:"):
                 user = await uow.users.get(d.principal_key.split(":", 1)[1])
-            elif assigned:
-                root = await account_of(call, uow)
+            elif d.principal_key is not None:
+                root = account = account or await account_of(call, uow)
             out.append(VirtualDevice(d.serial, d.enabled_at, user, root))
-        return out
+    return codec.page(out, request, _serial_key)
 
 
 async def _tagged_device(call: ApiCall, uow: UnitOfWork, serial: str) -> MfaDevice:
@@ -241,7 +252,8 @@ async def untag_device(call: ApiCall, serial: str, keys: list[str]) -> None:
         await call.record(uow, serial=serial, keys=",".join(keys))
 
 
-async def list_device_tags(call: ApiCall, serial: str) -> TagPairs:
+async def list_device_tags(call: ApiCall, serial: str, request: PageRequest) -> Page[tuple[str, str]]:
     async with call.unit() as uow:
         device = await _tagged_device(call, uow, serial)
-        return await tags_of(uow, TAG_KIND, _tag_target(device))
+        tags = await tags_of(uow, TAG_KIND, _tag_target(device))
+    return markers(call, "ListMFADeviceTags", _tag_target(device)).page_in_memory(tags, request, tag_key)

@@ -299,16 +299,23 @@ async def detach(call: ApiCall, kind: EntityKind, name: str, arn: str) -> None:
         await call.record(uow, entity_kind=kind, entity=stored, policy=arn)
 
 
-async def list_attached(call: ApiCall, kind: EntityKind, name: str) -> list[PolicyInfo]:
+async def list_attached(call: ApiCall, kind: EntityKind, name: str, path_prefix: str,
+                        request: PageRequest) -> Page[PolicyInfo]:
+    """A page of the policies attached to the entity (at most the attachment quota: cut in memory) under
+    `path_prefix`, by (name, policy ID): a short key, where the ARN could pass the Marker's 320 characters."""
     async with call.unit() as uow:
         entity_id, _ = await _entity(call, uow, kind, name)
+        codec = markers(call, f"ListAttached{kind}Policies", entity_id, path_prefix)
+        codec.after(request)  # a bad marker fails before the policies are read
         found = []
         for arn in await uow.policies.attached_to(kind, entity_id):
             try:
-                found.append(await _find(uow, call.account_id, arn))
+                policy = await _find(uow, call.account_id, arn)
             except NotFound:
                 continue
-        return found
+            if policy.path.startswith(path_prefix):
+                found.append(policy)
+    return codec.page_in_memory(found, request, lambda p: (p.name, p.policy_id))
 
 
 async def put_inline(call: ApiCall, kind: EntityKind, name: str, policy_name: str, document: str) -> None:
@@ -341,7 +348,9 @@ async def delete_inline(call: ApiCall, kind: EntityKind, name: str, policy_name:
         await call.record(uow, entity_kind=kind, entity=stored, policy_name=policy_name)
 
 
-async def list_inline(call: ApiCall, kind: EntityKind, name: str) -> list[str]:
+async def list_inline(call: ApiCall, kind: EntityKind, name: str, request: PageRequest) -> Page[str]:
+    """A page of the entity's inline policy names (bounded by the inline size quota: cut in memory), by name."""
     async with call.unit() as uow:
         entity_id, _ = await _entity(call, uow, kind, name)
-        return [row.name for row in await uow.policies.inline_of(kind, entity_id)]
+        names = [row.name for row in await uow.policies.inline_of(kind, entity_id)]
+    return markers(call, f"List{kind}Policies", entity_id).page_in_memory(names, request, lambda n: (n,))

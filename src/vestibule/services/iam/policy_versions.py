@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...core.pagination import Page, PageRequest
 from ...errors import InUse, LimitExceeded, NotFound
 from ...store.models import ManagedPolicy, ManagedPolicyVersion
 from ...store.repositories import Conflict, UnitOfWork
 from .. import authorization
 from ..api_call import ApiCall
 from . import quotas
+from .common import markers
 from .documents import checked_document
 from .policies import BUILTIN_CREATED
 
@@ -111,6 +113,13 @@ async def get_version(call: ApiCall, arn: str, version_id: str) -> PolicyVersion
     raise _no_version(arn, version_id)
 
 
-async def list_versions(call: ApiCall, arn: str) -> list[PolicyVersionInfo]:
+async def list_versions(call: ApiCall, arn: str, request: PageRequest) -> Page[PolicyVersionInfo]:
+    """A page of the policy's versions (at most 5), newest first."""
     async with call.unit() as uow:
-        return await _all(call, uow, arn)
+        versions = await _all(call, uow, arn)
+    return markers(call, "ListPolicyVersions", arn).page_in_memory(versions, request, _newest_first)
+
+
+def _newest_first(version: PolicyVersionInfo) -> tuple[str]:
+    """v12 before v3: the number's complement, zero-padded, sorts as text in that order."""
+    return (f"{10**9 - int(version.version_id[1:].split('.', 1)[0]):010d}",)

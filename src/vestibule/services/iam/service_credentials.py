@@ -9,13 +9,14 @@ import secrets
 from dataclasses import dataclass
 
 from ...core import arns
+from ...core.pagination import Page, PageRequest
 from ...core.principals import PrincipalRef
 from ...core.tokens import hash_token
-from ...errors import InvalidValue, LimitExceeded, NotFound, RejectedMaterial
+from ...errors import InvalidMarker, InvalidValue, LimitExceeded, NotFound, RejectedMaterial
 from ...store.models import IamUser, ServiceSpecificCredential
 from ...store.repositories import UnitOfWork
 from ..api_call import ApiCall
-from .common import named_user, no_such_user, target_user
+from .common import markers, moment_key, named_user, no_such_user, target_user
 
 BEDROCK = "bedrock.amazonaws.com"
 # these answer an alias and a secret, and may expire (CredentialAgeDays)
@@ -84,12 +85,14 @@ async def create(call: ApiCall, user_name: str, service_name: str, age_days: int
     return Issued(Listed(credential, user.name, "Active"), secret)
 
 
-async def _names(uow: UnitOfWork, account_id: str) -> dict[str, str]:
-    return {PrincipalRef.iam_user(u.id).key: u.name for u in await uow.users.list(account_id)}
+def _listed_key(listed: Listed) -> tuple[str, str]:
+    return moment_key(listed.credential.created_at), listed.credential.id
 
 
-async def list_credentials(call: ApiCall, user_name: str | None, service_name: str | None,
-                           all_users: bool) -> list[Listed]:
+async def list_credentials(call: ApiCall, user_name: str | None, service_name: str | None, all_users: bool,
+                           request: PageRequest) -> Page[Listed]:
+    """A page of a user's credentials (at most 2 a service: cut in memory), or with `all_users` of the account's,
+    read page by page from the store; oldest first."""
     if service_name is not None:
         _check_service(service_name)
     async with call.unit() as uow:
@@ -97,14 +100,21 @@ async def list_credentials(call: ApiCall, user_name: str | None, service_name: s
             if user_name is not None:
                 raise InvalidValue("AllUsers cannot be specified together with UserName.")
             await call.authorize(uow, arns.user_arn(call.account_id, "*"))
-            names = await _names(uow, call.account_id)
-            rows = await uow.service_credentials.in_account(call.account_id, service_name)
-            return [Listed(c, names.get(c.principal_key, ""), _status(call, c)) for c in rows]
+            codec = markers(call, "ListServiceSpecificCredentials", "*", service_name or "")
+            after = codec.after(request)
+            try:
+                start = None if after is None else (float(after[0]), after[1])
+            except ValueError:
+                raise InvalidMarker(request.marker or "") from None  # signed by us, so never
+            found = await uow.service_credentials.page_in_account(call.account_id, service_name, start, request.limit)
+            return codec.page([Listed(c, name, _status(call, c)) for c, name in found], request,
+                              lambda item: (repr(item.credential.created_at), item.credential.id))  # exact, for SQL
         user = await target_user(call, uow, user_name)
-        if user is None:  # the root user has none
-            return []
-        rows = await uow.service_credentials.for_principal(PrincipalRef.iam_user(user.id).key, service_name)
-        return [Listed(c, user.name, _status(call, c)) for c in rows]
+        owner = PrincipalRef.iam_user(user.id).key if user is not None else f"root:{call.account_id}"
+        rows = [] if user is None else await uow.service_credentials.for_principal(owner, service_name)
+        listed = [Listed(c, user.name, _status(call, c)) for c in rows if user is not None]  # root: none
+    return markers(call, "ListServiceSpecificCredentials", owner, service_name or "").page_in_memory(
+        listed, request, _listed_key)
 
 
 async def _owned(call: ApiCall, uow: UnitOfWork, user_name: str | None,

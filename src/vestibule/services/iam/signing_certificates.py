@@ -4,15 +4,15 @@ at most two per user, and one certificate belongs to one user of the account."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ...core.pagination import Page, PageRequest
 from ...core.principals import PrincipalRef
 from ...errors import InvalidInput, LimitExceeded, NotFound, RejectedMaterial
 from ...store.models import IamUser, SigningCertificate
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
-from .common import no_such_user, target_user
+from .common import markers, moment_key, no_such_user, target_user
 from .key_material import read_certificate
 
 MAX_CERTIFICATES_PER_USER = 2
@@ -22,7 +22,7 @@ _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 @dataclass(frozen=True)
 class OwnedCertificates:
     user_name: str | None  # None: the root user's
-    certificates: Sequence[SigningCertificate]
+    certificates: Page[SigningCertificate]
 
 
 def _owner(call: ApiCall, user: IamUser | None) -> str:
@@ -60,11 +60,15 @@ async def upload(call: ApiCall, user_name: str | None, body: str) -> tuple[str |
     return (user.name if user else None), certificate
 
 
-async def list_certificates(call: ApiCall, user_name: str | None) -> OwnedCertificates:
+async def list_certificates(call: ApiCall, user_name: str | None, request: PageRequest) -> OwnedCertificates:
+    """A page of the user's (or root user's) certificates (at most 2: cut in memory), oldest first."""
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
-        return OwnedCertificates(user.name if user else None,
-                                 await uow.signing_certificates.for_principal(_owner(call, user)))
+        owner = _owner(call, user)
+        certificates = await uow.signing_certificates.for_principal(owner)
+    listed = markers(call, "ListSigningCertificates", owner).page_in_memory(
+        certificates, request, lambda c: (moment_key(c.uploaded_at), c.id))
+    return OwnedCertificates(user.name if user else None, listed)
 
 
 async def _owned(call: ApiCall, uow: UnitOfWork, user_name: str | None, certificate_id: str) -> SigningCertificate:

@@ -4,15 +4,15 @@ deactivate, delete; at most five per user."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ...core.pagination import Page, PageRequest
 from ...core.principals import PrincipalRef
 from ...errors import InvalidInput, LimitExceeded, NotFound, RejectedMaterial
 from ...store.models import IamUser, SshPublicKey
 from ...store.repositories import Conflict, UnitOfWork
 from ..api_call import ApiCall
-from .common import named_user, no_such_user, target_user
+from .common import markers, moment_key, named_user, no_such_user, target_user
 from .key_material import read_ssh_key
 
 MAX_KEYS_PER_USER = 5
@@ -22,7 +22,7 @@ _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 @dataclass(frozen=True)
 class OwnedSshKeys:
     user_name: str | None
-    keys: Sequence[SshPublicKey]
+    keys: Page[SshPublicKey]
 
 
 def _duplicate() -> RejectedMaterial:
@@ -69,12 +69,15 @@ async def get(call: ApiCall, user_name: str, key_id: str, encoding: str) -> tupl
     return key, (material.pem if encoding == "PEM" else material.openssh)
 
 
-async def list_keys(call: ApiCall, user_name: str | None) -> OwnedSshKeys:
+async def list_keys(call: ApiCall, user_name: str | None, request: PageRequest) -> OwnedSshKeys:
+    """A page of the user's keys (at most 5: cut in memory), oldest first."""
     async with call.unit() as uow:
         user = await target_user(call, uow, user_name)
-        if user is None:  # the root user has no SSH keys
-            return OwnedSshKeys(None, [])
-        return OwnedSshKeys(user.name, await uow.ssh_keys.for_principal(PrincipalRef.iam_user(user.id).key))
+        owner = PrincipalRef.iam_user(user.id).key if user is not None else f"root:{call.account_id}"
+        keys = await uow.ssh_keys.for_principal(owner) if user is not None else []  # the root user has none
+    listed = markers(call, "ListSSHPublicKeys", owner).page_in_memory(
+        keys, request, lambda k: (moment_key(k.uploaded_at), k.id))
+    return OwnedSshKeys(user.name if user is not None else None, listed)
 
 
 async def update(call: ApiCall, user_name: str, key_id: str, status: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -19,6 +19,7 @@ class PasswordHistory(Base):
 
 class MfaDevice(Base):
     __tablename__ = "mfa_devices"
+    __table_args__ = (Index("ix_mfa_devices_account_serial", "account_id", "serial"),)  # ListVirtualMFADevices
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # NULL for a personal profile's device (0028: a profile has no account)

@@ -3,7 +3,7 @@ certificates and service-specific credentials (IAM keeps them for other services
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -42,6 +42,7 @@ class ServiceSpecificCredential(Base):
     randomness, and nothing here signs in with it)."""
 
     __tablename__ = "service_specific_credentials"
+    __table_args__ = (Index("ix_service_specific_credentials_account_created", "account_id", "created_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(24), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from ...core.principals import PrincipalKind
 from ..models import MfaDevice
 from .base import Repository, rowcount
+from .keyset import page_of
 
 _DIRECTORY_USER = f"{PrincipalKind.DIRECTORY_USER.value}:"
 
@@ -57,6 +58,18 @@ class VirtualMfa(Repository):
                 .where(MfaDevice.principal_key.is_(None) | ~MfaDevice.principal_key.startswith(_DIRECTORY_USER))
                 .order_by(MfaDevice.serial))
         return (await self.db.execute(stmt)).scalars().all()
+
+    async def page(self, account_id: str, assignment: str, after: Sequence[str] | None,
+                   limit: int) -> Sequence[MfaDevice]:
+        """Up to `limit + 1` of the account's IAM devices after the key (serial,), from ix_mfa_devices_account_serial;
+        `assignment`: "Assigned", "Unassigned" or "Any"."""
+        stmt = (select(MfaDevice).where(MfaDevice.account_id == account_id)
+                .where(MfaDevice.principal_key.is_(None) | ~MfaDevice.principal_key.startswith(_DIRECTORY_USER)))
+        if assignment == "Assigned":
+            stmt = stmt.where(MfaDevice.principal_key.is_not(None))
+        elif assignment == "Unassigned":
+            stmt = stmt.where(MfaDevice.principal_key.is_(None))
+        return (await self.db.execute(page_of(stmt, (MfaDevice.serial,), after, limit))).scalars().all()
 
     async def all_for(self, principal_key: str) -> Sequence[MfaDevice]:
         stmt = select(MfaDevice).where(MfaDevice.principal_key == principal_key).order_by(MfaDevice.serial)

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from ..models import Account, IamUser, ServiceSpecificCredential, SigningCertificate, SshPublicKey
 from .base import Repository, rowcount
+from .keyset import page_of
 
 
 class SshPublicKeys(Repository):
@@ -67,11 +68,28 @@ class ServiceCredentials(Repository):
 
     async def in_account(self, account_id: str, service_name: str | None = None
                          ) -> Sequence[ServiceSpecificCredential]:
+        """Every credential of the account (the lists read `page_in_account`)."""
         stmt = select(ServiceSpecificCredential).where(ServiceSpecificCredential.account_id == account_id)
         if service_name is not None:
             stmt = stmt.where(ServiceSpecificCredential.service_name == service_name)
         stmt = stmt.order_by(ServiceSpecificCredential.created_at, ServiceSpecificCredential.id)
         return (await self.db.execute(stmt)).scalars().all()
+
+    async def page_in_account(self, account_id: str, service_name: str | None, after: tuple[float, str] | None,
+                              limit: int) -> Sequence[tuple[ServiceSpecificCredential, str]]:
+        """Up to `limit + 1` of the account's credentials after the key (created_at, id), each with its user's
+        name ("" once the user is gone), from ix_service_specific_credentials_account_created."""
+        stmt = select(ServiceSpecificCredential).where(ServiceSpecificCredential.account_id == account_id)
+        if service_name is not None:
+            stmt = stmt.where(ServiceSpecificCredential.service_name == service_name)
+        stmt = page_of(stmt, (ServiceSpecificCredential.created_at, ServiceSpecificCredential.id), after, limit)
+        rows = (await self.db.execute(stmt)).scalars().all()
+        owners = {c.principal_key.removeprefix("user:") for c in rows}
+        names: dict[str, str] = {}
+        if owners:
+            found = await self.db.execute(select(IamUser.id, IamUser.name).where(IamUser.id.in_(owners)))
+            names = {user_id: name for user_id, name in found.all()}
+        return [(c, names.get(c.principal_key.removeprefix("user:"), "")) for c in rows]
 
     async def delete(self, credential: ServiceSpecificCredential) -> None:
         await self.db.delete(credential)

@@ -22,6 +22,9 @@ _INDEXES = [
     ("ix_instance_profiles_role_name", "instance_profiles", ["role_id", "name_lower", "id"]),
     ("ix_iam_users_boundary_name", "iam_users", ["permissions_boundary", "account_id", "name_lower", "id"]),
     ("ix_iam_roles_boundary_name", "iam_roles", ["permissions_boundary", "account_id", "name_lower", "id"]),
+    ("ix_mfa_devices_account_serial", "mfa_devices", ["account_id", "serial"]),
+    ("ix_service_specific_credentials_account_created", "service_specific_credentials",
+     ["account_id", "created_at", "id"]),
 ]
 
 

@@ -16,7 +16,7 @@ from ..request import QueryRequest
 from ..sts import STS
 from ..xml import Result, Timestamp, XmlValue
 from .members import MARKER, MAX_ITEMS
-from .shapes import Shape, page
+from .shapes import Shape, snapshot_page
 from .table import IAM
 
 ARN = text("Arn", 20, 2048).required()
@@ -70,7 +70,7 @@ def _job(job: last_accessed.Job) -> Shape:
                inputs=(JOB_ID, MAX_ITEMS, MARKER))
 async def get_service_last_accessed_details(q: QueryRequest) -> Result:
     job = await last_accessed.job(q.call, q.input.required("JobId"))
-    items, extra = page(q, job.services)
+    items, extra = snapshot_page(q, "GetServiceLastAccessedDetails", q.input.required("JobId"), job.services)
     return {**_job(job), "JobType": job.granularity, "ServicesLastAccessed": [_service(s) for s in items], **extra}
 
 
@@ -88,7 +88,8 @@ async def get_service_last_accessed_details_with_entities(q: QueryRequest) -> Re
     job = await last_accessed.job(q.call, q.input.required("JobId"))
     namespace = q.input.required("ServiceNamespace").lower()
     entities: list[dict[str, Any]] = next((s["entities"] for s in job.services if s["namespace"] == namespace), [])
-    items, extra = page(q, entities)
+    scope = f"{q.input.required('JobId')} {namespace}"
+    items, extra = snapshot_page(q, "GetServiceLastAccessedDetailsWithEntities", scope, entities)
     return {**_job(job), "EntityDetailsList": [_entity(e) for e in items], **extra}
 
 

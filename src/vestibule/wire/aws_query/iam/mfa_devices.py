@@ -7,7 +7,7 @@ from ...members import enum, text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
 from .members import AUTH_CODE, EXISTING_USER_NAME, NAME, PATH, SERIAL, TAG_KEYS, TAGS, USER_NAME, listing
-from .shapes import page, root_shape, tags_of, tags_shape, user_shape
+from .shapes import page_request, page_shape, root_shape, tags_of, tags_shape, user_shape
 from .table import IAM
 
 CODES = (AUTH_CODE.required(), AUTH_CODE.named("AuthenticationCode2").required())
@@ -59,9 +59,9 @@ async def delete_virtual_mfa_device(q: QueryRequest) -> Result:
 
 @IAM.operation("ListMFADevices", action="iam:ListMFADevices", inputs=listing(EXISTING_USER_NAME))
 async def list_mfa_devices(q: QueryRequest) -> Result:
-    devices, extra = page(q, await mfa_devices.list_devices(q.call, q.input.text("UserName")))
+    listed = await mfa_devices.list_devices(q.call, q.input.text("UserName"), page_request(q))
     return {"MFADevices": [{"UserName": d.user_name or q.call.account_id, "SerialNumber": d.serial,
-                            "EnableDate": Timestamp(d.enabled_at)} for d in devices], **extra}
+                            "EnableDate": Timestamp(d.enabled_at)} for d in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("GetMFADevice", action="iam:GetMFADevice", inputs=(DEVICE, USER_NAME))
@@ -75,8 +75,8 @@ async def get_mfa_device(q: QueryRequest) -> Result:
     enum("AssignmentStatus", "Assigned", "Unassigned", "Any")))
 async def list_virtual_mfa_devices(q: QueryRequest) -> Result:
     members = []
-    devices, extra = page(q, await mfa_devices.list_virtual_devices(q.call, q.input.text("AssignmentStatus") or "Any"))
-    for d in devices:
+    listed = await mfa_devices.list_virtual_devices(q.call, q.input.text("AssignmentStatus") or "Any", page_request(q))
+    for d in listed.items:
         item: dict[str, XmlValue] = {"SerialNumber": d.serial}
         if d.user is not None:
             item["User"] = user_shape(d.user)
@@ -85,7 +85,7 @@ async def list_virtual_mfa_devices(q: QueryRequest) -> Result:
         if d.enabled_at:
             item["EnableDate"] = Timestamp(d.enabled_at)
         members.append(item)
-    return {"VirtualMFADevices": members, **extra}
+    return {"VirtualMFADevices": members, **page_shape(listed)}
 
 
 @IAM.operation("TagMFADevice", action="iam:TagMFADevice", audit="TagMFADevice", inputs=(DEVICE, TAGS.required()))
@@ -103,5 +103,5 @@ async def untag_mfa_device(q: QueryRequest) -> Result:
 
 @IAM.operation("ListMFADeviceTags", action="iam:ListMFADeviceTags", inputs=listing(DEVICE))
 async def list_mfa_device_tags(q: QueryRequest) -> Result:
-    items, extra = page(q, await mfa_devices.list_device_tags(q.call, q.input.required("SerialNumber")))
-    return {"Tags": tags_shape(list(items)), **extra}
+    listed = await mfa_devices.list_device_tags(q.call, q.input.required("SerialNumber"), page_request(q))
+    return {"Tags": tags_shape(listed.items), **page_shape(listed)}

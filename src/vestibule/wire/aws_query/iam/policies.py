@@ -26,7 +26,7 @@ from .members import (
     USER_NAME,
     listing,
 )
-from .shapes import Shape, page, page_request, page_shape, policy_shape, tags_of, tags_shape
+from .shapes import Shape, page_request, page_shape, policy_shape, tags_of, tags_shape
 from .table import IAM
 
 ARN = POLICY_ARN.required()
@@ -93,8 +93,8 @@ async def get_policy_version(q: QueryRequest) -> Result:
 
 @IAM.operation("ListPolicyVersions", action="iam:ListPolicyVersions", inputs=listing(ARN))
 async def list_policy_versions(q: QueryRequest) -> Result:
-    items, extra = page(q, await policy_versions.list_versions(q.call, q.input.required("PolicyArn")))
-    return {"Versions": [_version_shape(v, document=False) for v in items], **extra}
+    listed = await policy_versions.list_versions(q.call, q.input.required("PolicyArn"), page_request(q))
+    return {"Versions": [_version_shape(v, document=False) for v in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("ListEntitiesForPolicy", action="iam:ListEntitiesForPolicy", inputs=listing(
@@ -169,10 +169,10 @@ def _register(kind: EntityKind, noun: str, entity: Member, attaching: Member) ->
         return None
 
     async def list_attached(q: QueryRequest) -> Result:
-        prefix = q.input.text("PathPrefix") or "/"
-        attached = await policies.list_attached(q.call, kind, q.input.required(name))
-        items, extra = page(q, [p for p in attached if p.path.startswith(prefix)])
-        return {"AttachedPolicies": [{"PolicyName": p.name, "PolicyArn": p.arn} for p in items], **extra}
+        listed = await policies.list_attached(q.call, kind, q.input.required(name), q.input.text("PathPrefix") or "/",
+                                              page_request(q))
+        return {"AttachedPolicies": [{"PolicyName": p.name, "PolicyArn": p.arn} for p in listed.items],
+                **page_shape(listed)}
 
     async def put_inline(q: QueryRequest) -> Result:
         await policies.put_inline(q.call, kind, q.input.required(name), q.input.required("PolicyName"),
@@ -189,8 +189,8 @@ def _register(kind: EntityKind, noun: str, entity: Member, attaching: Member) ->
         return None
 
     async def list_inline(q: QueryRequest) -> Result:
-        items, extra = page(q, await policies.list_inline(q.call, kind, q.input.required(name)))
-        return {"PolicyNames": list(items), **extra}
+        listed = await policies.list_inline(q.call, kind, q.input.required(name), page_request(q))
+        return {"PolicyNames": list(listed.items), **page_shape(listed)}
 
     rows: tuple[tuple[str, Handler, bool, tuple[Member, ...]], ...] = (
         (f"Attach{noun}Policy", attach, True, (attach_member, ARN)),

@@ -9,7 +9,7 @@ from ...members import boolean, enum, integer, text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
 from .members import USER_NAME, listing
-from .shapes import page
+from .shapes import page_request, page_shape
 from .table import IAM
 
 CREDENTIAL_ID = text("ServiceSpecificCredentialId", 20, 128, r"[\w]+").required()
@@ -46,9 +46,8 @@ async def create_service_specific_credential(q: QueryRequest) -> Result:
                inputs=listing(USER_NAME, SERVICE_NAME, boolean("AllUsers")))
 async def list_service_specific_credentials(q: QueryRequest) -> Result:
     listed = await service_credentials.list_credentials(q.call, q.input.text("UserName"), q.input.text("ServiceName"),
-                                                        bool(q.input.boolean("AllUsers")))
-    items, extra = page(q, listed)
-    return {"ServiceSpecificCredentials": [_metadata(c) for c in items], **extra}
+                                                        bool(q.input.boolean("AllUsers")), page_request(q))
+    return {"ServiceSpecificCredentials": [_metadata(c) for c in listed.items], **page_shape(listed)}
 
 
 @IAM.operation("UpdateServiceSpecificCredential", action="iam:UpdateServiceSpecificCredential",

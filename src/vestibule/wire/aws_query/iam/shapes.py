@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from typing import TypeVar
@@ -11,18 +10,16 @@ from urllib.parse import quote
 
 from ....core import arns
 from ....core.pagination import DEFAULT_LIMIT, Page, PageRequest
-from ....services.iam.common import TagPairs
+from ....services.iam.common import TagPairs, markers
 from ....services.iam.policies import PolicyInfo
 from ....services.iam.records import Account, IamGroup, IamRole, IamUser
 from ..errors import InvalidInput, ValidationError
-from ..params import shown
 from ..request import QueryRequest
 from ..xml import Timestamp, XmlValue
 
 Item = TypeVar("Item")
 Shape = dict[str, XmlValue]
 _TAG_EXTRA = frozenset("_.:/=+-@")
-_MARKER = re.compile(r"0|[1-9][0-9]{0,8}", re.ASCII)  # what `page` hands out: an index, never 10 digits
 
 
 def tags_shape(tags: TagPairs) -> list[XmlValue]:
@@ -97,27 +94,18 @@ def policy_shape(policy: PolicyInfo) -> Shape:
     return shape
 
 
-def page(q: QueryRequest, items: Sequence[Item]) -> tuple[Sequence[Item], Shape]:
-    """Marker/MaxItems pagination of a list held whole; the marker is the index of the next item, as an earlier
-    page gave it. Lists that can grow with the account use `page_request`/`page_shape` (keyset pages) instead."""
-    marker = q.input.text("Marker")
-    start = 0
-    if marker:
-        if _MARKER.fullmatch(marker) is None:
-            raise ValidationError(f"1 validation error detected: Value '{shown(marker)}' at 'marker' failed to "
-                                  "satisfy constraint: Member must be a marker from an earlier page")
-        start = int(marker)
-    limit = q.input.integer("MaxItems") or 100
-    more = start + limit < len(items)
-    extra: Shape = {"IsTruncated": more}
-    if more:
-        extra["Marker"] = str(start + limit)
-    return items[start:start + limit], extra
-
-
 def page_request(q: QueryRequest) -> PageRequest:
     """Marker/MaxItems as a keyset page request (the marker is checked by the list's use case)."""
     return PageRequest(q.input.text("Marker"), q.input.integer("MaxItems") or DEFAULT_LIMIT)
+
+
+def snapshot_page(q: QueryRequest, operation: str, scope: str,
+                  items: Sequence[Item]) -> tuple[list[Item], Shape]:
+    """A page of a list that never changes under its `scope` (a finished job's results, one simulation's): keyed
+    by position, with the signed markers of every IAM list, so a marker of another job or simulation is refused."""
+    codec = markers(q.call, operation, scope)
+    listed = codec.page_in_memory(list(enumerate(items)), page_request(q), lambda entry: (f"{entry[0]:09d}",))
+    return [item for _, item in listed.items], page_shape(listed)
 
 
 def page_shape(listed: Page[Item]) -> Shape:

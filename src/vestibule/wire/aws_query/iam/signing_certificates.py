@@ -8,7 +8,7 @@ from ...members import enum, text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp, XmlValue
 from .members import DOCUMENT_PATTERN, EXISTING_USER_NAME, listing
-from .shapes import page
+from .shapes import page_request, page_shape
 from .table import IAM
 
 CERTIFICATE_ID = text("CertificateId", 24, 128, r"[\w]+").required()
@@ -31,9 +31,9 @@ async def upload_signing_certificate(q: QueryRequest) -> Result:
 
 @IAM.operation("ListSigningCertificates", action="iam:ListSigningCertificates", inputs=listing(EXISTING_USER_NAME))
 async def list_signing_certificates(q: QueryRequest) -> Result:
-    owned = await signing_certificates.list_certificates(q.call, q.input.text("UserName"))
-    items, extra = page(q, owned.certificates)
-    return {"Certificates": [_shape(owned.user_name, c) for c in items], **extra}
+    owned = await signing_certificates.list_certificates(q.call, q.input.text("UserName"), page_request(q))
+    return {"Certificates": [_shape(owned.user_name, c) for c in owned.certificates.items],
+            **page_shape(owned.certificates)}
 
 
 @IAM.operation("UpdateSigningCertificate", action="iam:UpdateSigningCertificate", audit="UpdateSigningCertificate",

@@ -3,6 +3,8 @@ GetContextKeysForPrincipalPolicy."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 
@@ -14,7 +16,7 @@ from ..errors import ValidationError
 from ..request import QueryRequest
 from ..xml import Result, XmlMap, XmlValue
 from .members import DOCUMENT_PATTERN, PAGES
-from .shapes import Shape, page
+from .shapes import Shape, snapshot_page
 from .table import IAM
 
 POLICY_SOURCE_ARN = text("PolicySourceArn", 20, 2048).required()
@@ -145,7 +147,8 @@ def _result(found: simulation.EvaluationResult) -> Shape:
 
 
 def _answer(q: QueryRequest, results: list[simulation.EvaluationResult]) -> Result:
-    items, extra = page(q, results)
+    digest = hashlib.sha256(json.dumps([(r.action, r.resource) for r in results]).encode()).hexdigest()
+    items, extra = snapshot_page(q, "SimulatePolicy", digest, results)  # the same inputs give the same results
     listed: list[XmlValue] = [_result(r) for r in items]
     return {"EvaluationResults": listed, **extra}
 

@@ -7,7 +7,7 @@ from ...members import enum, text
 from ..request import QueryRequest
 from ..xml import Result, Timestamp
 from .members import DOCUMENT_PATTERN, USER_NAME, listing
-from .shapes import page
+from .shapes import page_request, page_shape
 from .table import IAM
 
 KEY_ID = text("SSHPublicKeyId", 20, 128, r"[\w]+").required()
@@ -36,10 +36,10 @@ async def get_ssh_public_key(q: QueryRequest) -> Result:
 
 @IAM.operation("ListSSHPublicKeys", action="iam:ListSSHPublicKeys", inputs=listing(USER_NAME))
 async def list_ssh_public_keys(q: QueryRequest) -> Result:
-    owned = await ssh_keys.list_keys(q.call, q.input.text("UserName"))
-    items, extra = page(q, owned.keys)
+    owned = await ssh_keys.list_keys(q.call, q.input.text("UserName"), page_request(q))
     return {"SSHPublicKeys": [{"UserName": owned.user_name, "SSHPublicKeyId": k.id, "Status": k.status,
-                               "UploadDate": Timestamp(k.uploaded_at)} for k in items], **extra}
+                               "UploadDate": Timestamp(k.uploaded_at)} for k in owned.keys.items],
+            **page_shape(owned.keys)}
 
 
 @IAM.operation("UpdateSSHPublicKey", action="iam:UpdateSSHPublicKey", audit="UpdateSSHPublicKey", inputs=(
