@@ -125,10 +125,34 @@ async def _candidates(deps: Deps, uow: UnitOfWork, caller: ScimCaller, kind: str
             return
 
 
+async def _unfiltered(deps: Deps, caller: ScimCaller, kind: str, start_index: int,
+                      count: int) -> tuple[int, list[AnyResource]]:
+    """Every resource of the kind, by name: the total from an indexed count, then the page from the name index,
+    seeking the key just before `start_index` (its cost grows with startIndex in index entries, not rows:
+    RFC 7644's index paging) and reading `count + 1` rows after it."""
+    store = caller.identity_store_id
+    async with deps.store.unit() as uow:
+        users = kind == "User"
+        total = await (uow.directory.count_users(store) if users else uow.directory.count_groups(store))
+        if count <= 0 or start_index > total:
+            return total, []
+        after = (None if start_index <= 1 else await (uow.directory.user_key_at(store, start_index - 2) if users
+                                                      else uow.directory.group_key_at(store, start_index - 2)))
+        if users:
+            found_users = await directory.find_users(uow, store, after=after, limit=count)
+            return total, [_user(deps, user) for user in found_users.items]
+        found_groups = await directory.find_groups(uow, store, after=after, limit=count)
+        return total, [await _group(deps, uow, group) for group in found_groups.items]
+
+
 async def list_resources(deps: Deps, caller: ScimCaller, kind: str, where: ScimFilter[Any] | None,
                          start_index: int, count: int) -> tuple[int, list[AnyResource]]:
-    """The total of matches and the page of `count` from `start_index` (1-based)."""
-    found = lookup(where.ast) if where is not None else None
+    """The total of matches and the page of `count` from `start_index` (1-based). Without a filter both come
+    from the name index (`_unfiltered`); a filter with an indexed equality reads what that finds; any other
+    filter is evaluated on every resource of the store (O(store), as SCIM filters on free attributes are)."""
+    if where is None:
+        return await _unfiltered(deps, caller, kind, max(1, start_index), count)
+    found = lookup(where.ast)
     if found is not None and found.attribute == "emails.value":
         found = None  # the directory indexes the primary email only; the filter may name any
     total, page = 0, []

@@ -55,6 +55,15 @@ class Directory(Repository):
         stmt = select(func.count()).select_from(DirectoryUser).where(DirectoryUser.identity_store_id == store)
         return int((await self.db.execute(stmt)).scalar_one())
 
+    async def user_key_at(self, store: str, position: int) -> tuple[str, str] | None:
+        """The sort key (user_name_lower, id) of the store's user at 0-based `position` in that order, read from
+        the name index alone (SCIM's startIndex: the rows before it are skipped in the index, not loaded)."""
+        stmt = (select(DirectoryUser.user_name_lower, DirectoryUser.id)
+                .where(DirectoryUser.identity_store_id == store)
+                .order_by(DirectoryUser.user_name_lower, DirectoryUser.id).offset(position).limit(1))
+        row = (await self.db.execute(stmt)).one_or_none()
+        return None if row is None else (row[0], row[1])
+
     async def delete_user(self, row: DirectoryUser) -> None:
         await self.db.execute(delete(DirectoryMembership).where(DirectoryMembership.user_id == row.id))
         await self._drop_external_ids("user", row.id)
@@ -80,6 +89,18 @@ class Directory(Repository):
             stmt = stmt.where(DirectoryGroup.display_name_lower == lookup_key(display_name))
         stmt = page_of(stmt, (DirectoryGroup.display_name_lower, DirectoryGroup.id), after, limit)
         return (await self.db.execute(stmt)).scalars().all()
+
+    async def count_groups(self, store: str) -> int:
+        stmt = select(func.count()).select_from(DirectoryGroup).where(DirectoryGroup.identity_store_id == store)
+        return int((await self.db.execute(stmt)).scalar_one())
+
+    async def group_key_at(self, store: str, position: int) -> tuple[str, str] | None:
+        """The sort key (display_name_lower, id) of the store's group at 0-based `position` (as `user_key_at`)."""
+        stmt = (select(DirectoryGroup.display_name_lower, DirectoryGroup.id)
+                .where(DirectoryGroup.identity_store_id == store)
+                .order_by(DirectoryGroup.display_name_lower, DirectoryGroup.id).offset(position).limit(1))
+        row = (await self.db.execute(stmt)).one_or_none()
+        return None if row is None else (row[0], row[1])
 
     async def groups_by_ids(self, store: str, group_ids: Sequence[str]) -> Sequence[DirectoryGroup]:
         if not group_ids:
