@@ -1,7 +1,7 @@
 """Migration 0030 (issue 14: maintained IAM entity counts, indexes): up from 0029 with users, groups, roles,
 policies, policy versions and instance profiles in two accounts (the counts are filled from them), every index of
-the revision there; down to 0029 (the counts table and the indexes gone, the rows kept), up again; on SQLite and
-on the suite's PostgreSQL."""
+the revision there and the two it lengthens gone; down to 0029 (the counts table and the new indexes gone, the old
+ones back, the rows kept), up again; on SQLite and on the suite's PostgreSQL."""
 
 from __future__ import annotations
 
@@ -57,16 +57,19 @@ async def test_migration_0030_up_down_up(migration_url: str) -> None:
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     revision = _revision()
     wanted = {(table, name) for name, table, _columns in revision._INDEXES}
+    replaced = {(table, name) for name, table, _columns in revision._REPLACED}
     engine = database.make_engine(url)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_to("0029", down=backend == "postgresql"))
             assert not wanted & await conn.run_sync(_indexes)
+            assert replaced <= await conn.run_sync(_indexes)
             for statement in _SEED:
                 await conn.execute(text(statement))
         async with engine.begin() as conn:
             await conn.run_sync(_to("0030"))
             assert wanted <= await conn.run_sync(_indexes)
+            assert not replaced & await conn.run_sync(_indexes)
             counted = set(await conn.execute(text("SELECT account_id, kind, n FROM iam_entity_counts")))
             assert counted == {("111122223333", "users", 2), ("444455556666", "users", 1),
                                ("111122223333", "groups", 1), ("444455556666", "roles", 1),
@@ -77,6 +80,7 @@ async def test_migration_0030_up_down_up(migration_url: str) -> None:
         async with engine.connect() as conn:
             assert "iam_entity_counts" not in await conn.run_sync(lambda sync: inspect(sync).get_table_names())
             assert not wanted & await conn.run_sync(_indexes)
+            assert replaced <= await conn.run_sync(_indexes)
             assert list(await conn.execute(text("SELECT count(*) FROM iam_users"))) == [(3,)]
         await database.migrate(engine)
         assert await database.current_revision(engine) == head_revision()

@@ -12,7 +12,7 @@ from .base import Base
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_account_at", "account_id", "at"),
+    __table_args__ = (Index("ix_audit_events_account_at_id", "account_id", "at", "id"),
                       Index("ix_audit_events_at", "at", "id"))  # retention: the oldest events first
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -48,6 +48,7 @@ class SsoProvisioning(Base):
     """A permission set provisioned to an account: the reserved IAM role it made there."""
 
     __tablename__ = "sso_provisionings"
+    __table_args__ = (Index("ix_sso_provisionings_account_set", "account_id", "permission_set_arn"),)
 
     permission_set_arn: Mapped[str] = mapped_column(ForeignKey("sso_permission_sets.arn", ondelete="CASCADE"),
                                                     primary_key=True)
@@ -59,7 +60,7 @@ class SsoProvisioning(Base):
 
 class SsoAssignment(Base):
     __tablename__ = "sso_assignments"
-    __table_args__ = (Index("ix_sso_assignments_principal", "instance_arn", "principal_id"),)
+    __table_args__ = (Index("ix_sso_assignments_principal_account", "instance_arn", "principal_id", "account_id"),)
 
     permission_set_arn: Mapped[str] = mapped_column(ForeignKey("sso_permission_sets.arn", ondelete="CASCADE"),
                                                     primary_key=True)

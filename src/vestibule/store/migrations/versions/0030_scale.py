@@ -28,6 +28,18 @@ _INDEXES = [
     ("ix_mail_outbox_claim", "mail_outbox", ["claim"]),  # the sender reads back the rows it claimed
     # a member's groups in group order (ListGroupMembershipsForMember pages, group_ids_of_user)
     ("ix_directory_memberships_user_group", "directory_memberships", ["user_id", "group_id"]),
+    # the portal's page of accounts, ListAccountAssignmentsForPrincipal: a principal's assignments by account
+    ("ix_sso_assignments_principal_account", "sso_assignments", ["instance_arn", "principal_id", "account_id"]),
+    # ListPermissionSetsProvisionedToAccount in permission-set order
+    ("ix_sso_provisionings_account_set", "sso_provisionings", ["account_id", "permission_set_arn"]),
+    # `vestibule events --account` pages by (at, id) (PostgreSQL sorted each run of equal `at`)
+    ("ix_audit_events_account_at_id", "audit_events", ["account_id", "at", "id"]),
+]
+
+# (index name, table, columns) replaced by a longer one above, back on downgrade
+_REPLACED = [
+    ("ix_sso_assignments_principal", "sso_assignments", ["instance_arn", "principal_id"]),
+    ("ix_audit_events_account_at", "audit_events", ["account_id", "at"]),
 ]
 
 
@@ -44,9 +56,13 @@ def upgrade() -> None:
         op.execute(f"INSERT INTO iam_entity_counts (account_id, kind, n) SELECT q.a, '{kind}', q.n FROM ({counted}) q")
     for name, table, columns in _INDEXES:
         op.create_index(name, table, columns, unique=False)
+    for name, table, _columns in _REPLACED:
+        op.drop_index(name, table_name=table)
 
 
 def downgrade() -> None:
+    for name, table, columns in reversed(_REPLACED):
+        op.create_index(name, table, columns, unique=False)
     for name, table, _columns in reversed(_INDEXES):
         op.drop_index(name, table_name=table)
     op.drop_table('iam_entity_counts')
