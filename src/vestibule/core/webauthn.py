@@ -93,12 +93,13 @@ def challenge_hash(challenge: bytes) -> str:
 @dataclass(frozen=True)
 class PendingChallenge:
     """A ceremony's challenge as a flow keeps it: its SHA-256, when it expires, whether the user must be
-    verified. The challenge itself went to the browser only; single use is the flow's (it is cleared when an
-    answer is checked)."""
+    verified, and (an assertion's) the options the page was given, so a reload or a second tab shows the same
+    challenge instead of replacing it. Single use is the flow's (it is cleared when an answer is checked)."""
 
     challenge_hash: str
     expires_at: float
     user_verification: bool
+    options: str = ""  # the options JSON for navigator.credentials.get ("" for a registration's)
 
     def expired(self, now: float) -> bool:
         return now >= self.expires_at
@@ -107,8 +108,11 @@ class PendingChallenge:
         return hmac.compare_digest(challenge_hash(challenge), self.challenge_hash)
 
     def encode(self) -> dict[str, str | float | bool]:
-        return {"challenge_hash": self.challenge_hash, "expires_at": self.expires_at,
-                "user_verification": self.user_verification}
+        encoded: dict[str, str | float | bool] = {"challenge_hash": self.challenge_hash, "expires_at": self.expires_at,
+                                                  "user_verification": self.user_verification}
+        if self.options:
+            encoded["options"] = self.options
+        return encoded
 
     @classmethod
     def decode(cls, data: dict[str, object]) -> PendingChallenge:
@@ -117,7 +121,8 @@ class PendingChallenge:
         if not isinstance(digest, str) or isinstance(expires, bool) or not isinstance(expires, (int, float)) \
                 or not isinstance(uv, bool):
             raise ValueError("not a pending challenge")
-        return cls(digest, float(expires), uv)
+        options = data.get("options", "")
+        return cls(digest, float(expires), uv, options if isinstance(options, str) else "")
 
 
 _SERIAL_LABEL = re.compile(r"[^A-Za-z0-9+=,.@_-]+")

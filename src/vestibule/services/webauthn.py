@@ -266,8 +266,22 @@ async def authentication_options(deps: Deps, principal_key: str | None, *,
         rp_id=rp.id, challenge=challenge, timeout=rules.CEREMONY_TIMEOUT_MS,
         allow_credentials=[_descriptor(row) for row in allowed],
         user_verification=UserVerificationRequirement.REQUIRED if required else UserVerificationRequirement.PREFERRED)
-    pending = PendingChallenge(rules.challenge_hash(challenge), deps.clock() + rules.CHALLENGE_LIFETIME, required)
-    return pending, Ceremony(options_to_json(options))
+    ceremony = Ceremony(options_to_json(options))
+    pending = PendingChallenge(rules.challenge_hash(challenge), deps.clock() + rules.CHALLENGE_LIFETIME, required,
+                               ceremony.options)
+    return pending, ceremony
+
+
+REUSE_MARGIN = 60  # seconds: a pending challenge with less time left is replaced rather than shown again
+
+
+def pending_options(deps: Deps, pending: PendingChallenge | None) -> str | None:
+    """The options of the flow's challenge while it is pending with time left for a ceremony: a page shown
+    again (a reload, a second tab) offers the same challenge, so the first page's answer still counts. None:
+    ask `authentication_options` for a new one."""
+    if pending is None or not pending.options or pending.expires_at - deps.clock() < REUSE_MARGIN:
+        return None
+    return pending.options
 
 
 @dataclass(frozen=True)

@@ -181,12 +181,12 @@ async def test_refused_answers_at_the_mfa_step(client: httpx.AsyncClient, runtim
     flow_url, _ = await profile_password(client)
     mfa = await client.get(flow_url)
     stale = key.assertion(options_of(mfa.text))
-    mfa = await client.get(flow_url)  # a new challenge replaced the first
     r = await client.post(flow_url, data={"csrf_token": csrf_of(mfa.text), "step": "webauthn",
-                                          "webauthn_response": stale})
+                                          "webauthn_response": stranger.assertion(options_of(mfa.text))})
     assert r.status_code == 400 and error_of(r.text) == t("profile_webauthn.key_refused")
+    # the refused answer spent the challenge: the page shown after it has a new one
     r = await client.post(flow_url, data={"csrf_token": csrf_of(r.text), "step": "webauthn",
-                                          "webauthn_response": stranger.assertion(options_of(r.text))})
+                                          "webauthn_response": stale})
     assert r.status_code == 400 and error_of(r.text) == t("profile_webauthn.key_refused")
     good = key.assertion(options_of(r.text))
     r = await client.post(flow_url, data={"csrf_token": csrf_of(r.text), "step": "webauthn",

@@ -85,7 +85,10 @@ async def _attempt_failed(deps: Deps, flow: ProfileSignInFlow) -> None:
 
 async def _keep_challenge(deps: Deps, flow: ProfileSignInFlow, principal_key: str | None, *,
                           user_verification: bool) -> str | None:
-    """A new challenge kept in the flow (the previous one replaced): the options, or None when the flow changed."""
+    """The flow's pending challenge again (a reload or second tab keeps the first page's), else a new one kept in
+    the flow: the options, or None when the flow changed."""
+    if (options := webauthn.pending_options(deps, flow.payload.webauthn)) is not None:
+        return options
     pending, ceremony = await webauthn.authentication_options(deps, principal_key,
                                                               user_verification=user_verification)
     flow.payload = replace(flow.payload, webauthn=pending)

@@ -121,12 +121,15 @@ class MfaChoices:
 
 
 async def mfa_choices(deps: Deps, flow: ConsoleSignInFlow) -> MfaChoices:
-    """With a WebAuthn credential, a new challenge is kept hashed in the flow (the previous one replaced)."""
+    """With a WebAuthn credential, the flow's pending challenge again, or a new one kept hashed in the flow
+    (a GET changes nothing while a challenge is pending: a reload or second tab keeps the first page's)."""
     ref = flow.payload.verified_principal()
     async with deps.store.unit() as uow:
         totp = bool(await uow.mfa.enabled_for(ref.key))
         if not await webauthn.has_credentials(uow, ref.key):
             return MfaChoices(True, None)  # only TOTP (or a device removed meanwhile: the code form anyway)
+    if (options := webauthn.pending_options(deps, flow.payload.webauthn)) is not None:
+        return MfaChoices(totp, options)
     pending, ceremony = await webauthn.authentication_options(deps, ref.key)
     flow.payload = replace(flow.payload, webauthn=pending)
     try:
