@@ -95,8 +95,11 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         recovery_tokens=await purge(lambda rows, n: rows.recovery_tokens(cutoff, n)),
         throttle_counters=await purge(lambda rows, n: rows.throttle_counters(now - LONGEST_WINDOW_SECONDS, n)),
         mail=await purge(lambda rows, n: rows.mail(cutoff, n)),
-        sso_oidc=await _purge_sso_oidc(ports.store, cutoff),
-        cli_login=await _purge_cli_login(ports.store, cutoff, now),
+        sso_oidc=await purge(lambda rows, n: rows.oidc_grants(cutoff, n))
+        + await purge(lambda rows, n: rows.oidc_tokens(cutoff, n)) + await _purge_oidc_clients(ports.store, cutoff),
+        cli_login=await purge(lambda rows, n: rows.cli_login_grants(cutoff, n))
+        + await purge(lambda rows, n: rows.cli_login_refresh_tokens(cutoff, n))
+        + await purge(lambda rows, n: rows.dpop_replays(now, n)) + await _purge_cli_logins(ports.store),
         root_email_changes=await purge(lambda rows, n: rows.root_email_changes(cutoff, n)),
         profile_exports=await purge(lambda rows, n: rows.profile_exports(now, n)),
         profile_trusted_browsers=await purge(lambda rows, n: rows.profile_trusted_browsers(cutoff, n)),
@@ -105,22 +108,17 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
     )
 
 
-async def _purge_sso_oidc(store: Store, cutoff: float) -> int:
+async def _purge_oidc_clients(store: Store, cutoff: float) -> int:
+    """Clients past their secret's expiry, with their grants and tokens (few: one per CLI registration)."""
     async with store.unit() as uow:
-        deleted = await uow.oidc_grants.delete_expired(cutoff) + await uow.oidc_tokens.delete_expired(cutoff)
-    async with store.unit() as uow:
-        return deleted + await uow.oidc_clients.delete_expired(cutoff)
+        return await uow.oidc_clients.delete_expired(cutoff)
 
 
-async def _purge_cli_login(store: Store, cutoff: float, now: float) -> int:
-    """Requests and refresh tokens after the retention; seen proofs as soon as their `iat` is refused anyway
-    (their expiry already lies past the proof's last acceptable moment); login data of purged sessions."""
+async def _purge_cli_logins(store: Store) -> int:
+    """Login data of purged sessions (`vestibule login`); DPoP proofs above go as soon as their `iat` is refused
+    anyway (their expiry already lies past the proof's last acceptable moment)."""
     async with store.unit() as uow:
-        deleted = (await uow.cli_login_grants.delete_expired(cutoff)
-                   + await uow.cli_login_refresh_tokens.delete_expired(cutoff)
-                   + await uow.dpop_replays.delete_expired(now))
-    async with store.unit() as uow:
-        return deleted + await uow.cli_logins.delete_orphans()
+        return await uow.cli_logins.delete_orphans()
 
 
 class Janitor:

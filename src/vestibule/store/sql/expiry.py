@@ -13,7 +13,12 @@ from sqlalchemy.orm import InstrumentedAttribute
 from ..models import (
     AuditEvent,
     Captcha,
+    CliLoginGrant,
+    CliLoginRefreshToken,
+    DpopReplay,
     FlowRecord,
+    OidcGrant,
+    OidcToken,
     OutboxMail,
     ProfileExport,
     ProfileTrustedBrowser,
@@ -70,6 +75,22 @@ class ExpiredRows(Repository):
     async def audit_events(self, before: float, limit: int = BATCH) -> int:
         """Audit events recorded before `before` (the retention), oldest first (`ix_audit_events_at`)."""
         return await self._oldest(AuditEvent, AuditEvent.at, before, limit, AuditEvent.id)
+
+    async def oidc_grants(self, before: float, limit: int = BATCH) -> int:
+        """CLI sign-in (SSO-OIDC) device and code grants past their expiry."""
+        return await self._oldest(OidcGrant, OidcGrant.expires_at, before, limit)
+
+    async def oidc_tokens(self, before: float, limit: int = BATCH) -> int:
+        return await self._oldest(OidcToken, OidcToken.expires_at, before, limit)
+
+    async def cli_login_grants(self, before: float, limit: int = BATCH) -> int:
+        return await self._oldest(CliLoginGrant, CliLoginGrant.expires_at, before, limit)
+
+    async def cli_login_refresh_tokens(self, before: float, limit: int = BATCH) -> int:
+        return await self._oldest(CliLoginRefreshToken, CliLoginRefreshToken.expires_at, before, limit)
+
+    async def dpop_replays(self, before: float, limit: int = BATCH) -> int:
+        return await self._oldest(DpopReplay, DpopReplay.expires_at, before, limit)
 
     async def oldest_events(self, before: float, limit: int) -> Sequence[AuditEvent]:
         """The oldest `limit` audit events recorded before `before`, in (at, id) order (for the archive)."""
