@@ -1,4 +1,5 @@
-"""The member pages (GetGroup, ListEntitiesForPolicy, ListInstanceProfilesForRole) are read from an index in their
+"""The member pages (GetGroup, ListEntitiesForPolicy by attachment or permissions boundary,
+ListInstanceProfilesForRole) are read from an index in their
 key order: the plan of each page's statement has no sort of the group's, policy's or role's members (SQLite:
 no temporary B-tree for ORDER BY; PostgreSQL, with sorts and sequential scans priced out: no Sort node); and the
 member's sort key in the join table follows a rename."""
@@ -58,6 +59,7 @@ async def test_member_pages_are_read_in_index_order(store: Store) -> None:
         await uow.policies.add(policy)
         users = [rows.user(name=f"User-{i:02d}") for i in range(30)]
         for user in users:
+            user.permissions_boundary = policy.arn
             await uow.users.add(user)
             await uow.groups.add_member(group.id, user.id)
             await uow.policies.attach(ACCT, policy.arn, "user", user.id)
@@ -71,11 +73,14 @@ async def test_member_pages_are_read_in_index_order(store: Store) -> None:
             "GetGroup": await _plan(uow, lambda: uow.groups.members_page(group.id, after, 5)),
             "ListEntitiesForPolicy": await _plan(uow, lambda: uow.policies.entities_page(
                 policy.arn, ACCT, "user", "/", after, 5)),
+            "ListEntitiesForPolicy boundaries": await _plan(uow, lambda: uow.policies.entities_page(
+                policy.arn, ACCT, "user", "/", after, 5, boundaries=True)),
             "ListInstanceProfilesForRole": await _plan(uow, lambda: uow.instance_profiles.holding_page(
                 role.id, ("p-04", f"AIPA{4:017d}"), 5)),
         }
         index = {"GetGroup": "ix_group_memberships_group_name",
                  "ListEntitiesForPolicy": "ix_policy_attachments_policy_name",
+                 "ListEntitiesForPolicy boundaries": "ix_iam_users_boundary_name",
                  "ListInstanceProfilesForRole": "ix_instance_profiles_role_name"}
         for operation, plan in plans.items():
             assert not _sorted_whole(plan, backend), (operation, plan)
