@@ -11,8 +11,10 @@ from typing import Any
 
 from scim2_models import Group, PatchOp, Resource, ScimFilter, User
 
+from ...core.pagination import MarkerCodec, PageRequest
 from ...core.scim_filter import Lookup, lookup
 from ...errors import AlreadyExists, InvalidValue, NotFound
+from ...store.models.directory import lookup_key
 from ...store.repositories import UnitOfWork
 from .. import audit
 from ..context import Deps
@@ -164,6 +166,50 @@ async def list_resources(deps: Deps, caller: ScimCaller, kind: str, where: ScimF
             if start_index <= total < start_index + count:
                 page.append(resource)
     return total, page
+
+
+def _cursors(deps: Deps, caller: ScimCaller, kind: str, where: ScimFilter[Any] | None) -> MarkerCodec:
+    """RFC 9865 cursors of one list: the last resource's sort key, signed and bound to the store, the resource
+    type and the filter (a cursor of another list is refused as invalidValue)."""
+    return MarkerCodec(deps.box.signing_key, "scim", caller.identity_store_id, kind,
+                       "" if where is None else str(where.ast))
+
+
+def _key(resource: AnyResource) -> tuple[str, str]:
+    if isinstance(resource, User):
+        return ((resource.user_name or "").lower(), resource.id or "")
+    return (lookup_key(resource.display_name or ""), resource.id or "")
+
+
+async def list_after_cursor(deps: Deps, caller: ScimCaller, kind: str, where: ScimFilter[Any] | None, cursor: str,
+                            count: int) -> tuple[int, list[AnyResource], str | None]:
+    """Cursor paging (RFC 9865): the total, the `count` resources after the cursor ("" for the first page) in
+    name order, and the next page's cursor (None on the last). Without a filter a page reads `count + 1` rows
+    from the name index after the cursor's key, so resources added or removed between pages are neither
+    skipped nor repeated; with one, the filter is evaluated over the store as for index paging."""
+    codec = _cursors(deps, caller, kind, where)
+    page = PageRequest(cursor or None, max(1, count))
+    after = codec.after(page)
+    store = caller.identity_store_id
+    if where is None:
+        async with deps.store.unit() as uow:
+            if kind == "User":
+                total = await uow.directory.count_users(store)
+                users = await directory.find_users(uow, store, after=after, limit=page.limit)
+                rows: list[AnyResource] = [_user(deps, user) for user in users.items]
+                more = users.next_after is not None
+            else:
+                total = await uow.directory.count_groups(store)
+                groups = await directory.find_groups(uow, store, after=after, limit=page.limit)
+                rows = [await _group(deps, uow, group) for group in groups.items]
+                more = groups.next_after is not None
+    else:
+        total, matched = await list_resources(deps, caller, kind, where, 1, 1 << 30)
+        rest = [r for r in matched if after is None or _key(r) > after]
+        rows, more = rest[:page.limit], len(rest) > page.limit
+    if count <= 0:
+        return total, [], None
+    return total, rows, codec.encode(_key(rows[-1])) if more and rows else None
 
 
 # ---- changes ----------------------------------------------------------------------------------

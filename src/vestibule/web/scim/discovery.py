@@ -50,7 +50,7 @@ def service_provider_config(base: str) -> ServiceProviderConfig:
             type=AuthenticationScheme.Type.oauthbearertoken, name="Bearer token",
             description="A token from `vestibule sso scim-token create`, in an Authorization: Bearer header.",
             primary=True)],
-        pagination=Pagination(index=True, cursor=False, default_page_size=MAX_RESULTS,
+        pagination=Pagination(index=True, cursor=True, default_page_size=MAX_RESULTS,
                               max_page_size=MAX_RESULTS),
         meta=Meta(resource_type="ServiceProviderConfig", location=f"{base}/ServiceProviderConfig"),
     )

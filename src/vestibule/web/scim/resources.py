@@ -18,7 +18,7 @@ from .http import json_body, scim_json
 
 R = TypeVar("R", User[Any], Group)
 _QUERY_NAMES = {"filter": "filter", "startindex": "startIndex", "count": "count", "attributes": "attributes",
-                "excludedattributes": "excludedAttributes"}
+                "excludedattributes": "excludedAttributes", "cursor": "cursor"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,12 @@ class ResourceRoutes(Generic[R]):
         return _search(self.kind, values)
 
     async def _listing(self, caller: ScimCaller, search: SearchRequest[Any]) -> Response:
+        if search.cursor is not None:  # RFC 9865: "" asks for the first page
+            total, found, next_cursor = await scim.list_after_cursor(self.deps, caller, self.kind.name,
+                                                                     search.filter, search.cursor, search.count or 0)
+            listing = ListResponse[self.kind.model](  # type: ignore[name-defined]
+                total_results=total, items_per_page=len(found), next_cursor=next_cursor, resources=found)
+            return scim_json(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search))
         total, found = await scim.list_resources(self.deps, caller, self.kind.name, search.filter,
                                                  search.start_index or 1, search.count or 0)
         listing = ListResponse[self.kind.model](  # type: ignore[name-defined]
