@@ -25,7 +25,7 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
-from http_steps import make_account, make_user, sign_in_iam, sign_in_root, sign_out
+from http_steps import iam_password, make_account, make_user, sign_in_iam, sign_in_root, sign_out
 from integration.test_portal_signin_http import make_portal_user
 from integration.test_portal_signin_http import sign_in as portal_sign_in
 from profile_steps import make_profile, open_profile_session
@@ -161,6 +161,8 @@ async def test_sign_in_and_authentication_statements_use_indexes(
     with statements.phase("console session check"):
         assert (await client.get("/console")).status_code == 200
     await sign_out(client)
+    with statements.phase("console sign-in, IAM user refused (unknown user)"):
+        assert (await iam_password(client, "acme", "mallory", "wrong password 1")).status_code == 200
     with statements.phase("console sign-in, IAM user"):
         await sign_in_iam(client)
     with statements.phase("console session check"):
