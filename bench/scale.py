@@ -12,7 +12,8 @@ What it does:
    `u0000000`, `u0000001`, ... (so name order is number order); `--path-users` (500) of them, spread evenly
    through the list, have the path `/scale/team-a/`, the rest `/`. SQLite: a data directory under `--root`;
    PostgreSQL: the database `<--pg-prefix>_<size>` (bench_scale_<size>) on `--pg-url` (the master key in a
-   data directory under `--root`). `--reuse` keeps and reuses databases built before (recorded in meta.json).
+   data directory under `--root`). `--reuse` keeps and reuses databases built before (recorded in meta.json)
+   from the same migration files (a revision edited in place would not be applied again).
 2. Starts `vestibule serve --workers W` on each database at once (a free port each; production argon2id
    parameters; PostgreSQL with Redis `--redis-url`), attaches AdministratorAccess to bench-admin
    (AttachUserPolicy, signed with the root user's key), and checks every request kind once.
@@ -149,6 +150,10 @@ class Directory:
         if not path.exists():
             return False
         self.meta = json.loads(path.read_text())
+        if self.meta.get("migrations") != migrations_digest():
+            print(f"  {self.name}: the migrations changed since it was built (a revision edited in place is not "
+                  f"applied again): building it again", flush=True)
+            return False
         return (bool(self.meta.get("complete")) and self.meta.get("size") == self.size
                 and self.meta.get("database_url", self.database_url) == self.database_url
                 and asyncio.run(self._has_account()))
@@ -172,6 +177,19 @@ class Directory:
 
     def save_meta(self) -> None:
         (self.home / "meta.json").write_text(json.dumps(self.meta, indent=2))
+
+
+def migrations_digest() -> str:
+    """SHA-256 of the migration revisions' text: a database built from other revisions is not reused."""
+    import hashlib
+
+    import vestibule.store.database as database
+
+    versions = Path(database.__file__).parent / "migrations" / "versions"
+    digest = hashlib.sha256()
+    for path in sorted(versions.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def cli(env: dict[str, str], *args: str) -> dict[str, Any]:
@@ -372,7 +390,7 @@ def build_iam(d: Directory, batch: int, path_users: int, log: Callable[[str], No
     setup_s = time.perf_counter() - t0
     load_s = asyncio.run(bulk_load(d, account_id, batch, path_users, log))
     d.meta = {"size": d.size, "backend": d.backend, "database_url": d.database_url, "account_id": account_id,
-              "path_users": path_users,
+              "path_users": path_users, "migrations": migrations_digest(),
               "root_key": [root_key["AccessKeyId"], root_key["SecretAccessKey"]],
               "key": [key["AccessKeyId"], key["SecretAccessKey"]], "setup_seconds": round(setup_s, 2),
               "load_seconds": round(load_s, 2), "batch": batch, "complete": True,
@@ -405,6 +423,35 @@ async def fix_counts(d: Directory) -> int | None:
             return n
     finally:
         await engine.dispose()
+
+
+SIZED_TABLES = ("iam_users", "directory_users")
+
+
+def table_bytes(d: Directory) -> dict[str, int]:
+    """Each of SIZED_TABLES with its indexes (SQLite: dbstat; PostgreSQL: pg_total_relation_size)."""
+    if d.backend == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(d.data_dir / "vestibule.db")
+        try:
+            rows = conn.execute("SELECT m.tbl_name, SUM(s.pgsize) FROM dbstat s JOIN sqlite_master m "
+                                "ON s.name = m.name GROUP BY m.tbl_name").fetchall()
+        finally:
+            conn.close()
+        return {name: int(n) for name, n in rows if name in SIZED_TABLES}
+
+    async def sizes() -> dict[str, int]:
+        import asyncpg
+
+        conn = await asyncpg.connect(d.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return {name: int(await conn.fetchval("SELECT pg_total_relation_size($1::regclass)", name))
+                    for name in SIZED_TABLES}
+        finally:
+            await conn.close()
+
+    return asyncio.run(sizes())
 
 
 def database_bytes(d: Directory) -> int:
@@ -755,17 +802,19 @@ def main() -> int:
                     t.full_list = {"seconds": ref["us_per_user"] * (t.d.size + 1) / 1e6, "measured": False,
                                    "from": walked[-1].d.name, "us_per_user": ref["us_per_user"]}
     finally:
+        for t in targets:  # every server stopped, whatever failed
+            t.server.stop()
         for t in targets:
             t.client.close()
             if t.scim is not None:
                 t.scim.close()
-            t.server.stop()
     results = {
         "command": command_line(), "machine": info, "loadavg_start": load, "workers": args.workers,
         "rounds": args.rounds, "samples": args.samples, "signins": args.signins,
         "versions": versions(dirs),
         "directories": {t.d.name: {"backend": t.d.backend, "size": t.d.size, "meta": _public(t.d.meta),
-                                   "bytes": database_bytes(t.d), "samples": t.samples, "full_list": t.full_list}
+                                   "bytes": database_bytes(t.d), "tables": table_bytes(t.d), "samples": t.samples,
+                                   "full_list": t.full_list}
                         for t in targets},
     }
     print()
@@ -849,12 +898,16 @@ def render(results: dict[str, Any]) -> str:
         ratio_s = f"{per_user[-1] / per_user[0]:.2f}x per user" if len(per_user) == 2 else "-"
         lines.append("| full listing, MaxItems=1000 pages | " + " | ".join(cells) + f" | {ratio_s} |")
         lines.append("| database size | " + " | ".join(_mb(v["bytes"]) for v in group) + " | |")
-        lines.append("| bulk load (users through the store) | " + " | ".join(
-            f"{v['meta'].get('load_seconds', 0):.1f} s" for v in group) + " | |")
+        lines.append("| bulk load: IAM users / directory users | " + " | ".join(
+            f"{v['meta'].get('load_seconds', 0):.1f} s / "
+            f"{v['meta'].get('identity_center', {}).get('load_seconds', 0):.1f} s" for v in group) + " | |")
         if large["size"] > small["size"]:
             per_million = (large["bytes"] - small["bytes"]) / (large["size"] - small["size"]) * 1e6
+            tables = ", ".join(f"`{name}` with its indexes {_mb(large['tables'][name] / large['size'] * 1e6)}"
+                               for name in SIZED_TABLES if name in large["tables"])
             lines += ["", f"Database size per million users ({backend}, from the {small['size']:,} and "
-                          f"{large['size']:,} user databases): {_mb(per_million)}."]
+                          f"{large['size']:,} user databases, IAM users and directory users together): "
+                          f"{_mb(per_million)}; per million rows at {large['size']:,}: {tables}."]
     return "\n".join(lines)
 
 
