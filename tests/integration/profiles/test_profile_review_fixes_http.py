@@ -90,3 +90,17 @@ async def test_the_console_and_the_iam_api_count_them_too(runtime: Runtime) -> N
     async with runtime.deps.store.unit() as uow:
         with pytest.raises(LimitExceeded):
             await mfa.ensure_room_for_device(uow, key)
+
+
+async def test_a_passkey_flow_at_the_password_address_goes_to_the_passkey_page(client: httpx.AsyncClient,
+                                                                               runtime: Runtime) -> None:
+    await make_profile(runtime)
+    start = await client.get("/profile")
+    r = await client.post("/profile/passkey", data={"csrf_token": csrf_of(start.text)})
+    passkey_url = r.headers["location"]
+    flow_id = passkey_url.split("flow=")[1]
+    r = await client.get(f"/profile/signin?flow={flow_id}")
+    assert r.status_code == 303 and r.headers["location"] == passkey_url, r.text[:300]
+    r = await client.post(f"/profile/signin?flow={flow_id}", data={
+        "csrf_token": csrf_of(start.text), "step": "password", "password": PROFILE_PASSWORD})
+    assert r.status_code == 400 and 'name="password"' not in r.text, r.text[:300]  # no password in this flow

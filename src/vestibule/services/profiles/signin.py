@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass
 
 from ...core import identifiers as ids
-from ...core.flows.base import FlowConflict
+from ...core.flows.base import FlowConflict, FlowOutOfOrder
 from ...core.flows.profile_signin import SPEC, ProfileSignIn, ProfileSignInFlow, ProfileSignInState
 from ...core.principals import PrincipalKind, PrincipalRef
 from ...core.throttle import Scope, ThrottleKey
@@ -112,6 +112,8 @@ async def submit_password(deps: Deps, client: Client, captcha: CaptchaService, f
                           previous_session: str = "") -> Outcome:
     flow = await load(deps, client, flow_id, State.PASSWORD)
     email = flow.payload.email
+    if not email:  # a passkey sign-in's flow: no password is asked in it
+        raise FlowOutOfOrder()
     profile = await _profile(deps, email)
     admission = await admit(deps, client, signin_keys(email, client), captcha, captcha_answer)
     ref = PrincipalRef.profile(profile.id) if profile else None

@@ -53,7 +53,7 @@ async def passkey_start(request: Request) -> Response:
 
 
 async def passkey_page(request: Request, error: str = "", status: int = 200, captcha: bool | None = None) -> Response:
-    """A new challenge on every showing (the previous one replaced); a CAPTCHA while the client is risky."""
+    """The flow's pending challenge (a new one when none is pending); a CAPTCHA while the client is risky."""
     web, client = web_of(request), client_of(request)
     try:
         flow = await passkeys.load_passkey(web.deps, client, request.query_params.get("flow", ""))

@@ -58,6 +58,8 @@ async def flow_page(request: Request, error: str = "", status: int = 200, captch
         flow = await signin.load(web.deps, client, request.query_params.get("flow", ""), set(_TEMPLATES))
     except FlowError as exc:
         return _flow_error(request, exc)
+    if flow.state == State.PASSWORD and not flow.payload.email:  # a passkey sign-in's flow: its own page
+        return redirect(f"/profile/passkey?flow={flow.id}")
     if flow.state == State.PASSWORD:
         if captcha is None:
             captcha = await signin.captcha_needed(web.deps, client, flow)
