@@ -11,7 +11,8 @@ from .base import Base
 class IamUser(Base):
     __tablename__ = "iam_users"
     __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_users_account_name"),
-                      Index("ix_iam_users_boundary_name", "permissions_boundary", "account_id", "name_lower", "id"))
+                      Index("ix_iam_users_boundary_name", "permissions_boundary", "account_id", "name_lower", "id"),
+                      Index("ix_iam_users_account_path", "account_id", "path", "name_lower", "id"))  # PathPrefix
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -29,7 +30,8 @@ class IamUser(Base):
 
 class IamGroup(Base):
     __tablename__ = "iam_groups"
-    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_groups_account_name"),)
+    __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_groups_account_name"),
+                      Index("ix_iam_groups_account_path", "account_id", "path", "name_lower", "id"))
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -51,7 +53,8 @@ class GroupMembership(Base):
 class IamRole(Base):
     __tablename__ = "iam_roles"
     __table_args__ = (UniqueConstraint("account_id", "name_lower", name="uq_iam_roles_account_name"),
-                      Index("ix_iam_roles_boundary_name", "permissions_boundary", "account_id", "name_lower", "id"))
+                      Index("ix_iam_roles_boundary_name", "permissions_boundary", "account_id", "name_lower", "id"),
+                      Index("ix_iam_roles_account_path", "account_id", "path", "name_lower", "id"))
 
     id: Mapped[str] = mapped_column(String(21), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
@@ -71,7 +74,8 @@ class ManagedPolicy(Base):
     """Customer managed policies; the built-in ones live in code, not here."""
 
     __tablename__ = "managed_policies"
-    __table_args__ = (UniqueConstraint("account_id", "name", name="uq_managed_policies_account_name"),)
+    __table_args__ = (UniqueConstraint("account_id", "name", name="uq_managed_policies_account_name"),
+                      Index("ix_managed_policies_account_path", "account_id", "path", "name", "id"))
 
     arn: Mapped[str] = mapped_column(String(600), primary_key=True)
     id: Mapped[str] = mapped_column(String(21), unique=True)
