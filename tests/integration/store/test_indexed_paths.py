@@ -254,3 +254,14 @@ async def test_account_summary_counts_without_reading_the_entities(
     assert "iam_entity_counts" in read
     assert not read & {"iam_users", "iam_groups", "iam_roles", "managed_policies", "managed_policy_versions",
                        "instance_profiles"}, read
+
+
+async def test_a_profiles_events_are_read_and_renamed_by_index(runtime: Runtime, statements: Statements) -> None:
+    """A profile has no account: its data export reads its events by principal, its deletion renames them."""
+    async with runtime.deps.store.unit() as uow:
+        with statements.phase("profile events"):
+            await uow.audit.of_principal("profile/p0000")
+            await uow.audit.rename_principal("profile/p0000", "profile/deleted-x")
+    captured = statements.phases["profile events"]
+    assert len(captured) == 2
+    assert not await _scans(runtime, captured)

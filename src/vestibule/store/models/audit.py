@@ -13,7 +13,8 @@ from .base import Base
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_account_at_id", "account_id", "at", "id"),
-                      Index("ix_audit_events_at", "at", "id"))  # retention: the oldest events first
+                      Index("ix_audit_events_at", "at", "id"),  # retention: the oldest events first
+                      Index("ix_audit_events_principal_at", "principal", "at", "id"))  # a profile's events
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[float] = mapped_column(Float)

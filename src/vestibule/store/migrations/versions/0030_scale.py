@@ -34,6 +34,8 @@ _INDEXES = [
     ("ix_sso_provisionings_account_set", "sso_provisionings", ["account_id", "permission_set_arn"]),
     # `vestibule events --account` pages by (at, id) (PostgreSQL sorted each run of equal `at`)
     ("ix_audit_events_account_at_id", "audit_events", ["account_id", "at", "id"]),
+    # a personal profile's events (`profile/<id>`: no account): its data export and its deletion's pseudonyms
+    ("ix_audit_events_principal_at", "audit_events", ["principal", "at", "id"]),
     # P4: PathPrefix lists read the prefix's range of paths (keyset.starts_with as a range), not the whole account
     ("ix_iam_users_account_path", "iam_users", ["account_id", "path", "name_lower", "id"]),
     ("ix_iam_groups_account_path", "iam_groups", ["account_id", "path", "name_lower", "id"]),
