@@ -773,3 +773,22 @@ def test_simulation_and_last_accessed_pages_are_signed_and_bound(world: AwsWorld
     marker = iam.get_service_last_accessed_details(JobId=job, MaxItems=1)["Marker"]
     _refused(iam.get_service_last_accessed_details, JobId=other_job["JobId"], Marker=marker)
     _refused(iam.get_service_last_accessed_details, JobId=job, Marker="1")
+
+
+def test_deleting_a_full_group_or_held_role_reads_one_member(world: AwsWorld, account: Account,
+                                                             loaded_users: list[str]) -> None:
+    """DeleteGroup and DeleteRole refuse while a member (a holding instance profile) is left: one row tells."""
+    iam = world.iam(account.root)
+    iam.create_group(GroupName="everyone")
+    _bulk_users(world, account, 300, group="everyone")
+    loaded_users.clear()
+    with pytest.raises(ClientError) as err:
+        iam.delete_group(GroupName="everyone")
+    assert error_code(err.value) == "DeleteConflict" and len(loaded_users) <= 1, len(loaded_users)
+    iam.create_role(RoleName="held", AssumeRolePolicyDocument=TRUST)
+    for name in ("p1", "p2"):
+        iam.create_instance_profile(InstanceProfileName=name)
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName="held")
+    with pytest.raises(ClientError) as err:
+        iam.delete_role(RoleName="held")
+    assert error_code(err.value) == "DeleteConflict"

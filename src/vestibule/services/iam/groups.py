@@ -78,7 +78,7 @@ async def update_group(call: ApiCall, name: str, new_name: str | None, new_path:
 async def delete_group(call: ApiCall, name: str) -> None:
     async with call.unit() as uow:
         group = await named_group(call, uow, name)
-        if await uow.groups.members(group.id):
+        if await uow.groups.members_page(group.id, None, 0):  # one row tells: not the whole group
             raise InUse("Cannot delete entity, must remove users from group first.")
         if await uow.policies.attached_to("group", group.id) or await uow.policies.inline_of("group", group.id):
             raise InUse("Cannot delete entity, must delete policies first.")

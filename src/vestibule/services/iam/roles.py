@@ -152,7 +152,7 @@ async def delete_role(call: ApiCall, name: str) -> None:
     async with call.unit() as uow:
         role = await named_role(call, uow, name)
         linked.refuse_if_service_linked(role)
-        if await uow.instance_profiles.holding(role.id):
+        if await uow.instance_profiles.holding_page(role.id, None, 0):  # one row tells
             raise InUse("Cannot delete entity, must remove roles from instance profile first.")
         if await uow.policies.attached_to("role", role.id) or await uow.policies.inline_of("role", role.id):
             raise InUse("Cannot delete entity, must detach all policies first.")
