@@ -9,6 +9,9 @@ import re
 
 import httpx
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from starlette.routing import Route
 
 from http_steps import make_account, sign_in_root
@@ -19,7 +22,7 @@ from vestibule.core.flows.base import FlowNotFound
 from vestibule.core.flows.profile_signin import SPEC as PROFILE_SIGNIN
 from vestibule.errors import NotFound
 from vestibule.runtime import Runtime
-from vestibule.services import flows, webauthn
+from vestibule.services import access_keys, flows, webauthn
 from vestibule.services.identity_center import scim_tokens
 from vestibule.services.identity_center.settings import InstanceSettings
 from vestibule.services.mail import DevMailbox
@@ -130,3 +133,21 @@ async def test_scim_refuses_text_no_column_holds(client: httpx.AsyncClient, runt
         "Authorization": f"Bearer {issued.token}", "Content-Type": "application/scim+json"})
     assert r.status_code == 400, r.text[:300]
     assert r.json()["scimType"] in {"invalidSyntax", "invalidValue"}
+
+
+@pytest.mark.parametrize("value", ["a\\u0000", "a\\ud800"], ids=["nul", "lone_surrogate"])
+async def test_the_aws_json_wire_refuses_them_too(client: httpx.AsyncClient, runtime: Runtime, value: str) -> None:
+    account_id = await make_account(runtime)
+    async with runtime.deps.store.unit() as uow:
+        await uow.identity_center.add(SsoInstance(
+            arn="arn:aws:sso:::instance/ssoins-0123456789abcdef", identity_store_id="d-0123456789",
+            owner_account_id=account_id, name=None, kind="ACCOUNT", status="ACTIVE", client_token=None,
+            created_at=runtime.deps.clock(), settings=InstanceSettings().to_json(), tags="[]"))
+    async with runtime.deps.store.unit() as uow:
+        key = await access_keys.create(runtime.deps, uow, account_id, f"root:{account_id}")
+    body = b'{"IdentityStoreId": "d-0123456789", "UserName": "V", "DisplayName": "V"}'.replace(b"V", value.encode())
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AWSIdentityStore.CreateUser"}
+    request = AWSRequest(method="POST", url="http://testserver/", data=body, headers=headers)
+    SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), "identitystore", "us-east-1").add_auth(request)
+    r = await client.post("/", content=body, headers=dict(request.headers.items()))
+    assert r.status_code == 400 and r.json()["__type"] in {"ValidationException", "SerializationException"}, r.text
