@@ -43,6 +43,7 @@ class DeviceView:
     serial: str
     name: str
     enabled_at: float
+    last_used_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _enrol_context(principal: Principal) -> str:
 async def list_devices(deps: Deps, principal: Principal) -> list[DeviceView]:
     async with deps.store.unit() as uow:
         rows = await uow.mfa.enabled_for(principal.key)
-    return [DeviceView(d.serial, d.name, d.enabled_at or 0.0) for d in rows]
+    return [DeviceView(d.serial, d.name, d.enabled_at or 0.0, d.last_used_at) for d in rows]
 
 
 async def change_password(deps: Deps, client: Client, principal: Principal, session_hash: str, current: str,

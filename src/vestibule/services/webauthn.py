@@ -67,6 +67,7 @@ class Owner:
     account_id: str | None = None
     iam_user_name: str | None = None
     user_handle: str = ""
+    iam_serial: bool = True  # False: no u2f serial though it has an account (the access portal's directory users)
 
 
 def console_owner(principal: Principal) -> Owner:
@@ -214,7 +215,7 @@ async def finish_registration(deps: Deps, client: Client, owner: Owner, flow_id:
     async with deps.store.unit() as uow:
         await _ensure_room(uow, owner.principal_key, len(await uow.webauthn.for_principal(owner.principal_key)))
         serial = (rules.u2f_serial(owner.account_id, owner.iam_user_name, name, _serial_suffix())
-                  if owner.account_id else None)
+                  if owner.account_id and owner.iam_serial else None)
         row = WebAuthnCredential(
             principal_key=owner.principal_key, account_id=owner.account_id, credential_id=credential_id,
             public_key=verified.credential_public_key, sign_count=verified.sign_count, transports=transports,

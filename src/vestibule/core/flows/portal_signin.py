@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..principals import PrincipalKind, PrincipalRef
-from .base import Flow, FlowKind, FlowOutOfOrder, FlowSpec, JsonObject, PayloadReader
+from ..webauthn import PendingChallenge
+from .base import Flow, FlowDataInvalid, FlowKind, FlowOutOfOrder, FlowSpec, JsonObject, PayloadReader
 from .email_codes import EmailCode
 
 LIFETIME = 15 * 60
@@ -57,6 +58,7 @@ class PortalSignIn:
     principal: PrincipalRef | None = None  # set once the password is verified
     must_change_password: bool = False
     email_code: EmailCode | None = None
+    webauthn: PendingChallenge | None = None  # the MFA page's WebAuthn challenge (hashed), spent by an answer
 
     def verified_principal(self) -> PrincipalRef:
         if self.principal is None:
@@ -77,16 +79,23 @@ class _Codec:
             "principal": payload.principal.key if payload.principal else None,
             "must_change_password": payload.must_change_password,
             "email_code": payload.email_code.encode() if payload.email_code else None,
+            "webauthn": dict(payload.webauthn.encode()) if payload.webauthn else None,
         }
 
     def decode(self, data: PayloadReader) -> PortalSignIn:
         code = data.optional_nested("email_code")
+        challenge = data.optional_nested("webauthn")  # absent in flows from before portal WebAuthn
+        try:
+            webauthn = PendingChallenge.decode(dict(challenge.data)) if challenge else None
+        except ValueError:
+            raise FlowDataInvalid("unknown WebAuthn challenge") from None
         return PortalSignIn(
             identity_store_id=data.string("identity_store_id"),
             user_name=data.string("user_name"),
             principal=data.optional_principal("principal"),
             must_change_password=data.flag("must_change_password"),
             email_code=EmailCode.decode(code) if code else None,
+            webauthn=webauthn,
         )
 
 

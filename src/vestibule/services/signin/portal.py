@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ...core.attempt_origin import describe as describe_origin
-from ...core.flows.base import FlowError
+from ...core.flows.base import FlowConflict, FlowError
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
 from ...core.flows.portal_signin import (
     SPEC,
@@ -25,7 +25,7 @@ from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_numeric_code
 from ...errors import CodeExpired, InvalidCode, InvalidCredentials, TooManyAttempts, VestibuleError
 from ...store.repositories import UnitOfWork
-from .. import account_lifecycle, flows, mail_templates, mfa, outbox, sessions
+from .. import account_lifecycle, flows, mail_templates, metrics, mfa, outbox, sessions, webauthn
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..identity_center import directory, instances
@@ -37,7 +37,7 @@ from ..principals import Principal
 from ..throttling import guess
 from .completion import SignedIn, complete_sign_in
 from .gate import admit, record_failure, succeeded
-from .methods import Attempt, Credential, Verified, ask_in_turn
+from .methods import Attempt, Credential, Verified, WebAuthnAttempt, ask_in_turn
 from .steps import console_methods, failure_reason
 
 State = PortalSignInState
@@ -149,7 +149,7 @@ async def _second_factor(deps: Deps, uow: UnitOfWork, client: Client, flow: Port
         # Context-aware: this browser already completed a sign-in of this user (with its second factor), so the
         # context is unchanged; a new browser, or one whose cookie was cleared, is asked again.
         return await _complete(deps, client, principal, instance, "password", False, flow, previous_session, uow)
-    if await uow.mfa.enabled_for(principal.key):
+    if await uow.mfa.enabled_for(principal.key) or await webauthn.has_credentials(uow, principal.key):
         flow.advance(State.MFA)
     elif settings.no_mfa_device == "BLOCK":
         await record_failure(deps, client, kind=PrincipalKind.DIRECTORY_USER,
@@ -217,6 +217,61 @@ async def submit_mfa(deps: Deps, client: Client, flow_id: str, code: str, previo
         await _attempt_failed(deps, flow)
         raise InvalidCode()
     return await _complete(deps, client, principal, instance, "password+mfa", True, flow, previous_session)
+
+
+@dataclass(frozen=True)
+class MfaChoices:
+    """What the MFA page offers: the code form when the user has a TOTP device (or nothing else), and the options
+    for navigator.credentials.get when it has a passkey or security key."""
+
+    totp: bool
+    webauthn_options: str | None
+
+
+async def mfa_choices(deps: Deps, flow: PortalSignInFlow) -> MfaChoices:
+    """With a WebAuthn credential, the flow's pending challenge again (a reload or a second tab keeps the first
+    page's), or a new one kept hashed in the flow."""
+    ref = flow.payload.verified_principal()
+    async with deps.store.unit() as uow:
+        totp = bool(await uow.mfa.enabled_for(ref.key))
+        if not await webauthn.has_credentials(uow, ref.key):
+            return MfaChoices(True, None)
+    if (options := webauthn.pending_options(deps, flow.payload.webauthn)) is not None:
+        return MfaChoices(totp, options)
+    pending, ceremony = await webauthn.authentication_options(deps, ref.key)
+    flow.payload = replace(flow.payload, webauthn=pending)
+    try:
+        async with deps.store.unit() as uow:
+            await flows.save(uow, flow)
+    except FlowConflict:
+        return MfaChoices(True, None)  # another request changed the flow meanwhile
+    return MfaChoices(totp, ceremony.options)
+
+
+async def submit_webauthn(deps: Deps, client: Client, flow_id: str, response: str,
+                          previous_session: str = "") -> Outcome:
+    """The MFA step with the user's own passkey or security key: the flow's challenge is spent (cleared, one of
+    the flow's attempts counted, in one compare-and-set save) before the answer is checked: one answer per
+    challenge. WebAuthnRejected (audited) otherwise."""
+    flow = await load_flow(deps, client, flow_id, State.MFA)
+    pending = flow.payload.webauthn
+    flow.payload = replace(flow.payload, webauthn=None)
+    flow.reserve_attempt()
+    async with deps.store.unit() as uow:
+        await flows.save(uow, flow)  # FlowConflict: another answer raced this one
+    ref = flow.payload.verified_principal()
+    async with deps.store.unit() as uow:
+        user, instance = await _user_and_instance(uow, ref, flow.payload.identity_store_id)
+    principal = principal_of(user, instance)
+    context = webauthn.AssertionContext(principal.key, client, "ConsoleLogin", "webauthn", principal.account_id,
+                                        principal.arn)
+    attempt = Attempt(Credential.WEBAUTHN, response, ref, deps.clock(), webauthn=WebAuthnAttempt(pending, context))
+    result = await ask_in_turn(console_methods(deps), attempt, None)
+    if not isinstance(result, Verified):
+        metrics.record_sign_in(PrincipalKind.DIRECTORY_USER, "webauthn", success=False)
+        await _attempt_failed(deps, flow)
+        raise webauthn.WebAuthnRejected()
+    return await _complete(deps, client, principal, instance, "password+webauthn", True, flow, previous_session)
 
 
 async def _attempt_failed(deps: Deps, flow: PortalSignInFlow) -> None:

@@ -29,7 +29,9 @@ class WebAuthnCredentials(Repository):
         return set((await self.db.execute(stmt)).scalars().all())
 
     async def in_account(self, account_id: str) -> Sequence[WebAuthnCredential]:
-        stmt = (select(WebAuthnCredential).where(WebAuthnCredential.account_id == account_id)
+        """The account's IAM keys: not those its Identity Center users registered in the access portal (no serial)."""
+        stmt = (select(WebAuthnCredential).where(WebAuthnCredential.account_id == account_id,
+                                                 WebAuthnCredential.serial.is_not(None))
                 .order_by(WebAuthnCredential.serial))
         return (await self.db.execute(stmt)).scalars().all()
 

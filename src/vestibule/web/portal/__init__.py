@@ -3,6 +3,7 @@ directory users and the pages they see. Templates live in `web/templates/portal/
 
 from starlette.routing import BaseRoute
 
-from . import home, mfa, password, signin
+from . import home, mfa, password, signin, webauthn_keys
 
-routes: list[BaseRoute] = [*signin.routes, *password.routes, *password.forgot_routes, *mfa.routes, *home.routes]
+routes: list[BaseRoute] = [*signin.routes, *password.routes, *password.forgot_routes, *mfa.routes,
+                           *webauthn_keys.routes, *home.routes]

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from ...observe import note_principal
 from ...services import credentials as device_credentials
+from ...services import webauthn
 from ...services.identity_center.instances import Instance
 from ...services.signin import portal
 from ...services.signin.portal import PortalNotFound, PortalSession
@@ -100,4 +101,5 @@ async def device_registration_required(request: Request, signed: PortalSession) 
     (the rule the portal's home pages apply)."""
     settings = signed.instance.settings
     return (settings.mfa_prompt != "NEVER" and settings.no_mfa_device == "REQUIRE_REGISTRATION"
-            and not await device_credentials.list_devices(web_of(request).deps, signed.principal))
+            and not await device_credentials.list_devices(web_of(request).deps, signed.principal)
+            and not await webauthn.credentials_of(web_of(request).deps, signed.principal.key))

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from ...core import totp
 from ...core.flows import FlowError
 from ...errors import NotFound, VestibuleError
-from ...services import credentials
+from ...services import credentials, webauthn
 from ...services.reauthentication import Reauthenticated
 from ...services.signin.portal import PortalSession
 from ..messages import message_for, status_for
@@ -44,7 +44,8 @@ async def _page(request: Request, signed: PortalSession, flow_id: str, error: st
                   secret=grouped, secret_raw=secret, qr=qr, error=error, portal_user=signed.user)
 
 
-_NOTICES = {"added": "mfa.added", "removed": "notice.mfa.removed"}
+_NOTICES = {"added": "mfa.added", "removed": "notice.mfa.removed", "webauthn_added": "portal_webauthn.added",
+            "webauthn_renamed": "portal_webauthn.renamed", "webauthn_removed": "portal_webauthn.removed"}
 
 
 def _notice(request: Request) -> str:
@@ -65,9 +66,10 @@ async def mfa_page(request: Request) -> Response:
         return render(request, "portal/flow_error.html", status_for(exc), portal_name=name,
                       error=message_for(exc, translator(request)))
     devices = await credentials.list_devices(web_of(request).deps, signed.principal)
+    keys = await webauthn.credentials_of(web_of(request).deps, signed.principal.key)
     fresh = web_of(request).deps.clock() - signed.session.created_at < REAUTH_SECONDS
-    return render(request, "portal/mfa.html", portal_name=name, devices=devices, fresh=fresh,
-                  required=request.query_params.get("required") == "1" and not devices,
+    return render(request, "portal/mfa.html", portal_name=name, devices=devices, fresh=fresh, webauthn_keys=keys,
+                  required=request.query_params.get("required") == "1" and not devices and not keys,
                   portal_user=signed.user, notice=_notice(request))
 
 

@@ -96,8 +96,9 @@ async def _flow_page(request: Request, instance: Instance, error: str = "", stat
             captcha = (await risk(web.deps, keys)).captcha_required
         if captcha:
             await web.captcha.issue(client.browser_hash)
+    mfa = await portal.mfa_choices(web.deps, flow) if flow.state == State.MFA else None
     return render(request, _TEMPLATES[flow.state], status, flow=flow, portal_name=name,
-                  username=flow.payload.user_name, error=error, captcha=bool(captcha),
+                  username=flow.payload.user_name, error=error, captcha=bool(captcha), mfa=mfa,
                   action=f"/portal/{name}/signin?flow={flow.id}")
 
 
@@ -141,6 +142,9 @@ async def flow_submit(request: Request) -> Response:
                                                        field(form, "confirm_password"), previous)
         elif step == "mfa":
             outcome = await portal.submit_mfa(web.deps, client, flow_id, field(form, "mfa_code", 16), previous)
+        elif step == "webauthn":
+            outcome = await portal.submit_webauthn(web.deps, client, flow_id, field(form, "webauthn_response", 65536),
+                                                   previous)
         elif step == "email_code":
             outcome = await portal.submit_email_code(web.deps, client, flow_id,
                                                      field(form, "verification_code", 16), previous)
