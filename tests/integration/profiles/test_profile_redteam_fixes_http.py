@@ -10,6 +10,7 @@ import html
 import re
 
 import httpx
+from sqlalchemy import select
 
 from http_steps import error_of
 from profile_steps import (
@@ -20,14 +21,20 @@ from profile_steps import (
     open_profile_session,
     totp_now,
 )
-from support import csrf_of
+from support import csrf_of, deliver_mail
 from vestibule.core.principals import PrincipalRef
+from vestibule.core.throttle import Scope, ThrottleKey
 from vestibule.core.webauthn import CredentialKind
 from vestibule.runtime import Runtime
-from vestibule.services import webauthn
+from vestibule.services import mfa, webauthn
 from vestibule.services.context import Client
-from vestibule.services.profiles import deletion
+from vestibule.services.mail import DevMailbox
+from vestibule.services.profiles import deletion, recovery, security
+from vestibule.services.profiles.accounts import view
+from vestibule.services.profiles.signin import signin_keys
+from vestibule.services.reauthentication import Reauthenticated
 from vestibule.services.webauthn import Owner
+from vestibule.store.models import Base, OutboxMail
 from vestibule.web.i18n import Translator
 from webauthn_authenticator import SoftAuthenticator
 
@@ -109,3 +116,63 @@ async def test_either_factor_deletes_a_profile_with_a_code_and_a_key(
     assert (await _delete(client, page)).status_code == 400 and await _exists(runtime, profile_id)
     done = await _delete(client, page, mfa_code=totp_now(runtime, secret))
     assert done.status_code == 200 and not await _exists(runtime, profile_id)
+
+
+async def _rows_naming(runtime: Runtime, *needles: str) -> list[tuple[str, str]]:
+    """Every row of every table whose text names one of `needles` (what the red team scanned): (table, row)."""
+    found = []
+    async with runtime.deps.store.unit() as uow:
+        for table in Base.metadata.sorted_tables:
+            for row in (await uow.db.execute(select(table))).all():
+                text = repr(tuple(row)).lower()
+                if any(n.lower() in text for n in needles):
+                    found.append((table.name, text))
+    return found
+
+
+async def test_deletion_leaves_no_row_naming_the_profile_or_its_address(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    deps = runtime.deps
+    profile_id = await make_profile(runtime)
+    ref = PrincipalRef.profile(profile_id)
+    secret = await add_profile_totp(runtime, profile_id)
+    token = await open_profile_session(runtime, client, profile_id)
+    async with deps.store.unit() as uow:
+        profile = await uow.profiles.by_id(profile_id)
+        devices = list(await uow.virtual_mfa.all_for(ref.key))
+    assert profile is not None
+    me = view(profile)
+    proof = Reauthenticated("", deps.clock())
+    # left open: an authenticator app's enrolment and a security key's registration; a sent and a pending mail;
+    # counters of a wrong password, a reset request and a wrong code
+    await security.begin_totp(deps, SERVICE_CLIENT, me, proof)
+    owner = Owner(ref.key, PROFILE_EMAIL, "Mei", f"profile/{profile_id}")
+    await webauthn.begin_registration(deps, SERVICE_CLIENT, owner, CredentialKind.SECURITY_KEY)
+    await recovery.request_link(deps, SERVICE_CLIENT, PROFILE_EMAIL)
+    await deliver_mail(runtime)
+    counted = [*signin_keys(PROFILE_EMAIL, SERVICE_CLIENT)[:1], *mfa.code_keys(ref.key, devices)]
+    assert await deps.throttle.reserve(counted, deps.clock(), captcha_solved=False) is None
+    reset_key = ThrottleKey(Scope.CODES, f"profile-reset:{PROFILE_EMAIL}")
+    before = {k.name: s.failures for k, s in zip([*counted, reset_key],
+                                                 await deps.throttle.states([*counted, reset_key], deps.clock()),
+                                                 strict=True)}
+    assert all(before.values()), before
+    assert {t for t, _ in await _rows_naming(runtime, profile_id, PROFILE_EMAIL)} >= {"flows", "mail_outbox"}
+    page = await client.get("/profile/privacy/delete")  # (the test's transport delivers what is due)
+    sent_before = len(mailbox.messages)
+    await recovery.request_link(deps, SERVICE_CLIENT, PROFILE_EMAIL)  # still pending at the deletion
+    done = await _delete(client, page, mfa_code=totp_now(runtime, secret))
+    assert done.status_code == 200 and 'id="profile-deleted"' in done.text, done.text
+    assert token
+
+    left = await _rows_naming(runtime, profile_id, PROFILE_EMAIL)
+    async with deps.store.unit() as uow:
+        to_address = list((await uow.db.execute(select(OutboxMail).where(
+            OutboxMail.recipient == PROFILE_EMAIL))).scalars().all())
+    assert [m.kind for m in to_address] == ["profile_deleted"]  # (the test's transport delivers it at once)
+    assert [t for t, _ in left] == ["mail_outbox"], left  # the deletion notice, nothing else
+    states = await deps.throttle.states([*counted, reset_key], deps.clock())
+    assert [s.failures for s in states] == [0] * len(states)
+    await deliver_mail(runtime)
+    assert [m.subject for m in mailbox.messages[sent_before:]] == [
+        "Your Vestibule personal profile was deleted"]  # the cancelled reset link never went out

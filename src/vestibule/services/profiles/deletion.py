@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,20 +26,33 @@ from ...core.flows.base import FlowError, FlowKind
 from ...core.flows.profile_delete import ProfileDelete, ProfileDeleteState
 from ...core.outbox import MailKind
 from ...core.principals import PrincipalKind, PrincipalRef
+from ...core.throttle import ThrottleKey
 from ...errors import InvalidCode, InvalidCredentials, VestibuleError
+from ...store.models import MfaDevice
 from ...store.repositories import UnitOfWork
 from .. import audit, flows, mail_templates, mfa, outbox, sessions, webauthn
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..passwords import verify_password
 from ..signin import gate
+from . import details, recovery, signup
 from .accounts import principal_name
 from .passkeys import KeyRefused
 from .signin import signin_keys
 
 EVENT = "ProfileDeleted"
+_NO_CLIENT = Client(ip="")  # the address-named counters only: the client's are not the profile's
 DISCLAIMERS = ("services", "data", "irreversible")  # each is a checkbox the page shows; all must be ticked
-_PROFILE_FLOWS = tuple(kind.value for kind in FlowKind if kind.value.startswith("profile_"))
+# the kinds of flow that can name a profile: its own, and adding an authenticator app, a passkey or a security key
+_PROFILE_FLOWS = (*(kind.value for kind in FlowKind if kind.value.startswith("profile_")),
+                  FlowKind.MFA_ENROLMENT.value, FlowKind.WEBAUTHN_REGISTRATION.value)
+
+
+def _counters(profile_id: str, email: str, devices: Sequence[MfaDevice]) -> list[ThrottleKey]:
+    """Every throttle counter named after the profile, its address or its devices."""
+    return [*signin_keys(email, _NO_CLIENT)[:1], *recovery.request_keys(email, _NO_CLIENT)[:1],
+            *signup.mail_keys(email, _NO_CLIENT)[:1], *signup.code_keys(email), details.mail_key(profile_id),
+            *mfa.code_keys(PrincipalRef.profile(profile_id).key, devices)]
 
 
 class DisclaimersNotAccepted(VestibuleError):
@@ -170,6 +183,7 @@ async def erase(deps: Deps, uow: UnitOfWork, client: Client, profile_id: str) ->
     email, name = profile.email, profile.name
     notice = await mail_templates.compose(deps, uow, "profile_deleted", to=email, language=client.language,
                                           principal=key, remember=True, profile_name=name)
+    counters = _counters(profile_id, email, await uow.virtual_mfa.all_for(key))
     ended = await sessions.end_all(uow, deps.session_ports, key, now)
     await uow.sessions.delete_all_for(key)
     await uow.password_history.delete_all_for(key)
@@ -177,6 +191,12 @@ async def erase(deps: Deps, uow: UnitOfWork, client: Client, profile_id: str) ->
     await uow.webauthn.delete_all_for(key)
     await uow.browsers.forget_all(key)
     await uow.mail_languages.forget(key)
+    await uow.outbox.forget_recipient(email, now)  # before the notice is queued
+
+    async def forget_counters() -> None:  # in Redis or the database: after the commit
+        await deps.throttle.settle(counters, ())
+
+    uow.after_commit(forget_counters)
     await uow.flows.delete_ids([f.id for f in await uow.flows.of_kinds(_PROFILE_FLOWS, now - 86400)
                                 if _names(f.data, (email, key, profile_id))])
     await uow.profiles.delete(profile_id)  # with its trusted browsers and exports

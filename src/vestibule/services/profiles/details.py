@@ -97,7 +97,7 @@ async def update_names(deps: Deps, client: Client, profile_id: str, name: str, n
 
 # ---- the contact email -------------------------------------------------------------------------------------
 
-def _mail_key(profile_id: str) -> ThrottleKey:
+def mail_key(profile_id: str) -> ThrottleKey:
     """The budget of code mails of one profile's email changes (every node counts on it): a few freely, then a
     growing wait."""
     return ThrottleKey(Scope.CODES, f"profile-email-mail:{profile_id}")
@@ -116,7 +116,7 @@ def _normalized(raw: str) -> str:
 
 
 async def _spend_mail(deps: Deps, profile_id: str) -> None:
-    refused = await deps.throttle.reserve([_mail_key(profile_id)], deps.clock(), captcha_solved=False)
+    refused = await deps.throttle.reserve([mail_key(profile_id)], deps.clock(), captcha_solved=False)
     if refused is not None:
         raise TooManyAttempts(max(1, refused.retry_after))
 

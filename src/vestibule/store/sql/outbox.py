@@ -72,6 +72,19 @@ class MailOutbox(Repository):
         )
         return rowcount(result) == 1
 
+    async def forget_recipient(self, recipient: str, now: float) -> int:
+        """An address whose owner was deleted: its pending mail is cancelled (dropped, body erased), and no row
+        keeps the address or the subject. How many rows named it."""
+        named = func.lower(OutboxMail.recipient) == recipient.lower()
+        await self.db.execute(
+            update(OutboxMail).where(named, OutboxMail.status == MailStatus.PENDING)
+            .values(status=MailStatus.DROPPED.value, body_sealed="", finished_at=now, claim="", claimed_until=0.0,
+                    last_error="cancelled: its recipient was deleted")
+            .execution_options(synchronize_session=False))
+        result = await self.db.execute(update(OutboxMail).where(named).values(recipient="", subject="")
+                                       .execution_options(synchronize_session=False))
+        return rowcount(result)
+
     async def counts(self) -> dict[str, int]:
         rows = await self.db.execute(select(OutboxMail.status, func.count()).group_by(OutboxMail.status))
         found = {str(status): int(n) for status, n in rows.all()}
