@@ -132,6 +132,11 @@ async def test_register_a_key_and_sign_in_with_it(client: httpx.AsyncClient, run
     # the zh-TW page
     zh_page = await client.get(f"/portal/{store_id}/mfa", headers={"accept-language": "zh-TW"})
     assert zh("webauthn.type_security_key") in zh_page.text and zh("portal_webauthn.manage_key") in zh_page.text
+    # deleting the directory user deletes its keys
+    async with runtime.deps.store.unit() as uow:
+        await directory.delete_user(uow, store_id, user_id)
+    async with runtime.deps.store.unit() as uow:
+        assert not await uow.webauthn.for_principal(ref.key)
 
 
 async def test_wrong_challenge_replay_and_another_users_key_are_refused(client: httpx.AsyncClient, runtime: Runtime,

@@ -365,6 +365,7 @@ async def delete_user(uow: UnitOfWork, identity_store_id: str, user_id: str, *,
     user = (await _users(uow, [row]))[0]
     await uow.directory.delete_user(row)
     await uow.mail_languages.forget(directory_user_ref(user_id).key)
+    await uow.webauthn.delete_all_for(directory_user_ref(user_id).key)  # the portal's security keys and passkeys
     await on_principal_deleted(uow, identity_store_id, "USER", user_id)
     return user
 
