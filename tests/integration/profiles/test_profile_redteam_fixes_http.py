@@ -12,7 +12,7 @@ import re
 import httpx
 from sqlalchemy import select
 
-from http_steps import error_of
+from http_steps import error_of, use_clock
 from profile_steps import (
     PROFILE_EMAIL,
     PROFILE_PASSWORD,
@@ -34,7 +34,7 @@ from vestibule.services.profiles.accounts import view
 from vestibule.services.profiles.signin import signin_keys
 from vestibule.services.reauthentication import Reauthenticated
 from vestibule.services.webauthn import Owner
-from vestibule.store.models import Base, OutboxMail
+from vestibule.store.models import Base, FlowRecord, OutboxMail
 from vestibule.web.i18n import Translator
 from webauthn_authenticator import SoftAuthenticator
 
@@ -176,3 +176,33 @@ async def test_deletion_leaves_no_row_naming_the_profile_or_its_address(
     await deliver_mail(runtime)
     assert [m.subject for m in mailbox.messages[sent_before:]] == [
         "Your Vestibule personal profile was deleted"]  # the cancelled reset link never went out
+
+
+_RESET_LINK = re.compile(r"http://testserver(/profile/recover/reset\?token=[A-Za-z0-9_-]+)")
+
+
+async def _page_flows(runtime: Runtime) -> list[FlowRecord]:
+    async with runtime.deps.store.unit() as uow:
+        return list((await uow.db.execute(select(FlowRecord).where(
+            FlowRecord.kind == "profile_reset", FlowRecord.state == "new_password"))).scalars().all())
+
+
+async def test_opening_a_reset_link_again_reuses_the_browsers_page(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    clock = use_clock(runtime)
+    await make_profile(runtime)
+    page = await client.get("/profile/recover")
+    await client.post("/profile/recover", data={"csrf_token": csrf_of(page.text), "email": PROFILE_EMAIL})
+    found = _RESET_LINK.search([m for m in mailbox.messages if m.to == PROFILE_EMAIL][-1].body)
+    assert found is not None
+    opened = [await client.get(found.group(1)) for _ in range(3)]
+    assert {r.status_code for r in opened} == {303}
+    assert len({r.headers["location"] for r in opened}) == 1
+    assert len(await _page_flows(runtime)) == 1
+    clock.advance(16 * 60)  # the page ran out (15 minutes), the link has not: a new page in its place
+    assert (await client.get(opened[0].headers["location"])).status_code == 410
+    again = await client.get(found.group(1))
+    assert again.status_code == 303
+    assert len(await _page_flows(runtime)) == 1
+    reset = await client.get(again.headers["location"])
+    assert reset.status_code == 200 and PROFILE_EMAIL in reset.text

@@ -7,6 +7,7 @@ profile ends, its trusted browsers are forgotten, and a notice is mailed."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 
 from ...core import identifiers as ids
@@ -73,6 +74,11 @@ async def request_link(deps: Deps, client: Client, email: str) -> None:
                            principal=principal_name(owner) if owner else "", method="email_link")
 
 
+def _page_id(link_id: str, browser_hash: str) -> str:
+    """The page of one link in one browser (64 hex characters, as a flow ID may be)."""
+    return hashlib.sha256(f"profile-reset-page:{link_id}:{browser_hash}".encode()).hexdigest()
+
+
 async def _live_link(uow: UnitOfWork, link_id: str, now: float) -> tuple[ProfileResetFlow, Profile] | None:
     """The mailed link `link_id` while it works: unused, in its hour, the profile's password and address unchanged."""
     try:
@@ -89,7 +95,8 @@ async def _live_link(uow: UnitOfWork, link_id: str, now: float) -> tuple[Profile
 
 async def open_link(deps: Deps, client: Client, token: str) -> ProfileResetFlow | None:
     """Exchange the mailed link for a page bound to this browser (nothing is used up: a mail scanner opening the
-    link changes nothing); None when the link does not work."""
+    link changes nothing); this browser's page of the link while it is open (one page however often the link is
+    opened), else a new one. None when the link does not work."""
     if not token or len(token) > 100:
         return None
     now = deps.clock()
@@ -98,7 +105,16 @@ async def open_link(deps: Deps, client: Client, token: str) -> ProfileResetFlow 
         if found is None:
             return None
         link, _profile = found
-        page = await flows.create(uow, SPEC, client.browser_hash, now, replace(link.payload, link_id=link.id))
+        page_id = _page_id(link.id, client.browser_hash)
+        if await uow.flows.get(page_id) is not None:
+            try:
+                page = await flows.load(uow, SPEC, page_id)
+                page.check(client.browser_hash, now, ProfileResetState.NEW_PASSWORD)
+                return page
+            except FlowError:  # this browser's earlier page ran out: a new one in its place
+                await uow.flows.delete_ids([page_id])
+        page = await flows.create(uow, SPEC, client.browser_hash, now, replace(link.payload, link_id=link.id),
+                                  flow_id=page_id)
         page.state = ProfileResetState.NEW_PASSWORD
         page.expires_at = min(now + PAGE_LIFETIME, link.expires_at)
         await flows.save(uow, page)
