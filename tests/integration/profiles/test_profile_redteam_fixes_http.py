@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import select
 
 from http_steps import error_of, use_clock
 from profile_steps import (
+    PROFILE_COOKIE,
     PROFILE_EMAIL,
     PROFILE_PASSWORD,
     add_profile_totp,
     make_profile,
     open_profile_session,
+    profile_password,
+    profile_sign_out,
     totp_now,
 )
 from support import csrf_of, deliver_mail
@@ -206,3 +210,37 @@ async def test_opening_a_reset_link_again_reuses_the_browsers_page(
     assert len(await _page_flows(runtime)) == 1
     reset = await client.get(again.headers["location"])
     assert reset.status_code == 200 and PROFILE_EMAIL in reset.text
+
+
+async def test_signing_in_from_the_export_link_lands_back_on_it(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    profile_id = await make_profile(runtime)
+    await open_profile_session(runtime, client, profile_id)
+    page = await client.get("/profile/privacy")
+    await client.post("/profile/privacy/export/request", data={"csrf_token": csrf_of(page.text)})
+    await deliver_mail(runtime)
+    found = re.search(r"http://testserver(/profile/privacy/export\?id=[0-9a-f]+&token=[A-Za-z0-9_-]+)",
+                      [m for m in mailbox.messages if m.to == PROFILE_EMAIL][-1].body)
+    assert found is not None
+    link = found.group(1)
+    await profile_sign_out(client)
+    client.cookies.delete(PROFILE_COOKIE)
+    first = await client.get(link)
+    assert first.status_code == 401 and 'id="signin-link"' in first.text
+    _, answer = await profile_password(client)
+    assert answer.status_code == 303 and answer.headers["location"] == link, answer.headers.get("location")
+    assert 'id="download"' in (await client.get(link)).text
+    # the next sign-in goes home again (the return was used up); an off-site return is never followed
+    await profile_sign_out(client)
+    client.cookies.delete(PROFILE_COOKIE)
+    _, again = await profile_password(client)
+    assert again.headers["location"] == "/profile/details?notice=signed_in"
+    await profile_sign_out(client)
+    client.cookies.delete(PROFILE_COOKIE)
+    for bad in ("//evil.example/profile/privacy/export", "https://evil.example/", "/profile/details",
+                "/profile/privacy/exportx"):
+        client.cookies.set("vestibule_profile_return", quote(bad, safe=""))
+        _, r = await profile_password(client)
+        assert r.headers["location"] == "/profile/details?notice=signed_in", bad
+        await profile_sign_out(client)
+        client.cookies.delete(PROFILE_COOKIE)

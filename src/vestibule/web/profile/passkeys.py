@@ -20,7 +20,7 @@ from ...services.profiles.security import Reauthenticated
 from ..i18n import Translator
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
-from .cookies import session_token, set_session
+from .cookies import forget_return, return_path, session_token, set_session
 from .guard import ProfileSignedIn, requires_profile
 from .home import HOME
 from .security import PAGE, reauthenticated
@@ -87,7 +87,8 @@ async def passkey_submit(request: Request) -> Response:
         return await passkey_page(request, message_for(exc, t), 429)
     except VestibuleError as exc:
         return await passkey_page(request, message_for(exc, t), status_for(exc, 400))
-    response = redirect(f"{HOME}?notice=signed_in")
+    response = redirect(return_path(request) or f"{HOME}?notice=signed_in")  # a page waiting for the sign-in
+    forget_return(request, response)
     session = done.signed_in.session
     set_session(request, response, session.token, session.expires_at)
     return response

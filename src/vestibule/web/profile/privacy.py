@@ -4,6 +4,7 @@ as a link), download it from that link while signed in, and delete the profile."
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,7 +16,7 @@ from ...services.profiles.signin import signin_keys
 from ...services.signin import gate
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
-from .cookies import clear_session, clear_trust
+from .cookies import clear_session, clear_trust, remember_return
 from .guard import ProfileSignedIn, requires_profile, signed_in
 from .home import notice_of
 
@@ -51,13 +52,20 @@ def _unavailable(request: Request) -> Response:
     return render(request, "profile/privacy_link_invalid.html", 410, error=t("profile_privacy.export_unavailable"))
 
 
+def _sign_in_first(request: Request, export_id: str, token: str) -> Response:
+    """Signed out: a page saying to sign in first, and the link remembered so the sign-in lands back on it."""
+    response = render(request, "profile/privacy_signin_first.html", 401)
+    remember_return(request, response, f"/profile/privacy/export?{urlencode({'id': export_id, 'token': token})}")
+    return response
+
+
 async def export_page(request: Request) -> Response:
     """The mailed link: signed in as its profile, a Download button; signed out, a page saying to sign in first."""
     who = await signed_in(request)
-    if who is None:
-        return render(request, "profile/privacy_signin_first.html", 401)
     export_id = request.query_params.get("id", "")[:32]
     token = request.query_params.get("token", "")[:100]
+    if who is None:
+        return _sign_in_first(request, export_id, token)
     try:
         view = await export.check_link(web_of(request).deps, who.profile.id, export_id, token)
     except export.ExportUnavailable:
@@ -68,9 +76,9 @@ async def export_page(request: Request) -> Response:
 async def download(request: Request) -> Response:
     who = await signed_in(request)
     form = await form_of(request)
-    if who is None:
-        return render(request, "profile/privacy_signin_first.html", 401)
     export_id = field(form, "id", 32)
+    if who is None:
+        return _sign_in_first(request, export_id, field(form, "token", 100))
     try:
         content = await export.download(web_of(request).deps, client_of(request), who.profile.id, export_id,
                                         field(form, "token", 100))

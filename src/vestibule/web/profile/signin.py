@@ -14,7 +14,7 @@ from ...services.profiles import passkeys, signin
 from ...services.profiles.signin import Continue, Outcome
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
-from .cookies import session_token, set_session, set_trust, trust_token
+from .cookies import forget_return, return_path, session_token, set_session, set_trust, trust_token
 from .guard import signed_in
 from .home import HOME
 
@@ -73,7 +73,8 @@ async def flow_page(request: Request, error: str = "", status: int = 200, captch
 def _next(request: Request, outcome: Outcome) -> Response:
     if isinstance(outcome, Continue):
         return redirect(_flow_url(outcome.flow.id))
-    response = redirect(f"{HOME}?notice=signed_in")
+    response = redirect(return_path(request) or f"{HOME}?notice=signed_in")  # a page waiting for the sign-in
+    forget_return(request, response)
     session = outcome.signed_in.session
     set_session(request, response, session.token, session.expires_at)
     if outcome.trust_token is not None:
