@@ -25,8 +25,10 @@ from integration.test_portal_signin_http import (
 )
 from support import csrf_of, deliver_mail, last_code
 from vestibule.core.flows.portal_signin import directory_user_ref
-from vestibule.core.webauthn import b64url
+from vestibule.core.webauthn import CredentialKind, b64url
 from vestibule.runtime import Runtime
+from vestibule.services import webauthn
+from vestibule.services.context import Client
 from vestibule.services.identity_center import directory, instances, portal_users
 from vestibule.services.identity_center.directory_profile import Email, UserProfile
 from vestibule.services.identity_center.settings import InstanceSettings
@@ -291,3 +293,21 @@ async def test_portal_passwords_known_from_breaches_are_refused(client: httpx.As
         "csrf_token": csrf_of(page.text), "token": token, "new_password": "another one 456",
         "confirm_password": "another one 456"})
     assert r.status_code == 200 and 'id="password-set"' in r.text
+
+
+async def test_a_key_lets_a_user_in_where_the_instance_blocks_users_without_a_device(
+        client: httpx.AsyncClient, runtime: Runtime, mailbox: DevMailbox) -> None:
+    store_id = await make_store(runtime, InstanceSettings(no_mfa_device="BLOCK"))
+    user_id = await make_portal_user(runtime, store_id)
+    _flow, r = await password_step(client, store_id, "alice", PASSWORD)
+    assert r.status_code == 400 and error_of(r.text) == t("portal.mfa_blocked")
+    key = SoftAuthenticator()
+    owner = webauthn.Owner(directory_user_ref(user_id).key, "alice", "Alice", "arn:test",
+                           await _account(runtime, store_id), iam_serial=False)
+    browser = Client(ip="127.0.0.1", user_agent="test", browser_hash="b")
+    ceremony = await webauthn.begin_registration(runtime.deps, browser, owner, CredentialKind.SECURITY_KEY)
+    await webauthn.finish_registration(runtime.deps, browser, owner, ceremony.flow_id,
+                                       key.register(ceremony.options), "Desk key")
+    flow_url, page = await _to_mfa_step(client, store_id)
+    r = await _answer(client, flow_url, page, key.assertion(options_of(page)))
+    assert r.status_code == 303 and r.headers["location"] == f"/portal/{store_id}/" and portal_cookie_set(r)
