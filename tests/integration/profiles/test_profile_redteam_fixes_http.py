@@ -13,7 +13,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import select
 
-from http_steps import error_of, use_clock
+from http_steps import browser, error_of, notice_of, use_clock
 from profile_steps import (
     PROFILE_COOKIE,
     PROFILE_EMAIL,
@@ -23,9 +23,10 @@ from profile_steps import (
     open_profile_session,
     profile_password,
     profile_sign_out,
+    step,
     totp_now,
 )
-from support import csrf_of, deliver_mail
+from support import CaptchaAnswers, csrf_of, deliver_mail
 from vestibule.core.principals import PrincipalRef
 from vestibule.core.throttle import Scope, ThrottleKey
 from vestibule.core.webauthn import CredentialKind
@@ -46,6 +47,7 @@ t = Translator("en")
 SERVICE_CLIENT = Client(ip="203.0.113.9", user_agent="test", browser_hash="browser-1")
 _OPTIONS = re.compile(r'data-webauthn-options="([^"]*)"')
 EVERY = list(deletion.DISCLAIMERS)
+NEW_PASSWORD = "Brighter-Harbor-77"
 
 
 def options_of(page: str) -> str:
@@ -244,3 +246,46 @@ async def test_signing_in_from_the_export_link_lands_back_on_it(
         assert r.headers["location"] == "/profile/details?notice=signed_in", bad
         await profile_sign_out(client)
         client.cookies.delete(PROFILE_COOKIE)
+
+
+async def test_a_password_change_forgets_the_trusted_browsers(
+        client: httpx.AsyncClient, runtime: Runtime, captcha: CaptchaAnswers, mailbox: DevMailbox) -> None:
+    profile_id = await make_profile(runtime)
+    secret = await add_profile_totp(runtime, profile_id)
+    async with browser(runtime, captcha, ip="198.51.100.23") as trusted:  # trusted at a sign-in that passed MFA
+        flow_url, _ = await profile_password(trusted, trusted_device="on")
+        r = await step(trusted, flow_url, "mfa", mfa_code=totp_now(runtime, secret))
+        assert r.status_code == 303 and trusted.cookies.get("vestibule_profile_trust")
+        await profile_sign_out(trusted)
+        trusted.cookies.delete(PROFILE_COOKIE)
+        _, skipped = await profile_password(trusted)
+        assert skipped.headers["location"] == "/profile/details?notice=signed_in"  # the trust works
+        await profile_sign_out(trusted)
+        trusted.cookies.delete(PROFILE_COOKIE)
+
+        # another browser changes the password on Security
+        flow_url, _ = await profile_password(client)
+        await step(client, flow_url, "mfa", mfa_code=totp_now(runtime, secret, 1))
+        form = await client.get("/profile/security/password")
+        await client.post("/profile/security/password", data={"csrf_token": csrf_of(form.text),
+                                                               "password": PROFILE_PASSWORD})
+        form = await client.get("/profile/security/password")
+        assert t("profile_settings.password_sessions_hint") in html.unescape(form.text)
+        assert "trusted devices" in t("profile_settings.password_sessions_hint")
+        changed = await client.post("/profile/security/password", data={
+            "csrf_token": csrf_of(form.text), "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD})
+        assert changed.headers["location"] == "/profile/security?notice=password_changed"
+        page = await client.get(changed.headers["location"])
+        assert notice_of(page.text) == t("profile_settings.notice_password_changed")
+        assert "trusted devices were forgotten" in notice_of(page.text)
+        async with runtime.deps.store.unit() as uow:
+            assert await uow.profile_trusted_browsers.of_profile(profile_id, 0.0) == []
+            (event,) = [e for e in await uow.audit.of_principal(f"profile/{profile_id}")
+                        if e.event == "ProfilePasswordChanged"]
+        assert event.detail and event.detail.get("trusted_browsers_forgotten") == 1
+        await deliver_mail(runtime)
+        mail = [m for m in mailbox.messages if m.to == PROFILE_EMAIL][-1]
+        assert "trusted devices were forgotten" in mail.body
+
+        flow_url, asked = await profile_password(trusted, password=NEW_PASSWORD)
+        assert asked.status_code == 303 and asked.headers["location"] == flow_url  # MFA again

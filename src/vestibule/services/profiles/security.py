@@ -103,7 +103,8 @@ async def change_password(deps: Deps, client: Client, profile: ProfileView, sess
                           proof: Reauthenticated, new_password: str, confirm: str) -> NewSession:
     """The new password under PROFILE_POLICY (and none of the last 3); every session of the profile ends, this
     one included, and this browser gets a new session in its place (a new ID, the same start and end): the
-    token for its cookie. The profile's address is told."""
+    token for its cookie. Its trusted browsers are forgotten (MFA is asked again everywhere). The profile's
+    address is told."""
     if proof.session_hash != session.id_hash:
         raise ReauthenticationRequired()
     ref = PrincipalRef.profile(profile.id)
@@ -118,12 +119,14 @@ async def change_password(deps: Deps, client: Client, profile: ProfileView, sess
         stored.password_hash, stored.password_changed_at = new_hash, now
         await uow.profiles.save(stored)
         ended = await sessions.end_all(uow, deps.session_ports, ref.key, now, kind=PROFILE)
+        forgotten = await uow.profile_trusted_browsers.revoke_all(profile.id)  # MFA again everywhere, as a reset
         renewed, row = sessions.new_session(deps.session_ports, ref, "", client, session.mfa_used, now)
         row.created_at, row.expires_at = session.created_at, session.expires_at
         await uow.sessions.add(row)
         await audit.record(uow, at=now, event=PASSWORD_CHANGED, result="Success", client=client,
                            principal=principal_name(profile.id), method="password",
-                           other_sessions_ended=max(0, ended - 1), reauthenticated_at=proof.at)
+                           other_sessions_ended=max(0, ended - 1), reauthenticated_at=proof.at,
+                           trusted_browsers_forgotten=forgotten)
         notice = await mail_templates.compose(deps, uow, "profile_password_changed", to=stored.email,
                                               language=client.language, principal=ref.key, remember=True)
         await outbox.enqueue(uow, deps.outbox, notice, kind=MailKind.PROFILE_PASSWORD_CHANGED)

@@ -36,7 +36,7 @@ from ...services.profiles.security import Reauthenticated
 from ..i18n import Translator
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
-from .cookies import clear_session, set_session
+from .cookies import clear_session, clear_trust, set_session
 from .guard import SIGNIN_PATH, ProfileSignedIn, requires_profile
 from .home import notice_of
 
@@ -136,6 +136,7 @@ async def password_submit(request: Request, who: ProfileSignedIn) -> Response:
                       error=message_for(exc, translator(request)))
     response = redirect(f"{PAGE}?notice=password_changed")
     set_session(request, response, renewed.token, renewed.expires_at)
+    clear_trust(request, response)  # its trusted browser row is gone with the others
     return response
 
 
