@@ -116,11 +116,16 @@ async def test_either_factor_deletes_a_profile_with_a_code_and_a_key(
     secret = await add_profile_totp(runtime, profile_id)
     await _add_key(runtime, profile_id)
     await open_profile_session(runtime, client, profile_id)
-    page = await client.get("/profile/privacy/delete")
-    assert 'data-webauthn="get"' in page.text and 'id="delete-code-form"' in page.text
-    assert '<label for="mfa_code">' in page.text and 'for="code-disclaimer-data"' in page.text
+    page = await client.get("/profile/privacy/delete")  # the key's form, and a way to the code's
+    assert 'data-webauthn="get"' in page.text and 'name="mfa_code"' not in page.text
+    assert 'href="/profile/privacy/delete?with=code"' in page.text
     assert (await _delete(client, page)).status_code == 400 and await _exists(runtime, profile_id)
-    done = await _delete(client, page, mfa_code=totp_now(runtime, secret))
+    page = await client.get("/profile/privacy/delete?with=code")
+    assert 'data-webauthn' not in page.text and '<label for="mfa_code">' in page.text
+    assert 'id="delete-with-key"' in page.text and page.text.count("<form") == 2  # (the sign-out's form)
+    wrong = await _delete(client, page, mfa_code="000000", **{"with": "code"})
+    assert wrong.status_code == 400 and '<label for="mfa_code">' in wrong.text  # the code's form again
+    done = await _delete(client, page, mfa_code=totp_now(runtime, secret), **{"with": "code"})
     assert done.status_code == 200 and not await _exists(runtime, profile_id)
 
 

@@ -91,15 +91,20 @@ async def download(request: Request) -> Response:
 
 
 async def _delete_form(request: Request, who: ProfileSignedIn, error: str = "", status: int = 200,
-                       accepted: frozenset[str] = frozenset()) -> Response:
+                       accepted: frozenset[str] = frozenset(), use_code: bool | None = None) -> Response:
+    """The key's form (a passkey or security key) or, when the profile has an authenticator app and asked for it
+    (`?with=code`) or has no key, the code's: one form, with the CAPTCHA when one is due."""
     web = web_of(request)
     client = client_of(request)
+    if use_code is None:
+        use_code = request.query_params.get("with") == "code"
+    factors = await deletion.factors(web.deps, client, who.session.id_hash, who.profile.id)
     captcha = (await gate.risk(web.deps, signin_keys(who.profile.email, client))).captcha_required
     if captcha:
         await web.captcha.issue(client.browser_hash)
     return render(request, "profile/privacy_delete.html", status, me=who, nav="privacy", error=error,
                   disclaimers=_DISCLAIMERS, accepted=accepted, captcha=captcha,
-                  factors=await deletion.factors(web.deps, client, who.session.id_hash, who.profile.id))
+                  factors=factors, use_code=use_code and factors.totp)
 
 
 @requires_profile
@@ -113,19 +118,20 @@ async def delete_submit(request: Request, who: ProfileSignedIn) -> Response:
     web = web_of(request)
     t = translator(request)
     accepted = frozenset(str(v) for v in form.getlist("disclaimer") if str(v) in deletion.DISCLAIMERS)
+    code = field(form, "with", 8) == "code"  # the code's form was submitted: shown again on an error
     try:
         await deletion.delete(web.deps, client_of(request), web.captcha, who.profile.id, accepted=accepted,
                               password=field(form, "password"), mfa_code=field(form, "mfa_code", 16),
                               webauthn_response=field(form, "webauthn_response", 65536),
                               session_hash=who.session.id_hash, captcha_answer=field(form, "captcha", 32))
     except InvalidCredentials:
-        return await _delete_form(request, who, t("profile_privacy.wrong_password"), 400, accepted)
+        return await _delete_form(request, who, t("profile_privacy.wrong_password"), 400, accepted, code)
     except InvalidCode:
-        return await _delete_form(request, who, t("profile_privacy.wrong_code"), 400, accepted)
+        return await _delete_form(request, who, t("profile_privacy.wrong_code"), 400, accepted, code)
     except (CaptchaRequired, CaptchaInvalid) as exc:
-        return await _delete_form(request, who, message_for(exc, t), 400, accepted)
+        return await _delete_form(request, who, message_for(exc, t), 400, accepted, code)
     except VestibuleError as exc:
-        return await _delete_form(request, who, message_for(exc, t), status_for(exc, 400), accepted)
+        return await _delete_form(request, who, message_for(exc, t), status_for(exc, 400), accepted, code)
     response = render(request, "profile/privacy_deleted.html")
     clear_session(request, response)
     clear_trust(request, response)
