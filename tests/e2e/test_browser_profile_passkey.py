@@ -90,3 +90,15 @@ def test_profile_registers_a_passkey_and_signs_in_with_it(site: Site) -> None:
     site.shot(page, "passkey-last-used")
     [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
     assert credential["signCount"] >= 1
+
+    # deleting the profile asks the passkey too (the page's challenge, through webauthn.js)
+    page.goto("/profile/privacy/delete")
+    assert page.locator("#delete-form").get_attribute("data-webauthn") == "get"
+    for box in page.locator("input[name=disclaimer]").all():
+        box.check()
+    page.fill("#password", PASSWORD)
+    site.shot(page, "delete-with-passkey")
+    page.click("#delete-submit")
+    page.locator("#profile-deleted").wait_for()
+    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    assert credential["signCount"] >= 2  # the deletion's answer signed once more
