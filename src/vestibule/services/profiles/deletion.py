@@ -29,7 +29,7 @@ from ...core.principals import PrincipalKind, PrincipalRef
 from ...core.throttle import ThrottleKey
 from ...errors import InvalidCode, InvalidCredentials, VestibuleError
 from ...store.models import MfaDevice
-from ...store.repositories import UnitOfWork
+from ...store.repositories import Conflict, UnitOfWork
 from .. import audit, flows, mail_templates, mfa, outbox, sessions, webauthn
 from ..captcha import CaptchaService
 from ..context import Client, Deps
@@ -98,7 +98,14 @@ async def factors(deps: Deps, client: Client, session_hash: str, profile_id: str
 
 async def _keep_challenge(deps: Deps, client: Client, flow_id: str, ref: PrincipalRef) -> str:
     """The pending challenge of this session's deletion flow in this browser while it has time left (a reload
-    shows the same), else a new one kept in it."""
+    shows the same), else a new one kept in it. Two pages shown at once: the second shows the first's."""
+    try:
+        return await _challenge_once(deps, client, flow_id, ref)
+    except Conflict:
+        return await _challenge_once(deps, client, flow_id, ref)
+
+
+async def _challenge_once(deps: Deps, client: Client, flow_id: str, ref: PrincipalRef) -> str:
     now = deps.clock()
     async with deps.store.unit() as uow:
         record = await uow.flows.get(flow_id)

@@ -27,7 +27,7 @@ from ...core.throttle import Scope, ThrottleKey
 from ...core.tokens import hash_token, new_token
 from ...errors import CodeExpired, InvalidInput, TooManyAttempts
 from ...store.models import Profile
-from ...store.repositories import UnitOfWork
+from ...store.repositories import Conflict, UnitOfWork
 from .. import audit, flows, mail_templates, outbox, sessions
 from ..context import Client, Deps
 from ..passwords import check_new_password
@@ -99,6 +99,13 @@ async def open_link(deps: Deps, client: Client, token: str) -> ProfileResetFlow 
     opened), else a new one. None when the link does not work."""
     if not token or len(token) > 100:
         return None
+    try:
+        return await _open_once(deps, client, token)
+    except Conflict:  # the same link opened twice at once in this browser: the other request's page
+        return await _open_once(deps, client, token)
+
+
+async def _open_once(deps: Deps, client: Client, token: str) -> ProfileResetFlow | None:
     now = deps.clock()
     async with deps.store.unit() as uow:
         found = await _live_link(uow, hash_token(token), now)
