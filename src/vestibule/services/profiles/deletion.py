@@ -172,9 +172,11 @@ async def delete(deps: Deps, client: Client, captcha: CaptchaService, profile_id
     if keys and webauthn_response:
         if not await _key_answered(deps, client, _flow_id(session_hash, client), profile_id, webauthn_response):
             raise KeyRefused()
-    elif totp or keys:
+    elif keys and not totp:  # no answer from its key (the page needs its script)
+        raise KeyRefused()
+    elif totp:
         who = mfa.CodeAttempt(ref.key, client, None, principal_name(profile_id), EVENT, "mfa")
-        if not totp or not mfa_code.strip() or await mfa.verify_principal_code(deps, who, mfa_code.strip()) is None:
+        if not mfa_code.strip() or await mfa.verify_principal_code(deps, who, mfa_code.strip()) is None:
             raise InvalidCode()
     async with deps.store.unit() as uow:
         await erase(deps, uow, client, profile_id)
