@@ -181,10 +181,10 @@ def test_change_password_shares_the_user_sign_in_counter(world: AwsWorld, accoun
     iam.create_login_profile(UserName="dave", Password=PASSWORD)
     asyncio.run(_console_failures(world, account, "dave", 3))
     me = world.iam(keys)
-    err = _refused(me.change_password, OldPassword=PASSWORD, NewPassword="new password 2")
+    err = _refused(me.change_password, OldPassword=PASSWORD, NewPassword="amber lantern quietly 2")
     assert error_code(err) == "Throttling"
     Later(world, monkeypatch).advance(WINDOW_SECONDS + 1)
-    me.change_password(OldPassword=PASSWORD, NewPassword="new password 2")
+    me.change_password(OldPassword=PASSWORD, NewPassword="amber lantern quietly 2")
     world.clear_signin_failures()
 
 
@@ -208,7 +208,7 @@ def test_change_password_through_the_api_ends_console_sessions(world: AwsWorld, 
             return (await browser.get("/console")).status_code
 
     cookies = asyncio.run(signed_in())
-    world.iam(keys).change_password(OldPassword=PASSWORD, NewPassword="new password 3")
+    world.iam(keys).change_password(OldPassword=PASSWORD, NewPassword="amber lantern quietly 3")
     assert asyncio.run(console_status(cookies)) == 303, "the console session ended with the API's change"
     changed = _failures(world, account.account_id, "PasswordChanged", "Success")
     assert [e.detail.get("sessions_ended") for e in changed] == [1]
