@@ -32,6 +32,7 @@ from webauthn.helpers.structs import (
 )
 
 from ..core import webauthn as rules
+from ..core.flows.base import Flow, FlowConflict
 from ..core.flows.webauthn_registration import SPEC, WebAuthnRegistration, WebAuthnRegistrationFlow
 from ..core.webauthn import CredentialKind, PendingChallenge, RelyingParty
 from ..errors import InvalidInput, LimitExceeded, NotFound, VestibuleError
@@ -283,6 +284,23 @@ def pending_options(deps: Deps, pending: PendingChallenge | None) -> str | None:
     if pending is None or not pending.options or pending.expires_at - deps.clock() < REUSE_MARGIN:
         return None
     return pending.options
+
+
+async def kept_challenge(deps: Deps, flow: Flow[Any, Any], principal_key: str | None, *,
+                         user_verification: bool = False) -> str | None:
+    """The options of the flow's pending challenge again (a reload or a second tab keeps the first page's), else
+    of a new one kept (hashed) in the flow's `webauthn` payload field, saved compare-and-set. None: another
+    request changed the flow meanwhile."""
+    if (options := pending_options(deps, flow.payload.webauthn)) is not None:
+        return options
+    pending, ceremony = await authentication_options(deps, principal_key, user_verification=user_verification)
+    flow.payload = replace(flow.payload, webauthn=pending)
+    try:
+        async with deps.store.unit() as uow:
+            await flows.save(uow, flow)
+    except FlowConflict:
+        return None
+    return ceremony.options
 
 
 @dataclass(frozen=True)

@@ -83,23 +83,6 @@ async def _attempt_failed(deps: Deps, flow: ProfileSignInFlow) -> None:
                 await flows.save(uow, flow)
 
 
-async def _keep_challenge(deps: Deps, flow: ProfileSignInFlow, principal_key: str | None, *,
-                          user_verification: bool) -> str | None:
-    """The flow's pending challenge again (a reload or second tab keeps the first page's), else a new one kept in
-    the flow: the options, or None when the flow changed."""
-    if (options := webauthn.pending_options(deps, flow.payload.webauthn)) is not None:
-        return options
-    pending, ceremony = await webauthn.authentication_options(deps, principal_key,
-                                                              user_verification=user_verification)
-    flow.payload = replace(flow.payload, webauthn=pending)
-    try:
-        async with deps.store.unit() as uow:
-            await flows.save(uow, flow)
-    except FlowConflict:
-        return None
-    return ceremony.options
-
-
 async def _principal(deps: Deps, ref: PrincipalRef) -> Principal | None:
     async with deps.store.unit() as uow:
         profile = await uow.profiles.by_id(ref.id)
@@ -123,7 +106,7 @@ async def mfa_choices(deps: Deps, flow: ProfileSignInFlow) -> MfaChoices:
         totp = bool(await uow.mfa.enabled_for(ref.key))
         if not await webauthn.has_credentials(uow, ref.key):
             return MfaChoices(True, None)
-    options = await _keep_challenge(deps, flow, ref.key, user_verification=False)
+    options = await webauthn.kept_challenge(deps, flow, ref.key)
     return MfaChoices(totp or options is None, options)
 
 
@@ -171,7 +154,7 @@ async def captcha_needed(deps: Deps, client: Client) -> bool:
 async def passkey_options(deps: Deps, flow: ProfileSignInFlow) -> str | None:
     """Options asking any discoverable credential, user verification required (None: the flow changed meanwhile,
     show the page again)."""
-    return await _keep_challenge(deps, _passkey_flow(flow), None, user_verification=True)
+    return await webauthn.kept_challenge(deps, _passkey_flow(flow), None, user_verification=True)
 
 
 def _answered_handle(response: str) -> str:

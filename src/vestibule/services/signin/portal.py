@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ...core.attempt_origin import describe as describe_origin
-from ...core.flows.base import FlowConflict, FlowError
+from ...core.flows.base import FlowError
 from ...core.flows.email_codes import EMAIL_CODE_LIFETIME, MAX_RESENDS, EmailCode
 from ...core.flows.portal_signin import (
     SPEC,
@@ -236,16 +236,9 @@ async def mfa_choices(deps: Deps, flow: PortalSignInFlow) -> MfaChoices:
         totp = bool(await uow.mfa.enabled_for(ref.key))
         if not await webauthn.has_credentials(uow, ref.key):
             return MfaChoices(True, None)
-    if (options := webauthn.pending_options(deps, flow.payload.webauthn)) is not None:
-        return MfaChoices(totp, options)
-    pending, ceremony = await webauthn.authentication_options(deps, ref.key)
-    flow.payload = replace(flow.payload, webauthn=pending)
-    try:
-        async with deps.store.unit() as uow:
-            await flows.save(uow, flow)
-    except FlowConflict:
+    if (options := await webauthn.kept_challenge(deps, flow, ref.key)) is None:
         return MfaChoices(True, None)  # another request changed the flow meanwhile
-    return MfaChoices(totp, ceremony.options)
+    return MfaChoices(totp, options)
 
 
 async def submit_webauthn(deps: Deps, client: Client, flow_id: str, response: str,

@@ -128,16 +128,9 @@ async def mfa_choices(deps: Deps, flow: ConsoleSignInFlow) -> MfaChoices:
         totp = bool(await uow.mfa.enabled_for(ref.key))
         if not await webauthn.has_credentials(uow, ref.key):
             return MfaChoices(True, None)  # only TOTP (or a device removed meanwhile: the code form anyway)
-    if (options := webauthn.pending_options(deps, flow.payload.webauthn)) is not None:
-        return MfaChoices(totp, options)
-    pending, ceremony = await webauthn.authentication_options(deps, ref.key)
-    flow.payload = replace(flow.payload, webauthn=pending)
-    try:
-        async with deps.store.unit() as uow:
-            await flows.save(uow, flow)
-    except FlowConflict:
+    if (options := await webauthn.kept_challenge(deps, flow, ref.key)) is None:
         return MfaChoices(True, None)  # another request changed the flow meanwhile
-    return MfaChoices(totp, ceremony.options)
+    return MfaChoices(totp, options)
 
 
 async def submit_webauthn(deps: Deps, client: Client, flow_id: str, response: str,
