@@ -15,6 +15,7 @@ from e2e.test_browser_portal import PASSWORD, _password_and_next, _set_password_
 from vestibule.runtime import Runtime
 from vestibule.services.identity_center import portal_users
 from vestibule.web.i18n import Translator
+from webauthn_steps import virtual_authenticator
 
 t = Translator("en")
 
@@ -34,11 +35,7 @@ def test_portal_user_adds_a_security_key_and_signs_in_with_it(site: Site) -> Non
 
     run_async(site.settings, invite)
     page = site.new_browser()
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "usb", "hasResidentKey": False, "hasUserVerification": True,
-        "isUserVerified": True}})["authenticatorId"]
+    authenticator = virtual_authenticator(page)
     _set_password_from_link(site, page, world, mails, "invitation")
     mails = len(site.smtp.messages)
     _password_and_next(site, page, world, PASSWORD, "first")
@@ -59,7 +56,7 @@ def test_portal_user_adds_a_security_key_and_signs_in_with_it(site: Site) -> Non
     assert "Blue USB key" in row.inner_text() and t("webauthn.type_security_key") in row.inner_text()
     assert row.locator(".mfa-last-used").inner_text().strip() == t("mfa_devices.never_used")
     site.shot(page, "key-listed")
-    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    [credential] = authenticator.credentials()
     assert credential["isResidentCredential"] is False
     page.goto(f"/portal/{world.store}/")
     page.click("#sign-out")
@@ -77,5 +74,5 @@ def test_portal_user_adds_a_security_key_and_signs_in_with_it(site: Site) -> Non
     page.goto(f"/portal/{world.store}/mfa")
     last_used = page.locator("tr.webauthn-credential .mfa-last-used").inner_text().strip()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", last_used), last_used
-    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    [credential] = authenticator.credentials()
     assert credential["signCount"] >= 1

@@ -12,6 +12,7 @@ import pytest
 
 from e2e.browser_support import Site
 from vestibule.web.i18n import Translator
+from webauthn_steps import virtual_authenticator
 
 t = Translator("en")
 EMAIL = "passkey.maker@example.com"
@@ -26,11 +27,7 @@ def public_host() -> str:
 @pytest.mark.browser
 def test_profile_registers_a_passkey_and_signs_in_with_it(site: Site) -> None:
     page = site.new_browser()
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
-        "isUserVerified": True}})["authenticatorId"]
+    authenticator = virtual_authenticator(page, transport="internal", resident=True)
 
     # a profile through the sign-up pages
     page.goto("/profile/signup")
@@ -68,7 +65,7 @@ def test_profile_registers_a_passkey_and_signs_in_with_it(site: Site) -> None:
     assert row.locator(".mfa-type").inner_text().strip() == t("profile_webauthn.type_passkey")
     assert t("profile_settings.never_used") in row.inner_text()
     site.shot(page, "passkey-listed")
-    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    [credential] = authenticator.credentials()
     assert credential["isResidentCredential"] is True and credential["userName"] == EMAIL
 
     page.click("#sign-out")
@@ -88,7 +85,7 @@ def test_profile_registers_a_passkey_and_signs_in_with_it(site: Site) -> None:
     last_used = page.locator('tr.mfa-device[data-kind="webauthn"] td').nth(3).inner_text().strip()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", last_used), last_used
     site.shot(page, "passkey-last-used")
-    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    [credential] = authenticator.credentials()
     assert credential["signCount"] >= 1
 
     # deleting the profile asks the passkey too (the page's challenge, through webauthn.js)
@@ -100,5 +97,5 @@ def test_profile_registers_a_passkey_and_signs_in_with_it(site: Site) -> None:
     site.shot(page, "delete-with-passkey")
     page.click("#delete-submit")
     page.locator("#profile-deleted").wait_for()
-    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    [credential] = authenticator.credentials()
     assert credential["signCount"] >= 2  # the deletion's answer signed once more

@@ -12,6 +12,7 @@ import pytest
 
 from e2e.browser_support import Site
 from vestibule.web.i18n import Translator
+from webauthn_steps import virtual_authenticator
 
 t = Translator("en")
 
@@ -25,11 +26,7 @@ def public_host() -> str:
 def test_root_user_adds_a_security_key_and_signs_in_with_it(site: Site) -> None:
     account = site.create_account("keys@example.com", "Root password 1", alias="keys-e2e")
     page = site.new_browser()
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "usb", "hasResidentKey": False, "hasUserVerification": True,
-        "isUserVerified": True}})["authenticatorId"]
+    authenticator = virtual_authenticator(page)
 
     site.sign_in_root_with_mailed_code(page, account, "signin")
     page.click("#security-link")
@@ -47,7 +44,7 @@ def test_root_user_adds_a_security_key_and_signs_in_with_it(site: Site) -> None:
     assert ":u2f/root/Blue-USB-key-" in row.inner_text()
     assert row.locator(".mfa-last-used").inner_text().strip() == t("mfa_devices.never_used")
     site.shot(page, "key-listed")
-    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    [credential] = authenticator.credentials()
     assert credential["isResidentCredential"] is False
     site.sign_out(page)
 
@@ -64,5 +61,5 @@ def test_root_user_adds_a_security_key_and_signs_in_with_it(site: Site) -> None:
     last_used = page.locator("tr.webauthn-credential .mfa-last-used").inner_text().strip()
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", last_used), last_used
     site.shot(page, "last-used")
-    [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    [credential] = authenticator.credentials()
     assert credential["signCount"] >= 1

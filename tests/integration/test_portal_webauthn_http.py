@@ -6,9 +6,6 @@ a password."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import httpx
 
 from http_steps import error_of, notice_of
@@ -36,22 +33,10 @@ from vestibule.services.mail import DevMailbox
 from vestibule.store.models import AuditEvent
 from vestibule.web.i18n import Translator
 from webauthn_authenticator import SoftAuthenticator
+from webauthn_steps import field_of, options_of, register_from
 
 t = Translator("en")
 zh = Translator("zh-TW")
-_OPTIONS = re.compile(r'data-webauthn-options="([^"]*)"')
-
-
-def options_of(page: str) -> str:
-    match = _OPTIONS.search(page)
-    assert match, "no WebAuthn options on the page"
-    return html.unescape(match.group(1))
-
-
-def _field(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert match, name
-    return html.unescape(match.group(1))
 
 
 async def add_key(client: httpx.AsyncClient, store_id: str, key: SoftAuthenticator, name: str = "Blue key",
@@ -61,11 +46,8 @@ async def add_key(client: httpx.AsyncClient, store_id: str, key: SoftAuthenticat
     assert page.status_code == 200 and 'id="add-security-key"' in page.text and 'id="add-passkey"' in page.text
     r = await client.post(f"/portal/{store_id}/mfa/webauthn/new", data={"csrf_token": csrf_of(page.text),
                                                                         "kind": kind})
-    assert r.status_code == 200 and 'data-webauthn="create"' in r.text, r.text
-    assert '<label for="key_name">' in r.text and '<script src="/static/webauthn.js" defer></script>' in r.text
-    return await client.post(f"/portal/{store_id}/mfa/webauthn/register", data={
-        "csrf_token": csrf_of(r.text), "flow": _field(r.text, "flow"), "kind": kind, "key_name": name,
-        "webauthn_response": key.register(options_of(r.text), resident=kind == "passkey")})
+    return await register_from(client, r, f"/portal/{store_id}/mfa/webauthn/register", key, kind=kind, name=name,
+                               resident=kind == "passkey")
 
 
 async def _account(runtime: Runtime, store_id: str) -> str:
@@ -285,7 +267,7 @@ async def test_portal_passwords_known_from_breaches_are_refused(client: httpx.As
     await portal_users.reset_by_mail(runtime.deps, store_id, "alice")
     await deliver_mail(runtime)
     page = await client.get(link_of(mailbox, store_id))
-    token = _field(page.text, "token")
+    token = field_of(page.text, "token")
     r = await client.post(f"/portal/{store_id}/password", data={
         "csrf_token": csrf_of(page.text), "token": token, "new_password": "qwerty123", "confirm_password": "qwerty123"})
     assert r.status_code == 400 and error_of(r.text) == t("password.breached")

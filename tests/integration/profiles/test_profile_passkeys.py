@@ -6,7 +6,6 @@ another profile's key, a counter going backwards, a removed key, a root user's k
 
 from __future__ import annotations
 
-import html
 import json
 import re
 
@@ -35,24 +34,12 @@ from vestibule.services.webauthn import Owner
 from vestibule.store.models import AuditEvent, Session
 from vestibule.web.i18n import Translator
 from webauthn_authenticator import SoftAuthenticator
+from webauthn_steps import options_of, register_from
 
 t = Translator("en")
 OTHER_EMAIL = "other.maker@example.com"
 TRUST_COOKIE = "vestibule_profile_trust"
 SERVICE_CLIENT = Client(ip="203.0.113.9", user_agent="test", browser_hash="browser-1")
-_OPTIONS = re.compile(r'data-webauthn-options="([^"]*)"')
-
-
-def options_of(page: str) -> str:
-    match = _OPTIONS.search(page)
-    assert match, "no WebAuthn options on the page"
-    return html.unescape(match.group(1))
-
-
-def _field(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert match, name
-    return html.unescape(match.group(1))
 
 
 async def _events(runtime: Runtime, *names: str) -> list[AuditEvent]:
@@ -87,11 +74,8 @@ async def add_key(client: httpx.AsyncClient, key: SoftAuthenticator, *, kind: st
         assert 'name="password"' in r.text
         r = await client.post("/profile/security/passkey/new", data={"csrf_token": csrf_of(r.text), "kind": kind,
                                                                     "password": PROFILE_PASSWORD})
-    assert r.status_code == 200 and 'data-webauthn="create"' in r.text, r.text
-    assert '<label for="key_name">' in r.text and '<script src="/static/webauthn.js" defer></script>' in r.text
-    return await client.post("/profile/security/passkey/register", data={
-        "csrf_token": csrf_of(r.text), "flow": _field(r.text, "flow"), "kind": kind, "key_name": name,
-        "webauthn_response": key.register(options_of(r.text), resident=kind == "passkey")})
+    return await register_from(client, r, "/profile/security/passkey/register", key, kind=kind, name=name,
+                               resident=kind == "passkey")
 
 
 async def _profile_with_key(runtime: Runtime, client: httpx.AsyncClient, kind: str = "security_key",

@@ -43,18 +43,12 @@ from vestibule.services.webauthn import Owner
 from vestibule.store.models import Base, FlowRecord, OutboxMail
 from vestibule.web.i18n import Translator
 from webauthn_authenticator import SoftAuthenticator
+from webauthn_steps import options_of
 
 t = Translator("en")
 SERVICE_CLIENT = Client(ip="203.0.113.9", user_agent="test", browser_hash="browser-1")
-_OPTIONS = re.compile(r'data-webauthn-options="([^"]*)"')
 EVERY = list(deletion.DISCLAIMERS)
 NEW_PASSWORD = "Brighter-Harbor-77"
-
-
-def options_of(page: str) -> str:
-    match = _OPTIONS.search(page)
-    assert match, "no WebAuthn options on the page"
-    return html.unescape(match.group(1))
 
 
 async def _add_key(runtime: Runtime, profile_id: str, kind: CredentialKind = CredentialKind.SECURITY_KEY,

@@ -33,22 +33,10 @@ from vestibule.services.mail import DevMailbox
 from vestibule.store.models import AuditEvent, MfaDevice
 from vestibule.web.i18n import Translator
 from webauthn_authenticator import SoftAuthenticator
+from webauthn_steps import options_of, register_from
 
 t = Translator("en")
 zh = Translator("zh-TW")
-_OPTIONS = re.compile(r'data-webauthn-options="([^"]*)"')
-
-
-def options_of(page: str) -> str:
-    match = _OPTIONS.search(page)
-    assert match, "no WebAuthn options on the page"
-    return html.unescape(match.group(1))
-
-
-def _field(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert match, name
-    return html.unescape(match.group(1))
 
 
 async def add_key(client: httpx.AsyncClient, key: SoftAuthenticator, password: str, name: str = "Blue key",
@@ -59,11 +47,7 @@ async def add_key(client: httpx.AsyncClient, key: SoftAuthenticator, password: s
     assert r.status_code == 403 and 'id="reauth-form"' in r.text  # the password again first
     r = await client.post("/console/webauthn/new", data={"csrf_token": csrf_of(r.text), "kind": kind,
                                                          "password": password})
-    assert r.status_code == 200 and 'data-webauthn="create"' in r.text, r.text
-    assert '<label for="key_name">' in r.text and '<script src="/static/webauthn.js" defer></script>' in r.text
-    return await client.post("/console/webauthn/register", data={
-        "csrf_token": csrf_of(r.text), "flow": _field(r.text, "flow"), "kind": kind, "key_name": name,
-        "webauthn_response": key.register(options_of(r.text))})
+    return await register_from(client, r, "/console/webauthn/register", key, kind=kind, name=name, resident=False)
 
 
 async def _events(runtime: Runtime, account_id: str, event: str) -> list[AuditEvent]:

@@ -8,13 +8,14 @@ import httpx
 
 from http_steps import ROOT_PASSWORD, make_account, root_password, sign_in_root, sign_out, use_clock
 from integration.profiles.test_profile_passkeys import _answer, _passkey_page, _profile_with_key, _sign_out
-from integration.webauthn.test_console_webauthn_http import add_key, options_of
+from integration.webauthn.test_console_webauthn_http import add_key
 from profile_steps import profile_password
 from support import csrf_of
 from vestibule.core.webauthn import CHALLENGE_LIFETIME
 from vestibule.runtime import Runtime
 from vestibule.services.mail import DevMailbox
 from webauthn_authenticator import SoftAuthenticator
+from webauthn_steps import options_of
 
 
 async def test_console_mfa_page_shown_twice_keeps_its_challenge(client: httpx.AsyncClient, runtime: Runtime,
