@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from .models import Base
+from .sql.keyset import CODE_POINT_COLLATIONS, CODE_POINT_ORDER
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,7 +28,21 @@ def make_engine(url: str) -> AsyncEngine:
                                      hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    if engine.dialect.name == "postgresql":
+        dialect = engine.dialect
+
+        def note_collation(dbapi_conn: Any, _record: Any) -> None:
+            """Whether the database orders text by code point: then a path prefix is read as a range of its
+            index (`store/sql/keyset.starts_with`)."""
+            cur = dbapi_conn.cursor()
+            cur.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+            row = cur.fetchone()
+            cur.close()
+            setattr(dialect, CODE_POINT_ORDER, bool(row) and row[0] in CODE_POINT_COLLATIONS)
+
+        event.listen(engine.sync_engine, "first_connect", note_collation)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
