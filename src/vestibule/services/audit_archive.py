@@ -17,6 +17,7 @@ from ..store.repositories import Store
 from .audit import as_dict
 
 BATCH = 1000
+_TAIL_BLOCK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,26 +27,33 @@ class ArchiveReport:
 
 
 def _last_line(path: Path) -> dict[str, object] | None:
-    """The last complete line of the file (a torn last line, from a crash while writing, is cut off)."""
+    """The last complete line of the file (a torn last line, from a crash while writing, is cut off). Read
+    backwards from the end a block at a time: an archive may be gigabytes."""
     if not path.exists():
         return None
     with path.open("rb+") as f:
-        data = f.read()
-        end = data.rfind(b"\n")
-        if end + 1 != len(data):
-            f.truncate(end + 1)  # the torn tail was never deleted from the database
+        size = f.seek(0, os.SEEK_END)
+        tail, position = b"", size
+        while position > 0 and tail.count(b"\n") < 2:
+            step = min(_TAIL_BLOCK, position)
+            position -= step
+            f.seek(position)
+            tail = f.read(step) + tail
+        end = tail.rfind(b"\n")
+        if end + 1 != len(tail):
+            f.truncate(position + end + 1)  # the torn tail was never deleted from the database
         if end < 0:
             return None
-        start = data.rfind(b"\n", 0, end) + 1
-        found = json.loads(data[start:end])
+        start = tail.rfind(b"\n", 0, end) + 1
+        found = json.loads(tail[start:end])
         return found if isinstance(found, dict) else None
 
 
 async def archive(store: Store, before: float, output: Path, *, batch: int = BATCH) -> ArchiveReport:
     resumed = 0
     last = _last_line(output)
-    if last is not None and isinstance(last.get("id"), int):
-        last_id = int(last["id"])  # type: ignore[call-overload]
+    last_id = last.get("id") if last is not None else None
+    if isinstance(last_id, int):
         async with store.unit() as uow:
             at = await uow.expired.event_at(last_id)
         if at is not None:  # the last batch was written but its deletion never committed
