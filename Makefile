@@ -7,7 +7,7 @@ RUNTIME_LOCK := requirements/runtime.lock
 TEST_LOCK := requirements/test.lock
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test check lint smoke suite install install-test chromium haproxy node-deps lock bench clean
+.PHONY: run test check lint smoke suite install install-test chromium haproxy federation-peers node-deps lock bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,15 @@ haproxy:
 	  echo "installing Debian's haproxy (for the multi-node test)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq haproxy; \
+	fi
+
+# The federation tests' real peers (docs/federation.md): Debian's xmlsec1 (the pysaml2 identity provider signs with
+# it) and OpenLDAP's slapd with ldap-utils (a directory the tests start on a free port with their own config).
+federation-peers:
+	@if ! command -v xmlsec1 >/dev/null || [ ! -x /usr/sbin/slapd ] || ! command -v ldapadd >/dev/null; then \
+	  echo "installing Debian's xmlsec1, slapd and ldap-utils (for the federation tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 slapd ldap-utils; \
 	fi
 
 # The AWS SDK for JavaScript v3 for tests/integration/aws/test_aws_js_sdk.py, exactly as tests/js/package-lock.json
@@ -69,7 +78,7 @@ lint: install-test
 # again on PostgreSQL + Redis (tests/unit and tests/contract use neither: pure code and botocore's models).
 # Logs: test-artifacts/sqlite.log and test-artifacts/postgresql.log. `make suite SUITE_FLAGS=--serial` runs the
 # passes one after the other.
-suite: install-test chromium haproxy node-deps
+suite: install-test chromium haproxy federation-peers node-deps
 	$(BIN)/python tests/run_suite.py $(SUITE_FLAGS)
 
 check: lint suite

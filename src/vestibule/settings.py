@@ -70,6 +70,8 @@ class Settings:
     log_format: str = "text"  # text | json (one JSON object per line)
     ready_outbox_stuck_seconds: int = 900  # /readyz fails when a due mail has waited longer than this
     breached_passwords_file: Path | None = None  # the operator's breach corpus (range files or one sorted file)
+    # federation (issue 12, docs/federation.md): OIDC discovery and JWKS over plain HTTP from loopback hosts only
+    federation_insecure_loopback: bool = False
     config_file: str = ""  # the vestibule.toml these settings were read from, if any
     # fields set by the file or the environment (the rest are defaults); not printed
     configured: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
@@ -508,6 +510,7 @@ ROWS: tuple[Row, ...] = (
     Row("log_format", Choice(("text", "json"))),
     Row("ready_outbox_stuck_seconds", Whole(10, 7 * 86400)),
     Row("breached_passwords_file", BreachedPasswordsFile()),
+    Row("federation_insecure_loopback", Switch()),
 )
 _BY_KEY = {row.toml_key: row for row in ROWS}
 _DERIVED = {"config_file": "it is the file's own path", "effective_database_url": "set database_url or data_dir"}
