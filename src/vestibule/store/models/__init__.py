@@ -22,6 +22,7 @@ from .iam import (
     Tag,
 )
 from .identity_center import SsoAssignment, SsoInstance, SsoPermissionSet, SsoProvisioning, SsoRequest
+from .identity_providers import OidcProvider, SamlProvider
 from .instance_profiles import InstanceProfile
 from .lifecycle import AccountLifecycle
 from .mail_languages import MailLanguage
@@ -74,6 +75,7 @@ __all__ = [
     "MfaDevice",
     "OidcClient",
     "OidcGrant",
+    "OidcProvider",
     "OidcToken",
     "Organization",
     "OrganizationAccount",
@@ -88,6 +90,7 @@ __all__ = [
     "RecoveryToken",
     "ReportJob",
     "RootEmailChange",
+    "SamlProvider",
     "ScimToken",
     "ServerCertificate",
     "ServiceLastAccessed",

@@ -31,6 +31,7 @@ from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
 from .identity_center import IdentityCenter
+from .identity_providers import OidcProviders, SamlProviders
 from .instance_profiles import InstanceProfiles
 from .lifecycle import AccountLifecycles
 from .mail_languages import MailLanguages
@@ -183,6 +184,14 @@ class UnitOfWork:
     @cached_property
     def server_certificates(self) -> ServerCertificates:
         return ServerCertificates(self.db)
+
+    @cached_property
+    def oidc_providers(self) -> OidcProviders:
+        return OidcProviders(self.db)
+
+    @cached_property
+    def saml_providers(self) -> SamlProviders:
+        return SamlProviders(self.db)
 
     @cached_property
     def service_linked_role_deletions(self) -> ServiceLinkedRoleDeletions:
