@@ -1,7 +1,8 @@
 """The AWS query protocol endpoint (`POST /` or `GET /?Action=...`): STS and IAM.
 
 Routes by `Version`, else by the credential scope's service. Every request is SigV4-verified before any
-handler runs; every response carries a request ID.
+handler runs, except for the operations whose row says `signed=False` (the model's `noAuth` ones: the token
+the request carries authenticates it); every response carries a request ID.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl
 from ...core import sigv4
 from ...errors import VestibuleError
 from ...observe import current_request_id, note_error, note_operation
-from ...services.context import Deps
+from ...services.context import Client, Deps
 from ...services.metrics import UNKNOWN, AwsRequestSeen, record_aws_request
 from ..calls import api_call, run, user_agent_of
 from ..errors import AwsError, translate
@@ -81,20 +82,26 @@ class QueryEndpoint:
             unserved = UNSERVED.get(service.name, {}).get(action or "")
             if unserved is not None:  # an operation of the model that Vestibule does not serve: say why
                 raise InvalidAction(f"{action} is not served by Vestibule: {unserved}.")
+            operation = service.operations.get(action or "")
+            user_agent = user_agent_of(signed.grouped_headers)
+            if operation is not None and not operation.signed:  # the token in the request authenticates it
+                client = Client(ip=client_ip, user_agent=user_agent[:256])
+                request = QueryRequest(None, Input(params, operation.inputs), request_id, self.deps, client, secure)
+                result = await operation.handler(request)
+                return 200, xml.response(operation.name, _namespace(service), result, request_id), request_id
             parts = parts or sigv4.parse_authorization(signed)
             caller = await self.auth.authenticate(signed, service.signing_name, parts)
             if not action:
                 raise MissingAction("Missing Action")
-            operation = service.operations.get(action)
             if operation is None:
                 raise InvalidAction(f"Could not find operation {action} for version "
                                     f"{version or 'NO_VERSION_SPECIFIED'}")
             inputs = Input(params, operation.inputs)
             tags, tag_keys = _request_tags(operation, inputs)
             call = api_call(self.deps, caller, service.name, operation, source_ip=client_ip, secure=secure,
-                            user_agent=user_agent_of(signed.grouped_headers), region=parts.region,
-                            request_tags=tags, tag_keys=tag_keys)
-            result = await run(operation, call, QueryRequest(call, inputs, request_id))
+                            user_agent=user_agent, region=parts.region, request_tags=tags, tag_keys=tag_keys)
+            result = await run(operation, call, QueryRequest(call, inputs, request_id, self.deps, call.client,
+                                                             secure))
             return 200, xml.response(action, _namespace(service), result, request_id), request_id
         except sigv4.SigV4Error as exc:
             seen.error_code = exc.code
