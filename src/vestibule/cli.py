@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 from . import cli_account, cli_events, cli_lifecycle, cli_ops
+from .cli_federation import add_federation_parser, federation_command
 from .cli_sso import add_sso_parser, sso_command
 from .client.login_commands import add_parsers as add_login_parsers
 from .core import passwords as rules
@@ -115,6 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     queue.add_argument("--limit", type=int, default=100)
     cli_ops.add_parsers(sub, _Parser)  # backup, restore, master-key
     add_sso_parser(sub)
+    add_federation_parser(sub)
     add_login_parsers(sub)  # login, logout: on the user's computer, no server settings
     _add_config_option(p)
     return p
@@ -450,7 +452,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             return asyncio.run(_with_runtime(settings, _migrate))
         handlers = {"account": _account_command, "iam-user": _iam_user_command, "events": _events_command,
-                    "access-key": _access_key_command, "mail": _mail_command, "sso": sso_command}
+                    "access-key": _access_key_command, "mail": _mail_command, "sso": sso_command,
+                    "federation": federation_command}
         handler = handlers[args.command]
         return asyncio.run(_with_runtime(settings, lambda rt: handler(args, rt)))
     except UsageError as exc:

@@ -61,6 +61,7 @@ class PurgeReport:
     profile_exports: int = 0  # personal profiles' data exports past their download window (at once: personal data)
     profile_trusted_browsers: int = 0  # profiles' trusted browsers past their trust
     audit_events: int = 0  # audit events older than the audit retention
+    federation_failures: int = 0  # federated sign-in failures (by reference) past the audit retention
     skipped: bool = False
 
     @property
@@ -105,6 +106,7 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         profile_trusted_browsers=await purge(lambda rows, n: rows.profile_trusted_browsers(cutoff, n)),
         audit_events=await purge(lambda rows, n: rows.audit_events(now - ports.audit_retention_seconds, n))
         if ports.audit_retention_seconds > 0 else 0,
+        federation_failures=await purge(lambda rows, n: rows.federation_failures(now, n)),
     )
 
 

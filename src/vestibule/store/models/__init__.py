@@ -9,6 +9,7 @@ from .cli_login import CliLogin, CliLoginGrant, CliLoginRefreshToken, DpopReplay
 from .counts import EntityCount
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
 from .directory import DirectoryExternalId, DirectoryGroup, DirectoryMembership, DirectoryUser
+from .federation_failures import FederationFailureRecord
 from .flows import Captcha, FlowRecord, RecoveryToken
 from .iam import (
     GroupMembership,
@@ -61,6 +62,7 @@ __all__ = [
     "DirectoryUser",
     "DpopReplay",
     "EntityCount",
+    "FederationFailureRecord",
     "FlowRecord",
     "GroupMembership",
     "IamGroup",

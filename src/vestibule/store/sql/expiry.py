@@ -16,6 +16,7 @@ from ..models import (
     CliLoginGrant,
     CliLoginRefreshToken,
     DpopReplay,
+    FederationFailureRecord,
     FlowRecord,
     OidcGrant,
     OidcToken,
@@ -75,6 +76,10 @@ class ExpiredRows(Repository):
     async def audit_events(self, before: float, limit: int = BATCH) -> int:
         """Audit events recorded before `before` (the retention), oldest first (`ix_audit_events_at`)."""
         return await self._oldest(AuditEvent, AuditEvent.at, before, limit, AuditEvent.id)
+
+    async def federation_failures(self, before: float, limit: int = BATCH) -> int:
+        """Federated sign-in failures past the audit retention (their `expires_at`; None: kept for ever)."""
+        return await self._oldest(FederationFailureRecord, FederationFailureRecord.expires_at, before, limit)
 
     async def oidc_grants(self, before: float, limit: int = BATCH) -> int:
         """CLI sign-in (SSO-OIDC) device and code grants past their expiry."""

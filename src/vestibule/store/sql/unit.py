@@ -27,6 +27,7 @@ from .cli_login import CliLoginGrants, CliLoginRefreshTokens, CliLogins, DpopRep
 from .counts import EntityCounts
 from .directory import Directory
 from .expiry import ExpiredRows
+from .federation_failures import FederationFailures
 from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
@@ -276,6 +277,10 @@ class UnitOfWork:
     @cached_property
     def entity_counts(self) -> EntityCounts:
         return EntityCounts(self.db)
+
+    @cached_property
+    def federation_failures(self) -> FederationFailures:
+        return FederationFailures(self.db)
 
     @cached_property
     def expired(self) -> ExpiredRows:
