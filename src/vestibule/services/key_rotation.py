@@ -33,10 +33,12 @@ COLUMN_CONTEXTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "outbound_web_identity.rsa_key_sealed": lambda f: f"outbound-federation:{f['account_id']}:RS256",
     "outbound_web_identity.ec_key_sealed": lambda f: f"outbound-federation:{f['account_id']}:ES384",
     "captchas.answer_sealed": lambda f: f"captcha:{f['browser_hash']}",
+    "console_oidc_logins.client_secret_sealed": lambda f: f"console-oidc:{f['id']}",
 }
 # Flow payloads: the context from the flow's payload (services/credentials.py seals enrolment secrets this way).
 FLOW_CONTEXTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], str]] = {
     ("mfa_enrolment", "secret_sealed"): lambda d: f"enrol:{d['principal']}",
+    ("oidc_signin", "verifier_sealed"): lambda d: f"oidc-signin:{d['nonce']}",
 }
 FLOWS_NAME = "flows.data"
 

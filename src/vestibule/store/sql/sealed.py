@@ -16,6 +16,7 @@ from ..models import (
     AccessKey,
     Base,
     Captcha,
+    ConsoleOidcLogin,
     FlowRecord,
     MfaDevice,
     OutboundWebIdentity,
@@ -58,10 +59,12 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(OutboundWebIdentity, "rsa_key_sealed", "account_id", ("account_id",)),
     SealedColumn(OutboundWebIdentity, "ec_key_sealed", "account_id", ("account_id",)),
     SealedColumn(Captcha, "answer_sealed", "browser_hash", ("browser_hash",)),
+    SealedColumn(ConsoleOidcLogin, "client_secret_sealed", "id", ("id",)),
 )
 # Flow payloads that carry a sealed value in their JSON data (core/flows/base.py keeps a flow's payload under
 # "payload"): (flow kind, key in the payload); the context comes from the rest of the payload.
-SEALED_FLOW_FIELDS: tuple[tuple[str, str], ...] = (("mfa_enrolment", "secret_sealed"),)
+SEALED_FLOW_FIELDS: tuple[tuple[str, str], ...] = (("mfa_enrolment", "secret_sealed"),
+                                                  ("oidc_signin", "verifier_sealed"))
 FLOW_PAYLOAD = "payload"
 
 
