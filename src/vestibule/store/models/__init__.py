@@ -6,6 +6,7 @@ from .applications import SsoApplication, SsoApplicationAssignment
 from .audit import AuditEvent
 from .base import Base
 from .cli_login import CliLogin, CliLoginGrant, CliLoginRefreshToken, DpopReplay
+from .console_oidc import ConsoleOidcLogin
 from .counts import EntityCount
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
 from .directory import DirectoryExternalId, DirectoryGroup, DirectoryMembership, DirectoryUser
@@ -54,6 +55,7 @@ __all__ = [
     "CliLogin",
     "CliLoginGrant",
     "CliLoginRefreshToken",
+    "ConsoleOidcLogin",
     "CreateAccountRequest",
     "CredentialReport",
     "DirectoryExternalId",

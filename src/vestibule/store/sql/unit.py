@@ -24,6 +24,7 @@ from .applications import Applications
 from .audit import AuditEvents
 from .base import Conflict
 from .cli_login import CliLoginGrants, CliLoginRefreshTokens, CliLogins, DpopReplays
+from .console_oidc import ConsoleOidcLogins
 from .counts import EntityCounts
 from .directory import Directory
 from .expiry import ExpiredRows
@@ -237,6 +238,10 @@ class UnitOfWork:
     @cached_property
     def dpop_replays(self) -> DpopReplays:
         return DpopReplays(self.db)
+
+    @cached_property
+    def console_oidc_logins(self) -> ConsoleOidcLogins:
+        return ConsoleOidcLogins(self.db)
 
     @cached_property
     def directory(self) -> Directory:
