@@ -32,6 +32,8 @@ from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, Console
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
 from vestibule.core.flows.mfa_recovery import CodesReveal, CodesRevealState, MfaRecovery, MfaRecoveryState
+from vestibule.core.flows.portal_saml import SPEC as PORTAL_SAML_SPEC
+from vestibule.core.flows.portal_saml import PortalSaml, PortalSamlState
 from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, PortalSignIn, PortalSignInState
 from vestibule.core.flows.profile_delete import SPEC as PROFILE_DELETE_SPEC
 from vestibule.core.flows.profile_delete import ProfileDelete, ProfileDeleteState
@@ -104,6 +106,7 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
                              (ProfileResetState.NEW_PASSWORD, ProfileResetState.DONE)},  # ... its browser's page
     FlowKind.PROFILE_EMAIL: {(ProfileEmailState.VERIFY_CODE, ProfileEmailState.DONE)},
     FlowKind.PROFILE_DELETE: {(ProfileDeleteState.PENDING, ProfileDeleteState.DONE)},
+    FlowKind.PORTAL_SAML: {(PortalSamlState.SENT, PortalSamlState.DONE)},  # the IdP's answer, accepted once
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -123,6 +126,7 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.PROFILE_RESET: PROFILE_RESET_SPEC,
     FlowKind.PROFILE_EMAIL: PROFILE_EMAIL_SPEC,
     FlowKind.PROFILE_DELETE: PROFILE_DELETE_SPEC,
+    FlowKind.PORTAL_SAML: PORTAL_SAML_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -141,6 +145,7 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.PROFILE_RESET: list(ProfileResetState),
     FlowKind.PROFILE_EMAIL: list(ProfileEmailState),
     FlowKind.PROFILE_DELETE: list(ProfileDeleteState),
+    FlowKind.PORTAL_SAML: list(PortalSamlState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -162,6 +167,7 @@ PAYLOADS: dict[FlowKind, object] = {
     FlowKind.PROFILE_EMAIL: ProfileEmailChange("p" + "a" * 20, "session-hash", "old@example.com", "new@example.com",
                                                EmailCode("h", T + 600), True),
     FlowKind.PROFILE_DELETE: ProfileDelete(PrincipalRef.profile("p" + "a" * 20), PendingChallenge("h", T + 300, False)),
+    FlowKind.PORTAL_SAML: PortalSaml("d-0123456789", "_request-id"),
 }
 
 
@@ -192,6 +198,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.PROFILE_RESET: ProfileResetState.LINK,
         FlowKind.PROFILE_EMAIL: ProfileEmailState.VERIFY_CODE,
         FlowKind.PROFILE_DELETE: ProfileDeleteState.PENDING,
+        FlowKind.PORTAL_SAML: PortalSamlState.SENT,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
@@ -204,6 +211,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.PROFILE_RESET: 3600,  # the mailed link: at most an hour (its page: 15 minutes within it)
         FlowKind.PROFILE_SIGNUP: 1800, FlowKind.PROFILE_SIGNIN: 900,
         FlowKind.PROFILE_DELETE: 300,  # the deletion page's WebAuthn challenge
+        FlowKind.PORTAL_SAML: 600,  # the user signs in at the IdP meanwhile
         FlowKind.PROFILE_EMAIL: 1800}  # the code in it lasts 10 minutes; resends within the flow
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
