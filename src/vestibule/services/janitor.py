@@ -60,6 +60,7 @@ class PurgeReport:
     root_email_changes: int = 0  # undo links of root email changes past their 7 days
     profile_exports: int = 0  # personal profiles' data exports past their download window (at once: personal data)
     profile_trusted_browsers: int = 0  # profiles' trusted browsers past their trust
+    federation_signin_tokens: int = 0  # the federation endpoint's sign-in tokens past their 15 minutes
     audit_events: int = 0  # audit events older than the audit retention
     federation_failures: int = 0  # federated sign-in failures (by reference) past the audit retention
     skipped: bool = False
@@ -104,6 +105,7 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         root_email_changes=await purge(lambda rows, n: rows.root_email_changes(cutoff, n)),
         profile_exports=await purge(lambda rows, n: rows.profile_exports(now, n)),
         profile_trusted_browsers=await purge(lambda rows, n: rows.profile_trusted_browsers(cutoff, n)),
+        federation_signin_tokens=await purge(lambda rows, n: rows.federation_signin_tokens(cutoff, n)),
         audit_events=await purge(lambda rows, n: rows.audit_events(now - ports.audit_retention_seconds, n))
         if ports.audit_retention_seconds > 0 else 0,
         federation_failures=await purge(lambda rows, n: rows.federation_failures(now, n)),

@@ -165,13 +165,17 @@ async def signed_in_profile(ports: SessionPorts, token: str) -> tuple[SignedInSe
 
 
 async def _role_session(ports: SessionPorts, ref: PrincipalRef, account: Account, now: float) -> Principal | None:
-    """A console session as an assumed role (opened from the access portal): `role:<its temporary access key ID>`,
-    alive while those credentials are; the console shows `<role name>/<session name>`."""
+    """A console session of temporary credentials (the access portal's, the federation endpoint's): `role:<their
+    access key ID>`, alive while those credentials are; the console shows `<role name>/<session name>` for an
+    assumed role, `federated-user/<name>` for GetFederationToken's."""
     async with ports.store.unit() as uow:
         cred = await uow.temp_credentials.get(ref.id)
-    if cred is None or cred.kind != "assumed-role" or cred.account_id != account.id or cred.expires_at <= now:
+    if (cred is None or cred.kind not in ("assumed-role", "federated-user") or cred.account_id != account.id
+            or cred.expires_at <= now):
         return None
-    return Principal(ref, account.id, account.name, account.alias, cred.arn.partition(":assumed-role/")[2], cred.arn)
+    shown = (cred.arn.partition(":assumed-role/")[2] if cred.kind == "assumed-role"
+             else cred.arn.rpartition(":")[2])
+    return Principal(ref, account.id, account.name, account.alias, shown, cred.arn)
 
 
 async def sign_out(deps: Deps, client: Client, token: str) -> None:

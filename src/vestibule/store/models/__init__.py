@@ -11,6 +11,7 @@ from .counts import EntityCount
 from .credentials import AccessKey, MfaDevice, PasswordHistory, TemporaryCredential
 from .directory import DirectoryExternalId, DirectoryGroup, DirectoryMembership, DirectoryUser
 from .federation_failures import FederationFailureRecord
+from .federation_tokens import FederationSigninToken
 from .flows import Captcha, FlowRecord, RecoveryToken
 from .iam import (
     GroupMembership,
@@ -65,6 +66,7 @@ __all__ = [
     "DpopReplay",
     "EntityCount",
     "FederationFailureRecord",
+    "FederationSigninToken",
     "FlowRecord",
     "GroupMembership",
     "IamGroup",

@@ -17,6 +17,7 @@ from ..models import (
     CliLoginRefreshToken,
     DpopReplay,
     FederationFailureRecord,
+    FederationSigninToken,
     FlowRecord,
     OidcGrant,
     OidcToken,
@@ -60,6 +61,10 @@ class ExpiredRows(Repository):
 
     async def recovery_tokens(self, before: float, limit: int = BATCH) -> int:
         return await self._oldest(RecoveryToken, RecoveryToken.expires_at, before, limit)
+
+    async def federation_signin_tokens(self, before: float, limit: int = BATCH) -> int:
+        """The federation endpoint's sign-in tokens (used or not) past their 15 minutes."""
+        return await self._oldest(FederationSigninToken, FederationSigninToken.expires_at, before, limit)
 
     async def root_email_changes(self, before: float, limit: int = BATCH) -> int:
         """Root email changes whose undo link expired before `before` (the audit events keep the history)."""

@@ -29,6 +29,7 @@ from .counts import EntityCounts
 from .directory import Directory
 from .expiry import ExpiredRows
 from .federation_failures import FederationFailures
+from .federation_tokens import FederationSigninTokens
 from .flows import Captchas, Flows, RecoveryTokens
 from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
@@ -194,6 +195,10 @@ class UnitOfWork:
     @cached_property
     def saml_providers(self) -> SamlProviders:
         return SamlProviders(self.db)
+
+    @cached_property
+    def federation_signin_tokens(self) -> FederationSigninTokens:
+        return FederationSigninTokens(self.db)
 
     @cached_property
     def service_linked_role_deletions(self) -> ServiceLinkedRoleDeletions:
