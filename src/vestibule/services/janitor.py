@@ -61,6 +61,7 @@ class PurgeReport:
     profile_exports: int = 0  # personal profiles' data exports past their download window (at once: personal data)
     profile_trusted_browsers: int = 0  # profiles' trusted browsers past their trust
     federation_signin_tokens: int = 0  # the federation endpoint's sign-in tokens past their 15 minutes
+    saml_assertion_uses: int = 0  # used SAML assertion IDs past their assertion's end
     audit_events: int = 0  # audit events older than the audit retention
     federation_failures: int = 0  # federated sign-in failures (by reference) past the audit retention
     skipped: bool = False
@@ -106,6 +107,7 @@ async def run_once(ports: JanitorPorts, *, lease_seconds: float = 0.0) -> PurgeR
         profile_exports=await purge(lambda rows, n: rows.profile_exports(now, n)),
         profile_trusted_browsers=await purge(lambda rows, n: rows.profile_trusted_browsers(cutoff, n)),
         federation_signin_tokens=await purge(lambda rows, n: rows.federation_signin_tokens(cutoff, n)),
+        saml_assertion_uses=await purge(lambda rows, n: rows.saml_assertion_uses(now, n)),
         audit_events=await purge(lambda rows, n: rows.audit_events(now - ports.audit_retention_seconds, n))
         if ports.audit_retention_seconds > 0 else 0,
         federation_failures=await purge(lambda rows, n: rows.federation_failures(now, n)),

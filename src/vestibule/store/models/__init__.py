@@ -36,6 +36,7 @@ from .profiles import Profile, ProfileExport, ProfileTrustedBrowser
 from .recovery_codes import RecoveryCode
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
 from .scim import ScimToken
+from .saml_assertions import SamlAssertionUse
 from .server_certificates import ServerCertificate
 from .service_linked_roles import ServiceLinkedRoleDeletion
 from .sessions import KnownBrowser, Session
@@ -97,6 +98,7 @@ __all__ = [
     "ReportJob",
     "RootEmailChange",
     "SamlProvider",
+    "SamlAssertionUse",
     "ScimToken",
     "ServerCertificate",
     "ServiceLastAccessed",

@@ -26,6 +26,7 @@ from ..models import (
     ProfileTrustedBrowser,
     RecoveryToken,
     RootEmailChange,
+    SamlAssertionUse,
     Session,
     TemporaryCredential,
     ThrottleCounter,
@@ -101,6 +102,10 @@ class ExpiredRows(Repository):
 
     async def dpop_replays(self, before: float, limit: int = BATCH) -> int:
         return await self._oldest(DpopReplay, DpopReplay.expires_at, before, limit)
+
+    async def saml_assertion_uses(self, before: float, limit: int = BATCH) -> int:
+        """Used SAML assertion IDs whose assertion expired before `before` (a replay then fails as expired)."""
+        return await self._oldest(SamlAssertionUse, SamlAssertionUse.expires_at, before, limit)
 
     async def oldest_events(self, before: float, limit: int) -> Sequence[AuditEvent]:
         """The oldest `limit` audit events recorded before `before`, in (at, id) order (for the archive)."""

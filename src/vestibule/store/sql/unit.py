@@ -47,6 +47,7 @@ from .profiles import ProfileExports, Profiles, ProfileTrustedBrowsers
 from .recovery_codes import RecoveryCodes
 from .reports import AccountSettingsRows, CredentialReports, LastAccessed, ReportJobs
 from .scim import ScimTokens
+from .saml_assertions import SamlAssertionUses
 from .server_certificates import ServerCertificates
 from .service_linked_roles import ServiceLinkedRoleDeletions
 from .sessions import Browsers, Sessions
@@ -249,6 +250,10 @@ class UnitOfWork:
         return ConsoleOidcLogins(self.db)
 
     @cached_property
+    @cached_property
+    def saml_assertion_uses(self) -> SamlAssertionUses:
+        return SamlAssertionUses(self.db)
+
     def directory(self) -> Directory:
         return Directory(self.db)
 
