@@ -9,6 +9,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from . import cli_identity_sources
 from .client import commands as client_commands
 from .runtime import Runtime
 from .services.identity_center import applications, instances, portal_users, scim_tokens
@@ -76,6 +77,7 @@ def add_sso_parser(subparsers: Any) -> None:
     how.add_argument("--one-time-password", action="store_true", help="print JSON with the OneTimePassword")
     user.set_defaults(sso_handler=_user_command)
     _add_application_parser(commands, type(sso))
+    cli_identity_sources.add_parser(commands, type(sso))
     client_commands.add_parsers(commands, type(sso))  # configure, login, logout: on the user's computer
 
 

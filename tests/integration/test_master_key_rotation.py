@@ -44,9 +44,10 @@ from vestibule.services import outbox as outbox_service
 from vestibule.services.aws_identity import KeyDirectory
 from vestibule.services.captcha import CaptchaService
 from vestibule.services.context import Deps
+from vestibule.services.identity_center import identity_sources
 from vestibule.services.mail import DevMailbox, Mail
 from vestibule.settings import Settings
-from vestibule.store.models import Base, MfaDevice
+from vestibule.store.models import Base, MfaDevice, SsoInstance
 from vestibule.store.sql.sealed import SEALED_COLUMNS, SEALED_FLOW_FIELDS
 
 VESTIBULE = str(Path(sys.executable).with_name("vestibule"))
@@ -80,6 +81,19 @@ async def _add_device(deps: Deps, account_id: str, principal_key: str, name: str
     return device, secret
 
 
+async def _ldap_source(deps: Deps, account_id: str) -> str:
+    """An instance whose identity source is LDAP: the service account's password sealed."""
+    arn = f"arn:aws:sso:::instance/ssoins-{uuid.uuid4().hex[:16]}"
+    async with deps.store.unit() as uow:
+        await uow.identity_center.add(SsoInstance(
+            arn=arn, identity_store_id=f"d-{uuid.uuid4().hex[:10]}", owner_account_id=account_id, name="rotation",
+            kind="ACCOUNT", status="ACTIVE", created_at=deps.clock(), settings="{}", tags="[]"))
+    await identity_sources.set_source(deps, identity_sources.LdapSource(
+        url="ldaps://ldap.example.com", bind_dn="cn=svc,dc=example,dc=com", base_dn="dc=example,dc=com"),
+        instance_arn=arn, password="service account secret")
+    return arn
+
+
 async def test_rotation_reseals_every_place_and_the_use_cases_open_them(
         runtime: Runtime, client: httpx.AsyncClient, mailbox: DevMailbox, settings: Settings) -> None:
     deps = runtime.deps
@@ -110,6 +124,7 @@ async def test_rotation_reseals_every_place_and_the_use_cases_open_them(
     jwks = await outbound_federation.key_set(deps, row.issuer_id)
     captcha = CaptchaService(deps, lambda: "K7M2P")
     await captcha.issue("b" * 64)
+    instance_arn = await _ldap_source(deps, account_id)
 
     before = await key_rotation.counts(deps.store)
     assert {place for place, per_key in before.items() if per_key.get(old)} == (
@@ -138,6 +153,9 @@ async def test_rotation_reseals_every_place_and_the_use_cases_open_them(
     assert stored is not None and mfa.device_secret(deps, stored) == device_secret
     assert await outbound_federation.key_set(deps, row.issuer_id) == jwks
     assert await captcha.check("b" * 64, "K7M2P")
+    async with deps.store.unit() as uow:
+        ldap = await identity_sources.ldap_of(deps, uow, instance_arn)
+    assert ldap is not None and ldap[1] == "service account secret"
     await deliver_mail(runtime)
     assert [m.body for m in mailbox.messages if m.subject == "queued"] == ["a body sealed in the outbox"]
     page = await client.get(enrol)

@@ -26,6 +26,7 @@ from .iam import (
 )
 from .identity_center import SsoAssignment, SsoInstance, SsoPermissionSet, SsoProvisioning, SsoRequest
 from .identity_providers import OidcProvider, SamlProvider
+from .identity_sources import SsoIdentitySource
 from .instance_profiles import InstanceProfile
 from .lifecycle import AccountLifecycle
 from .mail_languages import MailLanguage
@@ -110,6 +111,7 @@ __all__ = [
     "SsoApplication",
     "SsoApplicationAssignment",
     "SsoAssignment",
+    "SsoIdentitySource",
     "SsoInstance",
     "SsoPermissionSet",
     "SsoProvisioning",

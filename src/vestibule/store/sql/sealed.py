@@ -21,6 +21,7 @@ from ..models import (
     MfaDevice,
     OutboundWebIdentity,
     OutboxMail,
+    SsoIdentitySource,
     TemporaryCredential,
 )
 from .base import Repository, rowcount
@@ -59,6 +60,7 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(OutboundWebIdentity, "rsa_key_sealed", "account_id", ("account_id",)),
     SealedColumn(OutboundWebIdentity, "ec_key_sealed", "account_id", ("account_id",)),
     SealedColumn(Captcha, "answer_sealed", "browser_hash", ("browser_hash",)),
+    SealedColumn(SsoIdentitySource, "secret_sealed", "instance_arn", ("instance_arn",)),
     SealedColumn(ConsoleOidcLogin, "client_secret_sealed", "id", ("id",)),
 )
 # Flow payloads that carry a sealed value in their JSON data (core/flows/base.py keeps a flow's payload under

@@ -35,6 +35,7 @@ from .iam import Groups, Policies, Roles, Tags
 from .iam_users import Users
 from .identity_center import IdentityCenter
 from .identity_providers import OidcProviders, SamlProviders
+from .identity_sources import IdentitySources
 from .instance_profiles import InstanceProfiles
 from .lifecycle import AccountLifecycles
 from .mail_languages import MailLanguages
@@ -208,6 +209,10 @@ class UnitOfWork:
     @cached_property
     def identity_center(self) -> IdentityCenter:
         return IdentityCenter(self.db)
+
+    @cached_property
+    def identity_sources(self) -> IdentitySources:
+        return IdentitySources(self.db)
 
     @cached_property
     def applications(self) -> Applications:
