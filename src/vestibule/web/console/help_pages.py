@@ -1,4 +1,5 @@
-"""`/help/network`: what a firewall must let through to reach Vestibule, and how to check it."""
+"""`/help/network`: what a firewall must let through to reach Vestibule, and how to check it;
+`/help/federated-password`: a federated identity's password is reset at its identity provider."""
 
 from __future__ import annotations
 
@@ -42,4 +43,9 @@ async def network_page(request: Request) -> Response:
     return render(request, "help/network.html", needs=network_needs(settings), origin_url=settings.public_origin)
 
 
-routes = [Route("/help/network", network_page, methods=["GET"])]
+async def federated_password_page(request: Request) -> Response:
+    return render(request, "help/federated_password.html")
+
+
+routes = [Route("/help/network", network_page, methods=["GET"]),
+          Route("/help/federated-password", federated_password_page, methods=["GET"])]
