@@ -22,8 +22,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BODY = 64 * 1024
 _BROWSER_COOKIE = re.compile(r"([A-Za-z0-9_-]{43})\.([0-9a-f]{32})")
 # query parameters that carry a secret (a reset token, a flow ID): such pages send no Referer at all
-_SECRET_PARAMETERS = re.compile(rb"(?:^|&)(?:token|flow)=")
-_SECRET_NAMES = frozenset({"token", "flow"})
+_SECRET_PARAMETERS = re.compile(rb"(?:^|&)(?:token|flow|SigninToken|Session)=")
+_SECRET_NAMES = frozenset({"token", "flow", "SigninToken", "Session"})  # the last two: /federation
 
 
 def carries_secret(raw_query: bytes) -> bool:

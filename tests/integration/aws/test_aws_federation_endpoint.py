@@ -72,6 +72,7 @@ def _token(browser: httpx.Client, keys: Keys, **extra: Any) -> str:
     answer = _get_token(browser, keys, **extra)
     assert answer.status_code == 200, answer.text
     assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["referrer-policy"] == "no-referrer"
     assert answer.headers["content-type"].startswith("application/json")
     token = answer.json()["SigninToken"]
     assert isinstance(token, str) and len(token) >= 43
@@ -112,6 +113,7 @@ def test_role_session_signs_in_to_the_console_once(world: AwsWorld, account: Acc
     home = browser.get("/console")
     assert home.status_code == 200
     assert "broker-role/alice" in home.text and account.account_id in home.text
+    assert "Role session" in home.text
     logins = _events(world, account.account_id, "ConsoleLogin")
     assert [(e["result"], e["method"]) for e in logins] == [("Success", "federation")]
     assert logins[0]["principal"] == f"arn:aws:sts::{account.account_id}:assumed-role/broker-role/alice"
@@ -147,6 +149,7 @@ def test_federated_user_signs_in_and_session_duration_is_refused(world: AwsWorld
     assert 1700 < _cookie_max_age(signed) <= 1800
     home = browser.get("/console")
     assert home.status_code == 200 and "federated-user/bob" in home.text
+    assert "Federated user" in home.text and "Role session" not in home.text
 
 
 def test_session_duration_shortens_and_chained_sessions_are_limited(world: AwsWorld, account: Account,
@@ -207,6 +210,7 @@ def test_destination_must_be_this_site(world: AwsWorld, account: Account, browse
         refused = browser.get(_login_url(world, token, destination))
         assert refused.status_code == 400, destination
         assert 'id="error"' in refused.text and "outside this site" in refused.text
+        assert refused.headers["referrer-policy"] == "no-referrer"  # the token is in this page's URL
         assert "set-cookie" not in refused.headers or "vestibule_session" not in refused.headers["set-cookie"]
     zh = browser.get(_login_url(world, token, "https://evil.example/") + "&lang=zh-TW")
     assert "本網站以外" in zh.text
