@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from . import cli_oidc_signin
 from .core.federation_failures import Cause, FederationFailure
 from .runtime import Runtime
 from .services.federation import failures
@@ -33,6 +34,7 @@ def add_federation_parser(subparsers: Any) -> None:
     diagnose.add_argument("--reference", required=True, metavar="ID", help="the reference, like F-ABCDEFGHIJKLMNOP")
     diagnose.set_defaults(federation_handler=_diagnose_command)
     # other areas' subcommands: `<module>.add_parsers(commands)` here
+    cli_oidc_signin.add_parsers(commands, type(federation))  # oidc-signin: the console's OIDC buttons
 
 
 async def federation_command(args: argparse.Namespace, rt: Runtime) -> int:

@@ -101,7 +101,7 @@ async def add(deps: Deps, uow: UnitOfWork, account_id: str, provider_arn: str, c
     await audit.record(uow, at=deps.clock(), event="ConsoleOidcSignInAdded", result="Success", client=client,
                        account_id=account_id, principal=arns.root_arn(account_id), method="cli",
                        provider=provider_arn, client_id=client_id, label=label,
-                       client_secret=client_secret is not None)
+                       has_client_secret=client_secret is not None)
     return _view(row)
 
 
