@@ -19,6 +19,7 @@ from support import csrf_of
 from vestibule.services import janitor
 from vestibule.services.context import Client, Deps
 from vestibule.services.federation import endpoint as federation
+from vestibule.services.federation import failures
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
@@ -125,8 +126,17 @@ def test_role_session_signs_in_to_the_console_once(world: AwsWorld, account: Acc
         again = other.get(_login_url(world, token))
         assert again.status_code == 400
         assert 'data-cause="replayed"' in again.text
-        assert re.search(r'<code id="reference">F-[A-Z2-7]{16}</code>', again.text)
+        found = re.search(r'<code id="reference">(F-[A-Z2-7]{16})</code>', again.text)
+        assert found is not None
         assert other.get("/console").status_code == 303  # not signed in
+    # the administrator reads who it was (the credentials' account and ARN) under the reference
+    diagnosis = world.run(lambda deps: failures.diagnose(deps, found.group(1)))
+    assert diagnosis is not None and diagnosis.door == "federation-endpoint" and diagnosis.cause == "replayed"
+    assert diagnosis.account_id == account.account_id and diagnosis.provider == "https://broker.example.com/expired"
+    assert diagnosis.principal == f"arn:aws:sts::{account.account_id}:assumed-role/broker-role/alice"
+    assert diagnosis.admin["credential"] == keys.access_key_id
+    assert [e["detail"]["reference"] for e in _events(world, account.account_id, "FederatedSignInFailed")] == [
+        found.group(1)]
     # sign-out ends the federated console session
     home = browser.get("/console")
     assert home.status_code == 200

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from ...core.federation_failures import Cause, FederationFailure
@@ -30,6 +31,7 @@ from ..aws_identity import KeyDirectory, KeyRecord
 from ..context import Client, Deps
 from ..principals import Principal
 from ..signin.completion import SignedIn, complete_sign_in
+from .failures import record_failure
 
 TOKEN_SECONDS = 900  # AWS: a sign-in token is valid for 15 minutes
 SESSION_DURATION_MIN, SESSION_DURATION_MAX = 900, 43200
@@ -37,6 +39,7 @@ CHAINED_SESSION_MAX = 3600  # AWS: role chaining limits a session to one hour
 FEDERATED_USER_MAX = 129600  # GetFederationToken's longest credentials (36 hours)
 _SERVED_KINDS = frozenset({"assumed-role", "federated-user"})
 _MAX_SESSION_JSON = 8192
+_MAX_ISSUER = 2048
 
 
 class SigninTokenRefused(VestibuleError):
@@ -209,11 +212,44 @@ async def _new_token(uow: UnitOfWork, row: TemporaryCredential, session_duration
     return token
 
 
-async def login(deps: Deps, keys: KeyDirectory, client: Client, token: str, *,
-                previous_session: str = "") -> SignedIn:
-    """Spend `token` and open a console session on its credentials (method `federation`); FederationFailure
-    (EXPIRED, REPLAYED, MALFORMED) for a token that is unknown, used or past its 15 minutes, or whose
-    credentials are no longer valid; TooManyAttempts while this address has guessed wrong too often."""
+class LoginFailed(VestibuleError):
+    """`login` refused: the failure (EXPIRED, REPLAYED, MALFORMED) and the reference it was recorded under."""
+
+    code = "federation.failure"
+
+    def __init__(self, failure: FederationFailure, reference: str) -> None:
+        super().__init__(str(failure))
+        self.failure = failure
+        self.reference = reference
+
+
+class _Refused(Exception):
+    def __init__(self, failure: FederationFailure, credential_id: str | None) -> None:
+        super().__init__(str(failure))
+        self.failure, self.credential_id = failure, credential_id
+
+
+async def login(deps: Deps, keys: KeyDirectory, client: Client, token: str, *, previous_session: str = "",
+                issuer: str = "") -> SignedIn:
+    """Spend `token` and open a console session on its credentials (method `federation`). LoginFailed for a
+    token that is unknown, used or past its 15 minutes, or whose credentials are no longer valid, recorded
+    (door `federation-endpoint`, with the credentials' account and ARN when known, `issuer` as the provider);
+    TooManyAttempts while this address has guessed wrong too often."""
+    try:
+        return await _login(deps, keys, client, token, previous_session)
+    except _Refused as refused:
+        account_id, principal = None, ""
+        if refused.credential_id is not None:
+            async with deps.store.unit() as uow:
+                row = await uow.temp_credentials.get(refused.credential_id)
+            if row is not None:
+                account_id, principal = row.account_id, row.arn
+        reference = await record_failure(deps, client, refused.failure, door="federation-endpoint",
+                                         account_id=account_id, provider=issuer[:_MAX_ISSUER], principal=principal)
+        raise LoginFailed(refused.failure, reference) from None
+
+
+async def _login(deps: Deps, keys: KeyDirectory, client: Client, token: str, previous_session: str) -> SignedIn:
     throttled = await _reserve(deps, client)
     now = deps.clock()
     token_hash = hash_token(token) if token and len(token) <= 256 else ""
@@ -223,25 +259,27 @@ async def login(deps: Deps, keys: KeyDirectory, client: Client, token: str, *,
                  else await uow.federation_signin_tokens.get(token_hash))
     if spent is None:
         if known is None:
-            raise FederationFailure(Cause.MALFORMED, "no such sign-in token",
-                                    admin={"token": "unknown (not issued here, or purged)"})
+            raise _Refused(FederationFailure(Cause.MALFORMED, "no such sign-in token",
+                                             admin={"token": "unknown (not issued here, or purged)"}), None)
         await deps.throttle.settle((), throttled)  # a real token, already spent or stale: no guess
         if known.used_at is not None:
-            raise FederationFailure(Cause.REPLAYED, "sign-in token used before",
-                                    admin={"credential": known.credential_id, "used_at": f"{known.used_at:.0f}"})
-        raise FederationFailure(Cause.EXPIRED, "sign-in token past its 15 minutes",
-                                admin={"credential": known.credential_id, "expired_at": f"{known.expires_at:.0f}"})
+            raise _Refused(FederationFailure(Cause.REPLAYED, "sign-in token used before",
+                                             admin={"credential": known.credential_id,
+                                                    "used_at": _utc(known.used_at)}), known.credential_id)
+        raise _Refused(FederationFailure(Cause.EXPIRED, "sign-in token past its 15 minutes",
+                                         admin={"credential": known.credential_id,
+                                                "expired_at": _utc(known.expires_at)}), known.credential_id)
     await deps.throttle.settle((), throttled)
     record = await _live_record(keys, spent.credential_id, now)
     if record is None or record.caller.kind not in _SERVED_KINDS or record.expires_at is None:
-        raise FederationFailure(Cause.EXPIRED, "the sign-in token's credentials expired or were revoked",
-                                admin={"credential": spent.credential_id})
+        raise _Refused(FederationFailure(Cause.EXPIRED, "the sign-in token's credentials expired or were revoked",
+                                         admin={"credential": spent.credential_id}), spent.credential_id)
     caller = record.caller
     async with deps.store.unit() as uow:
         account = await uow.accounts.get(caller.account_id)
     if account is None:
-        raise FederationFailure(Cause.EXPIRED, "the credentials' account is gone",
-                                admin={"credential": spent.credential_id})
+        raise _Refused(FederationFailure(Cause.EXPIRED, "the credentials' account is gone",
+                                         admin={"credential": spent.credential_id}), spent.credential_id)
     shown = (caller.arn.partition(":assumed-role/")[2] if caller.kind == "assumed-role"
              else caller.arn.rpartition(":")[2])
     principal = Principal(PrincipalRef.role(caller.access_key_id), account.id, account.name, account.alias, shown,
@@ -251,3 +289,6 @@ async def login(deps: Deps, keys: KeyDirectory, client: Client, token: str, *,
                                   mfa_used=caller.mfa_authenticated, previous_session=previous_session,
                                   lifetime=lifetime)
 
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

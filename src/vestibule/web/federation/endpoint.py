@@ -8,10 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ...core.federation_failures import FederationFailure
 from ...errors import TooManyAttempts
 from ...services.federation import endpoint as federation
-from ...services.federation.failures import record_failure
 from ..rendering import client_of, previous_session, redirect, render, set_session_cookie, translator, web_of
 from .failure import failure_response
 
@@ -50,13 +48,11 @@ async def _login(request: Request) -> Response:
     client = client_of(request)
     try:
         opened = await federation.login(web.deps, web.keys, client, params.get("SigninToken", ""),
-                                        previous_session=previous_session(request))
+                                        previous_session=previous_session(request), issuer=params.get("Issuer", ""))
     except TooManyAttempts as wait:
         return render(request, "flow_error.html", 429, error=t("throttle.wait", seconds=wait.retry_after))
-    except FederationFailure as failure:
-        reference = await record_failure(web.deps, client, failure, door="federation-endpoint",
-                                         provider=params.get("Issuer", "")[:2048])
-        return failure_response(request, failure, reference)
+    except federation.LoginFailed as failed:
+        return failure_response(request, failed.failure, failed.reference)
     response = redirect(destination)
     set_session_cookie(request, response, opened.session.token,
                        max(1, int(opened.session.expires_at - web.deps.clock())))
