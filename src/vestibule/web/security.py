@@ -130,6 +130,10 @@ def csrf_ok(csrf_key: bytes, browser_id: str, submitted: str) -> bool:
 # Polled by load balancers and scrapers, never by a browser: no browser ID cookie is set on them (a new one on each
 # poll would only fill the balancer's logs and tell a scraper nothing).
 COOKIELESS_PATHS = frozenset({"/healthz", "/readyz", "/_health", "/metrics"})
+# SAML identity providers POST here from their own site (HTTP-POST binding): no Origin check (the signed assertion is
+# what is trusted; nothing of this browser changes there) and no browser cookie issued (a cross-site POST carries
+# none of ours, a new one would replace the browser's): the route hands over to a same-site GET, which has them.
+CROSS_SITE_POST_PATHS = frozenset({"/saml"})
 
 
 class BrowserMiddleware:
@@ -182,13 +186,13 @@ class BrowserMiddleware:
             if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
                 await _plain(send, 413, "Request body too large.")
                 return
-            if not _origin_allowed(headers, self.origins):
+            if not _origin_allowed(headers, self.origins) and scope.get("path", "") not in CROSS_SITE_POST_PATHS:
                 await _plain(send, 403, "Cross-origin request refused.")
                 return
 
         extra: list[tuple[bytes, bytes]] = list(
             self._secret_url_headers if carries_secret(raw_query) else self._static_headers)
-        cookieless = scope.get("path", "") in COOKIELESS_PATHS
+        cookieless = scope.get("path", "") in COOKIELESS_PATHS or scope.get("path", "") in CROSS_SITE_POST_PATHS
         if new_browser and not cookieless:
             extra.append((b"set-cookie", browser_cookie(self.names, self.key, browser_id).encode()))
         if lang_param and not cookieless:

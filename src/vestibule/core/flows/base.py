@@ -38,6 +38,7 @@ class FlowKind(StrEnum):
     PROFILE_EMAIL = "profile_email"  # a personal profile's email change: the code mailed to the new address
     WEBAUTHN_REGISTRATION = "webauthn_reg"  # adding a passkey or security key: the pending challenge
     PROFILE_DELETE = "profile_delete"  # a personal profile's deletion page: its WebAuthn challenge
+    SAML_CHOICE = "saml_choice"  # console sign-in by a SAML response: the hand-over, then the role chooser
     PORTAL_SAML = "portal_saml"  # access portal sign-in at an external SAML IdP: the AuthnRequest's ID
     OIDC_SIGNIN = "oidc_signin"  # console sign-in with an OIDC provider: state, nonce, PKCE, then the role chooser
 

@@ -255,10 +255,10 @@ class UnitOfWork:
         return ConsoleOidcLogins(self.db)
 
     @cached_property
-    @cached_property
     def saml_assertion_uses(self) -> SamlAssertionUses:
         return SamlAssertionUses(self.db)
 
+    @cached_property
     def directory(self) -> Directory:
         return Directory(self.db)
 
