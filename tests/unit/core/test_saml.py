@@ -4,16 +4,16 @@ a comment inside the NameID, a DOCTYPE with external entities, another certifica
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
 from lxml import etree  # type: ignore[import-untyped]
 
+from saml_attacks import WRAPPINGS, A, P, parts, tree
 from saml_idp import NAMEID_EMAIL, NAMEID_PERSISTENT, ROLE_ATTRIBUTE, SESSION_NAME_ATTRIBUTE, SamlIdp, encode
 from saml_idp import new_signing_identity as new_identity
 from support import free_port
@@ -23,9 +23,6 @@ from vestibule.core.federation_failures import Cause, FederationFailure
 SP = "https://vestibule.test/saml"
 ROLE = "arn:aws:iam::123456789012:role/Admin"
 PROVIDER = "arn:aws:iam::123456789012:saml-provider/Corp"
-P = "{urn:oasis:names:tc:SAML:2.0:protocol}"
-A = "{urn:oasis:names:tc:SAML:2.0:assertion}"
-DS = "{http://www.w3.org/2000/09/xmldsig#}"
 
 
 @pytest.fixture(scope="module")
@@ -154,131 +151,10 @@ def test_doctype_with_external_entities_refused_without_reading_anything(idp: Sa
     assert _Hits.hits == []
 
 
-# --- signature wrapping: the evil assertion names "admin@evil.example" and the role the attacker wants ---------
-
-def _tree(xml: str) -> etree._Element:
-    return etree.fromstring(xml.encode())
-
-
-def _evil(assertion: etree._Element, new_id: str = "id-evil") -> etree._Element:
-    evil = copy.deepcopy(assertion)
-    evil.set("ID", new_id)
-    for signature in evil.findall(f"{DS}Signature"):
-        evil.remove(signature)
-    name = evil.find(f"{A}Subject/{A}NameID")
-    assert name is not None
-    name.text = "admin@evil.example"
-    return evil
-
-
-def _without_signature(element: etree._Element) -> etree._Element:
-    clone = copy.deepcopy(element)
-    for signature in clone.findall(f"{DS}Signature"):
-        clone.remove(signature)
-    return clone
-
-
-def _parts(root: etree._Element) -> tuple[etree._Element, etree._Element | None, etree._Element | None]:
-    assertion = root.find(f"{A}Assertion")
-    assert assertion is not None
-    return assertion, root.find(f"{DS}Signature"), assertion.find(f"{DS}Signature")
-
-
-def xsw1(root: etree._Element) -> None:
-    """The response's signature keeps the original response (copied into the Signature); the root is evil."""
-    assertion, signature, _ = _parts(root)
-    assert signature is not None
-    original = _without_signature(root)
-    signature.append(original)
-    root.set("ID", "id-evil-response")
-    root.replace(assertion, _evil(assertion))
-
-
-def xsw2(root: etree._Element) -> None:
-    """As XSW1, the original response copied next to (before) the signature instead of inside it."""
-    assertion, signature, _ = _parts(root)
-    assert signature is not None
-    original = _without_signature(root)
-    signature.addprevious(original)
-    root.set("ID", "id-evil-response")
-    root.replace(assertion, _evil(assertion))
-
-
-def xsw3(root: etree._Element) -> None:
-    """An evil assertion placed before the signed one (processed first by a naive reader)."""
-    assertion, _, _ = _parts(root)
-    assertion.addprevious(_evil(assertion))
-
-
-def xsw4(root: etree._Element) -> None:
-    """The signed assertion moved inside an evil one."""
-    assertion, _, _ = _parts(root)
-    evil = _evil(assertion)
-    root.replace(assertion, evil)
-    evil.append(assertion)
-
-
-def xsw5(root: etree._Element) -> None:
-    """The signed assertion's content made evil (its signature kept), an unsigned copy of the original appended."""
-    assertion, _, signature = _parts(root)
-    assert signature is not None
-    original = _without_signature(assertion)
-    name = assertion.find(f"{A}Subject/{A}NameID")
-    assert name is not None
-    name.text = "admin@evil.example"
-    assertion.set("ID", "id-evil")
-    root.append(original)
-
-
-def xsw6(root: etree._Element) -> None:
-    """As XSW5, the original copied into the evil assertion's Signature."""
-    assertion, _, signature = _parts(root)
-    assert signature is not None
-    original = _without_signature(assertion)
-    name = assertion.find(f"{A}Subject/{A}NameID")
-    assert name is not None
-    name.text = "admin@evil.example"
-    assertion.set("ID", "id-evil")
-    signature.append(original)
-
-
-def xsw7(root: etree._Element) -> None:
-    """The signed assertion moved into an Extensions element; an evil unsigned one takes its place."""
-    assertion, _, _ = _parts(root)
-    extensions = etree.Element(f"{P}Extensions")
-    root.replace(assertion, _evil(assertion))
-    extensions.append(assertion)
-    status = root.find(f"{P}Status")
-    assert status is not None
-    status.addprevious(extensions)
-
-
-def xsw8(root: etree._Element) -> None:
-    """The evil assertion carries the signature, with the original (unsigned copy) in an Object inside it."""
-    assertion, _, signature = _parts(root)
-    assert signature is not None
-    original = _without_signature(assertion)
-    evil = _evil(assertion)
-    evil_signature = copy.deepcopy(signature)
-    holder = etree.SubElement(evil_signature, f"{DS}Object")
-    holder.append(original)
-    issuer = evil.find(f"{A}Issuer")
-    assert issuer is not None
-    issuer.addnext(evil_signature)
-    root.replace(assertion, evil)
-
-
-WRAPPINGS: dict[str, tuple[Callable[[etree._Element], None], bool]] = {
-    # name: (attack, signed response (XSW1-2) or signed assertion only (XSW3-8))
-    "XSW1": (xsw1, True), "XSW2": (xsw2, True), "XSW3": (xsw3, False), "XSW4": (xsw4, False),
-    "XSW5": (xsw5, False), "XSW6": (xsw6, False), "XSW7": (xsw7, False), "XSW8": (xsw8, False),
-}
-
-
 @pytest.mark.parametrize("name", sorted(WRAPPINGS))
 def test_signature_wrapping_refused(idp: SamlIdp, name: str) -> None:
     attack, response_signed = WRAPPINGS[name]
-    root = _tree(signed(idp, sign_response=response_signed, sign_assertion=not response_signed))
+    root = tree(signed(idp, sign_response=response_signed, sign_assertion=not response_signed))
     attack(root)
     attacked = etree.tostring(root)
     assert b"admin@evil.example" in attacked
@@ -289,7 +165,7 @@ def test_signature_wrapping_refused(idp: SamlIdp, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(WRAPPINGS))
 def test_signature_wrapping_refused_when_both_are_signed(idp: SamlIdp, name: str) -> None:
     attack, _ = WRAPPINGS[name]
-    root = _tree(signed(idp, sign_response=True, sign_assertion=True))
+    root = tree(signed(idp, sign_response=True, sign_assertion=True))
     attack(root)
     failure = refused(idp, etree.tostring(root))
     assert failure.cause in (Cause.MALFORMED, Cause.UNSIGNED), failure
@@ -356,8 +232,8 @@ def test_decoded_round_trip(idp: SamlIdp) -> None:
 def test_signature_moved_to_the_response_still_covers_only_the_assertion(idp: SamlIdp) -> None:
     """An assertion's signature moved up to the response verifies, but covers the assertion: the response's own
     fields (Destination, Status) would then pass as signed, so it is refused."""
-    root = _tree(signed(idp, sign_response=False, sign_assertion=True))
-    assertion, _, signature = _parts(root)
+    root = tree(signed(idp, sign_response=False, sign_assertion=True))
+    assertion, _, signature = parts(root)
     assert signature is not None
     assertion.remove(signature)
     issuer = root.find(f"{A}Issuer")
@@ -368,8 +244,8 @@ def test_signature_moved_to_the_response_still_covers_only_the_assertion(idp: Sa
 
 
 def test_lone_assertion_moved_out_of_place_refused(idp: SamlIdp) -> None:
-    root = _tree(signed(idp, sign_response=False, sign_assertion=True))
-    assertion, _, _ = _parts(root)
+    root = tree(signed(idp, sign_response=False, sign_assertion=True))
+    assertion, _, _ = parts(root)
     extensions = etree.Element(f"{P}Extensions")
     root.replace(assertion, extensions)
     extensions.append(assertion)

@@ -51,8 +51,8 @@ _TAG_KEY = re.compile(r"[\w\s+=.:/@-]{1,128}")
 
 log = logging.getLogger("vestibule.federation")
 
-__all__ = ["Accepted", "SamlRequest", "SamlSession", "accept_response", "assume_role_with_saml", "saml_context",
-           "saml_role_session", "sp_url", "subject_type"]
+__all__ = ["Accepted", "SamlRequest", "SamlSession", "accept_response", "assume_role_with_saml", "record_use",
+           "saml_context", "saml_role_session", "sp_url", "subject_type"]
 
 
 def sp_url(deps: Deps) -> str:
@@ -193,13 +193,19 @@ async def accept_response(deps: Deps, uow: UnitOfWork, saml_b64: str, *, audienc
     roles = tuple((role, arn) for role, arn in pairs if arn in trusted)
     session_name = _session_name(assertion)
     duration = _session_duration(assertion)
+    await record_use(uow, assertion)
+    return Accepted(assertion, provider, roles, session_name, duration)
+
+
+async def record_use(uow: UnitOfWork, assertion: saml.Assertion) -> None:
+    """Record a verified assertion as used until it expires (its NotOnOrAfter plus the skew); REPLAYED when it was
+    used before, on any node. The Identity Center SAML source uses it too."""
     try:
         await uow.saml_assertion_uses.add(_use_key(assertion), assertion.not_on_or_after + SKEW)
     except Conflict:
         raise FederationFailure(Cause.REPLAYED, "this SAML assertion was already used",
                                 admin={"assertion_id": assertion.id[:200], "issuer": assertion.issuer[:500]}) \
             from None
-    return Accepted(assertion, provider, roles, session_name, duration)
 
 
 def subject_type(name_id_format: str | None) -> str:
