@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
@@ -258,6 +260,16 @@ def test_stale_tokens_and_credentials(world: AwsWorld, account: Account, browser
 
 def test_wrong_tokens_are_throttled_per_address(world: AwsWorld, account: Account, browser: httpx.Client) -> None:
     _, keys = _role_keys(world, account)
+    # a busy broker: many right requests at once from one address, none waits for another
+    barrier = threading.Barrier(12)
+
+    def one() -> int:
+        with httpx.Client(base_url=world.url, timeout=20) as own:
+            barrier.wait()
+            return _get_token(own, keys).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        assert list(pool.map(lambda _: one(), range(12))) == [200] * 12
     statuses = [browser.get(_login_url(world, f"wrong-{n}")).status_code for n in range(12)]
     assert statuses[:5] == [400] * 5 and statuses[-1] == 429, statuses
     answer = _get_token(browser, keys)

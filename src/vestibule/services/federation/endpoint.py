@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from ...core import throttle as rules
 from ...core.federation_failures import Cause, FederationFailure
 from ...core.principals import InvalidPrincipalKey, PrincipalKind, PrincipalRef
 from ...core.throttle import Scope, ThrottleKey
@@ -125,18 +126,25 @@ def destination_path(destination: str, public_origin: str) -> str:
 
 
 def throttle_keys(client: Client) -> list[ThrottleKey]:
-    """Wrong credentials and wrong sign-in tokens counted per client address (a broker's server is one address:
-    its right requests take their attempt back, only wrong ones stay counted)."""
+    """Wrong credentials and unknown sign-in tokens, counted per client address."""
     return [ThrottleKey(Scope.CODES, f"federation-endpoint:{client.ip}")]
 
 
-async def _reserve(deps: Deps, client: Client) -> list[ThrottleKey]:
+async def _admitted(deps: Deps, client: Client) -> list[ThrottleKey]:
+    """The address's budget, checked before and counted only after a wrong request: a broker's server is one
+    address whose many concurrent right requests must never wait for each other (a reservation counted before
+    the check would). The secrets guessed at are 256-bit tokens and STS keys: a few concurrent wrong guesses
+    past the budget gain nothing."""
     keys = throttle_keys(client)
-    refused = await deps.throttle.reserve(keys, deps.clock(), captcha_solved=False)
-    metrics.record_throttle("code", "allowed" if refused is None else "delayed")
-    if refused is not None:
-        raise TooManyAttempts(max(1, refused.retry_after))
+    wait = rules.wait_without_captcha(keys, await deps.throttle.states(keys, deps.clock()), deps.clock())
+    metrics.record_throttle("code", "delayed" if wait > 0 else "allowed")
+    if wait > 0:
+        raise TooManyAttempts(wait)
     return keys
+
+
+async def _count_wrong(deps: Deps, keys: list[ThrottleKey]) -> None:
+    await deps.throttle.reserve(keys, deps.clock(), captcha_solved=False)  # over the budget already: not counted
 
 
 def _chained(source_principal_key: str) -> bool:
@@ -157,19 +165,19 @@ async def signin_token(deps: Deps, keys: KeyDirectory, client: Client, session: 
                        session_duration: int | None) -> str:
     """A new sign-in token for `session`'s credentials (see the module's rules); SigninTokenRefused,
     TooManyAttempts while this address has guessed wrong too often."""
-    throttled = await _reserve(deps, client)
+    throttled = await _admitted(deps, client)
     now = deps.clock()
     record = await keys.lookup(session.access_key_id[:128])
     if (record is None or not record.active
             or not hmac.compare_digest(record.secret.encode(), session.secret_access_key.encode())
             or (record.expires_at is not None and record.expires_at <= now)
             or (record.token_hash is not None and not record.token_ok(session.session_token))):
+        await _count_wrong(deps, throttled)
         async with deps.store.unit() as uow:
             await audit.record(uow, at=now, event="GetSigninToken", result="Failure", client=client,
                                reason="invalid", access_key_id=session.access_key_id[:128])
         raise SigninTokenRefused("invalid", "The credentials in the Session parameter are not valid: unknown, "
                                             "expired, or a wrong secret key or session token.")
-    await deps.throttle.settle((), throttled)  # the holder of live credentials: not a guess
     caller = record.caller
     async with deps.store.unit() as uow:
         row = await uow.temp_credentials.get(caller.access_key_id) if caller.temporary else None
@@ -250,7 +258,7 @@ async def login(deps: Deps, keys: KeyDirectory, client: Client, token: str, *, p
 
 
 async def _login(deps: Deps, keys: KeyDirectory, client: Client, token: str, previous_session: str) -> SignedIn:
-    throttled = await _reserve(deps, client)
+    throttled = await _admitted(deps, client)
     now = deps.clock()
     token_hash = hash_token(token) if token and len(token) <= 256 else ""
     async with deps.store.unit() as uow:
@@ -259,9 +267,9 @@ async def _login(deps: Deps, keys: KeyDirectory, client: Client, token: str, pre
                  else await uow.federation_signin_tokens.get(token_hash))
     if spent is None:
         if known is None:
+            await _count_wrong(deps, throttled)
             raise _Refused(FederationFailure(Cause.MALFORMED, "no such sign-in token",
                                              admin={"token": "unknown (not issued here, or purged)"}), None)
-        await deps.throttle.settle((), throttled)  # a real token, already spent or stale: no guess
         if known.used_at is not None:
             raise _Refused(FederationFailure(Cause.REPLAYED, "sign-in token used before",
                                              admin={"credential": known.credential_id,
@@ -269,7 +277,6 @@ async def _login(deps: Deps, keys: KeyDirectory, client: Client, token: str, pre
         raise _Refused(FederationFailure(Cause.EXPIRED, "sign-in token past its 15 minutes",
                                          admin={"credential": known.credential_id,
                                                 "expired_at": _utc(known.expires_at)}), known.credential_id)
-    await deps.throttle.settle((), throttled)
     record = await _live_record(keys, spent.credential_id, now)
     if record is None or record.caller.kind not in _SERVED_KINDS or record.expires_at is None:
         raise _Refused(FederationFailure(Cause.EXPIRED, "the sign-in token's credentials expired or were revoked",
