@@ -46,7 +46,7 @@ def add_parser(commands: Any, parser_class: type[argparse.ArgumentParser]) -> No
     ldap.add_argument("--group-base-dn", help="where groups are searched (default: no group mapping)")
     ldap.add_argument("--group-attribute", default="cn", help="the group's name: the directory group it maps to")
     ldap.add_argument("--member-attribute", default="member", help="the group attribute listing member DNs")
-    ldap.add_argument("--timeout", type=float, default=5.0, help="seconds per LDAP operation (1-60)")
+    ldap.add_argument("--timeout", type=int, default=5, help="seconds per LDAP operation (1-60)")
 
     saml = actions.add_parser("set-saml", help="users sign in at an external SAML 2.0 identity provider")
     add_instance_arguments(saml)

@@ -100,7 +100,7 @@ def test_ldap_source_is_validated_and_its_password_sealed(cli: Cli, cli_env: Set
         "UserAttribute": "uid", "EmailAttribute": "mail", "DisplayNameAttribute": "cn",
         "UserFilter": "(objectClass=inetOrgPerson)", "DisabledFilter": "(pwdAccountLockedTime=*)",
         "GroupBaseDn": "ou=groups,dc=example,dc=com", "GroupAttribute": "cn", "MemberAttribute": "member",
-        "TimeoutSeconds": 5.0}
+        "TimeoutSeconds": 5}
     assert "service secret" not in str(cli.ok("sso", "identity-source", "show", "--identity-store-id", store))
     source, ldap, sealed, events = asyncio.run(_stored(cli_env, arn))
     assert isinstance(source, sources.LdapSource) and (source.host, source.port, source.ldaps) == (

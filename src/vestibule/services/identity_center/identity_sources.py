@@ -25,7 +25,7 @@ LDAP = "ldap"
 SAML = "saml"
 EMAIL_ADDRESS = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 DEFAULT_DISABLED_FILTER = "(pwdAccountLockedTime=*)"
-MAX_TIMEOUT = 60.0
+MAX_TIMEOUT = 60
 _ATTRIBUTE = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 
 
@@ -58,7 +58,7 @@ class LdapSource:
     group_base_dn: str | None = None
     group_attribute: str = "cn"
     member_attribute: str = "member"
-    timeout: float = 5.0
+    timeout: int = 5  # seconds: connecting, and each answer
     kind: str = LDAP
 
     @property
@@ -202,7 +202,7 @@ def checked_ldap(source: LdapSource) -> LdapSource:
         except OSError as exc:
             raise InvalidValue(f"The CA file {source.ca_file} cannot be read: {exc.strerror}.") from None
     if not 1 <= source.timeout <= MAX_TIMEOUT:
-        raise InvalidValue(f"The LDAP timeout must be between 1 and {MAX_TIMEOUT:.0f} seconds.")
+        raise InvalidValue(f"The LDAP timeout must be between 1 and {MAX_TIMEOUT} seconds.")
     return replace(
         source, url=f"{parts.scheme}://{parts.netloc}", bind_dn=_dn(source.bind_dn, "--bind-dn"),
         base_dn=_dn(source.base_dn, "--base-dn"),

@@ -35,6 +35,7 @@ from ..identity_center.portal_users import portal_policy, portal_url
 from ..passwords import check_new_password
 from ..principals import Principal
 from ..throttling import guess
+from . import portal_ldap
 from .completion import SignedIn, complete_sign_in
 from .gate import admit, record_failure, succeeded
 from .methods import Attempt, Credential, Verified, WebAuthnAttempt, ask_in_turn
@@ -115,6 +116,12 @@ async def submit_password(deps: Deps, client: Client, captcha: CaptchaService, f
     async with deps.store.unit() as uow:
         instance = await instances.by_identity_store_id(uow, store)
         found = await directory.user_by_name(uow, store, name) if name else None
+    if instance is not None and (ldap := await portal_ldap.source_of(deps, instance)) is not None:
+        bound = await portal_ldap.verify_password(deps, client, captcha, instance, ldap,
+                                                  portal_keys(store, name, client), name, password, captcha_answer)
+        flow.payload = replace(flow.payload, principal=directory_user_ref(bound.id), must_change_password=False)
+        async with deps.store.unit() as uow:
+            return await _second_factor(deps, uow, client, flow, bound, instance, previous_session)
     user = found if found is not None and found.enabled and instance is not None else None
     admission = await admit(deps, client, portal_keys(store, name, client), captcha, captcha_answer)
     ref = directory_user_ref(user.id) if user is not None else None

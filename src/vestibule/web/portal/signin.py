@@ -14,6 +14,8 @@ from ...services.identity_center.instances import Instance
 from ...services.signin import portal
 from ...services.signin.gate import risk
 from ...services.signin.portal import Continue, Outcome
+from ...services.signin.portal_ldap import LdapSignInFailed
+from ..federation.failure import failure_response
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, rotate_browser_id, translator, web_of
 from .common import (
@@ -161,6 +163,8 @@ async def flow_submit(request: Request) -> Response:
                       portal_name=request.path_params["portal"])
     except TooManyAttempts as exc:
         return await _flow_page(request, instance, error=message_for(exc, t), status=429)
+    except LdapSignInFailed as exc:  # the LDAP directory source: what is wrong, under a reference
+        return failure_response(request, exc.failure, exc.reference, status=exc.status, start_over=start_path(instance))
     except VestibuleError as exc:
         return await _flow_page(request, instance, error=message_for(exc, t), status=status_for(exc, 400))
     return _next(request, outcome)
