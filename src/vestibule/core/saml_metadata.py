@@ -9,6 +9,7 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography import x509
 from lxml import etree  # type: ignore[import-untyped]  # no stubs installed (lxml-stubs is not locked)
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
@@ -73,8 +74,10 @@ def _certificate(text: str) -> bytes:
         der = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         raise InvalidMetadata("An X509Certificate in the metadata is not base64.") from None
-    if not der or der[0] != 0x30:  # a DER SEQUENCE
-        raise InvalidMetadata("An X509Certificate in the metadata is not a DER certificate.")
+    try:
+        x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise InvalidMetadata("An X509Certificate in the metadata is not a DER certificate.") from None
     return der
 
 

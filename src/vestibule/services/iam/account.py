@@ -87,6 +87,8 @@ async def summary(call: ApiCall) -> dict[str, int]:
         root_key = f"root:{account.id}"
         root_keys = await uow.access_keys.for_principal(root_key)
         server_certificates = await uow.server_certificates.count_in_account(account.id)  # at most 20
+        providers = (await uow.oidc_providers.count_in_account(account.id)  # at most 100 of each
+                     + await uow.saml_providers.count_in_account(account.id))
         root_certificates = await uow.signing_certificates.for_principal(root_key)
         token_version = await account_settings.token_version(uow, account.id)
     return {
@@ -95,7 +97,7 @@ async def summary(call: ApiCall) -> dict[str, int]:
         "Roles": counted.get("roles", 0), "RolesQuota": quotas.ROLES,
         "Policies": counted.get("policies", 0), "PoliciesQuota": quotas.POLICIES,
         "ServerCertificates": server_certificates, "ServerCertificatesQuota": server_certs.MAX_PER_ACCOUNT,
-        "Providers": 0,
+        "Providers": providers,
         "InstanceProfiles": counted.get("instance_profiles", 0),
         "InstanceProfilesQuota": instance_profiles.MAX_PER_ACCOUNT,
         "MFADevices": mfa.devices, "MFADevicesInUse": mfa.in_use, "AccountMFAEnabled": 1 if mfa.root else 0,

@@ -147,6 +147,9 @@ def _thumbprints(values: Sequence[str]) -> list[str]:
 
 def _client_ids(values: Sequence[str]) -> list[str]:
     cleaned = list(dict.fromkeys(values))
+    for value in cleaned:
+        if not 1 <= len(value) <= 255:
+            raise InvalidInput("ClientIDList", "A client ID is 1 to 255 characters long.")
     if len(cleaned) > MAX_CLIENT_IDS:
         raise LimitExceeded(f"Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: {MAX_CLIENT_IDS}")
     return cleaned
@@ -258,6 +261,14 @@ async def update_thumbprints(call: ApiCall, arn: str, thumbprints: Sequence[str]
         row.thumbprints = prints
         await uow.oidc_providers.save(row)
         await call.record(uow, oidc_provider=arn, thumbprints=",".join(prints))
+
+
+async def touch_oidc_provider(call: ApiCall, arn: str) -> None:
+    """UpdateOpenIDConnectProvider without a context provider or an Identity Center instance: nothing changes, but
+    the provider must exist and the call is authorized and audited."""
+    async with call.unit() as uow:
+        await _oidc_named(call, uow, arn)
+        await call.record(uow, oidc_provider=arn)
 
 
 async def tag_oidc_provider(call: ApiCall, arn: str, tags: TagPairs) -> None:

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     account,
     account_settings,
     groups,
+    identity_providers,
     instance_profiles,
     last_accessed,
     login_profiles,
