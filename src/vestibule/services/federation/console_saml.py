@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ...core import saml
 from ...core.federation_failures import Cause, FederationFailure
 from ...core.flows.base import FlowError, FlowType
 from ...core.flows.saml_choice import HANDOFF, SPEC, SamlAssertionData, SamlChoice, SamlChoiceFlow, SamlChoiceState
@@ -95,22 +96,47 @@ def _assertion(d: SamlAssertionData) -> Assertion:
                      authn_instant=d.authn_instant, attributes=dict(d.attributes), issue_instant=d.issue_instant)
 
 
+async def _name_provider(deps: Deps, saml_response: str, failure: FederationFailure) -> None:
+    """Tell the administrator which registered provider a refused response came from: the one the Role attribute
+    names whose entity ID is the response's issuer (when exactly one is). What the response claims is kept as
+    `issuer`; nothing here was verified unless the cause comes after the signature check."""
+    try:
+        found = saml.hints(saml.decode_response(saml_response))
+    except FederationFailure:
+        return
+    if found.issuer:
+        failure.admin.setdefault("issuer", found.issuer[:500])
+    if "provider_arn" in failure.admin:
+        return
+    async with deps.store.unit() as uow:
+        matches = [p for arn in dict.fromkeys(found.provider_arns[:10])
+                   if (p := await saml_provider(uow, arn)) is not None and p.metadata.entity_id == found.issuer]
+    if len(matches) == 1:
+        failure.admin["provider_arn"] = matches[0].arn
+        failure.user.setdefault("provider", matches[0].name)
+
+
 async def receive(deps: Deps, saml_response: str, relay_state: str = "") -> str:
     """Verify the posted response and keep it in a hand-over flow; returns the flow's ID (for the redirect).
     Raises FederationFailure."""
     if not saml_response:
         raise FederationFailure(Cause.MALFORMED, "no SAMLResponse in the form")
     now = deps.clock()
+    try:
+        async with deps.store.unit() as uow:
+            accepted = await accept_response(deps, uow, saml_response, audience=sp_url(deps),
+                                             recipient=sp_url(deps), provider_arn=None)
+    except FederationFailure as failure:
+        await _name_provider(deps, saml_response, failure)
+        raise
+    if not accepted.roles:
+        raise FederationFailure(Cause.NO_TRUSTED_ROLE, "the assertion names no role",
+                                user={"provider": accepted.provider.name},
+                                admin={"provider_arn": accepted.provider.arn, "issuer": accepted.assertion.issuer})
+    if len(accepted.roles) > MAX_ROLES:
+        raise FederationFailure(Cause.MALFORMED, f"the Role attribute names {len(accepted.roles)} roles",
+                                admin={"roles": str(len(accepted.roles)), "provider_arn": accepted.provider.arn})
     async with deps.store.unit() as uow:
-        accepted = await accept_response(deps, uow, saml_response, audience=sp_url(deps),
-                                         recipient=sp_url(deps), provider_arn=None)
-        if not accepted.roles:
-            raise FederationFailure(Cause.NO_TRUSTED_ROLE, "the assertion names no role",
-                                    user={"provider": accepted.provider.name},
-                                    admin={"provider_arn": accepted.provider.arn, "issuer": accepted.assertion.issuer})
-        if len(accepted.roles) > MAX_ROLES:
-            raise FederationFailure(Cause.MALFORMED, f"the Role attribute names {len(accepted.roles)} roles",
-                                    admin={"roles": str(len(accepted.roles))})
         payload = SamlChoice(_assertion_data(accepted.assertion), accepted.provider.arn,
                              tuple((role, provider) for role, provider in accepted.roles), accepted.session_name,
                              accepted.duration, _relay(relay_state))
