@@ -134,6 +134,11 @@ COOKIELESS_PATHS = frozenset({"/healthz", "/readyz", "/_health", "/metrics"})
 # what is trusted; nothing of this browser changes there) and no browser cookie issued (a cross-site POST carries
 # none of ours, a new one would replace the browser's): the route hands over to a same-site GET, which has them.
 CROSS_SITE_POST_PATHS = frozenset({"/saml"})
+_PORTAL_ASSERTION_CONSUMER = re.compile(r"/portal/[^/]+/saml")  # an access portal's own IdP
+
+
+def cross_site_post(path: str) -> bool:
+    return path in CROSS_SITE_POST_PATHS or _PORTAL_ASSERTION_CONSUMER.fullmatch(path) is not None
 
 
 class BrowserMiddleware:
@@ -186,13 +191,13 @@ class BrowserMiddleware:
             if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
                 await _plain(send, 413, "Request body too large.")
                 return
-            if not _origin_allowed(headers, self.origins) and scope.get("path", "") not in CROSS_SITE_POST_PATHS:
+            if not _origin_allowed(headers, self.origins) and not cross_site_post(scope.get("path", "")):
                 await _plain(send, 403, "Cross-origin request refused.")
                 return
 
         extra: list[tuple[bytes, bytes]] = list(
             self._secret_url_headers if carries_secret(raw_query) else self._static_headers)
-        cookieless = scope.get("path", "") in COOKIELESS_PATHS or scope.get("path", "") in CROSS_SITE_POST_PATHS
+        cookieless = scope.get("path", "") in COOKIELESS_PATHS or cross_site_post(scope.get("path", ""))
         if new_browser and not cookieless:
             extra.append((b"set-cookie", browser_cookie(self.names, self.key, browser_id).encode()))
         if lang_param and not cookieless:

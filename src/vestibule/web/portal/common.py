@@ -10,6 +10,7 @@ from starlette.responses import Response
 from ...observe import note_principal
 from ...services import credentials as device_credentials
 from ...services import webauthn
+from ...services.identity_center import portal_saml
 from ...services.identity_center.instances import Instance
 from ...services.signin import portal
 from ...services.signin.portal import PortalNotFound, PortalSession
@@ -98,8 +99,9 @@ def forget_return(request: Request, response: Response) -> None:
 
 async def device_registration_required(request: Request, signed: PortalSession) -> bool:
     """The instance requires an MFA device and this user has none: registering comes before anything else
-    (the rule the portal's home pages apply)."""
+    (the rule the portal's home pages apply). Not for users an external SAML IdP signs in: it asks their MFA."""
     settings = signed.instance.settings
     return (settings.mfa_prompt != "NEVER" and settings.no_mfa_device == "REQUIRE_REGISTRATION"
             and not await device_credentials.list_devices(web_of(request).deps, signed.principal)
-            and not await webauthn.credentials_of(web_of(request).deps, signed.principal.key))
+            and not await webauthn.credentials_of(web_of(request).deps, signed.principal.key)
+            and not await portal_saml.mfa_at_identity_provider(web_of(request).deps, signed.instance))

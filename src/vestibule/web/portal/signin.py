@@ -18,6 +18,7 @@ from ...services.signin.portal_ldap import LdapSignInFailed
 from ..federation.failure import failure_response
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, redirect, render, rotate_browser_id, translator, web_of
+from . import saml
 from .common import (
     REMEMBER_MAX_AGE,
     current,
@@ -54,6 +55,8 @@ async def start_page(request: Request) -> Response:
         response = redirect(return_path(request) or _home(name))
         forget_return(request, response)
         return response
+    if (elsewhere := await saml.sign_in_elsewhere(request, instance)) is not None:  # an external SAML IdP
+        return elsewhere
     remembered = request.state.cookies.get(user_cookie(request), "")
     return render(request, "portal/signin_start.html", portal_name=name, username=remembered,
                   remembered=bool(remembered), signed_out=request.query_params.get("signed_out") == "1",
@@ -66,6 +69,8 @@ async def start_submit(request: Request) -> Response:
         return not_found(request)
     name = request.path_params["portal"]
     form = await form_of(request)
+    if (elsewhere := await saml.sign_in_elsewhere(request, instance)) is not None:  # no password here
+        return elsewhere
     username = field(form, "username", 128).strip()
     if not username:
         return render(request, "portal/signin_start.html", 400, portal_name=name,
