@@ -27,12 +27,14 @@ from http_steps import ROOT_EMAIL, ROOT_PASSWORD, USER_PASSWORD, make_account, s
 from support import csrf_of, deliver_mail, on_live_server, start_live_server, stop_live_server
 from vestibule.cli import main
 from vestibule.core import identifiers as ids
+from vestibule.core.flows import oidc_signin as oidc_flow
 from vestibule.core.outbox import MailKind
 from vestibule.core.secretbox import Keyring, SecretBox, SecretBoxError, key_id, parse_keyring
 from vestibule.runtime import Runtime, build
 from vestibule.services import (
     access_keys,
     accounts,
+    flows,
     iam_users,
     key_rotation,
     keyring,
@@ -44,10 +46,11 @@ from vestibule.services import outbox as outbox_service
 from vestibule.services.aws_identity import KeyDirectory
 from vestibule.services.captcha import CaptchaService
 from vestibule.services.context import Deps
+from vestibule.services.federation import console_oidc
 from vestibule.services.identity_center import identity_sources
 from vestibule.services.mail import DevMailbox, Mail
 from vestibule.settings import Settings
-from vestibule.store.models import Base, MfaDevice, SsoInstance
+from vestibule.store.models import Base, MfaDevice, OidcProvider, SsoInstance
 from vestibule.store.sql.sealed import SEALED_COLUMNS, SEALED_FLOW_FIELDS
 
 VESTIBULE = str(Path(sys.executable).with_name("vestibule"))
@@ -94,6 +97,21 @@ async def _ldap_source(deps: Deps, account_id: str) -> str:
     return arn
 
 
+async def _console_oidc(deps: Deps, account_id: str) -> tuple[str, str]:
+    """A console OIDC sign-in button with a client secret, and an OIDC sign-in in progress (its PKCE verifier
+    sealed in the flow): (provider ARN, flow ID)."""
+    arn = f"arn:aws:iam::{account_id}:oidc-provider/idp.example.com"
+    async with deps.store.unit() as uow:
+        await uow.oidc_providers.add(OidcProvider(
+            id="OIDPROTATION0000000", account_id=account_id, url="idp.example.com", issuer="https://idp.example.com",
+            arn=arn, client_ids=["console"], thumbprints=[], created_at=deps.clock()))
+        await console_oidc.add(deps, uow, account_id, arn, "console", "Example", "client secret value")
+        flow = await flows.create(uow, oidc_flow.SPEC, "b" * 64, deps.clock(), oidc_flow.OidcSignIn(
+            account_id, arn, "the-nonce", deps.box.seal(b"the verifier", oidc_flow.verifier_context("the-nonce"))),
+            flow_id=oidc_flow.flow_id_of("the-state"))
+    return arn, flow.id
+
+
 async def test_rotation_reseals_every_place_and_the_use_cases_open_them(
         runtime: Runtime, client: httpx.AsyncClient, mailbox: DevMailbox, settings: Settings) -> None:
     deps = runtime.deps
@@ -125,6 +143,7 @@ async def test_rotation_reseals_every_place_and_the_use_cases_open_them(
     captcha = CaptchaService(deps, lambda: "K7M2P")
     await captcha.issue("b" * 64)
     instance_arn = await _ldap_source(deps, account_id)
+    oidc_arn, oidc_flow_id = await _console_oidc(deps, account_id)
 
     before = await key_rotation.counts(deps.store)
     assert {place for place, per_key in before.items() if per_key.get(old)} == (
@@ -156,6 +175,12 @@ async def test_rotation_reseals_every_place_and_the_use_cases_open_them(
     async with deps.store.unit() as uow:
         ldap = await identity_sources.ldap_of(deps, uow, instance_arn)
     assert ldap is not None and ldap[1] == "service account secret"
+    async with deps.store.unit() as uow:
+        opened = await console_oidc.registration(deps, uow, account_id, oidc_arn)
+        pending = await flows.load(uow, oidc_flow.SPEC, oidc_flow_id)
+    assert opened.client_secret == "client secret value" and pending.payload.verifier_sealed is not None
+    assert deps.box.open(
+        pending.payload.verifier_sealed, oidc_flow.verifier_context("the-nonce")) == b"the verifier"
     await deliver_mail(runtime)
     assert [m.body for m in mailbox.messages if m.subject == "queued"] == ["a body sealed in the outbox"]
     page = await client.get(enrol)

@@ -1,11 +1,12 @@
 """The console's OIDC sign-in buttons: by account (in the order they were added), by account and provider, and
-those an IAM sign-in page shows (one statement by account ID or alias, whether or not the account exists)."""
+those an IAM sign-in page shows (one statement by account ID or alias, whether or not the account exists; only
+buttons whose IAM OIDC provider still exists)."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from ..models import Account, ConsoleOidcLogin
+from ..models import Account, ConsoleOidcLogin, OidcProvider
 from .base import Repository, rowcount
 
 
@@ -30,10 +31,13 @@ class ConsoleOidcLogins(Repository):
         return rowcount(result) == 1
 
     async def shown_on(self, account_reference: str, *, by_id: bool) -> list[tuple[str, str, str]]:
-        """(account ID, provider ARN, label) of an active account named by ID (`by_id`) or alias."""
+        """(account ID, provider ARN, label) of an active account named by ID (`by_id`) or alias, for the
+        providers still registered in IAM (a deleted provider's button is not shown)."""
         named = Account.id == account_reference if by_id else Account.alias == account_reference
         stmt = (select(Account.id, ConsoleOidcLogin.provider_arn, ConsoleOidcLogin.label)
                 .join(ConsoleOidcLogin, ConsoleOidcLogin.account_id == Account.id)
+                .join(OidcProvider, (OidcProvider.arn == ConsoleOidcLogin.provider_arn)
+                      & (OidcProvider.account_id == Account.id))
                 .where(named, Account.status == "active")
                 .order_by(ConsoleOidcLogin.created_at, ConsoleOidcLogin.id))
         return [(str(a), str(p), str(label)) for a, p, label in (await self.db.execute(stmt)).all()]
