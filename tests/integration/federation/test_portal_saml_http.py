@@ -191,10 +191,16 @@ async def test_an_answer_posted_in_another_browser_is_refused(client: httpx.Asyn
 
 async def test_nameid_format_and_value(client: httpx.AsyncClient, runtime: Runtime, idp: SamlIdp) -> None:
     store_id = await make_portal(runtime, idp)
-    cause, message, reference = failure_of(await post(client, store_id, idp.response(
-        sp_entity_id=acs_of(store_id), name_id=EMAIL, name_id_format=NAMEID_PERSISTENT)))
+    r = await post(client, store_id, idp.response(sp_entity_id=acs_of(store_id), name_id=EMAIL,
+                                                  name_id_format=NAMEID_PERSISTENT))
+    cause, message, reference = failure_of(r)
     assert cause == Cause.NAMEID_FORMAT
     assert "persistent" in message and "emailAddress" in message
+    # its language switch opens the consumer's address: back to the start page in that language
+    switch = re.search(r'href="(/portal/[^"?]+/saml\?[^"]*lang=zh-TW)"', r.text)
+    assert switch is not None, r.text
+    again = await client.get(html.unescape(switch.group(1)))
+    assert again.status_code == 303 and again.headers["location"] == f"/portal/{store_id}/start?lang=zh-TW"
     found = await failures.diagnose(runtime.deps, reference)
     assert found is not None and found.admin == {
         "expected": NAMEID_EMAIL, "received": NAMEID_PERSISTENT}

@@ -47,6 +47,8 @@ from vestibule.core.flows.profile_signup import SPEC as PROFILE_SIGNUP_SPEC
 from vestibule.core.flows.profile_signup import ProfileSignUp, ProfileSignUpState
 from vestibule.core.flows.recovery import RecoveryReset, RecoveryState
 from vestibule.core.flows.root_email import RootEmailChangeRequest, RootEmailState, UndoLink, UndoState
+from vestibule.core.flows.saml_choice import SPEC as SAML_CHOICE_SPEC
+from vestibule.core.flows.saml_choice import SamlAssertionData, SamlChoice, SamlChoiceState
 from vestibule.core.flows.signup import SignUp, SignUpState
 from vestibule.core.flows.webauthn_registration import SPEC as WEBAUTHN_SPEC
 from vestibule.core.flows.webauthn_registration import WebAuthnRegistration, WebAuthnRegistrationState
@@ -107,6 +109,8 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
     FlowKind.PROFILE_EMAIL: {(ProfileEmailState.VERIFY_CODE, ProfileEmailState.DONE)},
     FlowKind.PROFILE_DELETE: {(ProfileDeleteState.PENDING, ProfileDeleteState.DONE)},
     FlowKind.PORTAL_SAML: {(PortalSamlState.SENT, PortalSamlState.DONE)},  # the IdP's answer, accepted once
+    FlowKind.SAML_CHOICE: {(SamlChoiceState.POSTED, SamlChoiceState.DONE),  # the POST's hand-over, claimed once
+                           (SamlChoiceState.CHOOSING, SamlChoiceState.DONE)},  # the browser's flow: a role chosen
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -127,6 +131,7 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.PROFILE_EMAIL: PROFILE_EMAIL_SPEC,
     FlowKind.PROFILE_DELETE: PROFILE_DELETE_SPEC,
     FlowKind.PORTAL_SAML: PORTAL_SAML_SPEC,
+    FlowKind.SAML_CHOICE: SAML_CHOICE_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -146,6 +151,7 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.PROFILE_EMAIL: list(ProfileEmailState),
     FlowKind.PROFILE_DELETE: list(ProfileDeleteState),
     FlowKind.PORTAL_SAML: list(PortalSamlState),
+    FlowKind.SAML_CHOICE: list(SamlChoiceState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -168,6 +174,12 @@ PAYLOADS: dict[FlowKind, object] = {
                                                EmailCode("h", T + 600), True),
     FlowKind.PROFILE_DELETE: ProfileDelete(PrincipalRef.profile("p" + "a" * 20), PendingChallenge("h", T + 300, False)),
     FlowKind.PORTAL_SAML: PortalSaml("d-0123456789", "_request-id"),
+    FlowKind.SAML_CHOICE: SamlChoice(
+        SamlAssertionData("_a1", "https://idp.example.com", "alice@example.com", None, None, None, T + 300, None, T, T,
+                          {"https://aws.amazon.com/SAML/Attributes/RoleSessionName": ("alice",)}),
+        "arn:aws:iam::123456789012:saml-provider/Corp",
+        (("arn:aws:iam::123456789012:role/Admin", "arn:aws:iam::123456789012:saml-provider/Corp"),), "alice", 3600,
+        "/console"),
 }
 
 
@@ -199,6 +211,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.PROFILE_EMAIL: ProfileEmailState.VERIFY_CODE,
         FlowKind.PROFILE_DELETE: ProfileDeleteState.PENDING,
         FlowKind.PORTAL_SAML: PortalSamlState.SENT,
+        FlowKind.SAML_CHOICE: SamlChoiceState.CHOOSING,  # the browser's flow (the POST's hand-over: posted)
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
@@ -212,6 +225,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.PROFILE_SIGNUP: 1800, FlowKind.PROFILE_SIGNIN: 900,
         FlowKind.PROFILE_DELETE: 300,  # the deletion page's WebAuthn challenge
         FlowKind.PORTAL_SAML: 600,  # the user signs in at the IdP meanwhile
+        FlowKind.SAML_CHOICE: 300,  # the role chooser (the POST's hand-over: 60 s)
         FlowKind.PROFILE_EMAIL: 1800}  # the code in it lasts 10 minutes; resends within the flow
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
@@ -366,8 +380,9 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 
 def test_transition_table_counts() -> None:
     assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2) + 2 * 2 \
-        + 4 * 4 + 3 * 3 + 3 * 3 + 2 * 2 + 2 * 2  # + WebAuthn, + the profile's sign-up, sign-in, reset, email, delete
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 2 + 1 + 1
+        + 4 * 4 + 3 * 3 + 3 * 3 + 2 * 2 + 2 * 2 \
+        + 2 * 2  # + WebAuthn, + the profile's sign-up, sign-in, reset, email, delete, + the portal's SAML sign-in
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 2 + 1 + 1 + 1
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))

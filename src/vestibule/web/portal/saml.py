@@ -5,6 +5,8 @@ metadata (`GET /portal/<portal>/saml/metadata`)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -14,6 +16,7 @@ from ...services.federation.failures import record_failure
 from ...services.identity_center import portal_saml
 from ...services.identity_center.instances import Instance
 from ..federation.failure import failure_response
+from ..i18n import LOCALES
 from ..rendering import client_of, redirect, render, rotate_browser_id, web_of
 from ..security import issued_browser_id
 from .common import instance_of, not_found, session_cookie, session_token, set_cookie, start_path
@@ -86,7 +89,16 @@ async def assertion_consumer(request: Request) -> Response:
     return response
 
 
+async def consumer_opened(request: Request) -> Response:
+    """The consumer's address opened (the failure page's language switch, a bookmark): back to the start page,
+    in the language asked for."""
+    lang = request.query_params.get("lang")
+    start = start_path(request.path_params["portal"])
+    return redirect(f"{start}?{urlencode({'lang': lang})}" if lang in LOCALES else start)
+
+
 routes = [
     Route("/portal/{portal}/saml", assertion_consumer, methods=["POST"]),
+    Route("/portal/{portal}/saml", consumer_opened, methods=["GET"]),
     Route("/portal/{portal}/saml/metadata", metadata_page, methods=["GET"]),
 ]
