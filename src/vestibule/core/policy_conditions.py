@@ -24,7 +24,8 @@ _Piece = tuple[str, bool]
 _VARIABLE = re.compile(r"\$\{([^{}]*)\}")
 _VARIABLE_BODY = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
 _ESCAPES = frozenset("*?$")
-_CONDITION_KEY = re.compile(r"[A-Za-z0-9-]+:.+", re.DOTALL)
+# a vendor prefix, or an OIDC provider URL without its scheme (`token.example.com/tenant:aud`, `127.0.0.1:4711:sub`)
+_CONDITION_KEY = re.compile(r"[A-Za-z0-9._/-]+:.+", re.DOTALL)
 _EPOCH = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _ARN_SEGMENTS = 5  # colons before the resource part: arn:partition:service:region:account:resource
 

@@ -11,6 +11,7 @@ from ..core.passwords import PasswordHasher
 from ..core.secretbox import SecretBox
 from ..settings import Settings
 from ..store.repositories import Store
+from .federation.oidc_keys import OidcKeys
 from .invalidation import InvalidationBus
 from .mail import Mailer
 from .mail_templates import MailTemplates
@@ -46,6 +47,7 @@ class Deps:
     bus: InvalidationBus = field(default_factory=InvalidationBus)
     mail_bell: Bell = field(default_factory=Bell)
     breached: BreachedPasswords = field(default_factory=checker)  # runtime.py adds the operator's file
+    oidc_keys: OidcKeys = field(default_factory=OidcKeys)  # OIDC providers' discovery and keys, per issuer
 
     @property
     def key_ports(self) -> KeyPorts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import errors as domain
+from ...core.federation_failures import Cause, FederationFailure
 from ...core.secretbox import SecretBox
 from ...services import authorization_messages
 from ..errors import AwsError, DomainMapping
@@ -91,6 +92,23 @@ class InsufficientSessionLifetime(_Sender):
 
 class JWTPayloadSizeExceededException(_Sender):
     code = "JWTPayloadSizeExceededException"
+
+
+class InvalidIdentityToken(_Sender):
+    code = "InvalidIdentityToken"
+
+
+class ExpiredTokenException(_Sender):
+    code = "ExpiredTokenException"
+
+
+class IDPCommunicationError(_Sender):
+    code = "IDPCommunicationError"
+
+
+class IDPRejectedClaim(AwsError):
+    code = "IDPRejectedClaim"
+    status = 403
 
 
 class OutboundWebIdentityFederationDisabledException(AwsError):
@@ -213,6 +231,18 @@ def _bad_marker(exc: domain.VestibuleError) -> AwsError:
         "marker", "Member must be a marker from an earlier page", marker))
 
 
+_FEDERATION_CODES: dict[Cause, type[AwsError]] = {
+    Cause.EXPIRED: ExpiredTokenException, Cause.IDP_ERROR: IDPCommunicationError,
+    Cause.CLOCK_SKEW: IDPRejectedClaim, Cause.STATE_MISMATCH: IDPRejectedClaim, Cause.NO_TRUSTED_ROLE: AccessDenied}
+
+
+def _federation_failure(exc: domain.VestibuleError) -> AwsError:
+    """A web identity token or SAML assertion refused: expired, the provider unreachable, a claim not valid yet,
+    no role trusting it; any other cause (signature, issuer, audience, format) is InvalidIdentityToken."""
+    code = _FEDERATION_CODES.get(exc.cause, InvalidIdentityToken) if isinstance(exc, FederationFailure) else None
+    return (code or InvalidIdentityToken)(_message(exc))
+
+
 def _message(exc: domain.VestibuleError) -> str:
     if isinstance(exc, (domain.InvalidInput, domain.AlreadyExists)):
         return exc.message
@@ -249,6 +279,7 @@ DOMAIN_ERRORS: DomainMapping = {
     domain.OutboundFederationState: _outbound_state,
     domain.SessionDurationEscalation: lambda e: SessionDurationEscalationException(_message(e)),
     domain.TokenPayloadTooLarge: lambda e: JWTPayloadSizeExceededException(_message(e)),
+    FederationFailure: _federation_failure,
 }
 
 

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import replace
 
 from ...services import outbound_federation, sts, sts_decode, sts_root, sts_scoped
+from ...services.federation import web_identity
 from ...services.temporary_credentials import Issued
 from ..members import detected, enum, integer, missing, string_list, structure, structure_list, text, violation
 from .errors import ValidationError
@@ -168,3 +169,21 @@ async def get_web_identity_token(q: QueryRequest) -> Result:
         subject_mode=q.input.text("SubjectMode"),
         tags=tuple((t.get("Key", ""), t.get("Value", "")) for t in q.input.structs("Tags"))))
     return {"WebIdentityToken": token.token, "Expiration": Timestamp(token.expires_at)}
+
+
+@STS.operation("AssumeRoleWithWebIdentity", action=None, audit="AssumeRoleWithWebIdentity", signed=False, inputs=(
+    text("RoleArn", 20, 2048, ROLE_ARN_PATTERN).required(), text("RoleSessionName", 2, 64, r"[\w+=,.@-]*").required(),
+    text("WebIdentityToken", 4, 20000).required().sensitive(), text("ProviderId", 4, 2048), POLICY_ARNS,
+    FEDERATION_POLICY, integer("DurationSeconds", 900, 43200), MINIMUM_TOKEN_SIZE))
+async def assume_role_with_web_identity(q: QueryRequest) -> Result:
+    session = await web_identity.assume_role_with_web_identity(q.deps, q.client, web_identity.WebIdentityRequest(
+        role_arn=q.input.required("RoleArn"), session_name=q.input.required("RoleSessionName"),
+        token=q.input.required("WebIdentityToken"), policy=_session_policy(q),
+        duration=q.input.integer("DurationSeconds"), provider_id=q.input.text("ProviderId")), secure=q.secure)
+    result: dict[str, XmlValue] = {
+        "Credentials": _credentials(session.credentials), "SubjectFromWebIdentityToken": session.subject,
+        "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
+        "PackedPolicySize": session.packed_policy_size, "Provider": session.provider, "Audience": session.audience}
+    if session.source_identity is not None:
+        result["SourceIdentity"] = session.source_identity
+    return result

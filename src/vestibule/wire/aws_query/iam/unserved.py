@@ -34,7 +34,6 @@ IAM_UNSERVED: Mapping[str, str] = MappingProxyType({
 
 STS_UNSERVED: Mapping[str, str] = MappingProxyType({
     "AssumeRoleWithSAML": _FEDERATION,
-    "AssumeRoleWithWebIdentity": _FEDERATION,
     "GetDelegatedAccessToken": ("exchanges the token of an IAM delegation request (AWS's partner-console "
                                 "feature); not applicable to a self-hosted service"),
 })

@@ -1,0 +1,54 @@
+"""Which provider URLs may be fetched, and the key cache against the test provider: one discovery per ten
+minutes, http refused unless the loopback setting is on."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from oidc_idp import OidcProvider
+from vestibule.core.federation_failures import Cause, FederationFailure
+from vestibule.services.federation.oidc_keys import OidcKeys, checked_url
+
+
+@pytest.mark.parametrize("url", ["https://idp.example.com/x", "https://127.0.0.1:8443"])
+def test_https_is_always_allowed(url: str) -> None:
+    assert checked_url(url, insecure_loopback=False) == url
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4711", "http://localhost/x", "http://[::1]:80", "http://127.9.9.9"])
+def test_http_only_to_loopback_and_only_when_allowed(url: str) -> None:
+    assert checked_url(url, insecure_loopback=True) == url
+    with pytest.raises(ValueError, match="VESTIBULE_FEDERATION_INSECURE_LOOPBACK"):
+        checked_url(url, insecure_loopback=False)
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1/", "http://idp.example.com", "http://localhost.evil.com",
+                                 "ftp://127.0.0.1/", "file:///etc/passwd", "https://", "http://[::ffff:10.0.0.1]"])
+def test_other_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        checked_url(url, insecure_loopback=True)
+
+
+def test_cache_and_the_loopback_setting() -> None:
+    async def scenario(idp: OidcProvider) -> None:
+        keys = OidcKeys()
+        with pytest.raises(FederationFailure) as refused:
+            await keys.keys(idp.issuer, now=0, insecure_loopback=False)
+        assert refused.value.cause is Cause.IDP_ERROR and idp.hits == []  # refused before any request
+        first = await keys.keys(idp.issuer, now=0, insecure_loopback=True)
+        assert {k["kid"] for k in first} == {k.kid for k in idp.keys}
+        assert (await keys.discovery(idp.issuer, now=10, insecure_loopback=True)).jwks_uri == f"{idp.issuer}/jwks"
+        await keys.keys(idp.issuer, now=599, insecure_loopback=True)
+        assert idp.count("/jwks") == 1 and idp.count("/openid-configuration") == 1
+        await keys.keys(idp.issuer, now=601, insecure_loopback=True)  # ten minutes: both fetched again
+        assert idp.count("/jwks") == 2 and idp.count("/openid-configuration") == 2
+        await keys.refreshed_keys(idp.issuer, now=602, insecure_loopback=True)
+        await keys.refreshed_keys(idp.issuer, now=620, insecure_loopback=True)
+        assert idp.count("/jwks") == 3 and idp.count("/openid-configuration") == 2
+        await keys.refreshed_keys(idp.issuer, now=633, insecure_loopback=True)
+        assert idp.count("/jwks") == 4
+
+    with OidcProvider() as provider:
+        asyncio.run(scenario(provider))
