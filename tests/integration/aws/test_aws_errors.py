@@ -183,8 +183,8 @@ def test_unknown_unsupported_and_missing_actions(world: AwsWorld, account: Accou
     assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400 and error_code(err) == "InvalidAction"
     # every operation of the model that is not served says why (the reasons of wire/aws_query/iam/unserved.py)
     iam = world.iam(account.root)
-    err = _client_error(iam.list_saml_providers)
-    assert error_code(err) == "InvalidAction" and "ListSAMLProviders is not served by Vestibule: OIDC and SAML" in \
+    err = _client_error(iam.list_delegation_requests)
+    assert error_code(err) == "InvalidAction" and "ListDelegationRequests is not served by Vestibule: delegation" in \
         err.response["Error"]["Message"]
     err = _client_error(iam.get_account_properties)
     assert error_code(err) == "InvalidAction" and "Role Manager" in err.response["Error"]["Message"]
