@@ -32,6 +32,8 @@ from vestibule.core.flows.console_signin import Audience, ConsoleSignIn, Console
 from vestibule.core.flows.email_codes import EmailCode
 from vestibule.core.flows.mfa_enrolment import MfaEnrolment, MfaEnrolmentState
 from vestibule.core.flows.mfa_recovery import CodesReveal, CodesRevealState, MfaRecovery, MfaRecoveryState
+from vestibule.core.flows.oidc_signin import SPEC as OIDC_SIGNIN_SPEC
+from vestibule.core.flows.oidc_signin import OidcSignIn, OidcSignInState
 from vestibule.core.flows.portal_saml import SPEC as PORTAL_SAML_SPEC
 from vestibule.core.flows.portal_saml import PortalSaml, PortalSamlState
 from vestibule.core.flows.portal_signin import PortalReset, PortalResetState, PortalSignIn, PortalSignInState
@@ -111,6 +113,9 @@ EXPECTED_TRANSITIONS: dict[FlowKind, set[tuple[str, str]]] = {
     FlowKind.PORTAL_SAML: {(PortalSamlState.SENT, PortalSamlState.DONE)},  # the IdP's answer, accepted once
     FlowKind.SAML_CHOICE: {(SamlChoiceState.POSTED, SamlChoiceState.DONE),  # the POST's hand-over, claimed once
                            (SamlChoiceState.CHOOSING, SamlChoiceState.DONE)},  # the browser's flow: a role chosen
+    FlowKind.OIDC_SIGNIN: {(OidcSignInState.AUTHORIZING, OidcSignInState.DONE),  # one role trusts the token
+                           (OidcSignInState.AUTHORIZING, OidcSignInState.CHOOSING),  # several: the chooser
+                           (OidcSignInState.CHOOSING, OidcSignInState.DONE)},
 }
 
 SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
@@ -132,6 +137,7 @@ SPECS: dict[FlowKind, FlowSpec[Any, Any]] = {
     FlowKind.PROFILE_DELETE: PROFILE_DELETE_SPEC,
     FlowKind.PORTAL_SAML: PORTAL_SAML_SPEC,
     FlowKind.SAML_CHOICE: SAML_CHOICE_SPEC,
+    FlowKind.OIDC_SIGNIN: OIDC_SIGNIN_SPEC,
 }
 STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.CONSOLE_SIGNIN: list(ConsoleSignInState),
@@ -152,6 +158,7 @@ STATES: dict[FlowKind, list[StrEnum]] = {
     FlowKind.PROFILE_DELETE: list(ProfileDeleteState),
     FlowKind.PORTAL_SAML: list(PortalSamlState),
     FlowKind.SAML_CHOICE: list(SamlChoiceState),
+    FlowKind.OIDC_SIGNIN: list(OidcSignInState),
 }
 PAYLOADS: dict[FlowKind, object] = {
     FlowKind.CONSOLE_SIGNIN: ConsoleSignIn(Audience.ROOT, "alice@example.com"),
@@ -180,6 +187,8 @@ PAYLOADS: dict[FlowKind, object] = {
         "arn:aws:iam::123456789012:saml-provider/Corp",
         (("arn:aws:iam::123456789012:role/Admin", "arn:aws:iam::123456789012:saml-provider/Corp"),), "alice", 3600,
         "/console"),
+    FlowKind.OIDC_SIGNIN: OidcSignIn("123456789012", "arn:aws:iam::123456789012:oidc-provider/idp.example.com",
+                                     "nonce", "sealed"),
 }
 
 
@@ -212,6 +221,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.PROFILE_DELETE: ProfileDeleteState.PENDING,
         FlowKind.PORTAL_SAML: PortalSamlState.SENT,
         FlowKind.SAML_CHOICE: SamlChoiceState.CHOOSING,  # the browser's flow (the POST's hand-over: posted)
+        FlowKind.OIDC_SIGNIN: OidcSignInState.AUTHORIZING,
     }
     assert {kind: spec.lifetime for kind, spec in SPECS.items()} == {
         FlowKind.CONSOLE_SIGNIN: 900, FlowKind.SIGNUP: 1800, FlowKind.MFA_ENROLMENT: 900, FlowKind.RECOVERY: 900,
@@ -226,6 +236,7 @@ def test_initial_states_and_lifetimes() -> None:
         FlowKind.PROFILE_DELETE: 300,  # the deletion page's WebAuthn challenge
         FlowKind.PORTAL_SAML: 600,  # the user signs in at the IdP meanwhile
         FlowKind.SAML_CHOICE: 300,  # the role chooser (the POST's hand-over: 60 s)
+        FlowKind.OIDC_SIGNIN: 600,  # the user signs in at the provider meanwhile, then may choose a role
         FlowKind.PROFILE_EMAIL: 1800}  # the code in it lasts 10 minutes; resends within the flow
     flow = make_flow()
     assert (flow.issued_at, flow.expires_at, flow.attempts, flow.type) == (T, T + 900, 0, FlowType.BROWSER)
@@ -381,9 +392,9 @@ def test_disallowed_transition(kind: FlowKind, src: StrEnum, dst: StrEnum) -> No
 def test_transition_table_counts() -> None:
     assert len(ALL_MOVES) == 6 * 6 + 2 * 2 + 2 * 2 + 2 * 2 + 5 * 5 + 2 * 2 + 4 * (2 * 2) + 2 * 2 \
         + 4 * 4 + 3 * 3 + 3 * 3 + 2 * 2 + 2 * 2 \
-        + 2 * 2 + 3 * 3  # + WebAuthn, + the profile's sign-up, sign-in, reset, email, delete, + the portal's SAML
-    # sign-in, + the console's SAML sign-in (hand-over and chooser)
-    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 2 + 1 + 1 + 1 + 2
+        + 2 * 2 + 3 * 3 + 3 * 3  # + WebAuthn, + the profile's sign-up, sign-in, reset, email, delete, + the
+    # portal's SAML sign-in, + the console's SAML sign-in (hand-over and chooser), + the console's OIDC sign-in
+    assert sum(allowed for *_, allowed in ALL_MOVES) == 11 + 3 + 9 + 1 + 4 + 1 + 3 + 3 + 2 + 1 + 1 + 1 + 2 + 3
 
 
 @pytest.mark.parametrize("kind", list(FlowKind))
