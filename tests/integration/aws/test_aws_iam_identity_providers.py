@@ -333,8 +333,14 @@ def test_authorized_on_the_provider_arn(world: AwsWorld, account: Account, idp: 
     _fails("AccessDenied", ivy.get_open_id_connect_provider,
            OpenIDConnectProviderArn=f"arn:aws:iam::{account.account_id}:oidc-provider/nothing.example.com")
     _fails("AccessDenied", ivy.delete_open_id_connect_provider, OpenIDConnectProviderArn=mine)
-    _fails("AccessDenied", ivy.list_open_id_connect_providers)
+    _fails("AccessDenied", ivy.list_open_id_connect_providers)  # the List actions have no resource: "*" only
     _fails("AccessDenied", ivy.list_saml_providers)
+    lister = root.create_policy(PolicyName="lister", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:ListOpenIDConnectProviders", "iam:ListSAMLProviders"],
+         "Resource": "*"}]}))["Policy"]["Arn"]
+    lee = world.iam(world.api_user(account, "lee", lister))
+    assert len(lee.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 2
+    assert [p["Arn"] for p in lee.list_saml_providers()["SAMLProviderList"]] == [saml]
     _fails("AccessDenied", ivy.create_open_id_connect_provider, Url="https://new.example.com")
     _fails("AccessDenied", ivy.delete_saml_provider, SAMLProviderArn=saml)
     # another account's provider: denied, exactly as one that does not exist there

@@ -224,7 +224,7 @@ async def get_oidc_provider(call: ApiCall, arn: str) -> TaggedOidc:
 
 async def list_oidc_providers(call: ApiCall) -> list[OidcProviderView]:
     async with call.unit() as uow:
-        await call.authorize(uow, f"arn:aws:iam::{call.account_id}:oidc-provider/*")
+        await call.authorize(uow, "*")  # the action has no resource type (Service Authorization Reference)
         return await oidc_providers_of(uow, call.account_id)
 
 
@@ -347,7 +347,7 @@ async def get_saml_provider(call: ApiCall, arn: str) -> TaggedSaml:
 
 async def list_saml_providers(call: ApiCall) -> list[SamlProviderView]:
     async with call.unit() as uow:
-        await call.authorize(uow, f"arn:aws:iam::{call.account_id}:saml-provider/*")
+        await call.authorize(uow, "*")  # the action has no resource type (Service Authorization Reference)
         return await saml_providers_of(uow, call.account_id)
 
 
