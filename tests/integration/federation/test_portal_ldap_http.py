@@ -17,7 +17,7 @@ import pytest
 from markupsafe import escape
 
 from http_steps import error_of, make_account
-from integration.test_portal_signin_http import password_step, portal_cookie_set, step
+from integration.test_portal_signin_http import make_store, password_step, portal_cookie_set, start, step
 from ldap_server import (
     EXPIRED_SERVICE_DN,
     EXPIRED_SERVICE_PASSWORD,
@@ -27,13 +27,14 @@ from ldap_server import (
     SERVICE_PASSWORD,
     LdapServer,
 )
-from support import last_code
+from support import csrf_of, last_code
 from vestibule.runtime import Runtime
 from vestibule.services.federation.failures import REFERENCE, diagnose
 from vestibule.services.identity_center import directory, identity_sources, instances
 from vestibule.services.identity_center.directory_profile import UserProfile
 from vestibule.services.identity_center.identity_sources import LdapSource
 from vestibule.services.identity_center.settings import InstanceSettings
+from vestibule.services.mail import DevMailbox
 from vestibule.store.models import SsoInstance
 from vestibule.web.i18n import Translator
 
@@ -237,3 +238,25 @@ def _closed_port() -> int:
     from support import free_port
 
     return free_port()
+
+
+async def test_the_pages_say_the_password_is_the_directorys(client: httpx.AsyncClient, runtime: Runtime,
+                                                            mailbox: DevMailbox, ldap: LdapServer) -> None:
+    store_id, _ = await ldap_portal(runtime, source_for(ldap))
+    r = await start(client, store_id, "alice")
+    page = await client.get(r.headers["location"])
+    assert shown("identity_sources.ldap_password_hint") in page.text and 'id="forgot-password"' in page.text
+    forgot = await client.get(f"/portal/{store_id}/forgot")
+    assert forgot.status_code == 200 and shown("identity_sources.ldap_forgot") in forgot.text
+    assert 'name="username"' not in forgot.text
+    r = await client.post(f"/portal/{store_id}/forgot", data={"csrf_token": csrf_of(page.text),
+                                                              "username": "alice"})
+    assert r.status_code == 200 and shown("identity_sources.ldap_forgot") in r.text
+    assert mailbox.messages == []  # no reset mail: Vestibule keeps no password for these users
+    zh = await client.get(f"/portal/{store_id}/forgot", headers={"Accept-Language": "zh-TW"})
+    assert str(escape(Translator("zh-TW")("identity_sources.ldap_forgot"))) in zh.text
+    # the instance's own directory: the usual hint-less page and the reset form
+    own = await make_store(runtime)
+    r = await start(client, own, "alice")
+    assert shown("identity_sources.ldap_password_hint") not in (await client.get(r.headers["location"])).text
+    assert 'name="username"' in (await client.get(f"/portal/{own}/forgot")).text

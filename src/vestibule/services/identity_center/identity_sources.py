@@ -124,6 +124,12 @@ async def source_of(uow: UnitOfWork, instance_arn: str) -> IdentitySource:
     return DirectorySource() if row is None else _from_json(row.kind, row.settings)
 
 
+async def kind_of(deps: Deps, instance_arn: str) -> str:
+    """DIRECTORY, LDAP or SAML: what the portal's pages say about passwords."""
+    async with deps.store.unit() as uow:
+        return (await source_of(uow, instance_arn)).kind
+
+
 async def ldap_of(deps: Deps, uow: UnitOfWork, instance_arn: str) -> tuple[LdapSource, str] | None:
     """The instance's LDAP source and its service account's password, or None when the source is not LDAP."""
     row = await uow.identity_sources.of_instance(instance_arn)

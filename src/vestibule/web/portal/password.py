@@ -7,7 +7,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ...errors import VestibuleError
-from ...services.identity_center import portal_users
+from ...services.identity_center import identity_sources, portal_users
+from ...services.identity_center.instances import Instance
 from ..messages import message_for, status_for
 from ..rendering import client_of, field, form_of, render, translator, web_of
 from .common import instance_of, not_found, start_path
@@ -58,10 +59,18 @@ async def _forgot_form(request: Request, error: str = "", status: int = 200, use
                   action=f"/portal/{name}/forgot")
 
 
+async def _directory_password(request: Request, instance: Instance) -> Response | None:
+    """An LDAP identity source keeps the passwords: the page says who resets them (no mail is sent)."""
+    if await identity_sources.kind_of(web_of(request).deps, instance.arn) != identity_sources.LDAP:
+        return None
+    return render(request, "portal/forgot_ldap.html", portal_name=request.path_params["portal"])
+
+
 async def forgot_page(request: Request) -> Response:
-    if await instance_of(request) is None:
+    instance = await instance_of(request)
+    if instance is None:
         return not_found(request)
-    return await _forgot_form(request)
+    return await _directory_password(request, instance) or await _forgot_form(request)
 
 
 async def forgot_submit(request: Request) -> Response:
@@ -69,6 +78,8 @@ async def forgot_submit(request: Request) -> Response:
     if instance is None:
         return not_found(request)
     form = await form_of(request)
+    if (elsewhere := await _directory_password(request, instance)) is not None:
+        return elsewhere
     username = field(form, "username", 128)
     web = web_of(request)
     try:

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from ...core.flows import FlowError
 from ...core.flows.portal_signin import PortalSignInState
 from ...errors import CaptchaInvalid, CaptchaRequired, TooManyAttempts, VestibuleError
+from ...services.identity_center import identity_sources
 from ...services.identity_center.instances import Instance
 from ...services.signin import portal
 from ...services.signin.gate import risk
@@ -104,9 +105,11 @@ async def _flow_page(request: Request, instance: Instance, error: str = "", stat
         if captcha:
             await web.captcha.issue(client.browser_hash)
     mfa = await portal.mfa_choices(web.deps, flow) if flow.state == State.MFA else None
+    directory_password = (flow.state == State.PASSWORD
+                          and await identity_sources.kind_of(web.deps, instance.arn) == identity_sources.LDAP)
     return render(request, _TEMPLATES[flow.state], status, flow=flow, portal_name=name,
                   username=flow.payload.user_name, error=error, captcha=bool(captcha), mfa=mfa,
-                  action=f"/portal/{name}/signin?flow={flow.id}")
+                  action=f"/portal/{name}/signin?flow={flow.id}", directory_password=directory_password)
 
 
 async def flow_page(request: Request) -> Response:
