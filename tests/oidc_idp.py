@@ -16,11 +16,15 @@ key, expired, another issuer or audience).
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import html
+import ipaddress
 import json
 import secrets
+import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -30,8 +34,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -108,7 +114,8 @@ class OidcProvider:
 
     def __init__(self, *, clients: Mapping[str, str | None] | None = None, path: str = "",
                  algorithms: tuple[str, ...] = ("RS256", "ES256"), users: tuple[User, ...] = (),
-                 approve_as: str | None = None, redirect_uris: tuple[str, ...] | None = None) -> None:
+                 approve_as: str | None = None, redirect_uris: tuple[str, ...] | None = None,
+                 tls: bool = False) -> None:
         self.clients: dict[str, str | None] = dict(clients if clients is not None else {"vestibule-test": None})
         self.path = path.rstrip("/")
         self.keys: list[SigningKey] = [SigningKey.generate(alg) for alg in algorithms]
@@ -121,6 +128,7 @@ class OidcProvider:
         self.hits: list[str] = []  # the paths requested, in order
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
+        self.tls = tls  # https with a self-signed certificate no client trusts (certificate checks must refuse it)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -129,6 +137,8 @@ class OidcProvider:
     def start(self) -> OidcProvider:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
+        if self.tls:
+            self._server.socket = _self_signed_context().wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="oidc-idp", daemon=True)
         self._thread.start()
         return self
@@ -155,13 +165,13 @@ class OidcProvider:
 
     @property
     def issuer(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{self.path}"
 
     @property
     def url(self) -> str:
         """The issuer without its scheme: what CreateOpenIDConnectProvider's URL names, and the provider ARN's
         tail (`arn:aws:iam::<account>:oidc-provider/<url>`)."""
-        return self.issuer.removeprefix("http://")
+        return self.issuer.split("://", 1)[1]
 
     @property
     def client_id(self) -> str:
@@ -366,6 +376,29 @@ class OidcProvider:
         if path == "/token" and method == "POST":
             return _json(*self._token(form))
         return 404, {"Content-Type": "text/plain"}, b"not found"
+
+
+def _self_signed_context() -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as folder:
+        cert_file, key_file = f"{folder}/cert.pem", f"{folder}/key.pem"
+        with open(cert_file, "wb") as out:
+            out.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(key_file, "wb") as out:
+            out.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+        context.load_cert_chain(cert_file, key_file)
+    return context
 
 
 def _segment(value: Mapping[str, Any]) -> str:

@@ -19,11 +19,8 @@ from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import REGION, Account, AwsWorld, Keys, error_code
 from oidc_idp import OidcProvider, SigningKey
-from vestibule.services.api_call import ApiCall
 from vestibule.services.audit import as_dict
-from vestibule.services.aws_identity import caller_for_principal
 from vestibule.services.context import Deps
-from vestibule.services.iam import identity_providers
 from vestibule.settings import Settings
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
@@ -47,17 +44,10 @@ def _sts(world: AwsWorld) -> Any:
 
 
 def _register(world: AwsWorld, account: Account, idp: OidcProvider, client_ids: tuple[str, ...] = ("app",)) -> str:
-    """The provider registered by the account's root, as CreateOpenIDConnectProvider does (its use case)."""
-
-    async def create(deps: Deps) -> str:
-        async with deps.store.unit() as uow:
-            caller = await caller_for_principal(uow, f"root:{account.account_id}", account.root.access_key_id)
-        assert caller is not None
-        call = ApiCall(deps, caller, "iam", "iam:CreateOpenIDConnectProvider", "CreateOpenIDConnectProvider",
-                       source_ip="127.0.0.1")
-        return (await identity_providers.create_oidc_provider(call, idp.issuer, client_ids, ["a" * 40], [])).arn
-
-    return world.run(create)
+    arn: str = world.iam(account.root).create_open_id_connect_provider(
+        Url=idp.issuer, ClientIDList=list(client_ids))["OpenIDConnectProviderArn"]
+    assert arn == f"arn:aws:iam::{account.account_id}:oidc-provider/{idp.url}"
+    return arn
 
 
 def _role(world: AwsWorld, account: Account, provider_arn: str, name: str = "web",
@@ -207,6 +197,21 @@ def test_source_identity_claim_needs_set_source_identity(world: AwsWorld, accoun
     assert answer["SourceIdentity"] == "alice@example.com"
 
 
+def test_session_tags_claim_needs_tag_session(world: AwsWorld, account: Account, idp: OidcProvider) -> None:
+    provider = _register(world, account, idp)
+    claims = {**idp.claims("alice"), "https://aws.amazon.com/tags": {
+        "principal_tags": {"Project": ["blue"]}, "transitive_tag_keys": ["Project"]}}
+    assert _refused(world, _role(world, account, provider, "untagged"), idp.sign(claims))[0] == "AccessDenied"
+    role = _role(world, account, provider, "tagged", actions=(ACTION, "sts:TagSession"))
+    world.iam(account.root).put_role_policy(RoleName="tagged", PolicyName="by-tag", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*",
+                                                "Condition": {"StringEquals": {"aws:PrincipalTag/Project": "blue"}}}]}))
+    answer = _assume(world, role, idp.sign(claims))
+    assert world.iam(Keys.of(answer["Credentials"])).list_roles()["Roles"]  # the session carries the tag
+    bad = {**idp.claims("alice"), "https://aws.amazon.com/tags": {"principal_tags": {"Project": "blue"}}}
+    assert _refused(world, role, idp.sign(bad))[0] == "InvalidIdentityToken"
+
+
 def test_provider_unreachable_or_lying(world: AwsWorld, account: Account) -> None:
     with OidcProvider(clients={"app": None}) as failing:
         role = _role(world, account, _register(world, account, failing), "failing")
@@ -224,6 +229,14 @@ def test_provider_unreachable_or_lying(world: AwsWorld, account: Account) -> Non
     token = gone.id_token()
     gone.stop()
     assert _refused(world, role, token)[0] == "IDPCommunicationError"
+
+
+def test_https_certificates_are_checked(world: AwsWorld, account: Account) -> None:
+    with OidcProvider(clients={"app": None}, tls=True) as untrusted:
+        role = _role(world, account, _register(world, account, untrusted), "untrusted")
+        code, message = _refused(world, role, untrusted.id_token())
+        assert code == "IDPCommunicationError" and untrusted.issuer in message
+        assert untrusted.hits == []  # the TLS handshake failed: no request was read
 
 
 def test_malformed_requests(world: AwsWorld, idp: OidcProvider, world_with_provider: tuple[str, str]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,10 @@ EVENT = "AssumeRoleWithWebIdentity"
 METHOD = "web-identity"
 DEFAULT_DURATION = 3600
 SOURCE_IDENTITY_CLAIM = "https://aws.amazon.com/source_identity"
+TAGS_CLAIM = "https://aws.amazon.com/tags"  # {"principal_tags": {key: [value]}, "transitive_tag_keys": [key]}
+MAX_TAGS = 50
+_TAG_EXTRA = set("_.:/=+-@")
+TagPairs = tuple[tuple[str, str], ...]
 _SOURCE_IDENTITY = re.compile(r"[\w+=,.@-]{2,64}")
 
 log = logging.getLogger("vestibule.federation")
@@ -64,6 +69,7 @@ class WebIdentitySession:
     provider: str  # the provider's ARN
     audience: str
     source_identity: str | None = None
+    tags: TagPairs = ()
 
 
 async def verified_token(deps: Deps, provider: OidcProviderView, token: str | oidc_tokens.ParsedToken, *,
@@ -93,10 +99,17 @@ def web_identity_keys(provider: OidcProviderView, verified: VerifiedToken) -> di
 
 
 def trust_context(provider: OidcProviderView, verified: VerifiedToken, *, now: float, client: Client,
-                  secure: bool, session_name: str | None = None,
-                  source_identity: str | None = None) -> dict[str, ContextValue]:
-    """The request context a trust policy sees: the global keys of the request and the provider's keys."""
+                  secure: bool, session_name: str | None = None, source_identity: str | None = None,
+                  tags: TagPairs = (), transitive_keys: tuple[str, ...] = ()) -> dict[str, ContextValue]:
+    """The request context a trust policy sees: the global keys of the request and the provider's keys (and
+    the session tags the token asks for: aws:RequestTag/<key>, aws:TagKeys, sts:TransitiveTagKeys)."""
     extra: dict[str, ContextValue] = web_identity_keys(provider, verified)
+    for key, value in tags:
+        extra[f"aws:RequestTag/{key}"] = value
+    if tags:
+        extra["aws:TagKeys"] = [key for key, _ in tags]
+    if transitive_keys:
+        extra["sts:TransitiveTagKeys"] = list(transitive_keys)
     if session_name is not None:
         extra["sts:RoleSessionName"] = session_name
     if source_identity is not None:
@@ -134,8 +147,8 @@ async def trusted_roles(uow: UnitOfWork, account_id: str, provider: OidcProvider
 
 async def issue_for_role(deps: Deps, uow: UnitOfWork, client: Client, role: IamRole, provider: OidcProviderView,
                          verified: VerifiedToken, session_name: str, duration: int | None, *,
-                         session_policy: str | None = None,
-                         source_identity: str | None = None) -> tuple[Issued, str]:
+                         session_policy: str | None = None, source_identity: str | None = None,
+                         tags: TagPairs = (), transitive_keys: tuple[str, ...] = ()) -> tuple[Issued, str]:
     """Role credentials for a verified identity the role trusts (the caller checked it: role_trusts), for
     `duration` seconds (default an hour; InvalidValue over the role's maximum); (credentials, session ARN)."""
     seconds = duration or DEFAULT_DURATION
@@ -146,7 +159,8 @@ async def issue_for_role(deps: Deps, uow: UnitOfWork, client: Client, role: IamR
     issued = await issue(deps, uow, account_id=role.account_id, kind="assumed-role",
                          source_principal_key=f"federated:{provider.id}", arn=arn,
                          user_id=f"{role.id}:{session_name}", duration=seconds, role_id=role.id,
-                         session_name=session_name, session_policy=session_policy, source_identity=source_identity)
+                         session_name=session_name, session_policy=session_policy, source_identity=source_identity,
+                         session_tags=tags, transitive_tag_keys=transitive_keys)
     role.last_used_at = deps.clock()
     return issued, arn
 
@@ -160,6 +174,36 @@ def _source_identity(verified: VerifiedToken) -> str | None:
         raise FederationFailure(Cause.MALFORMED, f"The token's {SOURCE_IDENTITY_CLAIM} claim must be 2 to 64 "
                                 "letters, digits or +=,.@_-.")
     return value
+
+
+def _tag_text(value: object, low: int, high: int) -> bool:
+    return isinstance(value, str) and low <= len(value) <= high and all(
+        unicodedata.category(c)[0] in "LZN" or c in _TAG_EXTRA for c in value)
+
+
+def _session_tags(verified: VerifiedToken) -> tuple[TagPairs, tuple[str, ...]]:
+    """Session tags from the token's `https://aws.amazon.com/tags` claim (AWS's claim for them): each principal
+    tag a key with a list of one value, and the transitive keys among them."""
+    value = verified.claims.get(TAGS_CLAIM)
+    if value is None:
+        return (), ()
+    bad = FederationFailure(Cause.MALFORMED, f"The token's {TAGS_CLAIM} claim must hold principal_tags (at most "
+                            f"{MAX_TAGS} keys of 1-128 characters, each with a list of one value of at most 256) "
+                            "and transitive_tag_keys naming some of them.")
+    principal = value.get("principal_tags", {}) if isinstance(value, dict) else None
+    transitive = value.get("transitive_tag_keys", []) if isinstance(value, dict) else None
+    if not isinstance(principal, dict) or not isinstance(transitive, list) or len(principal) > MAX_TAGS:
+        raise bad
+    tags: list[tuple[str, str]] = []
+    for key, values in principal.items():
+        if not (_tag_text(key, 1, 128) and isinstance(values, list) and len(values) == 1
+                and _tag_text(values[0], 0, 256)):
+            raise bad
+        tags.append((key, values[0]))
+    lowered = {key.lower() for key, _ in tags}
+    if len(lowered) != len(tags) or not all(isinstance(k, str) and k.lower() in lowered for k in transitive):
+        raise bad
+    return tuple(tags), tuple(str(k) for k in transitive)
 
 
 def _provider_of(providers: list[OidcProviderView], issuer: str) -> OidcProviderView:
@@ -187,15 +231,19 @@ async def assume_role_with_web_identity(deps: Deps, client: Client, request: Web
         provider = _provider_of(await oidc_providers_of(uow, account_id), parsed.issuer)
     verified = await verified_token(deps, provider, parsed)
     source_identity = _source_identity(verified)
+    tags, transitive = _session_tags(verified)
+    _check_packed(request.policy.document, tags)
     async with deps.store.unit() as uow:
         role = await uow.roles.by_name(account_id, role_name)
         if role is None or arns.role_arn(role.account_id, role.name, role.path) != request.role_arn:
             raise denied
         account = await uow.accounts.get(account_id)
         context = trust_context(provider, verified, now=deps.clock(), client=client, secure=secure,
-                                session_name=request.session_name, source_identity=source_identity)
+                                session_name=request.session_name, source_identity=source_identity, tags=tags,
+                                transitive_keys=transitive)
         trusted = account is not None and account.status == "active" and role_trusts(role, provider, context) and (
-            source_identity is None or role_trusts(role, provider, context, "sts:SetSourceIdentity"))
+            source_identity is None or role_trusts(role, provider, context, "sts:SetSourceIdentity")) and (
+            not tags or role_trusts(role, provider, context, "sts:TagSession"))
     if not trusted:
         async with deps.store.unit() as uow:  # a verified identity was refused: the administrator sees who
             await audit.record(uow, at=deps.clock(), event=EVENT, result="Failure", client=client,
@@ -210,10 +258,11 @@ async def assume_role_with_web_identity(deps: Deps, client: Client, request: Web
         session_policy = await _session_policy(uow, request.policy, account_id)
         issued, arn = await issue_for_role(deps, uow, client, role, provider, verified, request.session_name,
                                            request.duration, session_policy=session_policy,
-                                           source_identity=source_identity)
+                                           source_identity=source_identity, tags=tags, transitive_keys=transitive)
         await audit.record(uow, at=deps.clock(), event=EVENT, result="Success", client=client,
                            account_id=account_id, principal=provider.arn, method=METHOD, role=request.role_arn,
                            session=request.session_name, subject=verified.subject[:255],
-                           audience=verified.audience, source_identity=source_identity)
-    return WebIdentitySession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy),
-                              verified.subject, provider.arn, verified.audience, source_identity)
+                           audience=verified.audience, source_identity=source_identity,
+                           session_tag_keys=",".join(key for key, _ in tags) or None)
+    return WebIdentitySession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy, tags),
+                              verified.subject, provider.arn, verified.audience, source_identity, tags)
