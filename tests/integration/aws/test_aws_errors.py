@@ -172,15 +172,10 @@ def test_unknown_unsupported_and_missing_actions(world: AwsWorld, account: Accou
     assert r.status_code == 400 and _error(r)[0] == "MissingAction"
 
     sts = world.sts(account.root)
-    err = _client_error(sts.assume_role_with_saml, RoleArn=f"arn:aws:iam::{account.account_id}:role/r",
-                        PrincipalArn=f"arn:aws:iam::{account.account_id}:saml-provider/p", SAMLAssertion="x" * 8)
+    err = _client_error(sts.get_delegated_access_token, TradeInToken="x" * 8)
     status = err.response["ResponseMetadata"]["HTTPStatusCode"]
     assert status == 400 and error_code(err) == "InvalidAction"
-    assert "not served" in err.response["Error"]["Message"] and "identity providers" in err.response["Error"][
-        "Message"]
-    err = _client_error(sts.assume_role_with_web_identity, RoleArn=f"arn:aws:iam::{account.account_id}:role/r",
-                        RoleSessionName="web", WebIdentityToken="x" * 8)
-    assert err.response["ResponseMetadata"]["HTTPStatusCode"] == 400 and error_code(err) == "InvalidAction"
+    assert "GetDelegatedAccessToken is not served by Vestibule" in err.response["Error"]["Message"]
     # every operation of the model that is not served says why (the reasons of wire/aws_query/iam/unserved.py)
     iam = world.iam(account.root)
     err = _client_error(iam.list_delegation_requests)

@@ -325,7 +325,7 @@ async def saml_role_session(deps: Deps, uow: UnitOfWork, client: Client, accepte
     if account is None or account.status != "active" or not all(
             _trusts(role, provider, context, action) for action in needed):
         raise untrusted("the role's trust policy does not allow this provider and assertion")
-    _check_packed(session_policy, tags)
+    _check_packed(None, tags)  # the inline session policy was checked by the caller (AssumeRoleWithSAML)
     seconds = _duration(accepted, role, duration, now)
     arn = arns.assumed_role_arn(account_id, role.name, accepted.session_name)
     issued = await issue(deps, uow, account_id=account_id, kind="assumed-role",

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import replace
 
 from ...services import outbound_federation, sts, sts_decode, sts_root, sts_scoped
+from ...services.federation import saml as federation_saml
 from ...services.federation import web_identity
 from ...services.temporary_credentials import Issued
 from ..members import detected, enum, integer, missing, string_list, structure, structure_list, text, violation
@@ -184,6 +185,26 @@ async def assume_role_with_web_identity(q: QueryRequest) -> Result:
         "Credentials": _credentials(session.credentials), "SubjectFromWebIdentityToken": session.subject,
         "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
         "PackedPolicySize": session.packed_policy_size, "Provider": session.provider, "Audience": session.audience}
+    if session.source_identity is not None:
+        result["SourceIdentity"] = session.source_identity
+    return result
+
+
+@STS.operation("AssumeRoleWithSAML", action=None, audit="AssumeRoleWithSAML", signed=False, inputs=(
+    text("RoleArn", 20, 2048, ROLE_ARN_PATTERN).required(), text("PrincipalArn", 20, 2048, ROLE_ARN_PATTERN).required(),
+    text("SAMLAssertion", 4, 100000).required().sensitive(), POLICY_ARNS, FEDERATION_POLICY,
+    integer("DurationSeconds", 900, 43200), MINIMUM_TOKEN_SIZE))
+async def assume_role_with_saml(q: QueryRequest) -> Result:
+    session = await federation_saml.assume_role_with_saml(q.deps, q.client, federation_saml.SamlRequest(
+        role_arn=q.input.required("RoleArn"), principal_arn=q.input.required("PrincipalArn"),
+        saml_assertion=q.input.required("SAMLAssertion"), policy=_session_policy(q),
+        duration=q.input.integer("DurationSeconds")), secure=q.secure)
+    result: dict[str, XmlValue] = {
+        "Credentials": _credentials(session.credentials),
+        "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
+        "PackedPolicySize": session.packed_policy_size, "Subject": session.subject,
+        "SubjectType": session.subject_type, "Issuer": session.issuer, "Audience": session.audience,
+        "NameQualifier": session.name_qualifier}
     if session.source_identity is not None:
         result["SourceIdentity"] = session.source_identity
     return result

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-_FEDERATION = "OIDC and SAML identity providers (federation) are not served yet"
 _DELEGATION = ("delegation requests are AWS's partner-console feature (a partner asks a customer for access); "
                "not applicable to a self-hosted service")
 _TEMPLATES = "role templates: no IAM API creates one, so there is none to read or acquire"
@@ -33,7 +32,6 @@ IAM_UNSERVED: Mapping[str, str] = MappingProxyType({
 })
 
 STS_UNSERVED: Mapping[str, str] = MappingProxyType({
-    "AssumeRoleWithSAML": _FEDERATION,
     "GetDelegatedAccessToken": ("exchanges the token of an IAM delegation request (AWS's partner-console "
                                 "feature); not applicable to a self-hosted service"),
 })
