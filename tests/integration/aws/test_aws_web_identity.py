@@ -5,10 +5,14 @@ provider unreachable, durations, and the audit event."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -251,3 +255,22 @@ def test_malformed_requests(world: AwsWorld, idp: OidcProvider, world_with_provi
         loose.assume_role_with_web_identity(RoleArn="arn:aws:iam::123:role/x" + "y" * 10, RoleSessionName="ok",
                                             WebIdentityToken=idp.id_token())
     assert error_code(refused.value) in ("ValidationError", "AccessDenied")
+
+
+def test_the_sdk_web_identity_provider_of_the_aws_cli(world: AwsWorld, account: Account, idp: OidcProvider,
+                                                      world_with_provider: tuple[str, str], tmp_path: Path) -> None:
+    """AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, as a Kubernetes pod or a CI job has them: the unmodified
+    `aws` command assumes the role by itself."""
+    _, role = world_with_provider
+    token_file = tmp_path / "token"
+    token_file.write_text(idp.id_token("workload-7"))
+    (tmp_path / "config").write_text("[default]\noutput = json\n")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+           "AWS_ENDPOINT_URL": world.url, "AWS_DEFAULT_REGION": REGION, "AWS_MAX_ATTEMPTS": "1",
+           "AWS_ROLE_ARN": role, "AWS_WEB_IDENTITY_TOKEN_FILE": str(token_file), "AWS_ROLE_SESSION_NAME": "ci-job",
+           "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([str(Path(sys.executable).parent / "aws"), "sts", "get-caller-identity"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["Arn"] == f"arn:aws:sts::{account.account_id}:assumed-role/web/ci-job"
