@@ -9,9 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -327,3 +331,33 @@ def test_session_policy_and_principal_tags(world: AwsWorld, account: Account, id
     untagged = _response(world, idp, untagged_role, provider,
                          attributes={"https://aws.amazon.com/SAML/Attributes/PrincipalTag:team": ["blue"]})
     assert _refused(world, untagged_role, provider, encode(untagged))[0] == "AccessDenied"
+
+
+def test_aws_cli_registers_the_provider_and_assumes_the_role(world: AwsWorld, account: Account, idp: SamlIdp,
+                                                             tmp_path: Path) -> None:
+    """The docs' walk-through with the unmodified `aws` command: create-saml-provider from the metadata file,
+    then assume-role-with-saml without any credentials."""
+    (tmp_path / "config").write_text("[default]\noutput = json\n")
+    (tmp_path / "idp.xml").write_text(idp.metadata())
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+            "AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_ENDPOINT_URL": world.url, "AWS_DEFAULT_REGION": REGION, "AWS_MAX_ATTEMPTS": "1",
+            "PYTHONWARNINGS": "ignore"}
+    admin = {**base, "AWS_ACCESS_KEY_ID": account.root.access_key_id,
+             "AWS_SECRET_ACCESS_KEY": account.root.secret_access_key}
+
+    def aws(env: dict[str, str], *args: str) -> Any:
+        done = subprocess.run([str(Path(sys.executable).parent / "aws"), *args], env=env, capture_output=True,
+                              text=True, timeout=60, check=False, cwd=tmp_path)
+        assert done.returncode == 0, f"aws {' '.join(args[:2])}: exit {done.returncode}\n{done.stderr}"
+        return json.loads(done.stdout)
+
+    provider = aws(admin, "iam", "create-saml-provider", "--name", "CliCorp",
+                   "--saml-metadata-document", "file://idp.xml")["SAMLProviderArn"]
+    assert provider == f"arn:aws:iam::{account.account_id}:saml-provider/CliCorp"
+    role = _role(world, account, provider, "CliAdmin")
+    saml_b64 = encode(_response(world, idp, role, provider))
+    answer = aws(base, "sts", "assume-role-with-saml", "--role-arn", role, "--principal-arn", provider,
+                 "--saml-assertion", saml_b64)
+    assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account.account_id}:assumed-role/CliAdmin/alice"
+    assert answer["Subject"] == "alice@corp.example" and answer["Credentials"]["SessionToken"]
