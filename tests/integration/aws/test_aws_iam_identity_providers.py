@@ -373,3 +373,23 @@ def test_aws_cli_creates_lists_and_gets_one_of_each(world: AwsWorld, account: Ac
     assert got["SAMLMetadataDocument"] == idp.metadata()
     done = cli.run(account.root, "iam", "get-saml-provider", "--saml-provider-arn", saml + "-gone")
     assert done.returncode != 0 and "NoSuchEntity" in done.stderr
+
+
+def test_resource_tags_are_condition_keys(world: AwsWorld, account: Account, idp: SamlIdp) -> None:
+    root = world.iam(account.root)
+    tagged = root.create_open_id_connect_provider(Url="https://tagged.example.com",
+                                                  Tags=[{"Key": "team", "Value": "identity"}])[
+        "OpenIDConnectProviderArn"]
+    plain = root.create_open_id_connect_provider(Url="https://plain.example.com")["OpenIDConnectProviderArn"]
+    saml = root.create_saml_provider(Name="tagged", SAMLMetadataDocument=idp.metadata(),
+                                     Tags=[{"Key": "team", "Value": "identity"}])["SAMLProviderArn"]
+    document = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:GetOpenIDConnectProvider", "iam:GetSAMLProvider"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "identity"}}}]})
+    policy = root.create_policy(PolicyName="team-providers", PolicyDocument=document)["Policy"]["Arn"]
+    tess = world.iam(world.api_user(account, "tess", policy))
+    assert tess.get_open_id_connect_provider(OpenIDConnectProviderArn=tagged)["Url"] == "tagged.example.com"
+    assert tess.get_saml_provider(SAMLProviderArn=saml)["SAMLProviderUUID"]
+    _fails("AccessDenied", tess.get_open_id_connect_provider, OpenIDConnectProviderArn=plain)
+    root.tag_open_id_connect_provider(OpenIDConnectProviderArn=plain, Tags=[{"Key": "team", "Value": "identity"}])
+    assert tess.get_open_id_connect_provider(OpenIDConnectProviderArn=plain)["Url"] == "plain.example.com"

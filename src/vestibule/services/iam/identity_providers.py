@@ -16,7 +16,7 @@ from ...core.saml_metadata import InvalidMetadata, SamlMetadata, parse_metadata
 from ...errors import AlreadyExists, InvalidInput, LimitExceeded, NotFound
 from ...store.models import OidcProvider, SamlProvider
 from ...store.repositories import Conflict, UnitOfWork
-from ..api_call import ApiCall
+from ..api_call import ApiCall, Target
 from .common import TagPairs, markers, put_tags, tag_key, tags_of
 
 MAX_PER_ACCOUNT = 100  # OpenIdConnectProvidersPerAccount, SAMLProvidersPerAccount
@@ -176,11 +176,13 @@ def _no_oidc(arn: str) -> NotFound:
 
 
 async def _oidc_named(call: ApiCall, uow: UnitOfWork, arn: str) -> OidcProvider:
-    """The provider `arn` of the caller's account, after authorizing the call on it."""
+    """The provider `arn` of the caller's account, after authorizing the call on it (its tags are
+    aws:ResourceTag/<key>)."""
     _arn_kind(arn, "oidc-provider")
-    await call.authorize(uow, arn)
     row = await uow.oidc_providers.by_arn(arn)
-    if row is None or row.account_id != call.account_id:
+    mine = row is not None and row.account_id == call.account_id
+    await call.authorize(uow, arn, target=Target(OIDC_TAG_KIND, row.id) if row is not None and mine else None)
+    if row is None or not mine:
         raise _no_oidc(arn)
     return row
 
@@ -300,9 +302,10 @@ def _no_saml(arn: str) -> NotFound:
 
 async def _saml_named(call: ApiCall, uow: UnitOfWork, arn: str) -> SamlProvider:
     _arn_kind(arn, "saml-provider")
-    await call.authorize(uow, arn)
     row = await uow.saml_providers.by_arn(arn)
-    if row is None or row.account_id != call.account_id:
+    mine = row is not None and row.account_id == call.account_id
+    await call.authorize(uow, arn, target=Target(SAML_TAG_KIND, row.id) if row is not None and mine else None)
+    if row is None or not mine:
         raise _no_saml(arn)
     return row
 
