@@ -250,3 +250,21 @@ def test_lone_assertion_moved_out_of_place_refused(idp: SamlIdp) -> None:
     root.replace(assertion, extensions)
     extensions.append(assertion)
     assert refused(idp, etree.tostring(root)).cause is Cause.MALFORMED
+
+
+def test_doctype_in_utf16_refused(idp: SamlIdp) -> None:
+    """The byte scan cannot see a UTF-16 DOCTYPE; the parser (no entities, no DTD, no network) and the
+    document's own doctype check still refuse it."""
+    body = signed(idp).replace('<?xml version="1.0"?>', "").replace(">alice@example.com<", ">&x;<")
+    attacked = ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                + body).encode("utf-16")
+    failure = refused(idp, attacked)
+    assert failure.cause is Cause.MALFORMED and "root:" not in str(failure)
+
+
+def test_encrypted_assertion_refused(idp: SamlIdp) -> None:
+    root = tree(signed(idp, sign_response=False, sign_assertion=True))
+    assertion, _, _ = parts(root)
+    root.replace(assertion, etree.Element(f"{A}EncryptedAssertion"))
+    failure = refused(idp, etree.tostring(root))
+    assert failure.cause is Cause.MALFORMED and "encrypted" in str(failure)
