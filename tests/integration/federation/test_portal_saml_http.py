@@ -28,6 +28,7 @@ from vestibule.services.federation import failures
 from vestibule.services.identity_center import directory, identity_sources
 from vestibule.services.identity_center.directory_profile import Email, UserProfile
 from vestibule.services.identity_center.settings import InstanceSettings
+from vestibule.services.mail import DevMailbox
 from vestibule.store.models import SsoInstance
 
 EMAIL = "alice@example.com"
@@ -341,3 +342,17 @@ async def test_two_answers_to_one_request_at_once(client: httpx.AsyncClient, run
     results = await asyncio.gather(*(post(client, store_id, a, seen.relay_state) for a in answers))
     assert sorted(r.status_code for r in results) == [303, 400]
     assert all(failure_of(r)[0] == Cause.STATE_MISMATCH for r in results if r.status_code == 400)
+
+
+async def test_forgot_password_points_to_the_identity_provider(client: httpx.AsyncClient, runtime: Runtime,
+                                                              idp: SamlIdp, mailbox: DevMailbox) -> None:
+    """Users of an external IdP have no password here: the forgot page sends them to the help that says their IdP's
+    administrator resets it, and no mail goes out."""
+    store_id = await make_portal(runtime, idp)
+    r = await client.get(f"/portal/{store_id}/forgot")
+    assert r.status_code == 303 and r.headers["location"] == "/help/federated-password"
+    token = csrf_of((await client.get("/")).text)
+    r = await client.post(f"/portal/{store_id}/forgot", data={"csrf_token": token, "username": "alice"})
+    assert r.status_code == 303 and r.headers["location"] == "/help/federated-password"
+    assert (await client.get("/help/federated-password")).status_code == 200
+    assert not mailbox.messages

@@ -10,7 +10,7 @@ from ...errors import VestibuleError
 from ...services.identity_center import identity_sources, portal_users
 from ...services.identity_center.instances import Instance
 from ..messages import message_for, status_for
-from ..rendering import client_of, field, form_of, render, translator, web_of
+from ..rendering import client_of, field, form_of, redirect, render, translator, web_of
 from .common import instance_of, not_found, start_path
 
 
@@ -60,8 +60,12 @@ async def _forgot_form(request: Request, error: str = "", status: int = 200, use
 
 
 async def _directory_password(request: Request, instance: Instance) -> Response | None:
-    """An LDAP identity source keeps the passwords: the page says who resets them (no mail is sent)."""
-    if await identity_sources.kind_of(web_of(request).deps, instance.arn) != identity_sources.LDAP:
+    """An LDAP identity source keeps the passwords: the page says who resets them (no mail is sent). A SAML
+    identity provider's users have no password here: the federated password help says who resets theirs."""
+    kind = await identity_sources.kind_of(web_of(request).deps, instance.arn)
+    if kind == identity_sources.SAML:
+        return redirect("/help/federated-password")
+    if kind != identity_sources.LDAP:
         return None
     return render(request, "portal/forgot_ldap.html", portal_name=request.path_params["portal"])
 
