@@ -26,6 +26,7 @@ from .services.mail import DevMailbox
 from .store.probes import Probes
 from .web import captcha_media, console, dev_mail, device, ops, outbound_oidc, portal, profile, scim
 from .web.federation import endpoint as federation_endpoint
+from .web.federation import oidc_signin as federation_oidc_signin
 from .web.federation import saml as federation_saml
 from .web.rendering import CsrfFailure, Web, render, translator
 from .web.request_entry import RequestEntry
@@ -95,6 +96,7 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         *device.routes,  # /device, /authorize: the CLI sign-in's approval pages
         *profile.routes,  # /profile...: personal profiles
         *federation_endpoint.routes,  # /federation: getSigninToken and login for identity brokers
+        *federation_oidc_signin.routes,  # /oidc/...: the IAM sign-in page's 'Sign in with ...' buttons
         *federation_saml.routes,  # /saml, /saml/metadata: the console's SAML service provider
         # future areas (portal, profile, device) add their routes here, before the catch-all
         *console.catch_all_routes,

@@ -12,6 +12,7 @@ from ...core.flows.console_signin import ConsoleSignInState
 from ...errors import CaptchaInvalid, CaptchaRequired, TooManyAttempts, VestibuleError
 from ...services import account_lifecycle, signin
 from ...services.account_lifecycle import AccountUnavailable
+from ...services.federation import console_oidc
 from ...services.signin import Continue, Outcome
 from ..guard import signed_in
 from ..messages import message_for, status_for
@@ -112,7 +113,8 @@ async def _iam_form(request: Request, account: str, *, username: str = "", error
         await web.captcha.issue(client.browser_hash)
     return render(request, "console/signin_iam.html", status, account=account, username=username, error=error,
                   captcha=captcha, remembered=request.state.cookies.get(web.names.account, "") == account,
-                  signin_path=iam_signin_path(account), for_cli=cli_login.return_path(request) is not None)
+                  signin_path=iam_signin_path(account), for_cli=cli_login.return_path(request) is not None,
+                  oidc_buttons=await console_oidc.buttons_for(web.deps, account))
 
 
 async def iam_page(request: Request) -> Response:
