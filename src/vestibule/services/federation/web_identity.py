@@ -233,7 +233,7 @@ async def assume_role_with_web_identity(deps: Deps, client: Client, request: Web
     source_identity = _source_identity(verified)
     tags, transitive = _session_tags(verified)
     _check_packed(request.policy.document, tags)
-    async with deps.store.unit() as uow:
+    async with deps.store.unit() as uow:  # trust decided and credentials issued in one transaction
         role = await uow.roles.by_name(account_id, role_name)
         if role is None or arns.role_arn(role.account_id, role.name, role.path) != request.role_arn:
             raise denied
@@ -244,6 +244,16 @@ async def assume_role_with_web_identity(deps: Deps, client: Client, request: Web
         trusted = account is not None and account.status == "active" and role_trusts(role, provider, context) and (
             source_identity is None or role_trusts(role, provider, context, "sts:SetSourceIdentity")) and (
             not tags or role_trusts(role, provider, context, "sts:TagSession"))
+        if trusted:
+            session_policy = await _session_policy(uow, request.policy, account_id)
+            issued, arn = await issue_for_role(deps, uow, client, role, provider, verified, request.session_name,
+                                               request.duration, session_policy=session_policy,
+                                               source_identity=source_identity, tags=tags, transitive_keys=transitive)
+            await audit.record(uow, at=deps.clock(), event=EVENT, result="Success", client=client,
+                               account_id=account_id, principal=provider.arn, method=METHOD, role=request.role_arn,
+                               session=request.session_name, subject=verified.subject[:255],
+                               audience=verified.audience, source_identity=source_identity,
+                               session_tag_keys=",".join(key for key, _ in tags) or None)
     if not trusted:
         async with deps.store.unit() as uow:  # a verified identity was refused: the administrator sees who
             await audit.record(uow, at=deps.clock(), event=EVENT, result="Failure", client=client,
@@ -251,18 +261,5 @@ async def assume_role_with_web_identity(deps: Deps, client: Client, request: Web
                                session=request.session_name, subject=verified.subject[:255],
                                audience=verified.audience, reason="the role's trust policy does not allow it")
         raise denied
-    async with deps.store.unit() as uow:
-        role = await uow.roles.by_name(account_id, role_name)
-        if role is None:
-            raise denied
-        session_policy = await _session_policy(uow, request.policy, account_id)
-        issued, arn = await issue_for_role(deps, uow, client, role, provider, verified, request.session_name,
-                                           request.duration, session_policy=session_policy,
-                                           source_identity=source_identity, tags=tags, transitive_keys=transitive)
-        await audit.record(uow, at=deps.clock(), event=EVENT, result="Success", client=client,
-                           account_id=account_id, principal=provider.arn, method=METHOD, role=request.role_arn,
-                           session=request.session_name, subject=verified.subject[:255],
-                           audience=verified.audience, source_identity=source_identity,
-                           session_tag_keys=",".join(key for key, _ in tags) or None)
     return WebIdentitySession(issued, f"{role.id}:{request.session_name}", arn, _packed_size(session_policy, tags),
                               verified.subject, provider.arn, verified.audience, source_identity, tags)
