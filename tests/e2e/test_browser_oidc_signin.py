@@ -1,5 +1,6 @@
 """Console sign-in with an OIDC provider in Chromium, with the real test provider of tests/oidc_idp.py (its own
-sign-in form): the IAM sign-in page's "Sign in with ..." button -> the provider -> back -> the role chooser ->
+sign-in form), set up as an administrator does (boto3 CreateOpenIDConnectProvider and CreateRole, then the
+button): the IAM sign-in page's "Sign in with ..." button -> the provider -> back -> the role chooser ->
 /console shows the role and session name -> sign out; a user no role trusts sees the failure page with its
 reference, which the administrator looks up. Screenshots are saved as artifacts."""
 
@@ -7,14 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
 from playwright.sync_api import Page
 
 from e2e.browser_support import Site, run_async
 from oidc_idp import OidcProvider, User
-from oidc_signin_steps import CLIENT_ID, add_button, make_role, register_provider, web_identity_trust
+from oidc_signin_steps import CLIENT_ID, add_button, web_identity_trust
 from vestibule.runtime import Runtime
+from vestibule.services import access_keys, accounts
 from vestibule.services.federation import failures
 from vestibule.services.federation.failures import Diagnosis
 from vestibule.settings import Settings
@@ -41,18 +45,34 @@ def _at_provider(site: Site, page: Page, idp: OidcProvider, user: str, password:
     page.click("button[type=submit]")
 
 
+def _administrator(site: Site, email: str) -> tuple[str, Any]:
+    """A new account and an IAM client with its root user's keys (the administrator's tools)."""
+    async def make(rt: Runtime) -> tuple[str, str, str]:
+        async with rt.deps.store.unit() as uow:
+            created = await accounts.create_account(rt.deps, uow, email=email, password="Owner pass phrase 1",
+                                                    alias="oidc-team")
+            key = await access_keys.create(rt.deps, uow, created.account_id, f"root:{created.account_id}")
+        return created.account_id, key.access_key_id, key.secret_access_key
+
+    account_id, key_id, secret = run_async(site.settings, make)
+    return account_id, boto3.client("iam", endpoint_url=site.url, region_name="us-east-1",
+                                    aws_access_key_id=key_id, aws_secret_access_key=secret)
+
+
 def test_sign_in_with_the_provider_choose_a_role_and_sign_out(site: Site, idp: OidcProvider) -> None:
-    account = site.create_account("owner-oidc@example.com", "Owner pass phrase 1", alias="oidc-team")
+    account_id, iam = _administrator(site, "owner-oidc@example.com")
+    formatted = f"{account_id[:4]}-{account_id[4:8]}-{account_id[8:]}"
+    provider = iam.create_open_id_connect_provider(Url=idp.issuer, ClientIDList=[CLIENT_ID])[
+        "OpenIDConnectProviderArn"]
+    assert provider == f"arn:aws:iam::{account_id}:oidc-provider/{idp.url}"
+    for name in ("Developers", "Auditors"):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=web_identity_trust(
+            provider, {"StringEquals": {f"{idp.url}:aud": CLIENT_ID, f"{idp.url}:sub": "alice"}}))
 
-    async def world(rt: Runtime) -> str:
-        provider = await register_provider(rt, account.account_id, idp)
-        for name in ("Developers", "Auditors"):
-            await make_role(rt, account.account_id, name, web_identity_trust(
-                provider, {"StringEquals": {f"{idp.url}:aud": CLIENT_ID, f"{idp.url}:sub": "alice"}}))
-        await add_button(rt, account.account_id, provider, label="Example SSO")
-        return provider
+    async def button(rt: Runtime) -> None:
+        await add_button(rt, account_id, provider, label="Example SSO")
 
-    provider = run_async(site.settings, world)
+    run_async(site.settings, button)
     page = site.new_browser()
     page.goto("/oidc-team/console")
     site.shot(page, "iam-signin-with-button")
@@ -67,15 +87,15 @@ def test_sign_in_with_the_provider_choose_a_role_and_sign_out(site: Site, idp: O
     site.shot(page, "console-as-role")
     assert page.locator("#identity-name").inner_text() == "Auditors/alice@example.com"
     body = page.locator("body").inner_text()
-    assert f"arn:aws:sts::{account.account_id}:assumed-role/Auditors/alice@example.com" in body
-    assert account.formatted_id in body
+    assert f"arn:aws:sts::{account_id}:assumed-role/Auditors/alice@example.com" in body
+    assert formatted in body
     site.sign_out(page)
     page.goto("/console")
     assert site.path_of(page).split("?")[0] != "/console"
 
     # bob signs in at the provider, but no role of the account trusts him
     other = site.new_browser()
-    other.goto(f"/{account.account_id}/console")
+    other.goto(f"/{account_id}/console")
     other.get_by_role("link", name="Sign in with Example SSO").click()
     _at_provider(site, other, idp, "bob", "bob's idp password", "bob")
     other.wait_for_selector("#failure-cause")
@@ -91,4 +111,4 @@ def test_sign_in_with_the_provider_choose_a_role_and_sign_out(site: Site, idp: O
     found = run_async(site.settings, look_up)
     assert found is not None and (found.door, found.provider, found.principal) == ("oidc-console", provider, "bob")
     other.click("#start-over")
-    assert site.path_of(other) == f"/{account.account_id}/console"
+    assert site.path_of(other) == f"/{account_id}/console"
