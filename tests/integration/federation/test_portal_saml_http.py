@@ -18,6 +18,7 @@ import pytest
 from lxml import etree  # type: ignore[import-untyped]
 
 from http_steps import make_account
+from saml_attacks import EVIL_NAME, WRAPPINGS, wrapped
 from saml_idp import NAMEID_EMAIL, NAMEID_PERSISTENT, AuthnRequestSeen, SamlIdp, new_signing_identity
 from support import csrf_of
 from vestibule.app import create_app
@@ -356,3 +357,39 @@ async def test_forgot_password_points_to_the_identity_provider(client: httpx.Asy
     assert r.status_code == 303 and r.headers["location"] == "/help/federated-password"
     assert (await client.get("/help/federated-password")).status_code == 200
     assert not mailbox.messages
+
+
+@pytest.mark.parametrize(("sign_response", "sign_assertion"), [(True, False), (False, True)])
+async def test_either_signature_is_enough(client: httpx.AsyncClient, runtime: Runtime, idp: SamlIdp,
+                                          sign_response: bool, sign_assertion: bool) -> None:
+    store_id = await make_portal(runtime, idp)
+    seen = await begin(client, idp, store_id)
+    r = await post(client, store_id, idp.answer(seen, name_id=EMAIL, name_id_format=NAMEID_EMAIL,
+                                                sign_response=sign_response, sign_assertion=sign_assertion),
+                   seen.relay_state)
+    assert signed_in(r, store_id)
+
+
+async def test_signature_wrapping_signs_in_nobody(client: httpx.AsyncClient, runtime: Runtime,
+                                                  idp: SamlIdp) -> None:
+    """The eight XSW variants (tests/saml_attacks.py) of alice's response, each naming the administrator's
+    email in its evil assertion: every one refused, nobody signed in."""
+    store_id = await make_portal(runtime, idp)
+    async with runtime.deps.store.unit() as uow:
+        admin = await directory.create_user(uow, store_id, "admin", UserProfile(
+            display_name="Administrator", emails=(Email(value=EVIL_NAME, primary=True),)), actor="test",
+            now=runtime.deps.clock())
+    for name, (_, response_signed) in WRAPPINGS.items():
+        xml = idp.response(sp_entity_id=acs_of(store_id), name_id=EMAIL, name_id_format=NAMEID_EMAIL,
+                           sign_response=response_signed, sign_assertion=not response_signed)
+        r = await post(client, store_id, wrapped(xml, name).decode())
+        assert r.status_code == 400, name
+        assert not any(h.startswith("vestibule_portal=") for h in r.headers.get_list("set-cookie")), name
+    async with runtime.deps.store.unit() as uow:
+        assert not [e for e in await uow.audit.of_principal(admin.arn) if e.event == "ConsoleLogin"]
+    # the same responses unwrapped sign alice in (the refusals are the wrapping's)
+    for response_signed in (True, False):
+        r = await post(client, store_id, idp.response(sp_entity_id=acs_of(store_id), name_id=EMAIL,
+                                                      name_id_format=NAMEID_EMAIL, sign_response=response_signed,
+                                                      sign_assertion=not response_signed))
+        assert signed_in(r, store_id)
