@@ -393,3 +393,18 @@ async def test_signature_wrapping_signs_in_nobody(client: httpx.AsyncClient, run
                                                       name_id_format=NAMEID_EMAIL, sign_response=response_signed,
                                                       sign_assertion=not response_signed))
         assert signed_in(r, store_id)
+
+
+async def test_the_idp_session_end_caps_the_portal_session(client: httpx.AsyncClient, runtime: Runtime,
+                                                           idp: SamlIdp) -> None:
+    store_id = await make_portal(runtime, idp)
+    now = runtime.deps.clock()
+    r = await post(client, store_id, idp.response(sp_entity_id=acs_of(store_id), name_id=EMAIL,
+                                                  name_id_format=NAMEID_EMAIL, session_not_on_or_after=now + 600))
+    assert signed_in(r, store_id)
+    (cookie,) = [h for h in r.headers.get_list("set-cookie") if h.startswith("vestibule_portal=")]
+    max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))  # type: ignore[union-attr]
+    assert 590 <= max_age <= 600
+    r = await post(client, store_id, idp.response(sp_entity_id=acs_of(store_id), name_id=EMAIL,
+                                                  name_id_format=NAMEID_EMAIL, session_not_on_or_after=now - 5))
+    assert failure_of(r)[0] == Cause.EXPIRED
