@@ -112,3 +112,10 @@ def test_any_doctype_is_refused() -> None:
 ])
 def test_unusable_metadata_is_refused_with_a_reason(document: str, reason: str) -> None:
     assert reason in _refused(document)
+
+
+def test_a_utf16_document_is_read_and_its_doctype_still_refused() -> None:
+    declared = '<?xml version="1.0" encoding="UTF-16"?>'
+    assert parse_metadata((declared + _document()).encode("utf-16")).entity_id == "https://idp.example.com/metadata"
+    evil = declared + '<!DOCTYPE md:EntityDescriptor [<!ENTITY e "x">]>' + _document(entity_id="&e;")
+    assert "DOCTYPE" in _refused(evil.encode("utf-16"))
