@@ -213,6 +213,11 @@ async def test_audience_and_garbage(client: httpx.AsyncClient, world: Saml) -> N
         bad = await client.post("/saml", data=junk)
         assert bad.status_code == 400 and t("federation.failure.malformed") in bad.text.replace("&#39;", "'")
         _reference(bad.text)
+    # the page's language switch opens /saml: back to the start page in that language
+    assert 'href="/saml?lang=zh-TW"' in bad.text
+    switched = await client.get("/saml?lang=zh-TW")
+    assert switched.status_code == 303 and switched.headers["location"] == "/?lang=zh-TW"
+    assert (await client.get("/saml?lang=xx")).headers["location"] == "/"
 
 
 async def test_replayed_assertion(client: httpx.AsyncClient, world: Saml) -> None:

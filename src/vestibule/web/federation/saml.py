@@ -5,6 +5,8 @@ same-site hand-over, bound to this browser), `GET|POST /saml/choose` (the role c
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,6 +16,7 @@ from ...core.flows.base import FlowError
 from ...core.saml_sp import EMAIL_ADDRESS, sp_metadata
 from ...services.federation import console_saml, failures
 from ...services.federation.saml import sp_url
+from ..i18n import LOCALES
 from ..rendering import (
     client_of,
     field,
@@ -53,6 +56,13 @@ async def receive(request: Request) -> Response:
     except FederationFailure as failure:
         return await _failed(request, failure)
     return redirect(f"/saml/continue?flow={handoff}")
+
+
+async def consumer_opened(request: Request) -> Response:
+    """`/saml` opened with GET (the failure page's language switch, a bookmark): the start page, in the language
+    asked for."""
+    lang = request.query_params.get("lang")
+    return redirect(f"/?{urlencode({'lang': lang})}" if lang in LOCALES else "/")
 
 
 async def _signed_in(request: Request, chosen: console_saml.Chosen) -> Response:
@@ -120,6 +130,7 @@ async def metadata(request: Request) -> Response:
 
 routes = [
     Route("/saml", receive, methods=["POST"]),
+    Route("/saml", consumer_opened, methods=["GET"]),
     Route("/saml/continue", continue_signin, methods=["GET"]),
     Route("/saml/choose", chooser, methods=["GET"]),
     Route("/saml/choose", choose, methods=["POST"]),
