@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -107,13 +107,19 @@ def _to_json(source: IdentitySource) -> str:
     return json.dumps(data, sort_keys=True)
 
 
+def _known(cls: type[LdapSource] | type[SamlSource], data: dict[str, Any]) -> dict[str, Any]:
+    """The stored fields this version knows (a newer version's extra ones are left out)."""
+    names = {f.name for f in fields(cls)} - {"kind"}
+    return {k: v for k, v in data.items() if k in names}
+
+
 def _from_json(kind: str, stored: str) -> IdentitySource:
     data: dict[str, Any] = json.loads(stored or "{}")
     if kind == LDAP:
-        return LdapSource(**data)
+        return LdapSource(**_known(LdapSource, data))
     if kind == SAML:
         data["certificates"] = tuple(base64.b64decode(c) for c in data.get("certificates", []))
-        return SamlSource(**data)
+        return SamlSource(**_known(SamlSource, data))
     return DirectorySource()
 
 
