@@ -96,8 +96,8 @@ def create_app(runtime: Runtime, *, loopback: bool = True, captcha_text_source: 
         *device.routes,  # /device, /authorize: the CLI sign-in's approval pages
         *profile.routes,  # /profile...: personal profiles
         *federation_endpoint.routes,  # /federation: getSigninToken and login for identity brokers
-        *federation_oidc_signin.routes,  # /oidc/...: the IAM sign-in page's 'Sign in with ...' buttons
         *federation_saml.routes,  # /saml, /saml/metadata: the console's SAML service provider
+        *federation_oidc_signin.routes,  # /oidc/...: the IAM sign-in page's 'Sign in with ...' buttons
         # future areas (portal, profile, device) add their routes here, before the catch-all
         *console.catch_all_routes,
     ]

@@ -33,8 +33,8 @@ COLUMN_CONTEXTS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "outbound_web_identity.rsa_key_sealed": lambda f: f"outbound-federation:{f['account_id']}:RS256",
     "outbound_web_identity.ec_key_sealed": lambda f: f"outbound-federation:{f['account_id']}:ES384",
     "captchas.answer_sealed": lambda f: f"captcha:{f['browser_hash']}",
-    "sso_identity_sources.secret_sealed": lambda f: f"identity-source:{f['instance_arn']}",
     "console_oidc_logins.client_secret_sealed": lambda f: f"console-oidc:{f['id']}",
+    "sso_identity_sources.secret_sealed": lambda f: f"identity-source:{f['instance_arn']}",
 }
 # Flow payloads: the context from the flow's payload (services/credentials.py seals enrolment secrets this way).
 FLOW_CONTEXTS: dict[tuple[str, str], Callable[[Mapping[str, Any]], str]] = {

@@ -36,8 +36,8 @@ from .outbox import OutboxMail
 from .profiles import Profile, ProfileExport, ProfileTrustedBrowser
 from .recovery_codes import RecoveryCode
 from .reports import AccountSettings, CredentialReport, ReportJob, ServiceLastAccessed
-from .scim import ScimToken
 from .saml_assertions import SamlAssertionUse
+from .scim import ScimToken
 from .server_certificates import ServerCertificate
 from .service_linked_roles import ServiceLinkedRoleDeletion
 from .sessions import KnownBrowser, Session
@@ -98,8 +98,8 @@ __all__ = [
     "RecoveryToken",
     "ReportJob",
     "RootEmailChange",
-    "SamlProvider",
     "SamlAssertionUse",
+    "SamlProvider",
     "ScimToken",
     "ServerCertificate",
     "ServiceLastAccessed",

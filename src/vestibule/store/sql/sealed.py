@@ -60,8 +60,8 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(OutboundWebIdentity, "rsa_key_sealed", "account_id", ("account_id",)),
     SealedColumn(OutboundWebIdentity, "ec_key_sealed", "account_id", ("account_id",)),
     SealedColumn(Captcha, "answer_sealed", "browser_hash", ("browser_hash",)),
-    SealedColumn(SsoIdentitySource, "secret_sealed", "instance_arn", ("instance_arn",)),
     SealedColumn(ConsoleOidcLogin, "client_secret_sealed", "id", ("id",)),
+    SealedColumn(SsoIdentitySource, "secret_sealed", "instance_arn", ("instance_arn",)),
 )
 # Flow payloads that carry a sealed value in their JSON data (core/flows/base.py keeps a flow's payload under
 # "payload"): (flow kind, key in the payload); the context comes from the rest of the payload.

@@ -47,8 +47,8 @@ from .passwords import PasswordHistories
 from .profiles import ProfileExports, Profiles, ProfileTrustedBrowsers
 from .recovery_codes import RecoveryCodes
 from .reports import AccountSettingsRows, CredentialReports, LastAccessed, ReportJobs
-from .scim import ScimTokens
 from .saml_assertions import SamlAssertionUses
+from .scim import ScimTokens
 from .server_certificates import ServerCertificates
 from .service_linked_roles import ServiceLinkedRoleDeletions
 from .sessions import Browsers, Sessions
@@ -251,12 +251,12 @@ class UnitOfWork:
         return DpopReplays(self.db)
 
     @cached_property
-    def console_oidc_logins(self) -> ConsoleOidcLogins:
-        return ConsoleOidcLogins(self.db)
-
-    @cached_property
     def saml_assertion_uses(self) -> SamlAssertionUses:
         return SamlAssertionUses(self.db)
+
+    @cached_property
+    def console_oidc_logins(self) -> ConsoleOidcLogins:
+        return ConsoleOidcLogins(self.db)
 
     @cached_property
     def directory(self) -> Directory:
