@@ -19,9 +19,10 @@ from cryptography.x509.oid import NameOID
 
 from integration.test_cli import Cli, cli, cli_env  # noqa: F401 (fixtures)
 from integration.test_cli_sso import _instance
+from integration.test_portal_cli_http import _store_with_user
 from vestibule.runtime import build
 from vestibule.services.identity_center import identity_sources as sources
-from vestibule.services.identity_center import instances
+from vestibule.services.identity_center import instances, portal_saml
 from vestibule.settings import Settings
 
 
@@ -150,6 +151,13 @@ def test_saml_source_from_metadata(cli: Cli, cli_env: Settings, instance: tuple[
                    "--jit")
     assert shown["Saml"] == {"EntityId": "https://idp.example.com/metadata", "SsoUrl": "https://idp.example.com/sso",
                              "CertificateCount": 1, "NameIdFormat": sources.EMAIL_ADDRESS, "JustInTimeUsers": True}
+    # what the IdP's administrator registers: the portal's own SP (H8's ACS and metadata routes)
+    sp = asyncio.run(_service_provider(cli_env, arn))
+    assert shown["ServiceProvider"] == {"EntityId": sp.entity_id, "AssertionConsumerServiceUrl": sp.acs_url,
+                                        "MetadataUrl": sp.metadata_url}
+    assert sp.acs_url == f"{cli_env.public_origin}/portal/{shown['IdentityStoreId']}/saml"
+    again = cli.ok("sso", "identity-source", "show", "--instance-arn", arn)
+    assert again["ServiceProvider"] == shown["ServiceProvider"]
     source, ldap, sealed, _ = asyncio.run(_stored(cli_env, arn))
     assert isinstance(source, sources.SamlSource) and source.certificates == (der,) and source.jit
     assert source.metadata == metadata.read_text() and ldap is None and sealed is None
@@ -165,3 +173,37 @@ def test_saml_source_from_metadata(cli: Cli, cli_env: Settings, instance: tuple[
     assert "cannot be read" in cli.fails("sso", "identity-source", "set-saml", "--instance-arn", arn,
                                          "--metadata-file", str(tmp_path / "none.xml"))
     assert isinstance(asyncio.run(_stored(cli_env, arn))[0], sources.SamlSource)
+
+
+async def _service_provider(settings: Settings, arn: str) -> portal_saml.ServiceProvider:
+    """The portal's SP as its SAML routes serve it."""
+    rt = await build(settings)
+    try:
+        async with rt.deps.store.unit() as uow:
+            instance = await instances.by_arn(uow, arn)
+            assert instance is not None
+        return portal_saml.service_provider(rt.deps, instance)
+    finally:
+        await rt.close()
+
+
+def test_reset_password_is_refused_while_the_source_keeps_the_passwords(
+        cli: Cli, cli_env: Settings, tmp_path: Path) -> None:  # noqa: F811
+    account = cli.ok("account", "create", "--email", f"ids-{secrets.token_hex(4)}@example.com",
+                     "--password", "cli password 1")["AccountId"]
+    store, _user_id = asyncio.run(_store_with_user(cli_env, account))
+    reset = ("sso", "user", "reset-password", "--identity-store-id", store, "--user-name", "alice")
+    password = tmp_path / "bind-password"
+    password.write_text("service secret 1\n")
+    cli.ok("sso", "identity-source", "set-ldap", "--identity-store-id", store, "--url", "ldaps://ldap.example.com",
+           "--bind-dn", "cn=vestibule,dc=example,dc=com", "--base-dn", "ou=people,dc=example,dc=com",
+           "--bind-password-file", str(password))
+    for how in ("--one-time-password", "--mail"):
+        refused = cli.fails(*reset, how)
+        assert "LDAP directory" in refused and "reset" in refused and "OneTimePassword" not in refused, refused
+    metadata = tmp_path / "idp.xml"
+    metadata.write_text(_metadata(_certificate().public_bytes(serialization.Encoding.DER)))
+    cli.ok("sso", "identity-source", "set-saml", "--identity-store-id", store, "--metadata-file", str(metadata))
+    assert "SAML identity provider" in cli.fails(*reset, "--one-time-password")
+    cli.ok("sso", "identity-source", "set-directory", "--identity-store-id", store)
+    assert len(cli.ok(*reset, "--one-time-password")["OneTimePassword"]) == 20

@@ -152,6 +152,24 @@ async def test_refusals_look_like_a_wrong_password(client: httpx.AsyncClient, ru
                            "ldap: entry disabled; bind refused"], reasons
 
 
+async def test_passwords_ldap_cannot_send_are_wrong_passwords(client: httpx.AsyncClient, runtime: Runtime,
+                                                              ldap: LdapServer) -> None:
+    """ldap3 prepares a simple bind's password with SASLprep (RFC 4013), which refuses control characters and a
+    password of characters mapped to nothing: the user's wrong password, not an unreachable directory (no
+    failure page, no reference row a stranger could write at will)."""
+    store_id, arn = await ldap_portal(runtime, source_for(ldap))
+    for name, password in (("alice", "\u00ad"), ("alice", "pass\x01word"), ("mallory", "del\x7fin it")):
+        _flow, r = await password_step(client, store_id, name, password)
+        assert r.status_code == 400 and error_of(r.text) == t("signin.invalid_credentials"), (password, r.text)
+    async with runtime.deps.store.unit() as uow:
+        instance = await instances.by_arn(uow, arn)
+        assert instance is not None
+        events = await uow.audit.for_account(instance.owner_account_id)
+    assert not [e for e in events if e.event == "FederatedSignInFailed"]
+    assert [e.detail.get("reason") for e in events if e.event == "ConsoleLogin" and e.method == "portal_ldap"] == [
+        "ldap: password refused by SASLprep (RFC 4013: control or unassigned characters)"] * 3
+
+
 async def test_a_disabled_entry_with_its_password_is_told_so(client: httpx.AsyncClient, runtime: Runtime,
                                                              ldap: LdapServer) -> None:
     store_id, _ = await ldap_portal(runtime, source_for(ldap))

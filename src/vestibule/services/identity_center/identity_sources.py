@@ -147,8 +147,16 @@ async def ldap_of(deps: Deps, uow: UnitOfWork, instance_arn: str) -> tuple[LdapS
     return source, password
 
 
-def shown(instance: instances.Instance, source: IdentitySource) -> dict[str, Any]:
-    """As `vestibule sso identity-source show` prints it (never the service account's password)."""
+def service_provider_urls(public_origin: str, instance: instances.Instance) -> dict[str, str]:
+    """The portal as a SAML IdP's administrator registers it (services/identity_center/portal_saml.py serves
+    these): entity ID = assertion consumer URL, and the SP metadata to import."""
+    base = f"{public_origin}/portal/{instance.identity_store_id}/saml"
+    return {"EntityId": base, "AssertionConsumerServiceUrl": base, "MetadataUrl": f"{base}/metadata"}
+
+
+def shown(instance: instances.Instance, source: IdentitySource, public_origin: str = "") -> dict[str, Any]:
+    """As `vestibule sso identity-source show` prints it (never the service account's password); a SAML source
+    with the URLs its IdP needs (`ServiceProvider`) when `public_origin` is given."""
     out: dict[str, Any] = {"InstanceArn": instance.arn, "IdentityStoreId": instance.identity_store_id,
                            "Kind": source.kind.upper()}
     if isinstance(source, LdapSource):
@@ -163,6 +171,8 @@ def shown(instance: instances.Instance, source: IdentitySource) -> dict[str, Any
         out["Saml"] = {"EntityId": source.entity_id, "SsoUrl": source.sso_url,
                        "CertificateCount": len(source.certificates), "NameIdFormat": source.name_id_format,
                        "JustInTimeUsers": source.jit}
+        if public_origin:
+            out["ServiceProvider"] = service_provider_urls(public_origin, instance)
     return out
 
 
@@ -257,7 +267,7 @@ async def show(deps: Deps, *, instance_arn: str | None = None,
     async with deps.store.unit() as uow:
         instance = instances.of_row(await instances.require(uow, instance_arn=instance_arn,
                                                             identity_store_id=identity_store_id))
-        return shown(instance, await source_of(uow, instance.arn))
+        return shown(instance, await source_of(uow, instance.arn), deps.settings.public_origin)
 
 
 async def set_source(deps: Deps, source: IdentitySource, *, instance_arn: str | None = None,
@@ -289,4 +299,4 @@ async def set_source(deps: Deps, source: IdentitySource, *, instance_arn: str | 
                            instance_arn=instance.arn, identity_store_id=instance.identity_store_id,
                            kind=source.kind, password_changed=password is not None)
         await uow.commit()
-    return shown(instance, source)
+    return shown(instance, source, deps.settings.public_origin)

@@ -34,6 +34,7 @@ with warnings.catch_warnings():
         LDAPInvalidFilterError,
     )
     from ldap3.operation.search import parse_filter  # type: ignore[import-untyped]
+    from ldap3.protocol.sasl.sasl import sasl_prep  # type: ignore[import-untyped]
     from ldap3.utils.conv import escape_filter_chars  # type: ignore[import-untyped]
     from ldap3.utils.dn import parse_dn  # type: ignore[import-untyped]
 
@@ -185,6 +186,15 @@ def _user_filter(source: LdapSource, user_name: str) -> str:
     return f"(&{one}{source.user_filter})" if source.user_filter else one
 
 
+def _preparable(password: str) -> bool:
+    """Whether ldap3 can send `password` in a simple bind: it prepares it with SASLprep (RFC 4013, as RFC 4513
+    says), which refuses control characters and a password made only of characters mapped to nothing (U+00AD)."""
+    try:
+        return bool(sasl_prep(password))
+    except (LDAPException, ValueError):
+        return False
+
+
 def authenticate(source: LdapSource, service_password: str, user_name: str, password: str) -> LdapUser:
     """The user `user_name` bound with `password` in the source's directory (see the module's docstring for
     every refusal)."""
@@ -192,6 +202,8 @@ def authenticate(source: LdapSource, service_password: str, user_name: str, pass
     if not user_name or not password or len(password) > MAX_PASSWORD:
         raise _invalid(user_name, "empty user name or password" if len(password) <= MAX_PASSWORD
                        else "password too long")
+    if not _preparable(password):  # ldap3 would raise at the bind: not the directory's fault, nor a guess checked
+        raise _invalid(user_name, "password refused by SASLprep (RFC 4013: control or unassigned characters)")
     service = _connection(source, context, source.bind_dn, service_password)
     try:
         ok, result = _bind(source, service)

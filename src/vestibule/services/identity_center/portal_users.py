@@ -27,7 +27,7 @@ from .. import audit, flows, mail_templates, outbox, sessions
 from ..captcha import CaptchaService
 from ..context import Client, Deps
 from ..passwords import check_new_password, hash_password
-from . import directory, instances
+from . import directory, identity_sources, instances
 from .directory import DirectoryUser
 from .instances import Instance
 
@@ -52,6 +52,12 @@ async def _target(uow: UnitOfWork, identity_store_id: str, user_name: str) -> tu
     user = await directory.user_by_name(uow, identity_store_id, user_name) if instance is not None else None
     if instance is None or user is None:
         raise NotFound(f"No user {user_name!r} in identity store {identity_store_id}.")
+    kind = (await identity_sources.source_of(uow, instance.arn)).kind
+    if kind != identity_sources.DIRECTORY:  # the password a user signs in with is not Vestibule's to set
+        where = "LDAP directory" if kind == identity_sources.LDAP else "SAML identity provider"
+        raise InvalidInput("identity-source", f"The users of identity store {identity_store_id} sign in with "
+                           f"their {where}'s password: reset {user_name!r}'s password there (a Vestibule password "
+                           "would not be used).")
     return instance, user
 
 
