@@ -23,8 +23,10 @@ from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import REGION, Account, AwsWorld, Keys, error_code
 from oidc_idp import OidcProvider, SigningKey
+from vestibule.core.throttle import ThrottleState
 from vestibule.services.audit import as_dict
-from vestibule.services.context import Deps
+from vestibule.services.context import Client, Deps
+from vestibule.services.federation import web_identity
 from vestibule.settings import Settings
 
 ACTION = "sts:AssumeRoleWithWebIdentity"
@@ -39,6 +41,27 @@ def aws_settings(aws_settings: Settings) -> Settings:
 def idp() -> Iterator[OidcProvider]:
     with OidcProvider(clients={"app": None, "second-app": None}) as provider:
         yield provider
+
+
+def _budget(world: AwsWorld, *, wrong: int = 0, clear: bool = False) -> ThrottleState:
+    """The loopback address's count of refused web identity calls (after counting `wrong` more, or clearing)."""
+    keys = web_identity.throttle_keys(Client(ip="127.0.0.1"))
+
+    async def run(deps: Deps) -> ThrottleState:
+        if clear:
+            await deps.throttle.settle(keys, ())
+        for i in range(wrong):  # a minute apart (from now on): each is admitted, the last one is the latest
+            await deps.throttle.reserve(keys, deps.clock() + 61 * i, captcha_solved=False)
+        return (await deps.throttle.states(keys, deps.clock()))[0]
+
+    return world.run(run)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_budget(world: AwsWorld) -> Iterator[None]:
+    _budget(world, clear=True)
+    yield
+    _budget(world, clear=True)
 
 
 def _sts(world: AwsWorld) -> Any:
@@ -274,3 +297,24 @@ def test_the_sdk_web_identity_provider_of_the_aws_cli(world: AwsWorld, account: 
                           capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["Arn"] == f"arn:aws:sts::{account.account_id}:assumed-role/web/ci-job"
+
+
+def test_refusals_are_throttled_per_address(world: AwsWorld, account: Account, idp: OidcProvider,
+                                            world_with_provider: tuple[str, str]) -> None:
+    _, role = world_with_provider
+    assert _assume(world, role, idp.id_token())["Audience"] == "app"
+    assert _budget(world).failures == 0  # a right call costs nothing
+    assert _refused(world, role, "not.a.token")[0] == "InvalidIdentityToken"
+    assert _refused(world, role, idp.id_token(aud="second-app"))[0] == "InvalidIdentityToken"
+    assert _refused(world, role.replace("/web", "/nobody"), idp.id_token())[0] == "AccessDenied"
+    assert _budget(world).failures == 3  # refused tokens and refused roles count
+    _budget(world, wrong=60)  # past 60 refusals in the hour the next attempt waits, even with a right token
+    code, _ = _refused(world, role, idp.id_token())
+    assert code == "Throttling"
+    assert _budget(world).failures == 63  # the throttled attempt is not counted again
+    with OidcProvider(clients={"app": None}) as failing:
+        other = _role(world, account, _register(world, account, failing), "failing-idp")
+        failing.failing_status = 503
+        _budget(world, clear=True)
+        assert _refused(world, other, failing.id_token())[0] == "IDPCommunicationError"
+        assert _budget(world).failures == 0  # the provider's outage is not the caller's wrong attempt

@@ -19,13 +19,15 @@ from datetime import UTC, datetime
 
 from ...core import arns, oidc_tokens
 from ...core import policy as engine
+from ...core import throttle as rules
 from ...core.federation_failures import Cause, FederationFailure
 from ...core.oidc_tokens import VerifiedToken
 from ...core.policy_conditions import ContextValue
-from ...errors import InvalidValue, PermissionDenied
+from ...core.throttle import Scope, ThrottleKey
+from ...errors import InvalidValue, PermissionDenied, TooManyAttempts
 from ...store.models import IamRole
 from ...store.repositories import UnitOfWork
-from .. import audit
+from .. import audit, metrics
 from ..context import Client, Deps
 from ..iam.documents import checked_document
 from ..iam.identity_providers import OidcProviderView, oidc_providers_of
@@ -214,10 +216,43 @@ def _provider_of(providers: list[OidcProviderView], issuer: str) -> OidcProvider
                             f"{issuer[:256]}", admin={"iss": issuer[:256]})
 
 
+def throttle_keys(client: Client) -> list[ThrottleKey]:
+    """Refused tokens and refused roles, counted per client address (the call is unsigned: anyone may try)."""
+    return [ThrottleKey(Scope.REQUESTS, f"web-identity:{client.ip}")]
+
+
+async def _admitted(deps: Deps, client: Client) -> list[ThrottleKey]:
+    """The address's budget of wrong attempts, checked before and counted only after a refusal (as the
+    federation endpoint does): the many concurrent right calls of one cluster's address never wait for each
+    other; past 60 refusals in an hour, one attempt a minute (Throttling) until the hour forgets them."""
+    keys, now = throttle_keys(client), deps.clock()
+    wait = rules.wait_without_captcha(keys, await deps.throttle.states(keys, now), now)
+    metrics.record_throttle("token", "delayed" if wait > 0 else "allowed")
+    if wait > 0:
+        raise TooManyAttempts(wait)
+    return keys
+
+
 async def assume_role_with_web_identity(deps: Deps, client: Client, request: WebIdentityRequest, *,
                                         secure: bool = False) -> WebIdentitySession:
     """AssumeRoleWithWebIdentity: unsigned; the token authenticates the call. The role's account must have
-    registered the token's issuer; until the token verifies, nothing about the role is disclosed."""
+    registered the token's issuer; until the token verifies, nothing about the role is disclosed. A refused
+    token or role counts against the caller's address (TooManyAttempts past its budget); the provider being
+    unreachable does not."""
+    keys = await _admitted(deps, client)
+    try:
+        return await _assume_role_with_web_identity(deps, client, request, secure=secure)
+    except FederationFailure as failure:
+        if failure.cause is not Cause.IDP_ERROR:
+            await deps.throttle.reserve(keys, deps.clock(), captcha_solved=False)
+        raise
+    except PermissionDenied:
+        await deps.throttle.reserve(keys, deps.clock(), captcha_solved=False)
+        raise
+
+
+async def _assume_role_with_web_identity(deps: Deps, client: Client, request: WebIdentityRequest, *,
+                                         secure: bool) -> WebIdentitySession:
     denied = PermissionDenied(f"Not authorized to perform {ACTION}")
     target = arns.parse_role_arn(request.role_arn)
     if target is None:
