@@ -9,7 +9,7 @@ import pytest
 
 from oidc_idp import OidcProvider
 from vestibule.core.federation_failures import Cause, FederationFailure
-from vestibule.services.federation.oidc_keys import OidcKeys, checked_url
+from vestibule.services.federation.oidc_keys import OidcKeys, checked_discovery, checked_url
 
 
 @pytest.mark.parametrize("url", ["https://idp.example.com/x", "https://127.0.0.1:8443"])
@@ -52,3 +52,30 @@ def test_cache_and_the_loopback_setting() -> None:
 
     with OidcProvider() as provider:
         asyncio.run(scenario(provider))
+
+
+def _document(issuer: str, **endpoints: str) -> dict[str, str]:
+    return {"issuer": issuer, "jwks_uri": f"{issuer}/jwks", "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token", **endpoints}
+
+
+@pytest.mark.parametrize("name", ["jwks_uri", "authorization_endpoint", "token_endpoint"])
+@pytest.mark.parametrize("url", ["http://127.0.0.1:6379/", "http://localhost/keys", "HTTP://[::1]/x",
+                                 "http://idp.example.com/keys", "file:///etc/passwd", "//idp.example.com/k"])
+def test_an_https_issuer_gives_only_https_endpoints(name: str, url: str) -> None:
+    """Even with the loopback setting on, a remote provider cannot point this service at its loopback."""
+    issuer = "https://idp.example.com"
+    with pytest.raises(FederationFailure) as refused:
+        checked_discovery(issuer, _document(issuer, **{name: url}))
+    assert refused.value.cause is Cause.IDP_ERROR and name in refused.value.detail
+
+
+def test_discovery_documents_that_are_accepted() -> None:
+    issuer = "https://idp.example.com/tenant"
+    found = checked_discovery(issuer, _document(issuer, jwks_uri="https://keys.example.net/jwks"))
+    assert found.jwks_uri == "https://keys.example.net/jwks" and found.token_endpoint == f"{issuer}/token"
+    loopback = "http://127.0.0.1:4711"  # a loopback http issuer (the setting checks each fetch)
+    assert checked_discovery(loopback, _document(loopback)).authorization_endpoint == f"{loopback}/authorize"
+    for document in (_document(issuer + "/"), {"issuer": issuer}):
+        with pytest.raises(FederationFailure):
+            checked_discovery(issuer, document)

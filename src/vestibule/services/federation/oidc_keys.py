@@ -79,6 +79,33 @@ def checked_url(url: str, *, insecure_loopback: bool) -> str:
     raise ValueError(f"{url[:256]} is not an https:// URL{hint}")
 
 
+_ENDPOINTS = ("jwks_uri", "authorization_endpoint", "token_endpoint")
+
+
+def checked_discovery(issuer: str, document: Mapping[str, Any]) -> Discovery:
+    """The discovery document of `issuer`, if it names that issuer and a key set; an https issuer's endpoints
+    must be https too (the loopback setting permits http only to an http issuer's own kind of endpoints, never
+    a way for a remote provider to point this service at its loopback services)."""
+    named, jwks_uri = document.get("issuer"), document.get("jwks_uri")
+    if named != issuer:
+        raise _failure(issuer, f"The identity provider's discovery document names the issuer "
+                               f"{str(named)[:256]!r}, not {issuer!r}.")
+    if not isinstance(jwks_uri, str):
+        raise _failure(issuer, "The identity provider's discovery document has no jwks_uri.")
+    if urlsplit(issuer).scheme == "https":
+        for name in _ENDPOINTS:
+            value = document.get(name)
+            if isinstance(value, str) and not value.lower().startswith("https://"):
+                raise _failure(issuer, f"The identity provider's discovery document gives an {name} that is "
+                                       f"not https: {value[:256]}.")
+
+    def text(name: str) -> str | None:
+        value = document.get(name)
+        return value if isinstance(value, str) else None
+
+    return Discovery(issuer, jwks_uri, text("authorization_endpoint"), text("token_endpoint"), document)
+
+
 class OidcKeys:
     """The cache of discovery documents and key sets, keyed by issuer."""
 
@@ -159,18 +186,7 @@ class OidcKeys:
     async def _discover(self, client: httpx.AsyncClient, issuer: str, insecure_loopback: bool) -> Discovery:
         document = await self._get_json(client, issuer, f"{issuer}/.well-known/openid-configuration",
                                         insecure_loopback)
-        named, jwks_uri = document.get("issuer"), document.get("jwks_uri")
-        if named != issuer:
-            raise _failure(issuer, f"The identity provider's discovery document names the issuer "
-                                   f"{str(named)[:256]!r}, not {issuer!r}.")
-        if not isinstance(jwks_uri, str):
-            raise _failure(issuer, "The identity provider's discovery document has no jwks_uri.")
-
-        def text(name: str) -> str | None:
-            value = document.get(name)
-            return value if isinstance(value, str) else None
-
-        return Discovery(issuer, jwks_uri, text("authorization_endpoint"), text("token_endpoint"), document)
+        return checked_discovery(issuer, document)
 
     async def _jwks(self, client: httpx.AsyncClient, issuer: str, url: str,
                     insecure_loopback: bool) -> tuple[Jwk, ...]:
