@@ -275,8 +275,10 @@ async def _events_command(args: argparse.Namespace, rt: Runtime) -> int:
             print(audit.as_json_line(ev))
         else:
             d = audit.as_dict(ev)
+            failed = d["detail"] if d["event"] == "FederatedSignInFailed" and isinstance(d["detail"], dict) else {}
             print(f"{d['time']}  {d['event']:<26} {d['result']:<8} {d['principal']}  {d['method']}  "
-                  f"{d['client_ip']}{'  mfa' if d['mfa_used'] else ''}")
+                  f"{d['client_ip']}{'  mfa' if d['mfa_used'] else ''}"
+                  + (f"  {failed.get('reference', '')} {failed.get('cause', '')}" if failed else ""))
     if page.next_marker is not None:
         print(f"more events: --after {page.next_marker}", file=sys.stderr)
     return 0

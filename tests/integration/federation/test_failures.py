@@ -4,6 +4,7 @@ and `vestibule federation diagnose --reference` read back, the janitor's purge, 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import pytest
@@ -75,10 +76,10 @@ async def test_janitor_purges_after_the_audit_retention(runtime: Runtime) -> Non
     assert await failures.diagnose(deps, reference) is None
 
 
-async def _record(settings: Settings, failure: FederationFailure) -> str:
+async def _record(settings: Settings, failure: FederationFailure, account_id: str = "123456789012") -> str:
     rt = await build(settings)
     try:
-        return await failures.record_failure(rt.deps, CLIENT, failure, door="saml", account_id="123456789012",
+        return await failures.record_failure(rt.deps, CLIENT, failure, door="saml", account_id=account_id,
                                              provider=PROVIDER)
     finally:
         await rt.close()
@@ -112,3 +113,23 @@ def test_every_cause_has_words(locale: str) -> None:
         assert "{" not in text
     assert "7" in failure_message(t, FederationFailure(Cause.CLOCK_SKEW, user=full))
     assert "Corp" in failure_message(t, FederationFailure(Cause.NO_TRUSTED_ROLE, user=full))
+
+
+def test_the_event_is_readable_with_vestibule_events(cli: Cli, cli_env: Settings) -> None:  # noqa: F811
+    """The administrator's other way in: `vestibule events --account` lists FederatedSignInFailed with the
+    reference, the cause and the admin details (both the table and --json)."""
+    account = cli.ok("account", "create", "--email", "failures-events@example.com",
+                     "--password", "cli password 1")["AccountId"]
+    reference = asyncio.run(_record(cli_env, _mismatch(), account))
+    code, out, err = cli("events", "--account", account, "--json")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines() if reference in line]
+    assert len(lines) == 1, out
+    event = lines[0]
+    assert event["event"] == "FederatedSignInFailed" and event["result"] == "failure", event
+    text = json.dumps(event)
+    assert "received_sha256" in text and "AB:CD" in text and "certificate_mismatch" in text and PROVIDER in text
+    code, out, err = cli("events", "--account", account)
+    assert code == 0 and "Traceback" not in err
+    shown = [line for line in out.splitlines() if reference in line]
+    assert len(shown) == 1 and "FederatedSignInFailed" in shown[0] and "certificate_mismatch" in shown[0], out
