@@ -95,7 +95,8 @@ def _server_certificate(directory: Path, ca_key: ec.EllipticCurvePrivateKey,
     return cert_path, key_path
 
 
-def _config(root: Path, ca: Path, cert: Path, key: Path) -> str:
+def _config(root: Path, ca: Path, cert: Path, key: Path, tls: bool = True) -> str:
+    tls_lines = f"TLSCACertificateFile {ca}\nTLSCertificateFile {cert}\nTLSCertificateKeyFile {key}" if tls else ""
     return f"""
 include {SCHEMA}/core.schema
 include {SCHEMA}/cosine.schema
@@ -104,9 +105,7 @@ modulepath {MODULES}
 moduleload back_mdb
 moduleload ppolicy
 pidfile {root}/slapd.pid
-TLSCACertificateFile {ca}
-TLSCertificateFile {cert}
-TLSCertificateKeyFile {key}
+{tls_lines}
 
 database config
 rootdn "cn=config"
@@ -165,7 +164,10 @@ def _entries() -> str:
 
 
 class LdapServer:
-    def __init__(self) -> None:
+    """`tls=False`: a server with no certificate, which refuses StartTLS (and serves no ldaps:// port)."""
+
+    def __init__(self, tls: bool = True) -> None:
+        self.tls = tls
         self.root = Path(tempfile.mkdtemp(prefix="vestibule-slapd-"))
         self.port, self.tls_port = free_port(), free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -197,20 +199,22 @@ class LdapServer:
     def start(self) -> LdapServer:
         (self.root / "data").mkdir()
         (self.root / "slapd.d").mkdir()
-        (self.root / "slapd.conf").write_text(_config(self.root, self.ca_file, self.cert_file, self.key_file))
+        (self.root / "slapd.conf").write_text(_config(self.root, self.ca_file, self.cert_file, self.key_file,
+                                                      self.tls))
         (self.root / "data.ldif").write_text(_entries())
         self._run(SLAPADD, "-f", str(self.root / "slapd.conf"), "-b", SUFFIX, "-l", str(self.root / "data.ldif"))
         self._run(SLAPTEST, "-f", str(self.root / "slapd.conf"), "-F", str(self.root / "slapd.d"))
         self.process = subprocess.Popen(
             [SLAPD, "-d", "0", "-F", str(self.root / "slapd.d"),
-             "-h", f"{self.starttls_url}/ {self.ldaps_url}/ {self.misnamed_url}/"],
+             "-h", f"{self.starttls_url}/ {self.ldaps_url}/ {self.misnamed_url}/" if self.tls
+             else f"{self.starttls_url}/"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError("slapd exited: " + (self.process.stderr.read().decode(errors="replace")
                                                        if self.process.stderr else ""))
-            if all(_listening(p) for p in (self.port, self.tls_port)):
+            if all(_listening(p) for p in ((self.port, self.tls_port) if self.tls else (self.port,))):
                 return self
             time.sleep(0.05)
         self.stop()

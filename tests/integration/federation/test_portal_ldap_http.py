@@ -218,6 +218,22 @@ async def test_unreachable_and_untrusted_directories(client: httpx.AsyncClient, 
         assert found is not None and found.cause == "ldap_unreachable" and word in found.admin["error"], found
 
 
+async def test_a_server_refusing_starttls_is_never_spoken_to_in_clear(client: httpx.AsyncClient,
+                                                                      runtime: Runtime) -> None:
+    """A directory that answers on ldap:// but refuses StartTLS (a downgrade, or a misconfigured server): the
+    sign-in stops there, as unreachable; it does not bind (with the service account's or the user's password)
+    over the plain connection, which would have let alice in."""
+    with LdapServer(tls=False) as plain:
+        store_id, _ = await ldap_portal(runtime, LdapSource(
+            url=plain.starttls_url, starttls=True, ca_file=str(plain.ca_file), bind_dn=SERVICE_DN, base_dn=PEOPLE,
+            timeout=3))
+        _flow, r = await password_step(client, store_id, "alice", plain.password("alice"))
+        reference = await failure_page(r, 503)
+    found = await diagnose(runtime.deps, reference)
+    assert found is not None and found.cause == "ldap_unreachable", found
+    assert "startTLS" in found.admin["error"] or "StartTLS" in found.admin["error"], found.admin
+
+
 async def test_guesses_are_throttled_and_outages_are_not_counted(client: httpx.AsyncClient, runtime: Runtime,
                                                                  ldap: LdapServer) -> None:
     store_id, arn = await ldap_portal(runtime, source_for(ldap, bind_dn=EXPIRED_SERVICE_DN),
