@@ -40,7 +40,8 @@ _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 @dataclass(frozen=True)
 class Assertion:
     """What a verified assertion says. Instants are POSIX seconds; `attributes` maps an attribute's Name to its
-    values in document order."""
+    values in document order; `in_response_to` is the signed InResponseTo (the bearer confirmation's, or a signed
+    response's), None for an IdP-initiated response."""
 
     id: str
     issuer: str
@@ -250,11 +251,13 @@ def verify_response(xml: bytes, *, certificates: Sequence[bytes], audience: str,
     else:
         raise FederationFailure(Cause.UNSIGNED, "neither the response nor the assertion is signed")
     return _read(response, assertion, audience=audience, recipient=recipient, now=now, skew=skew,
-                 name_id_format=name_id_format, in_response_to=in_response_to)
+                 name_id_format=name_id_format, in_response_to=in_response_to,
+                 response_signed=response is not root)
 
 
 def _read(response: etree._Element, assertion: etree._Element, *, audience: str, recipient: str, now: float,
-          skew: float, name_id_format: str | None, in_response_to: str | None) -> Assertion:
+          skew: float, name_id_format: str | None, in_response_to: str | None,
+          response_signed: bool) -> Assertion:
     status = response.find("samlp:Status/samlp:StatusCode", NS)
     if status is None or status.get("Value") != STATUS_SUCCESS:
         raise FederationFailure(Cause.IDP_ERROR, "the identity provider answered with an error status",
@@ -309,8 +312,10 @@ def _read(response: etree._Element, assertion: etree._Element, *, audience: str,
         raise FederationFailure(Cause.NAMEID_FORMAT, "the NameID format is not the one expected",
                                 user={"expected": name_id_format, "received": got_format or NAMEID_UNSPECIFIED},
                                 admin={"expected": name_id_format, "received": got_format or NAMEID_UNSPECIFIED})
-    confirmed_until = _bearer_confirmation(subject, recipient=recipient, now=now, skew=skew,
-                                           in_response_to=in_response_to)
+    confirmed_until, answered = _bearer_confirmation(subject, recipient=recipient, now=now, skew=skew,
+                                                     in_response_to=in_response_to)
+    if answered is None and response_signed:
+        answered = response.get("InResponseTo")  # signed with the response (an unsigned one could be anything)
     if not_after is None:
         not_after = confirmed_until
 
@@ -329,12 +334,13 @@ def _read(response: etree._Element, assertion: etree._Element, *, audience: str,
         session_not_on_or_after=None if authn is None else _optional_instant(
             authn.get("SessionNotOnOrAfter"), "SessionNotOnOrAfter"),
         authn_instant=None if authn is None else _optional_instant(authn.get("AuthnInstant"), "AuthnInstant"),
-        attributes=attributes, in_response_to=response.get("InResponseTo"), issue_instant=issued)
+        attributes=attributes, in_response_to=answered, issue_instant=issued)
 
 
 def _bearer_confirmation(subject: etree._Element, *, recipient: str, now: float, skew: float,
-                         in_response_to: str | None) -> float:
-    """NotOnOrAfter of the first bearer SubjectConfirmation that names this recipient and is still valid."""
+                         in_response_to: str | None) -> tuple[float, str | None]:
+    """NotOnOrAfter and InResponseTo of the first bearer SubjectConfirmation that names this recipient and is
+    still valid (both signed with the assertion)."""
     seen_recipients: list[str] = []
     expired_at: float | None = None
     for confirmation in subject.findall("saml:SubjectConfirmation", NS):
@@ -355,7 +361,7 @@ def _bearer_confirmation(subject: etree._Element, *, recipient: str, now: float,
             raise FederationFailure(Cause.STATE_MISMATCH, "the assertion answers another sign-in request",
                                     admin={"received": str(data.get("InResponseTo"))[:200],
                                            "expected": in_response_to})
-        return until
+        return until, data.get("InResponseTo")
     if expired_at is not None:
         raise FederationFailure(Cause.EXPIRED, "the assertion has expired",
                                 admin={"not_on_or_after": _iso(expired_at), "vestibule_time": _iso(now)})

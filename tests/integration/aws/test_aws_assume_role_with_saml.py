@@ -26,12 +26,13 @@ from botocore.exceptions import ClientError
 
 from integration.aws.aws_world import REGION, Account, AwsWorld, Keys, error_code
 from saml_attacks import EVIL_NAME, WRAPPINGS, A, tree, wrapped
-from saml_idp import NAMEID_EMAIL, SamlIdp, encode, new_signing_identity
+from saml_idp import NAMEID_EMAIL, STATUS_REQUESTER, SamlIdp, encode, new_signing_identity
 from vestibule.services import janitor
 from vestibule.services.api_call import ApiCall
 from vestibule.services.audit import as_dict
 from vestibule.services.aws_identity import caller_for_principal
-from vestibule.services.context import Deps
+from vestibule.services.context import Client, Deps
+from vestibule.services.federation import saml as federation_saml
 from vestibule.services.iam import identity_providers
 from vestibule.store.repositories import Conflict
 
@@ -361,3 +362,41 @@ def test_aws_cli_registers_the_provider_and_assumes_the_role(world: AwsWorld, ac
                  "--saml-assertion", saml_b64)
     assert answer["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{account.account_id}:assumed-role/CliAdmin/alice"
     assert answer["Subject"] == "alice@corp.example" and answer["Credentials"]["SessionToken"]
+
+
+def test_idp_error_status_is_idp_rejected_claim(world: AwsWorld, idp: SamlIdp, corp: tuple[str, str]) -> None:
+    """A response whose status is not Success: the IdP reported that authentication failed, which botocore's
+    model calls IDPRejectedClaim (403); IDPCommunicationError is not among AssumeRoleWithSAML's errors."""
+    provider, role = corp
+    with pytest.raises(ClientError) as refused:
+        _assume(world, role, provider, encode(_response(world, idp, role, provider, status=STATUS_REQUESTER)))
+    assert error_code(refused.value) == "IDPRejectedClaim"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_refusals_are_throttled_per_address(world: AwsWorld, idp: SamlIdp, corp: tuple[str, str]) -> None:
+    """Wrong attempts count per client address (the SAML doors' shared budget); past it every attempt, a good
+    one too, is Throttling until the wait is over, and is not looked at."""
+    provider, role = corp
+    keys = federation_saml.failure_keys(Client(ip="127.0.0.1"))
+
+    async def failures(deps: Deps) -> int:
+        return (await deps.throttle.states(keys, deps.clock()))[0].failures
+
+    async def exhaust(deps: Deps) -> None:
+        for i in range(70):  # one a minute apart (each admitted), the last ones still ahead
+            await deps.throttle.reserve(keys, deps.clock() + 61 * i, captcha_solved=False)
+
+    async def clear(deps: Deps) -> None:
+        await deps.throttle.settle(keys, ())
+
+    world.run(clear)
+    assert _refused(world, role, provider, encode("<x/>"))[0] == "InvalidIdentityToken"
+    assert world.run(failures) == 1
+    good = encode(_response(world, idp, role, provider))
+    try:
+        world.run(exhaust)
+        assert _refused(world, role, provider, good)[0] == "Throttling"
+    finally:
+        world.run(clear)
+    assert _assume(world, role, provider, good)["AssumedRoleUser"]["Arn"].endswith(":assumed-role/Admin/alice")

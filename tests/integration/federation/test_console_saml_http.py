@@ -4,6 +4,7 @@ ends the session; failures show their cause and a reference that `diagnose` find
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -17,10 +18,13 @@ from lxml import etree  # type: ignore[import-untyped]  # no stubs installed (lx
 from http_steps import make_account
 from saml_idp import SamlIdp, new_signing_identity
 from vestibule.core import arns
+from vestibule.core.federation_failures import Cause, FederationFailure
 from vestibule.runtime import Runtime
 from vestibule.services import aws_identity
 from vestibule.services.api_call import ApiCall
+from vestibule.services.context import Client
 from vestibule.services.federation import failures
+from vestibule.services.federation import saml as federation_saml
 from vestibule.services.iam import identity_providers, roles
 from vestibule.web.i18n import Translator
 
@@ -238,3 +242,58 @@ async def test_sp_metadata(client: httpx.AsyncClient) -> None:
     assert acs.get("Binding") == "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
     formats = [e.text for e in root.iter(f"{{{md}}}NameIDFormat")]
     assert "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" in formats
+
+
+async def test_refusals_are_throttled_per_address(client: httpx.AsyncClient, world: Saml) -> None:
+    """An unauthenticated POST /saml that fails stores a failure row and an audit event (under the account the
+    response names): past the address's budget it is answered 429 and stores nothing, not even verified."""
+    deps = world.runtime.deps
+    keys = federation_saml.failure_keys(Client(ip="203.0.113.7"))
+    other_audience = world.post(["Admin"], audience="https://elsewhere.example/saml")
+    first = await client.post("/saml", data=other_audience, headers={"origin": "https://idp.example.com"})
+    assert first.status_code == 400 and await failures.diagnose(deps, _reference(first.text)) is not None
+    assert (await deps.throttle.states(keys, deps.clock()))[0].failures == 1
+    try:
+        for i in range(70):  # one a minute apart (each admitted), the last ones still ahead
+            await deps.throttle.reserve(keys, deps.clock() + 61 * i, captcha_solved=False)
+        good = world.post(["Admin"])
+        refused = await client.post("/saml", data=good, headers={"origin": "https://idp.example.com"})
+        assert refused.status_code == 429 and 'id="reference"' not in refused.text
+        again = await client.post("/saml", data=other_audience, headers={"origin": "https://idp.example.com"})
+        assert again.status_code == 429
+        stale = await client.get("/saml/continue?flow=" + "0" * 64)  # the hand-over's refusals count too
+        assert stale.status_code == 429 and 'id="reference"' not in stale.text
+    finally:
+        await deps.throttle.settle(keys, ())
+    # within the budget again: the same good response (never looked at while throttled) signs in
+    assert (await client.post("/saml", data=good, headers={"origin": "https://idp.example.com"})).status_code == 303
+
+
+async def test_an_assertion_is_used_once_across_the_console_and_sts(client: httpx.AsyncClient, world: Saml) -> None:
+    """The console's door and AssumeRoleWithSAML share the audience `<public URL>/saml` and the one-time use:
+    an assertion spent at POST /saml is refused by AssumeRoleWithSAML, and the other way round."""
+    deps = world.runtime.deps
+    form = world.post(["Admin"])
+    assert (await client.post("/saml", data=form)).status_code == 303
+    request = federation_saml.SamlRequest(world.role_arn("Admin"), world.provider_arn, form["SAMLResponse"])
+    with pytest.raises(FederationFailure) as replayed:
+        await federation_saml.assume_role_with_saml(deps, Client(ip="198.51.100.9"), request)
+    assert replayed.value.cause is Cause.REPLAYED
+    fresh = world.post(["Admin"])
+    await federation_saml.assume_role_with_saml(deps, Client(ip="198.51.100.9"), federation_saml.SamlRequest(
+        world.role_arn("Admin"), world.provider_arn, fresh["SAMLResponse"]))
+    page = await client.post("/saml", data=fresh)
+    assert page.status_code == 400 and 'data-cause="replayed"' in page.text
+
+
+async def test_an_issuer_that_looks_like_an_arn_files_nothing_under_its_account(client: httpx.AsyncClient,
+                                                                                 world: Saml) -> None:
+    """An unsigned response whose Issuer is an ARN naming an account (no provider of it is registered) is
+    refused, and its failure row is filed under no account: the response's own words name none."""
+    issuer = f"arn:aws:iam::{world.account_id}:saml-provider/Forged"
+    xml = world.idp.response(sp_entity_id=SP, acs_url=SP, issuer=issuer, sign_response=False, sign_assertion=False,
+                             roles=[(world.role_arn("Admin"), issuer)])
+    page = await client.post("/saml", data={"SAMLResponse": base64.b64encode(xml.encode()).decode()})
+    assert page.status_code == 400
+    found = await failures.diagnose(world.runtime.deps, _reference(page.text))
+    assert found is not None and found.account_id is None and found.provider == issuer

@@ -25,7 +25,9 @@ from vestibule.app import create_app
 from vestibule.core.federation_failures import Cause
 from vestibule.core.saml_metadata import parse_metadata
 from vestibule.runtime import Runtime
+from vestibule.services.context import Client
 from vestibule.services.federation import failures
+from vestibule.services.federation import saml as federation_saml
 from vestibule.services.identity_center import directory, identity_sources
 from vestibule.services.identity_center.directory_profile import Email, UserProfile
 from vestibule.services.identity_center.settings import InstanceSettings
@@ -408,3 +410,22 @@ async def test_the_idp_session_end_caps_the_portal_session(client: httpx.AsyncCl
     r = await post(client, store_id, idp.response(sp_entity_id=acs_of(store_id), name_id=EMAIL,
                                                   name_id_format=NAMEID_EMAIL, session_not_on_or_after=now - 5))
     assert failure_of(r)[0] == Cause.EXPIRED
+
+
+async def test_refusals_are_throttled_per_address(client: httpx.AsyncClient, runtime: Runtime, idp: SamlIdp) -> None:
+    """Each refused POST stores a failure row and an event under the instance's account: past the address's
+    budget (shared with the console's /saml and AssumeRoleWithSAML) the answer is 429 and nothing is stored."""
+    store_id = await make_portal(runtime, idp)
+    deps = runtime.deps
+    keys = federation_saml.failure_keys(Client(ip="203.0.113.7"))
+    bad = {"SAMLResponse": base64.b64encode(b"<x/>").decode()}
+    first = await client.post(f"/portal/{store_id}/saml", data=bad)
+    assert first.status_code == 400 and failure_of(first)[0] == Cause.MALFORMED
+    assert (await deps.throttle.states(keys, deps.clock()))[0].failures == 1
+    try:
+        for i in range(70):  # one a minute apart (each admitted), the last ones still ahead
+            await deps.throttle.reserve(keys, deps.clock() + 61 * i, captcha_solved=False)
+        refused = await client.post(f"/portal/{store_id}/saml", data=bad)
+        assert refused.status_code == 429 and 'id="reference"' not in refused.text
+    finally:
+        await deps.throttle.settle(keys, ())

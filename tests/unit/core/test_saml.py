@@ -268,3 +268,16 @@ def test_encrypted_assertion_refused(idp: SamlIdp) -> None:
     root.replace(assertion, etree.Element(f"{A}EncryptedAssertion"))
     failure = refused(idp, etree.tostring(root))
     assert failure.cause is Cause.MALFORMED and "encrypted" in str(failure)
+
+
+def test_in_response_to_is_read_only_where_it_is_signed(idp: SamlIdp) -> None:
+    """With only the assertion signed, the Response's InResponseTo is anyone's to write: an IdP-initiated
+    assertion re-wrapped with a victim's request ID still answers no request, and one the IdP signed (in the
+    bearer confirmation) stays when the unsigned copy is removed."""
+    root = tree(signed(idp, sign_response=False, sign_assertion=True))
+    root.set("InResponseTo", "_victims_request")
+    assert verify(idp, etree.tostring(root)).in_response_to is None
+    root = tree(signed(idp, sign_response=False, sign_assertion=True, in_response_to="_request1"))
+    del root.attrib["InResponseTo"]
+    assert verify(idp, etree.tostring(root)).in_response_to == "_request1"
+    assert verify(idp, signed(idp, sign_assertion=False, in_response_to="_request1")).in_response_to == "_request1"

@@ -19,12 +19,14 @@ from datetime import UTC, datetime
 
 from ...core import arns, saml
 from ...core import policy as engine
+from ...core import throttle as rules
 from ...core.federation_failures import Cause, FederationFailure
 from ...core.policy_conditions import ContextValue
-from ...errors import InvalidValue, PermissionDenied
+from ...core.throttle import Scope, ThrottleKey
+from ...errors import InvalidValue, PermissionDenied, TooManyAttempts
 from ...store.models import IamRole
 from ...store.repositories import Conflict, UnitOfWork
-from .. import audit
+from .. import audit, metrics
 from ..context import Client, Deps
 from ..iam.documents import checked_document
 from ..iam.identity_providers import SamlProviderView, saml_provider
@@ -51,13 +53,38 @@ _TAG_KEY = re.compile(r"[\w\s+=.:/@-]{1,128}")
 
 log = logging.getLogger("vestibule.federation")
 
-__all__ = ["Accepted", "SamlRequest", "SamlSession", "accept_response", "assume_role_with_saml", "record_use",
-           "saml_context", "saml_role_session", "sp_url", "subject_type"]
+__all__ = ["Accepted", "SamlRequest", "SamlSession", "accept_response", "assume_role_with_saml", "count_failure",
+           "failure_keys", "failure_wait", "record_use", "saml_context", "saml_role_session", "sp_url",
+           "subject_type"]
 
 
 def sp_url(deps: Deps) -> str:
     """The service provider's entity ID and assertion consumer URL, `<public URL>/saml` (the `SAML:aud` value)."""
     return f"{deps.settings.public_origin}/saml"
+
+
+def failure_keys(client: Client) -> list[ThrottleKey]:
+    """Refused SAML responses, counted per client address over every door that takes one unauthenticated (the
+    console's `POST /saml` and its hand-over, AssumeRoleWithSAML, a portal's assertion consumer): each refusal
+    stores a row (a failure reference, an audit event, possibly under the account the response merely names) and
+    costs signature checks, so past the budget an address is answered "wait" and nothing is stored."""
+    return [ThrottleKey(Scope.REQUESTS, f"saml-failures:{client.ip}")]
+
+
+async def failure_wait(deps: Deps, client: Client) -> int:
+    """Seconds this address must wait before a SAML response of it is looked at (0: go ahead). Checked before
+    the work, counted only when it fails: an office's many right sign-ins never wait for each other."""
+    keys = failure_keys(client)
+    wait = rules.wait_without_captcha(keys, await deps.throttle.states(keys, deps.clock()), deps.clock())
+    metrics.record_throttle("code", "delayed" if wait > 0 else "allowed")
+    return wait
+
+
+async def count_failure(deps: Deps, client: Client) -> int:
+    """Count one refused response of this address: 0 when it was within the budget (record it), else the
+    seconds to wait (over the budget: not counted, and the caller records nothing)."""
+    refused = await deps.throttle.reserve(failure_keys(client), deps.clock(), captcha_solved=False)
+    return 0 if refused is None else max(1, refused.retry_after)
 
 
 @dataclass(frozen=True)
@@ -359,9 +386,16 @@ async def assume_role_with_saml(deps: Deps, client: Client, request: SamlRequest
                            f"{MAX_DURATION}")
     account_id, _ = target
     audience = sp_url(deps)
-    async with deps.store.unit() as uow:
-        accepted = await accept_response(deps, uow, request.saml_assertion, audience=audience, recipient=audience,
-                                         provider_arn=request.principal_arn)
+    wait = await failure_wait(deps, client)
+    if wait > 0:
+        raise TooManyAttempts(wait)
+    try:
+        async with deps.store.unit() as uow:
+            accepted = await accept_response(deps, uow, request.saml_assertion, audience=audience,
+                                             recipient=audience, provider_arn=request.principal_arn)
+    except FederationFailure:
+        await count_failure(deps, client)
+        raise
     denied = PermissionDenied(f"Not authorized to perform {ACTION}")
     try:
         async with deps.store.unit() as uow:
@@ -378,7 +412,7 @@ async def assume_role_with_saml(deps: Deps, client: Client, request: SamlRequest
                                                         session_policy=session_policy,
                                                         secure=secure)
     except FederationFailure as failure:
-        if failure.cause is not Cause.NO_TRUSTED_ROLE:
+        if await count_failure(deps, client) or failure.cause is not Cause.NO_TRUSTED_ROLE:
             raise
         async with deps.store.unit() as uow:  # a verified identity was refused: the administrator sees who
             await audit.record(uow, at=deps.clock(), event=EVENT, result="Failure", client=client,

@@ -15,7 +15,7 @@ from ...core.federation_failures import Cause, FederationFailure
 from ...core.flows.base import FlowError
 from ...core.saml_sp import EMAIL_ADDRESS, sp_metadata
 from ...services.federation import console_saml, failures
-from ...services.federation.saml import sp_url
+from ...services.federation.saml import count_failure, failure_wait, sp_url
 from ..i18n import LOCALES
 from ..rendering import (
     client_of,
@@ -25,6 +25,7 @@ from ..rendering import (
     redirect,
     render,
     set_session_cookie,
+    translator,
     web_of,
 )
 from ..security import MAX_BODY
@@ -34,10 +35,22 @@ _STALE = FederationFailure(Cause.STATE_MISMATCH, "the SAML sign-in's flow is unk
                            "browser's")
 
 
+def throttled(request: Request, wait: int) -> Response:
+    """This address's refused SAML responses are over their budget: a wait, nothing verified or recorded."""
+    t = translator(request)
+    return render(request, "flow_error.html", 429, error=t("throttle.wait", seconds=wait))
+
+
 async def _failed(request: Request, failure: FederationFailure) -> Response:
     deps = web_of(request).deps
-    provider = failure.admin.get("provider_arn", "") or failure.admin.get("issuer", "")
-    account = provider.split(":")[4] if provider.startswith("arn:") and provider.count(":") >= 5 else None
+    wait = await count_failure(deps, client_of(request))
+    if wait:
+        return throttled(request, wait)
+    # the account is a registered provider's (`provider_arn` is only ever set to one), never read from the
+    # response's own Issuer, which an unauthenticated POST may set to any ARN-looking text
+    registered = failure.admin.get("provider_arn", "")
+    provider = registered or failure.admin.get("issuer", "")
+    account = registered.split(":")[4] if registered.startswith("arn:") and registered.count(":") >= 5 else None
     reference = await failures.record_failure(deps, client_of(request), failure, door="saml",
                                               account_id=account or None, provider=provider,
                                               principal=failure.admin.get("name_id", ""))
@@ -48,6 +61,9 @@ async def _failed(request: Request, failure: FederationFailure) -> Response:
 async def receive(request: Request) -> Response:
     """The identity provider's POST: verified here, once; then a redirect to this site's own GET, which the
     browser sends with its cookies."""
+    wait = await failure_wait(web_of(request).deps, client_of(request))
+    if wait:
+        return throttled(request, wait)
     form = await request.form(max_files=0, max_fields=10, max_part_size=MAX_BODY)
     response, relay = form.get("SAMLResponse", ""), form.get("RelayState", "")
     try:

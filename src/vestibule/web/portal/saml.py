@@ -13,9 +13,11 @@ from starlette.routing import Route
 
 from ...core.federation_failures import Cause, FederationFailure
 from ...services.federation.failures import record_failure
+from ...services.federation.saml import count_failure, failure_wait
 from ...services.identity_center import portal_saml
 from ...services.identity_center.instances import Instance
 from ..federation.failure import failure_response
+from ..federation.saml import throttled
 from ..i18n import LOCALES
 from ..rendering import client_of, redirect, render, rotate_browser_id, web_of
 from ..security import issued_browser_id
@@ -51,6 +53,9 @@ async def metadata_page(request: Request) -> Response:
 
 async def _failed(request: Request, instance: Instance, failure: FederationFailure) -> Response:
     deps = web_of(request).deps
+    wait = await count_failure(deps, client_of(request))
+    if wait:
+        return throttled(request, wait)
     source = await portal_saml.source_of(deps, instance)
     reference = await record_failure(deps, client_of(request), failure, door=portal_saml.DOOR,
                                      account_id=instance.owner_account_id,
@@ -70,6 +75,9 @@ async def assertion_consumer(request: Request) -> Response:
     instance = await instance_of(request)
     if instance is None:
         return not_found(request)
+    wait = await failure_wait(web_of(request).deps, client_of(request))
+    if wait:
+        return throttled(request, wait)
     form = await request.form(max_files=0, max_fields=10, max_part_size=64 * 1024)
     saml_response, relay_state = form.get("SAMLResponse", ""), form.get("RelayState", "")
     if not isinstance(saml_response, str) or not isinstance(relay_state, str):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
+from ...core.federation_failures import Cause, FederationFailure
 from ...services import outbound_federation, sts, sts_decode, sts_root, sts_scoped
 from ...services.federation import saml as federation_saml
 from ...services.federation import web_identity
 from ...services.temporary_credentials import Issued
 from ..members import detected, enum, integer, missing, string_list, structure, structure_list, text, violation
-from .errors import ValidationError
+from .errors import IDPRejectedClaim, ValidationError
 from .request import QueryRequest, QueryTable
 from .xml import Result, Timestamp, XmlValue
 
@@ -195,10 +196,17 @@ async def assume_role_with_web_identity(q: QueryRequest) -> Result:
     text("SAMLAssertion", 4, 100000).required().sensitive(), POLICY_ARNS, FEDERATION_POLICY,
     integer("DurationSeconds", 900, 43200), MINIMUM_TOKEN_SIZE))
 async def assume_role_with_saml(q: QueryRequest) -> Result:
-    session = await federation_saml.assume_role_with_saml(q.deps, q.client, federation_saml.SamlRequest(
-        role_arn=q.input.required("RoleArn"), principal_arn=q.input.required("PrincipalArn"),
-        saml_assertion=q.input.required("SAMLAssertion"), policy=_session_policy(q),
-        duration=q.input.integer("DurationSeconds")), secure=q.secure)
+    try:
+        session = await federation_saml.assume_role_with_saml(q.deps, q.client, federation_saml.SamlRequest(
+            role_arn=q.input.required("RoleArn"), principal_arn=q.input.required("PrincipalArn"),
+            saml_assertion=q.input.required("SAMLAssertion"), policy=_session_policy(q),
+            duration=q.input.integer("DurationSeconds")), secure=q.secure)
+    except FederationFailure as failure:
+        # the response's own error status: botocore's model names it IDPRejectedClaim ("the IdP reported that
+        # authentication failed"); IDPCommunicationError is not among this operation's errors
+        if failure.cause is Cause.IDP_ERROR:
+            raise IDPRejectedClaim(str(failure)) from None
+        raise
     result: dict[str, XmlValue] = {
         "Credentials": _credentials(session.credentials),
         "AssumedRoleUser": {"AssumedRoleId": session.assumed_role_id, "Arn": session.arn},
