@@ -281,3 +281,62 @@ def test_in_response_to_is_read_only_where_it_is_signed(idp: SamlIdp) -> None:
     del root.attrib["InResponseTo"]
     assert verify(idp, etree.tostring(root)).in_response_to == "_request1"
     assert verify(idp, signed(idp, sign_assertion=False, in_response_to="_request1")).in_response_to == "_request1"
+
+
+def _assertion_signed(idp: SamlIdp) -> tuple[etree._Element, etree._Element]:
+    root = tree(signed(idp, sign_response=False, sign_assertion=True))
+    return root, parts(root)[0]
+
+
+def _evil_copy(assertion: etree._Element, new_id: str) -> etree._Element:
+    evil = etree.fromstring(etree.tostring(assertion))
+    evil.set("ID", new_id)
+    for signature in evil.findall("{http://www.w3.org/2000/09/xmldsig#}Signature"):
+        evil.remove(signature)
+    name = evil.find(f"{A}Subject/{A}NameID")
+    assert name is not None
+    name.text = "admin@example.com"
+    return evil
+
+
+def test_a_second_assertion_in_advice_or_extensions_is_refused(idp: SamlIdp) -> None:
+    """Beyond XSW1-8: an evil assertion inside the signed assertion's Advice (it would sit inside the signed
+    element, and so change its digest: placed there after signing), or inside the Response's Extensions."""
+    root, assertion = _assertion_signed(idp)
+    advice = etree.SubElement(assertion, f"{A}Advice")
+    advice.append(_evil_copy(assertion, "id-evil"))
+    assert refused(idp, etree.tostring(root)).cause in (Cause.MALFORMED, Cause.UNSIGNED)
+    root, assertion = _assertion_signed(idp)
+    extensions = etree.Element(f"{P}Extensions")
+    extensions.append(_evil_copy(assertion, "id-evil"))
+    root.insert(0, extensions)
+    assert refused(idp, etree.tostring(root)).cause is Cause.MALFORMED
+
+
+@pytest.mark.parametrize("attribute", ["ID", "Id", "id", "{urn:x}ID", "{urn:x}Id",
+                                       "{http://www.w3.org/XML/1998/namespace}id"])
+def test_an_id_repeated_on_another_element_never_changes_what_is_read(idp: SamlIdp, attribute: str) -> None:
+    """The signed assertion's ID also carried by another element (plain, other case, another namespace, xml:id),
+    which signxml's reference lookup may match by local name: refused, or the signed assertion read."""
+    root, assertion = _assertion_signed(idp)
+    decoy = etree.SubElement(root, f"{P}Extensions")
+    decoy.set(attribute, str(assertion.get("ID")))
+    etree.SubElement(decoy, "{urn:x}NameID").text = "admin@example.com"
+    try:
+        got = verify(idp, etree.tostring(root))
+    except FederationFailure as failure:
+        assert failure.cause in (Cause.MALFORMED, Cause.UNSIGNED)
+    else:
+        assert got.name_id == "alice@example.com"
+
+
+def test_whitespace_in_the_referenced_id_is_refused(idp: SamlIdp) -> None:
+    root, assertion = _assertion_signed(idp)
+    assertion.set("ID", " " + str(assertion.get("ID")))
+    assert refused(idp, etree.tostring(root)).cause is Cause.UNSIGNED
+
+
+@pytest.mark.parametrize("xml", [b"<a>" * 20_000 + b"</a>" * 20_000,  # deeper than libxml2's limit, under 256 KiB
+                                 b"<x>" + b"A" * (saml.MAX_RESPONSE_BYTES + 1) + b"</x>"])
+def test_deep_or_huge_documents_are_malformed(idp: SamlIdp, xml: bytes) -> None:
+    assert refused(idp, xml).cause is Cause.MALFORMED
