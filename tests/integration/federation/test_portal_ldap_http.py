@@ -28,6 +28,7 @@ from ldap_server import (
     LdapServer,
 )
 from support import csrf_of, last_code
+from vestibule.core.throttle import Scope, ThrottleKey
 from vestibule.runtime import Runtime
 from vestibule.services.federation.failures import REFERENCE, diagnose
 from vestibule.services.identity_center import directory, identity_sources, instances
@@ -232,6 +233,19 @@ async def test_a_server_refusing_starttls_is_never_spoken_to_in_clear(client: ht
     found = await diagnose(runtime.deps, reference)
     assert found is not None and found.cause == "ldap_unreachable", found
     assert "startTLS" in found.admin["error"] or "StartTLS" in found.admin["error"], found.admin
+
+
+async def test_spellings_of_one_entry_share_its_throttle(client: httpx.AsyncClient, runtime: Runtime,
+                                                         ldap: LdapServer) -> None:
+    """The directory matches "ａｌｉｃｅ" (full width) and "ALICE" to alice's entry: guesses under those spellings
+    count against alice's one per-user bucket, not a fresh bucket each."""
+    store_id, _ = await ldap_portal(runtime, source_for(ldap))
+    for name in ("ａｌｉｃｅ", "ALICE", "Ａlice"):
+        _flow, r = await password_step(client, store_id, name, "wrong password")
+        assert r.status_code == 400 and error_of(r.text) == t("signin.invalid_credentials"), (name, r.text)
+    [state] = await runtime.deps.throttle.states(
+        [ThrottleKey(Scope.PRINCIPAL, f"directory-user:{store_id}:alice")], runtime.deps.clock())
+    assert state.failures == 3, state
 
 
 async def test_guesses_are_throttled_and_outages_are_not_counted(client: httpx.AsyncClient, runtime: Runtime,

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from vestibule.core.federation_failures import Cause, FederationFailure
 from vestibule.errors import InvalidValue
 from vestibule.services.identity_center.identity_sources import LdapSource, checked_ldap
-from vestibule.services.identity_center.ldap_directory import PASSWORD_POLICY, is_dn, is_filter, policy_error
+from vestibule.services.identity_center.ldap_directory import (
+    PASSWORD_POLICY,
+    authenticate,
+    is_dn,
+    is_filter,
+    matching_name,
+    policy_error,
+)
 
 
 def _result(value: bytes | None) -> dict[str, object]:
@@ -48,3 +56,16 @@ def test_checked_ldap_normalizes_and_refuses() -> None:
         checked_ldap(LdapSource(url="ldap://h", bind_dn="cn=a", base_dn="dc=b"))
     with pytest.raises(InvalidValue, match="attribute"):
         checked_ldap(LdapSource(url="ldaps://h", bind_dn="cn=a", base_dn="dc=b", member_attribute="member*"))
+
+
+def test_matching_name_is_how_the_directory_compares_names() -> None:
+    assert {matching_name(n) for n in ("alice", "ALICE", "ａｌｉｃｅ", " Alice ", "ali\u00adce")} == {"alice"}
+    assert matching_name("Mary  Ann") == "mary ann" and matching_name("bob") != matching_name("alice")
+
+
+def test_a_user_name_that_is_not_text_is_a_wrong_name() -> None:
+    """A lone surrogate cannot be sent (UnicodeEncodeError, a 500 from the portal): refused before connecting."""
+    source = LdapSource(url="ldaps://127.0.0.1:1", bind_dn="cn=s,dc=example,dc=com", base_dn="dc=example,dc=com")
+    with pytest.raises(FederationFailure) as refused:
+        authenticate(source, "service", "\udcff", "a password")
+    assert refused.value.cause is Cause.INVALID_CREDENTIALS

@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import secrets
 import ssl
+import stringprep
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,6 +188,22 @@ def _user_filter(source: LdapSource, user_name: str) -> str:
     return f"(&{one}{source.user_filter})" if source.user_filter else one
 
 
+def matching_name(user_name: str) -> str:
+    """`user_name` as an LDAP server's matching rules compare it (RFC 4518's preparation, near enough: characters
+    mapped to nothing dropped, NFKC, case folded, spaces collapsed), so "ＡＬＩＣＥ" and "alice" are one name to
+    the portal's throttle as they are one entry to the directory."""
+    kept = "".join(" " if stringprep.in_table_c12(c) else c for c in user_name if not stringprep.in_table_b1(c))
+    return " ".join(unicodedata.normalize("NFKC", kept).casefold().split())
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
 def _preparable(password: str) -> bool:
     """Whether ldap3 can send `password` in a simple bind: it prepares it with SASLprep (RFC 4013, as RFC 4513
     says), which refuses control characters and a password made only of characters mapped to nothing (U+00AD)."""
@@ -202,6 +220,8 @@ def authenticate(source: LdapSource, service_password: str, user_name: str, pass
     if not user_name or not password or len(password) > MAX_PASSWORD:
         raise _invalid(user_name, "empty user name or password" if len(password) <= MAX_PASSWORD
                        else "password too long")
+    if not _encodable(user_name):
+        raise _invalid(user_name.encode("utf-8", "replace").decode(), "user name is not UTF-8 text")
     if not _preparable(password):  # ldap3 would raise at the bind: not the directory's fault, nor a guess checked
         raise _invalid(user_name, "password refused by SASLprep (RFC 4013: control or unassigned characters)")
     service = _connection(source, context, source.bind_dn, service_password)

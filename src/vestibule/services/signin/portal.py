@@ -31,6 +31,7 @@ from ..context import Client, Deps
 from ..identity_center import directory, instances
 from ..identity_center.directory import DirectoryUser
 from ..identity_center.instances import Instance
+from ..identity_center.ldap_directory import matching_name
 from ..identity_center.portal_users import portal_policy, portal_url
 from ..passwords import check_new_password
 from ..principals import Principal
@@ -117,8 +118,9 @@ async def submit_password(deps: Deps, client: Client, captcha: CaptchaService, f
         instance = await instances.by_identity_store_id(uow, store)
         found = await directory.user_by_name(uow, store, name) if name else None
     if instance is not None and (ldap := await portal_ldap.source_of(deps, instance)) is not None:
-        bound = await portal_ldap.verify_password(deps, client, captcha, instance, ldap,
-                                                  portal_keys(store, name, client), name, password, captcha_answer)
+        keys = portal_keys(store, matching_name(name), client)  # one bucket per directory entry
+        bound = await portal_ldap.verify_password(deps, client, captcha, instance, ldap, keys, name, password,
+                                                  captcha_answer)
         flow.payload = replace(flow.payload, principal=directory_user_ref(bound.id), must_change_password=False)
         async with deps.store.unit() as uow:
             return await _second_factor(deps, uow, client, flow, bound, instance, previous_session)
