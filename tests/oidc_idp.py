@@ -123,6 +123,7 @@ class OidcProvider:
         self.approve_as = approve_as
         self.redirect_uris = redirect_uris  # None: any redirect URI is accepted
         self.discovery_issuer: str | None = None  # set to make the discovery document name another issuer
+        self.sends_iss = False  # RFC 9207: advertise authorization_response_iss_parameter_supported, add iss
         self.failing_status: int | None = None  # set to make every request answer this status
         self.delay = 0.0  # seconds to wait before every answer
         self.hits: list[str] = []  # the paths requested, in order
@@ -270,6 +271,7 @@ class OidcProvider:
             "token_endpoint_auth_methods_supported": ["client_secret_post", "none"],
             "code_challenge_methods_supported": ["S256"],
             "grant_types_supported": ["authorization_code"],
+            **({"authorization_response_iss_parameter_supported": True} if self.sends_iss else {}),
         }
 
     def _authorize(self, params: Mapping[str, str], sub: str) -> tuple[int, dict[str, str], bytes]:
@@ -286,6 +288,8 @@ class OidcProvider:
             answer = {"error": problem}
         if "state" in params:
             answer["state"] = params["state"]
+        if self.sends_iss:
+            answer["iss"] = self.issuer
         separator = "&" if "?" in redirect_uri else "?"
         return 302, {"Location": f"{redirect_uri}{separator}{urlencode(answer)}"}, b""
 

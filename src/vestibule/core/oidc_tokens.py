@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -149,21 +150,33 @@ def _number(claims: Mapping[str, Any], name: str, required: bool) -> float | Non
     value = claims.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _malformed(f"The token's {name} claim is {'missing' if value is None else 'not a number'}.")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or abs(value) > 1e12:
+        raise _malformed(f"The token's {name} claim is {'missing' if value is None else 'not a time'}.")
     return float(value)
 
 
 def _audience(claims: Mapping[str, Any], client_ids: Sequence[str]) -> str:
+    """The client ID the token is for. With several audiences the token must say which party it was issued to
+    (`azp`, OIDC Core 2 and 3.1.3.7): that one must be in `aud` and be one of `client_ids`, so a token another
+    client obtained that merely lists this one is refused."""
     aud = claims.get("aud")
     named = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else None
     if not named or not all(isinstance(a, str) for a in named):
         raise _malformed("The token's aud claim is missing or not a string or a list of strings.")
-    for value in named:
-        if value in client_ids:
-            return str(value)
-    raise FederationFailure(Cause.AUDIENCE, "Incorrect token audience", user={"audience": str(named[0])[:128]},
-                            admin={"audience": ",".join(str(a)[:128] for a in named[:5])})
+    azp = claims.get("azp")
+    if azp is not None and not isinstance(azp, str):
+        raise _malformed("The token's azp claim is not a string.")
+    refused = FederationFailure(Cause.AUDIENCE, "Incorrect token audience", user={"received": str(named[0])[:128]},
+                                admin={"audience": ",".join(str(a)[:128] for a in named[:5]),
+                                       "azp": str(azp or "")[:128],
+                                       "expected": ",".join(c[:128] for c in client_ids[:5])})
+    if len(set(named)) > 1:
+        if azp is None or azp not in named or azp not in client_ids:
+            raise refused
+        return azp
+    if named[0] not in client_ids:
+        raise refused
+    return str(named[0])
 
 
 def verify(token: ParsedToken, keys: Sequence[Jwk], *, issuer: str, client_ids: Sequence[str], now: float,

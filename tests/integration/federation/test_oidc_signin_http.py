@@ -26,9 +26,11 @@ from oidc_signin_steps import (
 )
 from support import CaptchaAnswers, csrf_of
 from vestibule.app import create_app
+from vestibule.core.flows.base import FlowKind
 from vestibule.runtime import Runtime
 from vestibule.services import audit
-from vestibule.services.federation import failures
+from vestibule.services.context import Client
+from vestibule.services.federation import failures, oidc_signin
 from vestibule.settings import Settings
 from vestibule.web.i18n import Translator
 
@@ -114,6 +116,7 @@ async def test_one_trusted_role_signs_in_to_the_console(client: httpx.AsyncClien
     back = await at_provider(authorization)
     done = await client.get(back.removeprefix("http://testserver"))
     assert done.status_code == 303 and done.headers["location"] == "/console"
+    assert done.headers["cache-control"] == "no-store"  # it sets the session cookie
     home = await client.get("/console")
     assert home.status_code == 200
     session_arn = f"arn:aws:sts::{account_id}:assumed-role/Developers/alice@example.com"
@@ -301,3 +304,67 @@ async def test_a_token_for_another_client_of_the_provider(client: httpx.AsyncCli
     assert await cause_of(runtime, refused) == "audience"
     found = await failures.diagnose(runtime.deps, reference_of(refused))
     assert found is not None and found.admin["expected"] == CLIENT_ID
+
+
+async def test_starts_are_limited_per_address_and_a_finished_one_is_given_back(
+        client: httpx.AsyncClient, runtime: Runtime, idp: OidcProvider) -> None:
+    account_id, provider = await one_role_world(runtime, idp)
+    keys = oidc_signin.start_keys(Client(ip="203.0.113.7"))  # the test client's address
+    deps = runtime.deps
+
+    async def started() -> int:
+        return (await deps.throttle.states(keys, deps.clock()))[0].failures
+
+    done = await sign_in_with_provider(client)
+    assert done.status_code == 303 and done.headers["location"] == "/console"
+    assert await started() == 0  # the finished sign-in gave its start back
+    link = f"/oidc/start?{urlencode({'account': account_id, 'provider': provider})}"
+    for _ in range(3):  # abandoned at the provider: each stored a flow and counts
+        assert (await client.get(link)).status_code == 303
+    assert await started() == 3
+    for i in range(58):
+        await deps.throttle.reserve(keys, deps.clock() + 61 * i, captcha_solved=False)
+    async with deps.store.unit() as uow:
+        before = len(await uow.flows.of_kinds([FlowKind.OIDC_SIGNIN], deps.clock()))
+    refused = await client.get(link)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    assert "Too many attempts" in refused.text and "location" not in refused.headers
+    async with deps.store.unit() as uow:
+        assert len(await uow.flows.of_kinds([FlowKind.OIDC_SIGNIN], deps.clock())) == before  # none stored
+    assert await started() == 61
+
+
+async def test_mix_up_the_answer_must_name_its_provider_when_it_says_it_does(
+        client: httpx.AsyncClient, runtime: Runtime, idp: OidcProvider) -> None:
+    """RFC 9207: a provider that advertises the iss parameter always sends it; an answer without it (or naming
+    another issuer) may come from another provider the browser was sent to, and is refused before the code is
+    spent at this provider's token endpoint."""
+    await one_role_world(runtime, idp)
+    idp.sends_iss = True
+    back = urlsplit(await at_provider(await to_provider(client)))
+    query = {k: v[0] for k, v in parse_qs(back.query).items()}
+    assert query["iss"] == idp.issuer
+    for changed in ({k: v for k, v in query.items() if k != "iss"}, {**query, "iss": "https://evil.example.com"}):
+        page = await client.get(urlunsplit(("", "", back.path, urlencode(changed), "")))
+        assert await cause_of(runtime, page) == "unknown_provider"
+    assert idp.count("/token") == 0
+    done = await client.get(urlunsplit(("", "", back.path, back.query, "")))
+    assert done.status_code == 303 and done.headers["location"] == "/console"
+
+
+async def test_a_token_with_several_audiences_must_be_for_this_client(
+        client: httpx.AsyncClient, runtime: Runtime, idp: OidcProvider) -> None:
+    account_id = await make_account(runtime)
+    provider = await register_provider(runtime, account_id, idp, client_ids=(CLIENT_ID, "mobile-app"))
+    await make_role(runtime, account_id, "Developers",
+                    web_identity_trust(provider, {"StringEquals": {f"{idp.url}:aud": CLIENT_ID}}))
+    await add_button(runtime, account_id, provider)
+    signed = idp.sign
+    for extra in ({"aud": ["mobile-app", CLIENT_ID]}, {"aud": ["mobile-app", CLIENT_ID], "azp": "mobile-app"},
+                  {"azp": "mobile-app"}):
+        idp.sign = lambda claims, e=extra, **kw: signed({**claims, **e}, **kw)  # type: ignore[method-assign]
+        refused = await sign_in_with_provider(client)
+        assert await cause_of(runtime, refused) == "audience", extra
+    idp.sign = lambda claims, **kw: signed({**claims, "aud": ["mobile-app", CLIENT_ID], "azp": CLIENT_ID}, **kw)  # type: ignore[method-assign]
+    done = await sign_in_with_provider(client)
+    assert done.status_code == 303 and done.headers["location"] == "/console"

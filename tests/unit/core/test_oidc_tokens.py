@@ -52,7 +52,14 @@ def test_asymmetric_tokens_verify(key: SigningKey) -> None:
 
 
 def test_audience_list_and_the_matching_client_id() -> None:
-    assert _verify(_sign(_claims(aud=["x", "app"]))).audience == "app"
+    assert _verify(_sign(_claims(aud=["x", "app"], azp="app"))).audience == "app"
+    assert _verify(_sign(_claims(aud=["app", "app"]))).audience == "app"
+    # several audiences: the party it was issued to (azp) must be named, be in aud and be one of ours
+    for claims in (_claims(aud=["x", "app"]), _claims(aud=["x", "app"], azp="x"),
+                   _claims(aud=["x", "app"], azp="other"), _claims(aud="x", azp="app")):
+        assert _cause(_sign(claims)) is Cause.AUDIENCE
+    assert _cause(_sign(_claims(aud=["x", "app"], azp=["app"]))) is Cause.MALFORMED
+    assert _verify(_sign(_claims(azp="mobile-app"))).audience == "app"  # one audience: issued for it
     with pytest.raises(FederationFailure) as refused:
         _verify(_sign(_claims(aud="someone-else")))
     assert refused.value.cause is Cause.AUDIENCE and refused.value.detail == "Incorrect token audience"
@@ -106,6 +113,23 @@ def test_malformed_tokens(text: str) -> None:
     with pytest.raises(FederationFailure) as refused:
         oidc_tokens.parse(text)
     assert refused.value.cause in (Cause.MALFORMED, Cause.UNSIGNED)
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 1e300])
+def test_times_that_are_not_times_are_malformed(claim: str, value: float) -> None:
+    """JSON's Infinity/NaN (Python reads them) would never expire, or overflow an int: refused, not a 500."""
+    assert _cause(_sign(_claims(**{claim: value}))) is Cause.MALFORMED
+
+
+def test_keys_named_in_the_header_are_never_used() -> None:
+    """jwk, jku, x5u, x5c: the attacker's own key in the header verifies nothing; only the published keys do."""
+    evil = SigningKey.generate("RS256", "rsa-1")
+    for header in ({"jwk": evil.public_jwk()}, {"jku": "https://evil.example/jwks"},
+                   {"x5u": "https://evil.example/cert"}, {"x5c": ["MIIB"]}):
+        assert _cause(_sign(_claims(), evil, **header)) is Cause.CERTIFICATE_MISMATCH
+        no_kid = jwt.encode(_claims(), evil.private, algorithm="RS256", headers=header)
+        assert _cause(no_kid) is Cause.CERTIFICATE_MISMATCH
 
 
 def test_crit_header_refused() -> None:

@@ -34,10 +34,11 @@ from ...core.flows.oidc_signin import (
 from ...core.oidc_code_flow import CALLBACK_PATH, authorization_url, new_pkce, scope_for, session_name
 from ...core.oidc_tokens import VerifiedToken
 from ...core.principals import PrincipalRef
-from ...errors import NotFound
+from ...core.throttle import Scope, ThrottleKey, wait_without_captcha
+from ...errors import NotFound, TooManyAttempts
 from ...store.models import IamRole
 from ...store.repositories import UnitOfWork
-from .. import audit, flows
+from .. import audit, flows, metrics
 from ..context import Client, Deps
 from ..iam.identity_providers import OidcProviderView
 from ..principals import Principal
@@ -123,9 +124,24 @@ class Unavailable(Exception):
     """No such button (never was, removed, or its provider deleted): a plain page, nothing recorded."""
 
 
+def start_keys(client: Client) -> list[ThrottleKey]:
+    """The budget of sign-ins started (each stores a flow row) per client address: 60 an hour freely, then one
+    a minute; a sign-in that ends in a console session gives its start back, so only abandoned ones count."""
+    return [ThrottleKey(Scope.REQUESTS, f"oidc-start:{client.ip}")]
+
+
+async def _admit_start(deps: Deps, client: Client) -> None:
+    keys, now = start_keys(client), deps.clock()
+    refused = await deps.throttle.reserve(keys, now, captcha_solved=False)
+    metrics.record_throttle("request", "allowed" if refused is None else "delayed")
+    if refused is not None:
+        raise TooManyAttempts(max(1, wait_without_captcha(keys, await deps.throttle.states(keys, now), now)))
+
+
 async def start(deps: Deps, client: Client, account_id: str, provider_arn: str) -> str:
     """A new flow bound to this browser, and the provider's authorization URL to send the browser to.
-    Unavailable for an unknown button; Refused (recorded) when the provider's discovery fails."""
+    Unavailable for an unknown button; Refused (recorded) when the provider's discovery fails;
+    TooManyAttempts when this address started too many sign-ins it did not finish (start_keys)."""
     if not ids.is_account_id(account_id) or not provider_arn or len(provider_arn) > 512:
         raise Unavailable()
     async with deps.store.unit() as uow:
@@ -133,6 +149,7 @@ async def start(deps: Deps, client: Client, account_id: str, provider_arn: str) 
             registration = await console_oidc.registration(deps, uow, account_id, provider_arn)
         except NotFound:
             raise Unavailable() from None
+    await _admit_start(deps, client)
     try:
         discovery = await _discovery(deps, registration.provider)
         endpoint = _endpoint(deps, registration.provider, discovery.authorization_endpoint,
@@ -240,13 +257,11 @@ async def _trusted(deps: Deps, uow: UnitOfWork, client: Client, account_id: str,
     return sorted(roles, key=lambda role: role.name_lower)
 
 
-def _verified_from(claims: Mapping[str, Any], provider: OidcProviderView) -> VerifiedToken:
-    """The token verified at the callback, again from its stored claims (the chooser never re-verifies)."""
-    aud = claims.get("aud")
-    named = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    audience = next((a for a in named if a in provider.client_ids), "")
+def _verified_from(claims: Mapping[str, Any], provider: OidcProviderView, client_id: str) -> VerifiedToken:
+    """The token verified at the callback for `client_id`, again from its stored claims (the chooser never
+    re-verifies)."""
     amr = claims.get("amr")
-    return VerifiedToken(claims, str(claims.get("sub", "")), str(audience),
+    return VerifiedToken(claims, str(claims.get("sub", "")), client_id,
                          tuple(str(a) for a in amr) if isinstance(amr, list) else (), provider.issuer)
 
 
@@ -304,6 +319,13 @@ async def _callback(deps: Deps, client: Client, params: Mapping[str, str], previ
     async with deps.store.unit() as uow:
         registration = await _registration(deps, uow, payload)
     provider = registration.provider
+    try:
+        advertised = (await _discovery(deps, provider)).document.get("authorization_response_iss_parameter_supported")
+    except FederationFailure:
+        advertised = None  # the exchange below fails the same way, recorded
+    if advertised is True and "iss" not in params:  # RFC 9207 2.4: a provider that sends iss always does
+        raise FederationFailure(Cause.UNKNOWN_PROVIDER, "The answer does not say which identity provider sent it.",
+                                admin={"expected": provider.issuer})
     if "iss" in params and params["iss"] != provider.issuer:  # RFC 9207: the answer names who sent it
         raise FederationFailure(Cause.UNKNOWN_PROVIDER, "The answer comes from another identity provider.",
                                 admin={"iss": params["iss"][:256], "expected": provider.issuer})
@@ -317,13 +339,15 @@ async def _callback(deps: Deps, client: Client, params: Mapping[str, str], previ
                                 admin={"issuer": provider.issuer})
     verifier = await _spend_verifier(deps, flow)
     token = await _exchange(deps, registration, code, verifier)
-    verified = await web_identity.verified_token(deps, provider, token, nonce=payload.nonce)
+    # the token must be for this sign-in's client: its only audience, or the azp of several (oidc_tokens)
+    verified = await web_identity.verified_token(deps, provider, token, nonce=payload.nonce,
+                                                 client_ids=(registration.client_id,))
     attempt.principal = verified.subject
-    aud = verified.claims.get("aud")
-    if registration.client_id not in ([aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []):
+    azp = verified.claims.get("azp")
+    if azp is not None and azp != registration.client_id:  # OIDC Core 3.1.3.7 (5)
         raise FederationFailure(Cause.AUDIENCE, "The ID token was not issued to this sign-in's client.",
-                                user={"received": verified.audience[:128]},
-                                admin={"aud": str(aud)[:256], "expected": registration.client_id})
+                                user={"received": str(azp)[:128]},
+                                admin={"azp": str(azp)[:256], "expected": registration.client_id})
     name = session_name(verified.claims)
     async with deps.store.unit() as uow:
         roles = await _trusted(deps, uow, client, payload.account_id, provider, verified, name, secure)
@@ -356,7 +380,7 @@ async def _choose(deps: Deps, client: Client, flow_id: str, role_arn: str, previ
                                 admin={"role": role_arn[:256]})
     async with deps.store.unit() as uow:
         registration = await _registration(deps, uow, payload)
-        verified = _verified_from(payload.claims, registration.provider)
+        verified = _verified_from(payload.claims, registration.provider, registration.client_id)
         attempt.principal = verified.subject
         roles = await _trusted(deps, uow, client, payload.account_id, registration.provider, verified,
                                payload.session_name, secure)
@@ -385,8 +409,10 @@ async def _sign_in(deps: Deps, client: Client, flow: OidcSignInFlow, provider: O
                                session=name, subject=verified.subject[:255], audience=verified.audience)
             principal = Principal(PrincipalRef.role(issued.access_key_id), account.id, account.name,
                                   account.alias, f"{role.name}/{name}", arn)
-            return await complete_sign_in(deps.session_ports, principal=principal, client=client, method="oidc",
+            done = await complete_sign_in(deps.session_ports, principal=principal, client=client, method="oidc",
                                           mfa_used=False, flow=flow, previous_session=previous_session,
                                           lifetime=max(1, int(issued.expires_at - deps.clock())), within=uow)
     except FlowError:
         raise _state_failure("This sign-in was already completed in another request.") from None
+    await deps.throttle.settle((), start_keys(client))  # a finished sign-in gives its start back
+    return done

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -75,14 +75,16 @@ class WebIdentitySession:
 
 
 async def verified_token(deps: Deps, provider: OidcProviderView, token: str | oidc_tokens.ParsedToken, *,
-                         nonce: str | None = None) -> VerifiedToken:
-    """`token` verified with `provider`'s keys and claims (its issuer, one of its client IDs); the keys fetched
-    again once when the token names a key ID the cached set lacks (the provider rotated its keys)."""
+                         nonce: str | None = None, client_ids: Sequence[str] | None = None) -> VerifiedToken:
+    """`token` verified with `provider`'s keys and claims (its issuer, one of its client IDs, or of
+    `client_ids`: the console sign-in's one client); the keys fetched again once when the token names a key ID
+    the cached set lacks (the provider rotated its keys)."""
     parsed = oidc_tokens.parse(token) if isinstance(token, str) else token
     loopback = deps.settings.federation_insecure_loopback
 
     def check(keys: tuple[oidc_tokens.Jwk, ...]) -> VerifiedToken:
-        return oidc_tokens.verify(parsed, keys, issuer=provider.issuer, client_ids=provider.client_ids,
+        return oidc_tokens.verify(parsed, keys, issuer=provider.issuer,
+                                  client_ids=provider.client_ids if client_ids is None else client_ids,
                                   now=deps.clock(), nonce=nonce)
 
     try:

@@ -9,6 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ...core.oidc_code_flow import CALLBACK_PATH
+from ...errors import TooManyAttempts
 from ...services.federation import oidc_signin
 from ...services.federation.oidc_signin import Choice, Refused, Unavailable
 from ...services.signin.completion import SignedIn
@@ -42,6 +43,7 @@ def _refused(request: Request, exc: Refused) -> Response:
 
 def _signed_in(request: Request, done: SignedIn) -> Response:
     response = redirect(cli_login.return_path(request) or "/console")  # back to the CLI's request, if one waits
+    response.headers["cache-control"] = "no-store"  # it sets the session cookie: no cache may keep it
     cli_login.forget_return(request, response)
     set_session_cookie(request, response, done.session.token, web_of(request).deps.settings.session_absolute_seconds)
     return response
@@ -62,6 +64,11 @@ async def start(request: Request) -> Response:
         return render(request, "flow_error.html", 404, error=translator(request)("oidc_signin.unavailable"))
     except Refused as exc:
         return _refused(request, exc)
+    except TooManyAttempts as wait:
+        page = render(request, "flow_error.html", 429, error=translator(request)("throttle.wait",
+                                                                                 seconds=wait.retry_after))
+        page.headers["retry-after"] = str(wait.retry_after)
+        return page
     return RedirectResponse(url, status_code=303, headers={"cache-control": "no-store"})
 
 
