@@ -112,6 +112,8 @@ def test_role_session_signs_in_to_the_console_once(world: AwsWorld, account: Acc
     signed = browser.get(_login_url(world, token, f"{world.url}/console?tab=home"))
     assert signed.status_code == 303, signed.text
     assert signed.headers["location"] == "/console?tab=home"
+    assert signed.headers["cache-control"] == "no-store"  # the answer that sets the session cookie
+    assert signed.headers["referrer-policy"] == "no-referrer"
     assert 3500 < _cookie_max_age(signed) <= 3600  # as long as the credentials, no longer
     home = browser.get("/console")
     assert home.status_code == 200
@@ -218,7 +220,10 @@ def test_destination_must_be_this_site(world: AwsWorld, account: Account, browse
     for destination in ("https://evil.example/console", "//evil.example/console", "/\\evil.example",
                         f"http://127.0.0.2:{port}/console", f"https://127.0.0.1:{port}/console",
                         f"http://127.0.0.1:{int(port) + 1}/console", f"http://user@127.0.0.1:{port}/console",
-                        "javascript:alert(1)"):
+                        "javascript:alert(1)", "/\t/evil.example", "\\\\evil.example", "https:evil.example",
+                        f"http://127.0.0.1:{port}@evil.example/", f"http://127.0.0.1:{port}\\@evil.example/",
+                        "%2F%2Fevil.example", " /console", "/console\r\nLocation: https://evil.example",
+                        f"HTTP://127.0.0.1:{port}:80/console", "data:text/html,x", "\u3002/evil.example"):
         refused = browser.get(_login_url(world, token, destination))
         assert refused.status_code == 400, destination
         assert 'id="error"' in refused.text and "outside this site" in refused.text

@@ -54,6 +54,7 @@ async def _login(request: Request) -> Response:
     except federation.LoginFailed as failed:
         return failure_response(request, failed.failure, failed.reference)
     response = redirect(destination)
+    response.headers["cache-control"] = "no-store"  # it sets the session cookie: no cache may keep it
     set_session_cookie(request, response, opened.session.token,
                        max(1, int(opened.session.expires_at - web.deps.clock())))
     return response
