@@ -126,6 +126,7 @@ class OidcProvider:
         self.sends_iss = False  # RFC 9207: advertise authorization_response_iss_parameter_supported, add iss
         self.failing_status: int | None = None  # set to make every request answer this status
         self.delay = 0.0  # seconds to wait before every answer
+        self.drip = 0.0  # seconds to wait between the bytes of every answer's body (a slow-drip provider)
         self.hits: list[str] = []  # the paths requested, in order
         self._grants: dict[str, _Grant] = {}
         self._lock = threading.Lock()
@@ -426,7 +427,16 @@ def _handler_for(provider: OidcProvider) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if not provider.drip:
+                self.wfile.write(payload)
+                return
+            try:
+                for i in range(len(payload)):
+                    time.sleep(provider.drip)
+                    self.wfile.write(payload[i:i + 1])
+                    self.wfile.flush()
+            except OSError:  # the client gave up
+                pass
 
         def do_GET(self) -> None:
             self._serve("GET")

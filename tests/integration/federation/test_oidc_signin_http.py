@@ -5,6 +5,7 @@ the console, several to the chooser, and every refusal as the failure page with 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -368,3 +369,13 @@ async def test_a_token_with_several_audiences_must_be_for_this_client(
     idp.sign = lambda claims, **kw: signed({**claims, "aud": ["mobile-app", CLIENT_ID], "azp": CLIENT_ID}, **kw)  # type: ignore[method-assign]
     done = await sign_in_with_provider(client)
     assert done.status_code == 303 and done.headers["location"] == "/console"
+
+
+async def test_a_token_endpoint_dripping_its_answer_is_cut_off(client: httpx.AsyncClient, runtime: Runtime,
+                                                             idp: OidcProvider) -> None:
+    await one_role_world(runtime, idp)
+    back = await at_provider(await to_provider(client))
+    idp.drip = 0.05  # a byte every 50 ms: no read waits 5 s, the whole answer would take over a minute
+    started = time.monotonic()
+    page = await client.get(back.removeprefix("http://testserver"))
+    assert await cause_of(runtime, page) == "idp_error" and time.monotonic() - started < 12

@@ -4,6 +4,7 @@ minutes, http refused unless the loopback setting is on."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -79,3 +80,18 @@ def test_discovery_documents_that_are_accepted() -> None:
     for document in (_document(issuer + "/"), {"issuer": issuer}):
         with pytest.raises(FederationFailure):
             checked_discovery(issuer, document)
+
+
+def test_a_provider_dripping_its_answer_is_cut_off_in_time() -> None:
+    """The timeout bounds the whole fetch, not only each read: one byte every 0.1 s never trips a 0.5 s read
+    timeout, and would hold the issuer's lock (every caller of that provider) for minutes."""
+    async def scenario(idp: OidcProvider) -> None:
+        keys = OidcKeys(timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(FederationFailure) as refused:
+            await asyncio.wait_for(keys.keys(idp.issuer, now=0, insecure_loopback=True), 5)
+        assert refused.value.cause is Cause.IDP_ERROR and time.monotonic() - started < 3
+
+    with OidcProvider() as provider:
+        provider.drip = 0.1
+        asyncio.run(scenario(provider))

@@ -4,9 +4,9 @@ Discovery is `<issuer>/.well-known/openid-configuration` (OpenID Connect Discove
 equal the issuer asked for (4.3), and its `jwks_uri` gives the key set. Both are kept for ten minutes; a token
 naming a key ID the cached set lacks makes one fetch of the set again (the provider rotated its keys), at most
 one such fetch per issuer every 30 seconds, so a stream of forged key IDs cannot make this service hammer the
-provider. Every request has a 5-second
-timeout, refuses redirects and answers larger than 1 MiB, and goes over HTTPS with certificate checks; plain HTTP
-only to a loopback host when `federation_insecure_loopback` is on. Any failure is a FederationFailure
+provider. Every request has a 5-second timeout (in all, not only between bytes), refuses redirects and answers
+larger than 1 MiB, and goes over HTTPS with certificate checks; plain HTTP only to a loopback host when
+`federation_insecure_loopback` is on. Any failure is a FederationFailure
 IDP_ERROR (AssumeRoleWithWebIdentity answers IDPCommunicationError).
 
 One `OidcKeys` per `Deps` (`deps.oidc_keys`): one per process in a deployment, and one per app in the tests, so
@@ -164,7 +164,8 @@ class OidcKeys:
         except ValueError as exc:
             raise _failure(issuer, f"The identity provider's URL cannot be fetched: {exc}.") from None
         try:
-            async with client.stream("GET", url, headers={"Accept": "application/json"}) as answer:
+            async with (asyncio.timeout(self._timeout),  # in all: a provider dripping bytes cannot hold it longer
+                        client.stream("GET", url, headers={"Accept": "application/json"}) as answer):
                 if answer.status_code != 200:
                     raise _failure(issuer, f"The identity provider answered {answer.status_code} for {url[:256]}.")
                 body = bytearray()
@@ -172,7 +173,7 @@ class OidcKeys:
                     body += chunk
                     if len(body) > MAX_DOCUMENT:
                         raise _failure(issuer, f"The identity provider's answer from {url[:256]} is too large.")
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, TimeoutError) as exc:
             raise _failure(issuer, f"Could not reach the identity provider at {url[:256]}: "
                                    f"{type(exc).__name__}.") from None
         try:

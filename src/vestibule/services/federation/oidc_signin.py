@@ -9,6 +9,7 @@ for the provider's error answers, and the ID token's own causes from core/oidc_t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Mapping
@@ -215,7 +216,8 @@ async def _exchange(deps: Deps, registration: console_oidc.ClientRegistration, c
     auth = _client_auth(discovery, registration.client_id, registration.client_secret, form)
     admin = {"issuer": provider.issuer, "token_endpoint": endpoint[:256]}
     try:
-        async with (httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as http,
+        async with (asyncio.timeout(TIMEOUT_SECONDS),  # in all: a provider dripping bytes cannot hold it longer
+                    httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as http,
                     http.stream("POST", endpoint, data=form, auth=auth,
                                 headers={"Accept": "application/json"}) as answer):
             body = bytearray()
@@ -225,7 +227,7 @@ async def _exchange(deps: Deps, registration: console_oidc.ClientRegistration, c
                     raise FederationFailure(Cause.IDP_ERROR, "The token endpoint's answer is too large.",
                                             admin=admin)
             status = answer.status_code
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, TimeoutError) as exc:
         raise FederationFailure(Cause.IDP_ERROR, f"Could not reach the token endpoint: {type(exc).__name__}.",
                                 admin=admin) from None
     try:
