@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 P = "{urn:oasis:names:tc:SAML:2.0:protocol}"
 A = "{urn:oasis:names:tc:SAML:2.0:assertion}"

@@ -37,13 +37,13 @@ from support import free_port
 
 with warnings.catch_warnings():  # pysaml2 7.5 still names cryptography's moved CFB mode at import
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp  # type: ignore[import-untyped]
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
     from saml2 import saml as saml_types
-    from saml2.config import IdPConfig  # type: ignore[import-untyped]
-    from saml2.metadata import create_metadata_string  # type: ignore[import-untyped]
-    from saml2.s_utils import success_status_factory  # type: ignore[import-untyped]
-    from saml2.server import Server  # type: ignore[import-untyped]
-    from saml2.sigver import pre_signature_part, signed_instance_factory  # type: ignore[import-untyped]
+    from saml2.config import IdPConfig
+    from saml2.metadata import create_metadata_string
+    from saml2.s_utils import success_status_factory
+    from saml2.server import Server
+    from saml2.sigver import pre_signature_part, signed_instance_factory
 
 XMLSEC1 = "/usr/bin/xmlsec1"
 ATTR = "https://aws.amazon.com/SAML/Attributes/"

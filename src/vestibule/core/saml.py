@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
-from lxml import etree  # type: ignore[import-untyped]  # no stubs installed (lxml-stubs is not locked)
+from lxml import etree
 from signxml.exceptions import InvalidInput, InvalidSignature, SignXMLException
 from signxml.verifier import SignatureConfiguration, VerifyResult, XMLVerifier
 

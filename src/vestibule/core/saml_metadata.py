@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from lxml import etree  # type: ignore[import-untyped]  # no stubs installed (lxml-stubs is not locked)
+from lxml import etree
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"

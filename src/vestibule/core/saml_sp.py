@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs installed (lxml-stubs is not locked)
+from lxml import etree
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from lxml import etree  # type: ignore[import-untyped]  # no stubs installed (lxml-stubs is not locked)
+from lxml import etree
 
 from http_steps import make_account
 from saml_idp import SamlIdp, new_signing_identity

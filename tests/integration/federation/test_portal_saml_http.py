@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from http_steps import make_account
 from saml_attacks import EVIL_NAME, WRAPPINGS, wrapped

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from saml_attacks import WRAPPINGS, A, P, parts, tree
 from saml_idp import NAMEID_EMAIL, NAMEID_PERSISTENT, ROLE_ATTRIBUTE, SESSION_NAME_ATTRIBUTE, SamlIdp, encode

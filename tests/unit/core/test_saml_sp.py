@@ -8,7 +8,7 @@ import zlib
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from saml_idp import SamlIdp
 from vestibule.core import saml_sp

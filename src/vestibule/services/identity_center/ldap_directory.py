@@ -29,16 +29,16 @@ from .identity_sources import LdapSource
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ldap3(\.|$)")
-    import ldap3  # type: ignore[import-untyped]
-    from ldap3.core.exceptions import (  # type: ignore[import-untyped]
+    import ldap3
+    from ldap3.core.exceptions import (
         LDAPException,
         LDAPInvalidDnError,
         LDAPInvalidFilterError,
     )
-    from ldap3.operation.search import parse_filter  # type: ignore[import-untyped]
-    from ldap3.protocol.sasl.sasl import sasl_prep  # type: ignore[import-untyped]
-    from ldap3.utils.conv import escape_filter_chars  # type: ignore[import-untyped]
-    from ldap3.utils.dn import parse_dn  # type: ignore[import-untyped]
+    from ldap3.operation.search import parse_filter
+    from ldap3.protocol.sasl.sasl import sasl_prep
+    from ldap3.utils.conv import escape_filter_chars
+    from ldap3.utils.dn import parse_dn
 
 PASSWORD_POLICY = "1.3.6.1.4.1.42.2.27.8.5.1"  # draft-behera-ldap-password-policy's request/response control
 _POLICY_ERRORS = {0: "passwordExpired", 1: "accountLocked", 2: "changeAfterReset"}
