@@ -31,9 +31,10 @@ class Pass:
     seconds: float = 0.0
 
 
-def without_multinode(extra: list[str]) -> list[str]:
-    """The SQLite pass's arguments: the `multinode` tests (PostgreSQL + Redis behind HAProxy) run in the other
-    pass only, so `-m "not multinode"`, joined to a marker expression given on the command line."""
+def without(marker: str, extra: list[str]) -> list[str]:
+    """A pass's arguments without the tests marked `marker`: `-m "not <marker>"`, joined to a marker expression
+    given on the command line. The SQLite pass leaves out `multinode` (PostgreSQL + Redis behind HAProxy), the
+    PostgreSQL pass `own_sqlite` (tests that run on a SQLite data directory of their own in either pass)."""
     kept, chosen = [], ""
     args = iter(extra)
     for arg in args:
@@ -43,7 +44,7 @@ def without_multinode(extra: list[str]) -> list[str]:
             chosen = arg[2:]
         else:
             kept.append(arg)
-    return [*kept, "-m", f"({chosen}) and not multinode" if chosen else "not multinode"]
+    return [*kept, "-m", f"({chosen}) and not {marker}" if chosen else f"not {marker}"]
 
 
 def passes(extra: list[str]) -> list[Pass]:
@@ -60,12 +61,17 @@ def passes(extra: list[str]) -> list[Pass]:
             "VESTIBULE_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
         VESTIBULE_TEST_REDIS_URL=os.environ.get("VESTIBULE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     )
-    pytest = [sys.executable, "-m", "pytest", "-q"]
+
+    def pytest(name: str) -> list[str]:
+        # each pass's per-test times (test-artifacts/<pass>.xml) and its slowest tests at the end of its log, so a
+        # suite that grows slow says where
+        return [sys.executable, "-m", "pytest", "-q", f"--junitxml={ARTIFACTS / (name + '.xml')}", "--durations=30"]
+
     return [
-        Pass("sqlite", pytest + without_multinode(extra), sqlite_env, ARTIFACTS / "sqlite.log"),
+        Pass("sqlite", pytest("sqlite") + without("multinode", extra), sqlite_env, ARTIFACTS / "sqlite.log"),
         # One cache writer is enough; the second pass does not touch .pytest_cache.
-        Pass("postgresql", [*pytest, "-p", "no:cacheprovider", *DATABASE_PASS_PATHS, *extra], pg_env,
-             ARTIFACTS / "postgresql.log"),
+        Pass("postgresql", [*pytest("postgresql"), "-p", "no:cacheprovider", *DATABASE_PASS_PATHS,
+                            *without("own_sqlite", extra)], pg_env, ARTIFACTS / "postgresql.log"),
     ]
 
 

@@ -18,6 +18,8 @@ import pytest
 
 from support import CHEAP_HASH, free_port
 
+pytestmark = pytest.mark.own_sqlite  # its servers and commands run on their own SQLite data directory
+
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VESTIBULE_")}

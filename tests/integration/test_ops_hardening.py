@@ -97,6 +97,7 @@ def sqlite_settings(settings: Settings) -> Settings:
     return settings.with_overrides(database_url="", redis_url="")
 
 
+@pytest.mark.own_sqlite  # a SQLite data directory of its own in either pass
 def test_backup_refuses_the_live_database_and_its_wal_and_shm(sqlite_settings: Settings, tmp_path: Path) -> None:
     db = sqlite_files.sqlite_path(sqlite_settings.effective_database_url)
     assert db is not None
@@ -165,6 +166,7 @@ def _restore(settings: Settings, source: Path) -> subprocess.CompletedProcess[st
                           timeout=120)
 
 
+@pytest.mark.own_sqlite  # a SQLite data directory of its own in either pass
 @pytest.mark.parametrize("tamper", [
     "CREATE TRIGGER steal AFTER INSERT ON access_keys BEGIN INSERT INTO audit_events(id) VALUES (NEW.id); END",
     "CREATE VIEW everything AS SELECT * FROM accounts",
@@ -185,12 +187,14 @@ async def test_restore_refuses_a_backup_with_objects_the_schema_does_not_have(
     assert [p.name for p in target.parent.glob(".*partial*")] == [] if target.parent.exists() else True
 
 
+@pytest.mark.own_sqlite  # a SQLite data directory of its own in either pass
 async def test_restore_of_an_untampered_backup_still_works(sqlite_settings: Settings, tmp_path: Path) -> None:
     source = await _made_backup(tmp_path / "plain.db", "0010")
     done = await asyncio.to_thread(_restore, sqlite_settings, source)
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.own_sqlite  # a SQLite data directory of its own in either pass
 async def test_restore_whose_migration_fails_says_so_in_one_line(sqlite_settings: Settings, tmp_path: Path) -> None:
     source = await _made_backup(tmp_path / "old.db", "0004")
     with sqlite3.connect(source) as db:
@@ -252,6 +256,7 @@ def _config_check(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str
     return subprocess.run([VESTIBULE, "config", "check"], env=clean, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.own_sqlite  # a SQLite data directory of its own in either pass
 @pytest.mark.parametrize(("name", "value", "says"), [
     ("DATABASE_URL", "postgresql+asyncpg://u@127.0.0.1:notaport/db", "its form or port is wrong"),
     ("DATABASE_URL", "notaurl:x", "is not a database URL"),
@@ -279,6 +284,7 @@ def test_config_check_names_a_broken_url_or_a_short_token(tmp_path: Path, name: 
     assert migrated.returncode == 2 and len(migrated.stderr.splitlines()) == 1, migrated.stderr
 
 
+@pytest.mark.own_sqlite  # a SQLite data directory of its own in either pass
 def test_trusting_every_address_is_warned_and_a_query_password_is_masked(tmp_path: Path) -> None:
     done = _config_check(tmp_path, VESTIBULE_TRUSTED_PROXIES="10.0.0.1, 0.0.0.0/0, ::/0")
     assert done.returncode == 0, done.stderr
@@ -300,6 +306,7 @@ def test_trusting_every_address_is_warned_and_a_query_password_is_masked(tmp_pat
 # ---- 11: messages name the keyring's real source ---------------------------------------------------------------
 
 
+@pytest.mark.own_sqlite  # a SQLite data directory of its own in either pass
 def test_the_keyring_source_is_named_as_it_was_configured(tmp_path: Path) -> None:
     from vestibule.services import keyring
     from vestibule.settings import read_configuration

@@ -16,7 +16,8 @@ import pytest
 
 from support import CHEAP_HASH, free_port
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc tunables are Linux's")
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc tunables are Linux's"),
+              pytest.mark.own_sqlite]
 TUNABLE = "glibc.malloc.hugetlb=1"
 
 

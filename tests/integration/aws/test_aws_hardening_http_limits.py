@@ -19,6 +19,8 @@ import pytest
 
 from support import free_port
 
+pytestmark = pytest.mark.own_sqlite  # its servers and commands run on their own SQLite data directory
+
 MIB = 1024 * 1024
 
 
