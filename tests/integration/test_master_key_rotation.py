@@ -342,7 +342,9 @@ def _sign_in(url: str, alias: str, name: str, code: str) -> bool:
 
 
 class _Codes:
-    """Fresh TOTP codes of several devices: each accepts one code per time step, one step either side."""
+    """Fresh TOTP codes of several devices: each accepts one code per time step, one step either side. Only the
+    current and the next step are handed out: a code of the previous step could leave the window while a loaded
+    machine is still answering its sign-in (seen once: 'sign-in of u2 failed')."""
 
     def __init__(self, secrets_by_user: dict[str, str]) -> None:
         self.secrets = secrets_by_user
@@ -351,7 +353,7 @@ class _Codes:
     def next(self) -> tuple[str, str] | None:
         now = int(time.time() // 30)
         for name, secret in self.secrets.items():
-            step = max(self.used.get(name, now - 2) + 1, now - 1)
+            step = max(self.used.get(name, now - 1) + 1, now)
             if step <= now + 1:
                 self.used[name] = step
                 return name, pyotp.TOTP(secret).at(step * 30)

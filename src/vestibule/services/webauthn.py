@@ -249,17 +249,20 @@ def _reported_resident(response: str) -> bool:
 
 # ---- assertion -------------------------------------------------------------------------------------------
 
-async def authentication_options(deps: Deps, principal_key: str | None, *,
-                                 user_verification: bool = False) -> tuple[PendingChallenge, Ceremony]:
+async def authentication_options(deps: Deps, principal_key: str | None, *, user_verification: bool = False,
+                                 uow: UnitOfWork | None = None) -> tuple[PendingChallenge, Ceremony]:
     """Options for navigator.credentials.get and the challenge the caller's flow must keep (and pass back to
     `verify_assertion`). `principal_key` None: any discoverable credential (a passkey sign-in); else only that
     principal's credentials are allowed. Verification is required when asked, and always of a passkey or built-in
-    credential (`verify_assertion` checks it per credential)."""
+    credential (`verify_assertion` checks it per credential). `uow`: the caller's open unit, read in instead of a
+    unit of its own (never one unit inside another: each holds a connection)."""
     rp = relying_party(deps)
     allowed: list[WebAuthnCredential] = []
-    if principal_key is not None:
-        async with deps.store.unit() as uow:
-            allowed = list(await uow.webauthn.for_principal(principal_key))
+    if principal_key is not None and uow is not None:
+        allowed = list(await uow.webauthn.for_principal(principal_key))
+    elif principal_key is not None:
+        async with deps.store.unit() as own:
+            allowed = list(await own.webauthn.for_principal(principal_key))
     # asked of every allowed credential only when none is a security key; checked per credential anyway
     required = user_verification or (bool(allowed) and all(row.kind != CredentialKind.SECURITY_KEY.value
                                                           for row in allowed))

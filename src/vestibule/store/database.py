@@ -22,10 +22,17 @@ def make_engine(url: str) -> AsyncEngine:
     values (emails, flow IDs, code hashes, sealed secrets)."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
+        pool: dict[str, Any] = {}
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            pool = {"pool_size": 2, "max_overflow": 0}  # an in-memory database has one connection anyway
+        # Two connections a process: SQLite lets one writer in at a time, and a writer kept waiting by another
+        # connection sleeps in SQLite's busy handler (1, 2, 5 ... 100 ms), long after the lock is free. With the
+        # default pool (5 + 10) eight CreateUser+GetUser clients got 266 calls/s with a p99 of 856 ms; with two
+        # connections 408 calls/s, p99 75 ms (bench/aws_throughput.py, docs/benchmarks.md). Units wait for a
+        # connection in the event loop instead; the second keeps one slow unit from holding up the process.
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None,
-                                     hide_parameters=True)
+                                     hide_parameters=True, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)

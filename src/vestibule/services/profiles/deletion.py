@@ -119,7 +119,7 @@ async def _challenge_once(deps: Deps, client: Client, flow_id: str, ref: Princip
                     return options
             except FlowError:
                 pass
-        pending, ceremony = await webauthn.authentication_options(deps, ref.key)
+        pending, ceremony = await webauthn.authentication_options(deps, ref.key, uow=uow)
         if record is not None:
             await uow.flows.delete_ids([flow_id])
         await flows.create(uow, profile_delete.SPEC, client.browser_hash, now, ProfileDelete(ref, pending),
