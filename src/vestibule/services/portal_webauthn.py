@@ -98,9 +98,10 @@ async def remove(deps: Deps, client: Client, signed: PortalSession, credential_i
     """`last_confirmed=False`: LastMfaDevice when it is the user's last factor (TOTP devices and keys together),
     checked in the removal's own unit."""
     key = signed.principal.key
+    if not last_confirmed:
+        await key_of(deps, signed, credential_id)  # NotFound first (its own unit: never one inside another)
     async with deps.store.unit() as uow:
         if not last_confirmed:
-            await key_of(deps, signed, credential_id)  # NotFound first
             others = [c for c in await uow.webauthn.for_principal(key) if c.credential_id != credential_id]
             if not others and not await uow.mfa.enabled_for(key):
                 raise LastMfaDevice()
