@@ -24,6 +24,7 @@ import ipaddress
 import json
 import secrets
 import ssl
+import sys
 import tempfile
 import threading
 import time
@@ -108,6 +109,16 @@ class _Grant:
     expires_at: float
 
 
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (Vestibule cutting off a slow answer, a closed keep-alive connection) is not an
+    error of this provider: socketserver would print its traceback into the test log."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class OidcProvider:
     """An OIDC provider on `http://127.0.0.1:<port><path>`. `clients`: client ID -> secret (None: a public
     client that authenticates with PKCE only). `approve_as`: the user `/authorize` approves without a form."""
@@ -137,7 +148,7 @@ class OidcProvider:
     # -- life cycle -------------------------------------------------------------------------------------------
 
     def start(self) -> OidcProvider:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         if self.tls:
             self._server.socket = _self_signed_context().wrap_socket(self._server.socket, server_side=True)
