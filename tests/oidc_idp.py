@@ -109,7 +109,6 @@ class _Grant:
     expires_at: float
 
 
-
 class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up (Vestibule cutting off a slow answer, a closed keep-alive connection) is not an
     error of this provider: socketserver would print its traceback into the test log."""
